@@ -1,0 +1,113 @@
+"""``confidante demo``: a scripted multi-session conversation on the configured model.
+
+Session 1 tells the assistant some facts; session 2 runs in a new process and asks about them;
+then one fact is edited in real time (a move supersedes the old city, history kept) and a
+multi-step task runs with tools. Every reply is printed with the memories recalled for it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from rich.console import Console
+from rich.markup import escape
+from rich.rule import Rule
+
+from confidante.settings import Settings
+
+DEMO_USER = "demo-ana"
+
+SESSION_1 = [
+    "Hi! My name is Ana. My dog is called Biscuit and I live in Lisbon.",
+    "I'm vegetarian and I love hiking.",
+]
+SESSION_2 = ["What is my dog called?", "Where do I live?"]
+EDIT = ["I just moved to Porto.", "Where do I live now?"]
+TASK = ["Remind me to take my dog to the vet on Friday."]
+
+
+def prepare_models(settings: Settings, console: Console) -> None:
+    """Assemble/verify the local model file and load the embedder, reporting progress."""
+    from confidante.memory.embedders import build_embedder
+
+    settings.ensure_dirs()
+    if settings.model == "local":
+        from confidante.models.local import LocalChatModel
+
+        started = time.perf_counter()
+        path = LocalChatModel.resolve_model_path(settings, progress=True)
+        console.print(f"local model ready: {path} ({time.perf_counter() - started:.1f} s)")
+    started = time.perf_counter()
+    embedder = build_embedder(settings)
+    console.print(f"embedder ready: {embedder.name} ({time.perf_counter() - started:.1f} s)")
+
+
+def _session(settings: Settings, console: Console, title: str, messages: list[str]) -> None:
+    from confidante.agent import Agent
+    from confidante.cli.render import print_turn
+
+    console.print(Rule(title))
+    agent = Agent(user_id=DEMO_USER, settings=settings, session_id=title)
+    for text in messages:
+        started = time.perf_counter()
+        result = agent.turn(text)
+        print_turn(console, text, result)
+        console.print(f"  [dim]({time.perf_counter() - started:.1f} s)[/dim]")
+    agent.close()
+
+
+def _show_history(settings: Settings, console: Console) -> None:
+    from confidante.memory.store import Memory
+
+    memory = Memory.open(settings=settings)
+    items = memory.list_items(DEMO_USER, include_history=True)
+    console.print(Rule("memory after the edit (history kept)"))
+    for item in items:
+        state = "current " if item.valid_to is None else "replaced"
+        console.print(f"  {state} \\[{item.key or '-'}] {escape(item.text)}")
+    memory.close()
+
+
+def _run_part(settings: Settings, console: Console, part: str) -> None:
+    if part == "learn":
+        from confidante.agent import Agent
+
+        Agent(user_id=DEMO_USER, settings=settings).forget_user()
+        _session(settings, console, "session 1: getting to know Ana", SESSION_1)
+    elif part == "recall":
+        _session(settings, console, "session 2 (new process): what do you remember?", SESSION_2)
+    elif part == "edit":
+        _session(settings, console, "session 3: a fact changes", EDIT)
+        _show_history(settings, console)
+    elif part == "task":
+        _session(settings, console, "session 4: a multi-step task with tools", TASK)
+    else:
+        raise ValueError(f"unknown demo part {part!r}")
+
+
+def run_demo(settings: Settings, console: Console, part: str = "all") -> None:
+    """Run the whole demo, or one part of it (used for the new-process session)."""
+    if part != "all":
+        _run_part(settings, console, part)
+        return
+    started = time.perf_counter()
+    prepare_models(settings, console)
+    _run_part(settings, console, "learn")
+    command = [
+        sys.executable,
+        "-m",
+        "confidante.cli",
+        "demo",
+        "--part",
+        "recall",
+        "--model",
+        settings.model,
+        "--data-dir",
+        str(settings.data_dir),
+    ]
+    subprocess.run(command, check=True)
+    _run_part(settings, console, "edit")
+    _run_part(settings, console, "task")
+    console.print(Rule(f"demo finished in {time.perf_counter() - started:.0f} s"))

@@ -1,0 +1,141 @@
+"""The built-in rules of the scripted model: deterministic answers to the graph's requests.
+
+They recognise each request by its ``response_format`` schema name (``FactExtraction``,
+``RouteDecision``, ``Plan``) and otherwise write a chat reply from the memories and tool results
+placed in the system prompt. They cover simple English first-person statements only; they make
+the assistant usable offline in tests and examples, not smart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_NAME = r"([A-Z][\w'-]*(?: [A-Z][\w'-]*)*)"
+_FACT_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(rf"\b[Mm]y name is {_NAME}"), "name", "The user's name is {0}."),
+    (
+        re.compile(rf"\b[Mm]y (\w+)(?:'s name)? is (?:called |named )?{_NAME}"),
+        "{0}_name",
+        "The user's {0} is called {1}.",
+    ),
+    (re.compile(rf"\bI (?:live|am living) in {_NAME}"), "home_city", "The user lives in {0}."),
+    (
+        re.compile(rf"\bI(?: just| recently)? moved to {_NAME}"),
+        "home_city",
+        "The user lives in {0}.",
+    ),
+    (re.compile(rf"\bI work (?:at|for) {_NAME}"), "employer", "The user works at {0}."),
+    (
+        re.compile(r"\bI(?:'m| am) (?:a |an )?(vegetarian|vegan|pescatarian)", re.I),
+        "diet",
+        "The user is {0}.",
+    ),
+    (
+        re.compile(r"\bI (?:really )?(?:like|love|enjoy) ([a-z][a-z ]{2,40}?)(?:[.,!]|$| and )"),
+        "likes_{0}",
+        "The user likes {0}.",
+    ),
+]
+_STOPWORDS = frozenset(
+    "a an the is are was were am i my me you your what who where when which how do does did "
+    "to of in on at for and or with about called named tell know remember please".split()  # noqa: SIM905
+)
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _user_text(payload: dict[str, Any]) -> str:
+    for message in reversed(payload.get("messages", [])):
+        if message.get("role") == "user":
+            return str(message.get("content") or "")
+    return ""
+
+
+def _system_text(payload: dict[str, Any]) -> str:
+    messages = payload.get("messages", [])
+    if messages and messages[0].get("role") == "system":
+        return str(messages[0].get("content") or "")
+    return ""
+
+
+def extract(text: str) -> dict[str, Any]:
+    """Find simple first-person facts in ``text`` (the ``FactExtraction`` shape)."""
+    facts: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for pattern, key_template, statement_template in _FACT_PATTERNS:
+        for match in pattern.finditer(text):
+            groups = [group.strip() for group in match.groups()]
+            key = key_template.format(*[g.lower().replace(" ", "_") for g in groups])
+            if key in seen or key == "name_name":
+                continue
+            seen.add(key)
+            facts.append(
+                {"key": key, "value": groups[-1], "statement": statement_template.format(*groups)}
+            )
+    return {"facts": facts}
+
+
+def _tool_names(payload: dict[str, Any]) -> list[str]:
+    schema = payload["response_format"]["json_schema"]["schema"]
+    return [name.removeprefix("Step_") for name in schema.get("$defs", {}) if "Step_" in name]
+
+
+def plan(payload: dict[str, Any]) -> dict[str, Any]:
+    """Plan reminder requests with the memory tools (the ``Plan`` shape)."""
+    text = _user_text(payload)
+    tools = _tool_names(payload)
+    steps: list[dict[str, Any]] = []
+    lowered = text.lower()
+    if "reminders" in lowered and "list_reminders" in tools:
+        return {"steps": [{"tool": "list_reminders", "arguments": {}}]}
+    mine = re.search(r"\bmy (\w+)", text)
+    if mine and "search_memory" in tools:
+        steps.append({"tool": "search_memory", "arguments": {"query": f"my {mine.group(1)}"}})
+    task = re.sub(r"(?i)^.*?\bremind me (?:to )?", "", text).rstrip(".!? ") or text
+    if "add_reminder" in tools:
+        steps.append({"tool": "add_reminder", "arguments": {"text": task, "when": ""}})
+    if not steps and tools:
+        steps.append({"tool": tools[0], "arguments": {"query": text}})
+    return {"steps": steps}
+
+
+def _stems(text: str) -> set[str]:
+    return {word[:4] for word in _WORDS.findall(text.lower())}
+
+
+def chat(payload: dict[str, Any]) -> str:
+    """Reply from the memories and tool results in the system prompt."""
+    system, text = _system_text(payload), _user_text(payload)
+    if "Results:" in system:
+        results = system.split("Results:", 1)[1].split("\nTell the user", 1)[0].strip()
+        return "Here is what I did:\n" + results
+    asked = _stems(text) - _stems(" ".join(_STOPWORDS))
+    memories = re.findall(r"^\[\d+\] (.+)$", system, flags=re.M)
+    best, best_overlap = "", 0
+    for memory in memories:
+        overlap = len(asked & _stems(memory))
+        if overlap > best_overlap:
+            best, best_overlap = memory, overlap
+    if best and text.rstrip().endswith("?"):
+        return f"From what you told me: {best}"
+    if extract(text)["facts"]:
+        return "Thanks, I will remember that."
+    if text.rstrip().endswith("?"):
+        return "I don't know that yet."
+    return "Okay."
+
+
+def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
+    """Answer one request body by the rules above."""
+    response_format = payload.get("response_format") or {}
+    name = (response_format.get("json_schema") or {}).get("name")
+    if name == "FactExtraction":
+        return extract(_user_text(payload))
+    if name == "RouteDecision":
+        is_task = re.search(r"\bremind|\breminders?\b", _user_text(payload), re.I)
+        return {"route": "task" if is_task else "chat"}
+    if name == "Plan":
+        return plan(payload)
+    if response_format:
+        return {}
+    return chat(payload)

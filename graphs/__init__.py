@@ -1,0 +1,1 @@
+"""The agent graph: state, nodes and the builder."""

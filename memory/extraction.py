@@ -1,0 +1,122 @@
+"""Fact extraction: turn a user's message into memory items with the chat model.
+
+The model answers with JSON constrained by :class:`FactExtraction` (a grammar on llama.cpp,
+validation elsewhere). Output is then checked against the message: a fact whose value does not
+appear in what the user said is dropped, so a small model cannot invent "weather: sunny" from
+a question. Questions alone are not sent to the model at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from confidante.errors import StructuredOutputError
+from confidante.memory.store import normalise_key
+
+logger = logging.getLogger(__name__)
+
+STABLE_SLOTS = (
+    "name",
+    "home_city",
+    "employer",
+    "job",
+    "diet",
+    "partner_name",
+    "pet_name",
+    "dog_name",
+    "cat_name",
+    "birthday",
+    "language",
+)
+
+EXTRACTION_PROMPT = """You extract facts about the user from the user's message.
+Return JSON: {{"facts": [{{"key": ..., "value": ..., "statement": ...}}]}}.
+- Only facts the user states about themselves or their life. Never facts from questions.
+- "value": the exact words from the message (a name, a city, a food...).
+- "statement": one short sentence in the third person about "the user".
+- "key": a snake_case slot. Use one of these when it fits: {slots}. Otherwise invent a short
+  specific key (e.g. "favourite_sport", "sister_name").
+- If the message states no fact, return {{"facts": []}}.
+
+Example message: "I work at Acme as a nurse and my cat is called Tom."
+Example answer: {{"facts": [
+ {{"key": "employer", "value": "Acme", "statement": "The user works at Acme."}},
+ {{"key": "job", "value": "nurse", "statement": "The user works as a nurse."}},
+ {{"key": "cat_name", "value": "Tom", "statement": "The user's cat is called Tom."}}]}}"""
+
+
+class ExtractedFact(BaseModel):
+    """One fact stated by the user."""
+
+    key: str = Field(description="snake_case slot, e.g. home_city")
+    value: str = Field(description="the value, in the user's words")
+    statement: str = Field(description="a short third-person sentence about the user")
+
+
+class FactExtraction(BaseModel):
+    """The facts found in one message."""
+
+    facts: list[ExtractedFact]
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+_WORD = re.compile(r"[a-z0-9à-ÿ]+")
+
+
+def states_something(message: str) -> bool:
+    """Return True when the message has at least one sentence that is not a question."""
+    for sentence in _SENTENCE.findall(message):
+        stripped = sentence.strip()
+        if stripped and not stripped.endswith("?") and len(_WORD.findall(stripped.lower())) > 1:
+            return True
+    return False
+
+
+def is_grounded(fact: ExtractedFact, message: str) -> bool:
+    """Return True when every content word of the fact's value occurs in the message."""
+    said = set(_WORD.findall(message.lower()))
+    words = [word for word in _WORD.findall(fact.value.lower()) if len(word) > 2 or word.isdigit()]
+    return bool(words) and all(word in said for word in words)
+
+
+async def extract_facts(
+    model: BaseChatModel, message: str, retries: int = 1
+) -> list[ExtractedFact]:
+    """Extract grounded facts from a user message.
+
+    Args:
+        model: A chat model supporting ``with_structured_output``.
+        message: What the user said.
+        retries: Extra attempts when the output does not validate.
+
+    Raises:
+        StructuredOutputError: The output never validated.
+    """
+    if not states_something(message):
+        return []
+    runnable = model.with_structured_output(FactExtraction)
+    prompt = [
+        SystemMessage(EXTRACTION_PROMPT.format(slots=", ".join(STABLE_SLOTS))),
+        HumanMessage(message),
+    ]
+    last_error: Exception | None = None
+    for _attempt in range(retries + 1):
+        try:
+            result = await runnable.ainvoke(prompt)
+        except StructuredOutputError as exc:
+            last_error = exc
+            continue
+        assert isinstance(result, FactExtraction)
+        facts = []
+        for fact in result.facts:
+            if not is_grounded(fact, message) or not fact.statement.strip():
+                logger.info("dropped ungrounded fact %s=%r", fact.key, fact.value)
+                continue
+            facts.append(fact.model_copy(update={"key": normalise_key(fact.key) or "fact"}))
+        return facts
+    raise StructuredOutputError(f"fact extraction failed: {last_error}")

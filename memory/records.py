@@ -1,0 +1,115 @@
+"""Database records of the personal memory (sqlmodel tables).
+
+Every row that holds a user's content carries ``user_id``; every query filters on it.
+
+- :class:`UserRecord`: one person.
+- :class:`Concept`: one memory item of the key-value store: a key (a stable slot such as
+  ``home_city``, or empty for free-form facts), a text, typed attributes, a kind, a scope,
+  provenance, importance and a validity interval. A superseded or forgotten concept keeps its
+  row with ``valid_to`` set (history), except after ``forget_user``.
+- :class:`ConceptVector`: the embedding of a concept's text, stored as float32 bytes.
+- :class:`Event`: every raw turn or interaction, kept even when fact extraction fails.
+- :class:`AuditEntry`: every add, update, merge, supersede and forget, with what it replaced.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC (timezone-aware; sqlmodel stores it as UTC)."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """Return a fresh random identifier (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+class UserRecord(SQLModel, table=True):
+    """A user of the assistant."""
+
+    __tablename__ = "users"
+
+    id: str = Field(primary_key=True, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Concept(SQLModel, table=True):
+    """One memory item (a concept of the RAP key-value store)."""
+
+    __tablename__ = "concepts"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(index=True, max_length=200)
+    scope: str = Field(default="user", max_length=16)
+    kind: str = Field(default="fact", index=True, max_length=32)
+    key: str | None = Field(default=None, index=True, max_length=100)
+    text: str
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    provenance: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    importance: float = 0.5
+    valid_from: datetime = Field(default_factory=utcnow)
+    valid_to: datetime | None = Field(default=None, index=True)
+    superseded_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ConceptVector(SQLModel, table=True):
+    """The text embedding of a concept."""
+
+    __tablename__ = "concept_vectors"
+
+    concept_id: str = Field(primary_key=True, foreign_key="concepts.id", max_length=32)
+    user_id: str = Field(index=True, max_length=200)
+    model: str = Field(max_length=100)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Event(SQLModel, table=True):
+    """A raw turn or interaction, stored before anything is derived from it."""
+
+    __tablename__ = "events"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(index=True, max_length=200)
+    session_id: str = Field(default="default", max_length=200)
+    role: str = Field(max_length=32)
+    text: str
+    extraction: str = Field(default="pending", max_length=16)
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One change to a user's memory, with the state it replaced."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(index=True, max_length=200)
+    concept_id: str = Field(index=True, max_length=32)
+    action: str = Field(max_length=16)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    at: datetime = Field(default_factory=utcnow)
+
+
+def concept_snapshot(concept: Concept) -> dict[str, Any]:
+    """Return the JSON-safe state of a concept, for the audit log and history."""
+    return {
+        "text": concept.text,
+        "key": concept.key,
+        "kind": concept.kind,
+        "attributes": dict(concept.attributes or {}),
+        "importance": concept.importance,
+        "valid_from": concept.valid_from.isoformat(),
+        "valid_to": concept.valid_to.isoformat() if concept.valid_to else None,
+    }

@@ -1,0 +1,166 @@
+"""End-to-end turns through the real graph, checkpointer and memory, on the scripted model."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from langchain_core.messages import AIMessage
+
+from confidante import Agent
+from confidante.memory.extraction import FactExtraction
+from confidante.models.scripted import ScriptedChatModel
+from confidante.settings import Settings
+
+
+def test_facts_told_in_one_session_are_recalled_in_another(settings: Settings) -> None:
+    first = Agent(user_id="ana", settings=settings, session_id="s1")
+    told = first.turn("My dog is called Biscuit and I live in Lisbon.")
+    assert {item["key"] for item in told.remembered} == {"dog_name", "home_city"}
+    first.close()
+
+    second = Agent(user_id="ana", settings=settings, session_id="s2")
+    result = second.turn("What is my dog called?")
+    assert "Biscuit" in result.reply
+    assert result.recalled[0]["text"] == "The user's dog is called Biscuit."
+    assert result.recalled[0]["provenance"], "recalled memories carry their source turn"
+    second.close()
+
+    stranger = Agent(user_id="bob", settings=settings, session_id="s1")
+    answer = stranger.chat("What is my dog called?")
+    assert "Biscuit" not in answer
+    stranger.close()
+
+
+def test_a_move_supersedes_the_old_city_for_the_next_turn(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings)
+    agent.turn("I live in Lisbon.")
+    agent.turn("I just moved to Porto.")
+    result = agent.turn("Where do I live?")
+    assert "Porto" in result.reply
+    assert all("Lisbon" not in item["text"] for item in result.recalled)
+    agent.close()
+
+
+def test_an_edit_through_the_api_is_seen_by_the_next_turn(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings)
+    agent.turn("My dog is called Biscuit.")
+    (item,) = agent.memory.list_items("ana")
+    agent.memory.update("ana", item.id, text="The user's dog is called Cookie.")
+    assert "Cookie" in agent.chat("What is my dog called?")
+    agent.close()
+
+
+def test_a_task_runs_tools_in_order_for_this_user(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings)
+    agent.turn("My dog is called Biscuit.")
+    result = agent.turn("Remind me to take my dog to the vet on Friday.")
+    assert result.route == "task"
+    assert [step["tool"] for step in result.plan] == ["search_memory", "add_reminder"]
+    assert all(outcome["ok"] for outcome in result.results)
+    assert "Biscuit" in result.results[0]["output"]
+    reminders = agent.memory.list_items("ana", kinds=["reminder"])
+    assert len(reminders) == 1 and "vet" in reminders[0].text
+    assert agent.memory.list_items("bob") == []
+    agent.close()
+
+
+def test_a_failed_step_is_replanned(settings: Settings) -> None:
+    model = ScriptedChatModel(
+        responses=[
+            {"route": "task"},
+            {"steps": [{"tool": "search_memory", "arguments": {"query": ""}}]},
+            {"steps": [{"tool": "list_reminders", "arguments": {}}]},
+            "You have no reminders yet.",
+            FactExtraction(facts=[]),
+        ]
+    )
+    agent = Agent(user_id="ana", settings=settings, model=model)
+    result = agent.turn("Show my reminders")
+    assert result.plan == [{"tool": "list_reminders", "arguments": {}}]
+    assert result.results == [{"tool": "list_reminders", "ok": True, "output": "no reminders"}]
+    assert result.reply == "You have no reminders yet."
+    assert "previous plan failed" in model.calls[2]["messages"][0]["content"]
+    agent.close()
+
+
+def test_model_failure_ends_the_turn_and_keeps_the_raw_message(settings: Settings) -> None:
+    model = ScriptedChatModel(
+        responses=[{"route": "chat"}, TimeoutError("model timed out"), "not json at all", "{}"]
+    )
+    agent = Agent(user_id="ana", settings=settings, model=model)
+    result = agent.turn("My cat is called Tom.")
+    assert "could not produce an answer" in result.reply
+    connection = sqlite3.connect(settings.data_dir / "confidante.db")
+    rows = connection.execute("SELECT text, extraction, error FROM events").fetchall()
+    assert rows[0][0] == "My cat is called Tom."
+    assert rows[0][1] == "failed" and "FactExtraction" in rows[0][2]
+    agent.close()
+
+
+def test_invented_facts_are_not_stored(settings: Settings) -> None:
+    model = ScriptedChatModel(
+        responses=[
+            {"route": "chat"},
+            "Nice!",
+            {
+                "facts": [
+                    {"key": "cat_name", "value": "Tom", "statement": "The user's cat is Tom."},
+                    {"key": "weather", "value": "sunny", "statement": "It is sunny."},
+                ]
+            },
+        ]
+    )
+    agent = Agent(user_id="ana", settings=settings, model=model)
+    result = agent.turn("My cat is called Tom.")
+    assert [item["key"] for item in result.remembered] == ["cat_name"]
+    agent.close()
+
+
+def test_the_conversation_thread_is_checkpointed(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings, session_id="kitchen")
+    agent.chat("Hello there.")
+    agent.close()
+    again = Agent(user_id="ana", settings=settings, session_id="kitchen")
+    model = again.model
+    assert isinstance(model, ScriptedChatModel)
+    again.chat("And hello again.")
+    reply_prompt = [call for call in model.calls if "response_format" not in call][-1]
+    contents = [message["content"] for message in reply_prompt["messages"]]
+    assert "Hello there." in contents and "And hello again." in contents
+    again.close()
+
+
+def test_forget_user_removes_memory_and_checkpoints(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings)
+    agent.turn("My dog is called Biscuit.")
+    other = Agent(user_id="bob", settings=settings)
+    other.turn("My cat is called Tom.")
+    counts = agent.forget_user()
+    assert counts["checkpoint_threads"] == 1 and counts["concepts"] == 1
+    connection = sqlite3.connect(settings.checkpoint_path)
+    blob = b"".join(row[0] for row in connection.execute("SELECT checkpoint FROM checkpoints"))
+    assert b"Biscuit" not in blob and b"Tom" in blob
+    assert Agent(user_id="bob", settings=settings).memory.list_items("bob")
+    agent.close()
+    other.close()
+
+
+async def test_async_chat_and_stream(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings)
+    assert await agent.achat("My dog is called Biscuit.") == "Thanks, I will remember that."
+    seen = []
+    async for mode, chunk in agent.astream("What is my dog called?"):
+        seen.append((mode, chunk))
+    events = [chunk["event"] for mode, chunk in seen if mode == "custom"]
+    assert events[0] == "recalled" and events[-1] == "remembered"
+    nodes = [next(iter(chunk)) for mode, chunk in seen if mode == "updates"]
+    assert nodes == ["recall", "route", "respond", "remember"]
+    await agent.aclose()
+
+
+def test_scripted_model_records_tool_calls_as_messages() -> None:
+    model = ScriptedChatModel(
+        responses=[AIMessage("", tool_calls=[{"name": "x", "args": {"a": 1}, "id": "c1"}])]
+    )
+    message = model.invoke("hi")
+    assert message.tool_calls[0]["name"] == "x" and message.tool_calls[0]["args"] == {"a": 1}

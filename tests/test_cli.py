@@ -1,0 +1,95 @@
+"""The ``confidante`` command, run as a user would: a new process per invocation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-m", "confidante.cli"]
+
+
+def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], input=stdin, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_facts_told_in_one_process_are_recalled_in_the_next(cli_env: dict[str, str]) -> None:
+    told = run(
+        ["chat", "--user", "u1"], cli_env, "My dog is called Biscuit and I live in Lisbon.\n"
+    )
+    assert told.returncode == 0, told.stderr
+    asked = run(["chat", "--user", "u1"], cli_env, "What is my dog called?\n")
+    assert asked.returncode == 0, asked.stderr
+    assert "Biscuit" in asked.stdout
+    other = run(["chat", "--user", "u2"], cli_env, "What is my dog called?\n")
+    assert other.returncode == 0, other.stderr
+    assert "Biscuit" not in other.stdout
+
+
+def test_one_reply_line_per_input_line(cli_env: dict[str, str]) -> None:
+    result = run(
+        ["chat", "--user", "u1"], cli_env, "Hello.\n\nI live in Lisbon.\nWhere do I live?\n"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3
+    assert "Lisbon" in lines[2]
+
+
+def test_verbose_shows_recalled_memories_on_stderr(cli_env: dict[str, str]) -> None:
+    run(["chat", "--user", "u1"], cli_env, "My dog is called Biscuit.\n")
+    result = run(["chat", "--user", "u1", "-v"], cli_env, "What is my dog called?\n")
+    assert "recalled" in result.stderr and "Biscuit" in result.stderr
+
+
+def test_memory_commands(cli_env: dict[str, str]) -> None:
+    added = run(
+        ["memory", "add", "--user", "u1", "I am allergic to nuts.", "--key", "allergy"], cli_env
+    )
+    assert added.returncode == 0, added.stderr
+    item_id = added.stdout.strip()
+    listed = json.loads(run(["memory", "list", "--user", "u1", "--json"], cli_env).stdout)
+    assert [item["id"] for item in listed] == [item_id]
+    found = json.loads(run(["memory", "search", "--user", "u1", "nuts", "--json"], cli_env).stdout)
+    assert found[0]["text"] == "I am allergic to nuts."
+    assert json.loads(run(["memory", "list", "--user", "u2", "--json"], cli_env).stdout) == []
+    refused = run(["memory", "forget", "--user", "u2", item_id], cli_env)
+    assert refused.returncode == 1 and "no memory" in refused.stderr
+    assert run(["memory", "forget", "--user", "u1", item_id], cli_env).returncode == 0
+    assert json.loads(run(["memory", "list", "--user", "u1", "--json"], cli_env).stdout) == []
+
+
+def test_bad_settings_give_a_clear_error(cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "CONFIDANTE_MODEL": "gpt-5"}
+    result = run(["chat", "--user", "u1"], env, "hi\n")
+    assert result.returncode == 2
+    assert "openai:MODEL_NAME" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_scripted_demo_runs_every_part(cli_env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["demo", "--model", "scripted", "--data-dir", str(tmp_path / "demo")], cli_env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for marker in (
+        "session 1",
+        "session 2 (new process)",
+        "session 3",
+        "session 4",
+        "demo finished",
+    ):
+        assert marker in out
+    assert "From what you told me: The user's dog is called Biscuit." in out
+    assert "replaced [home_city] The user lives in Lisbon." in out
+    assert "add_reminder" in out
+
+
+@pytest.mark.parametrize("args", [["--help"], ["memory", "--help"]])
+def test_help(args: list[str], cli_env: dict[str, str]) -> None:
+    result = run(args, cli_env)
+    assert result.returncode == 0 and "Usage" in result.stdout

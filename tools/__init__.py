@@ -1,0 +1,1 @@
+"""Tools the graph calls (F in the personalization pipeline)."""

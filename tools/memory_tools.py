@@ -1,0 +1,53 @@
+"""Built-in tools over the user's own memory: search it, add and list reminders.
+
+Tools are langchain-core tools. They learn whose memory to use from the run's config
+(``configurable.user_id``), which the graph sets, never from the model's arguments: a model
+cannot ask a tool for another user's data.
+"""
+
+from __future__ import annotations
+
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, StructuredTool
+
+from confidante.errors import InvalidInputError
+from confidante.memory.store import Memory
+
+
+def user_of(config: RunnableConfig) -> str:
+    """Return the user id the graph put in the run's config."""
+    user_id = (config.get("configurable") or {}).get("user_id")
+    if not user_id:
+        raise InvalidInputError("this tool needs configurable.user_id in the run config")
+    return str(user_id)
+
+
+def memory_tools(memory: Memory) -> list[BaseTool]:
+    """Return the memory tools bound to one memory store."""
+
+    async def search_memory(query: str, config: RunnableConfig) -> str:
+        """Search what you know about the user. Use it to look up a fact before acting."""
+        hits = await memory.aretrieve(user_of(config), query, k=5)
+        return "\n".join(f"- {hit.text}" for hit in hits) or "nothing found"
+
+    async def add_reminder(text: str, config: RunnableConfig, when: str = "") -> str:
+        """Save a reminder for the user: what to do and, optionally, when."""
+        attributes = {"when": when} if when else {}
+        statement = f"Reminder: {text}" + (f" ({when})" if when else "")
+        item_id = await memory.aremember(
+            user_of(config), statement, kind="reminder", importance=0.7, attributes=attributes
+        )
+        return f"saved reminder {item_id[:8]}: {statement}"
+
+    async def list_reminders(config: RunnableConfig) -> str:
+        """List the user's saved reminders."""
+        hits = await memory.alist_items(user_of(config), kinds=["reminder"])
+        return "\n".join(f"- {hit.text}" for hit in hits) or "no reminders"
+
+    return [
+        StructuredTool.from_function(coroutine=search_memory, name="search_memory"),
+        StructuredTool.from_function(
+            coroutine=add_reminder, name="add_reminder", metadata={"side_effect": True}
+        ),
+        StructuredTool.from_function(coroutine=list_reminders, name="list_reminders"),
+    ]
