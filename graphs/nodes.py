@@ -158,7 +158,7 @@ class Nodes:
         try:
             answer = await self.deps.model.ainvoke(messages)
             reply = answer.text.strip() or FALLBACK_REPLY
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the turn must end with a message
             logger.error("chat model failed: %s", exc)
             reply = FALLBACK_REPLY
         return {"messages": [AIMessage(reply)], "reply": reply}
@@ -171,6 +171,10 @@ class Nodes:
         memory, user_id, event_id = self.deps.memory, state["user_id"], state["event_id"]
         text = last_user_text(state)
         remembered: list[dict[str, Any]] = []
+        if state.get("route") == "task":  # a request is not a statement about the user
+            await memory.amark_event(user_id, event_id, "skipped")
+            _emit({"event": "remembered", "items": remembered})
+            return {"remembered": remembered}
         try:
             facts = await extract_facts(self.deps.model, text)
             for fact in facts:
@@ -179,7 +183,7 @@ class Nodes:
                 )
                 remembered.append({"id": item_id, "key": fact.key, "text": fact.statement})
             await memory.amark_event(user_id, event_id, "done")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - recorded on the event for a later retry
             logger.warning("fact extraction failed: %s", exc)
             await memory.amark_event(user_id, event_id, "failed", f"{type(exc).__name__}: {exc}")
         _emit({"event": "remembered", "items": remembered})

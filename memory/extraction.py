@@ -78,10 +78,15 @@ def states_something(message: str) -> bool:
 
 
 def is_grounded(fact: ExtractedFact, message: str) -> bool:
-    """Return True when every content word of the fact's value occurs in the message."""
+    """Return True when the fact's value was said by the user and appears in its statement.
+
+    Every content word of the value must occur in the message (no invented values), and in
+    the statement (so the stored sentence carries the value it claims).
+    """
     said = set(_WORD.findall(message.lower()))
+    stated = set(_WORD.findall(fact.statement.lower()))
     words = [word for word in _WORD.findall(fact.value.lower()) if len(word) > 2 or word.isdigit()]
-    return bool(words) and all(word in said for word in words)
+    return bool(words) and all(word in said and word in stated for word in words)
 
 
 async def extract_facts(

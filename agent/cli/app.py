@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from confidante.errors import ConfidanteError
 from confidante.settings import Settings
@@ -64,6 +65,14 @@ def load_settings(model: str | None = None, data_dir: Path | None = None) -> Set
         raise typer.Exit(2) from exc
 
 
+def _print_reply_line(reply: str) -> None:
+    print(" ".join(reply.split()), flush=True)
+
+
+def _print_reply_rich(reply: str) -> None:
+    console.print(f"[bold magenta]confidante>[/bold magenta] {escape(reply)}")
+
+
 @app.command()
 def chat(
     user: UserOption,
@@ -76,20 +85,18 @@ def chat(
 ) -> None:
     """Talk with the assistant. Without a terminal, reads one message per line from stdin."""
     quiet_libraries()
+    from confidante._sync import run_sync
     from confidante.agent import Agent
-    from confidante.cli.render import print_turn
+    from confidante.cli.render import stream_turn
 
     settings = load_settings(model, data_dir)
     try:
         agent = Agent(user_id=user, settings=settings, session_id=session)
         if not sys.stdin.isatty():
+            details = err_console if verbose else None
             for line in sys.stdin:
-                if not line.strip():
-                    continue
-                result = agent.turn(line.strip())
-                if verbose:
-                    print_turn(err_console, line.strip(), result, show_reply=False)
-                print(" ".join(result.reply.split()), flush=True)
+                if line.strip():
+                    run_sync(stream_turn(agent, line.strip(), details, _print_reply_line))
             return
         console.print(f"[bold]confidante[/bold] — talking with [cyan]{user}[/cyan]. Ctrl-D ends.")
         while True:
@@ -99,7 +106,7 @@ def chat(
                 console.print()
                 return
             if text.strip():
-                print_turn(console, text, agent.turn(text.strip()), show_user=False)
+                run_sync(stream_turn(agent, text.strip(), console, _print_reply_rich))
     except ConfidanteError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc

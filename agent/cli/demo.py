@@ -37,8 +37,11 @@ def prepare_models(settings: Settings, console: Console) -> None:
         from confidante.models.local import LocalChatModel
 
         started = time.perf_counter()
-        path = LocalChatModel.resolve_model_path(settings, progress=True)
-        console.print(f"local model ready: {path} ({time.perf_counter() - started:.1f} s)")
+        model = LocalChatModel.from_settings(settings, progress=True)
+        model.load()
+        console.print(
+            f"local model ready: {model.model_path.name} ({time.perf_counter() - started:.1f} s)"
+        )
     started = time.perf_counter()
     embedder = build_embedder(settings)
     console.print(f"embedder ready: {embedder.name} ({time.perf_counter() - started:.1f} s)")

@@ -118,15 +118,20 @@ def assemble_parts(
     Raises:
         ModelNotAvailableError: The parts are missing or do not add up to the expected file.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelNotAvailableError(
+            f"cannot create {target.parent} ({exc}): set CONFIDANTE_CACHE_DIR to a writable "
+            "directory"
+        ) from exc
     with _exclusive_lock(target.with_name(target.name + ".lock")):
         if _stamp_matches(target, expected_size, expected_sha256):
             return target
-        if target.is_file() and target.stat().st_size == expected_size:
-            # A file without a stamp (copied in, or a crash before stamping): hash it once.
-            if _sha256_of(target) == expected_sha256:
-                _write_stamp(target, expected_sha256)
-                return target
+        # A file without a stamp (copied in, or a crash before stamping): hash it once.
+        if _unstamped_file_matches(target, expected_size, expected_sha256):
+            _write_stamp(target, expected_sha256)
+            return target
         _check_part_sizes(parts, expected_size)
         _copy_verified(parts, target, expected_size, expected_sha256, progress)
         _write_stamp(target, expected_sha256)
@@ -287,6 +292,13 @@ def _exclusive_lock(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _unstamped_file_matches(target: Path, expected_size: int, expected_sha256: str) -> bool:
+    try:
+        return target.stat().st_size == expected_size and _sha256_of(target) == expected_sha256
+    except OSError:
+        return False
 
 
 def _sha256_of(path: Path) -> str:

@@ -38,8 +38,11 @@ _FACT_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
     ),
 ]
 _STOPWORDS = frozenset(
-    "a an the is are was were am i my me you your what who where when which how do does did "
-    "to of in on at for and or with about called named tell know remember please".split()  # noqa: SIM905
+    re.findall(
+        r"\w+",
+        "a an the is are was were am i my me you your what who where when which how do does did "
+        "to of in on at for and or with about called named tell know remember please",
+    )
 )
 _WORDS = re.compile(r"[a-z0-9]+")
 
