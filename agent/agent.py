@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from confidante._sync import sync_twin
 from confidante.graphs.builder import build_graph
 from confidante.graphs.nodes import GraphDeps
+from confidante.memory.extraction import learn
 from confidante.memory.store import Memory, check_text, check_user_id
 from confidante.models import build_chat_model
 from confidante.settings import Settings
@@ -73,6 +74,8 @@ class Agent:
         memory: A memory store (default: the settings' database).
         tools: Extra tools for tasks, added to the built-in memory tools.
         session_id: The conversation thread; the same id resumes the conversation.
+        background_extraction: Learn facts from a message after its turn has returned, so a
+            reply never waits for extraction; :meth:`aflush` waits for what is pending.
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class Agent:
         memory: Memory | None = None,
         tools: Sequence[BaseTool] = (),
         session_id: str = "default",
+        background_extraction: bool = False,
     ) -> None:
         self.user_id = check_user_id(user_id)
         self.session_id = session_id
@@ -92,6 +96,13 @@ class Agent:
         self.memory = memory or Memory.open(settings=self.settings)
         self.model = model or build_chat_model(self.settings)
         self.tools = [*memory_tools(self.memory), *tools]
+        self.deps = GraphDeps(
+            memory=self.memory,
+            model=self.model,
+            tools=self.tools,
+            recall_k=self.settings.recall_k,
+            background_extraction=background_extraction,
+        )
         self._graph: Any = None
         self._saver: AsyncSqliteSaver | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -106,13 +117,7 @@ class Agent:
             await connection.execute("PRAGMA busy_timeout=30000")
             self._saver = AsyncSqliteSaver(connection)
             await self._saver.setup()
-            deps = GraphDeps(
-                memory=self.memory,
-                model=self.model,
-                tools=self.tools,
-                recall_k=self.settings.recall_k,
-            )
-            self._graph = build_graph(deps, checkpointer=self._saver)
+            self._graph = build_graph(self.deps, checkpointer=self._saver)
             self._loop = loop
         return self._graph
 
@@ -165,8 +170,23 @@ class Agent:
         counts["checkpoint_threads"] = len(mine)
         return counts
 
+    async def aflush(self) -> None:
+        """Wait until every fact extraction running in the background has finished."""
+        while self.deps.pending:
+            await asyncio.gather(*list(self.deps.pending), return_exceptions=True)
+
+    async def aretry_extractions(self, limit: int = 50) -> int:
+        """Learn again from this user's stored turns whose extraction failed; returns how many."""
+        failed = await self.memory.aevents(
+            self.user_id, extraction=["failed"], role="user", limit=limit
+        )
+        for event in failed:
+            await learn(self.memory, self.model, self.user_id, event.id, event.text)
+        return len(failed)
+
     async def aclose(self) -> None:
-        """Close the checkpoint connection."""
+        """Wait for background extractions, then close the checkpoint connection."""
+        await self.aflush()
         if self._saver is not None:
             await self._saver.conn.close()
             self._saver = None
@@ -175,4 +195,6 @@ class Agent:
     turn = sync_twin(aturn)
     chat = sync_twin(achat)
     forget_user = sync_twin(aforget_user)
+    flush = sync_twin(aflush)
+    retry_extractions = sync_twin(aretry_extractions)
     close = sync_twin(aclose)

@@ -7,6 +7,7 @@ needs and returns only the fields it writes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from langgraph.config import get_stream_writer
 from confidante.errors import ConfidanteError
 from confidante.graphs import prompts
 from confidante.graphs.state import AgentState
-from confidante.memory.extraction import extract_facts
+from confidante.memory.extraction import learn
 from confidante.memory.store import Memory
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class GraphDeps:
         recall_k: Memories retrieved per turn.
         budget_tokens: Prompt tokens allowed for memories and recent conversation.
         max_attempts: Plans tried per task before giving up.
+        background_extraction: Extract facts after the turn ends instead of within it (the
+            reply never waits for extraction); ``pending`` holds the running extractions.
     """
 
     memory: Memory
@@ -48,6 +51,8 @@ class GraphDeps:
     recall_k: int = 6
     budget_tokens: int = 1200
     max_attempts: int = 2
+    background_extraction: bool = False
+    pending: set[asyncio.Task[list[dict[str, Any]]]] = field(default_factory=set)
 
 
 def last_user_text(state: AgentState) -> str:
@@ -70,16 +75,22 @@ class Nodes:
         self.deps = deps
 
     async def recall(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        """Store the raw turn, then retrieve the memories relevant to it (phi_q + A)."""
+        """Store the raw turn, then retrieve the memories relevant to it (phi_q + A).
+
+        Also fetches the user's offline chat summary, used while nothing it was built from has
+        been edited or forgotten since.
+        """
         user_id, text = state["user_id"], last_user_text(state)
         thread = str((config.get("configurable") or {}).get("thread_id", "default"))
         event_id = await self.deps.memory.arecord_event(user_id, "user", text, session_id=thread)
         hits = await self.deps.memory.aretrieve(user_id, text, k=self.deps.recall_k)
         recalled = [hit.model_dump(mode="json") for hit in hits]
+        summary = await self.deps.memory.asummary(user_id, "chat")
         _emit({"event": "recalled", "items": recalled})
         return {
             "event_id": event_id,
             "recalled": recalled,
+            "summary": summary.text if summary is not None and summary.usable else "",
             "route": "chat",
             "plan": [],
             "results": [],
@@ -154,6 +165,7 @@ class Nodes:
             state.get("recalled", []),
             state.get("results", []),
             self.deps.budget_tokens,
+            summary=state.get("summary", ""),
         )
         try:
             answer = await self.deps.model.ainvoke(messages)
@@ -173,18 +185,13 @@ class Nodes:
         remembered: list[dict[str, Any]] = []
         if state.get("route") == "task":  # a request is not a statement about the user
             await memory.amark_event(user_id, event_id, "skipped")
-            _emit({"event": "remembered", "items": remembered})
+        elif self.deps.background_extraction:
+            task = asyncio.create_task(learn(memory, self.deps.model, user_id, event_id, text))
+            self.deps.pending.add(task)
+            task.add_done_callback(self.deps.pending.discard)
+            _emit({"event": "remembering", "event_id": event_id})
             return {"remembered": remembered}
-        try:
-            facts = await extract_facts(self.deps.model, text)
-            for fact in facts:
-                item_id = await memory.aremember(
-                    user_id, fact.statement, key=fact.key, provenance=[event_id], value=fact.value
-                )
-                remembered.append({"id": item_id, "key": fact.key, "text": fact.statement})
-            await memory.amark_event(user_id, event_id, "done")
-        except Exception as exc:  # noqa: BLE001 - recorded on the event for a later retry
-            logger.warning("fact extraction failed: %s", exc)
-            await memory.amark_event(user_id, event_id, "failed", f"{type(exc).__name__}: {exc}")
+        else:
+            remembered = await learn(memory, self.deps.model, user_id, event_id, text)
         _emit({"event": "remembered", "items": remembered})
         return {"remembered": remembered}

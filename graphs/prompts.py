@@ -66,6 +66,7 @@ def respond_messages(
     recalled: Sequence[dict[str, Any]],
     results: Sequence[dict[str, Any]],
     budget_tokens: int,
+    summary: str = "",
 ) -> list[AnyMessage]:
     """Build phi_p: the personalised prompt for the reply, within a token budget.
 
@@ -73,10 +74,16 @@ def respond_messages(
         history: The session's messages, the current user message last.
         recalled: Memories for this turn, best first.
         results: Outcomes of tool steps when the turn was a task.
-        budget_tokens: Tokens allowed for memories plus conversation history.
+        budget_tokens: Tokens allowed for the summary, memories and conversation history.
+        summary: The user's offline chat summary, placed before the memories (optional; it
+            takes its share of the memories' half of the budget).
     """
     system = SYSTEM_PROMPT
-    memories = within_budget(recalled, budget_tokens // 2)
+    memory_budget = budget_tokens // 2
+    if summary:
+        system += "\n\nWhat you know about the user in short: " + summary
+        memory_budget -= max(1, len(summary) // 4)
+    memories = within_budget(recalled, memory_budget)
     if memories:
         system += "\n\nWhat you remember about the user:\n" + format_memories(memories)
     if results:

@@ -6,6 +6,7 @@
 | user_id      | caller              | whose memory every node reads and writes                  |
 | event_id     | recall              | id of the stored raw turn (provenance of what is learned) |
 | recalled     | recall              | memories retrieved for this turn (phi_q + A)              |
+| summary      | recall              | the offline ``chat`` summary ("" when none is usable)     |
 | route        | route               | ``chat`` or ``task``                                      |
 | plan         | plan                | ordered tool steps of a task                              |
 | results      | act                 | outcome of each executed step                             |
@@ -29,6 +30,7 @@ class AgentState(TypedDict, total=False):
     user_id: str
     event_id: str
     recalled: list[dict[str, Any]]
+    summary: str
     route: str
     plan: list[dict[str, Any]]
     results: list[dict[str, Any]]

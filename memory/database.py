@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from confidante.errors import ConfigurationError
 from confidante.memory import records as _records  # noqa: F401  (registers the tables)
+from confidante.memory.schema import prepare_schema
 
 T = TypeVar("T")
 
@@ -33,7 +35,16 @@ def normalise_url(url_or_path: str | Path) -> str:
     return text
 
 
+WRITE_OPTION = "confidante_write"
+
+
+def _sqlite_begin(connection: Any) -> None:
+    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
@@ -65,8 +76,32 @@ def create_memory_engine(url_or_path: str | Path) -> Engine:
         ) from exc
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    SQLModel.metadata.create_all(engine)
+        event.listen(engine, "begin", _sqlite_begin)
+    prepare_schema(engine)
     return engine
+
+
+def insert_if_absent(session: Session, row: SQLModel) -> None:
+    """Insert ``row`` unless one with the same key exists; never fails when writers race.
+
+    On PostgreSQL and SQLite this is ``INSERT ... ON CONFLICT DO NOTHING`` (a plain look-up then
+    insert lets two concurrent writers both insert, and one fails on the unique key). Other
+    backends look the row up first.
+
+    Args:
+        session: The session of the current transaction.
+        row: A table model instance, with every column set (defaults already applied).
+    """
+    table: Any = type(row).__table__  # type: ignore[attr-defined]
+    values = {column.name: getattr(row, column.name) for column in table.columns}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.exec(postgresql.insert(table).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.exec(sqlite.insert(table).values(values).on_conflict_do_nothing())
+    elif session.get(type(row), [values[c.name] for c in table.primary_key.columns]) is None:
+        session.add(row)
+        session.flush()
 
 
 class Database:
@@ -89,14 +124,28 @@ class Database:
         """Return a new session (use it as a context manager)."""
         return Session(self.engine, expire_on_commit=False)
 
-    def run_sync(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one transaction; commit on success, roll back on error."""
-        with self.session() as session, session.begin():
-            return work(session)
+    def run_sync(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """Run ``work`` in one transaction; commit on success, roll back on error.
 
-    async def run(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one transaction in a worker thread."""
-        return await asyncio.to_thread(self.run_sync, work)
+        Args:
+            work: Receives the session.
+            write: The work writes. On SQLite its transaction takes the write lock at once
+                (``BEGIN IMMEDIATE``), so concurrent writers queue on the busy timeout instead
+                of failing when a read-then-write transaction finds the database changed.
+        """
+        with self.session() as session:
+            session.connection(execution_options={WRITE_OPTION: write})
+            try:
+                result = work(session)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            return result
+
+    async def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """Run ``work`` in one transaction in a worker thread (see :meth:`run_sync`)."""
+        return await asyncio.to_thread(self.run_sync, work, write=write)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

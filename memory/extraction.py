@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from confidante.errors import StructuredOutputError
-from confidante.memory.store import normalise_key
+from confidante.memory.store import Memory, normalise_key
 
 logger = logging.getLogger(__name__)
 
@@ -125,3 +126,28 @@ async def extract_facts(
             facts.append(fact.model_copy(update={"key": normalise_key(fact.key) or "fact"}))
         return facts
     raise StructuredOutputError(f"fact extraction failed: {last_error}")
+
+
+async def learn(
+    memory: Memory, model: BaseChatModel, user_id: str, event_id: str, text: str
+) -> list[dict[str, Any]]:
+    """Extract facts from one stored turn and remember them, recording the outcome on the turn.
+
+    The turn's ``extraction`` becomes ``done`` or ``failed`` (with the error), so a failure is
+    never silent and can be retried later (:meth:`confidante.Agent.aretry_extractions`).
+
+    Returns:
+        The items written: ``{"id", "key", "text"}`` each.
+    """
+    remembered: list[dict[str, Any]] = []
+    try:
+        for fact in await extract_facts(model, text):
+            item_id = await memory.aremember(
+                user_id, fact.statement, key=fact.key, provenance=[event_id], value=fact.value
+            )
+            remembered.append({"id": item_id, "key": fact.key, "text": fact.statement})
+        await memory.amark_event(user_id, event_id, "done")
+    except Exception as exc:  # noqa: BLE001 - recorded on the turn for a later retry
+        logger.warning("fact extraction failed: %s", exc)
+        await memory.amark_event(user_id, event_id, "failed", f"{type(exc).__name__}: {exc}")
+    return remembered

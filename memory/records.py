@@ -10,6 +10,8 @@ Every row that holds a user's content carries ``user_id``; every query filters o
 - :class:`ConceptVector`: the embedding of a concept's text, stored as float32 bytes.
 - :class:`Event`: every raw turn or interaction, kept even when fact extraction fails.
 - :class:`AuditEntry`: every add, update, merge, supersede and forget, with what it replaced.
+- :class:`Summary`: an offline task-aware summary of a user (one per user and task), with the
+  watermark of the data it was built from (see :mod:`confidante.memory.summaries`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -39,12 +41,14 @@ class UserRecord(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+    vector_seq: int = 0
 
 
 class Concept(SQLModel, table=True):
     """One memory item (a concept of the RAP key-value store)."""
 
     __tablename__ = "concepts"
+    __table_args__ = (Index("ix_concepts_user_text_hash", "user_id", "text_hash"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     user_id: str = Field(index=True, max_length=200)
@@ -52,6 +56,7 @@ class Concept(SQLModel, table=True):
     kind: str = Field(default="fact", index=True, max_length=32)
     key: str | None = Field(default=None, index=True, max_length=100)
     text: str
+    text_hash: str | None = Field(default=None, max_length=32)
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     provenance: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     importance: float = 0.5
@@ -66,11 +71,22 @@ class ConceptVector(SQLModel, table=True):
     """The text embedding of a concept."""
 
     __tablename__ = "concept_vectors"
+    __table_args__ = (Index("ix_concept_vectors_user_seq", "user_id", "model", "seq"),)
 
     concept_id: str = Field(primary_key=True, foreign_key="concepts.id", max_length=32)
     user_id: str = Field(index=True, max_length=200)
     model: str = Field(max_length=100)
+    seq: int = 0
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PersonaMember(SQLModel, table=True):
+    """A user's membership of a persona (a group whose memories serve as fallback)."""
+
+    __tablename__ = "persona_members"
+
+    user_id: str = Field(primary_key=True, max_length=200)
+    persona: str = Field(primary_key=True, max_length=100)
 
 
 class Event(SQLModel, table=True):
@@ -100,6 +116,25 @@ class AuditEntry(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     at: datetime = Field(default_factory=utcnow)
+
+
+class Summary(SQLModel, table=True):
+    """An offline summary of one user for one task (``chat``, ``recommendation``...).
+
+    ``watermark`` is the version of the user's data the summary was built from; the summary is
+    stale when the user's current watermark differs.
+    """
+
+    __tablename__ = "summaries"
+    __table_args__ = (UniqueConstraint("user_id", "task", name="uq_summaries_user_task"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(index=True, max_length=200)
+    task: str = Field(max_length=32)
+    text: str
+    watermark: str = Field(max_length=200)
+    model: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 def concept_snapshot(concept: Concept) -> dict[str, Any]:

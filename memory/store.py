@@ -7,118 +7,77 @@ that belongs to another user is reported as not found, exactly like an id that d
 A concept with a ``key`` (a stable slot such as ``home_city``) supersedes the user's current
 concept with the same key: the old one keeps its row with ``valid_to`` set and is no longer
 retrieved unless history is asked for. Re-remembering the same text returns the existing id.
+
+Dense search goes through a :class:`~confidante.memory.index.VectorIndex`: unless one is passed,
+PostgreSQL with pgvector installed in the database searches inside the database
+(:class:`~confidante.memory.pgvector_index.PgVectorIndex`), any other database through the
+in-process :class:`~confidante.memory.index.EmbeddedVectorIndex`
+(see :func:`~confidante.memory.pgvector_index.default_vector_index`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel, Field
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
-from confidante.memory.database import Database
+from confidante.memory.database import Database, insert_if_absent
 from confidante.memory.embedders import Embedder, build_embedder
+from confidante.memory.events import EventLog
+from confidante.memory.index import VectorIndex
+from confidante.memory.items import (
+    MemoryHit,
+    MemoryItem,
+    _storable_id,
+    check_attributes,
+    check_label,
+    check_text,
+    check_user_id,
+    normalise_key,
+    text_fingerprint,
+)
+from confidante.memory.personas import PersonaDirectory
+from confidante.memory.pgvector_index import default_vector_index
 from confidante.memory.records import (
     AuditEntry,
     Concept,
     ConceptVector,
     Event,
+    PersonaMember,
+    Summary,
     UserRecord,
     concept_snapshot,
     utcnow,
 )
-from confidante.memory.search import RankWeights, bm25_scores, fuse, top_k
+from confidante.memory.retrieval import concepts_without_vectors, gather_candidates
+from confidante.memory.scopes import GLOBAL_OWNER, persona_owner, scope_of
+from confidante.memory.search import RankWeights, fuse, top_k
+from confidante.memory.writes import next_vector_seq, write_items
 from confidante.settings import Settings
 
-MAX_TEXT_CHARS = 20_000
-_KEY_PATTERN = re.compile(r"[^a-z0-9]+")
+if TYPE_CHECKING:
+    from confidante.memory.summaries import SummaryView
+
+__all__ = [
+    "Memory",
+    "MemoryHit",
+    "MemoryItem",
+    "check_attributes",
+    "check_label",
+    "check_text",
+    "check_user_id",
+    "normalise_key",
+]
 
 
-class MemoryHit(BaseModel):
-    """One memory item as returned to callers.
-
-    Attributes:
-        id: The item's id.
-        text: Its text.
-        key: Its stable slot, if any.
-        kind: ``fact``, ``preference``, ``event``, ``reminder``...
-        score: Relevance to the query (1.0 is best; 0 when listing).
-        provenance: Ids of the turns or documents it came from.
-        attributes: Typed attributes given when it was remembered.
-        importance: 0..1.
-        created_at: When it was first remembered.
-        valid_to: When it stopped being current (None while current).
-    """
-
-    id: str
-    text: str
-    key: str | None = None
-    kind: str = "fact"
-    score: float = 0.0
-    provenance: list[str] = Field(default_factory=list)
-    attributes: dict[str, Any] = Field(default_factory=dict)
-    importance: float = 0.5
-    created_at: datetime
-    valid_to: datetime | None = None
-
-    @classmethod
-    def of(cls, concept: Concept, score: float = 0.0) -> MemoryHit:
-        """Build a hit from a stored concept."""
-        return cls(
-            id=concept.id,
-            text=concept.text,
-            key=concept.key,
-            kind=concept.kind,
-            score=score,
-            provenance=list(concept.provenance or []),
-            attributes=dict(concept.attributes or {}),
-            importance=concept.importance,
-            created_at=concept.created_at,
-            valid_to=concept.valid_to,
-        )
-
-
-def check_user_id(user_id: str) -> str:
-    """Validate a user id (non-empty printable text, at most 200 characters)."""
-    if not isinstance(user_id, str) or not user_id.strip():
-        raise InvalidInputError("user_id must be a non-empty string")
-    if len(user_id) > 200 or not user_id.isprintable():
-        raise InvalidInputError("user_id must be printable and at most 200 characters")
-    return user_id
-
-
-def check_text(text: str, what: str = "text") -> str:
-    """Validate memory text: non-empty, at most 20,000 characters, no NUL bytes."""
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInputError(f"{what} must be a non-empty string")
-    if len(text) > MAX_TEXT_CHARS:
-        raise InvalidInputError(f"{what} is longer than {MAX_TEXT_CHARS} characters")
-    if "\x00" in text:
-        raise InvalidInputError(f"{what} contains a NUL character")
-    return text.strip()
-
-
-def normalise_key(key: str | None) -> str | None:
-    """Turn a slot name into ``snake_case`` (``"Home City"`` → ``"home_city"``)."""
-    if key is None:
-        return None
-    normalised = _KEY_PATTERN.sub("_", key.lower()).strip("_")
-    return normalised[:100] or None
-
-
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.lower().split()).rstrip(".") == " ".join(b.lower().split()).rstrip(".")
-
-
-class Memory:
+class Memory(EventLog, PersonaDirectory):
     """A personal memory over a database and an embedder (both injected).
 
     Example:
@@ -128,11 +87,17 @@ class Memory:
     """
 
     def __init__(
-        self, database: Database, embedder: Embedder, weights: RankWeights | None = None
+        self,
+        database: Database,
+        embedder: Embedder,
+        weights: RankWeights | None = None,
+        index: VectorIndex | None = None,
     ) -> None:
         self.database = database
         self.embedder = embedder
         self.weights = weights or RankWeights()
+        self.index: VectorIndex = index or default_vector_index(database, embedder)
+        self._vectors_checked: set[str] = set()
 
     @classmethod
     def open(
@@ -173,43 +138,45 @@ class Memory:
             **extra_attributes: More attributes, merged into ``attributes``.
         """
         check_user_id(user_id)
-        text = check_text(text)
-        if not 0.0 <= importance <= 1.0:
-            raise InvalidInputError("importance must be between 0 and 1")
-        slot = normalise_key(key)
-        attrs = {**(attributes or {}), **extra_attributes}
-        vector = await self._embed_documents([text])
-        sources = [str(source) for source in provenance]
+        item = MemoryItem(
+            text=text,
+            key=key,
+            kind=kind,
+            importance=importance,
+            provenance=list(provenance),
+            attributes={**(attributes or {}), **extra_attributes},
+        )
+        (item_id,) = await self.aremember_many(user_id, [item])
+        return item_id
 
-        def write(session: Session) -> str:
-            self._ensure_user(session, user_id)
-            current = self._current_for(session, user_id, slot, text)
-            if current is not None and _same_text(current.text, text):
-                current.provenance = sorted({*current.provenance, *sources})
-                current.updated_at = utcnow()
-                session.add(current)
-                return current.id
-            concept = Concept(
-                user_id=user_id,
-                text=text,
-                key=slot,
-                kind=kind,
-                importance=importance,
-                provenance=sources,
-                attributes=attrs,
-            )
-            session.add(concept)
-            session.add(self._vector_row(concept, vector[0]))
-            if current is not None:
-                before = concept_snapshot(current)
-                current.valid_to = concept.valid_from
-                current.superseded_by = concept.id
-                session.add(current)
-                session.add(self._audit(current, "supersede", before, concept_snapshot(current)))
-            session.add(self._audit(concept, "add", None, concept_snapshot(concept)))
-            return concept.id
+    async def aremember_many(
+        self, user_id: str, items: Sequence[str | MemoryItem], *, batch_size: int = 256
+    ) -> list[str]:
+        """Remember many items for a user: one embedder call and one transaction per batch.
 
-        return await self.database.run(write)
+        Each item follows the rules of :meth:`aremember` (slots supersede, same text dedupes).
+        Every item is validated before anything is written.
+
+        Returns:
+            The ids, in the order of ``items``.
+        """
+        check_user_id(user_id)
+        checked = [
+            (MemoryItem(text=item) if isinstance(item, str) else item).checked() for item in items
+        ]
+        ids: list[str] = []
+        for start in range(0, len(checked), batch_size):
+            batch = checked[start : start + batch_size]
+            vectors = await self._embed_documents([item.text for item in batch])
+
+            def write(
+                session: Session, batch: list[MemoryItem] = batch, vectors: Any = vectors
+            ) -> list[str]:
+                self._ensure_user(session, user_id)
+                return write_items(session, user_id, batch, vectors, self.embedder.name)
+
+            ids.extend(await self.database.run(write))
+        return ids
 
     async def aupdate(
         self,
@@ -223,6 +190,8 @@ class Memory:
         """Edit an item in place (the audit log keeps what it replaced); visible at once."""
         check_user_id(user_id)
         new_text = check_text(text) if text is not None else None
+        if attributes is not None:
+            check_attributes(attributes)
         vector = await self._embed_documents([new_text]) if new_text else None
 
         def write(session: Session) -> MemoryHit:
@@ -230,7 +199,8 @@ class Memory:
             before = concept_snapshot(concept)
             if new_text is not None and vector is not None:
                 concept.text = new_text
-                session.merge(self._vector_row(concept, vector[0]))
+                concept.text_hash = text_fingerprint(new_text)
+                self._add_vectors(session, user_id, [concept], vector)
             if importance is not None:
                 concept.importance = importance
             if attributes is not None:
@@ -268,12 +238,17 @@ class Memory:
         check_user_id(user_id)
 
         def write(session: Session) -> dict[str, int]:
+            # lock the user row first, in the same order as writers (no deadlock on PostgreSQL)
+            lock = select(UserRecord.id).where(UserRecord.id == user_id).with_for_update()
+            session.exec(lock).all()
             counts: dict[str, int] = {}
             owned: list[tuple[type[SQLModel], Any]] = [
                 (ConceptVector, ConceptVector.user_id),
                 (Concept, Concept.user_id),
                 (Event, Event.user_id),
                 (AuditEntry, AuditEntry.user_id),
+                (Summary, Summary.user_id),
+                (PersonaMember, PersonaMember.user_id),
                 (UserRecord, UserRecord.id),
             ]
             for table, column in owned:
@@ -281,37 +256,10 @@ class Memory:
                 counts[str(table.__tablename__)] = int(result.rowcount or 0)
             return counts
 
-        return await self.database.run(write)
-
-    async def arecord_event(
-        self, user_id: str, role: str, text: str, *, session_id: str = "default"
-    ) -> str:
-        """Store a raw turn before anything is derived from it; returns the event id."""
-        check_user_id(user_id)
-        text = check_text(text, "message")
-
-        def write(session: Session) -> str:
-            self._ensure_user(session, user_id)
-            event = Event(user_id=user_id, session_id=session_id, role=role, text=text)
-            session.add(event)
-            return event.id
-
-        return await self.database.run(write)
-
-    async def amark_event(
-        self, user_id: str, event_id: str, status: str, error: str | None = None
-    ) -> None:
-        """Record the outcome of fact extraction for an event (``done`` or ``failed``)."""
-
-        def write(session: Session) -> None:
-            event = session.get(Event, event_id)
-            if event is None or event.user_id != user_id:
-                raise NotFoundError(f"no event {event_id!r} for this user")
-            event.extraction = status
-            event.error = error
-            session.add(event)
-
-        await self.database.run(write)
+        counts = await self.database.run(write)
+        self.index.forget_user(user_id)
+        self._vectors_checked.discard(user_id)
+        return counts
 
     # ------------------------------------------------------------------ reads
     async def aretrieve(
@@ -322,22 +270,78 @@ class Memory:
         *,
         kinds: Sequence[str] | None = None,
         include_history: bool = False,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        query_vector: np.ndarray[Any, np.dtype[np.float32]] | None = None,
+        fallback: bool = True,
     ) -> list[MemoryHit]:
-        """Return the user's ``k`` items most relevant to ``query``, best first."""
+        """Return the user's ``k`` items most relevant to ``query``, best first.
+
+        Args:
+            user_id: Whose memory to search; no other user's item can be returned.
+            query: The text to match (dense similarity and full-text words, fused).
+            k: How many items.
+            kinds: Only items of these kinds.
+            include_history: Also superseded items.
+            since: Only items valid from this time on.
+            until: Only items valid from before this time.
+            query_vector: The query's embedding, when the caller computed it already.
+            fallback: When the user has fewer than ``k`` matching items, fill the list from
+                the user's personas, then from the global scope (see
+                :func:`~confidante.memory.items.persona_owner`).
+        """
         check_user_id(user_id)
         query = check_text(query, "query")
         if k <= 0:
             raise InvalidInputError("k must be positive")
-        rows = await self.database.run(
-            lambda session: self._load(session, user_id, kinds, include_history, with_vectors=True)
+        if query_vector is None:
+            query_vector = await self._embed_query(query)
+        owners = [user_id]
+        if fallback and scope_of(user_id) == "user":
+            owners += [persona_owner(name) for name in await self.apersonas(user_id)]
+            owners.append(GLOBAL_OWNER)
+        hits: list[MemoryHit] = []
+        for owner in owners:
+            hits += await self._search_owner(
+                owner, query, query_vector, k - len(hits), kinds, include_history, since, until
+            )
+            if len(hits) >= k:
+                break
+        return hits
+
+    async def _search_owner(
+        self,
+        owner: str,
+        query: str,
+        query_vector: np.ndarray[Any, np.dtype[np.float32]],
+        k: int,
+        kinds: Sequence[str] | None,
+        include_history: bool,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> list[MemoryHit]:
+        """Rank one owner's items (a user, a persona or the global scope)."""
+        await self._ensure_vectors(owner)
+        candidates = await self.database.run(
+            lambda session: gather_candidates(
+                session,
+                self.index,
+                owner,
+                query,
+                query_vector,
+                pool=max(4 * k, 50),
+                kinds=kinds,
+                include_history=include_history,
+                since=since,
+                until=until,
+            ),
+            write=False,
         )
-        if not rows:
+        if not candidates:
             return []
-        concepts = [concept for concept, _ in rows]
-        matrix = await self._vectors_for(rows)
-        query_vector = await self._embed_query(query)
-        dense = matrix @ query_vector
-        lexical = bm25_scores([concept.text for concept in concepts], query)
+        concepts = [candidate.concept for candidate in candidates]
+        dense = np.asarray([c.dense for c in candidates], dtype=np.float32)
+        lexical = np.asarray([c.lexical for c in candidates], dtype=np.float32)
         importance = np.asarray([c.importance for c in concepts], dtype=np.float32)
         order = np.argsort(np.asarray([c.created_at.timestamp() for c in concepts]))
         age_rank = np.zeros(len(concepts), dtype=np.float32)
@@ -354,10 +358,10 @@ class Memory:
     ) -> list[MemoryHit]:
         """Return all of the user's items, oldest first."""
         check_user_id(user_id)
-        rows = await self.database.run(
-            lambda session: self._load(session, user_id, kinds, include_history, False)
+        concepts = await self.database.run(
+            lambda session: self._load(session, user_id, kinds, include_history), write=False
         )
-        return [MemoryHit.of(concept) for concept, _ in rows]
+        return [MemoryHit.of(concept) for concept in concepts]
 
     async def aget(self, user_id: str, item_id: str) -> MemoryHit:
         """Return one of the user's items (``NotFoundError`` if it is not theirs)."""
@@ -371,6 +375,8 @@ class Memory:
         check_user_id(user_id)
 
         def read(session: Session) -> list[dict[str, Any]]:
+            if not _storable_id(item_id):
+                raise NotFoundError(f"no memory {item_id!r} for this user")
             entries = session.exec(
                 select(AuditEntry)
                 .where(AuditEntry.user_id == user_id, AuditEntry.concept_id == item_id)
@@ -385,16 +391,25 @@ class Memory:
 
         return await self.database.run(read)
 
+    async def asummary(self, user_id: str, task: str = "chat") -> SummaryView | None:
+        """Return the user's offline summary for a task, or None if none was generated.
+
+        The view tells whether it is ``stale`` (the user's data changed since) and ``usable``
+        (nothing it was built from was edited, replaced or forgotten since).
+        """
+        from confidante.memory.summaries import read_summary  # it imports this module
+
+        return await read_summary(self.database, check_user_id(user_id), task)
+
     remember = sync_twin(aremember)
     update = sync_twin(aupdate)
     forget = sync_twin(aforget)
     forget_user = sync_twin(aforget_user)
-    record_event = sync_twin(arecord_event)
-    mark_event = sync_twin(amark_event)
     retrieve = sync_twin(aretrieve)
     list_items = sync_twin(alist_items)
     get = sync_twin(aget)
     history = sync_twin(ahistory)
+    summary = sync_twin(asummary)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -403,38 +418,29 @@ class Memory:
     # -------------------------------------------------------------- internals
     @staticmethod
     def _ensure_user(session: Session, user_id: str) -> None:
-        if session.get(UserRecord, user_id) is None:
-            session.add(UserRecord(id=user_id))
-            session.flush()
+        """Create the user's row if missing and lock it until the transaction ends.
 
-    @staticmethod
-    def _current_for(session: Session, user_id: str, slot: str | None, text: str) -> Concept | None:
-        query = select(Concept).where(Concept.user_id == user_id, col(Concept.valid_to).is_(None))
-        if slot is not None:
-            return session.exec(query.where(Concept.key == slot)).first()
-        for concept in session.exec(query.where(col(Concept.key).is_(None))):
-            if _same_text(concept.text, text):
-                return concept
-        return None
+        The lock serialises one user's writes across threads, processes and backends (a row
+        lock on PostgreSQL; on SQLite the insert takes the database's write lock), so two
+        concurrent ``remember`` calls never both find a slot empty or a text absent.
+        """
+        insert_if_absent(session, UserRecord(id=user_id))
+        lock = select(UserRecord.id).where(UserRecord.id == user_id).with_for_update()
+        session.exec(lock).all()
 
     @staticmethod
     def _owned(session: Session, user_id: str, item_id: str) -> Concept:
-        concept = session.get(Concept, item_id) if isinstance(item_id, str) else None
+        concept = session.get(Concept, item_id) if _storable_id(item_id) else None
         if concept is None or concept.user_id != user_id:
             raise NotFoundError(f"no memory {item_id!r} for this user")
         return concept
 
     @staticmethod
     def _load(
-        session: Session,
-        user_id: str,
-        kinds: Sequence[str] | None,
-        include_history: bool,
-        with_vectors: bool,
-    ) -> list[tuple[Concept, ConceptVector | None]]:
+        session: Session, user_id: str, kinds: Sequence[str] | None, include_history: bool
+    ) -> list[Concept]:
         query = (
-            select(Concept, ConceptVector)
-            .join(ConceptVector, col(ConceptVector.concept_id) == Concept.id, isouter=True)
+            select(Concept)
             .where(Concept.user_id == user_id)
             .order_by(col(Concept.created_at), col(Concept.id))
         )
@@ -442,37 +448,55 @@ class Memory:
             query = query.where(col(Concept.valid_to).is_(None))
         if kinds:
             query = query.where(col(Concept.kind).in_(list(kinds)))
-        rows = session.exec(query).all()
-        return [(concept, vector if with_vectors else None) for concept, vector in rows]
+        return list(session.exec(query).all())
 
-    async def _vectors_for(
-        self, rows: list[tuple[Concept, ConceptVector | None]]
-    ) -> np.ndarray[Any, np.dtype[np.float32]]:
-        """Stack stored vectors, re-embedding items stored by another embedder."""
-        stale = [i for i, (_, v) in enumerate(rows) if v is None or v.model != self.embedder.name]
-        vectors: list[Any] = [
-            None if v is None else np.frombuffer(v.vector, dtype=np.float32) for _, v in rows
-        ]
-        if stale:
-            fresh = await self._embed_documents([rows[i][0].text for i in stale])
-            new_rows = [self._vector_row(rows[i][0], fresh[j]) for j, i in enumerate(stale)]
-            for j, i in enumerate(stale):
-                vectors[i] = fresh[j]
+    async def _ensure_vectors(self, user_id: str) -> None:
+        """Embed, once per process and user, items that lack a vector from this embedder."""
+        if user_id in self._vectors_checked:
+            return
+        model = self.embedder.name
+        missing = await self.database.run(
+            lambda session: concepts_without_vectors(session, user_id, model), write=False
+        )
+        if missing:
+            vectors = await self._embed_documents([text for _, text in missing])
 
             def write(session: Session) -> None:
-                for row in new_rows:
-                    session.merge(row)
+                self._ensure_user(session, user_id)
+                concepts = [session.get(Concept, item_id) for item_id, _ in missing]
+                present = [(c, v) for c, v in zip(concepts, vectors, strict=True) if c is not None]
+                if present:
+                    stacked = np.vstack([v for _, v in present])
+                    self._add_vectors(session, user_id, [c for c, _ in present], stacked)
 
             await self.database.run(write)
-        return np.vstack(vectors).astype(np.float32)
+        self._vectors_checked.add(user_id)
 
-    def _vector_row(self, concept: Concept, vector: np.ndarray[Any, Any]) -> ConceptVector:
-        return ConceptVector(
-            concept_id=concept.id,
-            user_id=concept.user_id,
-            model=self.embedder.name,
-            vector=np.asarray(vector, dtype=np.float32).tobytes(),
-        )
+    def _add_vectors(
+        self,
+        session: Session,
+        user_id: str,
+        concepts: Sequence[Concept],
+        vectors: np.ndarray[Any, Any],
+    ) -> None:
+        """Store (or replace) the vectors of ``concepts``, numbered by the user's sequence.
+
+        The caller holds the user's row lock (``_ensure_user``), so sequence numbers grow in
+        commit order and the vector index can load only what is new.
+        """
+        if not concepts:
+            return
+        first = next_vector_seq(session, user_id, len(concepts))
+        for offset, (concept, vector) in enumerate(zip(concepts, vectors, strict=True)):
+            session.merge(
+                ConceptVector(
+                    concept_id=concept.id,
+                    user_id=user_id,
+                    model=self.embedder.name,
+                    seq=first + offset,
+                    vector=np.asarray(vector, dtype=np.float32).tobytes(),
+                )
+            )
 
     @staticmethod
     def _audit(
@@ -491,3 +515,30 @@ class Memory:
 
     async def _embed_query(self, text: str) -> np.ndarray[Any, np.dtype[np.float32]]:
         return await asyncio.to_thread(self.embedder.embed_query, text)
+
+    # ---------------------------------------------------------- export / import
+    async def aexport(self, user_id: str) -> dict[str, Any]:
+        """Return all of a user's items, superseded ones included, as a JSON-ready dict.
+
+        The format (``confidante.memory``, version 1) is documented in
+        :mod:`confidante.memory.portable`.
+        """
+        from confidante.memory.portable import export_memory
+
+        return await export_memory(self, user_id)
+
+    async def aimport(
+        self, user_id: str, data: dict[str, Any], *, keep_ids: bool = False
+    ) -> list[str]:
+        """Add the items of an export (see :meth:`aexport`) to a user; returns their ids.
+
+        The whole document is validated before anything is written (``InvalidInputError``);
+        current items follow the rules of :meth:`aremember_many`, superseded ones go to the
+        user's history. See :func:`confidante.memory.portable.import_memory`.
+        """
+        from confidante.memory.portable import import_memory
+
+        return await import_memory(self, user_id, data, keep_ids=keep_ids)
+
+    export = sync_twin(aexport)
+    import_ = sync_twin(aimport)  # ``import`` is a keyword

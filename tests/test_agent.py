@@ -164,3 +164,45 @@ def test_scripted_model_records_tool_calls_as_messages() -> None:
     )
     message = model.invoke("hi")
     assert message.tool_calls[0]["name"] == "x" and message.tool_calls[0]["args"] == {"a": 1}
+
+
+def test_background_extraction_does_not_block_the_reply(settings: Settings) -> None:
+    import threading
+
+    release = threading.Event()
+
+    def slow_model(payload: dict) -> object:
+        name = (payload.get("response_format") or {}).get("json_schema", {}).get("name")
+        if name == "FactExtraction":
+            assert release.wait(timeout=30), "extraction was awaited by the turn"
+        from confidante.models.scripted_rules import default_reply
+
+        return default_reply(payload)
+
+    agent = Agent(
+        user_id="ana",
+        settings=settings,
+        model=ScriptedChatModel(function=slow_model),
+        background_extraction=True,
+    )
+    result = agent.turn("My dog is called Biscuit.")  # returns while extraction waits
+    assert result.reply == "Thanks, I will remember that." and result.remembered == []
+    assert agent.memory.list_items("ana") == []
+    release.set()
+    agent.flush()
+    assert [item.key for item in agent.memory.list_items("ana")] == ["dog_name"]
+    agent.close()
+
+
+def test_failed_extractions_are_recorded_and_retried(settings: Settings) -> None:
+    model = ScriptedChatModel(responses=[{"route": "chat"}, "Nice.", "not json", "still not json"])
+    agent = Agent(user_id="ana", settings=settings, model=model)
+    agent.turn("My cat is called Tom.")
+    (event,) = agent.memory.events("ana", extraction=["failed"])
+    assert event.text == "My cat is called Tom." and "FactExtraction" in (event.error or "")
+    assert agent.retry_extractions() == 1  # the scripted rules now extract it
+    assert agent.memory.events("ana", extraction=["failed"]) == []
+    assert [item.text for item in agent.memory.list_items("ana")] == [
+        "The user's cat is called Tom."
+    ]
+    agent.close()

@@ -1,15 +1,21 @@
-"""``confidante memory``: list, search, add, edit and forget a user's memories."""
+"""``confidante memory``: list, search, add, edit and forget a user's memories.
+
+Also ``export``/``import`` (JSON, see :mod:`confidante.memory.portable`) and ``ingest``
+(documents split into chunks with llama-index, see :mod:`confidante.memory.llama`).
+"""
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from confidante.errors import ConfidanteError
+from confidante.errors import ConfidanteError, InvalidInputError
 
 if TYPE_CHECKING:
     from confidante.memory.store import Memory
@@ -95,3 +101,89 @@ def forget(user: UserOption, item_id: str) -> None:
     """Forget one memory."""
     memory = _memory()
     _run(lambda: memory.forget(user, item_id))
+
+
+def _report(result: dict[str, object], as_json: bool, summary: str) -> None:
+    if as_json:
+        print(json.dumps(result, default=str, indent=2))
+    else:
+        console.print(summary)
+
+
+def _read_export(file: Path) -> dict[str, object]:
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"cannot read {file}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"{file} is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{file} is not a memory export (not a JSON object)")
+    return data
+
+
+@memory_app.command("export")
+def export_items(
+    user: UserOption,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Export a user's memories, replaced ones included, as JSON (format confidante.memory)."""
+    memory = _memory()
+
+    def action() -> None:
+        data = memory.export(user)
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+        if out is None:
+            print(text)
+            return
+        try:
+            out.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInputError(f"cannot write {out}: {exc}") from exc
+        Console(stderr=True).print(f"exported {len(data['items'])} items of {user} to {out}")
+
+    _run(action)
+
+
+@memory_app.command("import")
+def import_items(
+    user: UserOption,
+    file: Annotated[Path, typer.Argument(help="A file written by 'memory export' ('-': stdin).")],
+    keep_ids: Annotated[
+        bool, typer.Option("--keep-ids", help="Keep the exported ids (restore a backup).")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import an export into a user's memory (validated first; nothing is written if invalid)."""
+    memory = _memory()
+
+    def action() -> None:
+        ids = memory.import_(user, _read_export(file), keep_ids=keep_ids)
+        result = {"user": user, "items": len(ids), "ids": ids}
+        _report(result, as_json, f"imported {len(ids)} items for {user}")
+
+    _run(action)
+
+
+@memory_app.command()
+def ingest(
+    user: UserOption,
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories to read.")],
+    chunk_size: Annotated[int, typer.Option(min=64, help="Chunk size in tokens.")] = 512,
+    as_json: JsonOption = False,
+) -> None:
+    """Remember documents (text, Markdown, JSON mail exports...), split into chunks."""
+    memory = _memory()
+
+    def action() -> None:
+        from confidante.memory.llama import ingest_documents
+
+        progress = Console(stderr=True).is_terminal
+        ids = ingest_documents(memory, user, paths, chunk_size=chunk_size, progress=progress)
+        result = {"user": user, "chunks": len(ids), "items": len(set(ids)), "ids": ids}
+        _report(result, as_json, f"remembered {len(ids)} chunks for {user}")
+
+    _run(action)

@@ -1,9 +1,10 @@
 """The built-in rules of the scripted model: deterministic answers to the graph's requests.
 
 They recognise each request by its ``response_format`` schema name (``FactExtraction``,
-``RouteDecision``, ``Plan``) and otherwise write a chat reply from the memories and tool results
-placed in the system prompt. They cover simple English first-person statements only; they make
-the assistant usable offline in tests and examples, not smart.
+``RouteDecision``, ``Plan``, ``UserSummary``) and otherwise write a chat reply from the
+memories and tool results placed in the system prompt. They cover simple English
+first-person statements only; they make the assistant usable offline in tests and examples,
+not smart.
 """
 
 from __future__ import annotations
@@ -128,6 +129,19 @@ def chat(payload: dict[str, Any]) -> str:
     return "Okay."
 
 
+def summarize(text: str, limit: int = 480) -> dict[str, Any]:
+    """Summarise the ``- `` lines of the first block of a summary prompt (``UserSummary`` shape).
+
+    The summary is the listed facts joined in order, cut at a word boundary near ``limit``.
+    """
+    block = text.split("\n\n", 1)[0]
+    facts = [line[2:].strip() for line in block.splitlines() if line.startswith("- ")]
+    summary = " ".join(fact if fact.endswith((".", "!", "?")) else fact + "." for fact in facts)
+    if len(summary) > limit:
+        summary = summary[:limit].rsplit(" ", 1)[0]
+    return {"summary": summary or "Nothing is known about the user yet."}
+
+
 def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
     """Answer one request body by the rules above."""
     response_format = payload.get("response_format") or {}
@@ -139,6 +153,8 @@ def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
         return {"route": "task" if is_task else "chat"}
     if name == "Plan":
         return plan(payload)
+    if name == "UserSummary":
+        return summarize(_user_text(payload))
     if response_format:
         return {}
     return chat(payload)

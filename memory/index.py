@@ -1,0 +1,235 @@
+"""The vector index behind dense retrieval: one small interface, an embedded implementation.
+
+:class:`VectorIndex` answers "the ``n`` stored vectors of this user most similar to ``q``".
+The database stays the source of truth (``concept_vectors``); an index is a cache of it.
+
+:class:`EmbeddedVectorIndex` keeps, per user, a float32 matrix loaded from the database. Every
+vector row carries a per-user sequence number (``seq``) bumped by each write, so a refresh
+loads only the rows written since the last one — also those written by other processes. Search
+is exact (one matrix product) up to ``ann_threshold`` vectors per user; above it, an HNSW graph
+(``usearch``) is built in a background thread and used once ready, with exact search meanwhile.
+Deleted and superseded items may linger in the cache; the store drops them when it reads the
+candidates' rows, and a refresh rebuilds a user's cache when rows have disappeared.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from confidante.memory.records import ConceptVector
+
+logger = logging.getLogger(__name__)
+
+Vector = npt.NDArray[np.float32]
+
+
+class VectorIndex(Protocol):
+    """Nearest-neighbour search over one user's stored vectors."""
+
+    def search(
+        self, session: Session, user_id: str, query: Vector, n: int
+    ) -> list[tuple[str, float]]:
+        """Return up to ``n`` ``(concept_id, cosine)`` pairs, most similar first."""
+        ...
+
+    def similarities(
+        self, session: Session, user_id: str, query: Vector, ids: Sequence[str]
+    ) -> dict[str, float]:
+        """Return the cosine similarity of ``query`` to each listed item that has a vector."""
+        ...
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop everything cached for a user."""
+        ...
+
+
+@dataclass
+class _UserVectors:
+    ids: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    matrix: Vector = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    last_seq: int = 0
+    ann: Any = None
+    ann_size: int = 0
+    building: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.matrix.nbytes)
+
+
+class EmbeddedVectorIndex:
+    """An in-process cache of each user's vectors with exact or HNSW search.
+
+    Args:
+        model: Only vectors stored by this embedder are indexed.
+        ann_threshold: Users with more vectors than this get an HNSW graph.
+        max_cache_bytes: Users' matrices are evicted (least recently used) beyond this.
+    """
+
+    def __init__(
+        self, model: str, ann_threshold: int = 50_000, max_cache_bytes: int = 2 << 30
+    ) -> None:
+        self.model = model
+        self.ann_threshold = ann_threshold
+        self.max_cache_bytes = max_cache_bytes
+        self._users: OrderedDict[str, _UserVectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ search
+    def search(
+        self, session: Session, user_id: str, query: Vector, n: int
+    ) -> list[tuple[str, float]]:
+        """Return the ``n`` most similar items of the user, refreshing from the database."""
+        cache = self._refresh(session, user_id)
+        count = len(cache.ids)
+        if count == 0 or n <= 0:
+            return []
+        if cache.ann is not None and cache.ann_size == count:
+            matches = cache.ann.search(query, min(n, count))
+            return [
+                (cache.ids[int(key)], 1.0 - float(distance))
+                for key, distance in zip(matches.keys, matches.distances, strict=True)
+            ]
+        if count > self.ann_threshold:
+            self._build_ann_later(user_id, cache)
+        scores = cache.matrix @ query
+        n = min(n, count)
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(cache.ids[int(i)], float(scores[i])) for i in top]
+
+    def similarities(
+        self, session: Session, user_id: str, query: Vector, ids: Sequence[str]
+    ) -> dict[str, float]:
+        """Return exact cosine similarities for the listed items."""
+        cache = self._refresh(session, user_id)
+        rows = [(item, cache.rows[item]) for item in ids if item in cache.rows]
+        if not rows:
+            return {}
+        scores = cache.matrix[[row for _, row in rows]] @ query
+        return {item: float(score) for (item, _), score in zip(rows, scores, strict=True)}
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop the user's cached vectors."""
+        with self._lock:
+            self._users.pop(user_id, None)
+
+    # ----------------------------------------------------------------- refresh
+    def _refresh(self, session: Session, user_id: str) -> _UserVectors:
+        with self._lock:
+            cache = self._users.get(user_id)
+            if cache is None:
+                cache = self._users[user_id] = _UserVectors()
+            self._users.move_to_end(user_id)
+        with cache.lock:
+            latest, stored = session.exec(
+                select(func.coalesce(func.max(ConceptVector.seq), 0), func.count())
+                .select_from(ConceptVector)
+                .where(ConceptVector.user_id == user_id, ConceptVector.model == self.model)
+            ).one()
+            if stored < len(cache.ids) or (latest == cache.last_seq and stored != len(cache.ids)):
+                cache.ids, cache.rows, cache.last_seq = [], {}, 0
+                cache.matrix = np.zeros((0, 0), dtype=np.float32)
+                cache.ann, cache.ann_size = None, 0
+            if latest > cache.last_seq:
+                self._load_since(session, user_id, cache)
+        self._evict()
+        return cache
+
+    def _load_since(self, session: Session, user_id: str, cache: _UserVectors) -> None:
+        rows = session.exec(
+            select(ConceptVector.concept_id, ConceptVector.seq, ConceptVector.vector)
+            .where(
+                ConceptVector.user_id == user_id,
+                ConceptVector.model == self.model,
+                col(ConceptVector.seq) > cache.last_seq,
+            )
+            .order_by(col(ConceptVector.seq))
+        ).all()
+        if not rows:
+            return
+        fresh = np.frombuffer(b"".join(row[2] for row in rows), dtype=np.float32)
+        fresh = fresh.reshape(len(rows), -1)
+        appended: list[int] = []
+        updates: list[tuple[int, int]] = []
+        for position, (concept_id, _, _) in enumerate(rows):
+            existing = cache.rows.get(concept_id)
+            if existing is None:
+                cache.rows[concept_id] = len(cache.ids) + len(appended)
+                appended.append(position)
+            else:
+                updates.append((existing, position))
+        new_ids = [rows[position][0] for position in appended]
+        if cache.matrix.size == 0:
+            cache.matrix = fresh[appended].copy()
+        else:
+            for row, position in updates:
+                cache.matrix[row] = fresh[position]
+            if appended:
+                cache.matrix = np.vstack([cache.matrix, fresh[appended]])
+        if updates:
+            cache.ann, cache.ann_size = None, 0  # an HNSW graph cannot move points cheaply
+        cache.ids.extend(new_ids)
+        cache.last_seq = int(rows[-1][1])
+
+    def _evict(self) -> None:
+        with self._lock:
+            total = sum(cache.nbytes for cache in self._users.values())
+            while total > self.max_cache_bytes and len(self._users) > 1:
+                _, cache = self._users.popitem(last=False)
+                total -= cache.nbytes
+
+    # --------------------------------------------------------------------- ann
+    def _build_ann_later(self, user_id: str, cache: _UserVectors) -> None:
+        if cache.building:
+            return
+        cache.building = True
+        thread = threading.Thread(
+            target=self._build_ann, args=(user_id, cache), name="confidante-ann", daemon=True
+        )
+        thread.start()
+
+    @staticmethod
+    def _build_ann(user_id: str, cache: _UserVectors) -> None:
+        try:
+            from usearch.index import Index
+        except ImportError:
+            logger.warning("usearch is not installed: exact search for large users")
+            return
+        try:
+            with cache.lock:
+                matrix, size = cache.matrix.copy(), len(cache.ids)
+            index = Index(ndim=matrix.shape[1], metric="cos", dtype="f16", connectivity=16)
+            index.add(np.arange(size), matrix)
+            with cache.lock:
+                if len(cache.ids) >= size:
+                    if len(cache.ids) > size:
+                        extra = np.arange(size, len(cache.ids))
+                        index.add(extra, cache.matrix[size:])
+                    cache.ann, cache.ann_size = index, len(cache.ids)
+            logger.info("built an HNSW index of %d vectors for one user", size)
+        finally:
+            cache.building = False
+
+
+def exact_top(matrix: Vector, query: Vector, n: int) -> list[tuple[int, float]]:
+    """Exact top-``n`` rows of ``matrix`` by dot product with ``query`` (helper for tests)."""
+    if len(matrix) == 0 or n <= 0:
+        return []
+    scores = matrix @ query
+    n = min(n, len(matrix))
+    top = np.argpartition(-scores, n - 1)[:n]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(i), float(scores[i])) for i in top]

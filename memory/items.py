@@ -1,0 +1,161 @@
+"""Values that cross the memory's public API, and the validation of what callers pass in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from confidante.errors import InvalidInputError
+from confidante.memory.records import Concept
+
+MAX_TEXT_CHARS = 20_000
+_KEY_PATTERN = re.compile(r"[^a-z0-9]+")
+
+
+class MemoryHit(BaseModel):
+    """One memory item as returned to callers.
+
+    Attributes:
+        id: The item's id.
+        text: Its text.
+        key: Its stable slot, if any.
+        kind: ``fact``, ``preference``, ``event``, ``reminder``...
+        scope: ``user``, ``persona`` or ``global`` (see :mod:`confidante.memory.scopes`).
+        score: Relevance to the query (1.0 is best; 0 when listing).
+        provenance: Ids of the turns or documents it came from.
+        attributes: Typed attributes given when it was remembered.
+        importance: 0..1.
+        created_at: When it was first remembered.
+        valid_to: When it stopped being current (None while current).
+    """
+
+    id: str
+    text: str
+    key: str | None = None
+    kind: str = "fact"
+    scope: str = "user"
+    score: float = 0.0
+    provenance: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    importance: float = 0.5
+    created_at: datetime
+    valid_to: datetime | None = None
+
+    @classmethod
+    def of(cls, concept: Concept, score: float = 0.0) -> MemoryHit:
+        """Build a hit from a stored concept."""
+        return cls(
+            id=concept.id,
+            text=concept.text,
+            key=concept.key,
+            kind=concept.kind,
+            scope=concept.scope,
+            score=score,
+            provenance=list(concept.provenance or []),
+            attributes=dict(concept.attributes or {}),
+            importance=concept.importance,
+            created_at=concept.created_at,
+            valid_to=concept.valid_to,
+        )
+
+
+def check_user_id(user_id: str) -> str:
+    """Validate a user id (non-empty printable text, at most 200 characters)."""
+    if not isinstance(user_id, str) or not user_id.strip():
+        raise InvalidInputError("user_id must be a non-empty string")
+    if len(user_id) > 200 or not user_id.isprintable():
+        raise InvalidInputError("user_id must be printable and at most 200 characters")
+    return user_id
+
+
+def check_text(text: str, what: str = "text") -> str:
+    """Validate memory text: non-empty, at most 20,000 characters, no NUL bytes."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInputError(f"{what} must be a non-empty string")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidInputError(f"{what} is longer than {MAX_TEXT_CHARS} characters")
+    if "\x00" in text:
+        raise InvalidInputError(f"{what} contains a NUL character")
+    return text.strip()
+
+
+def check_label(value: str, what: str, max_chars: int) -> str:
+    """Validate a short stored label (a kind, role, session id...): it must fit its column.
+
+    PostgreSQL refuses over-long values and NUL characters that SQLite would store, so both
+    backends refuse them here, with the same error.
+    """
+    if not isinstance(value, str) or len(value) > max_chars or "\x00" in value:
+        raise InvalidInputError(f"{what} must be text of at most {max_chars} characters, no NUL")
+    return value
+
+
+def check_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Validate attributes: strict JSON (PostgreSQL's JSON refuses NaN and infinities)."""
+    try:
+        json.dumps(attributes, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"attributes must be JSON-serialisable: {exc}") from exc
+    return attributes
+
+
+def _storable_id(value: object) -> bool:
+    """Whether ``value`` can be looked up as an id on every backend (PostgreSQL refuses NUL)."""
+    return isinstance(value, str) and "\x00" not in value
+
+
+def normalise_key(key: str | None) -> str | None:
+    """Turn a slot name into ``snake_case`` (``"Home City"`` → ``"home_city"``)."""
+    if key is None:
+        return None
+    normalised = _KEY_PATTERN.sub("_", key.lower()).strip("_")
+    return normalised[:100] or None
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()).rstrip(".") == " ".join(b.lower().split()).rstrip(".")
+
+
+def text_fingerprint(text: str) -> str:
+    """Return a short hash of a text, equal for texts that differ only in case and spacing."""
+    normal = " ".join(text.lower().split()).rstrip(".")
+    return hashlib.sha256(normal.encode()).hexdigest()[:32]
+
+
+class MemoryItem(BaseModel):
+    """One item to remember in a batch (see ``Memory.aremember_many``).
+
+    Attributes:
+        text: A self-contained statement.
+        key: A stable slot; a new value supersedes the current one.
+        kind: The item's kind.
+        importance: 0..1.
+        provenance: Ids of the turns or documents it came from.
+        attributes: Typed attributes (JSON).
+    """
+
+    text: str
+    key: str | None = None
+    kind: str = "fact"
+    importance: float = 0.5
+    provenance: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    def checked(self) -> MemoryItem:
+        """Return the item validated and normalised, or raise ``InvalidInputError``."""
+        if not 0.0 <= self.importance <= 1.0:
+            raise InvalidInputError("importance must be between 0 and 1")
+        return self.model_copy(
+            update={
+                "text": check_text(self.text),
+                "key": normalise_key(self.key),
+                "kind": check_label(self.kind, "kind", 32),
+                "provenance": [str(source) for source in self.provenance],
+                "attributes": check_attributes(dict(self.attributes)),
+            }
+        )

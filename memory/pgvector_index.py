@@ -1,0 +1,298 @@
+"""Vector search inside PostgreSQL with pgvector: :class:`PgVectorIndex`, and index selection.
+
+Selection (:func:`default_vector_index`, used by :class:`~confidante.memory.store.Memory` when
+no ``index`` is passed): on PostgreSQL, when ``concept_vectors`` has its pgvector column (the
+``vector`` extension is installed in that database; :func:`~confidante.memory.schema.
+prepare_pgvector` creates the column when the database is opened), the memory searches with
+:class:`PgVectorIndex`; otherwise (SQLite, PostgreSQL without pgvector) with the in-process
+:class:`~confidante.memory.index.EmbeddedVectorIndex`. Pass ``Memory(..., index=...)`` to choose.
+
+How :class:`PgVectorIndex` searches:
+
+- ``concept_vectors.vector`` (float32 bytes) stays the source of truth; the generated column
+  ``embedding vector`` is computed from it by the database in the same statement, so the write
+  path does not know which index is used, and every process sees every commit at once: there
+  is no cache to refresh or to drop.
+- One partial HNSW index per dimension ``D``, on ``(embedding::vector(D))`` with inner-product
+  ops, ``WHERE vector_dims(embedding) = D`` (an untyped column can hold several models; an HNSW
+  index needs one dimension). :func:`ensure_hnsw_index` creates it when a memory with a
+  ``D``-dimensional embedder is opened. Stored vectors are unit length, so the inner product
+  is the cosine, and scores equal those of the embedded index (dot products). Above 2,000
+  dimensions the index is on ``halfvec(D)`` (pgvector's limit; up to 4,000); above, none.
+- A user with at most ``exact_threshold`` vectors (counted by the user's vector sequence
+  number, an upper bound) is searched exactly: the user's rows through the btree on
+  ``(user_id, model, seq)``, then the top ``n`` inner products — exact, and fast at that size.
+- A larger user goes through the HNSW index with pgvector 0.8's iterative index scan
+  (``hnsw.iterative_scan = relaxed_order``), filtered on the user and the model, so the scan
+  continues until ``n`` of the user's rows are found. If it stops first (the user's rows are
+  too rare in the graph: ``hnsw.max_scan_tuples``), the search falls back to the exact scan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+from confidante.memory.index import EmbeddedVectorIndex, Vector, VectorIndex
+from confidante.memory.schema import pgvector_column_exists
+
+if TYPE_CHECKING:
+    from confidante.memory.database import Database
+    from confidante.memory.embedders import Embedder
+
+logger = logging.getLogger(__name__)
+
+#: The largest dimension pgvector indexes as ``vector`` (HNSW), then as ``halfvec``.
+VECTOR_INDEX_MAX_DIM = 2000
+HALFVEC_INDEX_MAX_DIM = 4000
+#: Serialises index creation between processes opening one database at once.
+HNSW_LOCK = 0x636F6E66_686E7377  # "confhnsw"
+
+
+def hnsw_index_name(dim: int) -> str:
+    """Return the name of the HNSW index over the ``dim``-dimensional rows."""
+    return f"ix_concept_vectors_hnsw_{int(dim)}"
+
+
+def _indexed_type(dim: int) -> str | None:
+    """Return the type the HNSW index of ``dim`` casts to, or None if it has none."""
+    if 0 < dim <= VECTOR_INDEX_MAX_DIM:
+        return f"vector({int(dim)})"
+    if VECTOR_INDEX_MAX_DIM < dim <= HALFVEC_INDEX_MAX_DIM:
+        return f"halfvec({int(dim)})"
+    return None
+
+
+def ensure_hnsw_index(
+    engine: Engine, dim: int, *, m: int = 16, ef_construction: int = 64
+) -> str | None:
+    """Create the HNSW index over ``dim``-dimensional embeddings unless it exists.
+
+    Building it over a filled table takes time (and blocks writes meanwhile); afterwards,
+    PostgreSQL keeps it up to date on every insert.
+
+    Args:
+        engine: An engine on a database prepared with pgvector.
+        dim: The embedder's dimension.
+        m: HNSW ``m`` (links per node).
+        ef_construction: HNSW ``ef_construction`` (candidate list size while building).
+
+    Returns:
+        The index name, or None when no index can be made for that dimension.
+    """
+    kind = _indexed_type(dim)
+    if kind is None:
+        logger.info("no HNSW index for %d-dimensional vectors: exact search", dim)
+        return None
+    name = hnsw_index_name(dim)
+    ops = "vector_ip_ops" if kind.startswith("vector") else "halfvec_ip_ops"
+    with engine.begin() as connection:
+        if _index_exists(connection, name):
+            return name
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": HNSW_LOCK})
+        if _index_exists(connection, name):
+            return name
+        rows = connection.execute(text("SELECT count(*) FROM concept_vectors")).scalar_one()
+        if rows:
+            logger.info("building the HNSW index of %d-d vectors over %d rows", dim, rows)
+        connection.execute(
+            text(
+                f"CREATE INDEX IF NOT EXISTS {name} ON concept_vectors "
+                f"USING hnsw ((embedding::{kind}) {ops}) "
+                f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) "
+                f"WHERE vector_dims(embedding) = {int(dim)}"
+            )
+        )
+    return name
+
+
+def _index_exists(connection: Connection, name: str) -> bool:
+    found = connection.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar()
+    return found is not None
+
+
+def pgvector_ready(engine: Engine) -> bool:
+    """Return whether the database is PostgreSQL with the pgvector column in place."""
+    if engine.url.get_backend_name() != "postgresql":
+        return False
+    try:
+        with engine.connect() as connection:
+            return pgvector_column_exists(connection)
+    except DBAPIError as exc:
+        logger.warning("could not check for pgvector, not using it: %s", exc)
+        return False
+
+
+def default_vector_index(database: Database, embedder: Embedder) -> VectorIndex:
+    """Return the vector index for a memory: pgvector when the database has it, else embedded.
+
+    With pgvector, the HNSW index for the embedder's dimension is created if missing.
+    """
+    if not pgvector_ready(database.engine):
+        return EmbeddedVectorIndex(embedder.name)
+    try:
+        ensure_hnsw_index(database.engine, int(embedder.dim))
+    except DBAPIError as exc:  # e.g. no right to create an index: exact search still works
+        logger.warning("could not create the HNSW index, searching exactly: %s", exc)
+    return PgVectorIndex(embedder.name)
+
+
+def vector_literal(vector: Vector) -> str:
+    """Return pgvector's text form of a float32 vector; it parses back to the same floats."""
+    values = np.asarray(vector, dtype=np.float32).ravel().tolist()
+    return "[" + ",".join(map(repr, values)) + "]"
+
+
+class PgVectorIndex:
+    """Nearest-neighbour search over ``concept_vectors.embedding`` inside PostgreSQL.
+
+    Holds no state about users: every call reads the database in the caller's transaction.
+
+    Args:
+        model: Only vectors stored by this embedder are searched.
+        exact_threshold: Users with at most this many vectors are searched exactly.
+        ef_search: HNSW candidate list size (raised to ``n`` when a search asks for more).
+        max_scan_tuples: ``hnsw.max_scan_tuples`` for iterative scans (None: the server's).
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        exact_threshold: int = 20_000,
+        ef_search: int = 100,
+        max_scan_tuples: int | None = None,
+    ) -> None:
+        self.model = model
+        self.exact_threshold = exact_threshold
+        self.ef_search = ef_search
+        self.max_scan_tuples = max_scan_tuples
+
+    # ------------------------------------------------------------------ search
+    def search(
+        self, session: Session, user_id: str, query: Vector, n: int
+    ) -> list[tuple[str, float]]:
+        """Return up to ``n`` of the user's ``(concept_id, cosine)`` pairs, most similar first."""
+        if n <= 0:
+            return []
+        query = np.asarray(query, dtype=np.float32).ravel()
+        size = self._user_size(session, user_id)
+        if size == 0:
+            return []
+        if self._uses_hnsw(size, len(query)):
+            rows = self._run(session, self._hnsw_sql(len(query)), user_id, query, n)
+            if len(rows) >= n:
+                return rows
+        return self._run(session, self._exact_sql(len(query)), user_id, query, n)
+
+    def similarities(
+        self, session: Session, user_id: str, query: Vector, ids: Sequence[str]
+    ) -> dict[str, float]:
+        """Return the cosine similarity of ``query`` to each listed item of the user."""
+        if not ids:
+            return {}
+        query = np.asarray(query, dtype=np.float32).ravel()
+        rows = session.execute(
+            text(
+                "SELECT concept_id, -(embedding <#> CAST(:query AS vector)) FROM concept_vectors "
+                "WHERE user_id = :user AND model = :model AND concept_id = ANY(:ids) "
+                f"AND vector_dims(embedding) = {len(query)}"
+            ),
+            {
+                "query": vector_literal(query),
+                "user": user_id,
+                "model": self.model,
+                "ids": list(ids),
+            },
+        ).all()
+        return {str(row[0]): float(row[1]) for row in rows}
+
+    def forget_user(self, user_id: str) -> None:
+        """Nothing to drop: the index lives in the database, whose rows are already gone."""
+
+    def explain(self, session: Session, user_id: str, query: Vector, n: int) -> str:
+        """Return PostgreSQL's plan of the statement :meth:`search` runs first (diagnostics)."""
+        query = np.asarray(query, dtype=np.float32).ravel()
+        hnsw = self._uses_hnsw(self._user_size(session, user_id), len(query))
+        statement = self._hnsw_sql(len(query)) if hnsw else self._exact_sql(len(query))
+        plan = self._run(session, statement, user_id, query, n, explain=True, hnsw=hnsw)
+        return "\n".join(str(line) for line, _ in plan)
+
+    # --------------------------------------------------------------- internals
+    def _uses_hnsw(self, size: int, dim: int) -> bool:
+        return size > self.exact_threshold and _indexed_type(dim) is not None
+
+    @staticmethod
+    def _user_size(session: Session, user_id: str) -> int:
+        """Return the user's vector sequence number: at least their number of vectors."""
+        size = session.execute(
+            text("SELECT vector_seq FROM users WHERE id = :user"), {"user": user_id}
+        ).scalar()
+        return int(size or 0)
+
+    @staticmethod
+    def _exact_sql(dim: int) -> str:
+        return (
+            "SELECT concept_id, -(embedding <#> CAST(:query AS vector)) AS score "
+            "FROM concept_vectors WHERE user_id = :user AND model = :model "
+            f"AND vector_dims(embedding) = {int(dim)} "
+            "ORDER BY score DESC, concept_id LIMIT :n"
+        )
+
+    @staticmethod
+    def _hnsw_sql(dim: int) -> str:
+        kind = _indexed_type(dim)
+        return (
+            "SELECT concept_id, -(embedding <#> CAST(:query AS vector)) AS score "
+            "FROM concept_vectors WHERE user_id = :user AND model = :model "
+            f"AND vector_dims(embedding) = {int(dim)} "
+            f"ORDER BY embedding::{kind} <#> CAST(:query AS {kind}) LIMIT :n"
+        )
+
+    def _run(
+        self,
+        session: Session,
+        statement: str,
+        user_id: str,
+        query: Vector,
+        n: int,
+        *,
+        explain: bool = False,
+        hnsw: bool | None = None,
+    ) -> list[tuple[Any, float]]:
+        """Run a search statement; an HNSW one under its settings, restored afterwards."""
+        if hnsw is None:
+            hnsw = "embedding::" in statement
+        params = {"query": vector_literal(query), "user": user_id, "model": self.model, "n": n}
+        if hnsw:
+            # without a sort, the only plan that yields rows in order is the HNSW index scan
+            previous = session.execute(
+                text(
+                    "SELECT current_setting('enable_sort'), set_config('enable_sort', 'off', true), "
+                    "set_config('hnsw.ef_search', :ef, true), "
+                    "set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+                    + (", set_config('hnsw.max_scan_tuples', :tuples, true)" if self.max_scan_tuples else "")
+                ),
+                {"ef": str(max(self.ef_search, n)), "tuples": str(self.max_scan_tuples)},
+            ).scalar_one()
+        try:
+            if explain:
+                lines = session.execute(text("EXPLAIN " + statement), params).scalars().all()
+                return [(line, 0.0) for line in lines]
+            rows = session.execute(text(statement), params).all()
+        finally:
+            if hnsw:
+                session.execute(
+                    text("SELECT set_config('enable_sort', :previous, true)"),
+                    {"previous": previous},
+                )
+        result = [(str(row[0]), float(row[1])) for row in rows]
+        if hnsw:  # relaxed order: nearly sorted
+            result.sort(key=lambda pair: (-pair[1], pair[0]))
+        return result

@@ -1,0 +1,282 @@
+"""Export and import a user's memory as JSON, to back it up or move it to another database.
+
+The format (``confidante.memory``, version 1) is one JSON object::
+
+    {
+      "format": "confidante.memory",
+      "version": 1,
+      "user_id": "alice",
+      "exported_at": "2026-05-01T09:30:00+00:00",
+      "items": [
+        {
+          "id": "4f0c2e...",               # the item's id (32 hex characters)
+          "text": "Alice lives in Lisbon.",
+          "key": "home_city",              # the item's slot, or null
+          "kind": "fact",                  # fact, preference, document...
+          "importance": 0.5,               # 0..1
+          "provenance": ["event:1a2b..."], # ids of the turns or documents it came from
+          "attributes": {},                # JSON attributes
+          "created_at": "2026-04-30T18:02:11.503211+00:00",
+          "valid_from": "2026-04-30T18:02:11.503211+00:00",
+          "valid_to": null                 # set when a newer value superseded the item
+        }
+      ]
+    }
+
+Times are ISO 8601 (a time without an offset is read as UTC). ``items`` lists every item of the
+user, oldest first, superseded ones included, so nothing is lost. Vectors, raw turns, summaries
+and the audit log are not exported: vectors are recomputed on import with the target memory's
+embedder.
+
+Import (:func:`import_memory`) checks the whole document first and writes nothing if anything is
+wrong (``InvalidInputError`` naming the faulty field). Then, in one transaction:
+
+- current items (``valid_to`` null) go through the memory's write rules, oldest first, exactly
+  like ``remember_many``: an item with a key supersedes the target user's current item of that
+  key, and an item whose text the user already has only adds its provenance to it;
+- superseded items are added to the user's history as they are (they supersede nothing);
+- new items keep their ``created_at``, ``valid_from`` and (history) ``valid_to``;
+- with ``keep_ids=True`` new items keep their exported ids (an id already in the database is
+  refused), e.g. to restore a backup into an empty database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import insert, literal, update
+from sqlmodel import Session, col, delete, select
+
+from confidante.errors import InvalidInputError
+from confidante.memory.items import check_user_id, text_fingerprint
+from confidante.memory.portable_format import (
+    FORMAT,
+    VERSION,
+    ExportEntry,
+    as_utc,
+    iso,
+    parse_export,
+)
+from confidante.memory.records import AuditEntry, Concept, ConceptVector, concept_snapshot, utcnow
+from confidante.memory.writes import next_vector_seq, write_items
+
+if TYPE_CHECKING:
+    from confidante.memory.store import Memory
+
+__all__ = ["FORMAT", "VERSION", "export_memory", "import_memory", "parse_export"]
+
+_EMBED_BATCH = 256
+
+
+async def export_memory(memory: Memory, user_id: str) -> dict[str, Any]:
+    """Return every item of a user, history included, in the ``confidante.memory`` format."""
+    check_user_id(user_id)
+
+    def read(session: Session) -> list[Concept]:
+        query = (
+            select(Concept)
+            .where(Concept.user_id == user_id)
+            .order_by(col(Concept.created_at), col(Concept.id))
+        )
+        return list(session.exec(query).all())
+
+    concepts = await memory.database.run(read, write=False)
+    items = [
+        {
+            "id": c.id,
+            "text": c.text,
+            "key": c.key,
+            "kind": c.kind,
+            "importance": c.importance,
+            "provenance": list(c.provenance or []),
+            "attributes": dict(c.attributes or {}),
+            "created_at": iso(c.created_at),
+            "valid_from": iso(c.valid_from),
+            "valid_to": iso(c.valid_to),
+        }
+        for c in concepts
+    ]
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "user_id": user_id,
+        "exported_at": iso(utcnow()),
+        "items": items,
+    }
+
+
+async def import_memory(
+    memory: Memory, user_id: str, data: Mapping[str, Any], *, keep_ids: bool = False
+) -> list[str]:
+    """Add the items of a ``confidante.memory`` export to a user's memory (rules above).
+
+    Importing the same document twice (without ``keep_ids``) adds nothing the second time:
+    current items merge into themselves, and a superseded item the user already has (same
+    text, key and ``valid_from``) is skipped.
+
+    Args:
+        memory: The target memory (any database, any embedder).
+        user_id: The target user; the export's ``user_id`` may differ.
+        data: The parsed JSON document.
+        keep_ids: Give new items their exported ids instead of fresh ones.
+
+    Returns:
+        The id each item has now, in the order of ``data["items"]`` (an item merged into an
+        existing one returns that one's id).
+
+    Raises:
+        InvalidInputError: The document is invalid, or (``keep_ids``) an id is already used.
+    """
+    check_user_id(user_id)
+    entries = parse_export(data, keep_ids=keep_ids)
+    embedder = memory.embedder
+    texts = [entry.item.text for entry in entries]
+    chunks = [
+        await asyncio.to_thread(embedder.embed_documents, texts[start : start + _EMBED_BATCH])
+        for start in range(0, len(texts), _EMBED_BATCH)
+    ]
+    vectors = np.vstack(chunks) if chunks else np.zeros((0, embedder.dim), np.float32)
+    pairs = list(zip(entries, vectors, strict=True))
+
+    def write(session: Session) -> dict[str, str]:
+        if keep_ids:
+            wanted = [entry.id for entry in entries]
+            taken = session.exec(select(Concept.id).where(col(Concept.id).in_(wanted))).all()
+            if taken:
+                raise InvalidInputError(f"ids already in the database: {', '.join(taken[:5])}")
+        memory._ensure_user(session, user_id)  # creates and locks the user's row
+        current = [pair for pair in pairs if not pair[0].valid_to]
+        result = _add_current(session, user_id, current, embedder.name, keep_ids)
+        history = [pair for pair in pairs if pair[0].valid_to]
+        result |= _add_history(session, user_id, history, embedder.name, keep_ids)
+        return result
+
+    mapping = await memory.database.run(write)
+    return [mapping[str(raw["id"])] for raw in data["items"]]
+
+
+def _add_current(
+    session: Session,
+    user_id: str,
+    current: list[tuple[ExportEntry, Any]],
+    model: str,
+    keep_ids: bool,
+) -> dict[str, str]:
+    """Write current items through the memory's write rules; restore their times (and ids)."""
+    if not current:
+        return {}
+    existing = set(
+        session.exec(
+            select(Concept.id).where(Concept.user_id == user_id, col(Concept.valid_to).is_(None))
+        ).all()
+    )
+    written = write_items(
+        session,
+        user_id,
+        [entry.item for entry, _ in current],
+        np.asarray([vector for _, vector in current]),
+        model,
+    )
+    result: dict[str, str] = {}
+    final: dict[str, str] = {}  # id written by write_items -> id it has now
+    for (entry, _), new_id in zip(current, written, strict=True):
+        if new_id in existing or new_id in final:  # merged into an item the user already had
+            result[entry.id] = final.get(new_id, new_id)
+            continue
+        session.execute(
+            update(Concept)
+            .where(col(Concept.id) == new_id)
+            .values(created_at=entry.created_at, valid_from=entry.valid_from)
+        )
+        final[new_id] = _rename(session, new_id, entry.id) if keep_ids else new_id
+        result[entry.id] = final[new_id]
+    return result
+
+
+def _add_history(
+    session: Session,
+    user_id: str,
+    history: list[tuple[ExportEntry, Any]],
+    model: str,
+    keep_ids: bool,
+) -> dict[str, str]:
+    """Insert superseded items as history rows (with their vectors and an audit entry)."""
+    if not history:
+        return {}
+    rows = session.exec(
+        select(Concept).where(Concept.user_id == user_id, col(Concept.valid_to).is_not(None))
+    ).all()
+    known = {(c.text_hash, c.key, as_utc(c.valid_from)): c.id for c in rows}
+    result: dict[str, str] = {}
+    added: list[tuple[Concept, Any]] = []
+    for entry, vector in history:
+        item = entry.item
+        fingerprint = text_fingerprint(item.text)
+        same = known.get((fingerprint, item.key, entry.valid_from))
+        if same is not None:
+            result[entry.id] = same
+            continue
+        concept = Concept(
+            user_id=user_id,
+            kind=item.kind,
+            key=item.key,
+            text=item.text,
+            text_hash=fingerprint,
+            attributes=item.attributes,
+            provenance=item.provenance,
+            importance=item.importance,
+            valid_from=entry.valid_from,
+            valid_to=entry.valid_to,
+            created_at=entry.created_at,
+        )
+        if keep_ids:
+            concept.id = entry.id
+        known[(fingerprint, item.key, entry.valid_from)] = concept.id
+        result[entry.id] = concept.id
+        added.append((concept, vector))
+    if not added:
+        return result
+    session.add_all([concept for concept, _ in added])
+    session.flush()
+    first = next_vector_seq(session, user_id, len(added))
+    for offset, (concept, vector) in enumerate(added):
+        session.add(
+            ConceptVector(
+                concept_id=concept.id,
+                user_id=user_id,
+                model=model,
+                seq=first + offset,
+                vector=np.asarray(vector, dtype=np.float32).tobytes(),
+            )
+        )
+        snapshot = concept_snapshot(concept)
+        session.add(
+            AuditEntry(user_id=user_id, concept_id=concept.id, action="import", after=snapshot)
+        )
+    return result
+
+
+def _rename(session: Session, old: str, new: str) -> str:
+    """Give a row written in this transaction another id (its vector and audit follow it)."""
+    table = Concept.__table__  # type: ignore[attr-defined]
+    others = [column for column in table.columns if column.name != "id"]
+    session.execute(
+        insert(table).from_select(
+            ["id", *(column.name for column in others)],
+            select(literal(new), *others).where(table.c.id == old),
+        )
+    )
+    session.execute(
+        update(ConceptVector).where(col(ConceptVector.concept_id) == old).values(concept_id=new)
+    )
+    session.execute(
+        update(AuditEntry).where(col(AuditEntry.concept_id) == old).values(concept_id=new)
+    )
+    session.execute(
+        update(Concept).where(col(Concept.superseded_by) == old).values(superseded_by=new)
+    )
+    session.execute(delete(Concept).where(col(Concept.id) == old))
+    return new

@@ -1,0 +1,170 @@
+"""Schema upkeep beyond ``create_all``: additive migrations and the full-text index.
+
+- Columns added to a table in a later version are added to an existing database
+  (``ALTER TABLE ... ADD COLUMN``), so a data directory survives upgrades.
+- Lexical search uses the store's own full-text engine: an FTS5 table kept in sync by triggers
+  on SQLite, a generated ``tsvector`` column with a GIN index on PostgreSQL. Each FTS5 row
+  carries an ``owner`` token (``o`` + the hex of the user id), so a search matches one user's
+  rows only.
+- pgvector (PostgreSQL only, and only when the ``vector`` extension is installed or can be
+  created): ``concept_vectors`` gets a generated column ``embedding vector``, computed in the
+  same statement from the float32 bytes of ``vector`` (which stay the source of truth), so the
+  write path is the same on every backend. The HNSW index on it is made per dimension by
+  :mod:`confidante.memory.pgvector_index`. Without pgvector nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import SQLModel
+
+logger = logging.getLogger(__name__)
+
+SQLITE_FTS = [
+    """CREATE VIRTUAL TABLE IF NOT EXISTS concepts_fts
+       USING fts5(text, owner, tokenize='porter unicode61')""",
+    """CREATE TRIGGER IF NOT EXISTS concepts_fts_insert AFTER INSERT ON concepts BEGIN
+         INSERT INTO concepts_fts(rowid, text, owner)
+         VALUES (new.rowid, new.text, 'o' || hex(new.user_id));
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS concepts_fts_delete AFTER DELETE ON concepts BEGIN
+         DELETE FROM concepts_fts WHERE rowid = old.rowid;
+       END""",
+    """CREATE TRIGGER IF NOT EXISTS concepts_fts_update AFTER UPDATE OF text ON concepts BEGIN
+         UPDATE concepts_fts SET text = new.text WHERE rowid = old.rowid;
+       END""",
+]
+SQLITE_FTS_BACKFILL = """
+    INSERT INTO concepts_fts(rowid, text, owner)
+    SELECT rowid, text, 'o' || hex(user_id) FROM concepts
+    WHERE NOT EXISTS (SELECT 1 FROM concepts_fts LIMIT 1)
+"""
+POSTGRES_FTS = [
+    """ALTER TABLE concepts ADD COLUMN IF NOT EXISTS tsv tsvector
+       GENERATED ALWAYS AS (to_tsvector('english', text)) STORED""",
+    "CREATE INDEX IF NOT EXISTS ix_concepts_tsv ON concepts USING GIN (tsv)",
+]
+#: Serialises pgvector schema upkeep between processes opening one database at once.
+PGVECTOR_LOCK = 0x636F6E66_76656374  # "confvect"
+#: float32 bytes (little-endian, as numpy writes them) to a pgvector ``vector``, bit-exact;
+#: NULL for data that is not a whole number of finite floats (pgvector stores no NaN or inf).
+POSTGRES_VECTOR_FROM_BYTES = """
+    CREATE OR REPLACE FUNCTION confidante_vector_from_bytes(data bytea) RETURNS vector
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    DECLARE
+      n integer := length(data) / 4;
+      result real[];
+      b3 integer;
+      b2 integer;
+      e integer;
+    BEGIN
+      IF n = 0 OR n > 16000 OR length(data) % 4 <> 0 THEN
+        RETURN NULL;
+      END IF;
+      result := array_fill(0::real, ARRAY[n]);
+      FOR i IN 0 .. n - 1 LOOP
+        b3 := get_byte(data, 4 * i + 3);
+        b2 := get_byte(data, 4 * i + 2);
+        e := ((b3 & 127) << 1) | (b2 >> 7);
+        IF e = 255 THEN
+          RETURN NULL;
+        END IF;
+        result[i + 1] := (CASE WHEN b3 >= 128 THEN -1.0::float8 ELSE 1.0::float8 END)
+          * (((b2 & 127) << 16) | (get_byte(data, 4 * i + 1) << 8) | get_byte(data, 4 * i)
+             | CASE WHEN e = 0 THEN 0 ELSE 8388608 END)
+          * 2.0::float8 ^ (greatest(e, 1) - 150);
+      END LOOP;
+      RETURN result::vector;
+    END
+    $$"""
+POSTGRES_PGVECTOR_COLUMN = [
+    """ALTER TABLE concept_vectors ADD COLUMN IF NOT EXISTS embedding vector
+       GENERATED ALWAYS AS (confidante_vector_from_bytes(vector)) STORED""",
+    # inline in the heap row (the bytes go to TOAST instead): exact scans read it cheaply
+    "ALTER TABLE concept_vectors ALTER COLUMN embedding SET STORAGE MAIN",
+]
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add columns that the models define but an older database lacks; returns their names."""
+    added: list[str] = []
+    with engine.begin() as connection:
+        inspector = inspect(connection)
+        for table in SQLModel.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present or column.primary_key:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                default = getattr(column.default, "arg", None)
+                clause = ""
+                if isinstance(default, bool | int | float):
+                    clause = f" DEFAULT {int(default) if isinstance(default, bool) else default}"
+                connection.execute(
+                    text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}')
+                )
+                added.append(f"{table.name}.{column.name}")
+    return added
+
+
+def prepare_schema(engine: Engine) -> None:
+    """Create tables, add missing columns and set up the full-text index for the backend."""
+    SQLModel.metadata.create_all(engine)
+    add_missing_columns(engine)
+    backend = engine.url.get_backend_name()
+    statements = [*SQLITE_FTS, SQLITE_FTS_BACKFILL] if backend == "sqlite" else []
+    if backend == "postgresql":
+        statements = POSTGRES_FTS
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    if backend == "postgresql":
+        prepare_pgvector(engine)
+
+
+def pgvector_column_exists(connection: Connection) -> bool:
+    """Return whether ``concept_vectors.embedding`` (the pgvector column) exists."""
+    return bool(
+        connection.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attname = 'embedding' "
+                "AND attrelid = to_regclass('concept_vectors') AND NOT attisdropped)"
+            )
+        ).scalar_one()
+    )
+
+
+def prepare_pgvector(engine: Engine) -> bool:
+    """Set up the pgvector column of ``concept_vectors`` if the server has pgvector.
+
+    Creates the ``vector`` extension when it is available but not yet created (a failure,
+    such as missing privileges, only disables pgvector), then the conversion function and the
+    generated ``embedding`` column. Adding the column to a filled table rewrites it once.
+
+    Returns:
+        True when the ``embedding`` column is in place.
+    """
+    try:
+        with engine.begin() as connection:
+            available = connection.execute(
+                text("SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")
+            ).scalar_one()
+            if not available:
+                return False
+            if pgvector_column_exists(connection):
+                return True  # nothing to do, and no privileges needed
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PGVECTOR_LOCK})
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
+            connection.execute(text(POSTGRES_VECTOR_FROM_BYTES))
+            if not pgvector_column_exists(connection):  # another process may have added it
+                for statement in POSTGRES_PGVECTOR_COLUMN:
+                    connection.execute(text(statement))
+    except DBAPIError as exc:
+        logger.warning("pgvector is installed but could not be set up, not using it: %s", exc)
+        return False
+    return True

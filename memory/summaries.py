@@ -1,0 +1,272 @@
+"""Offline task-aware summaries of a user: the "summary" half of adaptation A.
+
+One summary per user and task, each a short profile for one use:
+
+| task               | profile                                           | reads messages |
+|--------------------|---------------------------------------------------|----------------|
+| ``chat``           | who the user is: life, people, pets, what matters | no             |
+| ``recommendation`` | tastes: likes, dislikes, diet, hobbies            | no             |
+| ``search``         | interests: work, place, topics, recent questions  | last 4         |
+| ``image``          | visual taste: colours, styles, places, pets       | no             |
+
+:func:`generate_summary` collects the user's current memories (the :data:`MAX_ITEMS` best
+matches of the task's query, best first, so the task's facts lead; reminders left out) and,
+for tasks that read them, the user's latest messages; asks the chat model for JSON constrained
+by :class:`UserSummary` (a grammar on llama.cpp, whose ``maxLength`` caps the output near 120
+tokens); drops sentences that name a number or a name absent from the data
+(:func:`keep_grounded`); and stores the result with the :class:`Watermark` of the data it saw.
+
+The watermark counts the user's audit entries (``add`` apart from every other action) and, for
+tasks that read messages, the user's messages. Both tables are append-only per user (only
+``forget_user`` deletes from them, and it deletes the summaries too), so equal counts mean equal
+data: the check is exact and costs a few indexed ``COUNT`` queries. It is read before the
+data, so a write racing with generation makes the new summary stale, never wrongly fresh.
+A summary is ``stale`` once the watermark moves, and stays ``usable`` at run time while only
+additions happened (retrieval brings the new items); once an item was edited, superseded or
+forgotten the summary may describe it, so it is no longer usable until it is regenerated.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from confidante.errors import InvalidInputError, StructuredOutputError
+from confidante.memory.database import Database
+from confidante.memory.records import Event, utcnow
+from confidante.memory.store import Memory, check_user_id
+from confidante.memory.summary_store import (
+    SummaryView,
+    Watermark,
+    current_watermark,
+    delete_summary,
+    load_summary,
+    store_summary,
+)
+
+logger = logging.getLogger(__name__)
+
+TASKS: tuple[str, ...] = ("chat", "recommendation", "search", "image")
+MAX_ITEMS = 12
+MAX_ITEM_CHARS = 200
+MAX_SUMMARY_CHARS = 480
+FACTS_HEADER = "Facts about the user:"
+MESSAGES_HEADER = "Recent messages from the user:"
+
+SUMMARY_PROMPT = """You summarise what an assistant knows about its user, for {purpose}.
+Use only the facts given. Never add anything else: no age, gender, feelings or guesses.
+Start with the facts that matter most for this; leave out the others.
+At most three short sentences about "the user".
+Example facts: "- The user's cat is called Tom. - The user works as a teacher."
+Example answer: {{"summary": "The user works as a teacher and has a cat called Tom."}}"""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """How the summary of one task is made.
+
+    Attributes:
+        purpose: What the summary is for, as told to the model.
+        query: The retrieval query that picks the memories when the user has many.
+        messages: How many of the user's latest messages the prompt shows (0: none).
+    """
+
+    purpose: str
+    query: str
+    messages: int = 0
+
+
+TASK_SPECS: dict[str, TaskSpec] = {
+    "chat": TaskSpec(
+        "chatting with the user (who they are, their life, people and pets, what they care about)",
+        "the user's name, home, work, family, pets and what they care about",
+    ),
+    "recommendation": TaskSpec(
+        "recommending things the user will like (tastes, likes, dislikes, diet, hobbies)",
+        "what the user likes, loves, enjoys or dislikes: food, films, books, music, hobbies",
+    ),
+    "search": TaskSpec(
+        "suggesting web searches (the user's interests, work, place and recent questions)",
+        "the user's interests, work, studies, city and hobbies",
+        messages=4,
+    ),
+    "image": TaskSpec(
+        "making pictures the user will like (visual taste, colours, styles, places, pets)",
+        "the user's favourite colours, art, style, places, pets and things they like to see",
+    ),
+}
+
+
+class UserSummary(BaseModel):
+    """The model's answer: a short summary of the user for one task."""
+
+    summary: str = Field(
+        min_length=1,
+        max_length=MAX_SUMMARY_CHARS,
+        description="at most three short sentences about the user",
+    )
+
+
+def check_task(task: str) -> str:
+    """Validate a task name (one of :data:`TASKS`)."""
+    if task not in TASK_SPECS:
+        raise InvalidInputError(f"unknown summary task {task!r}; use one of {', '.join(TASKS)}")
+    return task
+
+
+def model_label(model: BaseChatModel) -> str:
+    """Return a short name of a chat model, stored with the summaries it writes."""
+    name = getattr(model, "model_name", None) or getattr(model, "model", None)
+    if isinstance(name, str) and name:
+        return name[:200]
+    path = getattr(model, "model_path", None)  # the embedded model: its GGUF file
+    if path:
+        return PurePath(str(path)).name[:200]
+    return model._llm_type[:200]
+
+
+async def read_summary(database: Database, user_id: str, task: str) -> SummaryView | None:
+    """Return the user's summary for ``task``, or None if none was generated."""
+    check_user_id(user_id)
+    with_messages = TASK_SPECS[check_task(task)].messages > 0
+    return await database.run(lambda session: load_summary(session, user_id, task, with_messages))
+
+
+def summary_messages(task: str, facts: list[str], messages: list[str]) -> list[AnyMessage]:
+    """Build the small prompt asking for one task's summary."""
+    text = FACTS_HEADER + "\n" + "\n".join(f"- {fact}" for fact in facts)
+    if messages:
+        text += f"\n\n{MESSAGES_HEADER}\n" + "\n".join(f"- {message}" for message in messages)
+    purpose = TASK_SPECS[check_task(task)].purpose
+    return [SystemMessage(SUMMARY_PROMPT.format(purpose=purpose)), HumanMessage(text)]
+
+
+def _clip(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_ITEM_CHARS else flat[: MAX_ITEM_CHARS - 1].rstrip() + "…"
+
+
+async def collect_context(memory: Memory, user_id: str, task: str) -> tuple[list[str], list[str]]:
+    """Return the user's memories and latest messages that the task's prompt shows."""
+    spec = TASK_SPECS[check_task(task)]
+    items = [item for item in await memory.alist_items(user_id) if item.kind != "reminder"]
+    if items:  # the task's best matches, first (a small model keeps the order it is given)
+        kinds = sorted({item.kind for item in items})
+        items = await memory.aretrieve(user_id, spec.query, k=MAX_ITEMS, kinds=kinds)
+    messages: list[str] = []
+    if spec.messages:
+
+        def read(session: Session) -> list[str]:
+            rows = session.exec(
+                select(Event.text)
+                .where(Event.user_id == user_id, Event.role == "user")
+                .order_by(col(Event.created_at).desc(), col(Event.id))
+                .limit(spec.messages)
+            ).all()
+            return [_clip(text) for text in reversed(rows)]
+
+        messages = await memory.database.run(read)
+    return [_clip(item.text) for item in items], messages
+
+
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+_CHECKED = re.compile(r"\b(?:\d[\w.:/-]*|[A-Z][\w'-]*)")
+
+
+def keep_grounded(summary: str, source: str) -> str:
+    """Drop the sentences of ``summary`` that name something absent from ``source``.
+
+    A sentence is kept when each of its numbers and capitalised words (after its first word)
+    occurs in the prompt's data, so an invented age, date or name never reaches a prompt.
+    """
+    said = source.lower()
+    kept = []
+    for raw in _SENTENCE.findall(" ".join(summary.split())):
+        sentence = raw.strip()
+        words = _CHECKED.findall(sentence)
+        if sentence[:1].isupper():
+            words = words[1:]  # the first word is capitalised anyway
+        if sentence and all(word.lower().removesuffix("'s") in said for word in words):
+            kept.append(sentence)
+    return " ".join(kept)
+
+
+async def ask_summary(model: BaseChatModel, prompt: list[AnyMessage], retries: int = 1) -> str:
+    """Ask the model for a summary and return its grounded, cleaned text.
+
+    Raises:
+        StructuredOutputError: The output never validated or named nothing from the data.
+    """
+    runnable = model.with_structured_output(UserSummary)
+    last_error: Exception | None = None
+    for _attempt in range(retries + 1):
+        try:
+            result = await runnable.ainvoke(prompt)
+        except StructuredOutputError as exc:
+            last_error = exc
+            continue
+        assert isinstance(result, UserSummary)
+        text = keep_grounded(result.summary, str(prompt[-1].content))
+        if text:
+            return text
+        last_error = StructuredOutputError(f"ungrounded summary {result.summary!r}")
+    raise StructuredOutputError(f"summary generation failed: {last_error}")
+
+
+async def generate_summary(
+    memory: Memory, model: BaseChatModel, user_id: str, task: str, *, retries: int = 1
+) -> SummaryView | None:
+    """Write (or rewrite) the user's summary for ``task`` and return it.
+
+    Returns None, and deletes any stored summary for the task, when the user has nothing the
+    task could use (a summary of forgotten data must not outlive it).
+
+    Raises:
+        StructuredOutputError: The model's output never validated.
+    """
+    check_user_id(user_id)
+    with_messages = TASK_SPECS[check_task(task)].messages > 0
+    watermark = await memory.database.run(
+        lambda session: current_watermark(session, user_id, with_messages)
+    )
+    facts, messages = await collect_context(memory, user_id, task)
+    if not facts and not messages:
+        await memory.database.run(lambda session: delete_summary(session, user_id, task))
+        return None
+    text = await ask_summary(model, summary_messages(task, facts, messages), retries)
+    view = SummaryView(
+        user_id=user_id,
+        task=task,
+        text=text,
+        model=model_label(model),
+        created_at=utcnow(),
+        watermark=str(watermark),
+    )
+    await memory.database.run(lambda session: store_summary(session, view))
+    logger.debug("summary %s/%s written at %s", user_id, task, watermark)
+    return view
+
+
+__all__ = [
+    "TASKS",
+    "TASK_SPECS",
+    "SummaryView",
+    "TaskSpec",
+    "UserSummary",
+    "Watermark",
+    "ask_summary",
+    "check_task",
+    "collect_context",
+    "generate_summary",
+    "keep_grounded",
+    "model_label",
+    "read_summary",
+    "summary_messages",
+]

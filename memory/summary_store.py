@@ -1,0 +1,151 @@
+"""Storage of offline summaries: the watermark, the view, and the queries on ``summaries``.
+
+The watermark of a user's data counts the user's audit entries (``add`` apart from every other
+action) and, when the summary reads them, the user's messages. Both tables are append-only per
+user (only ``forget_user`` deletes from them, and it deletes the summaries too), so equal counts
+mean equal data: the check is exact and costs a few indexed ``COUNT`` queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, delete, func, select
+
+from confidante.memory.records import AuditEntry, Event, Summary, new_id
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """The version of a user's data that a summary saw.
+
+    Attributes:
+        adds: The user's ``add`` audit entries.
+        edits: The user's other audit entries (update, supersede, forget...).
+        messages: The user's messages, or None when the summary does not read them.
+    """
+
+    adds: int
+    edits: int
+    messages: int | None = None
+
+    def __str__(self) -> str:
+        text = f"adds={self.adds};edits={self.edits}"
+        return text if self.messages is None else f"{text};messages={self.messages}"
+
+    @classmethod
+    def parse(cls, text: str) -> Watermark | None:
+        """Read a stored watermark (None if it is not in the current format)."""
+        try:
+            fields = dict(part.split("=", 1) for part in text.split(";"))
+            messages = fields.get("messages")
+            return cls(
+                int(fields["adds"]), int(fields["edits"]), int(messages) if messages else None
+            )
+        except (KeyError, ValueError):
+            return None
+
+
+class SummaryView(BaseModel):
+    """A stored summary as returned to callers.
+
+    Attributes:
+        user_id: The owner.
+        task: ``chat``, ``recommendation``, ``search`` or ``image``.
+        text: The summary.
+        model: The chat model that wrote it.
+        created_at: When it was written.
+        watermark: The data version it was built from.
+        stale: The user's data changed since (a batch job will refresh it).
+        usable: Nothing it was built from was edited, superseded or forgotten since, so it
+            can still go into prompts (additions alone leave it usable).
+    """
+
+    user_id: str
+    task: str
+    text: str
+    model: str
+    created_at: datetime
+    watermark: str
+    stale: bool = False
+    usable: bool = True
+
+
+def current_watermark(session: Session, user_id: str, with_messages: bool) -> Watermark:
+    """Return the user's current data version (``with_messages``: count messages too)."""
+    mine = col(AuditEntry.user_id) == user_id
+    total = session.exec(select(func.count()).select_from(AuditEntry).where(mine)).one()
+    adds = session.exec(
+        select(func.count()).select_from(AuditEntry).where(mine, AuditEntry.action == "add")
+    ).one()
+    messages: int | None = None
+    if with_messages:
+        messages = session.exec(
+            select(func.count())
+            .select_from(Event)
+            .where(col(Event.user_id) == user_id, Event.role == "user")
+        ).one()
+    return Watermark(adds=adds, edits=total - adds, messages=messages)
+
+
+def to_view(row: Summary, current: Watermark) -> SummaryView:
+    """Build the view of a stored summary against the user's current watermark."""
+    seen = Watermark.parse(row.watermark)
+    return SummaryView(
+        user_id=row.user_id,
+        task=row.task,
+        text=row.text,
+        model=row.model,
+        created_at=row.created_at,
+        watermark=row.watermark,
+        stale=row.watermark != str(current),
+        usable=seen is not None and seen.edits == current.edits,
+    )
+
+
+def load_summary(
+    session: Session, user_id: str, task: str, with_messages: bool
+) -> SummaryView | None:
+    """Return one stored summary with its staleness, or None."""
+    row = session.exec(
+        select(Summary).where(Summary.user_id == user_id, Summary.task == task)
+    ).first()
+    if row is None:
+        return None
+    return to_view(row, current_watermark(session, user_id, with_messages))
+
+
+def store_summary(session: Session, view: SummaryView) -> None:
+    """Insert or replace the user's summary for the view's task (one atomic upsert)."""
+    values: dict[str, Any] = {
+        "text": view.text,
+        "watermark": view.watermark,
+        "model": view.model,
+        "created_at": view.created_at,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(Summary).values(
+            id=new_id(), user_id=view.user_id, task=view.task, **values
+        )
+        updates = {name: statement.excluded[name] for name in values}
+        session.exec(
+            statement.on_conflict_do_update(index_elements=["user_id", "task"], set_=updates)
+        )
+        return
+    row = session.exec(
+        select(Summary).where(Summary.user_id == view.user_id, Summary.task == view.task)
+    ).first() or Summary(user_id=view.user_id, task=view.task, text=view.text, watermark="")
+    for name, value in values.items():
+        setattr(row, name, value)
+    session.add(row)
+
+
+def delete_summary(session: Session, user_id: str, task: str) -> None:
+    """Delete the user's summary for a task, if any."""
+    session.exec(delete(Summary).where(col(Summary.user_id) == user_id, col(Summary.task) == task))

@@ -1,0 +1,175 @@
+"""Writing items in batches: a few set-based statements per batch instead of several per item.
+
+:func:`write_items` applies the memory's write rules to a batch of validated items inside the
+caller's transaction (the caller holds the user's row lock):
+
+- an item whose text equals the user's current item (same slot, or no slot and same text) only
+  adds its provenance to it;
+- an item with a slot supersedes the current item of that slot (``valid_to`` set, history
+  kept) — also an item written earlier in the same batch;
+- every new item gets its vector, numbered by the user's vector sequence, and an audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, col, select
+
+from confidante.memory.items import MemoryItem, text_fingerprint
+from confidante.memory.records import (
+    AuditEntry,
+    Concept,
+    ConceptVector,
+    UserRecord,
+    concept_snapshot,
+    new_id,
+    utcnow,
+)
+from confidante.memory.scopes import scope_of
+
+
+def next_vector_seq(session: Session, user_id: str, count: int) -> int:
+    """Reserve ``count`` vector sequence numbers for a user; returns the first one."""
+    last = session.execute(
+        update(UserRecord)
+        .where(col(UserRecord.id) == user_id)
+        .values(vector_seq=func.coalesce(UserRecord.vector_seq, 0) + count)
+        .returning(col(UserRecord.vector_seq))
+    ).scalar_one()
+    return int(last) - count + 1
+
+
+def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    valid_to: datetime | None = row["valid_to"]
+    return {
+        "text": row["text"],
+        "key": row["key"],
+        "kind": row["kind"],
+        "attributes": dict(row["attributes"]),
+        "importance": row["importance"],
+        "valid_from": row["valid_from"].isoformat(),
+        "valid_to": valid_to.isoformat() if valid_to else None,
+    }
+
+
+def _current_items(
+    session: Session, user_id: str, items: Sequence[MemoryItem], fingerprints: list[str]
+) -> tuple[dict[str, Concept], dict[str, Concept]]:
+    slots = sorted({item.key for item in items if item.key})
+    free = sorted({fp for item, fp in zip(items, fingerprints, strict=True) if not item.key})
+    current = select(Concept).where(Concept.user_id == user_id, col(Concept.valid_to).is_(None))
+    by_slot: dict[str, Concept] = {}
+    by_text: dict[str, Concept] = {}
+    if slots:
+        for concept in session.exec(current.where(col(Concept.key).in_(slots))):
+            by_slot[str(concept.key)] = concept
+    if free:
+        query = current.where(col(Concept.key).is_(None), col(Concept.text_hash).in_(free))
+        for concept in session.exec(query):
+            by_text[str(concept.text_hash)] = concept
+    return by_slot, by_text
+
+
+def write_items(
+    session: Session,
+    user_id: str,
+    items: Sequence[MemoryItem],
+    vectors: np.ndarray[Any, Any],
+    model: str,
+) -> list[str]:
+    """Write a batch of validated items for one user; returns their ids in order."""
+    fingerprints = [text_fingerprint(item.text) for item in items]
+    by_slot, by_text = _current_items(session, user_id, items, fingerprints)
+    pending: dict[str, dict[str, Any]] = {}  # new rows of this batch, by slot or fingerprint
+    rows: list[dict[str, Any]] = []
+    row_vectors: list[Any] = []
+    audits: list[dict[str, Any]] = []
+    ids: list[str] = []
+    now = utcnow()
+    for item, fingerprint, vector in zip(items, fingerprints, vectors, strict=True):
+        lookup = f"slot:{item.key}" if item.key else f"text:{fingerprint}"
+        stored = by_slot.get(item.key) if item.key else by_text.get(fingerprint)
+        fresh = pending.get(lookup)
+        if fresh is not None and fresh["text_hash"] == fingerprint:
+            fresh["provenance"] = sorted({*fresh["provenance"], *item.provenance})
+            ids.append(fresh["id"])
+            continue
+        if fresh is None and stored is not None and stored.text_hash == fingerprint:
+            stored.provenance = sorted({*stored.provenance, *item.provenance})
+            stored.updated_at = now
+            session.add(stored)
+            ids.append(stored.id)
+            continue
+        row_id = new_id()
+        row: dict[str, Any] = {
+            "id": row_id,
+            "user_id": user_id,
+            "scope": scope_of(user_id),
+            "kind": item.kind,
+            "key": item.key,
+            "text": item.text,
+            "text_hash": fingerprint,
+            "attributes": item.attributes,
+            "provenance": item.provenance,
+            "importance": item.importance,
+            "valid_from": now,
+            "valid_to": None,
+            "superseded_by": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if fresh is not None:  # superseding an item written earlier in this batch
+            before = _snapshot(fresh)
+            fresh["valid_to"], fresh["superseded_by"] = now, row_id
+            audits.append(_audit(user_id, fresh["id"], "supersede", before, _snapshot(fresh)))
+        elif stored is not None:
+            before = concept_snapshot(stored)
+            stored.valid_to, stored.superseded_by = now, row_id
+            session.add(stored)
+            audits.append(_audit(user_id, stored.id, "supersede", before, concept_snapshot(stored)))
+        pending[lookup] = row
+        rows.append(row)
+        row_vectors.append(vector)
+        audits.append(_audit(user_id, row_id, "add", None, _snapshot(row)))
+        ids.append(row_id)
+    if rows:
+        session.flush()
+        session.execute(insert(Concept), rows)
+        first = next_vector_seq(session, user_id, len(rows))
+        session.execute(
+            insert(ConceptVector),
+            [
+                {
+                    "concept_id": row["id"],
+                    "user_id": user_id,
+                    "model": model,
+                    "seq": first + offset,
+                    "vector": np.asarray(vector, dtype=np.float32).tobytes(),
+                }
+                for offset, (row, vector) in enumerate(zip(rows, row_vectors, strict=True))
+            ],
+        )
+        session.execute(insert(AuditEntry), audits)
+    return ids
+
+
+def _audit(
+    user_id: str,
+    concept_id: str,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "concept_id": concept_id,
+        "action": action,
+        "before": before,
+        "after": after,
+        "at": utcnow(),
+    }
