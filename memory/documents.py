@@ -9,7 +9,6 @@ them. Nothing here uses the network or llama-index's global ``Settings``.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import re
@@ -60,17 +59,6 @@ def use_bundled_tiktoken_cache() -> None:
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(bundled))
 
 
-def readable_suffixes() -> frozenset[str]:
-    """Return the file suffixes :func:`aingest_documents` can read in this environment."""
-    try:
-        installed = importlib.util.find_spec("llama_index.readers.file") is not None
-    except ModuleNotFoundError:  # no llama_index.readers at all
-        installed = False
-    if not installed:
-        return TEXT_SUFFIXES
-    return TEXT_SUFFIXES | frozenset(SimpleDirectoryReader.supported_suffix_fn())
-
-
 class _DropMissingReadersWarning(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return "llama-index-readers-file" not in record.getMessage()
@@ -88,6 +76,13 @@ def _quiet_reader() -> Iterator[None]:
         logger.removeFilter(drop)
 
 
+def readable_suffixes() -> frozenset[str]:
+    """Return the suffixes that can be read here: text, plus the optional readers' formats."""
+    with _quiet_reader():  # the optional readers' formats, if they import
+        optional = SimpleDirectoryReader.supported_suffix_fn()
+    return TEXT_SUFFIXES | frozenset(optional)
+
+
 def _files_of(path: Path, suffixes: frozenset[str]) -> list[Path]:
     """Return the readable files at ``path`` (a file, or a directory walked recursively)."""
     if path.is_dir():
@@ -103,7 +98,7 @@ def _files_of(path: Path, suffixes: frozenset[str]) -> list[Path]:
     if path.suffix and path.suffix.lower() not in suffixes:  # no suffix: read as text
         raise InvalidInputError(
             f"cannot read {path.name}: no reader for {path.suffix} files here (text formats "
-            "work as is; pip install 'confidante[documents]' adds PDF, DOCX, EPUB...)"
+            "work as is; the 'documents' extra, llama-index-readers-file, adds PDF, DOCX...)"
         )
     return [path.resolve()]
 
@@ -187,6 +182,8 @@ def document_chunks(
         for index, node in enumerate(nodes):
             start, end = node.start_char_idx, node.end_char_idx
             span = f"#chars={start}-{end}" if start is not None else f"#chunk={index}"
+            if page := document.metadata.get("page_label"):  # PDFs: one document per page
+                span = f"#page={page}&{span[1:]}"
             items.append(
                 MemoryItem(
                     text=node.text,

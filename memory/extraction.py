@@ -16,8 +16,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from confidante.errors import StructuredOutputError
 from confidante.memory.store import Memory, normalise_key
+from confidante.models.structured import ask_structured
 
 logger = logging.getLogger(__name__)
 
@@ -105,19 +105,12 @@ async def extract_facts(
     """
     if not states_something(message):
         return []
-    runnable = model.with_structured_output(FactExtraction)
     prompt = [
         SystemMessage(EXTRACTION_PROMPT.format(slots=", ".join(STABLE_SLOTS))),
         HumanMessage(message),
     ]
-    last_error: Exception | None = None
-    for _attempt in range(retries + 1):
-        try:
-            result = await runnable.ainvoke(prompt)
-        except StructuredOutputError as exc:
-            last_error = exc
-            continue
-        assert isinstance(result, FactExtraction)
+
+    def grounded(result: FactExtraction) -> list[ExtractedFact]:
         facts = []
         for fact in result.facts:
             if not is_grounded(fact, message) or not fact.statement.strip():
@@ -125,7 +118,10 @@ async def extract_facts(
                 continue
             facts.append(fact.model_copy(update={"key": normalise_key(fact.key) or "fact"}))
         return facts
-    raise StructuredOutputError(f"fact extraction failed: {last_error}")
+
+    return await ask_structured(
+        model, FactExtraction, prompt, grounded, retries=retries, what="fact extraction"
+    )
 
 
 async def learn(

@@ -133,6 +133,10 @@ class EmbeddedVectorIndex:
             if cache is None:
                 cache = self._users[user_id] = _UserVectors()
             self._users.move_to_end(user_id)
+        refreshed: set[str] = session.info.setdefault("confidante_refreshed_vectors", set())
+        if user_id in refreshed:  # already brought up to date in this transaction
+            return cache
+        refreshed.add(user_id)
         with cache.lock:
             latest, stored = session.exec(
                 select(func.coalesce(func.max(ConceptVector.seq), 0), func.count())

@@ -124,7 +124,7 @@ def ingest_documents(
 
 #: Node metadata that describes where an item is stored or came from (hidden from prompts).
 _BOOKKEEPING = [
-    *("memory_id", "kind", "key", "provenance", "importance", "created_at"),
+    *("memory_id", "kind", "key", "scope", "provenance", "importance", "created_at"),
     *("document_id", "file_path", "file_type", "file_size", "chunk", "start_char", "end_char"),
 ]
 
@@ -133,9 +133,11 @@ class MemoryRetriever(BaseRetriever):
     """One user's memory as a llama-index retriever.
 
     Each result is a ``NodeWithScore`` whose node id is the memory item's id, whose text is the
-    item's text and whose metadata holds ``memory_id``, ``kind``, ``key``, ``provenance``,
-    ``importance``, ``created_at`` and the item's attributes (those bookkeeping fields are kept
-    out of LLM prompts and embeddings). Only ``user_id``'s items can be returned.
+    item's text and whose metadata holds ``memory_id``, ``kind``, ``key``, ``scope``,
+    ``provenance``, ``importance``, ``created_at`` and the item's attributes (bookkeeping fields
+    are kept out of LLM prompts and embeddings). Results are what :meth:`Memory.aretrieve`
+    returns for ``user_id``: that user's items (and shared scopes, when the memory falls back to
+    them), never another user's.
 
     Example:
         >>> from llama_index.core.llms import MockLLM  # doctest: +SKIP
@@ -196,6 +198,7 @@ class MemoryRetriever(BaseRetriever):
             "memory_id": hit.id,
             "kind": hit.kind,
             "key": hit.key,
+            "scope": hit.scope,
             "provenance": list(hit.provenance),
             "importance": hit.importance,
             "created_at": hit.created_at.isoformat(),

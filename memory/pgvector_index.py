@@ -31,7 +31,8 @@ How :class:`PgVectorIndex` searches:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from confidante.memory.embedders import Embedder
 
 logger = logging.getLogger(__name__)
+
+Hit = tuple[str, float]
 
 #: The largest dimension pgvector indexes as ``vector`` (HNSW), then as ``halfvec``.
 VECTOR_INDEX_MAX_DIM = 2000
@@ -186,10 +189,10 @@ class PgVectorIndex:
         if size == 0:
             return []
         if self._uses_hnsw(size, len(query)):
-            rows = self._run(session, self._hnsw_sql(len(query)), user_id, query, n)
-            if len(rows) >= n:
-                return rows
-        return self._run(session, self._exact_sql(len(query)), user_id, query, n)
+            hits = self._hnsw(session, user_id, query, n)
+            if len(hits) >= n:
+                return hits
+        return self._exact(session, user_id, query, n)
 
     def similarities(
         self, session: Session, user_id: str, query: Vector, ids: Sequence[str]
@@ -221,8 +224,10 @@ class PgVectorIndex:
         query = np.asarray(query, dtype=np.float32).ravel()
         hnsw = self._uses_hnsw(self._user_size(session, user_id), len(query))
         statement = self._hnsw_sql(len(query)) if hnsw else self._exact_sql(len(query))
-        plan = self._run(session, statement, user_id, query, n, explain=True, hnsw=hnsw)
-        return "\n".join(str(line) for line, _ in plan)
+        params = self._params(user_id, query, n)
+        with self._settings(session, n, hnsw):
+            lines = session.execute(text("EXPLAIN " + statement), params).scalars().all()
+        return "\n".join(str(line) for line in lines)
 
     # --------------------------------------------------------------- internals
     def _uses_hnsw(self, size: int, dim: int) -> bool:
@@ -255,44 +260,49 @@ class PgVectorIndex:
             f"ORDER BY embedding::{kind} <#> CAST(:query AS {kind}) LIMIT :n"
         )
 
-    def _run(
-        self,
-        session: Session,
-        statement: str,
-        user_id: str,
-        query: Vector,
-        n: int,
-        *,
-        explain: bool = False,
-        hnsw: bool | None = None,
-    ) -> list[tuple[Any, float]]:
-        """Run a search statement; an HNSW one under its settings, restored afterwards."""
-        if hnsw is None:
-            hnsw = "embedding::" in statement
-        params = {"query": vector_literal(query), "user": user_id, "model": self.model, "n": n}
-        if hnsw:
-            # without a sort, the only plan that yields rows in order is the HNSW index scan
-            previous = session.execute(
-                text(
-                    "SELECT current_setting('enable_sort'), set_config('enable_sort', 'off', true), "
-                    "set_config('hnsw.ef_search', :ef, true), "
-                    "set_config('hnsw.iterative_scan', 'relaxed_order', true)"
-                    + (", set_config('hnsw.max_scan_tuples', :tuples, true)" if self.max_scan_tuples else "")
-                ),
-                {"ef": str(max(self.ef_search, n)), "tuples": str(self.max_scan_tuples)},
-            ).scalar_one()
+    def _params(self, user_id: str, query: Vector, n: int) -> dict[str, Any]:
+        return {"query": vector_literal(query), "user": user_id, "model": self.model, "n": n}
+
+    def _exact(self, session: Session, user_id: str, query: Vector, n: int) -> list[Hit]:
+        rows = session.execute(text(self._exact_sql(len(query))), self._params(user_id, query, n))
+        return [(str(row[0]), float(row[1])) for row in rows]
+
+    def _hnsw(self, session: Session, user_id: str, query: Vector, n: int) -> list[Hit]:
+        with self._settings(session, n, hnsw=True):
+            rows = session.execute(
+                text(self._hnsw_sql(len(query))), self._params(user_id, query, n)
+            ).all()
+        hits = [(str(row[0]), float(row[1])) for row in rows]
+        hits.sort(key=lambda hit: (-hit[1], hit[0]))  # relaxed order: nearly sorted already
+        return hits
+
+    @contextmanager
+    def _settings(self, session: Session, n: int, hnsw: bool) -> Iterator[None]:
+        """Set the HNSW scan's parameters for the next statement, then restore the planner's.
+
+        Sorting is disabled so that the planner takes the only plan that yields rows in order
+        without one, the HNSW index scan (its estimates for one user's rows can be stale).
+        """
+        if not hnsw:
+            yield
+            return
+        settings = {
+            "enable_sort": "off",
+            "hnsw.ef_search": str(max(self.ef_search, n)),
+            "hnsw.iterative_scan": "relaxed_order",
+        }
+        if self.max_scan_tuples is not None:
+            settings["hnsw.max_scan_tuples"] = str(self.max_scan_tuples)
+        names = list(settings)
+        assignments = ", ".join(f"set_config(:name{i}, :value{i}, true)" for i in range(len(names)))
+        params = {f"name{i}": name for i, name in enumerate(names)}
+        params.update({f"value{i}": settings[name] for i, name in enumerate(names)})
+        previous = session.execute(
+            text(f"SELECT current_setting('enable_sort'), {assignments}"), params
+        ).scalar_one()
         try:
-            if explain:
-                lines = session.execute(text("EXPLAIN " + statement), params).scalars().all()
-                return [(line, 0.0) for line in lines]
-            rows = session.execute(text(statement), params).all()
+            yield
         finally:
-            if hnsw:
-                session.execute(
-                    text("SELECT set_config('enable_sort', :previous, true)"),
-                    {"previous": previous},
-                )
-        result = [(str(row[0]), float(row[1])) for row in rows]
-        if hnsw:  # relaxed order: nearly sorted
-            result.sort(key=lambda pair: (-pair[1], pair[0]))
-        return result
+            session.execute(
+                text("SELECT set_config('enable_sort', :previous, true)"), {"previous": previous}
+            )

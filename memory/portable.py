@@ -25,14 +25,14 @@ The format (``confidante.memory``, version 1) is one JSON object::
 
 Times are ISO 8601 (a time without an offset is read as UTC). ``items`` lists every item of the
 user, oldest first, superseded ones included, so nothing is lost. Vectors, raw turns, summaries
-and the audit log are not exported: vectors are recomputed on import with the target memory's
-embedder.
+and the audit log are not exported (nor the ``superseded_by`` link of a superseded item):
+vectors are recomputed on import with the target memory's embedder.
 
 Import (:func:`import_memory`) checks the whole document first and writes nothing if anything is
 wrong (``InvalidInputError`` naming the faulty field). Then, in one transaction:
 
 - current items (``valid_to`` null) go through the memory's write rules, oldest first, exactly
-  like ``remember_many``: an item with a key supersedes the target user's current item of that
+  like ``aremember_many``: an item with a key supersedes the target user's current item of that
   key, and an item whose text the user already has only adds its provenance to it;
 - superseded items are added to the user's history as they are (they supersede nothing);
 - new items keep their ``created_at``, ``valid_from`` and (history) ``valid_to``;
@@ -61,6 +61,7 @@ from confidante.memory.portable_format import (
     parse_export,
 )
 from confidante.memory.records import AuditEntry, Concept, ConceptVector, concept_snapshot, utcnow
+from confidante.memory.scopes import scope_of
 from confidante.memory.writes import next_vector_seq, write_items
 
 if TYPE_CHECKING:
@@ -221,6 +222,7 @@ def _add_history(
             continue
         concept = Concept(
             user_id=user_id,
+            scope=scope_of(user_id),
             kind=item.kind,
             key=item.key,
             text=item.text,

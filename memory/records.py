@@ -93,6 +93,10 @@ class Event(SQLModel, table=True):
     """A raw turn or interaction, stored before anything is derived from it."""
 
     __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_user_session_position", "user_id", "session_id", "position"),
+        Index("ix_events_user_source", "user_id", "source_id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     user_id: str = Field(index=True, max_length=200)
@@ -102,6 +106,12 @@ class Event(SQLModel, table=True):
     extraction: str = Field(default="pending", max_length=16)
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # set for observed conversation turns (``Memory.observe``, confidante.memory.episodes)
+    speaker: str | None = Field(default=None, max_length=200)
+    occurred_at: datetime | None = None
+    source_id: str | None = Field(default=None, max_length=200)
+    image_caption: str | None = None
+    position: int | None = None  # order of the turn within its session
 
 
 class AuditEntry(SQLModel, table=True):

@@ -18,10 +18,13 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import NullType
 from sqlmodel import SQLModel
 
 logger = logging.getLogger(__name__)
+ischema_names.setdefault("vector", NullType)  # reflect the pgvector column without a warning
 
 SQLITE_FTS = [
     """CREATE VIRTUAL TABLE IF NOT EXISTS concepts_fts

@@ -30,6 +30,7 @@ from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory.database import Database, insert_if_absent
 from confidante.memory.embedders import Embedder, build_embedder
+from confidante.memory.episodes import DEFAULT_POLICY, EpisodePolicy, ObservedTurn
 from confidante.memory.events import EventLog
 from confidante.memory.index import VectorIndex
 from confidante.memory.items import (
@@ -43,6 +44,7 @@ from confidante.memory.items import (
     normalise_key,
     text_fingerprint,
 )
+from confidante.memory.observe import observe_turns
 from confidante.memory.personas import PersonaDirectory
 from confidante.memory.pgvector_index import default_vector_index
 from confidante.memory.records import (
@@ -542,3 +544,74 @@ class Memory(EventLog, PersonaDirectory):
 
     export = sync_twin(aexport)
     import_ = sync_twin(aimport)  # ``import`` is a keyword
+
+    # ------------------------------------------- conversation ingestion (observe)
+    # See confidante.memory.episodes; owned by the conversation-ingestion work.
+
+    #: What observing a turn derives (``turn`` and/or ``episode`` items); set per instance.
+    episode_policy: EpisodePolicy = DEFAULT_POLICY
+
+    async def aobserve(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        speaker: str,
+        session_id: str = "default",
+        occurred_at: datetime | None = None,
+        source_id: str | None = None,
+        image_caption: str | None = None,
+        role: str = "user",
+    ) -> str:
+        """Store one conversation turn and derive its retrievable items; returns the event id.
+
+        Under :attr:`episode_policy`, the turn becomes a dated ``turn`` item and/or an
+        ``episode`` item (the turn with the ones before it in its session); every item's
+        provenance lists the ``source_id`` of each turn it came from (the event id when the
+        turn has none). Observing a ``source_id`` again returns the stored event's id.
+
+        Args:
+            user_id: The owner.
+            text: What was said.
+            speaker: Who said it.
+            session_id: The conversation session (episodes never span two sessions).
+            occurred_at: When it was said.
+            source_id: The turn's id in the caller's system (e.g. a message id).
+            image_caption: A caption of an image shared with the turn.
+            role: The speaker's role (``user``, ``assistant``...).
+        """
+        turn = {
+            "text": text,
+            "speaker": speaker,
+            "session_id": session_id,
+            "occurred_at": occurred_at,
+            "source_id": source_id,
+            "image_caption": image_caption,
+            "role": role,
+        }
+        (event_id,) = await self.aobserve_many(user_id, [turn])
+        return event_id
+
+    async def aobserve_many(
+        self,
+        user_id: str,
+        turns: Sequence[ObservedTurn | dict[str, Any]],
+        *,
+        batch_size: int = 64,
+    ) -> list[str]:
+        """Observe turns in order (see :meth:`aobserve`): one embedder call per batch.
+
+        Args:
+            user_id: The owner.
+            turns: :class:`~confidante.memory.episodes.ObservedTurn` values or dicts of their
+                fields, in the order they were said. All are validated before any is written.
+            batch_size: Turns per embedder call and per transaction.
+
+        Returns:
+            The event ids, in the order of ``turns``.
+        """
+        check_user_id(user_id)
+        return await observe_turns(self, user_id, turns, batch_size)
+
+    observe = sync_twin(aobserve)
+    observe_many = sync_twin(aobserve_many)

@@ -38,7 +38,7 @@ from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from confidante.errors import InvalidInputError, StructuredOutputError
+from confidante.errors import InvalidInputError
 from confidante.memory.database import Database
 from confidante.memory.records import Event, utcnow
 from confidante.memory.store import Memory, check_user_id
@@ -50,6 +50,7 @@ from confidante.memory.summary_store import (
     load_summary,
     store_summary,
 )
+from confidante.models.structured import ask_structured
 
 logger = logging.getLogger(__name__)
 
@@ -204,20 +205,15 @@ async def ask_summary(model: BaseChatModel, prompt: list[AnyMessage], retries: i
     Raises:
         StructuredOutputError: The output never validated or named nothing from the data.
     """
-    runnable = model.with_structured_output(UserSummary)
-    last_error: Exception | None = None
-    for _attempt in range(retries + 1):
-        try:
-            result = await runnable.ainvoke(prompt)
-        except StructuredOutputError as exc:
-            last_error = exc
-            continue
-        assert isinstance(result, UserSummary)
-        text = keep_grounded(result.summary, str(prompt[-1].content))
-        if text:
-            return text
-        last_error = StructuredOutputError(f"ungrounded summary {result.summary!r}")
-    raise StructuredOutputError(f"summary generation failed: {last_error}")
+    data = str(prompt[-1].content)
+    return await ask_structured(
+        model,
+        UserSummary,
+        prompt,
+        lambda result: keep_grounded(result.summary, data) or None,
+        retries=retries,
+        what="summary generation",
+    )
 
 
 async def generate_summary(

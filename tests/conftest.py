@@ -99,13 +99,18 @@ def fresh_postgres_database(admin_url: str) -> Iterator[str]:
             )
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "pgvector"])
 def memory_url(request: pytest.FixtureRequest, settings: Settings) -> Iterator[str]:
-    """The URL of an empty memory database, once per backend (a fresh file or database)."""
+    """The URL of an empty memory database, once per backend (a fresh file or database).
+
+    ``postgres`` is a plain PostgreSQL (no pgvector: the embedded vector index), ``pgvector``
+    a database on the bundled PostgreSQL 16 + pgvector server (the in-database vector index).
+    """
     if request.param == "sqlite":
         yield settings.resolved_database_url
         return
-    admin_url: str = request.getfixturevalue("postgres_admin_url")
+    server = "pgvector_url" if request.param == "pgvector" else "postgres_admin_url"
+    admin_url: str = request.getfixturevalue(server)
     with fresh_postgres_database(admin_url) as url:
         yield url
 

@@ -61,7 +61,7 @@ def load_settings(model: str | None = None, data_dir: Path | None = None) -> Set
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValueError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
@@ -108,7 +108,7 @@ def chat(
             if text.strip():
                 run_sync(stream_turn(agent, text.strip(), console, _print_reply_rich))
     except ConfidanteError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
 
@@ -126,7 +126,7 @@ def demo(
     try:
         run_demo(settings, console, part=part)
     except ConfidanteError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
 
@@ -140,7 +140,7 @@ def setup_models(model: ModelOption = None, data_dir: DataDirOption = None) -> N
     try:
         prepare_models(settings, console)
     except ConfidanteError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
 

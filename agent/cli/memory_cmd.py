@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from confidante.errors import ConfidanteError, InvalidInputError
@@ -55,7 +56,7 @@ def _run(action: object) -> None:
     try:
         action()  # type: ignore[operator]
     except ConfidanteError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
 
