@@ -234,6 +234,7 @@ class Memory(EventLog, PersonaDirectory):
             session.delete(concept)
 
         await self.database.run(write)
+        self.index.forget_user(user_id)  # reload without the forgotten vector
 
     async def aforget_user(self, user_id: str) -> dict[str, int]:
         """Erase everything stored for a user; returns the number of rows deleted per table."""
