@@ -1,23 +1,18 @@
-"""Ranking of one user's memory items: dense similarity and BM25, fused.
+"""Ranking of one user's candidate items: dense similarity and full-text scores, fused.
 
-Dense cosine similarity catches paraphrase; BM25 (``bm25s``) catches rare exact words such as
-names. The two rankings are fused by reciprocal rank (RRF), which needs no score calibration
-(E5 similarities are bunched, so fixed thresholds would be fragile). Importance and recency
-then nudge the order among items of similar relevance.
+Dense cosine similarity catches paraphrase; the store's full-text score (BM25 in SQLite FTS5,
+``ts_rank_cd`` on PostgreSQL) catches rare exact words such as names. The two rankings are
+fused by reciprocal rank (RRF), which needs no score calibration (E5 similarities are bunched,
+so fixed thresholds would be fragile). Importance and recency then nudge the order among items
+of similar relevance.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-import bm25s
 import numpy as np
 import numpy.typing as npt
-
-# bm25s sets its logger to DEBUG when imported; restore the library default (inherit).
-logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 RRF_K = 60
 
@@ -33,19 +28,6 @@ class RankWeights:
 
     importance: float = 0.1
     recency: float = 0.05
-
-
-def bm25_scores(texts: Sequence[str], query: str) -> npt.NDArray[np.float32]:
-    """Return the BM25 score of ``query`` against each text (zeros when nothing matches)."""
-    if not texts:
-        return np.zeros(0, dtype=np.float32)
-    corpus = bm25s.tokenize(list(texts), stopwords="en", show_progress=False)
-    query_tokens = bm25s.tokenize([query], stopwords="en", show_progress=False, return_ids=False)
-    if not query_tokens or not query_tokens[0]:
-        return np.zeros(len(texts), dtype=np.float32)
-    index = bm25s.BM25()
-    index.index(corpus, show_progress=False)
-    return np.asarray(index.get_scores(query_tokens[0]), dtype=np.float32)
 
 
 def _ranks(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
