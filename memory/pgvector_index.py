@@ -21,11 +21,16 @@ How :class:`PgVectorIndex` searches:
   dimensions the index is on ``halfvec(D)`` (pgvector's limit; up to 4,000); above, none.
 - A user with at most ``exact_threshold`` vectors (counted by the user's vector sequence
   number, an upper bound) is searched exactly: the user's rows through the btree on
-  ``(user_id, model, seq)``, then the top ``n`` inner products — exact, and fast at that size.
-- A larger user goes through the HNSW index with pgvector 0.8's iterative index scan
-  (``hnsw.iterative_scan = relaxed_order``), filtered on the user and the model, so the scan
-  continues until ``n`` of the user's rows are found. If it stops first (the user's rows are
-  too rare in the graph: ``hnsw.max_scan_tuples``), the search falls back to the exact scan.
+  ``user_id``, then the top ``n`` inner products — exact, and as fast as HNSW at that size.
+  So is a user whose rows are too rare in the table for a filtered graph scan to find ``n``
+  of them cheaply (``max_visits``, from the planner's row estimate).
+- Any other user goes through the HNSW index with pgvector 0.8's iterative index scan
+  (``hnsw.iterative_scan = relaxed_order``, ``hnsw.ef_search``), filtered on the user and the
+  model, so the scan continues until ``n`` of the user's rows are found. Sorting is disabled
+  for that one statement so that the planner cannot prefer a sort on stale estimates. If the
+  scan stops first (``hnsw.max_scan_tuples``), the search falls back to the exact scan. HNSW
+  is approximate: the exact top ``n`` may lose a few near-ties (measured by
+  ``benchmarks/memory_scale.py`` as ``dense_recall_at_10``).
 """
 
 from __future__ import annotations
@@ -140,7 +145,7 @@ def default_vector_index(database: Database, embedder: Embedder) -> VectorIndex:
     if not pgvector_ready(database.engine):
         return EmbeddedVectorIndex(embedder.name)
     try:
-        ensure_hnsw_index(database.engine, int(embedder.dim))
+        ensure_hnsw_index(database.engine, int(getattr(embedder, "dim", 0) or 0))
     except DBAPIError as exc:  # e.g. no right to create an index: exact search still works
         logger.warning("could not create the HNSW index, searching exactly: %s", exc)
     return PgVectorIndex(embedder.name)
@@ -156,10 +161,16 @@ class PgVectorIndex:
     """Nearest-neighbour search over ``concept_vectors.embedding`` inside PostgreSQL.
 
     Holds no state about users: every call reads the database in the caller's transaction.
+    :func:`default_vector_index` also creates the HNSW index for the embedder's dimension; when
+    passing an instance to ``Memory`` yourself, call :func:`ensure_hnsw_index` once.
 
     Args:
         model: Only vectors stored by this embedder are searched.
-        exact_threshold: Users with at most this many vectors are searched exactly.
+        exact_threshold: Users with at most this many vectors are searched exactly (an exact
+            scan of 10,000 384-d vectors takes about as long as a filtered HNSW scan).
+        max_visits: Users whose rows are so rare in the table that a filtered HNSW scan would
+            visit more than this many rows to find ``n`` of theirs (``n`` × table rows / user
+            rows) are searched exactly too.
         ef_search: HNSW candidate list size (raised to ``n`` when a search asks for more).
         max_scan_tuples: ``hnsw.max_scan_tuples`` for iterative scans (None: the server's).
     """
@@ -168,12 +179,14 @@ class PgVectorIndex:
         self,
         model: str,
         *,
-        exact_threshold: int = 20_000,
+        exact_threshold: int = 10_000,
+        max_visits: int = 20_000,
         ef_search: int = 100,
         max_scan_tuples: int | None = None,
     ) -> None:
         self.model = model
         self.exact_threshold = exact_threshold
+        self.max_visits = max_visits
         self.ef_search = ef_search
         self.max_scan_tuples = max_scan_tuples
 
@@ -185,10 +198,10 @@ class PgVectorIndex:
         if n <= 0:
             return []
         query = np.asarray(query, dtype=np.float32).ravel()
-        size = self._user_size(session, user_id)
+        size, rows = self._sizes(session, user_id)
         if size == 0:
             return []
-        if self._uses_hnsw(size, len(query)):
+        if self._uses_hnsw(size, rows, len(query), n):
             hits = self._hnsw(session, user_id, query, n)
             if len(hits) >= n:
                 return hits
@@ -222,7 +235,7 @@ class PgVectorIndex:
     def explain(self, session: Session, user_id: str, query: Vector, n: int) -> str:
         """Return PostgreSQL's plan of the statement :meth:`search` runs first (diagnostics)."""
         query = np.asarray(query, dtype=np.float32).ravel()
-        hnsw = self._uses_hnsw(self._user_size(session, user_id), len(query))
+        hnsw = self._uses_hnsw(*self._sizes(session, user_id), len(query), n)
         statement = self._hnsw_sql(len(query)) if hnsw else self._exact_sql(len(query))
         params = self._params(user_id, query, n)
         with self._settings(session, n, hnsw):
@@ -230,16 +243,25 @@ class PgVectorIndex:
         return "\n".join(str(line) for line in lines)
 
     # --------------------------------------------------------------- internals
-    def _uses_hnsw(self, size: int, dim: int) -> bool:
-        return size > self.exact_threshold and _indexed_type(dim) is not None
+    def _uses_hnsw(self, size: int, rows: float, dim: int, n: int) -> bool:
+        if size <= self.exact_threshold or _indexed_type(dim) is None:
+            return False
+        return rows <= 0 or n * rows / size <= self.max_visits  # rows <= 0: never analysed
 
     @staticmethod
-    def _user_size(session: Session, user_id: str) -> int:
-        """Return the user's vector sequence number: at least their number of vectors."""
-        size = session.execute(
-            text("SELECT vector_seq FROM users WHERE id = :user"), {"user": user_id}
-        ).scalar()
-        return int(size or 0)
+    def _sizes(session: Session, user_id: str) -> tuple[int, float]:
+        """Return the user's vector count (bounded above) and the table's estimated rows.
+
+        The count is the user's vector sequence number, at least their number of vectors.
+        """
+        size, rows = session.execute(
+            text(
+                "SELECT (SELECT vector_seq FROM users WHERE id = :user), "
+                "(SELECT reltuples FROM pg_class WHERE oid = to_regclass('concept_vectors'))"
+            ),
+            {"user": user_id},
+        ).one()
+        return int(size or 0), float(rows or 0)
 
     @staticmethod
     def _exact_sql(dim: int) -> str:

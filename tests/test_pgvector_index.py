@@ -172,7 +172,7 @@ def test_reopening_is_idempotent(pgvector_database_url: str) -> None:
 def test_exact_path_returns_exactly_the_numpy_top_k(filled: Memory) -> None:
     index = filled.index
     assert isinstance(index, PgVectorIndex)
-    assert MAIN_USER_ITEMS <= index.exact_threshold
+    assert index.exact_threshold >= MAIN_USER_ITEMS  # the exact path
     ids, matrix = stored(filled, "alice")
     for query in queries(25):
         for n in (1, 10, 50):
@@ -216,7 +216,7 @@ def test_similarities_are_exact_and_per_user(filled: Memory) -> None:
 def test_search_never_returns_another_users_items(filled: Memory, exact_threshold: int) -> None:
     index = PgVectorIndex(filled.embedder.name, exact_threshold=exact_threshold)
     owned = {user: set(stored(filled, user)[0]) for user in ("alice", *OTHER_USERS)}
-    alice_ids, alice_matrix = stored(filled, "alice")
+    _, alice_matrix = stored(filled, "alice")
     for user in OTHER_USERS:
         # queries right on alice's vectors: her items are the nearest in the whole table
         for query in alice_matrix[:5]:
@@ -292,9 +292,7 @@ def test_embedding_column_is_bit_exact_and_skips_non_finite(pgvector_database_ur
     odd = np.zeros(DIM, dtype=np.float32)
     odd[:8] = [1e-40, -0.0, 3.4e38, -1.17549435e-38, 1.4e-45, -2.5, 0.1, 1 / 3]
     bad = np.full(DIM, np.nan, dtype=np.float32)
-    memory = Memory(
-        Database.open(pgvector_database_url), LookupEmbedder({"odd": odd, "bad": bad})
-    )
+    memory = Memory(Database.open(pgvector_database_url), LookupEmbedder({"odd": odd, "bad": bad}))
     try:
         remember_many(memory, "ana", ["odd", "bad", *texts_of("ana", 20)])
 
@@ -353,6 +351,10 @@ def test_plans_use_the_hnsw_index_for_large_users_and_the_btree_for_small(
     assert name in plan("alice")  # 3,000 vectors
     small_plan = plan("bob")  # 400 vectors
     assert name not in small_plan and "concept_vectors" in small_plan
+    # a user too rare in the table: 50 × 4,200 / 400 rows to visit > 100
+    hnsw = PgVectorIndex(filled.embedder.name, exact_threshold=0, max_visits=100)
+    assert name in plan("alice")  # 50 × 4,200 / 3,000 = 70
+    assert name not in plan("bob")
 
 
 def test_retrieve_runs_through_the_hnsw_index(filled: Memory) -> None:
