@@ -52,6 +52,7 @@ def sync_twin(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
 
     name = method.__name__.removeprefix("a")
     wrapper.__name__ = name
-    wrapper.__qualname__ = method.__qualname__.rsplit(".", 1)[0] + "." + name
+    owner, _, _ = method.__qualname__.rpartition(".")
+    wrapper.__qualname__ = f"{owner}.{name}" if owner else name
     wrapper.__doc__ = f"Sync twin of :meth:`{method.__name__}`.\n\n{method.__doc__ or ''}"
     return wrapper

@@ -32,7 +32,7 @@ from llama_index.core.schema import Document, NodeWithScore, QueryBundle, TextNo
 from rich.console import Console
 from rich.progress import Progress
 
-from confidante._sync import run_sync
+from confidante._sync import run_sync, sync_twin
 from confidante.errors import InvalidInputError
 from confidante.memory.documents import document_chunks, load_documents
 from confidante.memory.items import MemoryHit, check_user_id
@@ -98,28 +98,7 @@ async def aingest_documents(
     return ids
 
 
-def ingest_documents(
-    memory: Memory,
-    user_id: str,
-    paths_or_documents: Iterable[str | Path | Document] | str | Path | Document,
-    *,
-    chunk_size: int = 512,
-    chunk_overlap: int | None = None,
-    batch_size: int = 64,
-    progress: bool = False,
-) -> list[str]:
-    """Sync twin of :func:`aingest_documents` (same arguments, blocking)."""
-    return run_sync(
-        aingest_documents(
-            memory,
-            user_id,
-            paths_or_documents,
-            chunk_size=chunk_size,
-            chunk_overlap=chunk_overlap,
-            batch_size=batch_size,
-            progress=progress,
-        )
-    )
+ingest_documents = sync_twin(aingest_documents)
 
 
 #: Node metadata that describes where an item is stored or came from (hidden from prompts).
