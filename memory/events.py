@@ -17,11 +17,12 @@ from sqlmodel import Session, col, select
 
 from confidante._sync import sync_twin
 from confidante.errors import NotFoundError
+from confidante.memory.core import MemoryCore
 from confidante.memory.items import _storable_id, check_label, check_text, check_user_id
 from confidante.memory.records import Event
 
 if TYPE_CHECKING:
-    from confidante.memory.database import Database
+    pass
 
 
 class EventView(BaseModel):
@@ -36,13 +37,8 @@ class EventView(BaseModel):
     created_at: datetime
 
 
-class EventLog:
+class EventLog(MemoryCore):
     """Record turns and the outcome of learning from them (mixed into ``Memory``)."""
-
-    database: Database
-
-    def _ensure_user(self, session: Session, user_id: str) -> None:
-        raise NotImplementedError
 
     async def arecord_event(
         self, user_id: str, role: str, text: str, *, session_id: str = "default"

@@ -120,6 +120,18 @@ class EmbeddedVectorIndex:
         scores = dot_rows(cache.matrix[[row for _, row in rows]], query)
         return {item: float(score) for (item, _), score in zip(rows, scores, strict=True)}
 
+    def nearest_many(
+        self, session: Session, user_id: str, queries: Vector
+    ) -> list[tuple[str, float] | None]:
+        """Return the most similar item of the user for each query row (one matrix product)."""
+        cache = self._refresh(session, user_id)
+        queries = np.atleast_2d(queries)
+        if not cache.ids:
+            return [None] * len(queries)
+        scores = cache.matrix @ queries.T
+        best = scores.argmax(axis=0)
+        return [(cache.ids[int(i)], float(scores[i, j])) for j, i in enumerate(best)]
+
     def forget_user(self, user_id: str) -> None:
         """Drop the user's cached vectors."""
         with self._lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -31,7 +31,9 @@ class MemoryHit(BaseModel):
         attributes: Typed attributes given when it was remembered.
         importance: 0..1.
         created_at: When it was first remembered.
+        valid_from: When it became true (for conversation turns, when they were said).
         valid_to: When it stopped being current (None while current).
+        image_path: For image concepts, the stored image file.
     """
 
     id: str
@@ -44,7 +46,9 @@ class MemoryHit(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict)
     importance: float = 0.5
     created_at: datetime
+    valid_from: datetime | None = None
     valid_to: datetime | None = None
+    image_path: str | None = None
 
     @classmethod
     def of(cls, concept: Concept, score: float = 0.0) -> MemoryHit:
@@ -60,7 +64,9 @@ class MemoryHit(BaseModel):
             attributes=dict(concept.attributes or {}),
             importance=concept.importance,
             created_at=concept.created_at,
+            valid_from=concept.valid_from,
             valid_to=concept.valid_to,
+            image_path=concept.image_path,
         )
 
 
@@ -104,6 +110,13 @@ def check_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Return ``moment`` as an aware UTC time (a naive time is taken as UTC)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _storable_id(value: object) -> bool:
     """Whether ``value`` can be looked up as an id on every backend (PostgreSQL refuses NUL)."""
     return isinstance(value, str) and "\x00" not in value
@@ -137,6 +150,8 @@ class MemoryItem(BaseModel):
         importance: 0..1.
         provenance: Ids of the turns or documents it came from.
         attributes: Typed attributes (JSON).
+        valid_from: When the item became true (default: when it is written); conversation
+            turns use the time they were said, so time filters see when things happened.
     """
 
     text: str
@@ -145,6 +160,7 @@ class MemoryItem(BaseModel):
     importance: float = 0.5
     provenance: list[str] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)
+    valid_from: datetime | None = None
 
     def checked(self) -> MemoryItem:
         """Return the item validated and normalised, or raise ``InvalidInputError``."""
@@ -157,5 +173,6 @@ class MemoryItem(BaseModel):
                 "kind": check_label(self.kind, "kind", 32),
                 "provenance": [str(source) for source in self.provenance],
                 "attributes": check_attributes(dict(self.attributes)),
+                "valid_from": as_utc(self.valid_from),
             }
         )

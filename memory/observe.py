@@ -11,25 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from confidante._sync import sync_twin
 from confidante.errors import ConfidanteError, InvalidInputError
+from confidante.memory.core import MemoryCore
 from confidante.memory.episodes import (
+    DEFAULT_POLICY,
     EpisodePolicy,
     ObservedTurn,
     StoredTurn,
     as_turn,
     derive_items,
 )
-from confidante.memory.items import MemoryItem
+from confidante.memory.items import MemoryItem, check_user_id
 from confidante.memory.records import Event, new_id
 from confidante.memory.writes import write_items
-
-if TYPE_CHECKING:
-    from confidante.memory.store import Memory
 
 _ATTEMPTS = 3
 
@@ -134,7 +135,7 @@ def _plan(
 
 
 async def observe_turns(
-    memory: Memory,
+    memory: TurnObserver,
     user_id: str,
     turns: Sequence[ObservedTurn | Mapping[str, Any]],
     batch_size: int = 64,
@@ -160,7 +161,9 @@ async def observe_turns(
     return ids
 
 
-async def _observe_batch(memory: Memory, user_id: str, batch: list[ObservedTurn]) -> list[str]:
+async def _observe_batch(
+    memory: TurnObserver, user_id: str, batch: list[ObservedTurn]
+) -> list[str]:
     policy = memory.episode_policy
     for _ in range(_ATTEMPTS):
         state = await memory.database.run(
@@ -190,3 +193,75 @@ async def _observe_batch(memory: Memory, user_id: str, batch: list[ObservedTurn]
             continue
         return plan.ids
     raise ConfidanteError("could not observe the turns: their sessions kept changing")
+
+
+class TurnObserver(MemoryCore):
+    """Conversation ingestion: store turns and derive their items (mixed into ``Memory``)."""
+
+    #: What observing a turn derives (``turn`` and/or ``episode`` items); set per instance.
+    episode_policy: EpisodePolicy = DEFAULT_POLICY
+
+    async def aobserve(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        speaker: str,
+        session_id: str = "default",
+        occurred_at: datetime | None = None,
+        source_id: str | None = None,
+        image_caption: str | None = None,
+        role: str = "user",
+    ) -> str:
+        """Store one conversation turn and derive its retrievable items; returns the event id.
+
+        Under :attr:`episode_policy`, the turn becomes a dated ``turn`` item and/or an
+        ``episode`` item (the turn with the ones before it in its session); every item's
+        provenance lists the ``source_id`` of each turn it came from (the event id when the
+        turn has none). Observing a ``source_id`` again returns the stored event's id.
+
+        Args:
+            user_id: The owner.
+            text: What was said.
+            speaker: Who said it.
+            session_id: The conversation session (episodes never span two sessions).
+            occurred_at: When it was said.
+            source_id: The turn's id in the caller's system (e.g. a message id).
+            image_caption: A caption of an image shared with the turn.
+            role: The speaker's role (``user``, ``assistant``...).
+        """
+        turn = {
+            "text": text,
+            "speaker": speaker,
+            "session_id": session_id,
+            "occurred_at": occurred_at,
+            "source_id": source_id,
+            "image_caption": image_caption,
+            "role": role,
+        }
+        (event_id,) = await self.aobserve_many(user_id, [turn])
+        return event_id
+
+    async def aobserve_many(
+        self,
+        user_id: str,
+        turns: Sequence[ObservedTurn | dict[str, Any]],
+        *,
+        batch_size: int = 64,
+    ) -> list[str]:
+        """Observe turns in order (see :meth:`aobserve`): one embedder call per batch.
+
+        Args:
+            user_id: The owner.
+            turns: :class:`~confidante.memory.episodes.ObservedTurn` values or dicts of their
+                fields, in the order they were said. All are validated before any is written.
+            batch_size: Turns per embedder call and per transaction.
+
+        Returns:
+            The event ids, in the order of ``turns``.
+        """
+        check_user_id(user_id)
+        return await observe_turns(self, user_id, turns, batch_size)
+
+    observe = sync_twin(aobserve)
+    observe_many = sync_twin(aobserve_many)

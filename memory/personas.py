@@ -13,21 +13,17 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, col, delete, select
 
 from confidante._sync import sync_twin
+from confidante.memory.core import MemoryCore
 from confidante.memory.database import insert_if_absent
 from confidante.memory.items import check_label, check_user_id
 from confidante.memory.records import PersonaMember
 
 if TYPE_CHECKING:
-    from confidante.memory.database import Database
+    pass
 
 
-class PersonaDirectory:
+class PersonaDirectory(MemoryCore):
     """Join, leave and list personas (mixed into ``Memory``)."""
-
-    database: Database
-
-    def _ensure_user(self, session: Session, user_id: str) -> None:
-        raise NotImplementedError
 
     async def ajoin_persona(self, user_id: str, persona: str) -> None:
         """Make a user a member of a persona (a group whose memories serve as fallback)."""

@@ -8,6 +8,8 @@ Every row that holds a user's content carries ``user_id``; every query filters o
   provenance, importance and a validity interval. A superseded or forgotten concept keeps its
   row with ``valid_to`` set (history), except after ``forget_user``.
 - :class:`ConceptVector`: the embedding of a concept's text, stored as float32 bytes.
+- :class:`ConceptImageVector`: the embedding of an image concept's image (an image embedder
+  such as CLIP), stored as float32 bytes.
 - :class:`Event`: every raw turn or interaction, kept even when fact extraction fails.
 - :class:`AuditEntry`: every add, update, merge, supersede and forget, with what it replaced.
 - :class:`Summary`: an offline task-aware summary of a user (one per user and task), with the
@@ -65,6 +67,7 @@ class Concept(SQLModel, table=True):
     superseded_by: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    image_path: str | None = Field(default=None, max_length=1000)  # image concepts: the file
 
 
 class ConceptVector(SQLModel, table=True):
@@ -77,6 +80,17 @@ class ConceptVector(SQLModel, table=True):
     user_id: str = Field(index=True, max_length=200)
     model: str = Field(max_length=100)
     seq: int = 0
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ConceptImageVector(SQLModel, table=True):
+    """The image embedding of an image concept (from the memory's image embedder)."""
+
+    __tablename__ = "concept_image_vectors"
+
+    concept_id: str = Field(primary_key=True, foreign_key="concepts.id", max_length=32)
+    user_id: str = Field(index=True, max_length=200)
+    model: str = Field(max_length=100)
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

@@ -84,7 +84,7 @@ def lexical_candidates(session: Session, user_id: str, query: str, n: int) -> di
     return {str(row[0]): max(float(row[1]), 1e-9) for row in rows}
 
 
-def _read_rows(
+def read_rows(
     session: Session,
     user_id: str,
     ids: Sequence[str] | None,
@@ -94,6 +94,7 @@ def _read_rows(
     until: datetime | None,
     limit: int | None = None,
 ) -> list[Concept]:
+    """Read the user's rows among ``ids`` (all when None) that pass the filters."""
     query = select(Concept).where(Concept.user_id == user_id)
     if ids is not None:
         query = query.where(col(Concept.id).in_(list(ids)))
@@ -127,7 +128,7 @@ def gather_candidates(
     filtered = bool(kinds) or since is not None or until is not None
     lexical = lexical_candidates(session, user_id, query, pool)
     if filtered:
-        concepts = _read_rows(
+        concepts = read_rows(
             session, user_id, None, kinds, include_history, since, until, FILTERED_SCAN_LIMIT
         )
         dense = index.similarities(session, user_id, query_vector, [c.id for c in concepts])
@@ -136,7 +137,7 @@ def gather_candidates(
         ids = list({*dense, *lexical})
         if not ids:
             return []
-        concepts = _read_rows(session, user_id, ids, kinds, include_history, since, until)
+        concepts = read_rows(session, user_id, ids, kinds, include_history, since, until)
         missing = [c.id for c in concepts if c.id not in dense]
         if missing:
             dense.update(index.similarities(session, user_id, query_vector, missing))

@@ -9,6 +9,7 @@ of similar relevance.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,3 +78,17 @@ def top_k(scores: npt.NDArray[np.float64], k: int) -> list[int]:
     k = min(k, len(scores))
     candidates = np.argpartition(-scores, k - 1)[:k]
     return [int(i) for i in candidates[np.argsort(-scores[candidates], kind="stable")]]
+
+
+def fuse_rankings(rankings: Sequence[Sequence[str]], k: int) -> list[tuple[str, float]]:
+    """Fuse ranked id lists by reciprocal rank; returns the best ``k`` ``(id, score)`` pairs.
+
+    Scaled like :func:`fuse`: an id ranked first by every list scores 1.0.
+    """
+    totals: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            totals[item] = totals.get(item, 0.0) + 1.0 / (RRF_K + rank)
+    best = len(rankings) / (RRF_K + 1) or 1.0
+    ordered = sorted(totals.items(), key=lambda pair: pair[1], reverse=True)[:k]
+    return [(item, score / best) for item, score in ordered]

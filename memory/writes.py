@@ -7,12 +7,16 @@ caller's transaction (the caller holds the user's row lock):
   adds its provenance to it;
 - an item with a slot supersedes the current item of that slot (``valid_to`` set, history
   kept) — also an item written earlier in the same batch;
+- an item of a mergeable kind that states the same fact as a current item in other words
+  (:mod:`confidante.memory.near_duplicates`) merges into it: provenance joined, the higher
+  importance kept, a ``merge`` audit entry recording the other wording;
 - every new item gets its vector, numbered by the user's vector sequence, and an audit entry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +24,9 @@ import numpy as np
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
+from confidante.memory.index import VectorIndex
 from confidante.memory.items import MemoryItem, text_fingerprint
+from confidante.memory.near_duplicates import MERGEABLE_KINDS, nearest_each, same_fact
 from confidante.memory.records import (
     AuditEntry,
     Concept,
@@ -31,6 +37,14 @@ from confidante.memory.records import (
     utcnow,
 )
 from confidante.memory.scopes import scope_of
+
+
+@dataclass(frozen=True)
+class NearDuplicates:
+    """How a write finds near-duplicates: the vector index and the cosine threshold."""
+
+    index: VectorIndex
+    threshold: float
 
 
 def next_vector_seq(session: Session, user_id: str, count: int) -> int:
@@ -75,23 +89,74 @@ def _current_items(
     return by_slot, by_text
 
 
+def _near_matches(
+    session: Session,
+    user_id: str,
+    items: Sequence[MemoryItem],
+    vectors: np.ndarray[Any, Any],
+    near: NearDuplicates | None,
+) -> list[Concept | None]:
+    """For each item, the current item of the user it would merge into, if any."""
+    found: list[Concept | None] = [None] * len(items)
+    positions = [i for i, item in enumerate(items) if not item.key and item.kind in MERGEABLE_KINDS]
+    if near is None or not positions:
+        return found
+    stacked = np.asarray(vectors, dtype=np.float32)[positions]
+    nearest = nearest_each(near.index, session, user_id, stacked)
+    for position, hit in zip(positions, nearest, strict=True):
+        if hit is None or hit[1] < near.threshold:
+            continue
+        concept = session.get(Concept, hit[0])
+        item = items[position]
+        if (
+            concept is not None
+            and concept.user_id == user_id
+            and concept.valid_to is None
+            and concept.kind == item.kind
+            and same_fact(item.text, concept.text, hit[1], near.threshold)
+        ):
+            found[position] = concept
+    return found
+
+
+def _merge_into(stored: Concept, item: MemoryItem, now: datetime) -> dict[str, Any]:
+    """Fold a near-duplicate item into a stored one; returns the audit entry."""
+    before = concept_snapshot(stored)
+    stored.provenance = sorted({*stored.provenance, *item.provenance})
+    stored.importance = max(stored.importance, item.importance)
+    stored.updated_at = now
+    after = {**concept_snapshot(stored), "merged_text": item.text}
+    return _audit(stored.user_id, stored.id, "merge", before, after)
+
+
 def write_items(
     session: Session,
     user_id: str,
     items: Sequence[MemoryItem],
     vectors: np.ndarray[Any, Any],
     model: str,
+    near: NearDuplicates | None = None,
 ) -> list[str]:
-    """Write a batch of validated items for one user; returns their ids in order."""
+    """Write a batch of validated items for one user; returns their ids in order.
+
+    Args:
+        session: The open write transaction (holding the user's row lock).
+        user_id: The owner.
+        items: Validated items.
+        vectors: Their embeddings, one row per item.
+        model: The embedder's name, stored with each vector.
+        near: How to find near-duplicates; None writes without merging them.
+    """
     fingerprints = [text_fingerprint(item.text) for item in items]
     by_slot, by_text = _current_items(session, user_id, items, fingerprints)
+    similar = _near_matches(session, user_id, items, vectors, near)
     pending: dict[str, dict[str, Any]] = {}  # new rows of this batch, by slot or fingerprint
     rows: list[dict[str, Any]] = []
     row_vectors: list[Any] = []
     audits: list[dict[str, Any]] = []
     ids: list[str] = []
     now = utcnow()
-    for item, fingerprint, vector in zip(items, fingerprints, vectors, strict=True):
+    for item, fingerprint, vector, twin in zip(items, fingerprints, vectors, similar, strict=True):
         lookup = f"slot:{item.key}" if item.key else f"text:{fingerprint}"
         stored = by_slot.get(item.key) if item.key else by_text.get(fingerprint)
         fresh = pending.get(lookup)
@@ -105,6 +170,11 @@ def write_items(
             session.add(stored)
             ids.append(stored.id)
             continue
+        if fresh is None and stored is None and twin is not None:
+            audits.append(_merge_into(twin, item, now))
+            session.add(twin)
+            ids.append(twin.id)
+            continue
         row_id = new_id()
         row: dict[str, Any] = {
             "id": row_id,
@@ -117,7 +187,7 @@ def write_items(
             "attributes": item.attributes,
             "provenance": item.provenance,
             "importance": item.importance,
-            "valid_from": now,
+            "valid_from": item.valid_from or now,
             "valid_to": None,
             "superseded_by": None,
             "created_at": now,
@@ -154,6 +224,7 @@ def write_items(
                 for offset, (row, vector) in enumerate(zip(rows, row_vectors, strict=True))
             ],
         )
+    if audits:
         session.execute(insert(AuditEntry), audits)
     return ids
 
