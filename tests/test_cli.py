@@ -64,6 +64,29 @@ def test_memory_commands(cli_env: dict[str, str]) -> None:
     assert json.loads(run(["memory", "list", "--user", "u1", "--json"], cli_env).stdout) == []
 
 
+def test_memory_images_and_merge_from_the_cli(cli_env: dict[str, str], tmp_path: Path) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "boat.png"
+    Image.new("RGB", (16, 12), (10, 80, 200)).save(photo)
+    added = run(["memory", "add", "--user", "u1", "my blue boat", "--image", str(photo)], cli_env)
+    assert added.returncode == 0, added.stderr
+    found = json.loads(run(["memory", "search", "--user", "u1", "boat", "--json"], cli_env).stdout)
+    assert found[0]["id"] == added.stdout.strip() and Path(found[0]["image_path"]).is_file()
+    by_image = run(["memory", "search", "--user", "u1", "--image", str(photo)], cli_env)
+    assert by_image.returncode == 1 and "CONFIDANTE_IMAGE_EMBEDDER" in by_image.stderr
+    ids = [
+        run(["memory", "add", "--user", "u1", text], cli_env).stdout.strip()
+        for text in ("I row on Sundays.", "Rowing is my Sunday sport.")
+    ]
+    merged = run(
+        ["memory", "merge", "--user", "u1", *ids, "--text", "I row every Sunday."], cli_env
+    )
+    assert merged.returncode == 0, merged.stderr
+    listed = json.loads(run(["memory", "list", "--user", "u1", "--json"], cli_env).stdout)
+    assert sorted(item["text"] for item in listed) == ["I row every Sunday.", "my blue boat"]
+
+
 def test_bad_settings_give_a_clear_error(cli_env: dict[str, str]) -> None:
     env = {**cli_env, "CONFIDANTE_MODEL": "gpt-5"}
     result = run(["chat", "--user", "u1"], env, "hi\n")

@@ -1,4 +1,4 @@
-"""``confidante memory``: list, search, add, edit and forget a user's memories.
+"""``confidante memory``: list, search, add, edit, merge and forget a user's memories.
 
 Also ``export``/``import`` (JSON, see :mod:`confidante.memory.portable`) and ``ingest``
 (documents split into chunks with llama-index, see :mod:`confidante.memory.llama`).
@@ -71,23 +71,51 @@ def list_items(user: UserOption, history: bool = False, as_json: JsonOption = Fa
     )
 
 
+ImageOption = Annotated[Path | None, typer.Option("--image", help="An image file.")]
+
+
 @memory_app.command()
-def search(user: UserOption, query: str, k: int = 10, as_json: JsonOption = False) -> None:
-    """Search a user's memories."""
+def search(
+    user: UserOption,
+    query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
+    k: int = 10,
+    image: ImageOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search a user's memories by text, by image (needs an image embedder) or both."""
     memory = _memory()
-    _run(lambda: _print([h.model_dump() for h in memory.retrieve(user, query, k=k)], as_json))
+    _run(
+        lambda: _print(
+            [h.model_dump() for h in memory.retrieve(user, query, k=k, image=image)], as_json
+        )
+    )
 
 
 @memory_app.command()
 def add(
     user: UserOption,
-    text: str,
+    text: Annotated[str, typer.Argument(help="The fact (with --image: the image's caption).")],
     key: Annotated[str | None, typer.Option(help="Stable slot, e.g. home_city.")] = None,
     kind: str = "fact",
+    image: ImageOption = None,
 ) -> None:
-    """Remember a fact for a user; prints its id."""
+    """Remember a fact, or an image with its caption, for a user; prints its id."""
     memory = _memory()
+    if image is not None:
+        _run(lambda: print(memory.remember_image(user, image, caption=text, key=key)))
+        return
     _run(lambda: print(memory.remember(user, text, key=key, kind=kind)))
+
+
+@memory_app.command()
+def merge(
+    user: UserOption,
+    item_ids: Annotated[list[str], typer.Argument(help="Two or more ids; the first stays.")],
+    text: Annotated[str | None, typer.Option(help="A new text for the merged memory.")] = None,
+) -> None:
+    """Merge memories that say the same thing into the first one (the others go to history)."""
+    memory = _memory()
+    _run(lambda: print(memory.merge(user, item_ids, text=text).text))
 
 
 @memory_app.command()
