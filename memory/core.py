@@ -22,6 +22,7 @@ from confidante.memory.embedders import Embedder
 from confidante.memory.images import ImageEmbedder, ImageFiles, default_images_dir
 from confidante.memory.index import VectorIndex
 from confidante.memory.items import _storable_id
+from confidante.memory.lexical import TermCounts
 from confidante.memory.pgvector_index import default_vector_index
 from confidante.memory.records import Concept, ConceptVector, UserRecord
 from confidante.memory.retrieval import concepts_without_vectors
@@ -58,6 +59,7 @@ class MemoryCore:
         self.index: VectorIndex = index or default_vector_index(database, embedder)
         self.image_embedder = image_embedder
         self.images = ImageFiles(images_dir or default_images_dir(database, None))
+        self.term_counts = TermCounts()
         self._vectors_checked: set[str] = set()
 
     @staticmethod

@@ -185,6 +185,7 @@ class MemoryEdits(MemoryCore):
 
         counts = await self.database.run(write)
         self.images.delete_user(user_id)
+        self.term_counts.forget_user(user_id)
         self.index.forget_user(user_id)
         self._vectors_checked.discard(user_id)
         return counts

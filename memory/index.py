@@ -132,6 +132,18 @@ class EmbeddedVectorIndex:
         best = scores.argmax(axis=0)
         return [(cache.ids[int(i)], float(scores[i, j])) for j, i in enumerate(best)]
 
+    def warm(self, session: Session, user_id: str) -> None:
+        """Load a user's vectors now and, for a large user, build the HNSW graph now.
+
+        Searches never wait for a graph (they are exact until it is ready); an application
+        that wants its first queries fast warms its users at start-up.
+        """
+        cache = self._refresh(session, user_id)
+        stale = cache.ann is None or cache.ann_size != len(cache.ids)
+        if len(cache.ids) > self.ann_threshold and stale and not cache.building:
+            cache.building = True
+            self._build_ann(user_id, cache)
+
     def forget_user(self, user_id: str) -> None:
         """Drop the user's cached vectors."""
         with self._lock:

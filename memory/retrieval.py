@@ -10,26 +10,17 @@ time range), the pool is instead every matching item of the user, scored exactly
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from confidante.memory.index import Vector, VectorIndex
+from confidante.memory.lexical import TermCounts, lexical_candidates
 from confidante.memory.records import Concept, ConceptVector
 
-_TERM = re.compile(r"\w+", re.UNICODE)
-_STOP = frozenset(
-    _TERM.findall(
-        "a an and are as at be but by do does did for from had has have he her his how i if in "
-        "into is it its me my no not of on or our she so that the their them then there these "
-        "they this to was we were what when where which who whom why will with you your"
-    )
-)
 FILTERED_SCAN_LIMIT = 50_000
 
 
@@ -42,48 +33,6 @@ class Candidate:
     lexical: float
 
 
-def query_terms(query: str, limit: int = 32) -> list[str]:
-    """Return the distinct lowercase content words of a query (at most ``limit``)."""
-    seen: dict[str, None] = {}
-    for term in _TERM.findall(query.lower()):
-        if term not in _STOP and term not in seen:
-            seen[term] = None
-    return list(seen)[:limit]
-
-
-def lexical_candidates(session: Session, user_id: str, query: str, n: int) -> dict[str, float]:
-    """Return up to ``n`` of the user's items matching the query's words, with a score > 0."""
-    terms = query_terms(query)
-    if not terms or n <= 0:
-        return {}
-    backend = session.get_bind().dialect.name
-    if backend == "sqlite":
-        owner = "o" + user_id.encode().hex().upper()
-        words = " OR ".join('"' + term + '"' for term in terms)
-        match = f"owner : {owner} AND text : ({words})"
-        rows = session.execute(
-            text(
-                "SELECT c.id, -bm25(concepts_fts) AS score FROM concepts_fts "
-                "JOIN concepts c ON c.rowid = concepts_fts.rowid "
-                "WHERE concepts_fts MATCH :match AND c.user_id = :user "
-                "ORDER BY rank LIMIT :n"
-            ),
-            {"match": match, "user": user_id, "n": n},
-        ).all()
-    elif backend == "postgresql":
-        rows = session.execute(
-            text(
-                "SELECT id, ts_rank_cd(tsv, q) AS score FROM concepts, "
-                "to_tsquery('english', :query) AS q "
-                "WHERE user_id = :user AND tsv @@ q ORDER BY score DESC LIMIT :n"
-            ),
-            {"query": " | ".join(terms), "user": user_id, "n": n},
-        ).all()
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        return {}
-    return {str(row[0]): max(float(row[1]), 1e-9) for row in rows}
-
-
 def read_rows(
     session: Session,
     user_id: str,
@@ -94,10 +43,24 @@ def read_rows(
     until: datetime | None,
     limit: int | None = None,
 ) -> list[Concept]:
-    """Read the user's rows among ``ids`` (all when None) that pass the filters."""
-    query = select(Concept).where(Concept.user_id == user_id)
+    """Read the user's rows among ``ids`` (all when None) that pass the filters.
+
+    Listed ids are read by primary key alone and filtered here: a query planner without
+    statistics (SQLite) would otherwise walk the user's whole index, which costs seconds
+    for a user with a hundred thousand items.
+    """
     if ids is not None:
-        query = query.where(col(Concept.id).in_(list(ids)))
+        rows = session.exec(select(Concept).where(col(Concept.id).in_(list(ids)))).all()
+        return [
+            c
+            for c in rows
+            if c.user_id == user_id
+            and (include_history or c.valid_to is None)
+            and (not kinds or c.kind in kinds)
+            and (since is None or c.valid_from >= since)
+            and (until is None or c.valid_from <= until)
+        ]
+    query = select(Concept).where(Concept.user_id == user_id)
     if not include_history:
         query = query.where(col(Concept.valid_to).is_(None))
     if kinds:
@@ -123,10 +86,15 @@ def gather_candidates(
     include_history: bool = False,
     since: datetime | None = None,
     until: datetime | None = None,
+    counts: TermCounts | None = None,
 ) -> list[Candidate]:
-    """Return the candidates for one query, each a row of this user that passes the filters."""
+    """Return the candidates for one query, each a row of this user that passes the filters.
+
+    ``counts`` leaves words too common among the user's items out of the full-text side
+    (see :mod:`confidante.memory.lexical`).
+    """
     filtered = bool(kinds) or since is not None or until is not None
-    lexical = lexical_candidates(session, user_id, query, pool)
+    lexical = lexical_candidates(session, user_id, query, pool, counts)
     if filtered:
         concepts = read_rows(
             session, user_id, None, kinds, include_history, since, until, FILTERED_SCAN_LIMIT

@@ -283,6 +283,7 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, PersonaDirector
                 include_history=include_history,
                 since=since,
                 until=until,
+                counts=self.term_counts,
             ),
             write=False,
         )
