@@ -146,3 +146,29 @@ async def test_retriever_async_api_on_llama_index(settings: Settings, pg_store: 
         ]
     finally:
         memory.close()
+
+
+def test_simple_vector_store_as_the_memory_index(settings: Settings) -> None:
+    from llama_index.core.vector_stores import SimpleVectorStore
+
+    embedder = build_embedder(settings)
+    vectors = SimpleVectorStore()
+    path = settings.resolved_database_url
+    memory = Memory(
+        Database.open(path), embedder, index=LlamaIndexVectorIndex(vectors, embedder.name)
+    )
+    reference = Memory(Database.open(path), embedder, index=EmbeddedVectorIndex(embedder.name))
+    try:
+        for text in ALICE:
+            memory.remember("alice", text)
+        for text in BOB:
+            memory.remember("bob", text)
+        for query in ["where does she live?", "allergy", "instrument"]:
+            assert [h.id for h in memory.retrieve("alice", query, k=3)] == [
+                h.id for h in reference.retrieve("alice", query, k=3)
+            ]
+            assert {h.text for h in memory.retrieve("bob", query, k=10)} <= set(BOB)
+        assert len(vectors.data.embedding_dict) == len(ALICE) + len(BOB)
+    finally:
+        memory.close()
+        reference.close()
