@@ -151,3 +151,23 @@ def test_cli_import_format_mem0(cli_env: dict[str, str], tmp_path: Path) -> None
         text=True,
     )
     assert bad.returncode == 1 and "unknown format" in bad.stderr
+
+
+def test_exports_match_the_documented_json_schema(sqlite_memory: Memory) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from confidante.memory.portable_format import JSON_SCHEMA
+
+    validator = jsonschema.Draft202012Validator(
+        JSON_SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    sqlite_memory.import_("alice", mem0_to_export(OSS_EXPORT))
+    sqlite_memory.remember("alice", "Alice lives in Lisbon.", key="home_city")
+    sqlite_memory.remember("alice", "Alice lives in Porto.", key="home_city")  # history
+    export = sqlite_memory.export("alice")
+    assert any(item["valid_to"] for item in export["items"])
+    validator.validate(export)
+    validator.validate(mem0_to_export(PLATFORM_V1))
+    broken = json.loads(json.dumps(export))
+    broken["items"][0]["importance"] = 2
+    del broken["items"][1]["text"]
+    assert len(list(validator.iter_errors(broken))) == 2
