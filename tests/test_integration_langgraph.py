@@ -17,6 +17,7 @@ from langgraph.store.base import (
     ListNamespacesOp,
     MatchCondition,
     PutOp,
+    SearchItem,
     SearchOp,
 )
 
@@ -164,8 +165,8 @@ async def test_store_inside_a_compiled_graph(sqlite_memory: Memory) -> None:
     ] == ["Frank lives in Oslo."]
 
 
-def test_namespaces_never_leak_between_users(sqlite_memory: Memory) -> None:
-    store = ConfidanteStore(sqlite_memory)
+def test_namespaces_never_leak_between_users(memory: Memory) -> None:
+    store = ConfidanteStore(memory)
     store.put(("alice", "memories"), "secret", {"text": "Alice's bank PIN hint is tulip."})
     store.put(("bob", "memories"), "pet", {"text": "Bob has a parrot."})
     bob_hits = store.search(("bob",), query="bank PIN hint tulip", limit=10)
@@ -173,19 +174,17 @@ def test_namespaces_never_leak_between_users(sqlite_memory: Memory) -> None:
     assert store.get(("bob", "memories"), "secret") is None
     assert store.list_namespaces(prefix=("bob",)) == [("bob", "memories")]
     # memory side: Bob's memory holds only Bob's item
-    assert [h.text for h in sqlite_memory.list_items("bob")] == ["Bob has a parrot."]
-    assert all("tulip" not in h.text for h in sqlite_memory.retrieve("bob", "tulip PIN", k=10))
+    assert [h.text for h in memory.list_items("bob")] == ["Bob has a parrot."]
+    assert all("tulip" not in h.text for h in memory.retrieve("bob", "tulip PIN", k=10))
     # a store pinned to Bob sees Bob's items under any namespace, never Alice's
-    pinned = ConfidanteStore(sqlite_memory, user_id="bob")
+    pinned = ConfidanteStore(memory, user_id="bob")
     assert pinned.search(("alice",), query="PIN tulip") == []
     assert pinned.get(("alice", "memories"), "secret") is None
     # another mapping: the user is the second label
-    second = ConfidanteStore(sqlite_memory, user_of=user_at(1))
+    second = ConfidanteStore(memory, user_of=user_at(1))
     second.put(("memories", "bob"), "car", {"text": "Bob drives a red van."})
-    assert [h.text for h in sqlite_memory.retrieve("bob", "red van", k=1)] == [
-        "Bob drives a red van."
-    ]
-    assert all("van" not in h.text for h in sqlite_memory.list_items("alice"))
+    assert [h.text for h in memory.retrieve("bob", "red van", k=1)] == ["Bob drives a red van."]
+    assert all("van" not in h.text for h in memory.list_items("alice"))
     with pytest.raises(InvalidNamespaceError):
         second.put(("memories",), "x", {"text": "no user label"})
 
@@ -223,3 +222,50 @@ def test_ttl_expiry_refresh_and_sweep(sqlite_memory: Memory) -> None:
     timed.put(ns, "brief", {"text": "Gina is on the phone."})
     time.sleep(0.25)
     assert timed.get(ns, "brief") is None
+
+
+def _script(store: BaseStore) -> list[object]:
+    """The same operations on any BaseStore; returns what a caller observes (no times)."""
+
+    def view(items: list[Item] | list[SearchItem]) -> list[tuple[object, ...]]:  # type: ignore[type-arg]
+        return sorted((item.namespace, item.key, repr(item.value)) for item in items)
+
+    seen: list[object] = []
+    store.put(("hana", "a"), "k1", {"text": "one", "n": 1, "tag": "x"})
+    store.put(("hana", "a"), "k2", {"text": "two", "n": 2, "tag": "y"})
+    store.put(("hana", "b", "deep"), "k3", {"text": "three", "n": 3, "tag": "x"})
+    store.put(("ivan", "a"), "k1", {"text": "ivan's", "n": 4})
+    seen.append(store.get(("hana", "a"), "k1").value)  # type: ignore[union-attr]
+    seen.append(store.get(("hana", "a"), "nope"))
+    seen.append(view(store.search(("hana",))))
+    seen.append(view(store.search(("hana",), filter={"tag": "x"})))
+    seen.append(view(store.search(("hana",), filter={"n": {"$gt": 1}, "tag": {"$ne": "y"}})))
+    seen.append(view(store.search(("hana", "a"), filter={"n": {"$lte": 2}})))
+    seen.append(len(store.search(("hana",), limit=2)))
+    seen.append(store.list_namespaces())
+    seen.append(store.list_namespaces(prefix=("hana",)))
+    seen.append(store.list_namespaces(prefix=("hana",), max_depth=2))
+    seen.append(store.list_namespaces(suffix=("a",)))
+    seen.append(store.list_namespaces(prefix=("*", "a")))
+    seen.append(store.list_namespaces(limit=1, offset=1))
+    store.put(("hana", "a"), "k1", {"text": "one again", "n": 10})
+    seen.append(store.get(("hana", "a"), "k1").value)  # type: ignore[union-attr]
+    store.delete(("hana", "a"), "k2")
+    store.delete(("hana", "a"), "never-existed")
+    seen.append(view(store.search(("hana", "a"))))
+    for bad in [("hana", "x.y"), ("hana", ""), ()]:
+        with pytest.raises(InvalidNamespaceError):
+            store.put(bad, "k", {"text": "bad"})
+    return seen
+
+
+def test_behaves_like_langgraphs_in_memory_store(memory: Memory) -> None:
+    """On every backend (SQLite, PostgreSQL, PostgreSQL + pgvector)."""
+    from langgraph.store.memory import InMemoryStore
+
+    ours = ConfidanteStore(memory)
+    assert _script(ours) == _script(InMemoryStore())
+    # like LangGraph's PostgreSQL store (and unlike the in-memory one), a namespace whose last
+    # item is deleted is no longer listed
+    ours.delete(("hana", "b", "deep"), "k3")
+    assert ours.list_namespaces(prefix=("hana",)) == [("hana", "a")]

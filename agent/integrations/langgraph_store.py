@@ -13,6 +13,9 @@ Namespaces and users:
     memory of the user its namespace maps to, so one user's namespaces never show another
     user's items. A search or namespace listing whose prefix names no user (``()``) spans every
     user that has store items: it is for server code, never for a prefix taken from a model.
+    LangGraph refuses namespace labels that contain a period, so a user id such as an email
+    address cannot be a label: map a label to it with ``user_of`` (e.g. a lookup), or pin the
+    store with ``user_id=``.
 
 Items:
     An item is one memory item of its user, of kind ``langgraph`` (``kind=``), whose slot is
@@ -58,6 +61,7 @@ from langgraph.store.base import (
     SearchItem,
     SearchOp,
     TTLConfig,
+    validate_op_namespace,
 )
 from sqlmodel import Session, col, select
 
@@ -136,6 +140,7 @@ class ConfidanteStore(BaseStore):
         """Run operations in order and return one result per operation (async)."""
         results: list[Result] = []
         for op in ops:
+            validate_op_namespace(op)  # as LangGraph's stores do: no empty or dotted labels
             if isinstance(op, GetOp):
                 results.append(await self._get(op))
             elif isinstance(op, SearchOp):
