@@ -212,7 +212,7 @@ def test_ttl_expiry_refresh_and_sweep(sqlite_memory: Memory) -> None:
     assert store.get(ns, "short") is None
     assert {h.key for h in store.search(ns)} == {"long", "forever"}
     assert {h.key for h in store.search(ns, query="meeting")} <= {"long", "forever"}
-    assert store.sweep_expired() == 1
+    assert store.sweep_ttl() == 1
     assert {h.text for h in sqlite_memory.list_items("gina", include_history=True)} == {
         "Gina likes jazz.",
         "Gina was born in Rome.",
@@ -269,3 +269,17 @@ def test_behaves_like_langgraphs_in_memory_store(memory: Memory) -> None:
     # item is deleted is no longer listed
     ours.delete(("hana", "b", "deep"), "k3")
     assert ours.list_namespaces(prefix=("hana",)) == [("hana", "a")]
+
+
+def test_ttl_sweeper_thread(sqlite_memory: Memory) -> None:
+    store = ConfidanteStore(sqlite_memory, ttl={"sweep_interval_minutes": 1})
+    store.put(("ivy", "tmp"), "note", {"text": "Ivy is on a train."}, ttl=0.001)
+    store.put(("ivy", "kept"), "note", {"text": "Ivy is a nurse."})
+    store.start_ttl_sweeper(sweep_interval_minutes=0.002)  # every 0.12 s
+    try:
+        deadline = time.monotonic() + 20
+        while len(sqlite_memory.list_items("ivy")) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        assert store.stop_ttl_sweeper(timeout=10)
+    assert [h.text for h in sqlite_memory.list_items("ivy")] == ["Ivy is a nurse."]

@@ -35,7 +35,8 @@ TTL (``supports_ttl``):
     ``put(..., ttl=minutes)`` (or ``ttl={"default_ttl": minutes}`` for every item) makes an item
     expire that long after its last write or read; reads refresh the deadline unless
     ``refresh_ttl=False`` (or ``ttl={"refresh_on_read": False}``). Expired items are never
-    returned; :meth:`ConfidanteStore.asweep_expired` forgets them for good.
+    returned; :meth:`ConfidanteStore.sweep_ttl` forgets them for good, and
+    :meth:`ConfidanteStore.start_ttl_sweeper` does so every few minutes (LangGraph's names).
 
 Example:
     >>> store = ConfidanteStore(memory)  # doctest: +SKIP
@@ -46,6 +47,8 @@ Example:
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -81,6 +84,8 @@ from confidante.memory.records import Concept
 from confidante.memory.store import Memory
 
 __all__ = ["ConfidanteStore", "UserOf", "user_at"]
+
+logger = logging.getLogger(__name__)
 
 #: Maps a namespace (or a search prefix) to its user id; None when it names no user.
 UserOf = Callable[[tuple[str, ...]], str | None]
@@ -130,6 +135,8 @@ class ConfidanteStore(BaseStore):
         self.kind = kind
         self.importance = importance
         self.ttl_config = ttl
+        self._sweeper: threading.Thread | None = None
+        self._stop_sweeping = threading.Event()
 
     # ------------------------------------------------------------------ batch
     def batch(self, ops: Iterable[Op]) -> list[Result]:
@@ -344,7 +351,7 @@ class ConfidanteStore(BaseStore):
         return sorted(found)[op.offset : op.offset + op.limit]
 
     # ------------------------------------------------------------------- TTL
-    async def asweep_expired(self) -> int:
+    async def asweep_ttl(self) -> int:
         """Forget every expired store item (all users); returns how many were forgotten."""
         now = datetime.now(UTC)
         count = 0
@@ -356,7 +363,44 @@ class ConfidanteStore(BaseStore):
                     count += 1
         return count
 
-    sweep_expired = sync_twin(asweep_expired)
+    sweep_ttl = sync_twin(asweep_ttl)
+
+    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> None:
+        """Sweep expired items in a background thread, every few minutes, until stopped.
+
+        Args:
+            sweep_interval_minutes: The period (default: ``ttl={"sweep_interval_minutes"}``,
+                else 5).
+        """
+        if self._sweeper is not None and self._sweeper.is_alive():
+            return
+        configured = (self.ttl_config or {}).get("sweep_interval_minutes")
+        interval = 60.0 * float(sweep_interval_minutes or configured or 5)
+        self._stop_sweeping.clear()
+
+        def loop() -> None:
+            while not self._stop_sweeping.wait(interval):
+                try:
+                    swept = self.sweep_ttl()
+                except Exception:  # a failed sweep must not end the sweeper
+                    logger.exception("TTL sweep of the LangGraph store failed")
+                    continue
+                if swept:
+                    logger.info("swept %d expired LangGraph store items", swept)
+
+        self._sweeper = threading.Thread(target=loop, name="confidante-ttl-sweeper", daemon=True)
+        self._sweeper.start()
+
+    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the sweeper thread; returns whether it has stopped (or was not running)."""
+        if self._sweeper is None:
+            return True
+        self._stop_sweeping.set()
+        self._sweeper.join(timeout)
+        stopped = not self._sweeper.is_alive()
+        if stopped:
+            self._sweeper = None
+        return stopped
 
 
 def _item(hit: MemoryHit) -> Item:
