@@ -47,7 +47,6 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -69,7 +68,7 @@ from langgraph.store.base import (
 from sqlmodel import Session, col, select
 
 from confidante._sync import run_sync, sync_twin
-from confidante.errors import NotFoundError
+from confidante.errors import InvalidInputError, NotFoundError
 from confidante.integrations._store_values import (
     ATTRIBUTE,
     expires_at,
@@ -79,13 +78,12 @@ from confidante.integrations._store_values import (
     slot_of,
     text_of,
 )
+from confidante.integrations._sweeper import TTLSweeper
 from confidante.memory.items import MemoryHit, MemoryItem, check_user_id
 from confidante.memory.records import Concept
 from confidante.memory.store import Memory
 
 __all__ = ["ConfidanteStore", "UserOf", "user_at"]
-
-logger = logging.getLogger(__name__)
 
 #: Maps a namespace (or a search prefix) to its user id; None when it names no user.
 UserOf = Callable[[tuple[str, ...]], str | None]
@@ -100,7 +98,7 @@ def user_at(position: int = 0) -> UserOf:
     return user_of
 
 
-class ConfidanteStore(BaseStore):
+class ConfidanteStore(TTLSweeper, BaseStore):
     """LangGraph's ``BaseStore`` over a confidante :class:`~confidante.memory.store.Memory`.
 
     Args:
@@ -127,7 +125,7 @@ class ConfidanteStore(BaseStore):
         ttl: TTLConfig | None = None,
     ) -> None:
         if user_of is not None and user_id is not None:
-            raise ValueError("pass user_of or user_id, not both")
+            raise InvalidInputError("pass user_of or user_id, not both")
         self.memory = memory
         self.user_id = check_user_id(user_id) if user_id is not None else None
         self.user_of = user_of or user_at(0)
@@ -135,7 +133,7 @@ class ConfidanteStore(BaseStore):
         self.kind = kind
         self.importance = importance
         self.ttl_config = ttl
-        self._sweeper: threading.Thread | None = None
+        self._sweeper: threading.Thread | None = None  # see TTLSweeper
         self._stop_sweeping = threading.Event()
 
     # ------------------------------------------------------------------ batch
@@ -365,42 +363,8 @@ class ConfidanteStore(BaseStore):
 
     sweep_ttl = sync_twin(asweep_ttl)
 
-    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> None:
-        """Sweep expired items in a background thread, every few minutes, until stopped.
-
-        Args:
-            sweep_interval_minutes: The period (default: ``ttl={"sweep_interval_minutes"}``,
-                else 5).
-        """
-        if self._sweeper is not None and self._sweeper.is_alive():
-            return
-        configured = (self.ttl_config or {}).get("sweep_interval_minutes")
-        interval = 60.0 * float(sweep_interval_minutes or configured or 5)
-        self._stop_sweeping.clear()
-
-        def loop() -> None:
-            while not self._stop_sweeping.wait(interval):
-                try:
-                    swept = self.sweep_ttl()
-                except Exception:  # a failed sweep must not end the sweeper
-                    logger.exception("TTL sweep of the LangGraph store failed")
-                    continue
-                if swept:
-                    logger.info("swept %d expired LangGraph store items", swept)
-
-        self._sweeper = threading.Thread(target=loop, name="confidante-ttl-sweeper", daemon=True)
-        self._sweeper.start()
-
-    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
-        """Stop the sweeper thread; returns whether it has stopped (or was not running)."""
-        if self._sweeper is None:
-            return True
-        self._stop_sweeping.set()
-        self._sweeper.join(timeout)
-        stopped = not self._sweeper.is_alive()
-        if stopped:
-            self._sweeper = None
-        return stopped
+    def _sweep(self) -> int:
+        return self.sweep_ttl()
 
 
 def _item(hit: MemoryHit) -> Item:
