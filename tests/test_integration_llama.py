@@ -125,6 +125,12 @@ def test_index_and_retriever_never_mix_users(settings: Settings, pg_store: objec
         texts = [n.node.get_content() for n in response.source_nodes]
         assert "Bob plays the drums." in texts
         assert not any(t in ALICE for t in texts)
+        # erasing Bob removes his nodes from the store (at his next search), not Alice's
+        memory.forget_user("bob")
+        assert memory.database.run_sync(lambda s: index.search(s, "bob", vector, 50)) == []
+        bob_filter = MetadataFilters(filters=[MetadataFilter(key="user_id", value="bob")])
+        assert pg_store.get_nodes(filters=bob_filter) == []  # type: ignore[attr-defined]
+        assert len(memory.retrieve("alice", "cello", k=10)) == len(ALICE)
     finally:
         memory.close()
 

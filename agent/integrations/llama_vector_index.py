@@ -18,9 +18,10 @@ How it stays right:
 - Every store query is filtered on the user and the embedder (``MetadataFilters``), and the
   memory reads the candidates' rows with the user's id anyway, so the store can never hand
   one user another user's items.
-- A forgotten item or user (``forget_user``), or a process that has not seen the user yet,
-  rebuilds that user's nodes from the database (delete by filter, then add): nodes of
-  deleted items never survive, at the cost of a full copy of that user.
+- After a forget (``forget_user``), the next search of that user deletes the nodes whose items
+  no longer have a vector in the database (one read of the user's ids). A process that has
+  not seen the user yet, or a user erased and written again, rebuilds that user's nodes from
+  the database (delete by filter, then add): nodes of deleted items never survive.
 - ``similarities`` (scores of listed items, used for filtered searches) are computed exactly
   from the database's vectors; ``search`` uses the store's own similarity (cosine for the
   stores that offer it; stored vectors are unit length, so it equals the dot product).
@@ -58,6 +59,7 @@ __all__ = ["LlamaIndexVectorIndex"]
 class _UserCopy:
     ids: set[str] = field(default_factory=set)
     last_seq: int = 0
+    stale: bool = False  # items may have been deleted since the last copy
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -127,9 +129,11 @@ class LlamaIndexVectorIndex:
         return {str(row[0]): float(score) for row, score in zip(rows, scores, strict=True)}
 
     def forget_user(self, user_id: str) -> None:
-        """Rebuild the user's nodes from the database before their next search."""
+        """Drop the nodes of the user's deleted items before their next search."""
         with self._lock:
-            self._users.pop(user_id, None)
+            copy = self._users.get(user_id)
+            if copy is not None:
+                copy.stale = True
 
     # -------------------------------------------------------------------- copy
     def _sync(self, session: Session, user_id: str) -> _UserCopy:
@@ -146,11 +150,27 @@ class LlamaIndexVectorIndex:
             latest = int(latest or 0)
             if rebuild or latest < copy.last_seq:  # new to this process, or erased since
                 self.vector_store.delete_nodes(filters=self._filters(user_id))
-                copy.ids, copy.last_seq = set(), 0
+                copy.ids, copy.last_seq, copy.stale = set(), 0, False
+            if copy.stale:
+                self._drop_deleted(session, user_id, copy)
             if latest > copy.last_seq:
                 self._copy_since(session, user_id, copy)
                 copy.last_seq = latest
         return copy
+
+    def _drop_deleted(self, session: Session, user_id: str, copy: _UserCopy) -> None:
+        copy.stale = False
+        present = set(
+            session.exec(
+                select(ConceptVector.concept_id).where(
+                    ConceptVector.user_id == user_id, ConceptVector.model == self.model
+                )
+            ).all()
+        )
+        gone = sorted(copy.ids - present)
+        if gone:
+            self.vector_store.delete_nodes(node_ids=gone)
+            copy.ids -= set(gone)
 
     def _copy_since(self, session: Session, user_id: str, copy: _UserCopy) -> None:
         rows = session.exec(
