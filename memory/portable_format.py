@@ -1,6 +1,11 @@
-"""The ``confidante.memory`` export format (version 1): constants and validation.
+"""The ``confidante.memory`` export format (version 1): constants, JSON Schema and validation.
 
-The format itself is documented in :mod:`confidante.memory.portable`.
+The format is documented in :mod:`confidante.memory.portable` (and in the README);
+:data:`JSON_SCHEMA` states it as a JSON Schema (draft 2020-12) for tools in other languages.
+:func:`parse_export` is what the importer trusts: it also checks what a schema cannot (text
+limits, unique ids, ``valid_to`` not before ``valid_from``). Importers of other formats (e.g.
+:mod:`confidante.integrations.mem0`) convert to this one, so every import is validated the same
+way.
 """
 
 from __future__ import annotations
@@ -13,7 +18,16 @@ from typing import Any
 from confidante.errors import InvalidInputError
 from confidante.memory.items import MemoryItem
 
-__all__ = ["FORMAT", "ITEM_FIELDS", "VERSION", "ExportEntry", "as_utc", "iso", "parse_export"]
+__all__ = [
+    "FORMAT",
+    "ITEM_FIELDS",
+    "JSON_SCHEMA",
+    "VERSION",
+    "ExportEntry",
+    "as_utc",
+    "iso",
+    "parse_export",
+]
 
 FORMAT = "confidante.memory"
 VERSION = 1
@@ -29,6 +43,45 @@ ITEM_FIELDS = (
     "valid_from",
     "valid_to",
 )
+
+_TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+
+#: The format as a JSON Schema (draft 2020-12).
+JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "confidante.memory export, version 1",
+    "type": "object",
+    "required": ["format", "version", "items"],
+    "properties": {
+        "format": {"const": FORMAT},
+        "version": {"const": VERSION},
+        "user_id": {"type": "string", "description": "The exported user (informative)."},
+        "exported_at": _TIME,
+        "items": {
+            "type": "array",
+            "description": "Every item of the user, oldest first, superseded ones included.",
+            "items": {
+                "type": "object",
+                "required": list(ITEM_FIELDS),
+                "properties": {
+                    "id": {"type": "string", "minLength": 1},
+                    "text": {"type": "string", "minLength": 1, "maxLength": 20_000},
+                    "key": {"type": ["string", "null"], "description": "The item's slot."},
+                    "kind": {"type": "string", "maxLength": 32},
+                    "importance": {"type": "number", "minimum": 0, "maximum": 1},
+                    "provenance": {"type": "array", "items": {"type": "string"}},
+                    "attributes": {"type": "object"},
+                    "created_at": _TIME,
+                    "valid_from": _TIME,
+                    "valid_to": {
+                        "anyOf": [_TIME, {"type": "null"}],
+                        "description": "Set when a newer value superseded the item.",
+                    },
+                },
+            },
+        },
+    },
+}
 
 
 @dataclass(frozen=True)

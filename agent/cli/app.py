@@ -150,6 +150,7 @@ def _register_subcommands() -> None:
 
     app.add_typer(memory_app, name="memory")
     app.command("summarize")(summarize)
+    app.command("mcp")(importlib.import_module("confidante.cli.mcp_cmd").mcp)
 
 
 _register_subcommands()

@@ -1,6 +1,7 @@
 """``confidante memory``: list, search, add, edit, merge and forget a user's memories.
 
-Also ``export``/``import`` (JSON, see :mod:`confidante.memory.portable`) and ``ingest``
+Also ``export``/``import`` (JSON, see :mod:`confidante.memory.portable`; ``import --format mem0``
+reads mem0's export, see :mod:`confidante.integrations.mem0`) and ``ingest``
 (documents split into chunks with llama-index, see :mod:`confidante.memory.llama`).
 """
 
@@ -139,14 +140,18 @@ def _report(result: dict[str, object], as_json: bool, summary: str) -> None:
         console.print(summary)
 
 
-def _read_export(file: Path) -> dict[str, object]:
+def _read_json(file: Path) -> object:
     try:
         text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-        data = json.loads(text)
+        return json.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"cannot read {file}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"{file} is not JSON: {exc}") from exc
+
+
+def _read_export(file: Path) -> dict[str, object]:
+    data = _read_json(file)
     if not isinstance(data, dict):
         raise InvalidInputError(f"{file} is not a memory export (not a JSON object)")
     return data
@@ -185,12 +190,27 @@ def import_items(
         bool, typer.Option("--keep-ids", help="Keep the exported ids (restore a backup).")
     ] = False,
     as_json: JsonOption = False,
+    file_format: Annotated[
+        str,
+        typer.Option("--format", help="confidante (memory export) or mem0 (mem0's get_all JSON)."),
+    ] = "confidante",
+    mem0_user: Annotated[
+        str | None, typer.Option("--mem0-user", help="mem0: import only this mem0 user_id.")
+    ] = None,
 ) -> None:
     """Import an export into a user's memory (validated first; nothing is written if invalid)."""
     memory = _memory()
 
     def action() -> None:
-        ids = memory.import_(user, _read_export(file), keep_ids=keep_ids)
+        if file_format == "mem0":
+            from confidante.integrations.mem0 import mem0_to_export
+
+            data = mem0_to_export(_read_json(file), source_user=mem0_user)
+        elif file_format == "confidante":
+            data = _read_export(file)
+        else:
+            raise InvalidInputError(f"unknown format {file_format!r}: use confidante or mem0")
+        ids = memory.import_(user, data, keep_ids=keep_ids)
         result = {"user": user, "items": len(ids), "ids": ids}
         _report(result, as_json, f"imported {len(ids)} items for {user}")
 

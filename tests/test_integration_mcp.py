@@ -1,0 +1,173 @@
+"""``confidante mcp`` driven by the official MCP SDK's client, over stdio and streamable HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("mcp", reason="pip install -e '.[integrations]'")
+
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from confidante.memory.store import Memory
+from confidante.settings import Settings
+
+
+def _settings(env: dict[str, str]) -> Settings:
+    data = Path(env["CONFIDANTE_DATA_DIR"])
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        config_file=Path(env["CONFIDANTE_CONFIG_FILE"]),
+        data_dir=data,
+        cache_dir=Path(env["CONFIDANTE_CACHE_DIR"]),
+        model="scripted",
+        database_url=None,
+    )
+
+
+@pytest.fixture
+def seeded(cli_env: dict[str, str]) -> Iterator[tuple[dict[str, str], str]]:
+    """The CLI's memory with one secret of Bob's; yields the env and that item's id."""
+    memory = Memory.open(settings=_settings(cli_env))
+    bob_id = memory.remember("bob", "Bob's locker code is 4711.")
+    memory.close()
+    yield cli_env, bob_id
+
+
+def _text(result: Any) -> str:
+    return "".join(getattr(block, "text", "") for block in result.content)
+
+
+async def _exercise(session: ClientSession, bob_id: str) -> None:
+    await session.initialize()
+    tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+    assert {"remember", "recall", "forget", "add_reminder", "list_reminders"} <= set(tools)
+    for tool in tools.values():  # no tool lets the client name a user
+        assert not {"user", "user_id", "config"} & set(tool.input_schema.get("properties", {}))
+
+    remembered = await session.call_tool("remember", {"text": "Alice's favourite tea is sencha."})
+    assert not remembered.is_error, _text(remembered)
+    alice_id = _text(remembered).strip()
+    recalled = await session.call_tool("recall", {"query": "which tea does she like?", "k": 3})
+    assert not recalled.is_error
+    structured = recalled.structured_content
+    assert structured is not None
+    hits = structured["result"]
+    assert hits[0]["id"] == alice_id and hits[0]["text"] == "Alice's favourite tea is sencha."
+
+    reminder = await session.call_tool("add_reminder", {"text": "buy sencha", "when": "Friday"})
+    assert "saved reminder" in _text(reminder)
+    listed = await session.call_tool("list_reminders", {})
+    assert "buy sencha" in _text(listed)
+
+    # isolation: Alice's server never shows or touches Bob's memory
+    leak = await session.call_tool("recall", {"query": "locker code 4711", "k": 10})
+    assert all("4711" not in hit["text"] for hit in leak.structured_content["result"])  # type: ignore[index]
+    refused = await session.call_tool("forget", {"item_id": bob_id})
+    assert refused.is_error and "no memory" in _text(refused)
+    sneaky = await session.call_tool(
+        "remember", {"text": "Bob owes Alice 5 euros.", "user_id": "bob"}
+    )
+    assert not sneaky.is_error or "user_id" in _text(sneaky)
+
+    forgot = await session.call_tool("forget", {"item_id": alice_id})
+    assert not forgot.is_error
+    after = await session.call_tool("recall", {"query": "tea", "k": 5})
+    assert all(hit["id"] != alice_id for hit in after.structured_content["result"])  # type: ignore[index]
+    bad = await session.call_tool("remember", {"text": "   "})
+    assert bad.is_error and "text" in _text(bad)
+
+
+def _check_bob_untouched(env: dict[str, str], bob_id: str) -> None:
+    memory = Memory.open(settings=_settings(env))
+    try:
+        assert [(h.id, h.text) for h in memory.list_items("bob", include_history=True)] == [
+            (bob_id, "Bob's locker code is 4711.")
+        ]
+        assert any("sencha" in h.text for h in memory.list_items("alice"))  # the reminder
+    finally:
+        memory.close()
+
+
+async def test_stdio_server(seeded: tuple[dict[str, str], str]) -> None:
+    env, bob_id = seeded
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "confidante.cli", "mcp", "--user", "alice"],
+        env=env,
+    )
+    with open(os.devnull, "w") as errlog:
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await _exercise(session, bob_id)
+    _check_bob_untouched(env, bob_id)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def _http_server(env: dict[str, str], port: int):  # type: ignore[no-untyped-def]
+    command = [sys.executable, "-m", "confidante.cli", "mcp", "--user", "alice"]
+    command += ["--transport", "http", "--port", str(port)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def test_streamable_http_server(seeded: tuple[dict[str, str], str]) -> None:
+    env, bob_id = seeded
+    async with (
+        _http_server(env, _free_port()) as url,
+        streamable_http_client(url) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await _exercise(session, bob_id)
+    _check_bob_untouched(env, bob_id)
+
+
+def test_cli_refuses_a_bad_user(cli_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "confidante.cli", "mcp", "--user", " "],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "user_id" in result.stderr
