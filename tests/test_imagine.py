@@ -232,9 +232,7 @@ def test_isolation_between_users(store: Memory, loaded: Any) -> None:
     imaginer = Imaginer(store, chat, pipeline, placement, scorer=scorer)
     report = imaginer.imagine("bob", REQUEST, options=FAST, remember=False).report
     assert report.preference_keywords == ["pastel watercolor"]
-    prompt = json.dumps(
-        [m for call in chat.calls for m in call["messages"] if m["role"] == "user"]
-    )
+    prompt = json.dumps([m for call in chat.calls for m in call["messages"] if m["role"] == "user"])
     assert "pastel watercolor" in prompt
     for secret in ("teal", "orange", "neon", "milk"):
         assert secret not in prompt and secret not in scorer.seen[0].preference_text
