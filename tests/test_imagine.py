@@ -288,3 +288,21 @@ def test_cli_json_report(cli_env: dict[str, str], tiny_path: Path, tmp_path: Pat
     assert all(Path(c["path"]).is_file() for c in report["candidates"])
     neither = subprocess.run([*command], env=cli_env, capture_output=True, text=True, timeout=120)
     assert neither.returncode == 2 and "--tiny" in neither.stderr
+
+
+def test_benchmark_runs_on_the_tiny_pipeline(tiny_path: Path, tmp_path: Path) -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "imagine.py"
+    spec = importlib.util.spec_from_file_location("benchmark_imagine", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "figures.json"
+    argv = ["--model", str(tiny_path), "--candidates", "2", "--steps", "1", "--repeats", "1"]
+    assert bench.main([*argv, "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert figures["candidates"] == 2 and figures["device"] == "cpu"
+    for name in ("pmg", "baseline"):
+        assert 0 < figures[name]["outside_diffusion_share"] < 1
+        assert figures[name]["per_candidate_s"] > 0
