@@ -252,6 +252,29 @@ def test_bad_input_is_refused(store: Memory, loaded: Any) -> None:
         imaginer.imagine("ana", REQUEST, options=GenerationOptions(height=30))
 
 
+class SpyImaginer(Imaginer):
+    """Records the soft-preference sources each call draws with."""
+
+    sources: list[list[tuple[str, float]]]
+
+    def _draw(self, target: str, sources: Any, options: Any, progress: bool) -> Any:
+        self.sources = [*getattr(self, "sources", []), list(sources)]
+        return super()._draw(target, sources, options, progress)
+
+
+def test_kept_pictures_condition_only_their_owner(store: Memory, loaded: Any) -> None:
+    store.remember("ana", "A beagle on a beach at sunset.", kind="image")
+    pipeline, placement = loaded
+    scorer = ControlledScorer([(0.5, 0.5)] * 3)
+    spy = SpyImaginer(store, ScriptedChatModel(), pipeline, placement, scorer=scorer)
+    ana = spy.imagine("ana", REQUEST, options=FAST, remember=False).report
+    spy.imagine("bob", REQUEST, options=FAST, remember=False)
+    ana_sources, bob_sources = spy.sources
+    assert ("A beagle on a beach at sunset.", 0.5) in ana_sources  # caption, default relevance
+    assert ("teal", 1.0) in ana_sources and "beagle beach sunset" in ana.preference_keywords
+    assert bob_sources == [("pastel watercolor", 1.0)]
+
+
 # ------------------------------------------------------------------ tool and CLI
 async def test_graph_tool_takes_the_user_from_the_config(store: Memory, loaded: Any) -> None:
     built: list[Imaginer] = []
