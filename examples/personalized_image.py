@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from PIL import Image
+
 from confidante import Memory, Settings
 from confidante.models.scripted import ScriptedChatModel
 from confidante.tools.imagine import GenerationOptions, Imaginer, tiny_pipeline_path
@@ -30,6 +32,10 @@ memory.remember("mia", "The user loves retro neon posters.", kind="preference")
 memory.remember("mia", "The user liked the film Blade Runner.", kind="event")
 memory.record_event("mia", "user", "I enjoy minimal cyberpunk art")
 memory.remember("leo", "The user likes pastel watercolor.", kind="preference")
+# A picture Mia kept earlier (an image concept: caption + file; its caption feeds her taste).
+memory.remember_image(
+    "mia", Image.new("RGB", (32, 32), (0, 128, 128)), caption="A teal neon street."
+)
 
 imaginer = Imaginer.load(memory, ScriptedChatModel(), tiny_pipeline_path(settings.cache_dir))
 result = imaginer.imagine(
@@ -56,7 +62,8 @@ print(
     f"{timings['per_candidate_s']:.2f} s per candidate; "
     f"{100 * timings['outside_diffusion_share']:.0f}% of the time outside the diffusion steps"
 )
-print("remembered as:", report.memory_id or "(this memory cannot store image concepts yet)")
+print("remembered as image concept", report.memory_id, "at", report.image_path)
 print("report:", out / "report.json")
 print(json.dumps({"chosen": report.chosen}))
+assert [hit.id for hit in memory.list_items("leo", kinds=["image"])] == []  # Mia's alone
 memory.close()

@@ -18,12 +18,13 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from confidante.errors import InvalidInputError
+from confidante.memory.images import ClipImageEmbedder
 from confidante.memory.store import Memory
 from confidante.models.scripted import ScriptedChatModel
 from confidante.models.scripted_rules import image_keywords
+from confidante.models.tiny_clip import build_tiny_clip
 from confidante.settings import Settings
 from confidante.tools.imagine import (
-    ClipEmbedder,
     EmbeddingScorer,
     GenerationOptions,
     ImageKeywords,
@@ -33,7 +34,6 @@ from confidante.tools.imagine import (
     imagine_tools,
     load_pipeline,
     select,
-    tiny_clip_path,
     tiny_pipeline_path,
     z_score,
 )
@@ -189,21 +189,54 @@ def test_end_to_end_on_the_tiny_pipeline(store: Memory, loaded: Any, tmp_path: P
     json.loads(report.model_dump_json())
 
 
-def test_clip_scorer_on_a_tiny_local_clip(
-    store: Memory, loaded: Any, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    clip = ClipEmbedder(tiny_clip_path(tmp_path_factory.mktemp("clip")))
-    texts = clip.embed_texts(["teal", "a poster"])
-    assert texts.shape == (2, clip.dim)
-    assert np.allclose(np.linalg.norm(texts, axis=1), 1.0, atol=1e-5)
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> ClipImageEmbedder:
+    return ClipImageEmbedder(str(build_tiny_clip(tmp_path_factory.mktemp("clip") / "tiny-clip")))
+
+
+def test_clip_scorer_scores_the_pixels(store: Memory, loaded: Any, clip: ClipImageEmbedder) -> None:
     imaginer = imaginer_for(store, loaded, scorer=EmbeddingScorer(clip))
-    report = imaginer.imagine("ana", REQUEST, options=FAST, remember=False).report
-    assert report.scorer == "embedding:clip:tiny-clip-v1"
-    images = imaginer.imagine("ana", REQUEST, options=FAST, remember=False).images
-    vectors = clip.embed_images(images)
+    result = imaginer.imagine("ana", REQUEST, options=FAST, remember=False)
+    report = result.report
+    assert report.scorer == f"embedding:{clip.name}"
+    vectors = clip.embed_images(result.images)
     target = clip.embed_texts(["poster, sci-fi, film"])[0]
-    expected = (1 + vectors @ target) / 2
-    assert [c.d_t for c in report.candidates] == pytest.approx(expected.tolist(), abs=1e-5)
+    preference = clip.embed_texts([", ".join(report.preference_keywords)])[0]
+    expected_t = (1 + vectors @ target) / 2
+    expected_p = (1 + vectors @ preference) / 2
+    assert [c.d_t for c in report.candidates] == pytest.approx(expected_t.tolist(), abs=1e-5)
+    assert [c.d_p for c in report.candidates] == pytest.approx(expected_p.tolist(), abs=1e-5)
+
+
+def test_chosen_picture_becomes_an_image_concept_that_forget_user_removes(
+    store: Memory, loaded: Any, clip: ClipImageEmbedder
+) -> None:
+    store.image_embedder = clip  # the memory's image embedder: scorer and relevance by default
+    kept = Image.new("RGB", (40, 40), (0, 128, 128))
+    store.remember_image("ana", kept, caption="A teal neon street at night.")
+    spy = SpyImaginer(store, ScriptedChatModel(), *loaded)
+    result = spy.imagine("ana", REQUEST, alpha=0.6, options=FAST)
+    report = result.report
+    assert report.scorer == f"embedding:{clip.name}"
+    (caption_weight,) = [w for text, w in spy.sources[0] if text == "A teal neon street at night."]
+    picture = clip.embed_images([kept])[0]
+    relevance = (1 + picture @ clip.embed_texts(["poster, sci-fi, film"])[0]) / 2
+    assert caption_weight == pytest.approx(float(relevance), abs=1e-5)
+    assert report.memory_id is not None and report.image_path is not None
+    assert Path(report.image_path).is_file()
+    item = store.get("ana", report.memory_id)
+    assert item.kind == "image" and item.provenance == ["imagine"]
+    chosen = report.candidates[report.chosen]
+    assert item.attributes["scores"] == {
+        "d_p": chosen.d_p, "d_t": chosen.d_t, "z": chosen.z, "alpha": 0.6
+    }  # fmt: skip
+    assert item.attributes["preference_keywords"] == report.preference_keywords
+    with Image.open(report.image_path) as stored:
+        assert np.array_equal(np.asarray(stored.convert("RGB")), np.asarray(result.chosen_image))
+    assert all(hit.id != report.memory_id for hit in store.list_items("bob"))
+    store.forget_user("ana")
+    assert not Path(report.image_path).exists()
+    assert store.list_items("ana") == []
 
 
 # ------------------------------------------------------------------ preferences

@@ -27,7 +27,6 @@ from confidante.tools.imagine.imagine import (
 from confidante.tools.imagine.preferences import ImageKeywords, Keywords, extract_keywords
 from confidante.tools.imagine.runtime import Placement, choose_placement, load_pipeline
 from confidante.tools.imagine.scoring import (
-    ClipEmbedder,
     ConditioningProxyScorer,
     EmbeddingScorer,
     Scored,
@@ -36,12 +35,11 @@ from confidante.tools.imagine.scoring import (
     select,
     z_score,
 )
-from confidante.tools.imagine.tiny import tiny_clip_path, tiny_pipeline_path
+from confidante.tools.imagine.tiny import tiny_pipeline_path
 from confidante.tools.imagine.tool import imagine_tools
 
 __all__ = [
     "CandidateReport",
-    "ClipEmbedder",
     "ConditioningProxyScorer",
     "EmbeddingScorer",
     "GenerationOptions",
@@ -59,7 +57,6 @@ __all__ = [
     "imagine_tools",
     "load_pipeline",
     "select",
-    "tiny_clip_path",
     "tiny_pipeline_path",
     "z_score",
 ]

@@ -31,16 +31,15 @@ from PIL import Image
 from pydantic import BaseModel
 
 from confidante._sync import sync_twin
+from confidante.memory.images import ClipImageEmbedder, ImageEmbedder
 from confidante.memory.store import Memory, check_user_id
 from confidante.tools.imagine.generate import Drawn, GenerationOptions, draw
 from confidante.tools.imagine.preferences import ImageConcept, Keywords, extract_keywords
 from confidante.tools.imagine.remember import remember_picture
 from confidante.tools.imagine.runtime import Placement, load_pipeline
 from confidante.tools.imagine.scoring import (
-    ClipEmbedder,
     ConditioningProxyScorer,
     EmbeddingScorer,
-    ImageTextEmbedder,
     Scored,
     Scorer,
     ScoringContext,
@@ -115,7 +114,7 @@ class Imaginer:
         pipeline: A loaded Stable Diffusion pipeline (see :meth:`load`).
         placement: Where the pipeline runs.
         model_name: Shown in reports.
-        scorer: Scores candidates (default: CLIP-like scoring with the memory's image
+        scorer: Scores candidates (default: :class:`EmbeddingScorer` over the memory's image
             embedder if it has one, else :class:`ConditioningProxyScorer`).
     """
 
@@ -134,13 +133,8 @@ class Imaginer:
         self.pipeline = pipeline
         self.placement = placement
         self.model_name = model_name or str(getattr(pipeline, "name_or_path", "") or "pipeline")
-        image_embedder = getattr(memory, "image_embedder", None)
-        self.image_embedder: ImageTextEmbedder | None = (
-            scorer.embedder
-            if isinstance(scorer, EmbeddingScorer)
-            else image_embedder
-            if isinstance(image_embedder, ImageTextEmbedder)
-            else None
+        self.image_embedder: ImageEmbedder | None = (
+            scorer.embedder if isinstance(scorer, EmbeddingScorer) else memory.image_embedder
         )
         if scorer is None:
             scorer = (
@@ -169,8 +163,7 @@ class Imaginer:
         )
         scorer = None
         if clip is not None:
-            embedder = ClipEmbedder(clip, allow_download=allow_download, device=placement.device)
-            scorer = EmbeddingScorer(embedder)
+            scorer = EmbeddingScorer(ClipImageEmbedder(str(clip), allow_download=allow_download))
         return cls(memory, chat_model, pipeline, placement, model_name=str(model), scorer=scorer)
 
     def _relevance(self, pictures: list[Image.Image], target: str) -> list[float]:
@@ -248,7 +241,8 @@ class Imaginer:
             )
             for d, (p, t), zi, path in zip(drawn, scores, z, paths, strict=True)
         ]
-        memory_id = image_path = None
+        memory_id: str | None = None
+        image_path: str | None = None
         if remember:
             memory_id, image_path = await self._remember(
                 user_id, request, keywords, candidates[chosen], drawn[chosen], alpha
@@ -352,11 +346,8 @@ class Imaginer:
         memory_id = await remember_picture(
             self.memory, user_id, drawn.image, caption=caption, attributes=attributes
         )
-        if memory_id is None:
-            return None, None
         hit = await self.memory.aget(user_id, memory_id)
-        path = getattr(hit, "image_path", None)
-        return memory_id, str(path) if path else None
+        return memory_id, hit.image_path
 
 
 __all__ = ["CandidateReport", "ImagineReport", "ImagineResult", "Imaginer"]

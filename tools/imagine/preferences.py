@@ -146,8 +146,7 @@ async def collect_behaviour(
         if hit.kind == "reminder":
             continue
         if hit.kind == "image":
-            path = getattr(hit, "image_path", None)
-            images.append(ImageConcept(hit.id, hit.text, str(path) if path else None))
+            images.append(ImageConcept(hit.id, hit.text, hit.image_path))
             lines.append(f"The user kept a picture: {_clip(hit.text)}")
         else:
             lines.append(_clip(hit.text))

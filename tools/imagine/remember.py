@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from PIL import Image
 
 from confidante.memory.store import Memory
-
-logger = logging.getLogger(__name__)
 
 
 async def remember_picture(
@@ -19,18 +16,14 @@ async def remember_picture(
     *,
     caption: str,
     attributes: dict[str, Any],
-) -> str | None:
-    """Store ``image`` as one of the user's image concepts; return its id.
+) -> str:
+    """Store ``image`` as one of the user's image concepts and return its id.
 
-    The memory keeps the file under its data directory and deletes it with ``forget_user``.
-    Returns None, with a warning, on a memory without image concepts.
+    The memory keeps the file under its image folder (beside the database, in the user's data
+    directory by default) and deletes it with ``forget_user``; with an image embedder it is
+    also embedded, so later requests find it by text or by image.
     """
-    remember_image = getattr(memory, "aremember_image", None)
-    if remember_image is None:
-        # TODO(image concepts): remove once every Memory has aremember_image.
-        logger.warning("this memory cannot store image concepts; the picture was not remembered")
-        return None
-    item_id: str = await remember_image(
+    return await memory.aremember_image(
         user_id,
         image,
         caption=caption,
@@ -38,7 +31,6 @@ async def remember_picture(
         provenance=["imagine"],
         attributes=attributes,
     )
-    return item_id
 
 
 __all__ = ["remember_picture"]

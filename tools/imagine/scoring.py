@@ -5,8 +5,9 @@ preferences) and ``d_t`` (agreement with the target), both in (0, 1]; :func:`sel
 ``z`` and picks its argmax (the first candidate on ties). Scorers:
 
 - :class:`EmbeddingScorer` over any image-text embedder (``embed_images``/``embed_texts`` in
-  one space, L2-normalised), e.g. :class:`ClipEmbedder` (a transformers ``CLIPModel`` the user
-  names) or the memory's configured image embedder. It looks at the pixels:
+  one space, L2-normalised, :class:`~confidante.memory.images.ImageEmbedder`), e.g. a CLIP
+  model the user names (:class:`~confidante.memory.images.ClipImageEmbedder`) or the memory's
+  configured image embedder. It looks at the pixels:
   ``d_t = (1 + cos(image, target text)) / 2`` and ``d_p = (1 + cos(image, p)) / 2`` where ``p``
   is the normalised mean of the preference keywords' text vector and the vectors of the
   user's kept pictures.
@@ -25,16 +26,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from confidante.errors import InvalidInputError, ModelNotAvailableError
+from confidante.errors import InvalidInputError
 from confidante.memory.embedders import Embedder, normalise
-from confidante.tools.imagine.runtime import EXTRA_HINT, choose_placement, library, require_torch
+from confidante.memory.images import ImageEmbedder
 
 Vectors = npt.NDArray[np.float32]
 #: Scores are clamped to this floor before the logarithm.
@@ -81,22 +81,6 @@ class Scorer(Protocol):
         ...
 
 
-@runtime_checkable
-class ImageTextEmbedder(Protocol):
-    """Images and texts in one vector space (the shape of the memory's image embedder)."""
-
-    name: str
-    dim: int
-
-    def embed_images(self, images: list[Image.Image]) -> Vectors:
-        """Return L2-normalised vectors, shape ``(len(images), dim)``."""
-        ...
-
-    def embed_texts(self, texts: list[str]) -> Vectors:
-        """Return L2-normalised vectors, shape ``(len(texts), dim)``."""
-        ...
-
-
 def _similarity(a: Vectors, b: Vectors) -> Vectors:
     result: Vectors = np.clip((1.0 + a @ b) / 2.0, MIN_SCORE, 1.0).astype(np.float32)
     return result
@@ -105,7 +89,7 @@ def _similarity(a: Vectors, b: Vectors) -> Vectors:
 class EmbeddingScorer:
     """d_p and d_t from an image-text embedder that looks at the pixels (e.g. CLIP)."""
 
-    def __init__(self, embedder: ImageTextEmbedder) -> None:
+    def __init__(self, embedder: ImageEmbedder) -> None:
         self.embedder = embedder
         self.name = f"embedding:{embedder.name}"
 
@@ -153,55 +137,6 @@ class ConditioningProxyScorer:
         return [(float(p), float(t)) for p, t in zip(d_p, d_t, strict=True)]
 
 
-class ClipEmbedder:
-    """A transformers ``CLIPModel`` and its processor, by path or hub id (offline by default)."""
-
-    def __init__(
-        self, model: str | Path, *, allow_download: bool = False, device: str | None = None
-    ) -> None:
-        self._torch = require_torch()
-        transformers = library("transformers")
-        self.device = choose_placement(device, "float32").device
-        try:
-            self._model = transformers.CLIPModel.from_pretrained(
-                str(model), local_files_only=not allow_download
-            )
-            self._tokenizer = transformers.CLIPTokenizer.from_pretrained(
-                str(model), local_files_only=not allow_download
-            )
-            self._processor = transformers.CLIPImageProcessor.from_pretrained(
-                str(model), local_files_only=not allow_download
-            )
-        except OSError as exc:
-            raise ModelNotAvailableError(
-                f"cannot load CLIP model {model!r} offline ({EXTRA_HINT}; or pass a folder): {exc}"
-            ) from exc
-        self._model.to(self.device).eval()
-        self.name = f"clip:{Path(str(model)).name}"
-        self.dim = int(self._model.config.projection_dim)
-
-    def _features(self, output: Any) -> Vectors:
-        tensor = output if hasattr(output, "detach") else output.pooler_output
-        return normalise(tensor.detach().float().cpu().numpy().astype(np.float32))
-
-    def embed_images(self, images: list[Image.Image]) -> Vectors:
-        """Embed pictures with the vision tower and projection."""
-        inputs = self._processor(images=[i.convert("RGB") for i in images], return_tensors="pt")
-        with self._torch.no_grad():
-            pixels = inputs["pixel_values"].to(self.device)
-            return self._features(self._model.get_image_features(pixel_values=pixels))
-
-    def embed_texts(self, texts: list[str]) -> Vectors:
-        """Embed texts with the text tower and projection (truncated to its length)."""
-        inputs = self._tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
-        with self._torch.no_grad():
-            features = self._model.get_text_features(
-                input_ids=inputs["input_ids"].to(self.device),
-                attention_mask=inputs["attention_mask"].to(self.device),
-            )
-        return self._features(features)
-
-
 def z_score(d_p: float, d_t: float, alpha: float) -> float:
     """Return ``α·log d_p + (1 − α)·log d_t`` (scores clamped to :data:`MIN_SCORE`)."""
     return alpha * math.log(max(d_p, MIN_SCORE)) + (1 - alpha) * math.log(max(d_t, MIN_SCORE))
@@ -225,10 +160,8 @@ def select(scores: Sequence[tuple[float, float]], alpha: float) -> tuple[list[fl
 
 __all__ = [
     "MIN_SCORE",
-    "ClipEmbedder",
     "ConditioningProxyScorer",
     "EmbeddingScorer",
-    "ImageTextEmbedder",
     "Scored",
     "Scorer",
     "ScoringContext",

@@ -8,8 +8,7 @@ weights, and writes them with ``save_pretrained`` into the cache directory. Call
 the folder by path through the same ``from_pretrained`` code as a real model. The pictures it
 draws are noise: only the mechanics are real.
 
-:func:`tiny_clip_path` does the same for a CLIP model (text and vision towers, tokenizer and
-image processor), so the CLIP scorer can be exercised without weights from a hub.
+A tiny CLIP for the scorer is :func:`confidante.models.tiny_clip.build_tiny_clip`.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from confidante.tools.imagine.runtime import library, require_torch
 #: Bump when the built components change, so cached copies are rebuilt.
 TINY_VERSION = 1
 TINY_PIPELINE_DIR = f"tiny-sd-v{TINY_VERSION}"
-TINY_CLIP_DIR = f"tiny-clip-v{TINY_VERSION}"
 TINY_SIZE = 64
 _WORDS = (
     "a an the of for with in on and poster film movie sci fi science fiction space ship star "
@@ -188,34 +186,6 @@ def _build_pipeline(folder: Path, seed: int) -> None:
     shutil.rmtree(folder / "_tokenizer_source")
 
 
-def _build_clip(folder: Path, seed: int) -> None:
-    torch = require_torch()
-    transformers = library("transformers")
-
-    torch.manual_seed(seed)
-    tokenizer = _tokenizer(folder / "_tokenizer_source")
-    vision = transformers.CLIPVisionConfig(
-        hidden_size=32,
-        intermediate_size=37,
-        num_attention_heads=4,
-        num_hidden_layers=2,
-        image_size=32,
-        patch_size=8,
-    )
-    config = transformers.CLIPConfig(
-        text_config=_text_config(tokenizer).to_dict(),
-        vision_config=vision.to_dict(),
-        projection_dim=16,
-    )
-    transformers.CLIPModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    processor = transformers.CLIPImageProcessor(
-        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
-    )
-    processor.save_pretrained(folder)
-    shutil.rmtree(folder / "_tokenizer_source")
-
-
 def tiny_pipeline_path(cache_dir: str | Path, *, seed: int = 0) -> Path:
     """Return the folder of the tiny random-weight SD pipeline, building it on first use.
 
@@ -228,11 +198,4 @@ def tiny_pipeline_path(cache_dir: str | Path, *, seed: int = 0) -> Path:
     return _write_atomically(target, lambda folder: _build_pipeline(folder, seed))
 
 
-def tiny_clip_path(cache_dir: str | Path, *, seed: int = 0) -> Path:
-    """Return the folder of a tiny random-weight CLIP model, building it on first use."""
-    name = TINY_CLIP_DIR if seed == 0 else f"{TINY_CLIP_DIR}-seed{seed}"
-    target = Path(cache_dir) / "imagine" / name
-    return _write_atomically(target, lambda folder: _build_clip(folder, seed))
-
-
-__all__ = ["TINY_SIZE", "build_bpe", "tiny_clip_path", "tiny_pipeline_path"]
+__all__ = ["TINY_SIZE", "build_bpe", "tiny_pipeline_path"]
