@@ -109,11 +109,16 @@ def imagine(
     """Draw candidates in the user's taste, score them, and keep the best as an image concept."""
     from confidante.cli.app import load_settings, quiet_libraries
 
+    err_console = Console(stderr=True)
+    if tiny == (model is not None):
+        err_console.print(
+            "[red]error:[/red] name a diffusion model with --model PATH_OR_ID, or --tiny"
+        )
+        raise typer.Exit(2)
     quiet_libraries()
     _quiet_model_loading()
-    from confidante.tools.imagine import GenerationOptions
+    from confidante.tools.imagine.generate import GenerationOptions
 
-    err_console = Console(stderr=True)
     settings = load_settings(chat_model, data_dir)
     try:
         options = GenerationOptions(
@@ -167,8 +172,6 @@ def _run(
     from confidante.models import build_chat_model
     from confidante.tools.imagine import Imaginer, tiny_pipeline_path
 
-    if tiny == (model is not None):
-        raise InvalidInputError("name a diffusion model with --model PATH_OR_ID, or pass --tiny")
     settings.ensure_dirs()
     memory = Memory.open(settings=settings)
     try:
