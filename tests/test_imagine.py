@@ -342,8 +342,17 @@ def test_cli_json_report(cli_env: dict[str, str], tiny_path: Path, tmp_path: Pat
     assert report["alpha"] == 0.7 and len(report["candidates"]) == 2
     assert report["chosen"] == max(range(2), key=lambda i: report["candidates"][i]["z"])
     assert all(Path(c["path"]).is_file() for c in report["candidates"])
-    neither = subprocess.run([*command], env=cli_env, capture_output=True, text=True, timeout=120)
-    assert neither.returncode == 2 and "--tiny" in neither.stderr
+
+
+def test_cli_needs_exactly_one_model() -> None:
+    from typer.testing import CliRunner
+
+    from confidante.cli.app import app
+
+    for extra in ([], ["--tiny", "--model", "somewhere"]):
+        arguments = ["imagine", REQUEST, "--user", "u", *extra]
+        result = CliRunner().invoke(app, arguments, env={"CONFIDANTE_IMAGE_MODEL": None})
+        assert result.exit_code == 2 and "--tiny" in result.output
 
 
 def test_benchmark_runs_on_the_tiny_pipeline(tiny_path: Path, tmp_path: Path) -> None:
