@@ -325,9 +325,8 @@ class Imaginer:
         drawn: Drawn,
         alpha: float,
     ) -> tuple[str | None, str | None]:
-        caption = f"A picture made for the request {request!r}: " + ", ".join(
-            keywords.target + keywords.preference
-        )
+        taste = ", ".join(keywords.preference)
+        caption = f"{request.strip()} (in the user's taste: {taste})" if taste else request.strip()
         attributes = {
             "request": request,
             "preference_keywords": keywords.preference,
