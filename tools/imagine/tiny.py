@@ -124,11 +124,14 @@ def _write_atomically(target: Path, build: Any) -> Path:
     try:
         build(scratch)
         (scratch / ".complete").write_text("ok\n", encoding="utf-8")
-        if target.exists():
+        if (target / ".complete").exists():  # another process finished first: keep its copy
+            return target
+        if target.exists():  # an interrupted build
             shutil.rmtree(target)
         os.replace(scratch, target)
-    except FileExistsError:  # pragma: no cover - a concurrent builder won
-        shutil.rmtree(scratch, ignore_errors=True)
+    except OSError:  # pragma: no cover - a concurrent builder may have won the rename
+        if not (target / ".complete").exists():
+            raise
     finally:
         if scratch.exists():
             shutil.rmtree(scratch, ignore_errors=True)
