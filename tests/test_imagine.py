@@ -371,3 +371,33 @@ def test_benchmark_runs_on_the_tiny_pipeline(tiny_path: Path, tmp_path: Path) ->
     for name in ("pmg", "baseline"):
         assert 0 < figures[name]["outside_diffusion_share"] < 1
         assert figures[name]["per_candidate_s"] > 0
+
+
+def test_public_names_exist() -> None:
+    import confidante.tools.imagine as imagine
+
+    assert all(hasattr(imagine, name) for name in imagine.__all__)
+
+
+def test_placement_and_loading_errors(tmp_path: Path) -> None:
+    from confidante.errors import ConfigurationError, ModelNotAvailableError
+    from confidante.tools.imagine import choose_placement
+
+    assert choose_placement("cpu").dtype == "float32"
+    assert choose_placement("cpu", "bfloat16").dtype == "bfloat16"
+    with pytest.raises(InvalidInputError):
+        choose_placement("cpu", "float8")
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigurationError, match="CUDA"):
+            choose_placement("cuda")
+    with pytest.raises(ModelNotAvailableError, match="--allow-download"):
+        load_pipeline(tmp_path / "no-such-model")
+
+
+def test_load_with_a_named_clip(store: Memory, tiny_path: Path, clip: ClipImageEmbedder) -> None:
+    imaginer = Imaginer.load(store, ScriptedChatModel(), tiny_path, clip=clip.model)
+    assert isinstance(imaginer.scorer, EmbeddingScorer)
+    assert imaginer.scorer.name == f"embedding:clip:{clip.model}"[: len("embedding:") + 100]
+    assert imaginer.image_embedder is imaginer.scorer.embedder
