@@ -327,6 +327,7 @@ async def test_graph_tool_takes_the_user_from_the_config(store: Memory, loaded: 
         await tool.ainvoke({"request": REQUEST}, config={})
 
 
+@pytest.mark.slow  # a subprocess importing the whole stack
 def test_cli_json_report(cli_env: dict[str, str], tiny_path: Path, tmp_path: Path) -> None:
     command = [sys.executable, "-m", "confidante.cli", "imagine", REQUEST, "--user", "dana"]
     options = ["--model", str(tiny_path), "--candidates", "2", "--steps", "2", "--alpha", "0.7"]
