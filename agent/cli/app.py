@@ -151,6 +151,7 @@ def _register_subcommands() -> None:
     app.add_typer(memory_app, name="memory")
     app.command("summarize")(summarize)
     app.command("mcp")(importlib.import_module("confidante.cli.mcp_cmd").mcp)
+    app.command("imagine")(importlib.import_module("confidante.cli.imagine_cmd").imagine)
 
 
 _register_subcommands()

@@ -1,8 +1,8 @@
 """The built-in rules of the scripted model: deterministic answers to the graph's requests.
 
 They recognise each request by its ``response_format`` schema name (``FactExtraction``,
-``RouteDecision``, ``Plan``, ``UserSummary``) and otherwise write a chat reply from the
-memories and tool results placed in the system prompt. They cover simple English
+``RouteDecision``, ``Plan``, ``UserSummary``, ``ImageKeywords``) and otherwise write a chat
+reply from the memories and tool results placed in the system prompt. They cover simple English
 first-person statements only; they make the assistant usable offline in tests and examples,
 not smart.
 """
@@ -142,6 +142,31 @@ def summarize(text: str, limit: int = 480) -> dict[str, Any]:
     return {"summary": summary or "Nothing is known about the user yet."}
 
 
+_LIKED = re.compile(
+    r"(?:\b(?:likes?|loves?|enjoys?|prefers?|liked|loved)\b|\bfavou?rite \w+ (?:is|are)\b"
+    r"|\bkept a picture:)\s+([^.;]+)",
+    re.I,
+)
+
+
+def image_keywords(text: str) -> dict[str, Any]:
+    """Pick preference and target keywords from an image-keywords prompt (``ImageKeywords``).
+
+    Preferences are what follows "likes", "loves", "favourite ... is" or "kept a picture:" in
+    the ``- `` lines and the summary; targets are the request's words minus stopwords.
+    """
+    data, _, request = text.rpartition("Request:")
+    preference: list[str] = []
+    for match in _LIKED.finditer(data):
+        for part in re.split(r",| and ", match.group(1)):
+            phrase = " ".join(w for w in part.lower().split() if w not in _STOPWORDS)
+            if phrase and phrase not in preference:
+                preference.append(phrase)
+    words = re.findall(r"[a-z0-9][a-z0-9-]*", request.lower())
+    target = [w for w in dict.fromkeys(words) if w not in _STOPWORDS]
+    return {"preference": preference[:8], "target": target[:8]}
+
+
 def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
     """Answer one request body by the rules above."""
     response_format = payload.get("response_format") or {}
@@ -155,6 +180,8 @@ def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
         return plan(payload)
     if name == "UserSummary":
         return summarize(_user_text(payload))
+    if name == "ImageKeywords":
+        return image_keywords(_user_text(payload))
     if response_format:
         return {}
     return chat(payload)

@@ -97,6 +97,7 @@ def build_tiny_clip(folder: Path, *, seed: int = 0, dim: int = 32, image_size: i
         eos_token=END,
         pad_token=END,
         unk_token=END,
+        model_max_length=77,  # as a real CLIP's: longer texts are truncated, not refused
     )
     processor = CLIPImageProcessor(
         size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
