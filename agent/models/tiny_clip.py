@@ -41,6 +41,25 @@ def tiny_bpe_vocab() -> dict[str, int]:
     return {token: i for i, token in enumerate(tokens)}
 
 
+def tiny_clip_tokenizer() -> Any:
+    """Return a character-level ``CLIPTokenizer`` over :func:`tiny_bpe_vocab` (77 tokens max)."""
+    try:
+        from transformers import CLIPTokenizer
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise ModelNotAvailableError(
+            "the tiny CLIP tokenizer needs transformers: pip install 'confidante[minilm]'"
+        ) from exc
+    return CLIPTokenizer(
+        vocab=tiny_bpe_vocab(),
+        merges=[],
+        bos_token=START,
+        eos_token=END,
+        pad_token=END,
+        unk_token=END,
+        model_max_length=77,  # as a real CLIP's: longer texts are truncated, not refused
+    )
+
+
 def build_tiny_clip(folder: Path, *, seed: int = 0, dim: int = 32, image_size: int = 32) -> Path:
     """Build and save a tiny random-weight CLIP (model, tokenizer, image processor) in ``folder``.
 
@@ -60,7 +79,6 @@ def build_tiny_clip(folder: Path, *, seed: int = 0, dim: int = 32, image_size: i
             CLIPImageProcessor,
             CLIPModel,
             CLIPProcessor,
-            CLIPTokenizer,
         )
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise ModelNotAvailableError(
@@ -90,15 +108,7 @@ def build_tiny_clip(folder: Path, *, seed: int = 0, dim: int = 32, image_size: i
     )
     model: Any = CLIPModel(config)
     model.eval().save_pretrained(folder)
-    tokenizer = CLIPTokenizer(
-        vocab=vocab,
-        merges=[],
-        bos_token=START,
-        eos_token=END,
-        pad_token=END,
-        unk_token=END,
-        model_max_length=77,  # as a real CLIP's: longer texts are truncated, not refused
-    )
+    tokenizer = tiny_clip_tokenizer()
     processor = CLIPImageProcessor(
         size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
     )

@@ -2,8 +2,8 @@
 
 They prove the whole code path offline on CPU: :func:`tiny_pipeline_path` builds the pipeline's
 components from configs (a UNet with ``block_out_channels=(4, 8)``, a two-block VAE, a CLIP
-text encoder with hidden size 32, a DDIM scheduler and a byte-level BPE tokenizer whose
-``vocab.json``/``merges.txt`` are generated from a small built-in word list), seeds their
+text encoder with hidden size 32, a DDIM scheduler and the character-level CLIP tokenizer of
+:func:`confidante.models.tiny_clip.tiny_clip_tokenizer`), seeds their
 weights, and writes them with ``save_pretrained`` into the cache directory. Callers then load
 the folder by path through the same ``from_pretrained`` code as a real model. The pictures it
 draws are noise: only the mechanics are real.
@@ -13,91 +13,19 @@ A tiny CLIP for the scorer is :func:`confidante.models.tiny_clip.build_tiny_clip
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
-from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from confidante.models.tiny_clip import tiny_clip_tokenizer
 from confidante.tools.imagine.runtime import library, require_torch
 
 #: Bump when the built components change, so cached copies are rebuilt.
-TINY_VERSION = 1
+TINY_VERSION = 2
 TINY_PIPELINE_DIR = f"tiny-sd-v{TINY_VERSION}"
 TINY_SIZE = 64
-_WORDS = (
-    "a an the of for with in on and poster film movie sci fi science fiction space ship star "
-    "stars planet city night neon light blue teal red green gold purple pink orange black white "
-    "cat dog beach sea mountain forest portrait painting watercolor oil photo style art retro "
-    "minimal cyberpunk vintage pastel bright dark warm cool sunset sky robot flower garden"
-).split()
-_MERGES = 200
-
-
-def _bytes_to_unicode() -> dict[int, str]:
-    """Map each byte to a printable character, as byte-level BPE tokenizers do."""
-    printable = (
-        list(range(ord("!"), ord("~") + 1))
-        + list(range(ord("¡"), ord("¬") + 1))
-        + list(range(ord("®"), ord("ÿ") + 1))
-    )
-    codes = printable[:]
-    extra = 0
-    for byte in range(256):
-        if byte not in printable:
-            printable.append(byte)
-            codes.append(256 + extra)
-            extra += 1
-    return dict(zip(printable, (chr(code) for code in codes), strict=True))
-
-
-def build_bpe(
-    words: Sequence[str] = _WORDS, merges: int = _MERGES
-) -> tuple[dict[str, int], list[str]]:
-    """Learn a small CLIP-style BPE (``</w>`` marks word ends) from ``words``.
-
-    Returns:
-        The vocabulary (every byte symbol, alone and word-final, every merge result and the
-        two special tokens) and the merges in order.
-    """
-    symbols = list(_bytes_to_unicode().values())
-    vocab = symbols + [symbol + "</w>" for symbol in symbols]
-    spelled = [[*word[:-1], word[-1] + "</w>"] for word in words]
-    learned: list[str] = []
-    for _ in range(merges):
-        pairs = Counter((word[i], word[i + 1]) for word in spelled for i in range(len(word) - 1))
-        if not pairs:
-            break
-        (left, right), _count = max(pairs.items(), key=lambda item: (item[1], item[0]))
-        learned.append(f"{left} {right}")
-        vocab.append(left + right)
-        for index, word in enumerate(spelled):
-            merged: list[str] = []
-            i = 0
-            while i < len(word):
-                if i + 1 < len(word) and word[i] == left and word[i + 1] == right:
-                    merged.append(left + right)
-                    i += 2
-                else:
-                    merged.append(word[i])
-                    i += 1
-            spelled[index] = merged
-    vocab += ["<|startoftext|>", "<|endoftext|>"]
-    return {token: index for index, token in enumerate(dict.fromkeys(vocab))}, learned
-
-
-def _tokenizer(folder: Path) -> Any:
-    transformers = library("transformers")
-    vocab, merges = build_bpe()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
-    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", "utf-8")
-    return transformers.CLIPTokenizer(
-        vocab=str(folder / "vocab.json"), merges=str(folder / "merges.txt"), model_max_length=77
-    )
 
 
 def _text_config(tokenizer: Any, **extra: Any) -> Any:
@@ -144,7 +72,7 @@ def _build_pipeline(folder: Path, seed: int) -> None:
     transformers = library("transformers")
 
     torch.manual_seed(seed)
-    tokenizer = _tokenizer(folder / "_tokenizer_source")
+    tokenizer = tiny_clip_tokenizer()
     unet = diffusers.UNet2DConditionModel(
         block_out_channels=(4, 8),
         layers_per_block=1,
@@ -186,14 +114,13 @@ def _build_pipeline(folder: Path, seed: int) -> None:
         requires_safety_checker=False,
     )
     pipeline.save_pretrained(folder)
-    shutil.rmtree(folder / "_tokenizer_source")
 
 
 def tiny_pipeline_path(cache_dir: str | Path, *, seed: int = 0) -> Path:
     """Return the folder of the tiny random-weight SD pipeline, building it on first use.
 
     Args:
-        cache_dir: Where to keep it (the folder ``imagine/tiny-sd-v1`` inside).
+        cache_dir: Where to keep it (the folder ``imagine/tiny-sd-vN`` inside).
         seed: Seed of its random weights (folders built with another seed are kept apart).
     """
     name = TINY_PIPELINE_DIR if seed == 0 else f"{TINY_PIPELINE_DIR}-seed{seed}"
@@ -201,4 +128,4 @@ def tiny_pipeline_path(cache_dir: str | Path, *, seed: int = 0) -> Path:
     return _write_atomically(target, lambda folder: _build_pipeline(folder, seed))
 
 
-__all__ = ["TINY_SIZE", "build_bpe", "tiny_pipeline_path"]
+__all__ = ["TINY_SIZE", "tiny_pipeline_path"]
