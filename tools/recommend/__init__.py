@@ -1,0 +1,1 @@
+"""Recommendation: catalog, interactions, multi-interest and collaborative ranking, feedback."""
