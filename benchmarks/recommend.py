@@ -217,9 +217,7 @@ def run(log: InteractionLog, console: Console, tune_params: bool = True) -> dict
     core = RankingCore.fit(train, n_items, params)
     fit_seconds = time.perf_counter() - started
     knn_rank, similarity = itemknn_ranker(train, n_items)
-    results = evaluate(
-        lambda h: core.top_k(h, K), test_input, split.test, n_items, similarity
-    )
+    results = evaluate(lambda h: core.top_k(h, K), test_input, split.test, n_items, similarity)
     results["fit_seconds"] = fit_seconds
     baselines = {
         "popular": evaluate(
@@ -274,8 +272,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--format", choices=("movielens", "sequences"), default="movielens")
     parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--convert-sequences", type=Path, metavar="OUT",
-                        help="write the data in the sequences format and exit")
+    parser.add_argument(
+        "--convert-sequences",
+        type=Path,
+        metavar="OUT",
+        help="write the data in the sequences format and exit",
+    )
     parser.add_argument("--no-tune", action="store_true", help="use the default parameters")
     args = parser.parse_args(argv)
     console = Console()
@@ -287,9 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         count = write_sequences(log, args.convert_sequences)
         console.print(f"wrote {count} users to {args.convert_sequences}")
         return 0
-    console.print(
-        f"{len(log.users)} users, {log.n_items} items, {log.n_interactions} interactions"
-    )
+    console.print(f"{len(log.users)} users, {log.n_items} items, {log.n_interactions} interactions")
     report = run(log, console, tune_params=not args.no_tune)
     print_table(report, console)
     if args.json:

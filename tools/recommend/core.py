@@ -311,9 +311,7 @@ class RankingCore:
                 total[row, np.asarray(history, dtype=np.int64)] = -math.inf
         return total
 
-    def score(
-        self, histories: Sequence[Sequence[int]], params: CoreParams | None = None
-    ) -> Floats:
+    def score(self, histories: Sequence[Sequence[int]], params: CoreParams | None = None) -> Floats:
         """Score every item for each history; seen items get ``-inf``.
 
         Args:

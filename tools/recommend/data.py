@@ -28,12 +28,14 @@ class InteractionLog:
         sequences: Item indices (positions in ``items``) per user, oldest first.
         items: External item ids; an item's index is its position.
         ratings: Per user, the rating of each interaction when the log had one (else empty).
+        times: Per user, the Unix time of each interaction when the log had one (else empty).
     """
 
     users: list[str] = field(default_factory=list)
     sequences: list[list[int]] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
     ratings: list[list[float]] = field(default_factory=list)
+    times: list[list[float]] = field(default_factory=list)
 
     @property
     def n_items(self) -> int:
@@ -46,9 +48,7 @@ class InteractionLog:
         return sum(len(s) for s in self.sequences)
 
     @classmethod
-    def from_events(
-        cls, events: Iterable[tuple[str, str, float, float | None]]
-    ) -> InteractionLog:
+    def from_events(cls, events: Iterable[tuple[str, str, float, float | None]]) -> InteractionLog:
         """Build a log from ``(user, item, timestamp, rating)`` tuples in any order."""
         per_user: dict[str, list[tuple[float, int, str, float | None]]] = {}
         for order, (user, item, when, rating) in enumerate(events):
@@ -67,6 +67,7 @@ class InteractionLog:
             log.sequences.append(sequence)
             rated = [row[3] for row in rows]
             log.ratings.append([r for r in rated if r is not None] if None not in rated else [])
+            log.times.append([row[0] for row in rows])
         return log
 
 
@@ -132,6 +133,7 @@ def load_sequences(path: str | Path) -> InteractionLog:
             log.users.append(parts[0])
             log.sequences.append(sequence)
             log.ratings.append([])
+            log.times.append([])
     return log
 
 

@@ -17,10 +17,9 @@ the normalised user × item matrix) or from the catalog's text embeddings.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import math
 
 import numpy as np
 import numpy.typing as npt
