@@ -101,7 +101,8 @@ def interaction_matrix(
     if weights is None:
         data = np.ones(len(rows), dtype=np.float32)
     else:
-        data = np.concatenate([np.asarray(w, dtype=np.float32) for w in weights] or [np.zeros(0)])
+        parts = [np.asarray(w, dtype=np.float32) for w in weights]
+        data = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
     matrix = sparse.csr_matrix(
         (data, (rows, cols)), shape=(len(sequences), n_items), dtype=np.float32
     )

@@ -252,6 +252,9 @@ class Recommender:
             parts["popular"] = (1.0 if not history else core.params.w_pop) * _scaled(
                 core.popularity
             )
+            if not history and preferences:  # stated tastes lead; popularity only breaks ties
+                scores -= (1.0 - core.params.w_pop) * parts["popular"]
+                parts["popular"] *= core.params.w_pop
             if rejected:
                 penalty = core.signals([rejected], core.params.with_(w_seq=0.0, w_interest=0.0))
                 scores -= 0.5 * penalty["cf"][0]
