@@ -103,18 +103,23 @@ def bench() -> ModuleType:
 
 def test_benchmark_runs_on_synthetic_sequences(bench: ModuleType, tmp_path: Path) -> None:
     data = tmp_path / "seqs.txt"
-    data.write_text(
-        "".join(f"u{i} " + " ".join(f"i{x}" for x in s) + "\n" for i, s in enumerate(synthetic()))
-    )
+    rng = np.random.default_rng(1)
+    lines = []
+    for user in range(150):  # 10 tastes of 10 items; each user walks through one taste
+        base, start = 10 * (user % 10), int(rng.integers(0, 10))
+        walk = [base + (start + step) % 10 for step in range(int(rng.integers(4, 9)))]
+        lines.append(f"u{user} " + " ".join(f"i{x}" for x in walk) + "\n")
+    data.write_text("".join(lines))
     out = tmp_path / "out.json"
     assert bench.main(["--data", str(data), "--format", "sequences", "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     for figures in (report, report["baselines"]["popular"], report["baselines"]["itemknn"]):
         assert {"hr@10", "ndcg@10", "coverage", "diversity", "recs_per_s"} <= set(figures)
         assert 0.0 <= figures["ndcg@10"] <= figures["hr@10"] <= 1.0
-    assert report["users"] == 60 and report["trials"]
+    assert report["users"] == 150 and report["items"] == 100 and report["trials"]
     # the walk is predictable: the core finds the next item, popularity cannot
-    assert report["hr@10"] > report["baselines"]["popular"]["hr@10"]
+    assert report["ndcg@10"] > 2 * report["baselines"]["popular"]["ndcg@10"]
+    assert report["ndcg@10"] > report["baselines"]["itemknn"]["ndcg@10"]
     assert bench.hits_and_ndcg(np.array([[3, 1], [2, 5]]), [1, 9]) == (
         0.5,
         pytest.approx(0.315, abs=1e-3),

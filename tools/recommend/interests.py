@@ -5,7 +5,8 @@ whose neighbours are near-duplicates of the dominant taste), the recent history 
 into a few *interests* in an item embedding space; each interest is a query of its own, and
 its share of the (recency-weighted) history decides how much of the result it gets:
 
-- :meth:`InterestModel.interests` clusters one history (spherical k-means, deterministic);
+- :meth:`InterestModel.batch` clusters many histories at once (spherical k-means, batched,
+  deterministic); :meth:`InterestModel.interests` is the same for one history;
 - :meth:`InterestModel.score` gives every item ``max_k share_k^½ · cos(c_k, v_item)``, a soft
   version of retrieving from each interest in proportion to its share;
 - :func:`quota_merge` is the hard version, used to build a final list: it allocates the list's
@@ -71,35 +72,61 @@ class Interest:
     share: float
 
 
-def spherical_kmeans(
-    vectors: Floats, weights: Floats, k: int, iterations: int = 5
-) -> tuple[Floats, Floats]:
-    """Cluster unit vectors by cosine; returns the unit centroids and each cluster's weight.
+@dataclass(frozen=True)
+class BatchInterests:
+    """Interests of a batch of histories, padded to the same number of slots.
 
-    Deterministic: the first centre is the heaviest (most recent) vector, each next one the
-    vector least similar to the centres so far.
+    Attributes:
+        centroids: ``(batch, slots, dim)`` unit centroids.
+        shares: ``(batch, slots)`` each interest's share of its history (rows sum to 1).
+        present: ``(batch, slots)`` which slots hold an interest.
     """
-    k = max(1, min(k, len(vectors)))
-    if k == 1:
-        centroid = _unit_rows((weights @ vectors)[None, :])
-        return centroid, np.asarray([weights.sum()], dtype=np.float32)
-    centres = [int(np.argmax(weights))]
-    closest = vectors @ vectors[centres[0]]
-    for _ in range(1, k):
-        centres.append(int(np.argmin(closest)))
-        closest = np.maximum(closest, vectors @ vectors[centres[-1]])
-    centroids = vectors[centres]
-    weighted = vectors * weights[:, None]
-    labels = np.arange(k)[None, :]
-    member = np.zeros((len(vectors), k), dtype=np.float32)
+
+    centroids: Floats
+    shares: Floats
+    present: npt.NDArray[np.bool_]
+
+
+def batch_kmeans(
+    vectors: Floats, weights: Floats, k: npt.NDArray[np.int64], slots: int, iterations: int = 5
+) -> BatchInterests:
+    """Spherical k-means of many small sets at once (padding rows have weight 0).
+
+    Deterministic: each set's first centre is its heaviest (most recent) vector, each next one
+    the vector least similar to the centres so far.
+
+    Args:
+        vectors: ``(batch, rows, dim)`` unit vectors.
+        weights: ``(batch, rows)`` non-negative weights; 0 marks padding.
+        k: Clusters wanted per set (at most ``slots``; 0 for an empty set).
+        slots: The padded number of clusters.
+        iterations: Assignment/update rounds.
+    """
+    batch, rows, dim = vectors.shape
+    real = weights > 0
+    everyone = np.arange(batch)
+    valid = np.arange(slots)[None, :] < k[:, None]
+    centroids = np.zeros((batch, slots, dim), dtype=np.float32)
+    pick = np.argmax(weights, axis=1)
+    centroids[:, 0] = vectors[everyone, pick]
+    closest = np.einsum("brd,bd->br", vectors, centroids[:, 0])
+    for slot in range(1, slots):
+        pick = np.argmin(np.where(real, closest, np.inf), axis=1)
+        centroids[:, slot] = vectors[everyone, pick]
+        closest = np.maximum(closest, np.einsum("brd,bd->br", vectors, centroids[:, slot]))
+    labels = np.arange(slots)[None, None, :]
+    member = np.zeros((batch, rows, slots), dtype=np.float32)
     for _ in range(iterations):
-        member = (np.argmax(vectors @ centroids.T, axis=1)[:, None] == labels).astype(np.float32)
-        sums = member.T @ weighted
-        empty = ~sums.any(axis=1)
-        sums[empty] = centroids[empty]
-        centroids = _unit_rows(sums)
-    mass: Floats = (weights @ member).astype(np.float32)
-    return centroids, mass
+        similarity = np.einsum("brd,bkd->brk", vectors, centroids)
+        similarity[~np.broadcast_to(valid[:, None, :], similarity.shape)] = -np.inf
+        member = (np.argmax(similarity, axis=2)[:, :, None] == labels) * weights[:, :, None]
+        sums = np.einsum("brk,brd->bkd", member, vectors)
+        norms = np.linalg.norm(sums, axis=2, keepdims=True)
+        centroids = np.where(norms > 0, sums / np.maximum(norms, 1e-12), centroids)
+    mass = member.sum(axis=1)
+    total = mass.sum(axis=1, keepdims=True)
+    shares = np.where(total > 0, mass / np.maximum(total, 1e-12), 0.0).astype(np.float32)
+    return BatchInterests(centroids.astype(np.float32), shares, valid & (mass > 0))
 
 
 class InterestModel:
@@ -108,43 +135,50 @@ class InterestModel:
     def __init__(self, item_vectors: Floats) -> None:
         self.item_vectors = np.ascontiguousarray(_unit_rows(item_vectors))
 
+    def batch(
+        self, histories: Sequence[Sequence[int]], n_interests: int, decay: float = 1.0
+    ) -> BatchInterests:
+        """Cluster the latest items of each history into at most ``n_interests`` interests.
+
+        A history gets one interest per 4 of its latest items (at least one, none if empty).
+        """
+        slots = max(1, n_interests)
+        index = np.zeros((len(histories), RECENT_ITEMS), dtype=np.int64)
+        weights = np.zeros((len(histories), RECENT_ITEMS), dtype=np.float32)
+        k = np.zeros(len(histories), dtype=np.int64)
+        for row, history in enumerate(histories):
+            recent = history[-RECENT_ITEMS:]
+            if len(recent):
+                index[row, : len(recent)] = recent
+                weights[row, : len(recent)] = decay ** np.arange(len(recent) - 1, -1, -1)
+                k[row] = max(1, min(slots, len(recent) // 4))
+        vectors = self.item_vectors[index] * (weights > 0)[:, :, None]
+        return batch_kmeans(vectors, weights, k, slots)
+
     def interests(
         self, history: Sequence[int], n_interests: int, decay: float = 1.0
     ) -> list[Interest]:
-        """Cluster the latest items of one history into at most ``n_interests`` interests.
-
-        A history of fewer than 4 items per interest gets fewer interests. Shares sum to 1;
-        the list is sorted by share, largest first.
-        """
-        recent = np.asarray(history[-RECENT_ITEMS:], dtype=np.int64)
-        if len(recent) == 0:
-            return []
-        weights = (decay ** np.arange(len(recent) - 1, -1, -1)).astype(np.float32)
-        k = max(1, min(n_interests, len(recent) // 4))
-        centroids, mass = spherical_kmeans(self.item_vectors[recent], weights, k)
-        total = float(mass.sum()) or 1.0
-        found = [Interest(c, float(m) / total) for c, m in zip(centroids, mass, strict=True)]
-        return sorted((i for i in found if i.share > 0), key=lambda i: -i.share)
+        """The interests of one history (see :meth:`batch`), largest share first."""
+        found = self.batch([history], n_interests, decay)
+        interests = [
+            Interest(found.centroids[0, slot], float(found.shares[0, slot]))
+            for slot in np.flatnonzero(found.present[0])
+        ]
+        return sorted(interests, key=lambda i: -i.share)
 
     def score(self, histories: Sequence[Sequence[int]], n_interests: int, decay: float) -> Floats:
         """Score every item for each history: ``max_k share_k^½ · cos(c_k, item)``."""
-        slots = max(1, n_interests)
-        dim = self.item_vectors.shape[1]
-        centroids = np.zeros((len(histories), slots, dim), dtype=np.float32)
-        shares = np.zeros((len(histories), slots), dtype=np.float32)
-        present = np.zeros((len(histories), slots), dtype=bool)
-        for row, history in enumerate(histories):
-            for slot, interest in enumerate(self.interests(history, slots, decay)):
-                centroids[row, slot] = interest.centroid
-                shares[row, slot] = math.sqrt(interest.share)
-                present[row, slot] = True
-        similarity = (centroids.reshape(-1, dim) @ self.item_vectors.T).reshape(
-            len(histories), slots, -1
-        )
-        similarity *= shares[:, :, None]
-        similarity[~present] = -np.inf
-        out: Floats = similarity.max(axis=1)
-        out[~present.any(axis=1)] = 0.0
+        found = self.batch(histories, n_interests, decay)
+        batch, slots, dim = found.centroids.shape
+        out = np.full((batch, len(self.item_vectors)), -np.inf, dtype=np.float32)
+        scale = np.sqrt(found.shares)
+        for slot in range(slots):
+            rows = np.flatnonzero(found.present[:, slot])
+            if len(rows):
+                similarity = found.centroids[rows, slot] @ self.item_vectors.T
+                similarity *= scale[rows, slot][:, None]
+                out[rows] = np.maximum(out[rows], similarity)
+        out[~found.present.any(axis=1)] = 0.0
         return out
 
     def per_interest(self, history: Sequence[int], n_interests: int, decay: float) -> Floats:
@@ -152,8 +186,8 @@ class InterestModel:
         found = self.interests(history, n_interests, decay)
         if not found:
             return np.zeros((0, len(self.item_vectors)), dtype=np.float32)
-        result: Floats = self.item_vectors @ np.stack([i.centroid for i in found]).T
-        return result.T.copy()
+        result: Floats = np.stack([i.centroid for i in found]) @ self.item_vectors.T
+        return result
 
 
 def quota_merge(rankings: Sequence[Sequence[int]], shares: Sequence[float], k: int) -> list[int]:
