@@ -18,7 +18,6 @@ the normalised user × item matrix) or from the catalog's text embeddings.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -169,7 +168,7 @@ class InterestModel:
     def score(self, histories: Sequence[Sequence[int]], n_interests: int, decay: float) -> Floats:
         """Score every item for each history: ``max_k share_k^½ · cos(c_k, item)``."""
         found = self.batch(histories, n_interests, decay)
-        batch, slots, dim = found.centroids.shape
+        batch, slots, _ = found.centroids.shape
         out = np.full((batch, len(self.item_vectors)), -np.inf, dtype=np.float32)
         scale = np.sqrt(found.shares)
         for slot in range(slots):
