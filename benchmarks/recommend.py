@@ -17,6 +17,10 @@ memory's constraints and optional rerank, which this offline protocol has no dat
 Baselines, fitted on the same data in the same run: ``popular`` (most interactions) and
 ``itemknn`` (cosine over item co-occurrence, the sum of the history's similarity rows).
 
+A variant row, ``confidante+interest_quota``, fills each list interest by interest in
+proportion to the interests' shares (kNN-Embed's quota; ``CoreParams.quota``) with the same
+fitted model.
+
 Metrics over the evaluated users: HR@10, NDCG@10, catalog coverage (share of items that appear
 in any top-10), intra-list diversity (mean ``1 - cosine`` of co-occurrence between the pairs of
 a top-10, the same measure for every method), recs_per_s (users scored and ranked per second,
@@ -219,6 +223,12 @@ def run(log: InteractionLog, console: Console, tune_params: bool = True) -> dict
     knn_rank, similarity = itemknn_ranker(train, n_items)
     results = evaluate(lambda h: core.top_k(h, K), test_input, split.test, n_items, similarity)
     results["fit_seconds"] = fit_seconds
+    quota = params.with_(quota=True)
+    variants = {
+        "interest_quota": evaluate(
+            lambda h: core.top_k(h, K, quota), test_input, split.test, n_items, similarity
+        )
+    }
     baselines = {
         "popular": evaluate(
             popular_ranker(train, n_items), test_input, split.test, n_items, similarity
@@ -236,6 +246,7 @@ def run(log: InteractionLog, console: Console, tune_params: bool = True) -> dict
     return {
         **results,
         "baselines": baselines,
+        "variants": variants,
         "ratios": ratios,
         "params": params.__dict__,
         "users": len(split.users),
@@ -249,7 +260,11 @@ def print_table(report: dict[str, Any], console: Console) -> None:
     table = Table(title=f"next-item, leave-last-out, {report['users']} users, full ranking")
     for column in ("method", "HR@10", "NDCG@10", "coverage", "diversity", "users/s"):
         table.add_column(column)
-    rows = [("confidante", report), *report["baselines"].items()]
+    rows = [
+        ("confidante", report),
+        *(("confidante+" + name, figures) for name, figures in report["variants"].items()),
+        *report["baselines"].items(),
+    ]
     for name, figures in rows:
         table.add_row(
             name,

@@ -35,13 +35,15 @@ from scipy import sparse
 from scipy.linalg import lapack
 
 from confidante.errors import InvalidInputError
-from confidante.tools.recommend.interests import InterestModel, item_factors
+from confidante.tools.recommend.interests import InterestModel, item_factors, quota_merge
 
 logger = logging.getLogger(__name__)
 
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
 
+#: How many of the best items by fused score the interest quota re-ranks.
+QUOTA_POOL = 100
 #: EASE needs a dense item × item inverse; beyond this many items ``itemknn`` is used instead.
 MAX_EASE_ITEMS = 20_000
 
@@ -64,6 +66,8 @@ class CoreParams:
         w_seq: Weight of the transition signal.
         w_interest: Weight of the multi-interest signal.
         w_pop: Weight of the popularity prior.
+        quota: Fill the list interest by interest in proportion to their shares
+            (:meth:`RankingCore.quota_top_k`) instead of by fused score alone.
     """
 
     cf: str = "ease"
@@ -78,6 +82,7 @@ class CoreParams:
     w_seq: float = 0.5
     w_interest: float = 0.25
     w_pop: float = 0.1
+    quota: bool = False
 
     def with_(self, **changes: Any) -> CoreParams:
         """Return a copy with some fields changed."""
@@ -345,7 +350,40 @@ class RankingCore:
             for row, items in enumerate(exclude):
                 if len(items):
                     scores[row, np.asarray(items, dtype=np.int64)] = -math.inf
-        return top_k_rows(scores, k)
+        if not (params or self.params).quota:
+            return top_k_rows(scores, k)
+        return np.stack(
+            [self.quota_top_k(h, row, k, params) for h, row in zip(histories, scores, strict=True)]
+        )
+
+    def quota_top_k(
+        self, history: Sequence[int], scores: Floats, k: int, params: CoreParams | None = None
+    ) -> Ints:
+        """Fill ``k`` slots interest by interest, each in proportion to its share (kNN-Embed).
+
+        The best ``QUOTA_POOL`` items by fused score are re-ranked once per interest (fused
+        score plus cosine similarity to the interest) and merged by
+        :func:`~confidante.tools.recommend.interests.quota_merge`. A history with one interest
+        gets the plain top ``k``.
+
+        Returns:
+            ``k`` item indices, best first, padded with ``-1``.
+        """
+        p = params or self.params
+        found = self.interests.interests(history, p.n_interests, p.decay)
+        plain = top_k_rows(scores[None, :], k)[0]
+        if len(found) < 2:
+            return plain
+        pool = top_k_rows(scores[None, :], max(QUOTA_POOL, k))[0]
+        pool = pool[pool >= 0]
+        base = _row_max_normalise(scores[pool][None, :])[0]
+        centroids = np.stack([interest.centroid for interest in found])
+        similarity = centroids @ self.interests.item_vectors[pool].T
+        rankings = [pool[np.argsort(-(base + row), kind="stable")].tolist() for row in similarity]
+        merged = quota_merge(rankings, [interest.share for interest in found], k)
+        out = np.full(k, -1, dtype=np.int64)
+        out[: len(merged)] = merged
+        return out
 
 
 def top_k_rows(scores: Floats, k: int) -> Ints:
