@@ -17,7 +17,13 @@ from confidante.memory.records import Event
 from confidante.memory.store import Memory
 from confidante.models.scripted import ScriptedChatModel
 from confidante.settings import Settings
-from confidante.tools.recommend import CatalogItem, Recommender, read_catalog_file, recommend_tools
+from confidante.tools.recommend import (
+    CatalogItem,
+    CoreParams,
+    Recommender,
+    read_catalog_file,
+    recommend_tools,
+)
 from confidante.tools.recommend.constraints import read_constraints
 from confidante.tools.recommend.interactions import aload
 
@@ -90,6 +96,15 @@ def test_collaborative_and_constraints(recommender: Recommender, memory: Memory)
     memory.remember("ana", "Ana already owns Blade Runner.")
     after = ids(recommender.recommend("ana", k=8))
     assert not {"alien", "shining", "blade", "aliens"} & set(after)
+
+
+def test_interest_quota_option(recommender: Recommender, memory: Memory) -> None:
+    for item in ["toy", "up", "aliens", "blade", "paddington", "heat", "arrival", "dune"]:
+        recommender.interact("eve", item)
+    plain = Recommender(memory, params=CoreParams(factors=4)).recommend("eve", k=2)
+    quota = Recommender(memory, params=CoreParams(factors=4, quota=True)).recommend("eve", k=2)
+    assert len(quota) == len({r.item.id for r in quota}) == 2
+    assert {r.item.id for r in quota} <= {"alien", "shining"} and len(plain) == 2
 
 
 def test_feedback_changes_the_next_list(recommender: Recommender) -> None:

@@ -203,7 +203,12 @@ class Recommender:
         scores, parts = await self._score(fitted, user_id, history, rejected, preferences)
         for position in {*constraints.excluded(fitted.items), *rejected}:
             scores[position] = -np.inf
-        top = [int(i) for i in top_k_rows(scores[None, :], k)[0] if i >= 0]
+        core = fitted.core
+        if core is not None and core.params.quota and history:
+            ranked = core.quota_top_k(history, scores, k)  # one slot share per interest
+        else:
+            ranked = top_k_rows(scores[None, :], k)[0]
+        top = [int(i) for i in ranked if i >= 0]
         chosen = [
             self._explain(fitted, i, float(scores[i]), parts, history, preferences) for i in top
         ]
