@@ -132,3 +132,22 @@ def test_benchmark_converts_and_skips(bench: ModuleType, tmp_path: Path) -> None
     assert bench.main(["--data", str(tmp_path), "--convert-sequences", str(out)]) == 0
     assert out.read_text() == "1 6 5\n"
     assert bench.main(["--data", str(tmp_path / "absent")]) == 2
+
+
+def test_public_names() -> None:
+    import confidante.tools.recommend as recommend
+
+    assert sorted(recommend.__all__) == [
+        "Catalog",
+        "CatalogItem",
+        "CoreParams",
+        "InteractionLog",
+        "RankingCore",
+        "Recommendation",
+        "Recommender",
+        "load_movielens",
+        "load_sequences",
+        "read_catalog_file",
+        "recommend_tools",
+    ]
+    assert all(hasattr(recommend, name) for name in recommend.__all__)
