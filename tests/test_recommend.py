@@ -210,6 +210,7 @@ def test_catalog_files(tmp_path: Path) -> None:
         read_catalog_file(tmp_path / "absent.csv")
 
 
+@pytest.mark.slow  # five CLI processes, each loading the embedder
 def test_cli(cli_env: dict[str, str], tmp_path: Path) -> None:
     catalog = tmp_path / "catalog.json"
     catalog.write_text(

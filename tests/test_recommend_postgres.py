@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from confidante._sync import run_sync
 from confidante.memory.store import Memory
 from confidante.tools.recommend import CatalogItem, Recommender
 from confidante.tools.recommend.interactions import aload
 
 
+@pytest.mark.slow  # starts the PostgreSQL servers
 def test_recommend_on_each_backend(memory: Memory) -> None:
     recommender = Recommender(memory)
     items = [CatalogItem(id=str(i), title=f"Item {i}") for i in range(6)]
