@@ -371,8 +371,8 @@ class RankingCore:
         """
         p = params or self.params
         found = self.interests.interests(history, p.n_interests, p.decay)
-        plain = top_k_rows(scores[None, :], k)[0]
         if len(found) < 2:
+            plain: Ints = top_k_rows(scores[None, :], k)[0]
             return plain
         pool = top_k_rows(scores[None, :], max(QUOTA_POOL, k))[0]
         pool = pool[pool >= 0]
