@@ -146,9 +146,11 @@ def setup_models(model: ModelOption = None, data_dir: DataDirOption = None) -> N
 
 def _register_subcommands() -> None:
     from confidante.cli.memory_cmd import memory_app
+    from confidante.cli.recommend_cmd import recommend_app
     from confidante.cli.summarize_cmd import summarize
 
     app.add_typer(memory_app, name="memory")
+    app.add_typer(recommend_app, name="recommend")
     app.command("summarize")(summarize)
     app.command("mcp")(importlib.import_module("confidante.cli.mcp_cmd").mcp)
     app.command("imagine")(importlib.import_module("confidante.cli.imagine_cmd").imagine)

@@ -1,8 +1,9 @@
 """The built-in rules of the scripted model: deterministic answers to the graph's requests.
 
 They recognise each request by its ``response_format`` schema name (``FactExtraction``,
-``RouteDecision``, ``Plan``, ``UserSummary``, ``ImageKeywords``) and otherwise write a chat
-reply from the memories and tool results placed in the system prompt. They cover simple English
+``RouteDecision``, ``Plan``, ``UserSummary``, ``ImageKeywords``,
+``RecommendationReasons``) and otherwise write a chat reply from the memories and tool results
+placed in the system prompt. They cover simple English
 first-person statements only; they make the assistant usable offline in tests and examples,
 not smart.
 """
@@ -167,6 +168,24 @@ def image_keywords(text: str) -> dict[str, Any]:
     return {"preference": preference[:8], "target": target[:8]}
 
 
+def reasons(text: str) -> dict[str, Any]:
+    """Order recommendation candidates by overlap with the memories (``RecommendationReasons``).
+
+    Each candidate's reason quotes the memory sharing most words with it (none when no memory
+    shares a word: the caller keeps its own reason).
+    """
+    memories = re.findall(r"^\[\d+\] (.+)$", text, flags=re.M)
+    scored = []
+    for position, (item_id, about) in enumerate(re.findall(r"^- (\S+?): (.+)$", text, re.M)):
+        overlaps = [
+            (len(_stems(about) & _stems(m) - _stems(" ".join(_STOPWORDS))), m) for m in memories
+        ]
+        best = max(overlaps, default=(0, ""))
+        reason = f"You said: {best[1]}" if best[0] else ""  # no memory to cite
+        scored.append((-best[0], position, {"item_id": item_id, "reason": reason[:160]}))
+    return {"items": [entry for *_, entry in sorted(scored, key=lambda row: row[:2])]}
+
+
 def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
     """Answer one request body by the rules above."""
     response_format = payload.get("response_format") or {}
@@ -182,6 +201,8 @@ def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
         return summarize(_user_text(payload))
     if name == "ImageKeywords":
         return image_keywords(_user_text(payload))
+    if name == "RecommendationReasons":
+        return reasons(_user_text(payload))
     if response_format:
         return {}
     return chat(payload)

@@ -1,0 +1,161 @@
+"""``confidante recommend``: recommendations for a user, feedback, catalog and log loading.
+
+- ``confidante recommend --user U [--k 10] [--query TEXT] [--rerank] [--json]``
+- ``confidante recommend feedback --user U ITEM_ID --accept|--reject``
+- ``confidante recommend interact --user U ITEM_ID [--action viewed] [--rating 4.5]``
+- ``confidante recommend load-catalog FILE`` (CSV or JSON; MovieLens ``movies.csv`` works)
+- ``confidante recommend load-log PATH [--format movielens|sequences] [--prefix P]``
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from confidante.errors import ConfidanteError, InvalidInputError
+
+if TYPE_CHECKING:
+    from confidante.tools.recommend.service import Recommender
+
+recommend_app = typer.Typer(
+    help="Recommend catalog items to a user; record feedback; load catalogs and logs.",
+    invoke_without_command=True,
+)
+console = Console()
+
+UserOption = Annotated[str, typer.Option("--user", "-u", help="Whose recommendations.")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", help="Chat model for --rerank: local, scripted or openai:NAME."),
+]
+
+
+def _recommender(model: str | None = None, rerank: bool = False) -> Recommender:
+    from confidante.cli.app import load_settings, quiet_libraries
+
+    quiet_libraries()
+    from confidante.memory.store import Memory
+    from confidante.tools.recommend.service import Recommender
+
+    settings = load_settings(model)
+    chat_model = None
+    if rerank:
+        from confidante.models import build_chat_model
+
+        chat_model = build_chat_model(settings)
+    return Recommender(Memory.open(settings=settings), model=chat_model, rerank=rerank)
+
+
+def _run(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except ConfidanteError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2 if isinstance(exc, InvalidInputError) else 1) from exc
+
+
+@recommend_app.callback()
+def recommend(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Whose recommendations.")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="How many items.")] = 10,
+    query: Annotated[str | None, typer.Option(help="What the user wants now.")] = None,
+    rerank: Annotated[
+        bool, typer.Option(help="Let the chat model reorder and explain the list.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    model: ModelOption = None,
+) -> None:
+    """Recommend items to a user (or run a subcommand)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not user:
+        Console(stderr=True).print("[red]error:[/red] --user is required")
+        raise typer.Exit(2)
+
+    def show() -> None:
+        found = _recommender(model, rerank).recommend(user, k, query=query)
+        if as_json:
+            print(json.dumps([r.model_dump(mode="json") for r in found], indent=2))
+            return
+        table = Table("#", "id", "title", "why", "score")
+        for rank, rec in enumerate(found, 1):
+            table.add_row(
+                str(rank),
+                escape(rec.item.id),
+                escape(rec.item.title),
+                escape(rec.reason),
+                f"{rec.score:.3f}",
+            )
+        console.print(table)
+
+    _run(show)
+
+
+@recommend_app.command()
+def feedback(
+    user: UserOption,
+    item_id: str,
+    accept: Annotated[
+        bool, typer.Option("--accept/--reject", help="Whether the user took the item.")
+    ] = True,
+) -> None:
+    """Remember that the user accepted or rejected a recommended item."""
+    _run(lambda: _recommender().feedback(user, item_id, accept))
+    print(f"{'accepted' if accept else 'rejected'} {item_id}")
+
+
+@recommend_app.command()
+def interact(
+    user: UserOption,
+    item_id: str,
+    action: Annotated[
+        str, typer.Option(help="viewed, rated, accepted, rejected or owned.")
+    ] = "viewed",
+    rating: Annotated[float | None, typer.Option(help="A rating (with --action rated).")] = None,
+) -> None:
+    """Record one interaction of the user with a catalog item."""
+    _run(lambda: _recommender().interact(user, item_id, action, rating=rating))
+    print(f"{action} {item_id}")
+
+
+@recommend_app.command("load-catalog")
+def load_catalog(path: Path) -> None:
+    """Add or replace catalog items from a CSV or JSON file."""
+    from confidante._sync import run_sync
+    from confidante.tools.recommend.catalog import read_catalog_file
+
+    def load() -> None:
+        recommender = _recommender()
+        count = run_sync(recommender.catalog.aadd(read_catalog_file(path)))
+        print(f"{count} catalog items")
+
+    _run(load)
+
+
+@recommend_app.command("load-log")
+def load_log(
+    path: Path,
+    data_format: Annotated[
+        str, typer.Option("--format", help="movielens (ratings.csv) or sequences.")
+    ] = "movielens",
+    prefix: Annotated[str, typer.Option(help="Prepended to the log's user ids.")] = "",
+) -> None:
+    """Record an interaction log as users' interactions (items must be in the catalog)."""
+    from confidante.tools.recommend.data import load_movielens, load_sequences
+
+    def load() -> None:
+        if data_format not in ("movielens", "sequences"):
+            raise InvalidInputError("--format is movielens or sequences")
+        data = load_movielens(path) if data_format == "movielens" else load_sequences(path)
+        count = _recommender().import_log(data, prefix=prefix)
+        print(f"{count} interactions from {len(data.users)} users")
+
+    _run(load)
