@@ -111,7 +111,8 @@ def imagine(
 
     err_console = Console(stderr=True)
     settings = load_settings(chat_model, data_dir)
-    model = None if tiny else model or settings.image_model
+    if not tiny:
+        model = model or settings.image_model
     if tiny == (model is not None):
         err_console.print(
             "[red]error:[/red] name a diffusion model with --model PATH_OR_ID (or the "
