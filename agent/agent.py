@@ -204,6 +204,11 @@ class Agent:
         snapshot = await graph.aget_state(self._config(session_id))
         return self._approvals(snapshot, session_id)
 
+    async def astate(self, session_id: str | None = None) -> dict[str, Any]:
+        """Return the session's checkpointed graph state (fields added by extensions too)."""
+        graph = await self._ensure_graph()
+        return dict((await graph.aget_state(self._config(session_id))).values)
+
     async def _resume_command(
         self, decision: str, args: dict[str, Any] | None, session_id: str | None
     ) -> Command[Any]:
@@ -341,6 +346,7 @@ class Agent:
     turn = sync_twin(aturn)
     chat = sync_twin(achat)
     pending = sync_twin(apending)
+    state = sync_twin(astate)
     resume = sync_twin(aresume)
     resume_task = sync_twin(aresume_task)
     forget_user = sync_twin(aforget_user)
