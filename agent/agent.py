@@ -23,6 +23,7 @@ from confidante.errors import InvalidInputError
 from confidante.graphs.act import DECISIONS
 from confidante.graphs.builder import GraphBuilder
 from confidante.graphs.checkpoint import Checkpoints, open_checkpointer
+from confidante.graphs.graph_tools import forget_tool
 from confidante.graphs.nodes import REPLY_TAG, GraphDeps
 from confidante.memory.extraction import learn
 from confidante.memory.store import Memory, check_text, check_user_id
@@ -120,7 +121,8 @@ class Agent:
         settings: Configuration (default: read from ``CONFIDANTE_*`` variables).
         model: A langchain-core chat model (default: the one the settings name).
         memory: A memory store (default: the settings' database).
-        tools: Extra tools for tasks, added to the built-in memory tools.
+        tools: Extra tools for tasks, added to the built-in memory tools (search, reminders,
+            ``forget_memory``).
         session_id: The conversation thread; the same id resumes the conversation.
         background_extraction: Learn facts from a message after its turn has returned, so a
             reply never waits for extraction; :meth:`aflush` waits for what is pending.
@@ -152,7 +154,12 @@ class Agent:
         self.memory = memory or Memory.open(settings=self.settings)
         self.model = model or build_chat_model(self.settings)
         self.builder = graph or GraphBuilder()
-        self.tools = [*memory_tools(self.memory), *tools, *self.builder.tools]
+        self.tools = [
+            *memory_tools(self.memory),
+            forget_tool(self.memory),
+            *tools,
+            *self.builder.tools,
+        ]
         self.deps = GraphDeps(
             memory=self.memory,
             model=self.model,

@@ -131,3 +131,20 @@ def test_a_new_message_abandons_a_paused_call(settings: Settings) -> None:
     assert reminders(agent) == []
     assert [item["key"] for item in result.remembered] == ["dog_name"]
     agent.close()
+
+
+async def test_forgetting_asks_first_and_streams_a_forgotten_event(settings: Settings) -> None:
+    steps = [{"tool": "forget_memory", "arguments": {"what": "my dog"}}]
+    model = ScriptedChatModel(responses=[{"route": "task"}, {"steps": steps}])
+    agent = Agent(user_id="ana", settings=settings, model=model)
+    agent.memory.remember("ana", "The user's dog is called Biscuit.", key="dog_name")
+    agent.memory.remember("bob", "The user's dog is called Rex.", key="dog_name")
+    events = [item async for item in agent.astream("Forget my dog.")]
+    assert [data.tool for kind, data in events if kind == "approval"] == ["forget_memory"]
+    assert len(await agent.memory.alist_items("ana")) == 1
+    resumed = [item async for item in agent.astream(resume={"decision": "approve"})]
+    forgotten = [d for k, d in resumed if k == "custom" and d["event"] == "forgotten"]
+    assert [item["text"] for item in forgotten[0]["items"]] == ["The user's dog is called Biscuit."]
+    assert await agent.memory.alist_items("ana") == []
+    assert len(await agent.memory.alist_items("bob")) == 1
+    await agent.aclose()
