@@ -31,6 +31,11 @@ from confidante.models import build_chat_model
 from confidante.settings import Settings
 from confidante.tools.memory_tools import memory_tools
 
+#: LangGraph checkpoints each step while the next one starts. A side-effecting step always
+#: runs alone and is followed by a pause or by its checkpoint, so a crash can repeat it only
+#: if the process dies between the call's end and its checkpoint's commit (milliseconds).
+DURABILITY = "async"
+
 
 class Approval(BaseModel):
     """A side-effecting tool call waiting for the user's decision.
@@ -189,7 +194,7 @@ class Agent:
     async def _run(self, graph_input: Any, session_id: str | None) -> TurnResult:
         graph = await self._ensure_graph()
         config = self._config(session_id)
-        await graph.ainvoke(graph_input, config=config, durability="sync")
+        await graph.ainvoke(graph_input, config=config, durability=DURABILITY)
         snapshot = await graph.aget_state(config)
         return TurnResult.of(snapshot.values, self._approvals(snapshot, session_id))
 
@@ -305,7 +310,7 @@ class Agent:
             graph_input,
             config=self._config(session_id),
             stream_mode=["updates", "messages", "custom"],
-            durability="sync",
+            durability=DURABILITY,
         ):
             if mode == "messages":
                 message, metadata = chunk

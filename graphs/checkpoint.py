@@ -3,9 +3,10 @@
 :func:`open_checkpointer` picks the saver from the settings: when the memory's
 ``database_url`` is PostgreSQL, checkpoints go to the same database
 (``langgraph-checkpoint-postgres``, extra ``postgres``); otherwise to the SQLite file
-``<data_dir>/checkpoints.db``. Every graph step is checkpointed before the next one starts
-(``durability="sync"`` in :class:`~confidante.agent.Agent`), so a killed process resumes from
-its last completed step.
+``<data_dir>/checkpoints.db`` (WAL, ``synchronous=NORMAL``: a commit survives the death of the
+process, not a power cut). Every graph step is checkpointed (LangGraph's ``async``
+durability: written while the next step starts), so a killed process resumes from its last
+completed step.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ async def open_checkpointer(settings: Settings) -> Checkpoints:
     connection = await aiosqlite.connect(str(path))
     await connection.execute("PRAGMA journal_mode=WAL")
     await connection.execute("PRAGMA busy_timeout=30000")
+    await connection.execute("PRAGMA synchronous=NORMAL")  # WAL: safe from process crashes
     saver = AsyncSqliteSaver(connection)
     await saver.setup()
     return Checkpoints(saver, connection, "sqlite")

@@ -114,6 +114,7 @@ class Nodes:
 
     def __init__(self, deps: GraphDeps) -> None:
         self.deps = deps
+        self._router: Any = None
 
     async def recall(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Store the raw turn, then retrieve the memories relevant to it (phi_q + A).
@@ -153,9 +154,10 @@ class Nodes:
         """Decide, with structured output, whether the turn is conversation or a task."""
         if not self.deps.tools:
             return {"route": "chat"}
-        runnable = self.deps.model.with_structured_output(prompts.RouteDecision)
+        if self._router is None:
+            self._router = self.deps.model.with_structured_output(prompts.RouteDecision)
         try:
-            decision = await runnable.ainvoke(
+            decision = await self._router.ainvoke(
                 prompts.route_messages(self.deps.tools, last_user_text(state))
             )
         except ConfidanteError as exc:

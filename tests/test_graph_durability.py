@@ -22,8 +22,6 @@ CHILD = textwrap.dedent(
     import json, os, sys, time
     from pathlib import Path
     from confidante import Agent
-from confidante._sync import run_sync
-from confidante.agent import thread_id_for
     from confidante.graphs.builder import GraphBuilder
     from confidante.models.scripted import ScriptedChatModel
     from confidante.models.scripted_rules import default_reply
