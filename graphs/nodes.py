@@ -9,6 +9,7 @@ needs and returns only the fields it writes. ``act`` and its edge live in
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -212,6 +213,33 @@ class Nodes:
         used = [item["id"] for item in cited(reply, carried)] if reply != FALLBACK_REPLY else []
         return {"messages": [AIMessage(reply)], "reply": reply, "used": used}
 
+    async def _remember_decisions(self, state: AgentState) -> list[dict[str, Any]]:
+        """Write the user's decisions on side-effecting calls (kind ``tool_outcome``).
+
+        An approved, edited or rejected call says what the user wants (an accepted
+        recommendation, a refused booking); later turns and summaries can use it.
+        """
+        remembered = []
+        plan = state.get("plan", [])
+        for index, result in enumerate(state.get("results", [])):
+            decision = result.get("decision")
+            if decision is None:
+                continue
+            args = result.get("arguments") or (
+                plan[index].get("arguments") if index < len(plan) else {}
+            )
+            verb = "declined" if decision == "rejected" else "accepted"
+            text = f"The user {verb} {result['tool']} with {json.dumps(args, sort_keys=True)}."
+            item_id = await self.deps.memory.aremember(
+                state["user_id"],
+                text,
+                kind="tool_outcome",
+                provenance=[state["event_id"]],
+                attributes={"tool": result["tool"], "arguments": args, "decision": decision},
+            )
+            remembered.append({"id": item_id, "key": None, "text": text})
+        return remembered
+
     async def remember(self, state: AgentState) -> dict[str, Any]:
         """Extract facts from the user's message and write them to memory.
 
@@ -222,6 +250,7 @@ class Nodes:
         remembered: list[dict[str, Any]] = []
         if state.get("route") == "task":  # a request is not a statement about the user
             await memory.amark_event(user_id, event_id, "skipped")
+            remembered = await self._remember_decisions(state)
         elif self.deps.background_extraction:
             task = asyncio.create_task(learn(memory, self.deps.model, user_id, event_id, text))
             self.deps.pending.add(task)

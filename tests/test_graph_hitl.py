@@ -47,6 +47,10 @@ def test_a_rejected_call_is_not_run_and_the_reply_says_so(settings: Settings) ->
         }
     ]
     assert "REJECTED" in done.reply and done.approvals == []
+    (outcome,) = agent.memory.list_items("ana", kinds=["tool_outcome"])
+    assert outcome.text.startswith("The user declined add_reminder")
+    assert outcome.attributes["decision"] == "rejected"
+    assert [item["text"] for item in done.remembered] == [outcome.text]
     assert done.plan and len([r for r in done.results if r["tool"] == "add_reminder"]) == 1
     agent.close()
 
@@ -145,6 +149,6 @@ async def test_forgetting_asks_first_and_streams_a_forgotten_event(settings: Set
     resumed = [item async for item in agent.astream(resume={"decision": "approve"})]
     forgotten = [d for k, d in resumed if k == "custom" and d["event"] == "forgotten"]
     assert [item["text"] for item in forgotten[0]["items"]] == ["The user's dog is called Biscuit."]
-    assert await agent.memory.alist_items("ana") == []
+    assert await agent.memory.alist_items("ana", kinds=["fact"]) == []
     assert len(await agent.memory.alist_items("bob")) == 1
     await agent.aclose()

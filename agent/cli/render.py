@@ -38,7 +38,8 @@ def print_turn(
     if show_reply and not result.approvals:
         console.print(f"[bold magenta]confidante>[/bold magenta] {escape(result.reply)}")
     for item in result.remembered:
-        console.print(f"  [cyan]remembered[/cyan] \\[{item['key']}] {escape(item['text'])}")
+        key = f" \\[{item['key']}]" if item.get("key") else ""
+        console.print(f"  [cyan]remembered[/cyan]{key} {escape(item['text'])}")
 
 
 def print_approval(console: Console, approval: Approval) -> None:
