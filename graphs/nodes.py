@@ -126,14 +126,18 @@ class Nodes:
         memory, user_id, text = self.deps.memory, state["user_id"], last_user_text(state)
         thread = str((config.get("configurable") or {}).get("thread_id", "default"))
         queries = (self.deps.make_queries or turn_queries)(state) or [text]
-        event_id = await memory.arecord_event(user_id, "user", text, session_id=thread)
+        # independent reads and the raw turn's write run concurrently
+        writing = asyncio.ensure_future(
+            memory.arecord_event(user_id, "user", text, session_id=thread)
+        )
+        reading = asyncio.ensure_future(memory.asummary(user_id, "chat"))
         found = await asyncio.gather(
             *(memory.aretrieve(user_id, query, k=self.deps.recall_k) for query in queries)
         )
+        event_id, summary = await writing, await reading
         recalled = merge_hits(
             [[hit.model_dump(mode="json") for hit in hits] for hits in found], self.deps.recall_k
         )
-        summary = await memory.asummary(user_id, "chat")
         emit({"event": "recalled", "items": recalled, "queries": queries})
         return {
             "event_id": event_id,
