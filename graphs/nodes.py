@@ -131,10 +131,12 @@ class Nodes:
             memory.arecord_event(user_id, "user", text, session_id=thread)
         )
         reading = asyncio.ensure_future(memory.asummary(user_id, "chat"))
-        found = await asyncio.gather(
-            *(memory.aretrieve(user_id, query, k=self.deps.recall_k) for query in queries)
-        )
-        event_id, summary = await writing, await reading
+        try:
+            found = await asyncio.gather(
+                *(memory.aretrieve(user_id, query, k=self.deps.recall_k) for query in queries)
+            )
+        finally:  # never leave the write or the read running unobserved
+            event_id, summary = await writing, await reading
         recalled = merge_hits(
             [[hit.model_dump(mode="json") for hit in hits] for hits in found], self.deps.recall_k
         )
