@@ -9,45 +9,99 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal
 
-import aiosqlite
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from confidante._sync import sync_twin
-from confidante.graphs.builder import build_graph
-from confidante.graphs.nodes import GraphDeps
+from confidante.errors import InvalidInputError
+from confidante.graphs.act import DECISIONS
+from confidante.graphs.builder import GraphBuilder
+from confidante.graphs.checkpoint import Checkpoints, open_checkpointer
+from confidante.graphs.graph_tools import forget_tool
+from confidante.graphs.nodes import REPLY_TAG, GraphDeps
 from confidante.memory.extraction import learn
 from confidante.memory.store import Memory, check_text, check_user_id
 from confidante.models import build_chat_model
 from confidante.settings import Settings
 from confidante.tools.memory_tools import memory_tools
 
+#: LangGraph checkpoints each step while the next one starts. A side-effecting step always
+#: runs alone and is followed by a pause or by its checkpoint, so a crash can repeat it only
+#: if the process dies between the call's end and its checkpoint's commit (milliseconds).
+DURABILITY = "async"
+
+
+class Approval(BaseModel):
+    """A side-effecting tool call waiting for the user's decision.
+
+    Attributes:
+        id: The pause's id (LangGraph's interrupt id).
+        tool: The tool the graph wants to call.
+        args: The arguments it would call it with.
+        session_id: The conversation thread that is paused.
+    """
+
+    id: str
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    session_id: str
+
 
 class TurnResult(BaseModel):
     """What one turn did.
 
     Attributes:
-        reply: The assistant's answer.
+        reply: The assistant's answer (while paused: what it waits for).
         recalled: Memories retrieved for the turn (id, text, score...).
+        used: The recalled memories the reply relied on.
+        queries: The retrieval queries made from the turn (phi_q).
         remembered: Memory items written by the turn.
         route: ``chat`` or ``task``.
         plan: Tool steps of a task.
         results: Outcome of each tool step.
+        approvals: Tool calls waiting for approval; the turn is paused until
+            :meth:`Agent.aresume` (empty when the turn finished).
     """
 
     reply: str
     recalled: list[dict[str, Any]] = Field(default_factory=list)
+    used: list[dict[str, Any]] = Field(default_factory=list)
+    queries: list[str] = Field(default_factory=list)
     remembered: list[dict[str, Any]] = Field(default_factory=list)
     route: str = "chat"
     plan: list[dict[str, Any]] = Field(default_factory=list)
     results: list[dict[str, Any]] = Field(default_factory=list)
+    approvals: list[Approval] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, state: dict[str, Any], approvals: list[Approval]) -> TurnResult:
+        """Build the result from the graph's state values and its pending approvals."""
+        recalled = state.get("recalled", [])
+        used_ids = set(state.get("used", []))
+        reply = state.get("reply", "") if not approvals else waiting_message(approvals)
+        return cls(
+            reply=reply,
+            recalled=recalled,
+            used=[item for item in recalled if item["id"] in used_ids],
+            queries=state.get("queries", []),
+            remembered=state.get("remembered", []),
+            route=state.get("route", "chat"),
+            plan=state.get("plan", []),
+            results=state.get("results", []),
+            approvals=approvals,
+        )
+
+
+def waiting_message(approvals: list[Approval]) -> str:
+    """Say which calls wait for approval."""
+    calls = "; ".join(f"{a.tool}({json.dumps(a.args, default=str)})" for a in approvals)
+    return f"Waiting for your approval to run {calls}."
 
 
 def thread_id_for(user_id: str, session_id: str) -> str:
@@ -72,10 +126,18 @@ class Agent:
         settings: Configuration (default: read from ``CONFIDANTE_*`` variables).
         model: A langchain-core chat model (default: the one the settings name).
         memory: A memory store (default: the settings' database).
-        tools: Extra tools for tasks, added to the built-in memory tools.
+        tools: Extra tools for tasks, added to the built-in memory tools (search, reminders,
+            ``forget_memory``).
         session_id: The conversation thread; the same id resumes the conversation.
         background_extraction: Learn facts from a message after its turn has returned, so a
             reply never waits for extraction; :meth:`aflush` waits for what is pending.
+        graph: Changes to the default graph (nodes, subgraphs, state fields, tools); see
+            :class:`~confidante.graphs.builder.GraphBuilder`.
+
+    Side-effecting tools (``metadata={"side_effect": True}``) pause the turn: its
+    :class:`TurnResult` lists ``approvals`` and :meth:`aresume` continues it. A turn whose
+    process died is continued by :meth:`aresume_task`; a new message on a thread with a
+    paused or unfinished turn abandons that turn.
     """
 
     def __init__(
@@ -88,6 +150,7 @@ class Agent:
         tools: Sequence[BaseTool] = (),
         session_id: str = "default",
         background_extraction: bool = False,
+        graph: GraphBuilder | None = None,
     ) -> None:
         self.user_id = check_user_id(user_id)
         self.session_id = session_id
@@ -95,7 +158,13 @@ class Agent:
         self.settings.ensure_dirs()
         self.memory = memory or Memory.open(settings=self.settings)
         self.model = model or build_chat_model(self.settings)
-        self.tools = [*memory_tools(self.memory), *tools]
+        self.builder = graph or GraphBuilder()
+        self.tools = [
+            *memory_tools(self.memory),
+            forget_tool(self.memory),
+            *tools,
+            *self.builder.tools,
+        ]
         self.deps = GraphDeps(
             memory=self.memory,
             model=self.model,
@@ -104,20 +173,14 @@ class Agent:
             background_extraction=background_extraction,
         )
         self._graph: Any = None
-        self._saver: AsyncSqliteSaver | None = None
+        self._checkpoints: Checkpoints | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def _ensure_graph(self) -> Any:
         loop = asyncio.get_running_loop()
         if self._graph is None or self._loop is not loop:
-            path = Path(self.settings.checkpoint_path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = await aiosqlite.connect(str(path))
-            await connection.execute("PRAGMA journal_mode=WAL")
-            await connection.execute("PRAGMA busy_timeout=30000")
-            self._saver = AsyncSqliteSaver(connection)
-            await self._saver.setup()
-            self._graph = build_graph(self.deps, checkpointer=self._saver)
+            self._checkpoints = await open_checkpointer(self.settings)
+            self._graph = self.builder.build(self.deps, checkpointer=self._checkpoints.saver)
             self._loop = loop
         return self._graph
 
@@ -125,48 +188,148 @@ class Agent:
         thread = thread_id_for(self.user_id, session_id or self.session_id)
         return {"configurable": {"thread_id": thread, "user_id": self.user_id}}
 
-    async def aturn(self, text: str, *, session_id: str | None = None) -> TurnResult:
-        """Run one turn and return everything it did."""
-        text = check_text(text, "message")
+    def _input(self, text: str) -> dict[str, Any]:
+        return {"messages": [HumanMessage(check_text(text, "message"))], "user_id": self.user_id}
+
+    async def _run(self, graph_input: Any, session_id: str | None) -> TurnResult:
         graph = await self._ensure_graph()
-        state = await graph.ainvoke(
-            {"messages": [HumanMessage(text)], "user_id": self.user_id},
-            config=self._config(session_id),
-        )
-        return TurnResult(
-            reply=state.get("reply", ""),
-            recalled=state.get("recalled", []),
-            remembered=state.get("remembered", []),
-            route=state.get("route", "chat"),
-            plan=state.get("plan", []),
-            results=state.get("results", []),
-        )
+        config = self._config(session_id)
+        await graph.ainvoke(graph_input, config=config, durability=DURABILITY)
+        snapshot = await graph.aget_state(config)
+        return TurnResult.of(snapshot.values, self._approvals(snapshot, session_id))
+
+    def _approvals(self, snapshot: Any, session_id: str | None) -> list[Approval]:
+        session = session_id or self.session_id
+        return [as_approval(pause, session) for pause in snapshot.interrupts]
+
+    async def aturn(self, text: str, *, session_id: str | None = None) -> TurnResult:
+        """Run one turn and return everything it did (or the approvals it waits for)."""
+        return await self._run(self._input(text), session_id)
 
     async def achat(self, text: str, *, session_id: str | None = None) -> str:
         """Send a message and return the assistant's reply."""
         return (await self.aturn(text, session_id=session_id)).reply
 
-    async def astream(self, text: str, *, session_id: str | None = None) -> Any:
-        """Yield ``(node, update)`` pairs and custom memory events as the turn runs."""
-        text = check_text(text, "message")
+    async def apending(self, session_id: str | None = None) -> list[Approval]:
+        """Return the tool calls of the session waiting for approval (empty when none)."""
+        graph = await self._ensure_graph()
+        snapshot = await graph.aget_state(self._config(session_id))
+        return self._approvals(snapshot, session_id)
+
+    async def astate(self, session_id: str | None = None) -> dict[str, Any]:
+        """Return the session's checkpointed graph state (fields added by extensions too)."""
+        graph = await self._ensure_graph()
+        return dict((await graph.aget_state(self._config(session_id))).values)
+
+    async def _resume_command(
+        self, decision: str, args: dict[str, Any] | None, session_id: str | None
+    ) -> Command[Any]:
+        if decision not in DECISIONS:
+            raise InvalidInputError(f"decision must be one of {DECISIONS}, not {decision!r}")
+        if decision == "edit" and args is None:
+            raise InvalidInputError("an 'edit' decision needs args= (the new arguments)")
+        pending = await self.apending(session_id)
+        if not pending:
+            raise InvalidInputError("nothing is waiting for approval in this session")
+        value: dict[str, Any] = {"decision": decision}
+        if decision == "edit":
+            value["args"] = dict(args or {})
+        return Command(resume={pending[0].id: value})
+
+    async def aresume(
+        self,
+        decision: Literal["approve", "edit", "reject"],
+        *,
+        args: dict[str, Any] | None = None,
+        session_id: str | None = None,
+    ) -> TurnResult:
+        """Decide on the first pending approval and continue the paused turn.
+
+        Args:
+            decision: ``approve`` runs the call, ``edit`` runs it with ``args`` instead,
+                ``reject`` skips it (the reply says so).
+            args: The new arguments (``edit`` only).
+            session_id: The paused session (default: the agent's).
+
+        Raises:
+            InvalidInputError: Nothing is waiting, an unknown decision, or ``edit`` without args.
+        """
+        command = await self._resume_command(decision, args, session_id)
+        return await self._run(command, session_id)
+
+    async def aresume_task(self, session_id: str | None = None) -> TurnResult | None:
+        """Continue a turn that stopped before its end (its process died) from its checkpoint.
+
+        Steps already checkpointed are not run again; a side-effecting call that completed is
+        never repeated (see :mod:`confidante.graphs.act`).
+
+        Returns:
+            The turn's result, or None when the session has no unfinished turn. A turn paused
+            for approval is returned as it is (with its ``approvals``), not continued.
+        """
+        graph = await self._ensure_graph()
+        config = self._config(session_id)
+        snapshot = await graph.aget_state(config)
+        if not snapshot.next:
+            return None
+        approvals = self._approvals(snapshot, session_id)
+        if approvals:
+            return TurnResult.of(snapshot.values, approvals)
+        return await self._run(None, session_id)
+
+    async def astream(
+        self, text: str | None = None, *, session_id: str | None = None, resume: Any = None
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Run a turn (or continue a paused one) and yield what happens as it happens.
+
+        Yields ``(kind, data)`` pairs:
+
+        - ``("token", {"node", "text"})``: a piece of the reply as the model writes it;
+        - ``("updates", {node: update})``: a node finished (node progress);
+        - ``("custom", {"event": ...})``: memory and tool events, see
+          :mod:`confidante.graphs.events` (``recalled``, ``remembered``, ``forgotten``...);
+        - ``("approval", Approval)``: the turn paused for approval; continue with
+          ``astream(resume={"decision": ...})`` or :meth:`aresume`.
+
+        Args:
+            text: The user's message (None with ``resume``).
+            session_id: The session (default: the agent's).
+            resume: A decision for the pending approval: ``{"decision": "approve"}``,
+                ``{"decision": "edit", "args": {...}}`` or ``{"decision": "reject"}``.
+        """
+        if resume is not None:
+            decision = resume.get("decision") if isinstance(resume, dict) else resume
+            args = resume.get("args") if isinstance(resume, dict) else None
+            graph_input: Any = await self._resume_command(str(decision), args, session_id)
+        elif text is not None:
+            graph_input = self._input(text)
+        else:
+            raise InvalidInputError("astream needs a message or a resume decision")
         graph = await self._ensure_graph()
         async for mode, chunk in graph.astream(
-            {"messages": [HumanMessage(text)], "user_id": self.user_id},
+            graph_input,
             config=self._config(session_id),
-            stream_mode=["updates", "custom"],
+            stream_mode=["updates", "messages", "custom"],
+            durability=DURABILITY,
         ):
-            yield mode, chunk
+            if mode == "messages":
+                message, metadata = chunk
+                if REPLY_TAG in (metadata.get("tags") or []) and message.text:
+                    yield "token", {"node": metadata.get("langgraph_node"), "text": message.text}
+            elif mode == "updates" and "__interrupt__" in chunk:
+                for pause in chunk["__interrupt__"]:
+                    yield "approval", as_approval(pause, session_id or self.session_id)
+            else:
+                yield mode, chunk
 
     async def aforget_user(self) -> dict[str, int]:
         """Erase this user's memory and conversation checkpoints."""
         await self._ensure_graph()
-        assert self._saver is not None
+        assert self._checkpoints is not None
         counts = await self.memory.aforget_user(self.user_id)
-        cursor = await self._saver.conn.execute("SELECT DISTINCT thread_id FROM checkpoints")
-        threads = [row[0] for row in await cursor.fetchall()]
+        threads = await self._checkpoints.athreads()
         mine = [thread for thread in threads if user_of_thread(thread) == self.user_id]
-        for thread in mine:
-            await self._saver.adelete_thread(thread)
+        await self._checkpoints.adelete_threads(mine)
         counts["checkpoint_threads"] = len(mine)
         return counts
 
@@ -187,14 +350,29 @@ class Agent:
     async def aclose(self) -> None:
         """Wait for background extractions, then close the checkpoint connection."""
         await self.aflush()
-        if self._saver is not None:
-            await self._saver.conn.close()
-            self._saver = None
+        if self._checkpoints is not None:
+            await self._checkpoints.aclose()
+            self._checkpoints = None
             self._graph = None
 
     turn = sync_twin(aturn)
     chat = sync_twin(achat)
+    pending = sync_twin(apending)
+    state = sync_twin(astate)
+    resume = sync_twin(aresume)
+    resume_task = sync_twin(aresume_task)
     forget_user = sync_twin(aforget_user)
     flush = sync_twin(aflush)
     retry_extractions = sync_twin(aretry_extractions)
     close = sync_twin(aclose)
+
+
+def as_approval(pause: Any, session_id: str) -> Approval:
+    """Turn a LangGraph ``Interrupt`` raised by ``act`` into an :class:`Approval`."""
+    value = pause.value if isinstance(pause.value, dict) else {"value": pause.value}
+    return Approval(
+        id=str(pause.id),
+        tool=str(value.get("tool", "")),
+        args=dict(value.get("args") or {}),
+        session_id=session_id,
+    )

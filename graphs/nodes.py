@@ -1,15 +1,18 @@
-"""The nodes of the agent graph: recall, route, plan, act, check, respond, remember.
+"""The nodes of the agent graph: recall, route, plan, act, respond, remember.
 
 Each node is an async method of :class:`Nodes`, which holds the injected dependencies (memory,
 chat model, tools). A node reads the fields of :class:`~confidante.graphs.state.AgentState` it
-needs and returns only the fields it writes.
+needs and returns only the fields it writes. ``act`` and its edge live in
+:mod:`confidante.graphs.act`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import logging
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +20,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
-from langgraph.config import get_stream_writer
 
 from confidante.errors import ConfidanteError
+from confidante.graphs import act as act_module
 from confidante.graphs import prompts
+from confidante.graphs.events import emit
 from confidante.graphs.state import AgentState
 from confidante.memory.extraction import learn
 from confidante.memory.store import Memory
@@ -28,6 +32,11 @@ from confidante.memory.store import Memory
 logger = logging.getLogger(__name__)
 
 FALLBACK_REPLY = "Sorry, I could not produce an answer just now. Please try again."
+#: Tag on the model call that writes the reply: stream consumers show its tokens.
+REPLY_TAG = "confidante:reply"
+_REFERS_BACK = re.compile(r"\b(it|its|that|this|they|them|he|she|her|him|there|one)\b", re.I)
+
+QueryMaker = Callable[[AgentState], list[str]]
 
 
 @dataclass
@@ -43,6 +52,7 @@ class GraphDeps:
         max_attempts: Plans tried per task before giving up.
         background_extraction: Extract facts after the turn ends instead of within it (the
             reply never waits for extraction); ``pending`` holds the running extractions.
+        make_queries: phi_q, the retrieval queries of a turn (default: :func:`turn_queries`).
     """
 
     memory: Memory
@@ -53,6 +63,7 @@ class GraphDeps:
     max_attempts: int = 2
     background_extraction: bool = False
     pending: set[asyncio.Task[list[dict[str, Any]]]] = field(default_factory=set)
+    make_queries: QueryMaker | None = None
 
 
 def last_user_text(state: AgentState) -> str:
@@ -63,9 +74,40 @@ def last_user_text(state: AgentState) -> str:
     raise ConfidanteError("the graph was invoked without a user message")
 
 
-def _emit(event: dict[str, Any]) -> None:
-    with contextlib.suppress(RuntimeError):  # RuntimeError: not inside a graph run
-        get_stream_writer()(event)
+def turn_queries(state: AgentState) -> list[str]:
+    """phi_q: the retrieval queries of a turn.
+
+    The message itself, plus (when the message refers back with a pronoun, or is short) the
+    message joined to the user's previous message in the session, so "and where does she
+    live?" also searches with the name it stands for.
+    """
+    text = last_user_text(state)
+    earlier = [m.text for m in state.get("messages", [])[:-1] if isinstance(m, HumanMessage)]
+    queries = [text]
+    if earlier and (_REFERS_BACK.search(text) or len(text.split()) <= 4):
+        queries.append(f"{earlier[-1]} {text}")
+    return queries
+
+
+def merge_hits(lists: Sequence[Sequence[dict[str, Any]]], k: int) -> list[dict[str, Any]]:
+    """Fuse the hits of several queries: each item once, at its best score, best first."""
+    best: dict[str, dict[str, Any]] = {}
+    for hits in lists:
+        for hit in hits:
+            if hit["id"] not in best or hit["score"] > best[hit["id"]]["score"]:
+                best[hit["id"]] = hit
+    return sorted(best.values(), key=lambda hit: -float(hit["score"]))[:k]
+
+
+def cited(reply: str, carried: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The memories a reply used: those it cites as ``[n]``, else those whose text it quotes.
+
+    When the reply cites and quotes nothing, every memory its prompt carried is returned.
+    """
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", reply)}
+    chosen = [item for index, item in enumerate(carried, 1) if index in numbers]
+    chosen = chosen or [item for item in carried if item["text"] in reply]
+    return chosen or list(carried)
 
 
 class Nodes:
@@ -73,6 +115,7 @@ class Nodes:
 
     def __init__(self, deps: GraphDeps) -> None:
         self.deps = deps
+        self._router: Any = None
 
     async def recall(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Store the raw turn, then retrieve the memories relevant to it (phi_q + A).
@@ -80,22 +123,37 @@ class Nodes:
         Also fetches the user's offline chat summary, used while nothing it was built from has
         been edited or forgotten since.
         """
-        user_id, text = state["user_id"], last_user_text(state)
+        memory, user_id, text = self.deps.memory, state["user_id"], last_user_text(state)
         thread = str((config.get("configurable") or {}).get("thread_id", "default"))
-        event_id = await self.deps.memory.arecord_event(user_id, "user", text, session_id=thread)
-        hits = await self.deps.memory.aretrieve(user_id, text, k=self.deps.recall_k)
-        recalled = [hit.model_dump(mode="json") for hit in hits]
-        summary = await self.deps.memory.asummary(user_id, "chat")
-        _emit({"event": "recalled", "items": recalled})
+        queries = (self.deps.make_queries or turn_queries)(state) or [text]
+        # independent reads and the raw turn's write run concurrently
+        writing = asyncio.ensure_future(
+            memory.arecord_event(user_id, "user", text, session_id=thread)
+        )
+        reading = asyncio.ensure_future(memory.asummary(user_id, "chat"))
+        try:
+            found = await asyncio.gather(
+                *(memory.aretrieve(user_id, query, k=self.deps.recall_k) for query in queries)
+            )
+        finally:  # never leave the write or the read running unobserved
+            event_id, summary = await writing, await reading
+        recalled = merge_hits(
+            [[hit.model_dump(mode="json") for hit in hits] for hits in found], self.deps.recall_k
+        )
+        emit({"event": "recalled", "items": recalled, "queries": queries})
         return {
             "event_id": event_id,
+            "queries": queries,
             "recalled": recalled,
             "summary": summary.text if summary is not None and summary.usable else "",
             "route": "chat",
             "plan": [],
+            "step": 0,
             "results": [],
+            "completed": {},
             "attempts": 0,
             "remembered": [],
+            "used": [],
             "reply": "",
         }
 
@@ -103,9 +161,10 @@ class Nodes:
         """Decide, with structured output, whether the turn is conversation or a task."""
         if not self.deps.tools:
             return {"route": "chat"}
-        runnable = self.deps.model.with_structured_output(prompts.RouteDecision)
+        if self._router is None:
+            self._router = self.deps.model.with_structured_output(prompts.RouteDecision)
         try:
-            decision = await runnable.ainvoke(
+            decision = await self._router.ainvoke(
                 prompts.route_messages(self.deps.tools, last_user_text(state))
             )
         except ConfidanteError as exc:
@@ -126,41 +185,25 @@ class Nodes:
             plan: Any = await self.deps.model.with_structured_output(schema).ainvoke(messages)
         except ConfidanteError as exc:
             failure = {"tool": "plan", "ok": False, "output": f"could not plan: {exc}"}
-            return {"plan": [], "results": [failure], "attempts": attempts}
+            return {"plan": [], "step": 0, "results": [failure], "attempts": attempts}
         steps = [step.model_dump(mode="json") for step in plan.steps]
-        _emit({"event": "planned", "steps": steps})
-        return {"plan": steps, "results": [], "attempts": attempts}
+        emit({"event": "planned", "steps": steps})
+        return {"plan": steps, "step": 0, "results": [], "attempts": attempts}
 
     async def act(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        """Run the plan's tool calls in order; a failing step is recorded, not raised."""
-        tools = {tool.name: tool for tool in self.deps.tools}
-        results = []
-        for step in state.get("plan", []):
-            name, arguments = step["tool"], step.get("arguments") or {}
-            tool = tools.get(name)
-            if tool is None:
-                results.append({"tool": name, "ok": False, "output": f"unknown tool {name!r}"})
-                continue
-            try:
-                output = await tool.ainvoke(arguments, config=config)
-                results.append({"tool": name, "ok": True, "output": str(output)})
-            except Exception as exc:  # noqa: BLE001 - a failed step goes back to the planner
-                results.append(
-                    {"tool": name, "ok": False, "output": f"{type(exc).__name__}: {exc}"}
-                )
-            _emit({"event": "tool", **results[-1]})
-        return {"results": results}
+        """Run the plan's next step(s); see :mod:`confidante.graphs.act`."""
+        return await act_module.act(self.deps.tools, state, config)
 
     def check(self, state: AgentState) -> str:
-        """Edge after ``act``: replan when a step failed and attempts remain, else respond."""
-        failed = any(not result["ok"] for result in state.get("results", []))
-        if failed and state.get("attempts", 0) < self.deps.max_attempts:
-            return "plan"
-        return "respond"
+        """Edge after ``act``: the next step, replan when a step failed, else respond."""
+        return act_module.after_act(state, self.deps.max_attempts)
 
     async def respond(self, state: AgentState) -> dict[str, Any]:
-        """Answer the user with the personalised prompt (phi_p then M)."""
-        messages = prompts.respond_messages(
+        """Answer the user with the personalised prompt (phi_p then M).
+
+        ``used`` lists the ids of the memories the reply relied on (see :func:`cited`).
+        """
+        messages, carried = prompts.respond_prompt(
             state.get("messages", []),
             state.get("recalled", []),
             state.get("results", []),
@@ -168,12 +211,40 @@ class Nodes:
             summary=state.get("summary", ""),
         )
         try:
-            answer = await self.deps.model.ainvoke(messages)
+            answer = await self.deps.model.ainvoke(messages, config={"tags": [REPLY_TAG]})
             reply = answer.text.strip() or FALLBACK_REPLY
         except Exception as exc:  # noqa: BLE001 - the turn must end with a message
             logger.error("chat model failed: %s", exc)
             reply = FALLBACK_REPLY
-        return {"messages": [AIMessage(reply)], "reply": reply}
+        used = [item["id"] for item in cited(reply, carried)] if reply != FALLBACK_REPLY else []
+        return {"messages": [AIMessage(reply)], "reply": reply, "used": used}
+
+    async def _remember_decisions(self, state: AgentState) -> list[dict[str, Any]]:
+        """Write the user's decisions on side-effecting calls (kind ``tool_outcome``).
+
+        An approved, edited or rejected call says what the user wants (an accepted
+        recommendation, a refused booking); later turns and summaries can use it.
+        """
+        remembered = []
+        plan = state.get("plan", [])
+        for index, result in enumerate(state.get("results", [])):
+            decision = result.get("decision")
+            if decision is None:
+                continue
+            args = result.get("arguments") or (
+                plan[index].get("arguments") if index < len(plan) else {}
+            )
+            verb = "declined" if decision == "rejected" else "accepted"
+            text = f"The user {verb} {result['tool']} with {json.dumps(args, sort_keys=True)}."
+            item_id = await self.deps.memory.aremember(
+                state["user_id"],
+                text,
+                kind="tool_outcome",
+                provenance=[state["event_id"]],
+                attributes={"tool": result["tool"], "arguments": args, "decision": decision},
+            )
+            remembered.append({"id": item_id, "key": None, "text": text})
+        return remembered
 
     async def remember(self, state: AgentState) -> dict[str, Any]:
         """Extract facts from the user's message and write them to memory.
@@ -185,13 +256,14 @@ class Nodes:
         remembered: list[dict[str, Any]] = []
         if state.get("route") == "task":  # a request is not a statement about the user
             await memory.amark_event(user_id, event_id, "skipped")
+            remembered = await self._remember_decisions(state)
         elif self.deps.background_extraction:
             task = asyncio.create_task(learn(memory, self.deps.model, user_id, event_id, text))
             self.deps.pending.add(task)
             task.add_done_callback(self.deps.pending.discard)
-            _emit({"event": "remembering", "event_id": event_id})
+            emit({"event": "remembering", "event_id": event_id})
             return {"remembered": remembered}
         else:
             remembered = await learn(memory, self.deps.model, user_id, event_id, text)
-        _emit({"event": "remembered", "items": remembered})
+        emit({"event": "remembered", "items": remembered})
         return {"remembered": remembered}

@@ -68,6 +68,17 @@ def respond_messages(
     budget_tokens: int,
     summary: str = "",
 ) -> list[AnyMessage]:
+    """Build phi_p: the personalised prompt for the reply (see :func:`respond_prompt`)."""
+    return respond_prompt(history, recalled, results, budget_tokens, summary=summary)[0]
+
+
+def respond_prompt(
+    history: Sequence[AnyMessage],
+    recalled: Sequence[dict[str, Any]],
+    results: Sequence[dict[str, Any]],
+    budget_tokens: int,
+    summary: str = "",
+) -> tuple[list[AnyMessage], list[dict[str, Any]]]:
     """Build phi_p: the personalised prompt for the reply, within a token budget.
 
     Args:
@@ -77,6 +88,9 @@ def respond_messages(
         budget_tokens: Tokens allowed for the summary, memories and conversation history.
         summary: The user's offline chat summary, placed before the memories (optional; it
             takes its share of the memories' half of the budget).
+
+    Returns:
+        The messages, and the memories they carry (numbered ``[1]``, ``[2]``... in the prompt).
     """
     system = SYSTEM_PROMPT
     memory_budget = budget_tokens // 2
@@ -87,7 +101,7 @@ def respond_messages(
     if memories:
         system += "\n\nWhat you remember about the user:\n" + format_memories(memories)
     if results:
-        lines = [f"- {r['tool']}: {'ok' if r['ok'] else 'FAILED'}: {r['output']}" for r in results]
+        lines = [f"- {r['tool']}: {_outcome(r)}: {r['output']}" for r in results]
         system += (
             "\n\nYou just carried out the user's request with tools. Results:\n"
             + "\n".join(lines)
@@ -102,7 +116,13 @@ def respond_messages(
             break
         recent.insert(0, message)
         remaining -= cost
-    return prompt + recent
+    return prompt + recent, memories
+
+
+def _outcome(result: dict[str, Any]) -> str:
+    if result.get("decision") == "rejected":
+        return "REJECTED by the user"
+    return "ok" if result["ok"] else "FAILED"
 
 
 def _args_model(tool: BaseTool) -> type[BaseModel]:

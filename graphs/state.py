@@ -5,14 +5,23 @@
 | messages     | caller, respond     | the conversation of this session (checkpointed)           |
 | user_id      | caller              | whose memory every node reads and writes                  |
 | event_id     | recall              | id of the stored raw turn (provenance of what is learned) |
+| queries      | recall              | the retrieval queries phi_q made from the turn            |
 | recalled     | recall              | memories retrieved for this turn (phi_q + A)              |
 | summary      | recall              | the offline ``chat`` summary ("" when none is usable)     |
 | route        | route               | ``chat`` or ``task``                                      |
 | plan         | plan                | ordered tool steps of a task                              |
-| results      | act                 | outcome of each executed step                             |
+| step         | plan, act           | index of the next plan step to run                        |
+| results      | plan, act           | outcome of each executed step of the current plan         |
+| completed    | recall, act         | side-effecting calls already done this turn, by signature |
 | attempts     | plan                | how many plans were made for this turn                    |
 | reply        | respond             | the assistant's answer                                    |
+| used         | respond             | ids of the recalled memories the reply's prompt carried   |
 | remembered   | remember            | memory items written this turn                            |
+
+``completed`` is what makes a task safe to resume after a crash: ``act`` runs one
+side-effecting call per graph step, and the step's checkpoint records the call's outcome
+under its signature (tool name and arguments), so a resumed or replanned turn reuses the
+outcome instead of calling the tool again.
 """
 
 from __future__ import annotations
@@ -29,11 +38,15 @@ class AgentState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     user_id: str
     event_id: str
+    queries: list[str]
     recalled: list[dict[str, Any]]
     summary: str
     route: str
     plan: list[dict[str, Any]]
+    step: int
     results: list[dict[str, Any]]
+    completed: dict[str, dict[str, Any]]
     attempts: int
     reply: str
+    used: list[str]
     remembered: list[dict[str, Any]]

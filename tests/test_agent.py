@@ -53,8 +53,11 @@ def test_an_edit_through_the_api_is_seen_by_the_next_turn(settings: Settings) ->
 def test_a_task_runs_tools_in_order_for_this_user(settings: Settings) -> None:
     agent = Agent(user_id="ana", settings=settings)
     agent.turn("My dog is called Biscuit.")
-    result = agent.turn("Remind me to take my dog to the vet on Friday.")
-    assert result.route == "task"
+    paused = agent.turn("Remind me to take my dog to the vet on Friday.")
+    assert [approval.tool for approval in paused.approvals] == ["add_reminder"]
+    assert agent.memory.list_items("ana", kinds=["reminder"]) == []
+    result = agent.resume("approve")
+    assert result.route == "task" and result.approvals == []
     assert [step["tool"] for step in result.plan] == ["search_memory", "add_reminder"]
     assert all(outcome["ok"] for outcome in result.results)
     assert "Biscuit" in result.results[0]["output"]

@@ -9,8 +9,9 @@ import importlib.util
 import logging
 import os
 import sys
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -69,8 +70,14 @@ def _print_reply_line(reply: str) -> None:
     print(" ".join(reply.split()), flush=True)
 
 
-def _print_reply_rich(reply: str) -> None:
-    console.print(f"[bold magenta]confidante>[/bold magenta] {escape(reply)}")
+ApprovalsOption = Annotated[
+    str,
+    typer.Option(
+        "--approvals",
+        help="Tool calls with side effects: ask (on a terminal; without one, the next input "
+        "line answers: approve, reject or edit {json}), approve or reject all.",
+    ),
+]
 
 
 @app.command()
@@ -82,21 +89,40 @@ def chat(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show recalled memories (stderr).")
     ] = False,
+    approvals: ApprovalsOption = "ask",
 ) -> None:
     """Talk with the assistant. Without a terminal, reads one message per line from stdin."""
     quiet_libraries()
     from confidante._sync import run_sync
     from confidante.agent import Agent
-    from confidante.cli.render import stream_turn
+    from confidante.cli.render import LiveReply, ask_decision, parse_decision, stream_turn
 
+    if approvals not in {"ask", "approve", "reject"}:
+        err_console.print("[red]error:[/red] --approvals is one of ask, approve, reject")
+        raise typer.Exit(2)
     settings = load_settings(model, data_dir)
+    fixed = None if approvals == "ask" else {"decision": approvals}
     try:
         agent = Agent(user_id=user, settings=settings, session_id=session)
         if not sys.stdin.isatty():
             details = err_console if verbose else None
-            for line in sys.stdin:
+
+            def from_stdin(approval: Any) -> dict[str, Any]:
+                if fixed:
+                    return fixed
+                answer = sys.stdin.readline()
+                decision = parse_decision(answer, approval)
+                if decision is None:
+                    err_console.print(f"not a decision: {answer.strip()!r}; rejecting the call")
+                return decision or {"decision": "reject"}
+
+            while line := sys.stdin.readline():
                 if line.strip():
-                    run_sync(stream_turn(agent, line.strip(), details, _print_reply_line))
+                    run_sync(
+                        stream_turn(
+                            agent, line.strip(), details, _print_reply_line, decide=from_stdin
+                        )
+                    )
             return
         console.print(f"[bold]confidante[/bold] — talking with [cyan]{user}[/cyan]. Ctrl-D ends.")
         while True:
@@ -106,7 +132,17 @@ def chat(
                 console.print()
                 return
             if text.strip():
-                run_sync(stream_turn(agent, text.strip(), console, _print_reply_rich))
+                live = LiveReply(console)
+                run_sync(
+                    stream_turn(
+                        agent,
+                        text.strip(),
+                        console,
+                        live.done,
+                        decide=(lambda _a: fixed) if fixed else partial(ask_decision, console),
+                        on_token=live.token,
+                    )
+                )
     except ConfidanteError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc

@@ -55,8 +55,12 @@ def _session(settings: Settings, console: Console, title: str, messages: list[st
     agent = Agent(user_id=DEMO_USER, settings=settings, session_id=title)
     for text in messages:
         started = time.perf_counter()
-        result = agent.turn(text)
-        print_turn(console, text, result)
+        result, show_user = agent.turn(text), True
+        while result.approvals:  # a side-effecting tool asks first; the demo approves
+            print_turn(console, text, result, show_user=show_user, show_reply=False)
+            console.print("  [dim](the demo approves)[/dim]")
+            result, show_user = agent.resume("approve"), False
+        print_turn(console, text, result, show_user=show_user)
         console.print(f"  [dim]({time.perf_counter() - started:.1f} s)[/dim]")
     agent.close()
 

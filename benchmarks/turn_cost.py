@@ -1,0 +1,309 @@
+"""Turn cost of the agent (EVAL.md §5): framework time per turn, prompt tokens, bare baseline.
+
+Full graph turns (recall → route → respond → remember, every node real: SQLite memory,
+SQLite checkpoints, LangGraph) on the deterministic scripted model, for one user who owns N
+memories (default 1k and 100k, written with ``remember_many`` batches and the cheap
+deterministic ``HashingEmbedder`` of ``memory_scale.py``). Per turn:
+
+- wall time, time inside the chat model and time inside the embedding model (the union of
+  the intervals spent in them, so concurrent calls are not counted twice);
+- framework time = wall − model − embedding;
+- the same for a bare LangGraph graph (one node calling the same model on the thread's
+  messages, same SQLite checkpointer): the ratio is confidante's framework time over it.
+
+Prompt tokens (approximate count, 4 characters per token) of the reply prompt for profile
+questions, at equal recall (share of questions whose answer is in the prompt): the offline
+chat summary + the top 2 memories, versus retrieval alone with the smallest k that reaches
+the same recall, versus the full conversation history.
+
+    python benchmarks/turn_cost.py [--sizes 1000,100000] [--turns 60] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
+from langchain_core.messages.utils import count_tokens_approximately
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.graph import END, START, MessagesState, StateGraph
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared benchmark helpers
+from memory_scale import HashingEmbedder, percentile, synthetic_texts
+
+from confidante import Agent, Settings
+from confidante.graphs import prompts
+from confidante.memory.database import Database
+from confidante.memory.store import Memory
+from confidante.memory.summaries import generate_summary
+from confidante.models.scripted import ScriptedChatModel
+
+USER = "measured"
+TURNS = [
+    "I really like {t}.",
+    "What do I know about {p} and {t}?",
+    "My friend {p} moved to {c}.",
+    "Where did {p} go for {t}?",
+    "I work at {p} Studio in {c}.",
+    "Can you tell me what {p} recommended about {t} in {c}?",
+]
+PROFILE = [  # (what the user says, the fact remembered, a question about it)
+    ("My name is Ana.", "The user's name is Ana.", "What is my name?"),
+    ("I live in Lisbon.", "The user lives in Lisbon.", "Which city do I live in?"),
+    ("I work at Acme.", "The user works at Acme.", "Where do I work?"),
+    ("My dog is called Biscuit.", "The user's dog is called Biscuit.", "What is my dog called?"),
+    ("My sister is called Marta.", "The user's sister is called Marta.", "Who is my sister?"),
+    ("I am vegetarian.", "The user is vegetarian.", "What is my diet?"),
+    ("I love jazz.", "The user likes jazz.", "Which music do I like?"),
+    ("My cat is called Tom.", "The user's cat is called Tom.", "What is my cat called?"),
+]
+
+
+class Clock:
+    """Intervals spent inside the chat model and the embedder (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.intervals: list[tuple[float, float]] = []
+        self.model = 0.0
+        self.embed = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, kind: str, start: float, end: float) -> None:
+        with self._lock:
+            self.intervals.append((start, end))
+            setattr(self, kind, getattr(self, kind) + end - start)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.intervals, self.model, self.embed = [], 0.0, 0.0
+
+    def busy(self) -> float:
+        """Length of the union of the recorded intervals."""
+        total, current_end = 0.0, float("-inf")
+        for start, end in sorted(self.intervals):
+            if start > current_end:
+                total += end - start
+                current_end = end
+            elif end > current_end:
+                total += end - current_end
+                current_end = end
+        return total
+
+
+class TimedEmbedder(HashingEmbedder):
+    """The hashing embedder, with its time recorded on a clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def embed_documents(self, texts: list[str]) -> Any:
+        start = time.perf_counter()
+        try:
+            return super().embed_documents(texts)
+        finally:
+            self.clock.add("embed", start, time.perf_counter())
+
+
+class TimedModel(ScriptedChatModel):
+    """The scripted model, with the time of each call (worker thread included) recorded."""
+
+    clock: Any = None
+
+    async def _acomplete(self, payload: dict[str, Any]) -> dict[str, Any]:
+        start = time.perf_counter()
+        try:
+            return await super()._acomplete(payload)
+        finally:
+            self.clock.add("model", start, time.perf_counter())
+
+
+def label(n: int) -> str:
+    """1000 → ``1k``, 100000 → ``100k``."""
+    return f"{n // 1000}k" if n % 1000 == 0 and n >= 1000 else str(n)
+
+
+def messages_for(turns: int) -> list[str]:
+    texts = synthetic_texts(turns, seed=7)
+    out = []
+    for index, text in enumerate(texts):
+        words = text.replace(",", "").replace(".", "").split()
+        person = next((w for w in words if w[:1].isupper() and w not in {"The"}), "Ana")
+        out.append(TURNS[index % len(TURNS)].format(p=person, c=words[-3], t=words[3]))
+    return out
+
+
+async def fill(memory: Memory, n: int) -> float:
+    """Write ``n`` memories for the measured user in batches; returns the seconds it took."""
+    started = time.perf_counter()
+    texts = synthetic_texts(n, seed=1)
+    for start in track(range(0, n, 2000), description=f"{n:,} memories", transient=True):
+        await memory.aremember_many(USER, texts[start : start + 2000], batch_size=2000)
+    return time.perf_counter() - started
+
+
+def summarise(
+    wall: list[float], model: list[float], embed: list[float], frame: list[float]
+) -> dict[str, float]:
+    return {
+        "p50_ms": percentile(frame, 50),
+        "p95_ms": percentile(frame, 95),
+        "wall_p50_ms": percentile(wall, 50),
+        "model_p50_ms": percentile(model, 50),
+        "embedding_p50_ms": percentile(embed, 50),
+    }
+
+
+async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, float]:
+    """Framework time per full graph turn for a user who owns ``n`` memories."""
+    clock = Clock()
+    memory = Memory(Database.open(f"sqlite:///{root / f'memory-{n}.db'}"), TimedEmbedder(clock))  # type: ignore[arg-type]
+    build_s = await fill(memory, n)
+    settings = Settings(_env_file=None, data_dir=root / f"data-{n}", model="scripted")  # type: ignore[call-arg]
+    agent = Agent(USER, settings=settings, memory=memory, model=TimedModel(clock=clock))
+    wall, model, embed, frame = [], [], [], []
+    for index, text in enumerate(messages_for(turns + warmup)):
+        clock.reset()
+        started = time.perf_counter()
+        await agent.aturn(text)
+        elapsed = time.perf_counter() - started
+        if index >= warmup:
+            wall.append(elapsed * 1000)
+            model.append(clock.model * 1000)
+            embed.append(clock.embed * 1000)
+            frame.append((elapsed - clock.busy()) * 1000)
+    await agent.aclose()
+    memory.close()
+    return {**summarise(wall, model, embed, frame), "build_s": build_s}
+
+
+async def bare_turns(turns: int, warmup: int, root: Path) -> dict[str, float]:
+    """The same measurement for a bare LangGraph graph calling the same model."""
+    clock = Clock()
+    model = TimedModel(clock=clock)
+
+    async def chat(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("chat", chat)
+    graph.add_edge(START, "chat")
+    graph.add_edge("chat", END)
+    async with AsyncSqliteSaver.from_conn_string(str(root / "bare.db")) as saver:
+        compiled = graph.compile(checkpointer=saver)
+        config = {"configurable": {"thread_id": "bare"}}
+        wall, spent, frame = [], [], []
+        for index, text in enumerate(messages_for(turns + warmup)):
+            clock.reset()
+            started = time.perf_counter()
+            await compiled.ainvoke({"messages": [HumanMessage(text)]}, config=config)  # type: ignore[arg-type]
+            elapsed = time.perf_counter() - started
+            if index >= warmup:
+                wall.append(elapsed * 1000)
+                spent.append(clock.model * 1000)
+                frame.append((elapsed - clock.busy()) * 1000)
+    return summarise(wall, spent, [0.0] * len(wall), frame)
+
+
+def tokens(messages: Sequence[AnyMessage]) -> int:
+    return count_tokens_approximately(list(messages))
+
+
+async def prompt_tokens(root: Path, noise: int) -> dict[str, float]:
+    """Reply-prompt tokens for profile questions: summary + retrieval, retrieval, history."""
+    memory = Memory(Database.open(f"sqlite:///{root / 'profile.db'}"), HashingEmbedder())  # type: ignore[arg-type]
+    chatter = messages_for(noise)
+    history: list[AnyMessage] = []
+    for index, (said, fact, _question) in enumerate(PROFILE):
+        key = f"profile_{index}"
+        await memory.aremember("profile", fact, key=key, provenance=[f"turn-{index}"])
+        history.append(HumanMessage(said))
+    await memory.aremember_many("profile", chatter)
+    history += [HumanMessage(text) for text in chatter]
+    summary_view = await generate_summary(memory, ScriptedChatModel(), "profile", "chat")
+    summary = summary_view.text if summary_view is not None else ""
+
+    async def prompt(question: str, k: int, with_summary: bool) -> tuple[int, str]:
+        hits = [h.model_dump(mode="json") for h in await memory.aretrieve("profile", question, k=k)]
+        messages, _ = prompts.respond_prompt(
+            [HumanMessage(question)], hits, [], 100_000, summary=summary if with_summary else ""
+        )
+        return tokens(messages), str(messages[0].content)
+
+    async def measure(k: int, with_summary: bool) -> tuple[float, float]:
+        found, spent = 0, 0
+        for _said, fact, question in PROFILE:
+            cost, text = await prompt(question, k, with_summary)
+            spent += cost
+            found += fact.rstrip(".") in text
+        return found / len(PROFILE), spent / len(PROFILE)
+
+    recall_summary, tokens_summary = await measure(2, True)
+    k, (recall_alone, tokens_alone) = 1, await measure(1, False)
+    while recall_alone < recall_summary and k < 50:
+        k += 1
+        recall_alone, tokens_alone = await measure(k, False)
+    full = [
+        tokens([SystemMessage(prompts.SYSTEM_PROMPT), *history, HumanMessage(q)])
+        for _s, _f, q in PROFILE
+    ]
+    memory.close()
+    return {
+        "recall_summary_plus_retrieval": recall_summary,
+        "tokens_summary_plus_retrieval": tokens_summary,
+        "retrieval_alone_k": float(k),
+        "recall_retrieval_alone": recall_alone,
+        "tokens_retrieval_alone": tokens_alone,
+        "tokens_full_history": sum(full) / len(full),
+        "summary_tokens_ratio": tokens_summary / tokens_alone,
+    }
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="confidante-turn-cost-"))
+    result: dict[str, Any] = {"turns": args.turns}
+    bare = await bare_turns(args.turns, args.warmup, root)
+    result.update({f"bare_{key}": value for key, value in bare.items() if "embedding" not in key})
+    for n in args.sizes:
+        figures = await agent_turns(n, args.turns, args.warmup, root)
+        name = label(n)
+        for key, value in figures.items():
+            base, _, unit = key.rpartition("_")
+            result[f"{base}_{unit}_{name}" if base else f"{key}_{name}"] = value
+        result[f"ratio_vs_bare_{name}"] = figures["p50_ms"] / max(bare["p50_ms"], 1e-9)
+    result.update(await prompt_tokens(root, args.history))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000", help="memories per run, comma-separated")
+    parser.add_argument("--turns", type=int, default=60, help="measured turns per size")
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--history", type=int, default=200, help="turns of chatter (tokens)")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    result = asyncio.run(main_async(args))
+    table = Table("metric", "value", title="turn cost (scripted model)")
+    for key, value in result.items():
+        table.add_row(key, f"{value:,.2f}" if isinstance(value, float) else str(value))
+    Console().print(table)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The ``act`` node: run a plan's tool calls, pausing for approval before side effects.
+
+A plan is run in graph steps, each one checkpointed:
+
+- a run of consecutive read-only steps is one graph step, its calls run concurrently (they
+  have no effect, so running them again after a crash is harmless);
+- a side-effecting step (a tool whose ``metadata`` has ``side_effect: True``) is a graph step
+  of its own. It first pauses the graph with LangGraph's :func:`~langgraph.types.interrupt`,
+  carrying ``{"tool", "args"}``; the caller resumes with ``Command(resume=decision)`` where the
+  decision is ``"approve"``, ``"reject"`` or ``{"decision": "edit", "args": {...}}``. Its
+  outcome is recorded in ``completed`` under the call's signature, in the same checkpoint
+  as the step's result, so neither a resumed nor a replanned turn calls it twice.
+
+A failing call is recorded as a failed result (the planner sees it), never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.types import interrupt
+
+from confidante.errors import InvalidInputError
+from confidante.graphs.events import emit
+from confidante.graphs.state import AgentState
+
+Decision = Literal["approve", "edit", "reject"]
+DECISIONS: tuple[Decision, ...] = ("approve", "edit", "reject")
+
+
+def has_side_effect(tool: BaseTool | None) -> bool:
+    """Return True when the tool is marked ``metadata={"side_effect": True}``."""
+    return bool(tool is not None and (tool.metadata or {}).get("side_effect"))
+
+
+def signature(tool: str, args: Mapping[str, Any]) -> str:
+    """Return the identity of one call: the tool's name and its arguments as sorted JSON."""
+    return f"{tool}:{json.dumps(dict(args), sort_keys=True, default=str)}"
+
+
+def parse_decision(value: Any) -> tuple[Decision, dict[str, Any] | None]:
+    """Read a resume value: ``"approve"``, ``"reject"`` or ``{"decision": ..., "args": ...}``.
+
+    Raises:
+        InvalidInputError: Not one of the three decisions, or ``edit`` without new arguments.
+    """
+    decision, args = (value, None) if isinstance(value, str) else (None, None)
+    if isinstance(value, Mapping):
+        decision, args = value.get("decision"), value.get("args")
+    if decision not in DECISIONS:
+        raise InvalidInputError(f"a decision is one of {DECISIONS}, not {value!r}")
+    if decision == "edit" and not isinstance(args, Mapping):
+        raise InvalidInputError("an 'edit' decision needs the new arguments (a dict)")
+    return decision, dict(args) if isinstance(args, Mapping) else None
+
+
+def next_batch(plan: Sequence[dict[str, Any]], start: int, tools: Mapping[str, BaseTool]) -> int:
+    """Return the end of the graph step starting at ``start`` (see the module docstring)."""
+    if start < len(plan) and has_side_effect(tools.get(plan[start]["tool"])):
+        return start + 1
+    end = start
+    while end < len(plan) and not has_side_effect(tools.get(plan[end]["tool"])):
+        end += 1
+    return end
+
+
+async def call_tool(
+    tools: Mapping[str, BaseTool], name: str, args: dict[str, Any], config: RunnableConfig
+) -> dict[str, Any]:
+    """Run one tool call and return its result entry (``{"tool", "ok", "output"}``)."""
+    tool = tools.get(name)
+    if tool is None:
+        return {"tool": name, "ok": False, "output": f"unknown tool {name!r}"}
+    try:
+        output = await tool.ainvoke(args, config=config)
+    except Exception as exc:  # noqa: BLE001 - a failed step goes back to the planner
+        return {"tool": name, "ok": False, "output": f"{type(exc).__name__}: {exc}"}
+    return {"tool": name, "ok": True, "output": str(output)}
+
+
+async def _side_effect(
+    tools: Mapping[str, BaseTool],
+    step: dict[str, Any],
+    completed: dict[str, dict[str, Any]],
+    config: RunnableConfig,
+) -> dict[str, Any]:
+    name, args = step["tool"], dict(step.get("arguments") or {})
+    done = completed.get(signature(name, args))
+    if done is not None:  # already run this turn (before a crash, or by an earlier plan)
+        return done
+    decision, new_args = parse_decision(interrupt({"tool": name, "args": args}))
+    if decision == "reject":
+        result = {"tool": name, "ok": False, "output": "the user rejected this call"}
+        result["decision"] = "rejected"
+    else:
+        call_args = new_args if decision == "edit" and new_args is not None else args
+        done = completed.get(signature(name, call_args))
+        result = done or await call_tool(tools, name, call_args, config)
+        result = {**result, "decision": "edited" if decision == "edit" else "approved"}
+        if decision == "edit":
+            result["arguments"] = call_args
+        completed[signature(name, call_args)] = result
+    completed[signature(name, args)] = result
+    return result
+
+
+async def act(
+    tools: Sequence[BaseTool], state: AgentState, config: RunnableConfig
+) -> dict[str, Any]:
+    """Run the next graph step of the plan and record its results (see the module docstring)."""
+    by_name = {tool.name: tool for tool in tools}
+    plan, start = state.get("plan", []), state.get("step", 0)
+    end = next_batch(plan, start, by_name)
+    completed = dict(state.get("completed", {}))
+    if end == start + 1 and has_side_effect(by_name.get(plan[start]["tool"])):
+        new = [await _side_effect(by_name, plan[start], completed, config)]
+    else:
+        new = list(
+            await asyncio.gather(
+                *(
+                    call_tool(by_name, s["tool"], dict(s.get("arguments") or {}), config)
+                    for s in plan[start:end]
+                )
+            )
+        )
+    for result in new:
+        emit({"event": "tool", **result})
+    return {"results": [*state.get("results", []), *new], "step": end, "completed": completed}
+
+
+def after_act(state: AgentState, max_attempts: int) -> str:
+    """Edge after ``act``: the next step, a new plan after a failure, or the reply."""
+    if state.get("step", 0) < len(state.get("plan", [])):
+        return "act"
+    failed = any(
+        not result["ok"] and result.get("decision") != "rejected"
+        for result in state.get("results", [])
+    )
+    if failed and state.get("attempts", 0) < max_attempts:
+        return "plan"
+    return "respond"

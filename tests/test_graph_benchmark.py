@@ -1,0 +1,33 @@
+"""benchmarks/turn_cost.py runs end to end on a tiny store and writes its JSON figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "turn_cost.py"
+
+
+def test_turn_cost_benchmark_on_a_tiny_store(cli_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "turn_cost.json"
+    command = [sys.executable, str(BENCHMARK), "--sizes", "1000", "--turns", "3", "--warmup", "1"]
+    result = subprocess.run(
+        [*command, "--history", "20", "--json", str(out)],
+        env=cli_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    for key in ("p50_ms_1k", "p95_ms_1k", "model_p50_ms_1k", "embedding_p50_ms_1k"):
+        assert figures[key] >= 0
+    assert figures["p95_ms_1k"] >= figures["p50_ms_1k"]
+    assert figures["wall_p50_ms_1k"] >= figures["p50_ms_1k"]
+    assert figures["ratio_vs_bare_1k"] > 0 and figures["bare_p50_ms"] > 0
+    assert figures["tokens_full_history"] > figures["tokens_retrieval_alone"] > 0
+    assert figures["recall_retrieval_alone"] >= figures["recall_summary_plus_retrieval"]
+    assert "turn cost" in result.stdout
