@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import statistics
 import sys
@@ -104,7 +105,7 @@ def reference_baselines(
         frequent[user] = [q for q, _ in counts.most_common(2 * K)]
         for session in split_sessions(activities):
             queries = [normalise_query(a.text) for a in session]
-            for before, after in zip(queries, queries[1:], strict=False):
+            for before, after in itertools.pairwise(queries):
                 follows[before][after] += 1
 
     def followups(target: Target) -> list[str]:
@@ -174,7 +175,9 @@ def run(data: Path, min_users: int = DEFAULT_MIN_USERS, progress: bool = True) -
         **summarise(ranks["personalized"]),
         "latency_ms": {
             "p50": round(statistics.median(latencies), 3) if latencies else 0.0,
-            "p95": round(statistics.quantiles(latencies, n=20)[-1], 3) if len(latencies) > 1 else 0.0,
+            "p95": round(statistics.quantiles(latencies, n=20)[-1], 3)
+            if len(latencies) > 1
+            else 0.0,
         },
         "baselines": {name: summarise(ranks[name]) for name in systems},
     }
@@ -198,11 +201,22 @@ def print_table(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"query suggestion on {result['data']} ({result['users']} users, k={result['min_users']})")
-    columns = ("system", "MRR@10", "HR@10", "MRR tune", "MRR held-out", "MRR new queries", "targets")
+    title = (
+        f"query suggestion on {result['data']} ({result['users']} users, k={result['min_users']})"
+    )
+    table = Table(title=title)
+    columns = (
+        "system",
+        "MRR@10",
+        "HR@10",
+        "MRR tune",
+        "MRR held-out",
+        "MRR new queries",
+        "targets",
+    )
     for column in columns:
         table.add_column(column)
-    rows = [("personalized", result)] + list(result["baselines"].items())
+    rows = [("personalized", result), *result["baselines"].items()]
     for name, row in rows:
         table.add_row(
             name,
@@ -221,9 +235,13 @@ def print_table(result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="TSV user_id, timestamp, query")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="TSV user_id, timestamp, query"
+    )
     parser.add_argument("--json", type=Path, help="write the figures to this file")
-    parser.add_argument("--min-users", type=int, default=DEFAULT_MIN_USERS, help="k of the global layer")
+    parser.add_argument(
+        "--min-users", type=int, default=DEFAULT_MIN_USERS, help="k of the global layer"
+    )
     args = parser.parse_args(argv)
     if not args.data.exists():
         print(f"skipped: no data at {args.data} (see ../shared/data/README.md)")

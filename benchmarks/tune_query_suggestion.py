@@ -39,7 +39,9 @@ def main() -> int:
         ranker = Ranker(layer, weights)
         total = 0.0
         for t in part:
-            total += reciprocal_rank([s.query for s in ranker.suggest(t.session, profiles[t.user], K)], t.query)
+            total += reciprocal_rank(
+                [s.query for s in ranker.suggest(t.session, profiles[t.user], K)], t.query
+            )
         return total / max(1, len(part))
 
     best = Weights()

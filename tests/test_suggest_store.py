@@ -139,7 +139,9 @@ async def test_tool_takes_the_user_from_the_config(store: SuggestionStore) -> No
     config: RunnableConfig = {"configurable": {"user_id": "ana"}}
     text = await tool.ainvoke({"queries": ["surf lisbon"]}, config=config)
     assert "ericeira surf camp" in text and "surf lisbon\n" not in text + "\n"
-    bob = await tool.ainvoke({"queries": ["surf lisbon"]}, config={"configurable": {"user_id": "bob"}})
+    bob = await tool.ainvoke(
+        {"queries": ["surf lisbon"]}, config={"configurable": {"user_id": "bob"}}
+    )
     assert "ericeira" not in bob
     with pytest.raises(InvalidInputError):
         await tool.ainvoke({"queries": ["x"]}, config={})

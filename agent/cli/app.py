@@ -150,7 +150,9 @@ def _register_subcommands() -> None:
 
     app.add_typer(memory_app, name="memory")
     app.command("summarize")(summarize)
-    app.add_typer(__import__("confidante.cli.suggest_cmd").cli.suggest_cmd.suggest_app, name="suggest")
+    app.add_typer(
+        __import__("confidante.cli.suggest_cmd").cli.suggest_cmd.suggest_app, name="suggest"
+    )
 
 
 _register_subcommands()

@@ -79,8 +79,11 @@ def suggest(
     except ConfidanteError as exc:
         raise _fail(exc) from exc
     if as_json:
-        payload = {"user": user, "session": session or [], "suggestions": []}
-        payload["suggestions"] = [s.as_dict() for s in suggestions]
+        payload = {
+            "user": user,
+            "session": session or [],
+            "suggestions": [s.as_dict() for s in suggestions],
+        }
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     table = Table("#", "suggestion", "because of", "from", "score")
@@ -97,7 +100,9 @@ def suggest(
 
 @suggest_app.command()
 def ingest(
-    file: Annotated[Path, typer.Argument(help="TSV: user_id, timestamp, query (extra columns ignored).")],
+    file: Annotated[
+        Path, typer.Argument(help="TSV: user_id, timestamp, query (extra columns ignored).")
+    ],
     only: Annotated[
         list[str] | None, typer.Option("--user", "-u", help="Only this user (repeatable).")
     ] = None,
@@ -106,15 +111,17 @@ def ingest(
     """Store a query log in each user's own memory (one memory item per distinct query)."""
     from confidante.tools.suggest.querylog import read_query_log
 
-    store = _store()
     try:
         log = read_query_log(file)
+        store = _store()
         users = {u: a for u, a in log.users.items() if not only or u in only}
         if only and not users:
             raise InvalidInputError(f"no rows of {', '.join(only)} in {file}")
         from rich.progress import Progress
 
-        with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+        with Progress(
+            console=err_console, transient=True, disable=not err_console.is_terminal
+        ) as bar:
             task = bar.add_task("storing queries", total=sum(len(a) for a in users.values()))
             for user_id, activities in users.items():
                 store.record(user_id, activities)

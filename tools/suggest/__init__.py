@@ -13,8 +13,8 @@ from confidante.tools.suggest.profile import Activity, UserProfile, split_sessio
 from confidante.tools.suggest.ranker import Ranker, Suggestion, Weights
 from confidante.tools.suggest.rerank import SuggestedQueries, scripted_rerank
 from confidante.tools.suggest.store import ACTIVITY_KIND, SuggestionStore
-from confidante.tools.suggest.tools import suggest_tools
 from confidante.tools.suggest.text import extract_entities, normalise_query
+from confidante.tools.suggest.tools import suggest_tools
 
 __all__ = [
     "ACTIVITY_KIND",

@@ -36,50 +36,35 @@ class GlobalLayer:
     queries: dict[str, int] = field(default_factory=dict)
     follows: dict[str, Counter[str]] = field(default_factory=dict)
     links: dict[str, Counter[str]] = field(default_factory=dict)
-    entities: dict[str, tuple[str, ...]] = field(default_factory=dict)
     by_term: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def build(
         cls,
-        activities_by_user: Mapping[str, Sequence[Activity]] | Iterable[tuple[str, Sequence[Activity]]],
+        activities_by_user: Mapping[str, Sequence[Activity]]
+        | Iterable[tuple[str, Sequence[Activity]]],
         *,
         min_users: int = DEFAULT_MIN_USERS,
     ) -> GlobalLayer:
         """Aggregate the activities of many users, keeping what ``min_users`` users share."""
         if min_users < 2:
             raise InvalidInputError("min_users must be at least 2 (else one user's data leaks)")
-        pairs = activities_by_user.items() if isinstance(activities_by_user, Mapping) else activities_by_user
-        query_users: dict[str, set[str]] = defaultdict(set)
-        follow_users: dict[tuple[str, str], set[str]] = defaultdict(set)
-        link_users: dict[tuple[str, str], set[str]] = defaultdict(set)
-        users = 0
+        pairs = (
+            activities_by_user.items()
+            if isinstance(activities_by_user, Mapping)
+            else activities_by_user
+        )
+        tally = _Tally()
         for user_id, activities in pairs:
-            users += 1
-            ordered = sorted(activities, key=lambda activity: activity.at)
-            for session in split_sessions(ordered):
-                previous: str | None = None
-                for activity in session:
-                    entities = extract_entities(activity.text)
-                    for index, name in enumerate(entities):
-                        for other in entities[index + 1 :]:
-                            link_users[(name, other)].add(user_id)
-                    if activity.kind != "query":
-                        continue
-                    query = normalise_query(activity.text)
-                    query_users[query].add(user_id)
-                    if previous is not None:
-                        follow_users[(previous, query)].add(user_id)
-                    previous = query
-        layer = cls(min_users=min_users, users=users)
-        for query, who in query_users.items():
+            tally.add_user(user_id, activities)
+        layer = cls(min_users=min_users, users=tally.users)
+        for query, who in tally.queries.items():
             if len(who) >= min_users:
                 layer.queries[query] = len(who)
-                layer.entities[query] = tuple(extract_entities(query))
-        for (before, after), who in follow_users.items():
+        for (before, after), who in tally.follows.items():
             if len(who) >= min_users:
                 layer.follows.setdefault(before, Counter())[after] = len(who)
-        for (name, other), who in link_users.items():
+        for (name, other), who in tally.links.items():
             if len(who) >= min_users:
                 layer.links.setdefault(name, Counter())[other] = len(who)
                 layer.links.setdefault(other, Counter())[name] = len(who)
@@ -93,3 +78,31 @@ class GlobalLayer:
     def top_queries(self, n: int = 10) -> list[str]:
         """Return the ``n`` queries typed by the most users."""
         return sorted(self.queries, key=lambda q: (-self.queries[q], q))[:n]
+
+
+@dataclass
+class _Tally:
+    """Who produced each query, follow-up pair and entity link (before the k rule)."""
+
+    users: int = 0
+    queries: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    follows: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    links: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add_user(self, user_id: str, activities: Sequence[Activity]) -> None:
+        self.users += 1
+        ordered = sorted(activities, key=lambda activity: activity.at)
+        for session in split_sessions(ordered):
+            previous: str | None = None
+            for activity in session:
+                entities = extract_entities(activity.text)
+                for index, name in enumerate(entities):
+                    for other in entities[index + 1 :]:
+                        self.links[(name, other)].add(user_id)
+                if activity.kind != "query":
+                    continue
+                query = normalise_query(activity.text)
+                self.queries[query].add(user_id)
+                if previous is not None:
+                    self.follows[(previous, query)].add(user_id)
+                previous = query

@@ -71,7 +71,9 @@ class Activity:
         object.__setattr__(self, "at", _utc(self.at))
 
 
-def split_sessions(activities: Sequence[Activity], gap: timedelta = SESSION_GAP) -> list[list[Activity]]:
+def split_sessions(
+    activities: Sequence[Activity], gap: timedelta = SESSION_GAP
+) -> list[list[Activity]]:
     """Split time-ordered activities into sessions at gaps longer than ``gap``."""
     sessions: list[list[Activity]] = []
     last: datetime | None = None
@@ -109,10 +111,13 @@ class UserProfile:
     as_of: datetime | None = None
     queries: dict[str, QueryStats] = field(default_factory=dict)
     entities: dict[str, EntityStats] = field(default_factory=dict)
-    links: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    links: dict[str, dict[str, float]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(float))
+    )
     follows: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     by_term: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_entity: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _ranked: list[str] = field(default_factory=list, repr=False)
 
     @classmethod
     def build(
@@ -138,6 +143,7 @@ class UserProfile:
         profile.as_of = _utc(as_of) if as_of else ordered[-1].at
         for session in split_sessions(ordered):
             profile._add_session(session, half_life_days)
+        profile._ranked = sorted(profile.queries, key=lambda q: (-profile.queries[q].weight, q))
         return profile
 
     def _decay(self, at: datetime, half_life_days: float) -> float:
@@ -186,5 +192,4 @@ class UserProfile:
 
     def top_queries(self, n: int = 10) -> list[str]:
         """Return the user's ``n`` heaviest queries."""
-        ranked = sorted(self.queries.items(), key=lambda item: (-item[1].weight, item[0]))
-        return [query for query, _ in ranked[:n]]
+        return self._ranked[:n]

@@ -11,9 +11,10 @@ layer alone: that is the non-personalised ranking the benchmark compares against
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 from confidante.tools.suggest.global_layer import GlobalLayer
@@ -141,35 +142,43 @@ class Ranker:
     # ------------------------------------------------------------ candidates
     def _candidates(self, context: _Context, profile: UserProfile | None) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
-
-        def add(query: str, source: str) -> None:
+        for query in context.queries:
+            found.setdefault(query, set()).add("session")
+        for query, source in self._global_candidates(context):
             found.setdefault(query, set()).add(source)
+        if profile is not None:
+            for query, source in self._user_candidates(context, profile):
+                found.setdefault(query, set()).add(source)
+        if not found:
+            for query in self.global_layer.top_queries(self.pool):
+                found[query] = {"global_top"}
+        return found
 
+    def _global_candidates(self, context: _Context) -> Iterator[tuple[str, str]]:
         layer = self.global_layer
         for query in context.queries:
-            add(query, "session")
             for nxt, _ in layer.follows.get(query, Counter()).most_common(self.pool):
-                add(nxt, "global_follow")
+                yield nxt, "global_follow"
         for term in context.terms:
             for query in layer.by_term.get(term, [])[: self.pool]:
-                add(query, "global_words")
-        if profile is not None:
-            for query in context.queries:
-                for nxt, _ in profile.follows.get(query, Counter()).most_common(self.pool):
-                    add(nxt, "user_follow")
-            for term in context.terms:
-                for query in profile.by_term.get(term, ()):
-                    add(query, "user_words")
-            for name in context.entities:
-                for linked, _ in profile.links.get(name, Counter()).most_common(5):
-                    for query in profile.by_entity.get(linked, ()):
-                        add(query, "user_entities")
-            for query in profile.top_queries(self.pool):
-                add(query, "user_top")
-        if not found:
-            for query in layer.top_queries(self.pool):
-                add(query, "global_top")
-        return found
+                yield query, "global_words"
+
+    def _user_candidates(
+        self, context: _Context, profile: UserProfile
+    ) -> Iterator[tuple[str, str]]:
+        for query in context.queries:
+            for nxt, _ in profile.follows.get(query, Counter()).most_common(self.pool):
+                yield nxt, "user_follow"
+        for term in context.terms:
+            for query in profile.by_term.get(term, ()):
+                yield query, "user_words"
+        for name in context.entities:
+            neighbours = profile.links.get(name, {})
+            for linked in heapq.nlargest(5, neighbours, key=neighbours.__getitem__):
+                for query in profile.by_entity.get(linked, ()):
+                    yield query, "user_entities"
+        for query in profile.top_queries(self.pool):
+            yield query, "user_top"
 
     # --------------------------------------------------------------- scoring
     def _features(
@@ -192,7 +201,9 @@ class Ranker:
             features["overlap"] = sum(context.terms.get(w, 0.0) for w in words) / len(words)
         if layer.queries:
             top = max(layer.queries.values())
-            features["global_popularity"] = math.log1p(layer.queries.get(query, 0)) / math.log1p(top)
+            features["global_popularity"] = math.log1p(layer.queries.get(query, 0)) / math.log1p(
+                top
+            )
         if profile is not None:
             stats = profile.queries.get(query)
             if stats is not None:
@@ -231,8 +242,11 @@ class Ranker:
 def _justifying(
     entities: Sequence[str], context: _Context, profile: UserProfile | None, limit: int = 4
 ) -> list[str]:
-    """Return the entities that justify a suggestion: in the session, recurring for the user,
-    or linked (for this user) to an entity of the session; the user's heaviest first."""
+    """Return the entities that justify a suggestion, the user's heaviest first.
+
+    They are those in the session, those the user came back to, and those linked (for this
+    user) to an entity of the session.
+    """
     linked: set[str] = set()
     if profile is not None:
         for name in context.entities:

@@ -1,5 +1,7 @@
-"""Optional chat-model rerank: the model sees the session, the user's top entities, the offline
-"search" summary and the candidates, and returns the best next queries (it may rewrite one).
+"""Optional chat-model rerank of the suggestions, which may also rewrite them.
+
+The model sees the session, the user's top entities, the offline "search" summary and the
+candidates, and returns the best next queries.
 
 The answer is constrained by :class:`SuggestedQueries` (JSON schema) through
 :func:`~confidante.models.structured.ask_structured`. A returned query that is a candidate

@@ -87,7 +87,9 @@ def _version(session: Session, user_id: str | None) -> tuple[int, str]:
     query: Any = select(func.count(), func.max(col(Concept.updated_at))).where(
         Concept.kind == ACTIVITY_KIND, col(Concept.valid_to).is_(None)
     )
-    query = query.where(Concept.user_id == user_id) if user_id else query.where(Concept.scope == "user")
+    query = (
+        query.where(Concept.user_id == user_id) if user_id else query.where(Concept.scope == "user")
+    )
     count, last = session.exec(query).one()
     return int(count or 0), str(last)
 
@@ -97,7 +99,7 @@ class SuggestionStore:
 
     Example:
         >>> store = SuggestionStore(memory)  # doctest: +SKIP
-        >>> store.record("ana", [Activity("lisbon surf schools", at=datetime.now())])  # doctest: +SKIP
+        >>> store.record("ana", [Activity("surf lisbon", datetime.now())])  # doctest: +SKIP
         >>> store.suggest("ana", ["surf lisbon"])[0].query  # doctest: +SKIP
     """
 
@@ -219,9 +221,7 @@ class SuggestionStore:
         profile = await self.aprofile(user_id)
         ranker = Ranker(await self.aglobal_layer(), self.weights)
         pool = 2 * k if model is not None else k
-        suggestions = ranker.suggest(
-            list(session), profile, pool, include_session=include_session
-        )
+        suggestions = ranker.suggest(list(session), profile, pool, include_session=include_session)
         if model is None:
             return suggestions
         from confidante.tools.suggest.rerank import arerank

@@ -25,9 +25,7 @@ def suggest_tools(store: SuggestionStore, *, k: int = 5) -> list[BaseTool]:
 
     async def suggest_searches(queries: list[str], config: RunnableConfig) -> str:
         """Propose follow-up web searches for the user, given the searches of this session."""
-        suggestions = await store.asuggest(
-            user_of(config), queries, k=k, include_session=False
-        )
+        suggestions = await store.asuggest(user_of(config), queries, k=k, include_session=False)
         lines = [
             f"- {s.query}" + (f" (because of: {', '.join(s.entities)})" if s.entities else "")
             for s in suggestions
