@@ -76,7 +76,9 @@ def bench() -> ModuleType:
 def test_benchmark_on_a_synthetic_log(bench: ModuleType, tmp_path: Path) -> None:
     log = synthetic_log(tmp_path / "log.tsv")
     out = tmp_path / "result.json"
-    assert bench.main(["--data", str(log), "--json", str(out), "--min-users", "2"]) == 0
+    db = tmp_path / "through.db"
+    args = ["--data", str(log), "--json", str(out), "--min-users", "2", "--through-memory", str(db)]
+    assert bench.main(args) == 0
     result = json.loads(out.read_text())
     assert result["users"] == 6 and result["queries"] == 240
     # last 20% = days 9-10; each day has 3 non-first targets
@@ -88,6 +90,8 @@ def test_benchmark_on_a_synthetic_log(bench: ModuleType, tmp_path: Path) -> None
     assert result["mrr@10"] > result["baselines"]["session_only"]["mrr@10"]
     assert result["hr@10"] == 1.0
     assert set(result["latency_ms"]) == {"p50", "p95"}
+    # the store in the memory database gives exactly the in-process ranking
+    assert result["through_memory"]["mrr@10"] == result["mrr@10"]
 
 
 def test_benchmark_skips_without_data(

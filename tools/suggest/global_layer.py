@@ -37,6 +37,7 @@ class GlobalLayer:
     follows: dict[str, Counter[str]] = field(default_factory=dict)
     links: dict[str, Counter[str]] = field(default_factory=dict)
     by_term: dict[str, list[str]] = field(default_factory=dict)
+    top_users: int = 0
 
     @classmethod
     def build(
@@ -73,6 +74,7 @@ class GlobalLayer:
             for term in set(terms(query)):
                 index[term].append(query)
         layer.by_term = dict(index)
+        layer.top_users = max(layer.queries.values(), default=0)
         return layer
 
     def top_queries(self, n: int = 10) -> list[str]:

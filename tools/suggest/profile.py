@@ -10,7 +10,8 @@ user's activities into:
   weight and last time (see :func:`~confidante.tools.suggest.text.extract_entities`);
 - ``links``: entity co-occurrence within one activity and between consecutive activities of a
   session, time-decayed;
-- ``follows``: the user's own query-to-next-query transitions within a session.
+- ``follows``: the user's own query-to-next-query transitions within a session, and how often
+  the next query repeated one of the session (``repeat_rate``).
 
 Time decay: an occurrence ``d`` days before the profile's ``as_of`` time weighs
 ``0.5 ** (d / half_life_days)``. Sessions end after :data:`SESSION_GAP` of inactivity.
@@ -117,7 +118,14 @@ class UserProfile:
     follows: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     by_term: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_entity: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    transitions: int = 0
+    repeats: int = 0
     _ranked: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def repeat_rate(self) -> float:
+        """How often (smoothed) the user searched again for a query of the same session."""
+        return (self.repeats + 1) / (self.transitions + 2)
 
     @classmethod
     def build(
@@ -153,6 +161,7 @@ class UserProfile:
 
     def _add_session(self, session: list[Activity], half_life_days: float) -> None:
         previous_query: str | None = None
+        seen: set[str] = set()
         previous_entities: list[str] = []
         for activity in session:
             decay = self._decay(activity.at, half_life_days)
@@ -183,7 +192,10 @@ class UserProfile:
             stats_q.last = activity.at
             if previous_query is not None:
                 self.follows[previous_query][query] += 1
+                self.transitions += 1
+                self.repeats += query in seen
             previous_query = query
+            seen.add(query)
 
     def top_entities(self, n: int = 10) -> list[tuple[str, float]]:
         """Return the user's ``n`` heaviest entities with their decayed weights."""

@@ -25,9 +25,11 @@ __all__ = ["FEATURES", "Ranker", "Suggestion", "Weights"]
 
 FEATURES = (
     "repeat",
+    "repeat_habit",
     "user_follow",
     "global_follow",
     "user_weight",
+    "user_count",
     "overlap",
     "entity_affinity",
     "entity_link",
@@ -41,9 +43,11 @@ class Weights:
 
     Attributes:
         repeat: The candidate is one of the session's queries (more for the latest).
+        repeat_habit: ``repeat`` times how often this user searches a session's query again.
         user_follow: The user typed it right after one of the session's queries before.
         global_follow: Other users (k-anonymously) typed it after a session query.
         user_weight: How much (time-decayed) the user typed it before.
+        user_count: How often the user typed it before (no decay).
         overlap: Share of its words that the session used (more for recent queries).
         entity_affinity: How much the user cares about its entities.
         entity_link: Its entities co-occurred, for this user, with the session's entities.
@@ -52,9 +56,11 @@ class Weights:
     """
 
     repeat: float = 1.0
+    repeat_habit: float = 0.0
     user_follow: float = 2.0
     global_follow: float = 0.5
     user_weight: float = 0.3
+    user_count: float = 0.0
     overlap: float = 0.5
     entity_affinity: float = 0.2
     entity_link: float = 0.2
@@ -83,6 +89,7 @@ class _Context:
     recency: list[float]
     terms: dict[str, float]
     entities: dict[str, float]
+    links: list[tuple[float, dict[str, float]]] = field(default_factory=list)
 
 
 def _context(session: Sequence[str], decay: float) -> _Context:
@@ -131,13 +138,27 @@ class Ranker:
                 out).
         """
         context = _context(session, self.weights.recency)
+        if profile is not None:  # each session entity's neighbours, as shares of its links
+            for name, weight in context.entities.items():
+                neighbours = profile.links.get(name)
+                total = sum(neighbours.values()) if neighbours else 0.0
+                if neighbours and total > 0:
+                    context.links.append((weight / total, neighbours))
         sources = self._candidates(context, profile)
         if not include_session:
             for query in context.queries:
                 sources.pop(query, None)
-        scored = [self._score(query, why, context, profile) for query, why in sources.items()]
-        scored.sort(key=lambda s: (-s.score, s.query))
-        return scored[:k]
+        weights = asdict(self.weights)
+        scored = []
+        for query in sources:
+            features = self._features(query, context, profile)
+            score = sum(weights[name] * value for name, value in features.items())
+            scored.append((-score, query, features))
+        best = heapq.nsmallest(k, scored, key=lambda item: (item[0], item[1]))
+        return [
+            self._suggestion(query, -negative, features, sources[query], context, profile)
+            for negative, query, features in best
+        ]
 
     # ------------------------------------------------------------ candidates
     def _candidates(self, context: _Context, profile: UserProfile | None) -> dict[str, set[str]]:
@@ -199,34 +220,34 @@ class Ranker:
                     features["user_follow"] += weight * user_next[query] / sum(user_next.values())
         if words:
             features["overlap"] = sum(context.terms.get(w, 0.0) for w in words) / len(words)
-        if layer.queries:
-            top = max(layer.queries.values())
-            features["global_popularity"] = math.log1p(layer.queries.get(query, 0)) / math.log1p(
-                top
-            )
+        if layer.top_users:
+            popularity = math.log1p(layer.queries.get(query, 0))
+            features["global_popularity"] = popularity / math.log1p(layer.top_users)
         if profile is not None:
             stats = profile.queries.get(query)
+            features["repeat_habit"] = features["repeat"] * profile.repeat_rate
             if stats is not None:
                 features["user_weight"] = math.log1p(stats.weight)
+                features["user_count"] = math.log1p(stats.count)
             entities = stats.entities if stats else tuple(extract_entities(query))
             features["entity_affinity"] = sum(
                 math.log1p(profile.entities[e].weight) for e in entities if e in profile.entities
             ) / max(1, len(entities))
-            link = 0.0
-            for name, weight in context.entities.items():
-                neighbours = profile.links.get(name)
-                if neighbours:
-                    total = sum(neighbours.values())
-                    link += weight * sum(neighbours.get(e, 0.0) for e in entities) / total
-            features["entity_link"] = link
+            features["entity_link"] = sum(
+                weight * sum(neighbours.get(e, 0.0) for e in entities)
+                for weight, neighbours in context.links
+            )
         return features
 
-    def _score(
-        self, query: str, sources: set[str], context: _Context, profile: UserProfile | None
+    @staticmethod
+    def _suggestion(
+        query: str,
+        score: float,
+        features: dict[str, float],
+        sources: set[str],
+        context: _Context,
+        profile: UserProfile | None,
     ) -> Suggestion:
-        features = self._features(query, context, profile)
-        weights = asdict(self.weights)
-        score = sum(weights[name] * value for name, value in features.items())
         stats = profile.queries.get(query) if profile is not None else None
         entities = list(stats.entities) if stats else extract_entities(query)
         justified = _justifying(entities, context, profile)
