@@ -20,6 +20,7 @@ from confidante.tools.suggest import (
     scripted_rerank,
     suggest_tools,
 )
+from confidante.tools.suggest.model_entities import aextract_entities, scripted_entities
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -162,3 +163,21 @@ async def test_isolation_and_forget_on_every_backend(memory: Memory) -> None:
     await memory.aforget_user("ana")
     assert (await store.aprofile("ana")).queries == {}
     assert (await store.aglobal_layer()).queries == {}
+
+
+async def test_entities_from_the_chat_model_are_grounded_and_kept_in_the_store(
+    store: SuggestionStore, sqlite_memory: Memory
+) -> None:
+    model = ScriptedChatModel(function=scripted_entities)
+    text = "Reading about Ericeira beaches"
+    found = await aextract_entities(model, text)
+    assert found == ("reading", "ericeira", "beaches")
+    liar = ScriptedChatModel(responses=[{"entities": ["ericeira", "bitcoin"]}])
+    assert await aextract_entities(liar, text) == ("ericeira",)  # invented words are dropped
+    broken = ScriptedChatModel(responses=[{"x": 1}, {"x": 2}])
+    assert await aextract_entities(broken, text) == ()
+    await store.arecord("ana", [Activity("surf spots", T0, extra_entities=("ericeira",))])
+    exported = await sqlite_memory.aexport("ana")
+    assert exported["items"][0]["attributes"]["entities"] == ["ericeira"]
+    profile = await store.aprofile("ana")
+    assert "ericeira" in profile.entities and profile.links["surf spots"]["ericeira"] > 0

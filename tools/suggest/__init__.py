@@ -9,6 +9,7 @@ optionally reranked by the chat model (:mod:`~confidante.tools.suggest.rerank`).
 """
 
 from confidante.tools.suggest.global_layer import DEFAULT_MIN_USERS, GlobalLayer
+from confidante.tools.suggest.model_entities import aextract_entities
 from confidante.tools.suggest.profile import Activity, UserProfile, split_sessions
 from confidante.tools.suggest.ranker import Ranker, Suggestion, Weights
 from confidante.tools.suggest.rerank import SuggestedQueries, scripted_rerank
@@ -27,6 +28,7 @@ __all__ = [
     "SuggestionStore",
     "UserProfile",
     "Weights",
+    "aextract_entities",
     "extract_entities",
     "normalise_query",
     "scripted_rerank",

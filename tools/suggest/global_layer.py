@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from confidante.errors import InvalidInputError
 from confidante.tools.suggest.profile import Activity, split_sessions
-from confidante.tools.suggest.text import extract_entities, normalise_query, terms
+from confidante.tools.suggest.text import normalise_query, terms
 
 __all__ = ["DEFAULT_MIN_USERS", "GlobalLayer"]
 
@@ -97,7 +97,7 @@ class _Tally:
         for session in split_sessions(ordered):
             previous: str | None = None
             for activity in session:
-                entities = extract_entities(activity.text)
+                entities = activity.entities()
                 for index, name in enumerate(entities):
                     for other in entities[index + 1 :]:
                         self.links[(name, other)].add(user_id)

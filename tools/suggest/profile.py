@@ -58,11 +58,20 @@ class Activity:
         text: The query, the page title or the topic.
         at: When it happened (a naive time is taken as UTC).
         kind: ``query``, ``click`` (a clicked or read title) or ``topic``.
+        extra_entities: Entities found by other means (e.g. the chat model, see
+            :func:`~confidante.tools.suggest.model_entities.aextract_entities`), added to the
+            rule-based ones.
     """
 
     text: str
     at: datetime
     kind: ActivityKind = "query"
+    extra_entities: tuple[str, ...] = ()
+
+    def entities(self) -> list[str]:
+        """Return the activity's entities: the rule-based ones, then the extra ones."""
+        found = extract_entities(self.text)
+        return found + [e for e in self.extra_entities if e not in found]
 
     def __post_init__(self) -> None:
         if self.kind not in ACTIVITY_KINDS:
@@ -165,7 +174,7 @@ class UserProfile:
         previous_entities: list[str] = []
         for activity in session:
             decay = self._decay(activity.at, half_life_days)
-            entities = extract_entities(activity.text)
+            entities = activity.entities()
             for name in entities:
                 stats = self.entities.setdefault(name, EntityStats())
                 stats.count += 1

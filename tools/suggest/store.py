@@ -56,7 +56,8 @@ def activity_item(activity: Activity) -> MemoryItem:
         kind=ACTIVITY_KIND,
         importance=0.2,
         provenance=[f"{activity.kind}@{activity.at.isoformat()}"],
-        attributes={"activity": activity.kind, "text": text},
+        attributes={"activity": activity.kind, "text": text}
+        | ({"entities": list(activity.extra_entities)} if activity.extra_entities else {}),
     )
 
 
@@ -65,13 +66,15 @@ def activities_of(attributes: dict[str, Any], provenance: Iterable[str]) -> list
     kind, text = attributes.get("activity"), attributes.get("text")
     if kind not in _PREFIX or not isinstance(text, str) or not text.strip():
         return []
+    extra = tuple(str(e) for e in attributes.get("entities") or () if str(e).strip())
     found: list[Activity] = []
     for entry in provenance:
         label, _, when = str(entry).partition("@")
         if label != kind:
             continue
         try:
-            found.append(Activity(text=text, at=datetime.fromisoformat(when), kind=kind))
+            at = datetime.fromisoformat(when)
+            found.append(Activity(text=text, at=at, kind=kind, extra_entities=extra))
         except (ValueError, InvalidInputError):
             continue
     return found
