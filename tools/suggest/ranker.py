@@ -41,6 +41,8 @@ FEATURES = (
 class Weights:
     """Weights of the ranking features (defaults tuned on half of the AOL dev users).
 
+    ``repeat_habit`` and ``user_count`` stay at 0: on the tune half they did not help.
+
     Attributes:
         repeat: The candidate is one of the session's queries (more for the latest).
         repeat_habit: ``repeat`` times how often this user searches a session's query again.
