@@ -181,15 +181,17 @@ def setup_models(model: ModelOption = None, data_dir: DataDirOption = None) -> N
 
 
 def _register_subcommands() -> None:
-    from confidante.cli.memory_cmd import memory_app
-    from confidante.cli.recommend_cmd import recommend_app
-    from confidante.cli.summarize_cmd import summarize
+    """Attach the command groups, each in its own module (they import heavy code lazily)."""
 
-    app.add_typer(memory_app, name="memory")
-    app.add_typer(recommend_app, name="recommend")
-    app.command("summarize")(summarize)
-    app.command("mcp")(importlib.import_module("confidante.cli.mcp_cmd").mcp)
-    app.command("imagine")(importlib.import_module("confidante.cli.imagine_cmd").imagine)
+    def module(name: str) -> Any:
+        return importlib.import_module(f"confidante.cli.{name}")
+
+    app.add_typer(module("memory_cmd").memory_app, name="memory")
+    app.add_typer(module("recommend_cmd").recommend_app, name="recommend")
+    app.add_typer(module("suggest_cmd").suggest_app, name="suggest")
+    app.command("summarize")(module("summarize_cmd").summarize)
+    app.command("mcp")(module("mcp_cmd").mcp)
+    app.command("imagine")(module("imagine_cmd").imagine)
 
 
 _register_subcommands()

@@ -1,0 +1,96 @@
+"""``confidante suggest`` and the query-suggestion benchmark on small synthetic inputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+CLI = [sys.executable, "-m", "confidante.cli"]
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "query_suggestion.py"
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def synthetic_log(path: Path, users: int = 6, days: int = 10) -> Path:
+    """Each user searches a daily routine; every user also has a habit of their own."""
+    rows = ["user_id\ttimestamp\tquery\textra"]
+    start = datetime(2026, 3, 1, 8, 0)
+    for u in range(users):
+        for day in range(days):
+            at = start + timedelta(days=day, minutes=u)
+            routine = ["weather lisbon", "lisbon tram 28", f"hobby {u} club", f"hobby {u} news"]
+            for step, query in enumerate(routine):
+                rows.append(f"user{u}\t{at + timedelta(minutes=3 * step)}\t{query}\tx")
+    rows.append("broken row")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_ingest_then_suggest(cli_env: dict[str, str], tmp_path: Path) -> None:
+    log = synthetic_log(tmp_path / "log.tsv", users=3, days=2)
+    ingested = run(["suggest", "ingest", str(log), "--json"], cli_env)
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout) == {"users": 3, "queries": 24, "skipped_rows": 1}
+    args = ["suggest", "--user", "user1", "-s", "weather lisbon", "-s", "hobby 1 club"]
+    got = run([*args, "--json", "--rerank"], cli_env)  # the scripted model reranks
+    assert got.returncode == 0, got.stderr
+    payload = json.loads(got.stdout)
+    found = [s["query"] for s in payload["suggestions"]]
+    assert "hobby 1 news" in found
+    assert not any(q.startswith(("hobby 0", "hobby 2")) for q in found)  # other users' own
+    assert all("entities" in s for s in payload["suggestions"])
+
+
+def test_cli_errors(cli_env: dict[str, str], tmp_path: Path) -> None:
+    assert run(["suggest"], cli_env).returncode == 2
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("user_id\ttimestamp\tquery\n", encoding="utf-8")
+    failed = run(["suggest", "ingest", str(empty)], cli_env)
+    assert failed.returncode == 1 and "no usable row" in " ".join(failed.stderr.split())
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("benchmark_query_suggestion", BENCHMARK)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_on_a_synthetic_log(bench: ModuleType, tmp_path: Path) -> None:
+    log = synthetic_log(tmp_path / "log.tsv")
+    out = tmp_path / "result.json"
+    db = tmp_path / "through.db"
+    args = ["--data", str(log), "--json", str(out), "--min-users", "2", "--through-memory", str(db)]
+    assert bench.main(args) == 0
+    result = json.loads(out.read_text())
+    assert result["users"] == 6 and result["queries"] == 240
+    # last 20% = days 9-10; each day has 3 non-first targets
+    assert result["targets"] == 6 * 2 * 3
+    for key in ("mrr@10", "hr@10"):
+        assert 0.0 <= result[key] <= 1.0
+        assert key in result["baselines"]["session_only"]
+    # the personal habit follows the routine: only the user store can know it
+    assert result["mrr@10"] > result["baselines"]["session_only"]["mrr@10"]
+    assert result["hr@10"] == 1.0
+    assert set(result["latency_ms"]) == {"p50", "p95"}
+    # the store in the memory database gives exactly the in-process ranking
+    assert result["through_memory"]["mrr@10"] == result["mrr@10"]
+
+
+def test_benchmark_skips_without_data(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert bench.main(["--data", str(tmp_path / "absent.tsv")]) == 0
+    assert "skipped" in capsys.readouterr().out

@@ -1,0 +1,216 @@
+"""The per-user entity-centric knowledge store, aggregated from the user's activity.
+
+An :class:`Activity` is one thing the user did: a search ``query``, a ``click`` on (or the
+reading of) a titled page, or a conversation ``topic``. :meth:`UserProfile.build` aggregates a
+user's activities into:
+
+- ``queries``: every distinct normalised query with its count, time-decayed weight, last time
+  and entities (only queries are ever suggested back);
+- ``entities``: every entity from queries, titles and topics with its count, time-decayed
+  weight and last time (see :func:`~confidante.tools.suggest.text.extract_entities`);
+- ``links``: entity co-occurrence within one activity and between consecutive activities of a
+  session, time-decayed;
+- ``follows``: the user's own query-to-next-query transitions within a session, and how often
+  the next query repeated one of the session (``repeat_rate``).
+
+Time decay: an occurrence ``d`` days before the profile's ``as_of`` time weighs
+``0.5 ** (d / half_life_days)``. Sessions end after :data:`SESSION_GAP` of inactivity.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from confidante.errors import InvalidInputError
+from confidante.tools.suggest.text import extract_entities, normalise_query, terms
+
+__all__ = [
+    "ACTIVITY_KINDS",
+    "DEFAULT_HALF_LIFE_DAYS",
+    "SESSION_GAP",
+    "Activity",
+    "EntityStats",
+    "QueryStats",
+    "UserProfile",
+    "split_sessions",
+]
+
+ActivityKind = Literal["query", "click", "topic"]
+ACTIVITY_KINDS: tuple[str, ...] = ("query", "click", "topic")
+SESSION_GAP = timedelta(minutes=30)
+#: Chosen on the ``tune`` half of the AOL dev users (7 beat 2, 4, 30 and 120 days there).
+DEFAULT_HALF_LIFE_DAYS = 7.0
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One activity of a user.
+
+    Attributes:
+        text: The query, the page title or the topic.
+        at: When it happened (a naive time is taken as UTC).
+        kind: ``query``, ``click`` (a clicked or read title) or ``topic``.
+        extra_entities: Entities found by other means (e.g. the chat model, see
+            :func:`~confidante.tools.suggest.model_entities.aextract_entities`), added to the
+            rule-based ones.
+    """
+
+    text: str
+    at: datetime
+    kind: ActivityKind = "query"
+    extra_entities: tuple[str, ...] = ()
+
+    def entities(self) -> list[str]:
+        """Return the activity's entities: the rule-based ones, then the extra ones."""
+        found = extract_entities(self.text)
+        return found + [e for e in self.extra_entities if e not in found]
+
+    def __post_init__(self) -> None:
+        if self.kind not in ACTIVITY_KINDS:
+            raise InvalidInputError(f"activity kind must be one of {', '.join(ACTIVITY_KINDS)}")
+        if not normalise_query(self.text):
+            raise InvalidInputError("an activity needs a non-empty text")
+        object.__setattr__(self, "at", _utc(self.at))
+
+
+def split_sessions(
+    activities: Sequence[Activity], gap: timedelta = SESSION_GAP
+) -> list[list[Activity]]:
+    """Split time-ordered activities into sessions at gaps longer than ``gap``."""
+    sessions: list[list[Activity]] = []
+    last: datetime | None = None
+    for activity in activities:
+        if last is None or activity.at - last > gap:
+            sessions.append([])
+        sessions[-1].append(activity)
+        last = activity.at
+    return sessions
+
+
+@dataclass
+class QueryStats:
+    """Aggregate of one distinct query of a user."""
+
+    count: int = 0
+    weight: float = 0.0
+    last: datetime | None = None
+    entities: tuple[str, ...] = ()
+
+
+@dataclass
+class EntityStats:
+    """Aggregate of one entity of a user."""
+
+    count: int = 0
+    weight: float = 0.0
+    last: datetime | None = None
+
+
+@dataclass
+class UserProfile:
+    """A user's entity-centric knowledge store (built by :meth:`build`, read by the ranker)."""
+
+    as_of: datetime | None = None
+    queries: dict[str, QueryStats] = field(default_factory=dict)
+    entities: dict[str, EntityStats] = field(default_factory=dict)
+    links: dict[str, dict[str, float]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(float))
+    )
+    follows: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    by_term: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    by_entity: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    transitions: int = 0
+    repeats: int = 0
+    _ranked: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def repeat_rate(self) -> float:
+        """How often (smoothed) the user searched again for a query of the same session."""
+        return (self.repeats + 1) / (self.transitions + 2)
+
+    @classmethod
+    def build(
+        cls,
+        activities: Iterable[Activity],
+        *,
+        half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+        as_of: datetime | None = None,
+    ) -> UserProfile:
+        """Aggregate activities (any order) into a profile.
+
+        Args:
+            activities: The user's activities.
+            half_life_days: Days after which an occurrence weighs half as much.
+            as_of: The time decay is measured from (default: the latest activity).
+        """
+        if half_life_days <= 0:
+            raise InvalidInputError("half_life_days must be positive")
+        ordered = sorted(activities, key=lambda activity: activity.at)
+        profile = cls()
+        if not ordered:
+            return profile
+        profile.as_of = _utc(as_of) if as_of else ordered[-1].at
+        for session in split_sessions(ordered):
+            profile._add_session(session, half_life_days)
+        profile._ranked = sorted(profile.queries, key=lambda q: (-profile.queries[q].weight, q))
+        return profile
+
+    def _decay(self, at: datetime, half_life_days: float) -> float:
+        assert self.as_of is not None
+        days = max(0.0, (self.as_of - at).total_seconds() / 86400.0)
+        return float(0.5 ** (days / half_life_days))
+
+    def _add_session(self, session: list[Activity], half_life_days: float) -> None:
+        previous_query: str | None = None
+        seen: set[str] = set()
+        previous_entities: list[str] = []
+        for activity in session:
+            decay = self._decay(activity.at, half_life_days)
+            entities = activity.entities()
+            for name in entities:
+                stats = self.entities.setdefault(name, EntityStats())
+                stats.count += 1
+                stats.weight += decay
+                stats.last = activity.at
+            neighbours = [name for name in previous_entities if name not in entities]
+            for index, name in enumerate(entities):
+                for other in [*entities[index + 1 :], *neighbours]:
+                    self.links[name][other] += decay
+                    self.links[other][name] += decay
+            previous_entities = entities
+            if activity.kind != "query":
+                continue
+            query = normalise_query(activity.text)
+            stats_q = self.queries.get(query)
+            if stats_q is None:
+                stats_q = self.queries[query] = QueryStats(entities=tuple(entities))
+                for term in terms(query):
+                    self.by_term[term].add(query)
+                for name in entities:
+                    self.by_entity[name].add(query)
+            stats_q.count += 1
+            stats_q.weight += decay
+            stats_q.last = activity.at
+            if previous_query is not None:
+                self.follows[previous_query][query] += 1
+                self.transitions += 1
+                self.repeats += query in seen
+            previous_query = query
+            seen.add(query)
+
+    def top_entities(self, n: int = 10) -> list[tuple[str, float]]:
+        """Return the user's ``n`` heaviest entities with their decayed weights."""
+        ranked = sorted(self.entities.items(), key=lambda item: (-item[1].weight, item[0]))
+        return [(name, round(stats.weight, 4)) for name, stats in ranked[:n]]
+
+    def top_queries(self, n: int = 10) -> list[str]:
+        """Return the user's ``n`` heaviest queries."""
+        return self._ranked[:n]

@@ -1,0 +1,240 @@
+"""The suggestion store: users' activities kept in the memory, profiles and the global layer.
+
+Each distinct activity is one memory item of kind :data:`ACTIVITY_KIND` in the user's own
+memory (``Searched for: ...``, ``Read: ...``, ``Talked about: ...``); every occurrence adds a
+provenance entry ``KIND@ISO-TIME`` to it (the memory merges an item whose text the user already
+has). So the memory's rules apply to the store as to any item: only the owner reads it,
+``Memory.aexport`` includes it (and an import restores it), ``Memory.aforget_user`` deletes it.
+The aggregated :class:`~confidante.tools.suggest.profile.UserProfile` and the global layer are
+derived from these items and cached in the process; a cache entry is checked against the
+database (count and last update of the items) before each use, so an edit or a deletion shows
+at the next call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from confidante._sync import sync_twin
+from confidante.errors import InvalidInputError
+from confidante.memory.items import MemoryItem, check_user_id
+from confidante.memory.records import Concept
+from confidante.memory.scopes import scope_of
+from confidante.tools.suggest.global_layer import DEFAULT_MIN_USERS, GlobalLayer
+from confidante.tools.suggest.profile import DEFAULT_HALF_LIFE_DAYS, Activity, UserProfile
+from confidante.tools.suggest.ranker import Ranker, Suggestion, Weights
+from confidante.tools.suggest.text import normalise_query
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from confidante.memory.store import Memory
+
+__all__ = ["ACTIVITY_KIND", "SuggestionStore", "activities_of", "activity_item"]
+
+logger = logging.getLogger(__name__)
+
+ACTIVITY_KIND = "search_activity"
+_PREFIX = {"query": "Searched for: ", "click": "Read: ", "topic": "Talked about: "}
+
+
+def activity_item(activity: Activity) -> MemoryItem:
+    """Return the memory item that stores one occurrence of an activity."""
+    text = normalise_query(activity.text) if activity.kind == "query" else activity.text.strip()
+    return MemoryItem(
+        text=_PREFIX[activity.kind] + text,
+        kind=ACTIVITY_KIND,
+        importance=0.2,
+        provenance=[f"{activity.kind}@{activity.at.isoformat()}"],
+        attributes={"activity": activity.kind, "text": text}
+        | ({"entities": list(activity.extra_entities)} if activity.extra_entities else {}),
+    )
+
+
+def activities_of(attributes: dict[str, Any], provenance: Iterable[str]) -> list[Activity]:
+    """Rebuild the occurrences of a stored activity item (entries it cannot read are skipped)."""
+    kind, text = attributes.get("activity"), attributes.get("text")
+    if kind not in _PREFIX or not isinstance(text, str) or not text.strip():
+        return []
+    extra = tuple(str(e) for e in attributes.get("entities") or () if str(e).strip())
+    found: list[Activity] = []
+    for entry in provenance:
+        label, _, when = str(entry).partition("@")
+        if label != kind:
+            continue
+        try:
+            at = datetime.fromisoformat(when)
+            found.append(Activity(text=text, at=at, kind=kind, extra_entities=extra))
+        except (ValueError, InvalidInputError):
+            continue
+    return found
+
+
+@dataclass
+class _Cached:
+    version: tuple[int, str]
+    value: Any
+
+
+def _version(session: Session, user_id: str | None) -> tuple[int, str]:
+    query: Any = select(func.count(), func.max(col(Concept.updated_at))).where(
+        Concept.kind == ACTIVITY_KIND, col(Concept.valid_to).is_(None)
+    )
+    query = (
+        query.where(Concept.user_id == user_id) if user_id else query.where(Concept.scope == "user")
+    )
+    count, last = session.exec(query).one()
+    return int(count or 0), str(last)
+
+
+class SuggestionStore:
+    """Record users' search activity and suggest their next queries.
+
+    Example:
+        >>> store = SuggestionStore(memory)  # doctest: +SKIP
+        >>> store.record("ana", [Activity("surf lisbon", datetime.now())])  # doctest: +SKIP
+        >>> store.suggest("ana", ["surf lisbon"])[0].query  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        memory: Memory,
+        *,
+        weights: Weights | None = None,
+        half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+        min_users: int = DEFAULT_MIN_USERS,
+        global_ttl_s: float = 60.0,
+    ) -> None:
+        """Create a store over a memory.
+
+        Args:
+            memory: The memory that keeps the activities.
+            weights: Ranking weights (default: :class:`Weights`).
+            half_life_days: Time decay of the profiles.
+            min_users: k of the global layer (see :mod:`~confidante.tools.suggest.global_layer`).
+            global_ttl_s: Seconds during which the global layer is reused without checking the
+                database (it changes slowly; any user's deletion through this store resets it).
+        """
+        self.memory = memory
+        self.weights = weights or Weights()
+        self.half_life_days = half_life_days
+        self.min_users = min_users
+        self.global_ttl_s = global_ttl_s
+        self._profiles: dict[str, _Cached] = {}
+        self._global: _Cached | None = None
+        self._global_checked = 0.0
+
+    # ----------------------------------------------------------------- writes
+    async def arecord(self, user_id: str, activities: Sequence[Activity]) -> int:
+        """Store a user's activities; returns how many occurrences were recorded."""
+        check_user_id(user_id)
+        if scope_of(user_id) != "user":
+            raise InvalidInputError("activities belong to a user, not to a shared scope")
+        items = [activity_item(activity) for activity in activities]
+        if items:
+            await self.memory.aremember_many(user_id, items)
+        return len(items)
+
+    async def aforget_user(self, user_id: str) -> dict[str, int]:
+        """Forget everything of a user (``Memory.aforget_user``) and drop the derived caches."""
+        counts = await self.memory.aforget_user(user_id)
+        self._profiles.pop(user_id, None)
+        self._global = None
+        return counts
+
+    # ------------------------------------------------------------------ reads
+    async def aprofile(self, user_id: str) -> UserProfile:
+        """Return the user's aggregated store (rebuilt when their activities changed)."""
+        check_user_id(user_id)
+        version = await self.memory.database.run(lambda s: _version(s, user_id), write=False)
+        cached = self._profiles.get(user_id)
+        if cached is not None and cached.version == version:
+            return cached.value  # type: ignore[no-any-return]
+        if cached is not None and version[0] < cached.version[0]:
+            self._global = None  # something was forgotten: the global layer may include it
+        hits = await self.memory.alist_items(user_id, kinds=[ACTIVITY_KIND])
+        activities = [a for hit in hits for a in activities_of(hit.attributes, hit.provenance)]
+        profile = UserProfile.build(activities, half_life_days=self.half_life_days)
+        self._profiles[user_id] = _Cached(version, profile)
+        return profile
+
+    async def aglobal_layer(self) -> GlobalLayer:
+        """Return the k-anonymous global layer over every user's activities."""
+        now = time.monotonic()
+        if self._global is not None and now - self._global_checked < self.global_ttl_s:
+            return self._global.value  # type: ignore[no-any-return]
+
+        def read(session: Session) -> tuple[tuple[int, str], list[tuple[str, Any, Any]] | None]:
+            version = _version(session, None)
+            if self._global is not None and self._global.version == version:
+                return version, None
+            rows = session.exec(
+                select(Concept.user_id, Concept.attributes, Concept.provenance).where(
+                    Concept.kind == ACTIVITY_KIND,
+                    Concept.scope == "user",
+                    col(Concept.valid_to).is_(None),
+                )
+            ).all()
+            return version, [tuple(row) for row in rows]  # type: ignore[misc]
+
+        version, rows = await self.memory.database.run(read, write=False)
+        self._global_checked = now
+        if rows is None and self._global is not None:
+            return self._global.value  # type: ignore[no-any-return]
+        by_user: dict[str, list[Activity]] = defaultdict(list)
+        for user_id, attributes, provenance in rows or []:
+            by_user[user_id] += activities_of(attributes or {}, provenance or [])
+        layer = await asyncio.to_thread(GlobalLayer.build, by_user, min_users=self.min_users)
+        self._global = _Cached(version, layer)
+        return layer
+
+    async def asuggest(
+        self,
+        user_id: str,
+        session: Sequence[str],
+        k: int = 10,
+        *,
+        model: BaseChatModel | None = None,
+        include_session: bool = True,
+    ) -> list[Suggestion]:
+        """Suggest the user's next ``k`` queries after the session's queries (oldest first).
+
+        Args:
+            user_id: Whose store to use; no other user's store is read.
+            session: The queries of the current session so far.
+            k: How many suggestions.
+            model: A chat model that reranks and may rewrite the candidates (structured
+                output, see :mod:`~confidante.tools.suggest.rerank`); None keeps the fast
+                ranking.
+            include_session: Also suggest the session's own queries again.
+        """
+        check_user_id(user_id)
+        if k <= 0:
+            raise InvalidInputError("k must be positive")
+        profile = await self.aprofile(user_id)
+        ranker = Ranker(await self.aglobal_layer(), self.weights)
+        pool = 2 * k if model is not None else k
+        suggestions = ranker.suggest(list(session), profile, pool, include_session=include_session)
+        if model is None:
+            return suggestions
+        from confidante.tools.suggest.rerank import arerank
+
+        summary = await self.memory.asummary(user_id, "search")
+        summary_text = summary.text if summary is not None and summary.usable else ""
+        return await arerank(model, session, profile, summary_text, suggestions, k)
+
+    record = sync_twin(arecord)
+    forget_user = sync_twin(aforget_user)
+    profile = sync_twin(aprofile)
+    global_layer = sync_twin(aglobal_layer)
+    suggest = sync_twin(asuggest)
