@@ -145,11 +145,15 @@ def setup_models(model: ModelOption = None, data_dir: DataDirOption = None) -> N
 
 
 def _register_subcommands() -> None:
+    from confidante.cli.keys_cmd import keys_app
     from confidante.cli.memory_cmd import memory_app
+    from confidante.cli.serve_cmd import serve
     from confidante.cli.summarize_cmd import summarize
 
     app.add_typer(memory_app, name="memory")
     app.command("summarize")(summarize)
+    app.command("serve")(serve)
+    app.add_typer(keys_app, name="keys")
 
 
 _register_subcommands()
