@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models import BaseChatModel
@@ -27,7 +27,12 @@ from confidante.models import build_chat_model
 from confidante.server import admin, chat, memories, tools_api
 from confidante.server.agents import AgentPool
 from confidante.server.context import ServerContext
-from confidante.server.errors import BodyLimitMiddleware, install_error_handlers
+from confidante.server.errors import (
+    BodyLimitMiddleware,
+    CatchAllMiddleware,
+    SecurityHeadersMiddleware,
+    install_error_handlers,
+)
 from confidante.server.keys import KeyStore
 from confidante.server.registry import registered_tools
 from confidante.server.settings import ServerSettings
@@ -93,19 +98,11 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(CatchAllMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, page_policy=PAGE_POLICY)
     for module in (chat, memories, tools_api, admin):
         app.include_router(module.router)
-
-    @app.middleware("http")
-    async def page_policy(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if not request.url.path.startswith("/v1/"):
-            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
-        return response
 
     @app.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, str]:

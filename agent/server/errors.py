@@ -244,6 +244,65 @@ class BodyLimitMiddleware:
         await response(scope, receive, send)
 
 
+class CatchAllMiddleware:
+    """Answer any exception that escaped the app with the generic 500 (ASGI middleware).
+
+    Starlette re-raises unhandled errors to the server after its own handler; this layer
+    keeps them inside: the client always gets the stable JSON shape, never a dropped
+    connection or a trace, and the error is logged here.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; answer 500 if it fails before its response started."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:  # the client gets the generic error, the log the details
+            logger.exception("unhandled error", exc_info=exc)
+            if not started:
+                response = error_response(500, "internal_error", "internal server error")
+                await response(scope, receive, send)
+
+
+class SecurityHeadersMiddleware:
+    """Add ``nosniff`` everywhere and the page's content policy outside ``/v1/`` (ASGI)."""
+
+    def __init__(self, app: ASGIApp, page_policy: str) -> None:
+        self.app = app
+        self.page_policy = page_policy.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the headers to the response's start message."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_page = not str(scope.get("path", "")).startswith("/v1/")
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if is_page:
+                    headers.append((b"content-security-policy", self.page_policy))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
+
+
 def _replay(body: bytes, receive: Receive) -> Receive:
     sent = False
 
