@@ -25,6 +25,7 @@ from confidante.errors import InvalidInputError, ModelError
 from confidante.server.context import Context, ServerContext, User
 from confidante.server.errors import ERROR_RESPONSES, ApiError, json_error_text
 from confidante.server.schemas import (
+    MAX_TEXT,
     ApprovalOut,
     AssistantMessage,
     ChatCompletion,
@@ -67,6 +68,11 @@ def turn_text(body: ChatCompletionRequest) -> str:
     text = last.text().strip()
     if not text:
         raise ApiError(400, "empty_message", "the user's message is empty", param="messages")
+    if len(text) > MAX_TEXT:
+        raise ApiError(
+            400, "message_too_long", f"the message is longer than {MAX_TEXT} characters",
+            param="messages",
+        )
     return text
 
 

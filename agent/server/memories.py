@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Path, Query, status
 from confidante.server.context import Context, User
 from confidante.server.errors import ERROR_RESPONSES, NOT_FOUND
 from confidante.server.schemas import (
+    MAX_TEXT,
     Deleted,
     ErasedUser,
     ImportResult,
@@ -35,7 +36,7 @@ async def list_or_search(
     context: Context,
     user: User,
     query: Annotated[
-        str | None, Query(max_length=2000, description="Search: the best matches first")
+        str | None, Query(max_length=MAX_TEXT, description="Search: the best matches first")
     ] = None,
     k: Annotated[int, Query(ge=1, le=100, description="How many search results")] = 10,
     kind: Annotated[list[str] | None, Query(max_length=20, description="Only these kinds")] = None,

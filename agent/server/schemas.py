@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_TEXT = 20_000
+#: Longest text of a memory, a search or a chat message (embedding cost grows with length).
+MAX_TEXT = 4_000
 
 
 # ------------------------------------------------------------------------------- chat
@@ -22,7 +23,7 @@ class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(max_length=64)
-    text: str | None = Field(default=None, max_length=MAX_TEXT)
+    text: str | None = None
 
 
 class ChatMessage(BaseModel):
