@@ -70,7 +70,9 @@ def turn_text(body: ChatCompletionRequest) -> str:
         raise ApiError(400, "empty_message", "the user's message is empty", param="messages")
     if len(text) > MAX_TEXT:
         raise ApiError(
-            400, "message_too_long", f"the message is longer than {MAX_TEXT} characters",
+            400,
+            "message_too_long",
+            f"the message is longer than {MAX_TEXT} characters",
             param="messages",
         )
     return text
