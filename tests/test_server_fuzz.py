@@ -20,7 +20,9 @@ from confidante.agent import Agent
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
-def _fuzz(url: str, key: str, seconds: int, *filters: str) -> subprocess.CompletedProcess[str]:
+def _fuzz(
+    url: str, key: str, seconds: int, cwd: Path, *filters: str
+) -> subprocess.CompletedProcess[str]:
     command = [
         str(SCHEMATHESIS),
         "run",
@@ -45,7 +47,9 @@ def _fuzz(url: str, key: str, seconds: int, *filters: str) -> subprocess.Complet
         *filters,
     ]
     env = {**os.environ, "SCHEMATHESIS_TELEMETRY": "false"}
-    return subprocess.run(command, capture_output=True, text=True, timeout=seconds + 90, env=env)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 90, env=env, cwd=cwd
+    )
 
 
 @pytest.mark.slow
@@ -56,8 +60,8 @@ def test_fuzzing_the_openapi_document_finds_no_server_error(tmp_path: Path) -> N
         key = server.key_for("fuzzer")
         skipped = "^/v1/admin" if hasattr(Agent, "apending") else "^/v1/(admin|approvals)"
         runs = [
-            _fuzz(server.url, key, 30, "--exclude-path-regex", skipped),
-            _fuzz(server.url, ADMIN_KEY, 12, "--include-path-regex", "^/v1/admin"),
+            _fuzz(server.url, key, 30, tmp_path, "--exclude-path-regex", skipped),
+            _fuzz(server.url, ADMIN_KEY, 12, tmp_path, "--include-path-regex", "^/v1/admin"),
         ]
     for run in runs:
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
