@@ -49,8 +49,8 @@ def create(
 
     def action() -> None:
         info, secret = _store().create(user, name)
-        Console(stderr=True).print(
-            f"key {info.id} for user {escape(user)!s} (store it now; it is not shown again):"
+        Console(stderr=True, soft_wrap=True).print(
+            f"key {info.id} for user {escape(user)} (store it now; it is not shown again):"
         )
         print(secret)
 
