@@ -370,3 +370,41 @@ def test_web_page_is_self_contained(server: LiveServer) -> None:
     assert "http://" not in page.text and "https://" not in page.text
     script = httpx.get(f"{server.url}/static/app.js")
     assert script.status_code == 200 and "https://" not in script.text
+
+
+async def test_agent_pool_closes_the_least_recently_used_idle_agent(tmp_path: Path) -> None:
+    from confidante.memory.store import Memory
+    from confidante.models.scripted import ScriptedChatModel
+    from confidante.server.agents import AgentPool
+
+    settings = server_settings(tmp_path)
+    memory = Memory.open(settings=settings)
+    pool = AgentPool(settings, memory, ScriptedChatModel(), max_agents=1)
+    try:
+        async with pool.turn("u1", "s") as first:
+            await first.aturn("I live in Oslo.")
+        async with pool.using("u2") as second:
+            assert first._graph is not None
+            async with pool.using("u3"):
+                pass
+            assert list(pool._agents) == ["u2"]  # the busy agent stays, idle ones go
+        assert first._graph is None  # closed once past the limit
+        async with pool.using("u1") as again:
+            assert again is not first and again is not second
+    finally:
+        await pool.aclose()
+        memory.close()
+
+
+def test_session_and_length_limits(server: LiveServer, ana: str) -> None:
+    with server.client(ana) as http:
+        long = {"model": "x", "messages": [{"role": "user", "content": "a" * 4001}]}
+        refused = http.post("/v1/chat/completions", json=long)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "message_too_long"
+        bad_session = http.post(
+            "/v1/chat/completions",
+            json={"model": "x", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"X-Session-Id": "a\tb"},
+        )
+        assert bad_session.status_code == 400
+        assert http.post("/v1/memories", json={"text": "b" * 4001}).status_code == 422
