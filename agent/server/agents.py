@@ -34,6 +34,7 @@ class AgentPool:
         model: The shared chat model.
         tools: Extra tools every agent gets (besides the memory tools).
         max_agents: Idle agents beyond this number are closed, least recently used first.
+        agent_class: The agent class (a subclass of :class:`~confidante.Agent` adds behaviour).
     """
 
     def __init__(
@@ -43,12 +44,14 @@ class AgentPool:
         model: BaseChatModel,
         tools: Sequence[BaseTool] = (),
         max_agents: int = 256,
+        agent_class: type[Agent] = Agent,
     ) -> None:
         self.settings = settings
         self.memory = memory
         self.model = model
         self.tools = list(tools)
         self.max_agents = max(1, max_agents)
+        self.agent_class = agent_class
         self._agents: OrderedDict[str, Agent] = OrderedDict()
         self._busy: dict[str, int] = {}
         self._threads: dict[tuple[str, str], asyncio.Lock] = {}
@@ -56,7 +59,7 @@ class AgentPool:
     def _agent(self, user_id: str) -> Agent:
         agent = self._agents.get(user_id)
         if agent is None:
-            agent = Agent(
+            agent = self.agent_class(
                 user_id,
                 settings=self.settings,
                 model=self.model,

@@ -22,6 +22,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import BaseTool
 
 from confidante import __version__
+from confidante.agent import Agent
 from confidante.memory.store import Memory
 from confidante.models import build_chat_model
 from confidante.server import admin, chat, memories, tools_api
@@ -52,6 +53,7 @@ def create_app(
     model: BaseChatModel | None = None,
     memory: Memory | None = None,
     tools: Sequence[BaseTool] | None = None,
+    agent_class: type[Agent] = Agent,
 ) -> FastAPI:
     """Build the HTTP application.
 
@@ -62,6 +64,7 @@ def create_app(
             at shutdown only when not given).
         tools: Tools besides the memory tools (default: the registered ones, see
             :mod:`confidante.server.registry`).
+        agent_class: The class of the per-user agents (a subclass of :class:`~confidante.Agent`).
     """
     settings = settings or ServerSettings()
 
@@ -73,7 +76,9 @@ def create_app(
         await asyncio.to_thread(keys.prepare)
         chat_model = model or build_chat_model(settings)
         extra = list(tools) if tools is not None else registered_tools(store, settings, chat_model)
-        agents = AgentPool(settings, store, chat_model, extra, max_agents=settings.max_agents)
+        agents = AgentPool(
+            settings, store, chat_model, extra, settings.max_agents, agent_class=agent_class
+        )
         app.state.context = ServerContext(
             settings=settings,
             memory=store,
