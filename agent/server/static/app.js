@@ -16,7 +16,8 @@ function showError(message) {
   box.hidden = !message;
 }
 
-async function api(method, path, body) {
+// Calls the API and returns its parsed JSON (or, with stream = true, the response to read).
+async function api(method, path, body, stream = false) {
   const headers = { Authorization: "Bearer " + state.key, "X-Session-Id": state.session };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
@@ -27,7 +28,7 @@ async function api(method, path, body) {
     try { message = (await response.json()).error.message; } catch (_) { /* not JSON */ }
     throw new Error(message);
   }
-  return response;
+  return stream ? response : response.json();  // always read the body to its end
 }
 
 function el(tag, className, text) {
@@ -77,9 +78,8 @@ function startEdit(li, item) {
   cancel.addEventListener("click", () => renderPanel());
   const commit = async () => {
     try {
-      const response = await api("PATCH", "/v1/memories/" + encodeURIComponent(item.id),
+      const updated = await api("PATCH", "/v1/memories/" + encodeURIComponent(item.id),
         { text: input.value });
-      const updated = await response.json();
       for (const turn of state.turns) {
         for (const list of [turn.recalled, turn.remembered]) {
           for (const entry of list) if (entry.id === updated.id) entry.text = updated.text;
@@ -107,8 +107,8 @@ async function forgetItem(id) {
 async function loadMemories() {
   if (!state.key) return;
   try {
-    const response = await api("GET", "/v1/memories");
-    fillList($("memories"), (await response.json()).data, false, "No memories yet.");
+    const listed = await api("GET", "/v1/memories");
+    fillList($("memories"), listed.data, false, "No memories yet.");
   } catch (error) { showError(error.message); }
 }
 
@@ -146,7 +146,7 @@ async function send(text) {
   renderPanel();
   const response = await api("POST", "/v1/chat/completions", {
     model: "confidante", stream: true, messages: [{ role: "user", content: text }],
-  });
+  }, true);
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "", reply = "";
