@@ -190,8 +190,10 @@ async def setup_users(url: str, clients: int) -> list[str]:
         return keys
 
 
-async def in_process_baseline(data_dir: Path, clients: int, seconds: float) -> Result:
-    """The same chat turns through ``Agent.aturn`` in this process (no HTTP)."""
+async def in_process_baseline(
+    data_dir: Path, clients: int, seconds: float, database_url: str | None
+) -> Result:
+    """The same chat turns through ``Agent.aturn`` in this process, same database, no HTTP."""
     from confidante.agent import Agent
     from confidante.memory.store import Memory
     from confidante.models.scripted import ScriptedChatModel
@@ -254,7 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=60)
-        results.append(asyncio.run(in_process_baseline(root / "base", args.clients, args.seconds)))
+        results.append(
+            asyncio.run(
+                in_process_baseline(root / "base", args.clients, args.seconds, args.database_url)
+            )
+        )
     figures = [result.summary() for result in results]
     by_name = {figure["scenario"]: figure for figure in figures}
     ratio = by_name["chat"]["p50_ms"] / max(by_name["agent_in_process"]["p50_ms"], 1e-9)

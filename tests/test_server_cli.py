@@ -126,7 +126,7 @@ def test_two_workers_on_postgresql(
 ) -> None:
     with fresh_postgres_database(postgres_admin_url) as database_url:
         env = {**cli_env, "CONFIDANTE_DATABASE_URL": database_url, "CONFIDANTE_ADMIN_KEY": ADMIN}
-        with serving(env, "--workers", "2") as (url, process):
+        with serving(env, "--workers", "2", "--log-level", "info") as (url, process):
             workers = _children(process.pid)
             assert len([pid for pid in workers if _is_python(pid)]) >= 2, workers
             admin = {"Authorization": f"Bearer {ADMIN}"}
@@ -157,6 +157,10 @@ def test_two_workers_on_postgresql(
                     assert "Pat's favourite number 7 is lucky." in found
             listed = httpx.get(f"{url}/v1/memories", headers=headers, timeout=60).json()["data"]
             assert sorted(item["text"] for item in listed) == sorted(facts)
+        log = process.stderr.read().decode() if process.stderr else ""
+        # both workers prepared the fresh database at once and started, none died
+        assert log.count("Application startup complete") == 2, log[-3000:]
+        assert "Traceback" not in log, log[-3000:]
 
 
 def _is_python(pid: int) -> bool:

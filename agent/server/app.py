@@ -34,9 +34,9 @@ from confidante.server.errors import (
     SecurityHeadersMiddleware,
     install_error_handlers,
 )
-from confidante.server.keys import KeyStore
 from confidante.server.registry import registered_tools
 from confidante.server.settings import ServerSettings
+from confidante.server.startup import open_storage
 from confidante.tools.memory_tools import memory_tools
 
 STATIC_DIR = Path(str(files("confidante.server") / "static"))
@@ -71,9 +71,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.ensure_dirs()
-        store = await _open_memory(memory, settings)
-        keys = KeyStore(store.database)
-        await asyncio.to_thread(keys.prepare)
+        store, keys = await asyncio.to_thread(open_storage, settings, memory)
         chat_model = model or build_chat_model(settings)
         extra = list(tools) if tools is not None else registered_tools(store, settings, chat_model)
         agents = AgentPool(
@@ -119,12 +117,6 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
-
-
-async def _open_memory(memory: Memory | None, settings: ServerSettings) -> Memory:
-    if memory is not None:
-        return memory
-    return await asyncio.to_thread(Memory.open, settings=settings)
 
 
 def app_from_environment() -> FastAPI:
