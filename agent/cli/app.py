@@ -192,6 +192,8 @@ def _register_subcommands() -> None:
     app.command("summarize")(module("summarize_cmd").summarize)
     app.command("mcp")(module("mcp_cmd").mcp)
     app.command("imagine")(module("imagine_cmd").imagine)
+    app.command("serve")(module("serve_cmd").serve)
+    app.add_typer(module("keys_cmd").keys_app, name="keys")
 
 
 _register_subcommands()

@@ -1,0 +1,277 @@
+"""Request and response bodies of the HTTP API (they make the OpenAPI document).
+
+The chat bodies follow the OpenAI chat-completions API; fields this server does not use
+(``temperature``, ``tools``...) are accepted and ignored. Answers add one field of their own,
+``confidante``, with what the turn recalled and remembered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Longest text of a memory, a search or a chat message (embedding cost grows with length).
+MAX_TEXT = 4_000
+
+
+# ------------------------------------------------------------------------------- chat
+class ContentPart(BaseModel):
+    """One part of a message's content (only ``text`` parts are read)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(max_length=64)
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    """One message of the conversation sent by the client."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = Field(default=None)
+
+    def text(self) -> str:
+        """Return the message's text (text parts joined by newlines)."""
+        if isinstance(self.content, str):
+            return self.content
+        if not self.content:
+            return ""
+        return "\n".join(part.text for part in self.content if part.text)
+
+
+class StreamOptions(BaseModel):
+    """Options of a streamed answer."""
+
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """An OpenAI chat-completions request.
+
+    Only the last message is sent to the agent, which must be the user's: the conversation's
+    history is kept by the server (per API key's user and session, see ``X-Session-Id``), and
+    the user's memory supplies the context. ``user`` is ignored: the API key names the user.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(max_length=200)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=1000)
+    stream: bool | None = False
+    stream_options: StreamOptions | None = None
+    user: str | None = Field(default=None, max_length=1000)
+
+
+class MemoryOut(BaseModel):
+    """One memory item as the API shows it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    text: str
+    key: str | None = None
+    kind: str = "fact"
+    scope: str = "user"
+    score: float = 0.0
+    importance: float = 0.5
+    provenance: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime | None = None
+    valid_to: datetime | None = None
+
+
+class ApprovalOut(BaseModel):
+    """A tool call waiting for the user's approval (a graph interrupt)."""
+
+    id: str
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    session_id: str | None = None
+
+
+class TurnInfo(BaseModel):
+    """What the turn did besides answering (the ``confidante`` field of chat answers)."""
+
+    session_id: str
+    route: str = "chat"
+    recalled: list[MemoryOut] = Field(default_factory=list)
+    remembered: list[dict[str, Any]] = Field(default_factory=list)
+    results: list[dict[str, Any]] = Field(default_factory=list)
+    pending: list[ApprovalOut] = Field(default_factory=list)
+
+
+class TurnOutcome(TurnInfo):
+    """A resumed turn's outcome: the reply and what the turn did."""
+
+    reply: str
+
+
+class AssistantMessage(BaseModel):
+    """The assistant's answer."""
+
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    """One answer (this server always gives one)."""
+
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: str = "stop"
+
+
+class ChatCompletion(BaseModel):
+    """An OpenAI chat completion, plus ``confidante``."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    confidante: TurnInfo
+
+
+class ModelCard(BaseModel):
+    """A model the server offers."""
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "confidante"
+
+
+class ModelList(BaseModel):
+    """``GET /v1/models``."""
+
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+# --------------------------------------------------------------------------- memories
+class MemoryList(BaseModel):
+    """A list of memory items."""
+
+    object: Literal["list"] = "list"
+    data: list[MemoryOut]
+
+
+class MemoryCreate(BaseModel):
+    """``POST /v1/memories``: remember one item."""
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    key: str | None = Field(default=None, max_length=100)
+    kind: str = Field(default="fact", min_length=1, max_length=32)
+    importance: float = Field(default=0.5, ge=0.0, le=1.0)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class MemoryPatch(BaseModel):
+    """``PATCH /v1/memories/{id}``: edit an item in place (only the fields given)."""
+
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
+    importance: float | None = Field(default=None, ge=0.0, le=1.0)
+    attributes: dict[str, Any] | None = None
+
+
+class Deleted(BaseModel):
+    """A deletion's answer."""
+
+    id: str
+    object: str = "memory"
+    deleted: bool = True
+
+
+class ImportResult(BaseModel):
+    """``POST /v1/memories/import``: the ids of the imported items."""
+
+    imported: int
+    ids: list[str]
+
+
+class ErasedUser(BaseModel):
+    """``DELETE /v1/users/me``: rows deleted per table (checkpoint threads included)."""
+
+    user: str
+    deleted: dict[str, int]
+
+
+# ------------------------------------------------------------------------ tools, admin
+class ToolCall(BaseModel):
+    """``POST /v1/tools/{name}``: the tool's arguments (the user comes from the key)."""
+
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolOutput(BaseModel):
+    """A tool's result."""
+
+    tool: str
+    output: Any
+
+
+class ToolCard(BaseModel):
+    """A tool the server can run, with its argument schema."""
+
+    name: str
+    description: str
+    side_effect: bool = False
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolList(BaseModel):
+    """``GET /v1/tools``."""
+
+    object: Literal["list"] = "list"
+    data: list[ToolCard]
+
+
+class ApprovalList(BaseModel):
+    """``GET /v1/approvals``."""
+
+    object: Literal["list"] = "list"
+    data: list[ApprovalOut]
+
+
+class ApprovalDecision(BaseModel):
+    """``POST /v1/approvals/{id}``: approve, edit (with new ``args``) or reject."""
+
+    decision: Literal["approve", "edit", "reject"]
+    args: dict[str, Any] | None = None
+
+
+class KeyCreate(BaseModel):
+    """``POST /v1/admin/keys``: make a key for a user."""
+
+    user: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="", max_length=100)
+
+
+class KeyOut(BaseModel):
+    """A key's record (no secret)."""
+
+    id: str
+    user: str
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class NewKey(KeyOut):
+    """A new key: ``key`` is shown only in this answer."""
+
+    key: str
+
+
+class KeyList(BaseModel):
+    """A list of keys."""
+
+    object: Literal["list"] = "list"
+    data: list[KeyOut]
