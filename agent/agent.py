@@ -115,6 +115,7 @@ class Agent:
             connection = await aiosqlite.connect(str(path))
             await connection.execute("PRAGMA journal_mode=WAL")
             await connection.execute("PRAGMA busy_timeout=30000")
+            await connection.execute("PRAGMA secure_delete=ON")  # forget_user leaves no copy
             self._saver = AsyncSqliteSaver(connection)
             await self._saver.setup()
             self._graph = build_graph(self.deps, checkpointer=self._saver)
@@ -167,6 +168,7 @@ class Agent:
         mine = [thread for thread in threads if user_of_thread(thread) == self.user_id]
         for thread in mine:
             await self._saver.adelete_thread(thread)
+        await self._saver.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         counts["checkpoint_threads"] = len(mine)
         return counts
 

@@ -108,8 +108,8 @@ class Nodes:
             decision = await runnable.ainvoke(
                 prompts.route_messages(self.deps.tools, last_user_text(state))
             )
-        except ConfidanteError as exc:
-            logger.warning("routing failed, answering as chat: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - any model failure: answer as chat
+            logger.warning("routing failed, answering as chat: %s", type(exc).__name__)
             return {"route": "chat"}
         assert isinstance(decision, prompts.RouteDecision)
         return {"route": decision.route}
@@ -124,7 +124,7 @@ class Nodes:
         attempts = state.get("attempts", 0) + 1
         try:
             plan: Any = await self.deps.model.with_structured_output(schema).ainvoke(messages)
-        except ConfidanteError as exc:
+        except Exception as exc:  # noqa: BLE001 - any model failure goes back to the check
             failure = {"tool": "plan", "ok": False, "output": f"could not plan: {exc}"}
             return {"plan": [], "results": [failure], "attempts": attempts}
         steps = [step.model_dump(mode="json") for step in plan.steps]
@@ -133,6 +133,8 @@ class Nodes:
 
     async def act(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Run the plan's tool calls in order; a failing step is recorded, not raised."""
+        if not state.get("plan"):  # planning failed: keep its failure for the check
+            return {}
         tools = {tool.name: tool for tool in self.deps.tools}
         results = []
         for step in state.get("plan", []):
