@@ -47,7 +47,8 @@ class ConcurrencyReport:
         reads: Reads done by the readers during the writes.
         foreign_reads: Items of another user returned to a reader.
         writer_failures: Writers that exited with an error.
-        seconds: Wall time of the writes.
+        seconds: Wall time of the writes, process start-up included.
+        write_seconds: The slowest writer's own time from its first to its last remember.
     """
 
     backend: str
@@ -65,6 +66,7 @@ class ConcurrencyReport:
     foreign_reads: int = 0
     writer_failures: int = 0
     seconds: float = 0.0
+    write_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -142,6 +144,8 @@ def run_concurrency(
         out, err = writer.communicate(timeout=1800)
         for line in out.splitlines():
             parts = line.split()
+            if parts and parts[0] == "DONE":
+                report.write_seconds = max(report.write_seconds, float(parts[1]))
             if parts and parts[0] == "OK":
                 user, item_id, index = parts[1], parts[2], int(parts[3])
                 committed.append((user, item_id, item_text(w, index, user, shared_every)))
