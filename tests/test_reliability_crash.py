@@ -158,3 +158,49 @@ def test_a_writer_killed_mid_stream_leaves_other_users_intact(tmp_path: Path) ->
     assert {k: v for k, v in stored.items() if k in committed} == committed
     assert all(hit.text.startswith("owner:victim") for hit in memory.retrieve("victim-a", "item"))
     memory.close()
+
+
+@pytest.mark.slow
+def test_an_agent_killed_mid_turn_keeps_the_turn_and_carries_on(settings: Settings) -> None:
+    """SIGKILL while the model answers: the raw turn and earlier facts are kept, files are sound.
+
+    (Resuming the interrupted graph run from its checkpoint is the graph's own feature; here
+    the next turn of the same session must simply work on intact data.)
+    """
+    env = _env(settings)
+    told, hanging = "My dog is called Biscuit.", "What is my dog called?"
+    command = [sys.executable, str(WORKERS / "agent_worker.py"), "--user", "ana"]
+    agent = subprocess.Popen(
+        [*command, "--hang-on", hanging, told, hanging],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert agent.stdout is not None
+    lines = []
+    for line in agent.stdout:
+        lines.append(line)
+        if line.startswith("RESPONDING"):
+            break
+    os.kill(agent.pid, signal.SIGKILL)
+    agent.wait(timeout=30)
+    assert lines[0].startswith("REPLY") and lines[-1].startswith("RESPONDING")
+
+    memory_file = settings.resolved_database_url.removeprefix("sqlite:///")
+    for path in (memory_file, settings.checkpoint_path):
+        with sqlite3.connect(path) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    memory = Memory.open(settings=settings)
+    events = memory.events("ana", role="user")
+    assert [event.text for event in events] == [told, hanging], "the raw turn was stored first"
+    assert events[0].extraction == "done"
+    assert events[1].extraction == "pending"  # killed before extraction: visible, not lost
+    assert [hit.key for hit in memory.list_items("ana")] == ["dog_name"]
+    memory.close()
+
+    from confidante import Agent
+
+    again = Agent(user_id="ana", settings=settings)
+    assert "Biscuit" in again.chat(hanging)
+    again.close()
