@@ -47,9 +47,11 @@ class Checkpoints:
         return [str(row["thread_id"]) for row in await cursor.fetchall()]
 
     async def adelete_threads(self, threads: list[str]) -> None:
-        """Delete every checkpoint of the given threads."""
+        """Delete every checkpoint of the given threads, leaving no copy in the SQLite file."""
         for thread in threads:
             await self.saver.adelete_thread(thread)
+        if self.backend == "sqlite":  # secure_delete zeroed the pages; now empty the WAL
+            await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def aclose(self) -> None:
         """Close the connection."""
@@ -77,6 +79,7 @@ async def open_checkpointer(settings: Settings) -> Checkpoints:
     await connection.execute("PRAGMA journal_mode=WAL")
     await connection.execute("PRAGMA busy_timeout=30000")
     await connection.execute("PRAGMA synchronous=NORMAL")  # WAL: safe from process crashes
+    await connection.execute("PRAGMA secure_delete=ON")  # forget_user leaves no copy
     saver = AsyncSqliteSaver(connection)
     await saver.setup()
     return Checkpoints(saver, connection, "sqlite")

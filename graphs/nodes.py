@@ -167,8 +167,8 @@ class Nodes:
             decision = await self._router.ainvoke(
                 prompts.route_messages(self.deps.tools, last_user_text(state))
             )
-        except ConfidanteError as exc:
-            logger.warning("routing failed, answering as chat: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - any model failure: answer as chat
+            logger.warning("routing failed, answering as chat: %s", type(exc).__name__)
             return {"route": "chat"}
         assert isinstance(decision, prompts.RouteDecision)
         return {"route": decision.route}
@@ -183,7 +183,7 @@ class Nodes:
         attempts = state.get("attempts", 0) + 1
         try:
             plan: Any = await self.deps.model.with_structured_output(schema).ainvoke(messages)
-        except ConfidanteError as exc:
+        except Exception as exc:  # noqa: BLE001 - any model failure goes back to the check
             failure = {"tool": "plan", "ok": False, "output": f"could not plan: {exc}"}
             return {"plan": [], "step": 0, "results": [failure], "attempts": attempts}
         steps = [step.model_dump(mode="json") for step in plan.steps]

@@ -50,6 +50,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # erased text is zeroed, not left in free space
     cursor.close()
 
 
@@ -146,6 +147,19 @@ class Database:
     async def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
         """Run ``work`` in one transaction in a worker thread (see :meth:`run_sync`)."""
         return await asyncio.to_thread(self.run_sync, work, write=write)
+
+    def truncate_wal(self) -> None:
+        """On SQLite, copy the write-ahead log into the database and empty it (best effort).
+
+        With ``secure_delete`` on, this leaves no copy of deleted rows in either file.
+        """
+        if self.backend != "sqlite":
+            return
+        raw = self.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+        finally:
+            raw.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -7,9 +7,11 @@ refreshes from the user's sequence number, and rows are re-read on every retriev
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import text as sql_text
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from confidante._sync import sync_twin
@@ -181,9 +183,14 @@ class MemoryEdits(MemoryCore):
             for table, column in owned:
                 result = session.exec(delete(table).where(col(column) == user_id))
                 counts[str(table.__tablename__)] = int(result.rowcount or 0)
+            if self.database.backend == "sqlite":  # merge FTS segments: drop the user's tokens
+                session.connection().execute(
+                    sql_text("INSERT INTO concepts_fts(concepts_fts) VALUES('optimize')")
+                )
             return counts
 
         counts = await self.database.run(write)
+        await asyncio.to_thread(self.database.truncate_wal)
         self.images.delete_user(user_id)
         self.term_counts.forget_user(user_id)
         self.index.forget_user(user_id)

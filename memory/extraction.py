@@ -114,7 +114,7 @@ async def extract_facts(
         facts = []
         for fact in result.facts:
             if not is_grounded(fact, message) or not fact.statement.strip():
-                logger.info("dropped ungrounded fact %s=%r", fact.key, fact.value)
+                logger.info("dropped an ungrounded fact (key %s)", fact.key)
                 continue
             facts.append(fact.model_copy(update={"key": normalise_key(fact.key) or "fact"}))
         return facts
@@ -144,6 +144,7 @@ async def learn(
             remembered.append({"id": item_id, "key": fact.key, "text": fact.statement})
         await memory.amark_event(user_id, event_id, "done")
     except Exception as exc:  # noqa: BLE001 - recorded on the turn for a later retry
-        logger.warning("fact extraction failed: %s", exc)
+        # the error may quote the model's output, hence the user's words: not in the log
+        logger.warning("fact extraction failed for event %s: %s", event_id, type(exc).__name__)
         await memory.amark_event(user_id, event_id, "failed", f"{type(exc).__name__}: {exc}")
     return remembered

@@ -28,6 +28,7 @@ from confidante.memory.index import dot_rows
 from confidante.memory.items import (
     MemoryHit,
     MemoryItem,
+    check_text,
     check_user_id,
 )
 from confidante.memory.records import (
@@ -85,7 +86,7 @@ class ImageConcepts(MemoryCore):
         """
         check_user_id(user_id)
         item = MemoryItem(
-            text=caption,
+            text=check_text(caption, "caption"),
             key=key,
             kind=IMAGE_KIND,
             importance=importance,

@@ -19,6 +19,7 @@ import io
 import shutil
 import threading
 from collections.abc import Sequence
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -142,6 +143,8 @@ def load_image(image: ImageInput) -> Image.Image:
                     raise InvalidInputError("the image is larger than 50 MB")
                 data = image
             else:
+                if not isinstance(image, str | PathLike):
+                    raise InvalidInputError("an image must be a PIL image, bytes or a file path")
                 path = Path(image)
                 if not path.is_file():
                     raise InvalidInputError(f"no image file at {str(path)!r}")

@@ -87,7 +87,18 @@ def check_text(text: str, what: str = "text") -> str:
         raise InvalidInputError(f"{what} is longer than {MAX_TEXT_CHARS} characters")
     if "\x00" in text:
         raise InvalidInputError(f"{what} contains a NUL character")
+    if not _encodable(text):
+        raise InvalidInputError(f"{what} is not valid Unicode (it has a lone surrogate)")
     return text.strip()
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` can be stored as UTF-8 (no lone surrogates, e.g. from bad bytes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_label(value: str, what: str, max_chars: int) -> str:
@@ -119,7 +130,7 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 def _storable_id(value: object) -> bool:
     """Whether ``value`` can be looked up as an id on every backend (PostgreSQL refuses NUL)."""
-    return isinstance(value, str) and "\x00" not in value
+    return isinstance(value, str) and "\x00" not in value and _encodable(value)
 
 
 def normalise_key(key: str | None) -> str | None:

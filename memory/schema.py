@@ -50,6 +50,8 @@ POSTGRES_FTS = [
        GENERATED ALWAYS AS (to_tsvector('english', text)) STORED""",
     "CREATE INDEX IF NOT EXISTS ix_concepts_tsv ON concepts USING GIN (tsv)",
 ]
+#: Serialises schema creation between processes opening one PostgreSQL database at once.
+SCHEMA_LOCK = 0x636F6E66_73636D61  # "confscma"
 #: Serialises pgvector schema upkeep between processes opening one database at once.
 PGVECTOR_LOCK = 0x636F6E66_76656374  # "confvect"
 #: float32 bytes (little-endian, as numpy writes them) to a pgvector ``vector``, bit-exact;
@@ -91,41 +93,49 @@ POSTGRES_PGVECTOR_COLUMN = [
 ]
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
+def add_missing_columns(connection: Connection) -> list[str]:
     """Add columns that the models define but an older database lacks; returns their names."""
     added: list[str] = []
-    with engine.begin() as connection:
-        inspector = inspect(connection)
-        for table in SQLModel.metadata.sorted_tables:
-            if not inspector.has_table(table.name):
+    inspector = inspect(connection)
+    for table in SQLModel.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or column.primary_key:
                 continue
-            present = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present or column.primary_key:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                default = getattr(column.default, "arg", None)
-                clause = ""
-                if isinstance(default, bool | int | float):
-                    clause = f" DEFAULT {int(default) if isinstance(default, bool) else default}"
-                connection.execute(
-                    text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}')
-                )
-                added.append(f"{table.name}.{column.name}")
+            kind = column.type.compile(dialect=connection.dialect)
+            default = getattr(column.default, "arg", None)
+            clause = ""
+            if isinstance(default, bool | int | float):
+                clause = f" DEFAULT {int(default) if isinstance(default, bool) else default}"
+            connection.execute(
+                text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}')
+            )
+            added.append(f"{table.name}.{column.name}")
     return added
 
 
 def prepare_schema(engine: Engine) -> None:
-    """Create tables, add missing columns and set up the full-text index for the backend."""
-    SQLModel.metadata.create_all(engine)
-    add_missing_columns(engine)
+    """Create tables, add missing columns and set up the full-text index for the backend.
+
+    It all runs in one transaction that processes opening the database at once take in turn
+    (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock), so none of them sees a
+    half-made schema or fails creating a table another has just created.
+    """
     backend = engine.url.get_backend_name()
     statements = [*SQLITE_FTS, SQLITE_FTS_BACKFILL] if backend == "sqlite" else []
     if backend == "postgresql":
         statements = POSTGRES_FTS
-    with engine.begin() as connection:
-        for statement in statements:
-            connection.execute(text(statement))
+    with engine.connect() as connection:
+        connection.execution_options(confidante_write=True)  # see database.WRITE_OPTION
+        with connection.begin():
+            if backend == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+            SQLModel.metadata.create_all(connection)
+            add_missing_columns(connection)
+            for statement in statements:
+                connection.execute(text(statement))
     if backend == "postgresql":
         prepare_pgvector(engine)
 

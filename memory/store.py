@@ -135,7 +135,7 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, PersonaDirector
         """
         check_user_id(user_id)
         item = MemoryItem(
-            text=text,
+            text=check_text(text),
             key=key,
             kind=kind,
             importance=importance,
@@ -157,6 +157,8 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, PersonaDirector
             The ids, in the order of ``items``.
         """
         check_user_id(user_id)
+        if any(not isinstance(item, str | MemoryItem) for item in items):
+            raise InvalidInputError("items must be texts or MemoryItem values")
         checked = [
             (MemoryItem(text=item) if isinstance(item, str) else item).checked() for item in items
         ]

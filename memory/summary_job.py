@@ -190,7 +190,7 @@ class SummaryJob:
                 self.memory, self.model, user_id, task, retries=self.retries
             )
         except ConfidanteError as exc:
-            logger.warning("summary %s/%s failed: %s", user_id, task, exc)
+            logger.warning("summary %s/%s failed: %s", user_id, task, type(exc).__name__)
             return SummaryOutcome(user_id=user_id, task=task, status="failed", error=str(exc))
         if view is None:
             return SummaryOutcome(user_id=user_id, task=task, status="empty")

@@ -1,0 +1,216 @@
+"""Erasure: after ``forget_user`` nothing anywhere holds the user's content.
+
+A canary string is planted in everything a user can leave behind: chat turns (events,
+checkpoints), extracted facts and their vectors, full-text index, audit log, summaries, image
+captions and files, observed conversation turns and episodes, persona membership, a failed
+extraction's error, and log output. After ``Agent.aforget_user`` the test scans GENERICALLY,
+so that tables and files added later are covered without editing it:
+
+- every table of the memory database (reflected with SQLAlchemy, FTS shadow tables
+  included), every cell of every row;
+- the raw bytes of the SQLite files (database, WAL), so freed pages count too;
+- the raw bytes of the checkpoint database and its WAL;
+- every file under the memory's image folder and the data directory;
+- every log record emitted while the user was served.
+
+A second user's canary must survive everything (erasure is not over-deletion).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import fresh_postgres_database
+from PIL import Image
+from sqlalchemy import create_engine, inspect, text
+from workers.common import HashEmbedder
+
+from confidante import Agent
+from confidante.memory.database import Database
+from confidante.memory.store import Memory
+from confidante.memory.summary_job import SummaryJob
+from confidante.models.scripted import ScriptedChatModel
+from confidante.models.scripted_rules import default_reply
+from confidante.settings import Settings
+
+
+def canary_pair() -> tuple[str, str]:
+    """Return a fresh canary (a capitalised name, so the fact rules extract it) twice."""
+    token = uuid.uuid4().hex[:12]
+    return f"Zq{token}", f"zq{token}"
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (6, 6), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class Capture(logging.Handler):
+    """Keep every formatted log record (and its exception text).
+
+    confidante's own loggers are kept from DEBUG up; other libraries' from INFO up (at DEBUG,
+    aiosqlite logs every statement with its parameters: a deployment that turns on
+    third-party DEBUG logging accepts that its log holds the data).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < logging.INFO and not record.name.startswith("confidante"):
+            return
+        self.lines.append(self.format(record))
+        if record.exc_info:
+            self.lines.append(logging.Formatter().formatException(record.exc_info))
+
+
+@pytest.fixture
+def log_capture() -> Iterator[Capture]:
+    handler = Capture()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def echoing_model() -> ScriptedChatModel:
+    """Default rules, except a failed extraction that echoes the user's words in its output."""
+
+    def answer(payload: dict[str, Any]) -> Any:
+        user = payload["messages"][-1].get("content") or ""
+        name = ((payload.get("response_format") or {}).get("json_schema") or {}).get("name")
+        if name == "FactExtraction" and "broken" in user:
+            return '{"facts": [{"key": "x", "value": "' + user  # invalid JSON echoing the user
+        return default_reply(payload)
+
+    return ScriptedChatModel(function=answer)
+
+
+async def _serve(settings: Settings, memory: Memory, user: str, name: str) -> Agent:
+    """Leave ``name`` everywhere a user can leave content."""
+    agent = Agent(user_id=user, settings=settings, memory=memory, model=echoing_model())
+    await agent.aturn(f"My dog is called {name}.")
+    await agent.aturn(f"I live in {name} City and I like {name.lower()} soup.")
+    await agent.aturn(f"Remind me to call {name} tomorrow.")
+    await agent.aturn(f"This broken sentence mentions {name} twice, {name}.")
+    await agent.aturn(f"Tell me what you know about {name}?", session_id="second")
+    await memory.aremember(user, f"Secret note: {name} is my password hint.", key="hint")
+    await memory.aremember(user, f"The user's dog is now called {name}2.", key="dog_name")
+    await memory.aremember_image(user, _png((10, 200, 30)), caption=f"A photo of {name}.")
+    await memory.aobserve(user, f"{name} told me a story.", speaker="friend", session_id="obs")
+    await memory.ajoin_persona(user, "gardeners")
+    hit = (await memory.alist_items(user))[0]
+    await memory.aupdate(user, hit.id, text=f"{hit.text} Updated about {name}.")
+    await SummaryJob(memory, agent.model, users=[user]).arun()
+    assert (await memory.asummary(user, "chat")) is not None
+    return agent
+
+
+def _scan_tables(url: str, needle: str) -> list[str]:
+    """Return ``table.column`` of every cell whose text or bytes contain ``needle``."""
+    found: list[str] = []
+    engine = create_engine(url)
+    try:
+        tables = inspect(engine).get_table_names()
+        assert {"concepts", "events", "summaries", "audit_log"} <= set(tables)
+        with engine.connect() as connection:
+            for table in tables:
+                result = connection.execute(text(f'SELECT * FROM "{table}"'))
+                columns = list(result.keys())
+                for row in result:
+                    for column, value in zip(columns, row, strict=True):
+                        if value is None:
+                            continue
+                        raw = value if isinstance(value, bytes) else str(value).encode()
+                        if needle.encode() in raw.lower():
+                            found.append(f"{table}.{column}")
+    finally:
+        engine.dispose()
+    return sorted(set(found))
+
+
+def _scan_files(paths: list[Path], needle: str) -> list[str]:
+    hits = []
+    for path in paths:
+        if path.is_file() and needle.encode() in path.read_bytes().lower():
+            hits.append(str(path))
+    return hits
+
+
+def _files_under(*roots: Path) -> list[Path]:
+    return [path for root in roots if root.exists() for path in root.rglob("*") if path.is_file()]
+
+
+async def test_forget_user_leaves_no_trace_anywhere(
+    settings: Settings, log_capture: Capture
+) -> None:
+    victim, victim_needle = canary_pair()
+    keeper, keeper_needle = canary_pair()
+    memory = Memory.open(settings=settings)
+    gone = await _serve(settings, memory, "victim", victim)
+    kept = await _serve(settings, memory, "keeper", keeper)
+    url = memory.database.engine.url.render_as_string(hide_password=False)
+    db_path = Path(str(memory.database.engine.url.database))
+    checkpoint = Path(settings.checkpoint_path)
+    assert _scan_tables(url, victim_needle), "the canary was planted in the tables"
+
+    counts = await gone.aforget_user()
+    await gone.aclose()
+    assert counts["concepts"] > 0 and counts["checkpoint_threads"] == 2
+
+    leftovers = {
+        "tables": _scan_tables(url, victim_needle),
+        "database files": _scan_files(
+            [db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-journal")], victim_needle
+        ),
+        "checkpoint files": _scan_files(
+            [checkpoint, Path(f"{checkpoint}-wal"), Path(f"{checkpoint}-journal")], victim_needle
+        ),
+        "images and data files": _scan_files(
+            _files_under(memory.images.root, settings.data_dir), victim_needle
+        ),
+        "log lines": [line[:120] for line in log_capture.lines if victim_needle in line.lower()],
+    }
+    assert leftovers == {key: [] for key in leftovers}, leftovers
+
+    # erasure is not over-deletion: the other user keeps everything
+    assert _scan_tables(url, keeper_needle)
+    assert any(keeper_needle in hit.text.lower() for hit in await memory.alist_items("keeper"))
+    assert (await memory.asummary("keeper", "chat")) is not None
+    assert any(memory.images.user_folder("keeper").iterdir())
+    assert "Zq" in (await kept.achat("What is my dog called?"))
+    await kept.aclose()
+    memory.close()
+
+
+async def test_forget_user_on_postgres_empties_every_table(
+    postgres_admin_url: str, tmp_path: Path
+) -> None:
+    victim, needle = canary_pair()
+    with fresh_postgres_database(postgres_admin_url) as url:
+        memory = Memory(Database.open(url), HashEmbedder(), images_dir=tmp_path / "images")
+        await memory.aremember("victim", f"The user's dog is called {victim}.", key="dog_name")
+        await memory.arecord_event("victim", "user", f"My dog is called {victim}.")
+        await memory.aobserve("victim", f"{victim} said hi.", speaker="friend")
+        await memory.aremember_image("victim", _png((1, 2, 3)), caption=f"{victim} photo")
+        await memory.ajoin_persona("victim", "gardeners")
+        await SummaryJob(memory, ScriptedChatModel(), users=["victim"]).arun()
+        await memory.aremember("keeper", "The user's cat is called Tom.")
+        sa_url = memory.database.engine.url.render_as_string(hide_password=False)
+        assert _scan_tables(sa_url, needle)
+        await memory.aforget_user("victim")
+        assert _scan_tables(sa_url, needle) == []
+        assert _scan_files(_files_under(memory.images.root), needle) == []
+        assert [hit.text for hit in await memory.alist_items("keeper")]
+        memory.close()
