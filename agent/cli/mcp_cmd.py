@@ -42,12 +42,15 @@ def extra_tools(memory: Memory, settings: Settings) -> list[BaseTool]:
     """Return the langchain-core tools served next to remember/recall/forget.
 
     Tools take the user from ``configurable.user_id`` (set by the server), never from their
-    arguments. Register more tools here (recommend, suggest, imagine...).
+    arguments: the memory's reminder tools and :func:`confidante.tools.defaults.default_tools`
+    (recommend, suggest and, with an image model configured, imagine).
     """
+    from confidante.models import build_chat_model
+    from confidante.tools.defaults import default_tools
     from confidante.tools.memory_tools import memory_tools
 
-    del settings  # for tools that need models
-    return [tool for tool in memory_tools(memory) if tool.name != "search_memory"]
+    memory_extras = [tool for tool in memory_tools(memory) if tool.name != "search_memory"]
+    return [*memory_extras, *default_tools(memory, settings, build_chat_model(settings))]
 
 
 def mcp(

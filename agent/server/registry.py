@@ -17,11 +17,13 @@ from langchain_core.tools import BaseTool
 
 from confidante.memory.store import Memory
 from confidante.settings import Settings
+from confidante.tools.defaults import default_tools
 
 ToolFactory = Callable[[Memory, Settings, BaseChatModel], Sequence[BaseTool]]
 
-#: Factories of the tools ``confidante serve`` offers (recommend, suggest, imagine...).
-SERVER_TOOL_FACTORIES: list[ToolFactory] = []
+#: Factories of the tools ``confidante serve`` offers: by default recommend, suggest and
+#: (with an image model configured) imagine, see :mod:`confidante.tools.defaults`.
+SERVER_TOOL_FACTORIES: list[ToolFactory] = [default_tools]
 
 
 def registered_tools(memory: Memory, settings: Settings, model: BaseChatModel) -> list[BaseTool]:
