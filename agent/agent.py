@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -338,14 +339,22 @@ class Agent:
         while self.deps.pending:
             await asyncio.gather(*list(self.deps.pending), return_exceptions=True)
 
-    async def aretry_extractions(self, limit: int = 50) -> int:
-        """Learn again from this user's stored turns whose extraction failed; returns how many."""
+    async def aretry_extractions(self, limit: int = 50, *, stale_after_s: float = 300.0) -> int:
+        """Learn again from this user's turns that were not learned from; returns how many.
+
+        Those are turns whose extraction failed, and turns still ``pending`` after
+        ``stale_after_s`` seconds (the process handling them died before it finished).
+        """
         failed = await self.memory.aevents(
             self.user_id, extraction=["failed"], role="user", limit=limit
         )
-        for event in failed:
+        cutoff = datetime.now(UTC) - timedelta(seconds=stale_after_s)
+        stuck = await self.memory.aevents(
+            self.user_id, extraction=["pending"], role="user", limit=limit, before=cutoff
+        )
+        for event in [*failed, *stuck]:
             await learn(self.memory, self.model, self.user_id, event.id, event.text)
-        return len(failed)
+        return len(failed) + len(stuck)
 
     async def aclose(self) -> None:
         """Wait for background extractions, then close the checkpoint connection."""

@@ -80,12 +80,23 @@ class EventLog(MemoryCore):
         extraction: Sequence[str] | None = None,
         role: str | None = None,
         limit: int = 100,
+        before: datetime | None = None,
     ) -> list[EventView]:
-        """Return the user's stored turns, oldest first, optionally by extraction status."""
+        """Return the user's stored turns, oldest first, optionally by extraction status.
+
+        Args:
+            user_id: The owner.
+            extraction: Only turns with one of these extraction statuses.
+            role: Only turns of this role.
+            limit: At most this many.
+            before: Only turns stored before this time.
+        """
         check_user_id(user_id)
 
         def read(session: Session) -> list[EventView]:
             query: Any = select(Event).where(Event.user_id == user_id)
+            if before is not None:
+                query = query.where(col(Event.created_at) < before)
             if extraction:
                 query = query.where(col(Event.extraction).in_(list(extraction)))
             if role:

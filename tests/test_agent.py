@@ -209,3 +209,15 @@ def test_failed_extractions_are_recorded_and_retried(settings: Settings) -> None
         "The user's cat is called Tom."
     ]
     agent.close()
+
+
+def test_turns_left_pending_by_a_dead_process_are_learned_from_later(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings, model=ScriptedChatModel())
+    agent.memory.record_event("ana", "user", "My cat is called Tom.")  # never processed
+    assert agent.retry_extractions() == 0  # too recent: another process may be on it
+    assert agent.retry_extractions(stale_after_s=0) == 1
+    assert agent.memory.events("ana", extraction=["pending"]) == []
+    assert [item.text for item in agent.memory.list_items("ana")] == [
+        "The user's cat is called Tom."
+    ]
+    agent.close()
