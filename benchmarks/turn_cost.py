@@ -171,6 +171,11 @@ async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, 
     clock = Clock()
     memory = Memory(Database.open(f"sqlite:///{root / f'memory-{n}.db'}"), TimedEmbedder(clock))  # type: ignore[arg-type]
     build_s = await fill(memory, n)
+    started = time.perf_counter()
+    warm = getattr(memory.index, "warm", None)
+    if warm is not None:  # load the user's vectors and, above the threshold, build the HNSW
+        await memory.database.run(lambda session: warm(session, USER), write=False)
+    warm_s = time.perf_counter() - started
     settings = Settings(_env_file=None, data_dir=root / f"data-{n}", model="scripted")  # type: ignore[call-arg]
     agent = Agent(USER, settings=settings, memory=memory, model=TimedModel(clock=clock))
     wall, model, embed, frame = [], [], [], []
@@ -186,7 +191,7 @@ async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, 
             frame.append((elapsed - clock.busy()) * 1000)
     await agent.aclose()
     memory.close()
-    return {**summarise(wall, model, embed, frame), "build_s": build_s}
+    return {**summarise(wall, model, embed, frame), "build_s": build_s, "index_warm_s": warm_s}
 
 
 async def bare_turns(turns: int, warmup: int, root: Path) -> dict[str, float]:
