@@ -16,8 +16,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, Table, inspect, text
 from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import NullType
@@ -127,17 +129,35 @@ def prepare_schema(engine: Engine) -> None:
     statements = [*SQLITE_FTS, SQLITE_FTS_BACKFILL] if backend == "sqlite" else []
     if backend == "postgresql":
         statements = POSTGRES_FTS
+    with schema_transaction(engine) as connection:
+        SQLModel.metadata.create_all(connection)
+        add_missing_columns(connection)
+        for statement in statements:
+            connection.execute(text(statement))
+    if backend == "postgresql":
+        prepare_pgvector(engine)
+
+
+@contextmanager
+def schema_transaction(engine: Engine) -> Iterator[Connection]:
+    """Yield a connection in a transaction that processes changing the schema take in turn.
+
+    SQLite: ``BEGIN IMMEDIATE`` (the database's write lock); PostgreSQL: an advisory lock held
+    until the transaction ends. Parts that keep their own tables in the memory's database
+    (the recommendation catalog...) create them through :func:`create_tables`.
+    """
     with engine.connect() as connection:
         connection.execution_options(confidante_write=True)  # see database.WRITE_OPTION
         with connection.begin():
-            if backend == "postgresql":
+            if engine.url.get_backend_name() == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
-            SQLModel.metadata.create_all(connection)
-            add_missing_columns(connection)
-            for statement in statements:
-                connection.execute(text(statement))
-    if backend == "postgresql":
-        prepare_pgvector(engine)
+            yield connection
+
+
+def create_tables(engine: Engine, tables: Sequence[Table]) -> None:
+    """Create tables that do not exist yet, safely when several processes start at once."""
+    with schema_transaction(engine) as connection:
+        SQLModel.metadata.create_all(connection, tables=list(tables))
 
 
 def pgvector_column_exists(connection: Connection) -> bool:

@@ -28,6 +28,7 @@ from confidante.errors import InvalidInputError
 from confidante.memory.database import Database, insert_if_absent
 from confidante.memory.embedders import Embedder
 from confidante.memory.records import utcnow
+from confidante.memory.schema import create_tables
 
 
 class CatalogRecord(SQLModel, table=True):
@@ -137,7 +138,7 @@ class Catalog:
     def __init__(self, database: Database, embedder: Embedder | None = None) -> None:
         self.database = database
         self.embedder = embedder
-        SQLModel.metadata.create_all(database.engine, tables=[CatalogRecord.__table__])  # type: ignore[attr-defined]
+        create_tables(database.engine, [CatalogRecord.__table__])  # type: ignore[attr-defined]
 
     async def aadd(self, items: Iterable[CatalogItem], *, batch_size: int = 256) -> int:
         """Add or replace items (by id); embeds their documents when an embedder is set.
