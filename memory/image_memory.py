@@ -47,11 +47,12 @@ if TYPE_CHECKING:
 Filters = tuple[Sequence[str] | None, bool, datetime | None, datetime | None]
 
 
-def image_digest(image: Image.Image) -> str:
-    """Return a 32-hex-digit hash of an image's pixels (equal images, equal digests)."""
+def encode_png(image: Image.Image) -> tuple[bytes, str]:
+    """Encode an image as PNG once; returns the bytes and their 32-hex-digit hash."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    return hashlib.sha256(buffer.getvalue()).hexdigest()[:32]
+    data = buffer.getvalue()
+    return data, hashlib.sha256(data).hexdigest()[:32]
 
 
 class ImageConcepts(MemoryCore):
@@ -94,11 +95,11 @@ class ImageConcepts(MemoryCore):
             attributes=dict(attributes or {}),
         ).checked()
         picture = await asyncio.to_thread(load_image, image)
-        digest = await asyncio.to_thread(image_digest, picture)
+        png, digest = await asyncio.to_thread(encode_png, picture)
         text_vector = await self._embed_documents([item.text])
         image_vector = await self._embed_image(picture)
         item_id = new_id()
-        path = await asyncio.to_thread(self.images.save, user_id, item_id, picture)
+        path = await asyncio.to_thread(self.images.save, user_id, item_id, png)
 
         def write(session: Session) -> str:
             self._ensure_user(session, user_id)

@@ -185,13 +185,13 @@ class ImageFiles:
         """Return the folder of one user's images (the id is hashed: no path tricks)."""
         return self.root / hashlib.sha256(user_id.encode()).hexdigest()[:32]
 
-    def save(self, user_id: str, item_id: str, image: Image.Image) -> Path:
-        """Write an image as PNG and return its path (written whole, then renamed)."""
+    def save(self, user_id: str, item_id: str, png: bytes) -> Path:
+        """Write an encoded PNG and return its path (written whole, then renamed)."""
         folder = self.user_folder(user_id)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{item_id}.png"
         partial = path.with_suffix(".partial")
-        image.save(partial, format="PNG")
+        partial.write_bytes(png)
         partial.replace(path)
         return path
 

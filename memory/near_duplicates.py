@@ -19,7 +19,6 @@ episodes and document chunks are records of what was said and stay as they are.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -86,8 +85,3 @@ def nearest_each(
         hits = index.search(session, user_id, np.asarray(vector, dtype=np.float32), 1)
         results.append(hits[0] if hits else None)
     return results
-
-
-def mergeable(kinds: Sequence[str]) -> list[bool]:
-    """Whether each kind takes part in near-duplicate merging."""
-    return [kind in MERGEABLE_KINDS for kind in kinds]
