@@ -135,15 +135,7 @@ class ImageConcepts(MemoryCore):
             session.add(concept)
             session.flush()
             self._add_vectors(session, user_id, [concept], text_vector)
-            if image_vector is not None and self.image_embedder is not None:
-                session.add(
-                    ConceptImageVector(
-                        concept_id=item_id,
-                        user_id=user_id,
-                        model=self.image_embedder.name,
-                        vector=image_vector.astype(np.float32).tobytes(),
-                    )
-                )
+            self._add_image_vector(session, concept, image_vector)
             session.add(audit(concept, "add", None, concept_snapshot(concept)))
             return item_id
 
@@ -174,6 +166,21 @@ class ImageConcepts(MemoryCore):
             old.valid_to, old.superseded_by = concept.valid_from, concept.id
             session.add(old)
             session.add(audit(old, "supersede", before, concept_snapshot(old)))
+
+    def _add_image_vector(
+        self, session: Session, concept: Concept, vector: np.ndarray[Any, Any] | None
+    ) -> None:
+        """Store the image vector of an image concept (nothing without an image embedder)."""
+        if vector is None or self.image_embedder is None:
+            return
+        session.add(
+            ConceptImageVector(
+                concept_id=concept.id,
+                user_id=concept.user_id,
+                model=self.image_embedder.name,
+                vector=np.asarray(vector, dtype=np.float32).tobytes(),
+            )
+        )
 
     async def _embed_image(self, picture: Image.Image) -> np.ndarray[Any, Any] | None:
         if self.image_embedder is None:

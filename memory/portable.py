@@ -1,10 +1,10 @@
 """Export and import a user's memory as JSON, to back it up or move it to another database.
 
-The format (``confidante.memory``, version 1) is one JSON object::
+The format (``confidante.memory``, version 2) is one JSON object::
 
     {
       "format": "confidante.memory",
-      "version": 1,
+      "version": 2,
       "user_id": "alice",
       "exported_at": "2026-05-01T09:30:00+00:00",
       "items": [
@@ -18,15 +18,19 @@ The format (``confidante.memory``, version 1) is one JSON object::
           "attributes": {},                # JSON attributes
           "created_at": "2026-04-30T18:02:11.503211+00:00",
           "valid_from": "2026-04-30T18:02:11.503211+00:00",
-          "valid_to": null                 # set when a newer value superseded the item
+          "valid_to": null,                # set when a newer value superseded the item
+          "image_png": "iVBORw0..."        # image items only: the picture (PNG, base64)
         }
-      ]
+      ],
+      "events": [...]                      # raw turns and interactions (portable_events)
     }
 
 Times are ISO 8601 (a time without an offset is read as UTC). ``items`` lists every item of the
-user, oldest first, superseded ones included, so nothing is lost. Vectors, raw turns, summaries
-and the audit log are not exported (nor the ``superseded_by`` link of a superseded item):
-vectors are recomputed on import with the target memory's embedder.
+user, oldest first, superseded ones included, and ``events`` every raw turn and interaction
+(:mod:`confidante.memory.portable_events`), so nothing is lost. Vectors, summaries and the
+audit log are not exported (nor the ``superseded_by`` link of a superseded item): vectors are
+recomputed on import with the target memory's embedders and summaries by the next summary job.
+Version 1 documents (no events, no pictures) are still imported.
 
 Import (:func:`import_memory`) checks the whole document first and writes nothing if anything is
 wrong (``InvalidInputError`` naming the faulty field). Then, in one transaction:
@@ -37,13 +41,19 @@ wrong (``InvalidInputError`` naming the faulty field). Then, in one transaction:
 - superseded items are added to the user's history as they are (they supersede nothing);
 - new items keep their ``created_at``, ``valid_from`` and (history) ``valid_to``;
 - with ``keep_ids=True`` new items keep their exported ids (an id already in the database is
-  refused), e.g. to restore a backup into an empty database.
+  refused), e.g. to restore a backup into an empty database;
+- events keep their ids unless another user's event has one (then provenance follows the new
+  id); an event the user already has is skipped;
+- image items with their picture are stored like ``aremember_image`` stores them (one file per
+  picture and user; the file goes if the transaction fails).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import base64
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,14 +62,17 @@ from sqlmodel import Session, col, delete, select
 
 from confidante.errors import InvalidInputError
 from confidante.memory.items import check_user_id, text_fingerprint
+from confidante.memory.portable_events import add_events, event_documents
 from confidante.memory.portable_format import (
     FORMAT,
     VERSION,
     ExportEntry,
     as_utc,
     iso,
+    parse_events,
     parse_export,
 )
+from confidante.memory.portable_images import prepare_images
 from confidante.memory.records import AuditEntry, Concept, ConceptVector, concept_snapshot, utcnow
 from confidante.memory.scopes import scope_of
 from confidante.memory.writes import next_vector_seq, write_items
@@ -73,40 +86,46 @@ _EMBED_BATCH = 256
 
 
 async def export_memory(memory: Memory, user_id: str) -> dict[str, Any]:
-    """Return every item of a user, history included, in the ``confidante.memory`` format."""
+    """Return every item (history too) and event of a user as a ``confidante.memory`` document."""
     check_user_id(user_id)
 
-    def read(session: Session) -> list[Concept]:
+    def read(session: Session) -> tuple[list[Concept], list[dict[str, Any]]]:
         query = (
             select(Concept)
             .where(Concept.user_id == user_id)
             .order_by(col(Concept.created_at), col(Concept.id))
         )
-        return list(session.exec(query).all())
+        return list(session.exec(query).all()), event_documents(session, user_id)
 
-    concepts = await memory.database.run(read, write=False)
-    items = [
-        {
-            "id": c.id,
-            "text": c.text,
-            "key": c.key,
-            "kind": c.kind,
-            "importance": c.importance,
-            "provenance": list(c.provenance or []),
-            "attributes": dict(c.attributes or {}),
-            "created_at": iso(c.created_at),
-            "valid_from": iso(c.valid_from),
-            "valid_to": iso(c.valid_to),
-        }
-        for c in concepts
-    ]
+    concepts, events = await memory.database.run(read, write=False)
+    items = [await asyncio.to_thread(_item_document, concept) for concept in concepts]
     return {
         "format": FORMAT,
         "version": VERSION,
         "user_id": user_id,
         "exported_at": iso(utcnow()),
         "items": items,
+        "events": events,
     }
+
+
+def _item_document(concept: Concept) -> dict[str, Any]:
+    document = {
+        "id": concept.id,
+        "text": concept.text,
+        "key": concept.key,
+        "kind": concept.kind,
+        "importance": concept.importance,
+        "provenance": list(concept.provenance or []),
+        "attributes": dict(concept.attributes or {}),
+        "created_at": iso(concept.created_at),
+        "valid_from": iso(concept.valid_from),
+        "valid_to": iso(concept.valid_to),
+    }
+    if concept.image_path and Path(concept.image_path).is_file():
+        picture = Path(concept.image_path).read_bytes()
+        document["image_png"] = base64.b64encode(picture).decode("ascii")
+    return document
 
 
 async def import_memory(
@@ -132,7 +151,10 @@ async def import_memory(
         InvalidInputError: The document is invalid, or (``keep_ids``) an id is already used.
     """
     check_user_id(user_id)
-    entries = parse_export(data, keep_ids=keep_ids)
+    parsed = parse_export(data, keep_ids=keep_ids)
+    events = parse_events(data)
+    pictures = await prepare_images(memory, user_id, [e for e in parsed if e.image_png])
+    entries = [entry for entry in parsed if entry.image_png is None]
     embedder = memory.embedder
     texts = [entry.item.text for entry in entries]
     chunks = [
@@ -144,19 +166,34 @@ async def import_memory(
 
     def write(session: Session) -> dict[str, str]:
         if keep_ids:
-            wanted = [entry.id for entry in entries]
+            wanted = [entry.id for entry in parsed]
             taken = session.exec(select(Concept.id).where(col(Concept.id).in_(wanted))).all()
             if taken:
                 raise InvalidInputError(f"ids already in the database: {', '.join(taken[:5])}")
         memory._ensure_user(session, user_id)  # creates and locks the user's row
+        renamed = add_events(session, user_id, events)
+        if renamed:
+            _follow_events(entries, renamed)
+            _follow_events([entry for entry, *_ in pictures.entries], renamed)
         current = [pair for pair in pairs if not pair[0].valid_to]
         result = _add_current(session, user_id, current, embedder.name, keep_ids)
         history = [pair for pair in pairs if pair[0].valid_to]
         result |= _add_history(session, user_id, history, embedder.name, keep_ids)
-        return result
+        return result | pictures.add(session, keep_ids)
 
-    mapping = await memory.database.run(write)
+    try:
+        mapping = await memory.database.run(write)
+    except BaseException:
+        pictures.discard()
+        raise
     return [mapping[str(raw["id"])] for raw in data["items"]]
+
+
+def _follow_events(entries: Sequence[ExportEntry], renamed: Mapping[str, str]) -> None:
+    """Point the provenance of imported items at the new ids of renamed events."""
+    for entry in entries:
+        sources = entry.item.provenance
+        sources[:] = [renamed.get(source, source) for source in sources]
 
 
 def _add_current(

@@ -1,4 +1,4 @@
-"""The ``confidante.memory`` export format (version 1): constants, JSON Schema and validation.
+"""The ``confidante.memory`` export format (version 2): constants, JSON Schema and validation.
 
 The format is documented in :mod:`confidante.memory.portable` (and in the README);
 :data:`JSON_SCHEMA` states it as a JSON Schema (draft 2020-12) for tools in other languages.
@@ -6,31 +6,42 @@ The format is documented in :mod:`confidante.memory.portable` (and in the README
 limits, unique ids, ``valid_to`` not before ``valid_from``). Importers of other formats (e.g.
 :mod:`confidante.integrations.mem0`) convert to this one, so every import is validated the same
 way.
+
+Version 2 adds the user's raw ``events`` (turns and interactions) and, on image items, the
+picture itself (``image_png``: the PNG file in base64). Version 1 documents (no events, no
+pictures) are still read.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from confidante.errors import InvalidInputError
-from confidante.memory.items import MemoryItem
+from confidante.memory.items import MemoryItem, check_text
 
 __all__ = [
     "FORMAT",
     "ITEM_FIELDS",
     "JSON_SCHEMA",
     "VERSION",
+    "EventEntry",
     "ExportEntry",
     "as_utc",
     "iso",
+    "parse_events",
     "parse_export",
+    "parse_time",
 ]
 
 FORMAT = "confidante.memory"
-VERSION = 1
+VERSION = 2
+#: Versions :func:`parse_export` reads.
+READABLE_VERSIONS = (1, 2)
 ITEM_FIELDS = (
     "id",
     "text",
@@ -45,16 +56,45 @@ ITEM_FIELDS = (
 )
 
 _TIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+_OPTIONAL_TIME: dict[str, Any] = {"anyOf": [_TIME, {"type": "null"}]}
+_OPTIONAL_TEXT: dict[str, Any] = {"type": ["string", "null"]}
+
+#: The ``events`` list as a JSON Schema fragment (see ``JSON_SCHEMA``).
+EVENTS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "Every raw turn and interaction of the user, oldest first (version 2).",
+    "items": {
+        "type": "object",
+        "required": ["id", "session_id", "role", "text", "created_at"],
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "maxLength": 32},
+            "session_id": {"type": "string", "maxLength": 200},
+            "role": {"type": "string", "maxLength": 32},
+            "text": {"type": "string", "minLength": 1},
+            "extraction": {"type": "string", "maxLength": 16},
+            "error": _OPTIONAL_TEXT,
+            "created_at": _TIME,
+            "occurred_at": _OPTIONAL_TIME,
+            "speaker": _OPTIONAL_TEXT,
+            "source_id": _OPTIONAL_TEXT,
+            "image_caption": _OPTIONAL_TEXT,
+            "position": {"type": ["integer", "null"]},
+        },
+    },
+}
+
+_LABELS = (("id", 32), ("session_id", 200), ("role", 32), ("extraction", 16))
+_OPTIONAL_LABELS = (("speaker", 200), ("source_id", 200))
 
 #: The format as a JSON Schema (draft 2020-12).
 JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "confidante.memory export, version 1",
+    "title": "confidante.memory export, version 2",
     "type": "object",
     "required": ["format", "version", "items"],
     "properties": {
         "format": {"const": FORMAT},
-        "version": {"const": VERSION},
+        "version": {"enum": list(READABLE_VERSIONS)},
         "user_id": {"type": "string", "description": "The exported user (informative)."},
         "exported_at": _TIME,
         "items": {
@@ -77,22 +117,47 @@ JSON_SCHEMA: dict[str, Any] = {
                         "anyOf": [_TIME, {"type": "null"}],
                         "description": "Set when a newer value superseded the item.",
                     },
+                    "image_png": {
+                        "type": "string",
+                        "contentEncoding": "base64",
+                        "description": "Image items: the picture as a PNG file (version 2).",
+                    },
                 },
             },
         },
+        "events": EVENTS_SCHEMA,
     },
 }
 
 
 @dataclass(frozen=True)
 class ExportEntry:
-    """One validated item of an export."""
+    """One validated item of an export (``image_png``: the decoded picture of an image item)."""
 
     id: str
     item: MemoryItem
     created_at: datetime
     valid_from: datetime
     valid_to: datetime | None
+    image_png: bytes | None = None
+
+
+@dataclass(frozen=True)
+class EventEntry:
+    """One validated event of an export."""
+
+    id: str
+    session_id: str
+    role: str
+    text: str
+    extraction: str
+    error: str | None
+    created_at: datetime
+    occurred_at: datetime | None
+    speaker: str | None
+    source_id: str | None
+    image_caption: str | None
+    position: int | None
 
 
 def as_utc(value: datetime) -> datetime:
@@ -105,7 +170,8 @@ def iso(value: datetime | None) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
 
 
-def _time(raw: Mapping[str, Any], field: str, where: str) -> datetime:
+def parse_time(raw: Mapping[str, Any], field: str, where: str) -> datetime:
+    """Read ``raw[field]`` as an ISO 8601 time (``InvalidInputError`` naming ``where``)."""
     value = raw.get(field)
     if not isinstance(value, str):
         raise InvalidInputError(f"{where}.{field} must be an ISO 8601 time")
@@ -149,11 +215,24 @@ def _entry(raw: Any, index: int, keep_ids: bool) -> ExportEntry:
         ).checked()
     except InvalidInputError as exc:
         raise InvalidInputError(f"{where}: {exc}") from exc
-    valid_from = _time(raw, "valid_from", where)
-    valid_to = None if raw["valid_to"] is None else _time(raw, "valid_to", where)
+    valid_from = parse_time(raw, "valid_from", where)
+    valid_to = None if raw["valid_to"] is None else parse_time(raw, "valid_to", where)
     if valid_to is not None and valid_to < valid_from:
         raise InvalidInputError(f"{where}.valid_to is before its valid_from")
-    return ExportEntry(item_id, item, _time(raw, "created_at", where), valid_from, valid_to)
+    created_at = parse_time(raw, "created_at", where)
+    return ExportEntry(item_id, item, created_at, valid_from, valid_to, _picture(raw, where))
+
+
+def _picture(raw: Mapping[str, Any], where: str) -> bytes | None:
+    encoded = raw.get("image_png")
+    if encoded is None:
+        return None
+    if raw["kind"] != "image" or not isinstance(encoded, str):
+        raise InvalidInputError(f"{where}.image_png must be a base64 string on an image item")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInputError(f"{where}.image_png is not valid base64") from exc
 
 
 def parse_export(data: Any, *, keep_ids: bool = False) -> list[ExportEntry]:
@@ -166,7 +245,7 @@ def parse_export(data: Any, *, keep_ids: bool = False) -> list[ExportEntry]:
         raise InvalidInputError("a memory export must be a JSON object")
     if data.get("format") != FORMAT:
         raise InvalidInputError(f"not a memory export: 'format' must be {FORMAT!r}")
-    if data.get("version") != VERSION:
+    if data.get("version") not in READABLE_VERSIONS:
         raise InvalidInputError(f"unsupported export version {data.get('version')!r}")
     if not isinstance(data.get("user_id", ""), str):
         raise InvalidInputError("'user_id' must be a string")
@@ -178,3 +257,65 @@ def parse_export(data: Any, *, keep_ids: bool = False) -> list[ExportEntry]:
     if len(set(ids)) != len(ids):
         raise InvalidInputError("item ids must be unique")
     return sorted(entries, key=lambda entry: (entry.valid_from, entry.created_at))
+
+
+def _label(raw: Mapping[str, Any], field: str, limit: int, where: str) -> str:
+    value = raw.get(field)
+    if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
+        raise InvalidInputError(f"{where}.{field} must be a string of 1 to {limit} characters")
+    return value
+
+
+def _optional_text(raw: Mapping[str, Any], field: str, limit: int | None, where: str) -> Any:
+    value = raw.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or (limit is not None and len(value) > limit):
+        raise InvalidInputError(f"{where}.{field} must be a string or null")
+    return value.replace("\x00", "\ufffd")
+
+
+def _event(raw: Any, index: int) -> EventEntry:
+    where = f"events[{index}]"
+    if not isinstance(raw, Mapping):
+        raise InvalidInputError(f"{where} must be an object")
+    labels = {
+        field: _label({"extraction": "done", **raw}, field, limit, where)
+        for field, limit in _LABELS
+    }
+    optional = {
+        field: _optional_text(raw, field, limit, where) for field, limit in _OPTIONAL_LABELS
+    }
+    text = raw.get("text")
+    if not isinstance(text, str):
+        raise InvalidInputError(f"{where}.text must be a string")
+    try:
+        text = check_text(text, "text")
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}: {exc}") from exc
+    position = raw.get("position")
+    if position is not None and (not isinstance(position, int) or isinstance(position, bool)):
+        raise InvalidInputError(f"{where}.position must be an integer or null")
+    occurred = raw.get("occurred_at")
+    return EventEntry(
+        **labels,
+        text=text,
+        error=_optional_text(raw, "error", None, where),
+        created_at=parse_time(raw, "created_at", where),
+        occurred_at=None if occurred is None else parse_time(raw, "occurred_at", where),
+        image_caption=_optional_text(raw, "image_caption", None, where),
+        position=position,
+        **optional,
+    )
+
+
+def parse_events(data: Mapping[str, Any]) -> list[EventEntry]:
+    """Validate the optional ``events`` list of an export (ids unique)."""
+    raw = data.get("events", [])
+    if not isinstance(raw, list):
+        raise InvalidInputError("'events' must be a list")
+    entries = [_event(event, index) for index, event in enumerate(raw)]
+    ids = [entry.id for entry in entries]
+    if len(set(ids)) != len(ids):
+        raise InvalidInputError("event ids must be unique")
+    return entries

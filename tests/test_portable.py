@@ -149,7 +149,7 @@ def _broken(path: str, value: Any) -> dict[str, Any]:
     [
         ([1, 2], "JSON object"),
         (_broken("format", "something.else"), "not a memory export"),
-        (_broken("version", 2), "unsupported export version 2"),
+        (_broken("version", 3), "unsupported export version 3"),
         (_broken("items", {"a": 1}), "'items' must be a list"),
         (_broken("items.1.text", KeyError), r"items\[1\] lacks text"),
         (_broken("items.1.text", "   "), r"items\[1\]: text must be a non-empty"),
