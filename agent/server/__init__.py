@@ -14,7 +14,9 @@ imported on first use, so :mod:`confidante.server.keys` works without FastAPI in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from confidante._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from confidante.server.app import app_from_environment, create_app
@@ -35,13 +37,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'confidante.server' has no attribute {name!r}")
-
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 __all__ = [
     "SERVER_TOOL_FACTORIES",
