@@ -55,6 +55,34 @@ def encode_png(image: Image.Image) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()[:32]
 
 
+def image_concept(
+    user_id: str,
+    item: MemoryItem,
+    digest: str,
+    concept_id: str,
+    *,
+    valid_from: datetime,
+    valid_to: datetime | None = None,
+    created_at: datetime | None = None,
+) -> Concept:
+    """Return the row of an image concept (``digest``: its PNG's hash, the item's fingerprint)."""
+    return Concept(
+        id=concept_id,
+        user_id=user_id,
+        kind=IMAGE_KIND,
+        key=item.key,
+        text=item.text,
+        text_hash=digest,
+        attributes={**item.attributes, "image_sha256": digest},
+        provenance=item.provenance,
+        importance=item.importance,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        created_at=created_at or valid_from,
+        updated_at=created_at or valid_from,
+    )
+
+
 class ImageConcepts(MemoryCore):
     """Image concepts: remember an image, retrieve by image (a part of ``Memory``)."""
 
@@ -116,21 +144,8 @@ class ImageConcepts(MemoryCore):
                 session.add(same)
                 return same.id
             now = utcnow()
-            concept = Concept(
-                id=item_id,
-                user_id=user_id,
-                kind=IMAGE_KIND,
-                key=item.key,
-                text=item.text,
-                text_hash=digest,
-                attributes={**item.attributes, "image_sha256": digest},
-                provenance=item.provenance,
-                importance=item.importance,
-                image_path=str(path),
-                valid_from=now,
-                created_at=now,
-                updated_at=now,
-            )
+            concept = image_concept(user_id, item, digest, item_id, valid_from=now)
+            concept.image_path = str(path)
             self._supersede_slot(session, user_id, concept)
             session.add(concept)
             session.flush()

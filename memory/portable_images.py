@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from confidante.errors import InvalidInputError
 from confidante.memory.editing import audit
+from confidante.memory.image_memory import image_concept
 from confidante.memory.images import IMAGE_KIND, load_image
 from confidante.memory.portable_format import ExportEntry, as_utc
 from confidante.memory.records import Concept, concept_snapshot, new_id
@@ -51,7 +52,15 @@ class ImageImport:
                 session.add(same)
                 result[entry.id] = same.id
                 continue
-            concept = self._concept(entry, digest, entry.id if keep_ids else new_id())
+            concept = image_concept(
+                self.user_id,
+                entry.item,
+                digest,
+                entry.id if keep_ids else new_id(),
+                valid_from=entry.valid_from,
+                valid_to=entry.valid_to,
+                created_at=entry.created_at,
+            )
             if entry.valid_to is None:
                 self.memory._supersede_slot(session, self.user_id, concept)
             path = self.memory.images.save(self.user_id, concept.id, png)
@@ -84,23 +93,6 @@ class ImageImport:
             if as_utc(concept.valid_from) == entry.valid_from and concept.key == entry.item.key:
                 return concept
         return None
-
-    def _concept(self, entry: ExportEntry, digest: str, concept_id: str) -> Concept:
-        item = entry.item
-        return Concept(
-            id=concept_id,
-            user_id=self.user_id,
-            kind=IMAGE_KIND,
-            key=item.key,
-            text=item.text,
-            text_hash=digest,
-            attributes={**item.attributes, "image_sha256": digest},
-            provenance=item.provenance,
-            importance=item.importance,
-            valid_from=entry.valid_from,
-            valid_to=entry.valid_to,
-            created_at=entry.created_at,
-        )
 
 
 async def prepare_images(memory: Memory, user_id: str, entries: list[ExportEntry]) -> ImageImport:
