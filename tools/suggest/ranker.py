@@ -67,19 +67,19 @@ class Weights:
     """
 
     repeat: float = 1.0
-    repeat_habit: float = 0.0
-    repeat_streak: float = 0.0
-    user_follow: float = 2.0
-    user_cosession: float = 0.0
+    repeat_habit: float = 1.5
+    repeat_streak: float = 5.0
+    user_follow: float = 5.0
+    user_cosession: float = 0.5
     global_follow: float = 0.5
-    user_weight: float = 0.3
+    user_weight: float = 0.2
     user_count: float = 0.0
     user_recent: float = 0.0
-    overlap: float = 0.5
-    entity_affinity: float = 0.2
-    entity_link: float = 0.2
-    global_popularity: float = 0.1
-    recency: float = 0.5
+    overlap: float = 0.05
+    entity_affinity: float = 0.05
+    entity_link: float = 0.1
+    global_popularity: float = 0.01
+    recency: float = 0.25
 
 
 @dataclass
@@ -160,6 +160,38 @@ class Ranker:
                 search one again; a user interface that shows them elsewhere may leave them
                 out).
         """
+        context = self._prepare(session, profile)
+        sources = self._candidates(context, profile)
+        if not include_session:
+            for query in context.queries:
+                sources.pop(query, None)
+        weights = asdict(self.weights)
+        scored = []
+        for query in sources:
+            features = self._features(query, context, profile)
+            score = sum(weights[name] * value for name, value in features.items())
+            scored.append((-score, query, features))
+        best = heapq.nsmallest(k, scored, key=lambda item: (item[0], item[1]))
+        return [
+            self._suggestion(query, -negative, features, sources[query], context, profile)
+            for negative, query, features in best
+        ]
+
+    def featurize(
+        self, session: Sequence[str], profile: UserProfile | None = None
+    ) -> dict[str, dict[str, float]]:
+        """Return every candidate with its features (what :meth:`suggest` weighs).
+
+        The features depend on the weights only through ``recency``: this is what tuning the
+        other weights needs (``benchmarks/tune_query_suggestion.py``).
+        """
+        context = self._prepare(session, profile)
+        return {
+            query: self._features(query, context, profile)
+            for query in self._candidates(context, profile)
+        }
+
+    def _prepare(self, session: Sequence[str], profile: UserProfile | None) -> _Context:
         context = _context(session, self.weights.recency)
         if profile is not None:  # each session entity's neighbours, as shares of its links
             for name, weight in context.entities.items():
@@ -178,21 +210,7 @@ class Ranker:
                     _shares(together),
                 )
             )
-        sources = self._candidates(context, profile)
-        if not include_session:
-            for query in context.queries:
-                sources.pop(query, None)
-        weights = asdict(self.weights)
-        scored = []
-        for query in sources:
-            features = self._features(query, context, profile)
-            score = sum(weights[name] * value for name, value in features.items())
-            scored.append((-score, query, features))
-        best = heapq.nsmallest(k, scored, key=lambda item: (item[0], item[1]))
-        return [
-            self._suggestion(query, -negative, features, sources[query], context, profile)
-            for negative, query, features in best
-        ]
+        return context
 
     # ------------------------------------------------------------ candidates
     def _candidates(self, context: _Context, profile: UserProfile | None) -> dict[str, set[str]]:
