@@ -112,7 +112,7 @@ class _Context:
 
 def _shares(counts: Counter[str] | None) -> dict[str, float]:
     total = sum(counts.values()) if counts else 0
-    return {query: n / total for query, n in counts.items()} if counts and total else {}
+    return {query: n / (total + 1) for query, n in counts.items()} if counts and total else {}
 
 
 def _context(session: Sequence[str], decay: float) -> _Context:
