@@ -66,19 +66,19 @@ class Weights:
         recency: Decay per step back in the session (1: the latest query).
     """
 
-    repeat: float = 1.0
-    repeat_habit: float = 1.5
+    repeat: float = 0.75
+    repeat_habit: float = 2.0
     repeat_streak: float = 5.0
     user_follow: float = 5.0
-    user_cosession: float = 0.5
+    user_cosession: float = 0.2
     global_follow: float = 0.5
     user_weight: float = 0.2
     user_count: float = 0.0
     user_recent: float = 0.0
-    overlap: float = 0.05
+    overlap: float = 0.1
     entity_affinity: float = 0.05
     entity_link: float = 0.1
-    global_popularity: float = 0.01
+    global_popularity: float = 0.1
     recency: float = 0.25
 
 
