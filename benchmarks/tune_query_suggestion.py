@@ -51,8 +51,8 @@ class Matrix:
         answer_position = np.zeros(self.targets)
         answer[self.segment[hits]] = scores[hits]
         answer_position[self.segment[hits]] = self.position[hits]
-        mine = answer[self.segment]
-        ahead = (scores > mine) | ((scores == mine) & (self.position < answer_position[self.segment]))
+        mine, mine_position = answer[self.segment], answer_position[self.segment]
+        ahead = (scores > mine) | ((scores == mine) & (self.position < mine_position))
         rank = 1 + np.bincount(self.segment, weights=ahead, minlength=self.targets)
         reciprocal = np.where(~np.isnan(answer) & (rank <= K), 1.0 / rank, 0.0)
         return float(reciprocal.sum() / max(1, self.targets))
