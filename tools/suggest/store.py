@@ -187,7 +187,7 @@ class SuggestionStore:
         cached = self._profiles.get(user_id)
         if cached is not None and cached.version == version:
             return cached.value  # type: ignore[no-any-return]
-        if cached is not None and version[0] < cached.version[0]:
+        if cached is not None and version[0] < int(cached.version[0]):
             self._global = None  # something was forgotten: the global layer may include it
         hits = await self.memory.alist_items(user_id, kinds=[ACTIVITY_KIND])
         activities = [a for hit in hits for a in activities_of(hit.attributes, hit.provenance)]
