@@ -1,9 +1,9 @@
-"""Candidate generation and a fast, learned-free ranker for the next query.
+"""Candidate generation and a fast linear ranker for the next query.
 
 Candidates come from three places: the session (its previous queries and words), the user's
 store (:class:`~confidante.tools.suggest.profile.UserProfile`: queries that share words or
-entities with the session, that followed the session's queries before, or that the user types
-most) and the global layer (k-anonymous follow-ups and popular queries sharing words with the
+entities with the session, that followed the session's queries before, that the user typed in
+past sessions along with them, or that the user types most) and the global layer (k-anonymous follow-ups and popular queries sharing words with the
 session). Each candidate gets a few features, and its score is their weighted sum
 (:class:`Weights`). Without a profile the same machinery runs on the session and the global
 layer alone: that is the non-personalised ranking the benchmark compares against.
@@ -44,7 +44,8 @@ FEATURES = (
 class Weights:
     """Weights of the ranking features (defaults tuned on half of the AOL dev users).
 
-    ``repeat_habit`` and ``user_count`` stay at 0: on the tune half they did not help.
+    Chosen by ``benchmarks/tune_query_suggestion.py`` (coordinate ascent on MRR@10 of the
+    ``tune`` half); ``user_count`` and ``user_recent`` stay at 0: there they did not help.
 
     Attributes:
         repeat: The candidate is one of the session's queries (more for the latest).
