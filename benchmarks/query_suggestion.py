@@ -16,6 +16,10 @@ Systems, all in one run:
   queries (no k rule), by count: the reference of the issue (0.087 on the dev file);
 - ``baselines.followups_plus_frequent``: those, then the user's most frequent queries.
 
+``candidate_recall`` is the share of targets found among the candidates of ``personalized``
+and ``session_only`` at all (any rank): the MRR@10 that a perfect ranking of those candidates
+would reach, so the ceiling of the ranker for a given candidate generation.
+
 Users are split in two halves by a hash of their id: the ranker's default weights were tuned
 on the ``tune`` half only; ``held_out`` is the other half. Suggestion latency (p50/p95) is
 measured around each personalized call. The data is personal: only aggregates are printed.
@@ -164,6 +168,7 @@ def run(data: Path, min_users: int = DEFAULT_MIN_USERS, progress: bool = True) -
         **reference_baselines(train),
     }
     ranks: dict[str, list[tuple[str, float, bool]]] = defaultdict(list)
+    covered: dict[str, list[tuple[str, float, bool]]] = defaultdict(list)
     latencies: list[float] = []
     cpu_times: list[float] = []  # the thread's CPU time: robust to a busy machine
     iterator: Any = targets
@@ -183,6 +188,9 @@ def run(data: Path, min_users: int = DEFAULT_MIN_USERS, progress: bool = True) -
         )
         for name, system in systems.items():
             ranks[name].append((half, reciprocal_rank(system(target), target.query), new))
+        for name, profile in (("personalized", profiles[target.user]), ("session_only", None)):
+            found = target.query in ranker.featurize(target.session, profile)
+            covered[name].append((half, float(found), new))
     result: dict[str, Any] = {
         "data": data.name,
         "users": len(users),
@@ -193,6 +201,14 @@ def run(data: Path, min_users: int = DEFAULT_MIN_USERS, progress: bool = True) -
         "latency_ms": percentiles(latencies),
         "cpu_ms": percentiles(cpu_times),
         "baselines": {name: summarise(ranks[name]) for name in systems},
+        # share of targets among the candidates at all: the MRR@10 of a perfect ranking of them
+        "candidate_recall": {
+            name: {
+                part: metrics["hr@10"] if part == "all" else metrics[part]["hr@10"]
+                for part in ("all", "tune", "held_out", "new_queries")
+            }
+            for name, metrics in ((name, summarise(found)) for name, found in covered.items())
+        },
     }
     result["ratios"] = {
         f"vs_{name}": {
@@ -243,6 +259,7 @@ def print_table(result: dict[str, Any]) -> None:
     console = Console()
     console.print(table)
     console.print(f"ratios (MRR@10, personalized / baseline): {result['ratios']}")
+    console.print(f"candidate recall (MRR@10 of a perfect ranking): {result['candidate_recall']}")
     wall, cpu = result["latency_ms"], result["cpu_ms"]
     console.print(
         f"suggestion latency ms: wall p50 {wall['p50']} p95 {wall['p95']}; "

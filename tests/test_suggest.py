@@ -105,6 +105,32 @@ def test_the_user_store_changes_the_ranking() -> None:
     assert "surf lisbon" not in [s.query for s in without]
 
 
+def test_session_habits_and_repeat_streak() -> None:
+    history = [
+        *acts("bank login", "weather lisbon", "news today"),
+        *acts("news today", "bank login", start=T0 + timedelta(hours=5)),
+    ]
+    profile = UserProfile.build(history)
+    assert profile.cosession["bank login"] == {"weather lisbon": 1, "news today": 2}
+    ranker = Ranker(GlobalLayer())
+    # typed in the same sessions as "news today", though never right after it
+    found = {s.query: s for s in ranker.suggest(["news today"], profile)}
+    assert "user_session" in found["weather lisbon"].sources
+    assert found["weather lisbon"].features["user_cosession"] > 0
+    paging = ranker.suggest(["bank login", "news today", "news today"], profile)
+    assert paging[0].query == "news today" and paging[0].features["repeat_streak"] == 1.0
+    assert "repeat_streak" not in ranker.suggest(["news today"], profile)[0].features
+
+
+def test_featurize_gives_what_suggest_weighs() -> None:
+    profile = UserProfile.build(acts("surf lisbon", "ericeira surf camp", "lisbon tram 28"))
+    ranker = Ranker(GlobalLayer())
+    found = ranker.featurize(["surf lisbon"], profile)
+    for suggestion in ranker.suggest(["surf lisbon"], profile):
+        nonzero = {name: round(v, 4) for name, v in found[suggestion.query].items() if v}
+        assert nonzero == suggestion.features
+
+
 def test_cold_start_falls_back_to_the_global_layer() -> None:
     users = {f"u{i}": acts("weather lisbon", "lisbon tram 28") for i in range(3)}
     ranker = Ranker(GlobalLayer.build(users))

@@ -14,6 +14,7 @@ import pytest
 
 CLI = [sys.executable, "-m", "confidante.cli"]
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "query_suggestion.py"
+TUNER = BENCHMARK.with_name("tune_query_suggestion.py")
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -85,6 +86,9 @@ def test_benchmark_on_a_synthetic_log(bench: ModuleType, tmp_path: Path) -> None
     assert result["mrr@10"] > result["baselines"]["session_only"]["mrr@10"]
     assert result["hr@10"] == 1.0
     assert set(result["latency_ms"]) == {"p50", "p95"}
+    recall = result["candidate_recall"]
+    assert recall["personalized"]["all"] >= result["hr@10"]  # a perfect ranking bounds it
+    assert recall["session_only"]["all"] >= result["baselines"]["session_only"]["hr@10"]
     # the store in the memory database gives exactly the in-process ranking
     assert result["through_memory"]["mrr@10"] == result["mrr@10"]
 
@@ -94,3 +98,26 @@ def test_benchmark_skips_without_data(
 ) -> None:
     assert bench.main(["--data", str(tmp_path / "absent.tsv")]) == 0
     assert "skipped" in capsys.readouterr().out
+
+
+def test_tuner_scores_exactly_as_the_ranker_ranks(bench: ModuleType, tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("benchmark_tune_query_suggestion", TUNER)
+    assert spec is not None and spec.loader is not None
+    tuner = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = tuner
+    spec.loader.exec_module(tuner)
+    from confidante.tools.suggest import GlobalLayer, Ranker, UserProfile, Weights
+
+    train, targets = bench.split(bench.read_log(synthetic_log(tmp_path / "log.tsv")))
+    profiles = {user: UserProfile.build(acts) for user, acts in train.items()}
+    layer = GlobalLayer.build(train, min_users=2)
+    for weights in (Weights(), Weights(repeat=3.0, user_follow=0.0, user_weight=1.0)):
+        ranker = Ranker(layer, weights)
+        expected = sum(
+            bench.reciprocal_rank(
+                [s.query for s in ranker.suggest(t.session, profiles[t.user])], t.query
+            )
+            for t in targets
+        ) / len(targets)
+        matrix = tuner.featurize(ranker, targets, profiles)
+        assert matrix.mrr(tuner.vector(weights)) == pytest.approx(expected)

@@ -81,6 +81,27 @@ async def test_user_b_never_sees_user_a(store: SuggestionStore) -> None:
     assert "ana secret clinic lisbon" in queries(ana)
 
 
+async def test_chat_messages_are_conversation_topics_of_their_user_only(
+    store: SuggestionStore, sqlite_memory: Memory
+) -> None:
+    await store.arecord("ana", acts("lisbon hotels", "ericeira surf camp"))
+    before = await store.aprofile("ana")
+    assert "nazare" not in before.entities
+    # what the agent stores for each user message (graphs/nodes.py, recall)
+    await sqlite_memory.arecord_event("ana", "user", "Tell me about the big waves of Nazare")
+    await sqlite_memory.arecord_event("ana", "assistant", "Sintra palaces are lovely")
+    profile = await store.aprofile("ana")  # the new message shows: the cache is not served
+    assert profile.entities["nazare"].count == 1
+    assert "sintra" not in profile.entities  # the assistant's words are not the user's topics
+    assert "tell me about the big waves of nazare" not in profile.queries  # never suggested
+    assert "nazare" not in (await store.aprofile("bob")).entities
+    assert "nazare" not in (await store.aglobal_layer()).links
+    off = SuggestionStore(sqlite_memory, min_users=2, conversation_topics=0)
+    assert "nazare" not in (await off.aprofile("ana")).entities
+    await sqlite_memory.aforget_user("ana")
+    assert (await store.aprofile("ana")).entities == {}
+
+
 async def test_global_layer_shares_only_what_k_users_typed(store: SuggestionStore) -> None:
     await store.arecord("ana", acts("weather lisbon", "lisbon tram 28", "ana only query"))
     await store.arecord("bob", acts("weather lisbon", "lisbon tram 28"))

@@ -11,7 +11,9 @@ user's activities into:
 - ``links``: entity co-occurrence within one activity and between consecutive activities of a
   session, time-decayed;
 - ``follows``: the user's own query-to-next-query transitions within a session, and how often
-  the next query repeated one of the session (``repeat_rate``).
+  the next query repeated one of the session (``repeat_rate``);
+- ``cosession``: for each query, the other queries the user typed in the same session (before
+  or after it, in how many sessions): the user's habits beyond the next query.
 
 Time decay: an occurrence ``d`` days before the profile's ``as_of`` time weighs
 ``0.5 ** (d / half_life_days)``. Sessions end after :data:`SESSION_GAP` of inactivity.
@@ -125,6 +127,7 @@ class UserProfile:
         default_factory=lambda: defaultdict(lambda: defaultdict(float))
     )
     follows: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    cosession: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     by_term: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_entity: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     transitions: int = 0
@@ -205,6 +208,8 @@ class UserProfile:
                 self.repeats += query in seen
             previous_query = query
             seen.add(query)
+        for query in seen:
+            self.cosession[query].update(other for other in seen if other != query)
 
     def top_entities(self, n: int = 10) -> list[tuple[str, float]]:
         """Return the user's ``n`` heaviest entities with their decayed weights."""

@@ -1,9 +1,9 @@
-"""Candidate generation and a fast, learned-free ranker for the next query.
+"""Candidate generation and a fast linear ranker for the next query.
 
 Candidates come from three places: the session (its previous queries and words), the user's
 store (:class:`~confidante.tools.suggest.profile.UserProfile`: queries that share words or
-entities with the session, that followed the session's queries before, or that the user types
-most) and the global layer (k-anonymous follow-ups and popular queries sharing words with the
+entities with the session, that followed the session's queries before, that the user typed in
+past sessions along with them, or that the user types most) and the global layer (k-anonymous follow-ups and popular queries sharing words with the
 session). Each candidate gets a few features, and its score is their weighted sum
 (:class:`Weights`). Without a profile the same machinery runs on the session and the global
 layer alone: that is the non-personalised ranking the benchmark compares against.
@@ -26,10 +26,13 @@ __all__ = ["FEATURES", "Ranker", "Suggestion", "Weights"]
 FEATURES = (
     "repeat",
     "repeat_habit",
+    "repeat_streak",
     "user_follow",
+    "user_cosession",
     "global_follow",
     "user_weight",
     "user_count",
+    "user_recent",
     "overlap",
     "entity_affinity",
     "entity_link",
@@ -41,15 +44,22 @@ FEATURES = (
 class Weights:
     """Weights of the ranking features (defaults tuned on half of the AOL dev users).
 
-    ``repeat_habit`` and ``user_count`` stay at 0: on the tune half they did not help.
+    Chosen by ``benchmarks/tune_query_suggestion.py`` (coordinate ascent on MRR@10 of the
+    ``tune`` half); ``user_count`` and ``user_recent`` stay at 0: there they did not help.
 
     Attributes:
         repeat: The candidate is one of the session's queries (more for the latest).
         repeat_habit: ``repeat`` times how often this user searches a session's query again.
+        repeat_streak: It is the latest query, which already repeated the one before (people
+            who searched a query twice in a row, paging through results, often do it again).
         user_follow: The user typed it right after one of the session's queries before.
+        user_cosession: The user typed it in past sessions that also had one of the session's
+            queries (share of that query's session neighbours).
         global_follow: Other users (k-anonymously) typed it after a session query.
         user_weight: How much (time-decayed) the user typed it before.
         user_count: How often the user typed it before (no decay).
+        user_recent: How recently the user last typed it (halves per day before the store's
+            latest activity).
         overlap: Share of its words that the session used (more for recent queries).
         entity_affinity: How much the user cares about its entities.
         entity_link: Its entities co-occurred, for this user, with the session's entities.
@@ -57,17 +67,20 @@ class Weights:
         recency: Decay per step back in the session (1: the latest query).
     """
 
-    repeat: float = 1.0
-    repeat_habit: float = 0.0
-    user_follow: float = 2.0
+    repeat: float = 0.75
+    repeat_habit: float = 2.0
+    repeat_streak: float = 5.0
+    user_follow: float = 5.0
+    user_cosession: float = 0.2
     global_follow: float = 0.5
-    user_weight: float = 0.3
+    user_weight: float = 0.2
     user_count: float = 0.0
-    overlap: float = 0.5
-    entity_affinity: float = 0.2
-    entity_link: float = 0.2
+    user_recent: float = 0.0
+    overlap: float = 0.1
+    entity_affinity: float = 0.05
+    entity_link: float = 0.1
     global_popularity: float = 0.1
-    recency: float = 0.5
+    recency: float = 0.25
 
 
 @dataclass
@@ -92,6 +105,15 @@ class _Context:
     terms: dict[str, float]
     entities: dict[str, float]
     links: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    #: Per session query: its recency weight and its next/co-session queries as shares.
+    neighbours: list[tuple[float, dict[str, float], dict[str, float], dict[str, float]]] = field(
+        default_factory=list
+    )
+
+
+def _shares(counts: Counter[str] | None) -> dict[str, float]:
+    total = sum(counts.values()) if counts else 0
+    return {query: n / (total + 1) for query, n in counts.items()} if counts and total else {}
 
 
 def _context(session: Sequence[str], decay: float) -> _Context:
@@ -139,13 +161,7 @@ class Ranker:
                 search one again; a user interface that shows them elsewhere may leave them
                 out).
         """
-        context = _context(session, self.weights.recency)
-        if profile is not None:  # each session entity's neighbours, as shares of its links
-            for name, weight in context.entities.items():
-                neighbours = profile.links.get(name)
-                total = sum(neighbours.values()) if neighbours else 0.0
-                if neighbours and total > 0:
-                    context.links.append((weight / total, neighbours))
+        context = self._prepare(session, profile)
         sources = self._candidates(context, profile)
         if not include_session:
             for query in context.queries:
@@ -161,6 +177,41 @@ class Ranker:
             self._suggestion(query, -negative, features, sources[query], context, profile)
             for negative, query, features in best
         ]
+
+    def featurize(
+        self, session: Sequence[str], profile: UserProfile | None = None
+    ) -> dict[str, dict[str, float]]:
+        """Return every candidate with its features (what :meth:`suggest` weighs).
+
+        The features depend on the weights only through ``recency``: this is what tuning the
+        other weights needs (``benchmarks/tune_query_suggestion.py``).
+        """
+        context = self._prepare(session, profile)
+        return {
+            query: self._features(query, context, profile)
+            for query in self._candidates(context, profile)
+        }
+
+    def _prepare(self, session: Sequence[str], profile: UserProfile | None) -> _Context:
+        context = _context(session, self.weights.recency)
+        if profile is not None:  # each session entity's neighbours, as shares of its links
+            for name, weight in context.entities.items():
+                neighbours = profile.links.get(name)
+                total = sum(neighbours.values()) if neighbours else 0.0
+                if neighbours and total > 0:
+                    context.links.append((weight / total, neighbours))
+        for query, weight in zip(context.queries, context.recency, strict=True):
+            user_next = profile.follows.get(query) if profile is not None else None
+            together = profile.cosession.get(query) if profile is not None else None
+            context.neighbours.append(
+                (
+                    weight,
+                    _shares(self.global_layer.follows.get(query)),
+                    _shares(user_next),
+                    _shares(together),
+                )
+            )
+        return context
 
     # ------------------------------------------------------------ candidates
     def _candidates(self, context: _Context, profile: UserProfile | None) -> dict[str, set[str]]:
@@ -192,6 +243,8 @@ class Ranker:
         for query in context.queries:
             for nxt, _ in profile.follows.get(query, Counter()).most_common(self.pool):
                 yield nxt, "user_follow"
+            for other, _ in profile.cosession.get(query, Counter()).most_common(self.pool):
+                yield other, "user_session"
         for term in context.terms:
             for query in profile.by_term.get(term, ()):
                 yield query, "user_words"
@@ -210,16 +263,16 @@ class Ranker:
         layer = self.global_layer
         words = terms(query)
         features = dict.fromkeys(FEATURES, 0.0)
-        for previous, weight in zip(context.queries, context.recency, strict=True):
+        queries = context.queries
+        for previous, weight in zip(queries, context.recency, strict=True):
             if previous == query:
                 features["repeat"] = max(features["repeat"], weight)
-            global_next = layer.follows.get(previous)
-            if global_next:
-                features["global_follow"] += weight * global_next[query] / sum(global_next.values())
-            if profile is not None:
-                user_next = profile.follows.get(previous)
-                if user_next:
-                    features["user_follow"] += weight * user_next[query] / sum(user_next.values())
+        if len(queries) > 1 and query == queries[-1] == queries[-2]:
+            features["repeat_streak"] = 1.0
+        for weight, global_next, user_next, together in context.neighbours:
+            features["global_follow"] += weight * global_next.get(query, 0.0)
+            features["user_follow"] += weight * user_next.get(query, 0.0)
+            features["user_cosession"] += weight * together.get(query, 0.0)
         if words:
             features["overlap"] = sum(context.terms.get(w, 0.0) for w in words) / len(words)
         if layer.top_users:
@@ -231,6 +284,9 @@ class Ranker:
             if stats is not None:
                 features["user_weight"] = math.log1p(stats.weight)
                 features["user_count"] = math.log1p(stats.count)
+                if profile.as_of is not None and stats.last is not None:
+                    days = max(0.0, (profile.as_of - stats.last).total_seconds() / 86400.0)
+                    features["user_recent"] = 0.5**days
             entities = stats.entities if stats else tuple(extract_entities(query))
             features["entity_affinity"] = sum(
                 math.log1p(profile.entities[e].weight) for e in entities if e in profile.entities

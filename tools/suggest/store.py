@@ -9,6 +9,11 @@ The aggregated :class:`~confidante.tools.suggest.profile.UserProfile` and the gl
 derived from these items and cached in the process; a cache entry is checked against the
 database (count and last update of the items) before each use, so an edit or a deletion shows
 at the next call.
+
+Conversation topics also come from the chat itself, without a write of their own: the agent
+stores every user message as an event of the user's memory (``Memory.arecord_event``), and a
+user's profile reads their latest messages as ``topic`` activities (their entities count, they
+are never suggested back; see ``conversation_topics``). They stay out of the global layer.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from sqlmodel import Session, col, select
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError
 from confidante.memory.items import MemoryItem, check_user_id
-from confidante.memory.records import Concept
+from confidante.memory.records import Concept, Event
 from confidante.memory.scopes import scope_of
 from confidante.tools.suggest.global_layer import DEFAULT_MIN_USERS, GlobalLayer
 from confidante.tools.suggest.profile import DEFAULT_HALF_LIFE_DAYS, Activity, UserProfile
@@ -82,7 +87,7 @@ def activities_of(attributes: dict[str, Any], provenance: Iterable[str]) -> list
 
 @dataclass
 class _Cached:
-    version: tuple[int, str]
+    version: tuple[int | str, ...]
     value: Any
 
 
@@ -95,6 +100,19 @@ def _version(session: Session, user_id: str | None) -> tuple[int, str]:
     )
     count, last = session.exec(query).one()
     return int(count or 0), str(last)
+
+
+def _topics_version(session: Session, user_id: str) -> tuple[int, str]:
+    count, last = session.exec(
+        select(func.count(), func.max(col(Event.created_at))).where(
+            Event.user_id == user_id, Event.role == "user"
+        )
+    ).one()
+    return int(count or 0), str(last)
+
+
+#: Characters of a chat message read as a conversation topic.
+TOPIC_CHARS = 1000
 
 
 class SuggestionStore:
@@ -114,6 +132,7 @@ class SuggestionStore:
         half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
         min_users: int = DEFAULT_MIN_USERS,
         global_ttl_s: float = 60.0,
+        conversation_topics: int = 200,
     ) -> None:
         """Create a store over a memory.
 
@@ -124,12 +143,15 @@ class SuggestionStore:
             min_users: k of the global layer (see :mod:`~confidante.tools.suggest.global_layer`).
             global_ttl_s: Seconds during which the global layer is reused without checking the
                 database (it changes slowly; any user's deletion through this store resets it).
+            conversation_topics: How many of the user's latest chat messages (the events of
+                role ``user`` that the agent stores) count as conversation topics; 0: none.
         """
         self.memory = memory
         self.weights = weights or Weights()
         self.half_life_days = half_life_days
         self.min_users = min_users
         self.global_ttl_s = global_ttl_s
+        self.conversation_topics = conversation_topics
         self._profiles: dict[str, _Cached] = {}
         self._global: _Cached | None = None
         self._global_checked = 0.0
@@ -156,17 +178,44 @@ class SuggestionStore:
     async def aprofile(self, user_id: str) -> UserProfile:
         """Return the user's aggregated store (rebuilt when their activities changed)."""
         check_user_id(user_id)
-        version = await self.memory.database.run(lambda s: _version(s, user_id), write=False)
+
+        def versions(session: Session) -> tuple[int, str, int, str]:
+            topics = _topics_version(session, user_id) if self.conversation_topics else (0, "")
+            return (*_version(session, user_id), *topics)
+
+        version = await self.memory.database.run(versions, write=False)
         cached = self._profiles.get(user_id)
         if cached is not None and cached.version == version:
             return cached.value  # type: ignore[no-any-return]
-        if cached is not None and version[0] < cached.version[0]:
+        if cached is not None and version[0] < int(cached.version[0]):
             self._global = None  # something was forgotten: the global layer may include it
         hits = await self.memory.alist_items(user_id, kinds=[ACTIVITY_KIND])
         activities = [a for hit in hits for a in activities_of(hit.attributes, hit.provenance)]
+        activities += await self._conversation_topics(user_id)
         profile = UserProfile.build(activities, half_life_days=self.half_life_days)
         self._profiles[user_id] = _Cached(version, profile)
         return profile
+
+    async def _conversation_topics(self, user_id: str) -> list[Activity]:
+        """The user's latest chat messages as ``topic`` activities (none if turned off)."""
+        if self.conversation_topics <= 0:
+            return []
+
+        def read(session: Session) -> list[tuple[str, datetime, datetime | None]]:
+            rows = session.exec(
+                select(Event.text, Event.created_at, Event.occurred_at)
+                .where(Event.user_id == user_id, Event.role == "user")
+                .order_by(col(Event.created_at).desc())
+                .limit(self.conversation_topics)
+            ).all()
+            return [tuple(row) for row in rows]  # type: ignore[misc]
+
+        rows = await self.memory.database.run(read, write=False)
+        return [
+            Activity(text=text[:TOPIC_CHARS], at=occurred or created, kind="topic")
+            for text, created, occurred in rows
+            if normalise_query(text[:TOPIC_CHARS])
+        ]
 
     async def aglobal_layer(self) -> GlobalLayer:
         """Return the k-anonymous global layer over every user's activities."""
