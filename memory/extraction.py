@@ -129,8 +129,9 @@ async def learn(
 ) -> list[dict[str, Any]]:
     """Extract facts from one stored turn and remember them, recording the outcome on the turn.
 
-    The turn's ``extraction`` becomes ``done`` or ``failed`` (with the error), so a failure is
-    never silent and can be retried later (:meth:`confidante.Agent.aretry_extractions`).
+    The turn's ``extraction`` becomes ``done`` (in the same transaction as the facts, with one
+    embedding call for all of them) or ``failed`` (with the error), so a failure is never
+    silent and can be retried later (:meth:`confidante.Agent.aretry_extractions`).
 
     Returns:
         The items written: ``{"id", "key", "text"}`` each.

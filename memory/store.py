@@ -199,9 +199,8 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
             last = finish if number == len(batches) else None
 
             def work(batch: list[MemoryItem] = batch, last: Any = last) -> list[str]:
-                vectors = (
-                    self.embedder.embed_documents([item.text for item in batch]) if batch else None
-                )
+                texts = [item.text for item in batch]
+                vectors = self.embedder.embed_documents(texts) if texts else np.zeros((0, 0))
 
                 def write(session: Session) -> list[str]:
                     written: list[str] = []
