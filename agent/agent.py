@@ -36,6 +36,8 @@ from confidante.tools.memory_tools import memory_tools
 #: runs alone and is followed by a pause or by its checkpoint, so a crash can repeat it only
 #: if the process dies between the call's end and its checkpoint's commit (milliseconds).
 DURABILITY = "async"
+#: The key under which ``ainvoke`` returns the pauses of an interrupted run.
+INTERRUPT = "__interrupt__"
 
 
 class Approval(BaseModel):
@@ -195,8 +197,10 @@ class Agent:
     async def _run(self, graph_input: Any, session_id: str | None) -> TurnResult:
         graph = await self._ensure_graph()
         config = self._config(session_id)
-        await graph.ainvoke(graph_input, config=config, durability=DURABILITY)
-        snapshot = await graph.aget_state(config)
+        output = await graph.ainvoke(graph_input, config=config, durability=DURABILITY)
+        if isinstance(output, dict) and INTERRUPT not in output:
+            return TurnResult.of(output, [])  # the turn finished: its last values are the state
+        snapshot = await graph.aget_state(config)  # paused: the checkpoint lists the pauses
         return TurnResult.of(snapshot.values, self._approvals(snapshot, session_id))
 
     def _approvals(self, snapshot: Any, session_id: str | None) -> list[Approval]:

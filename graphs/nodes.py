@@ -116,6 +116,7 @@ class Nodes:
     def __init__(self, deps: GraphDeps) -> None:
         self.deps = deps
         self._router: Any = None
+        self._planning: tuple[tuple[BaseTool, ...], Any] | None = None
 
     async def recall(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Store the raw turn, then retrieve the memories relevant to it (phi_q + A).
@@ -131,10 +132,8 @@ class Nodes:
             memory.arecord_event(user_id, "user", text, session_id=thread)
         )
         reading = asyncio.ensure_future(memory.asummary(user_id, "chat"))
-        try:
-            found = await asyncio.gather(
-                *(memory.aretrieve(user_id, query, k=self.deps.recall_k) for query in queries)
-            )
+        try:  # all queries in one pass: one embedding call, one read of the candidates
+            found = await memory.aretrieve_many(user_id, queries, k=self.deps.recall_k)
         finally:  # never leave the write or the read running unobserved
             event_id, summary = await writing, await reading
         recalled = merge_hits(
@@ -176,19 +175,31 @@ class Nodes:
     async def plan(self, state: AgentState) -> dict[str, Any]:
         """Turn the request into ordered tool steps (replanning after failures)."""
         failures = [r for r in state.get("results", []) if not r["ok"]]
-        schema = prompts.plan_schema(self.deps.tools)
         messages = prompts.plan_messages(
             self.deps.tools, last_user_text(state), state.get("recalled", []), failures
         )
         attempts = state.get("attempts", 0) + 1
         try:
-            plan: Any = await self.deps.model.with_structured_output(schema).ainvoke(messages)
+            plan: Any = await self._planner().ainvoke(messages)
         except Exception as exc:  # noqa: BLE001 - any model failure goes back to the check
             failure = {"tool": "plan", "ok": False, "output": f"could not plan: {exc}"}
             return {"plan": [], "step": 0, "results": [failure], "attempts": attempts}
         steps = [step.model_dump(mode="json") for step in plan.steps]
         emit({"event": "planned", "steps": steps})
         return {"plan": steps, "step": 0, "results": [], "attempts": attempts}
+
+    def _planner(self) -> Any:
+        """The model asked for a plan over the current tools (built again when they change)."""
+        tools = tuple(self.deps.tools)
+        cached = self._planning
+        if (
+            cached is None
+            or len(cached[0]) != len(tools)
+            or any(old is not new for old, new in zip(cached[0], tools, strict=True))
+        ):
+            schema = prompts.plan_schema(tools)
+            cached = self._planning = (tools, self.deps.model.with_structured_output(schema))
+        return cached[1]
 
     async def act(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Run the plan's next step(s); see :mod:`confidante.graphs.act`."""

@@ -25,6 +25,22 @@ if TYPE_CHECKING:
     pass
 
 
+def set_extraction(
+    session: Session, user_id: str, event_id: str, status: str, error: str | None = None
+) -> None:
+    """Set a stored turn's extraction status in the caller's transaction.
+
+    Raises:
+        NotFoundError: The user has no such turn.
+    """
+    event = session.get(Event, event_id) if _storable_id(event_id) else None
+    if event is None or event.user_id != user_id:
+        raise NotFoundError(f"no event {event_id!r} for this user")
+    event.extraction = status
+    event.error = error.replace("\x00", "\ufffd") if error else error
+    session.add(event)
+
+
 class EventView(BaseModel):
     """A stored turn as returned to callers."""
 
@@ -62,16 +78,9 @@ class EventLog(MemoryCore):
     ) -> None:
         """Record the outcome of fact extraction for an event (``done`` or ``failed``)."""
         check_label(status, "status", 16)
-
-        def write(session: Session) -> None:
-            event = session.get(Event, event_id) if _storable_id(event_id) else None
-            if event is None or event.user_id != user_id:
-                raise NotFoundError(f"no event {event_id!r} for this user")
-            event.extraction = status
-            event.error = error.replace("\x00", "\ufffd") if error else error
-            session.add(event)
-
-        await self.database.run(write)
+        await self.database.run(
+            lambda session: set_extraction(session, user_id, event_id, status, error)
+        )
 
     async def aevents(
         self,

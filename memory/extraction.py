@@ -16,7 +16,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from confidante.memory.store import Memory, normalise_key
+from confidante.memory.store import Memory, MemoryItem, normalise_key
 from confidante.models.structured import ask_structured
 
 logger = logging.getLogger(__name__)
@@ -129,20 +129,31 @@ async def learn(
 ) -> list[dict[str, Any]]:
     """Extract facts from one stored turn and remember them, recording the outcome on the turn.
 
-    The turn's ``extraction`` becomes ``done`` or ``failed`` (with the error), so a failure is
-    never silent and can be retried later (:meth:`confidante.Agent.aretry_extractions`).
+    The turn's ``extraction`` becomes ``done`` (in the same transaction as the facts, with one
+    embedding call for all of them) or ``failed`` (with the error), so a failure is never
+    silent and can be retried later (:meth:`confidante.Agent.aretry_extractions`).
 
     Returns:
         The items written: ``{"id", "key", "text"}`` each.
     """
     remembered: list[dict[str, Any]] = []
     try:
-        for fact in await extract_facts(model, text):
-            item_id = await memory.aremember(
-                user_id, fact.statement, key=fact.key, provenance=[event_id], value=fact.value
+        facts = await extract_facts(model, text)
+        items = [
+            MemoryItem(
+                text=fact.statement,
+                key=fact.key,
+                provenance=[event_id],
+                attributes={"value": fact.value},
             )
-            remembered.append({"id": item_id, "key": fact.key, "text": fact.statement})
-        await memory.amark_event(user_id, event_id, "done")
+            for fact in facts
+        ]
+        # the facts and the turn's "done" in one transaction (one embedding call)
+        ids = await memory.aremember_learned(user_id, event_id, items)
+        remembered = [
+            {"id": item_id, "key": fact.key, "text": fact.statement}
+            for item_id, fact in zip(ids, facts, strict=True)
+        ]
     except Exception as exc:  # noqa: BLE001 - recorded on the turn for a later retry
         # the error may quote the model's output, hence the user's words: not in the log
         logger.warning("fact extraction failed for event %s: %s", event_id, type(exc).__name__)

@@ -8,8 +8,11 @@ vector row carries a per-user sequence number (``seq``) bumped by each write, so
 loads only the rows written since the last one — also those written by other processes. Search
 is exact (one matrix product) up to ``ann_threshold`` vectors per user; above it, an HNSW graph
 (``usearch``) is built in a background thread and used once ready, with exact search meanwhile.
-Deleted and superseded items may linger in the cache; the store drops them when it reads the
-candidates' rows, and a refresh rebuilds a user's cache when rows have disappeared.
+New vectors are appended cheaply: the matrix grows into spare rows (a full copy only every
+quarter of growth) and new points are added to a ready HNSW graph, which is rebuilt only when
+a stored vector changed. Deleted and superseded items may linger in the cache; the store drops
+them when it reads the candidates' rows, and a refresh rebuilds a user's cache when rows have
+disappeared.
 """
 
 from __future__ import annotations
@@ -52,11 +55,18 @@ class VectorIndex(Protocol):
         ...
 
 
+def _empty() -> Vector:
+    return np.zeros((0, 0), dtype=np.float32)
+
+
 @dataclass
 class _UserVectors:
+    """One user's cached vectors: ``matrix`` is a view of the first rows of ``buffer``."""
+
     ids: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
-    matrix: Vector = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    matrix: Vector = field(default_factory=_empty)
+    buffer: Vector = field(default_factory=_empty)
     last_seq: int = 0
     ann: Any = None
     ann_size: int = 0
@@ -65,7 +75,24 @@ class _UserVectors:
 
     @property
     def nbytes(self) -> int:
-        return int(self.matrix.nbytes)
+        return int(self.buffer.nbytes)
+
+    def append(self, vectors: Vector) -> None:
+        """Append rows to ``matrix``, growing ``buffer`` by a quarter when it is full.
+
+        Readers holding the previous ``matrix`` keep a valid view of the rows they saw.
+        """
+        count, needed = len(self.matrix), len(self.matrix) + len(vectors)
+        if self.buffer.ndim != 2 or self.buffer.shape[1] != vectors.shape[1]:
+            self.buffer = vectors.copy()  # the first load: exactly the rows read
+        elif len(self.buffer) < needed:
+            grown = np.empty((needed + max(needed // 4, 256), vectors.shape[1]), np.float32)
+            grown[:count] = self.matrix
+            grown[count:needed] = vectors
+            self.buffer = grown
+        else:
+            self.buffer[count:needed] = vectors
+        self.matrix = self.buffer[:needed]
 
 
 class EmbeddedVectorIndex:
@@ -92,32 +119,37 @@ class EmbeddedVectorIndex:
     ) -> list[tuple[str, float]]:
         """Return the ``n`` most similar items of the user, refreshing from the database."""
         cache = self._refresh(session, user_id)
-        count = len(cache.ids)
-        if count == 0 or n <= 0:
-            return []
-        if cache.ann is not None and cache.ann_size == count:
-            matches = cache.ann.search(query, min(n, count))
-            return [
-                (cache.ids[int(key)], 1.0 - float(distance))
-                for key, distance in zip(matches.keys, matches.distances, strict=True)
-            ]
+        with cache.lock:  # a consistent view; the HNSW graph is not searched while it grows
+            ids, matrix = cache.ids, cache.matrix
+            count = len(matrix)
+            if count == 0 or n <= 0:
+                return []
+            if cache.ann is not None and cache.ann_size == count:
+                matches = cache.ann.search(query, min(n, count))
+                return [
+                    (ids[int(key)], 1.0 - float(distance))
+                    for key, distance in zip(matches.keys, matches.distances, strict=True)
+                ]
         if count > self.ann_threshold:
             self._build_ann_later(user_id, cache)
-        scores = dot_rows(cache.matrix, query)
+        scores = dot_rows(matrix, query)
         n = min(n, count)
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(cache.ids[int(i)], float(scores[i])) for i in top]
+        return [(ids[int(i)], float(scores[i])) for i in top]
 
     def similarities(
         self, session: Session, user_id: str, query: Vector, ids: Sequence[str]
     ) -> dict[str, float]:
         """Return exact cosine similarities for the listed items."""
         cache = self._refresh(session, user_id)
-        rows = [(item, cache.rows[item]) for item in ids if item in cache.rows]
+        with cache.lock:
+            matrix = cache.matrix
+            rows = [(item, cache.rows[item]) for item in ids if item in cache.rows]
+        rows = [(item, row) for item, row in rows if row < len(matrix)]
         if not rows:
             return {}
-        scores = dot_rows(cache.matrix[[row for _, row in rows]], query)
+        scores = dot_rows(matrix[[row for _, row in rows]], query)
         return {item: float(score) for (item, _), score in zip(rows, scores, strict=True)}
 
     def nearest_many(
@@ -167,7 +199,7 @@ class EmbeddedVectorIndex:
             latest = int(latest or 0)
             if latest < cache.last_seq:  # the user was erased and written again
                 cache.ids, cache.rows, cache.last_seq = [], {}, 0
-                cache.matrix = np.zeros((0, 0), dtype=np.float32)
+                cache.matrix, cache.buffer = _empty(), _empty()
                 cache.ann, cache.ann_size = None, 0
             if latest > cache.last_seq:
                 self._load_since(session, user_id, cache)
@@ -199,15 +231,16 @@ class EmbeddedVectorIndex:
             else:
                 updates.append((existing, position))
         new_ids = [rows[position][0] for position in appended]
-        if cache.matrix.size == 0:
-            cache.matrix = fresh[appended].copy()
-        else:
-            for row, position in updates:
-                cache.matrix[row] = fresh[position]
-            if appended:
-                cache.matrix = np.vstack([cache.matrix, fresh[appended]])
+        for row, position in updates:
+            cache.matrix[row] = fresh[position]
         if updates:
             cache.ann, cache.ann_size = None, 0  # an HNSW graph cannot move points cheaply
+        if appended:
+            count = len(cache.matrix)
+            cache.append(fresh[appended])
+            if cache.ann is not None and cache.ann_size == count:  # a ready graph grows too
+                cache.ann.add(np.arange(count, count + len(appended)), fresh[appended])
+                cache.ann_size = count + len(appended)
         cache.ids.extend(new_ids)
         cache.last_seq = int(rows[-1][1])
 

@@ -17,7 +17,8 @@ in-process :class:`~confidante.memory.index.EmbeddedVectorIndex`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,8 +31,8 @@ from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory.database import Database
 from confidante.memory.editing import MemoryEdits
 from confidante.memory.embedders import Embedder, build_embedder
-from confidante.memory.events import EventLog
-from confidante.memory.image_memory import Filters, ImageConcepts
+from confidante.memory.events import EventLog, set_extraction
+from confidante.memory.image_memory import ImageConcepts
 from confidante.memory.images import (
     ImageInput,
     build_image_embedder,
@@ -49,13 +50,11 @@ from confidante.memory.items import (
 )
 from confidante.memory.near_duplicates import DEFAULT_THRESHOLD
 from confidante.memory.observe import TurnObserver
-from confidante.memory.personas import PersonaDirectory
 from confidante.memory.records import (
     AuditEntry,
 )
-from confidante.memory.retrieval import gather_candidates
-from confidante.memory.scopes import GLOBAL_OWNER, persona_owner, scope_of
-from confidante.memory.search import fuse, fuse_rankings, top_k
+from confidante.memory.search import fuse_rankings
+from confidante.memory.text_search import TextSearch
 from confidante.memory.writes import NearDuplicates, write_items
 from confidante.settings import Settings
 
@@ -74,7 +73,7 @@ __all__ = [
 ]
 
 
-class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, PersonaDirectory):
+class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
     """A personal memory over a database and an embedder (both injected).
 
     Takes the arguments of :class:`~confidante.memory.core.MemoryCore`.
@@ -156,26 +155,67 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, PersonaDirector
         Returns:
             The ids, in the order of ``items``.
         """
+        return await self._write(user_id, items, batch_size)
+
+    async def aremember_learned(
+        self, user_id: str, event_id: str, items: Sequence[MemoryItem]
+    ) -> list[str]:
+        """Remember what was learned from a stored turn and mark the turn ``done``, together.
+
+        One embedder call and one transaction write the items and the turn's status, so a turn
+        is never marked done without its items. Items follow :meth:`aremember_many`'s rules.
+
+        Raises:
+            NotFoundError: The user has no such turn (nothing is written).
+        """
+        return await self._write(
+            user_id,
+            items,
+            max(len(items), 1),
+            lambda session: set_extraction(session, user_id, event_id, "done"),
+        )
+
+    async def _write(
+        self,
+        user_id: str,
+        items: Sequence[str | MemoryItem],
+        batch_size: int,
+        finish: Callable[[Session], None] | None = None,
+    ) -> list[str]:
+        """Validate, then embed and write each batch in one worker hop; ``finish`` runs last."""
         check_user_id(user_id)
         if any(not isinstance(item, str | MemoryItem) for item in items):
             raise InvalidInputError("items must be texts or MemoryItem values")
         checked = [
             (MemoryItem(text=item) if isinstance(item, str) else item).checked() for item in items
         ]
+        batches = [
+            checked[start : start + batch_size] for start in range(0, len(checked), batch_size)
+        ]
+        if finish is not None and not batches:
+            batches = [[]]
         ids: list[str] = []
-        for start in range(0, len(checked), batch_size):
-            batch = checked[start : start + batch_size]
-            vectors = await self._embed_documents([item.text for item in batch])
+        for number, batch in enumerate(batches, 1):
+            last = finish if number == len(batches) else None
 
-            def write(
-                session: Session, batch: list[MemoryItem] = batch, vectors: Any = vectors
-            ) -> list[str]:
-                self._ensure_user(session, user_id)
-                return write_items(
-                    session, user_id, batch, vectors, self.embedder.name, self._near()
-                )
+            def work(batch: list[MemoryItem] = batch, last: Any = last) -> list[str]:
+                texts = [item.text for item in batch]
+                vectors = self.embedder.embed_documents(texts) if texts else np.zeros((0, 0))
 
-            ids.extend(await self.database.run(write))
+                def write(session: Session) -> list[str]:
+                    written: list[str] = []
+                    if batch:
+                        self._ensure_user(session, user_id)
+                        written = write_items(
+                            session, user_id, batch, vectors, self.embedder.name, self._near()
+                        )
+                    if last is not None:
+                        last(session)
+                    return written
+
+                return self.database.run_sync(write)
+
+            ids.extend(await asyncio.to_thread(work))
         return ids
 
     def _near(self) -> NearDuplicates | None:
@@ -234,72 +274,37 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, PersonaDirector
         fused = fuse_rankings([[h.id for h in said], [h.id for h in pictured]], k)
         return [hits[item].model_copy(update={"score": score}) for item, score in fused]
 
-    async def _text_hits(
+    async def aretrieve_many(
         self,
         user_id: str,
-        query: str,
-        k: int,
-        filters: Filters,
-        query_vector: np.ndarray[Any, np.dtype[np.float32]] | None,
-        fallback: bool,
-    ) -> list[MemoryHit]:
-        """Rank by the text: the user's items, then personas and the global scope."""
-        kinds, include_history, since, until = filters
-        if query_vector is None:
-            query_vector = await self._embed_query(query)
-        owners = [user_id]
-        if fallback and scope_of(user_id) == "user":
-            owners += [persona_owner(name) for name in await self.apersonas(user_id)]
-            owners.append(GLOBAL_OWNER)
-        hits: list[MemoryHit] = []
-        for owner in owners:
-            hits += await self._search_owner(
-                owner, query, query_vector, k - len(hits), kinds, include_history, since, until
-            )
-            if len(hits) >= k:
-                break
-        return hits
+        queries: Sequence[str],
+        k: int = 10,
+        *,
+        kinds: Sequence[str] | None = None,
+        include_history: bool = False,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        fallback: bool = True,
+    ) -> list[list[MemoryHit]]:
+        """Return, for each query, what :meth:`aretrieve` returns for it, in one pass.
 
-    async def _search_owner(
-        self,
-        owner: str,
-        query: str,
-        query_vector: np.ndarray[Any, np.dtype[np.float32]],
-        k: int,
-        kinds: Sequence[str] | None,
-        include_history: bool,
-        since: datetime | None,
-        until: datetime | None,
-    ) -> list[MemoryHit]:
-        """Rank one owner's items (a user, a persona or the global scope)."""
-        await self._ensure_vectors(owner)
-        candidates = await self.database.run(
-            lambda session: gather_candidates(
-                session,
-                self.index,
-                owner,
-                query,
-                query_vector,
-                pool=max(4 * k, 50),
-                kinds=kinds,
-                include_history=include_history,
-                since=since,
-                until=until,
-                counts=self.term_counts,
-            ),
-            write=False,
-        )
-        if not candidates:
+        The queries are embedded together and their candidates among the user's items read in
+        one transaction, which makes several queries of one turn about as cheap as one.
+        Arguments are those of :meth:`aretrieve`.
+        """
+        check_user_id(user_id)
+        if k <= 0:
+            raise InvalidInputError("k must be positive")
+        queries = [check_text(query, "query") for query in queries]
+        if not queries:
             return []
-        concepts = [candidate.concept for candidate in candidates]
-        dense = np.asarray([c.dense for c in candidates], dtype=np.float32)
-        lexical = np.asarray([c.lexical for c in candidates], dtype=np.float32)
-        importance = np.asarray([c.importance for c in concepts], dtype=np.float32)
-        order = np.argsort(np.asarray([c.created_at.timestamp() for c in concepts]))
-        age_rank = np.zeros(len(concepts), dtype=np.float32)
-        age_rank[order] = np.linspace(0.0, 1.0, len(concepts), dtype=np.float32)
-        scores = fuse(dense, lexical, importance, age_rank, self.weights)
-        return [MemoryHit.of(concepts[i], float(scores[i])) for i in top_k(scores, k)]
+        filters = (kinds, include_history, since, until)
+        if self.image_embedder is not None:  # each query is also fused with image ranking
+            options: dict[str, Any] = {"kinds": kinds, "include_history": include_history}
+            options.update(since=since, until=until, fallback=fallback)
+            found = [self.aretrieve(user_id, query, k, **options) for query in queries]
+            return list(await asyncio.gather(*found))
+        return await self._text_hits_many(user_id, queries, k, filters, fallback)
 
     async def alist_items(
         self,
@@ -355,7 +360,9 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, PersonaDirector
 
     remember = sync_twin(aremember)
     remember_many = sync_twin(aremember_many)
+    remember_learned = sync_twin(aremember_learned)
     retrieve = sync_twin(aretrieve)
+    retrieve_many = sync_twin(aretrieve_many)
     list_items = sync_twin(alist_items)
     get = sync_twin(aget)
     history = sync_twin(ahistory)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import operator
 from typing import Any, TypedDict
 
 import pytest
 from langchain_core.tools import tool
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
 
 from confidante import Agent, ConfigurationError
 from confidante.graphs.builder import GraphBuilder, as_tool
@@ -175,3 +177,40 @@ def test_mistakes_are_reported_clearly(settings: Settings, scripted: ScriptedCha
     with pytest.raises(ConfigurationError, match="docstring"):
         as_tool(lambda x: x)
     memory.close()
+
+
+def test_a_mounted_subgraph_can_pause_for_approval(settings: Settings) -> None:
+    class Confirm(TypedDict, total=False):
+        reply: str
+        confirmed: str
+
+    def confirm(state: Confirm) -> dict[str, Any]:
+        decision = interrupt({"tool": "confirm", "args": {"what": "the mounted step"}})
+        return {"confirmed": json.dumps(decision, sort_keys=True)}
+
+    sub = StateGraph(Confirm)
+    sub.add_node("confirm", confirm)
+    sub.add_edge(START, "confirm")
+    sub.add_edge("confirm", END)
+    builder = GraphBuilder().add_state_field("confirmed", str).mount("gate", sub, after="respond")
+    agent = Agent(user_id="ana", settings=settings, graph=builder)
+    paused = agent.turn("Hello there, how are you?")
+    (approval,) = paused.approvals
+    assert approval.tool == "confirm" and approval.args == {"what": "the mounted step"}
+    assert agent.pending() == [approval] and "approval" in paused.reply
+    done = agent.resume("approve")
+    assert done.approvals == [] and agent.pending() == []
+    assert json.loads(agent.state()["confirmed"]) == {"decision": "approve"}
+    assert done.reply and "approval" not in done.reply
+    agent.close()
+
+
+def test_a_finished_turn_reports_the_checkpointed_state(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings)
+    agent.turn("My dog is called Biscuit.")
+    result = agent.turn("What is my dog called?")
+    state = agent.state()
+    assert result.reply == state["reply"] and result.queries == state["queries"]
+    assert result.recalled == state["recalled"] and result.remembered == state["remembered"]
+    assert [item["id"] for item in result.used] == state["used"]
+    agent.close()

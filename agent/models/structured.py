@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
 from confidante.errors import StructuredOutputError
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 ResultT = TypeVar("ResultT")
+
+_CACHE_SIZE = 32
+_runnables: OrderedDict[tuple[int, type[BaseModel]], tuple[BaseChatModel, Runnable[Any, Any]]] = (
+    OrderedDict()
+)
+
+
+def structured_runnable(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[Any, Any]:
+    """Return ``model.with_structured_output(schema)``, built once per model and schema.
+
+    Building it generates the schema's JSON schema, which costs milliseconds per call; the
+    runnable keeps calling ``model`` itself, so later changes to the model still apply.
+    """
+    key = (id(model), schema)
+    cached = _runnables.get(key)
+    if cached is None or cached[0] is not model:  # (a cached model is alive: its id is its own)
+        cached = (model, model.with_structured_output(schema))
+        _runnables[key] = cached
+        while len(_runnables) > _CACHE_SIZE:
+            _runnables.popitem(last=False)
+    return cached[1]
 
 
 async def ask_structured(
@@ -32,7 +55,7 @@ async def ask_structured(
     Raises:
         StructuredOutputError: No attempt out of ``retries + 1`` gave an accepted result.
     """
-    runnable = model.with_structured_output(schema)
+    runnable = structured_runnable(model, schema)
     last_error: Exception | None = None
     for _attempt in range(retries + 1):
         try:

@@ -1,0 +1,153 @@
+"""Ranking a user's items by a text query, one query or several in one pass.
+
+:class:`TextSearch` is a part of :class:`~confidante.memory.store.Memory`. A query is ranked
+over the user's own items first; only when they give fewer than ``k`` hits (and fallback is
+on) are the user's personas, then the global scope, searched for the rest (see
+:func:`~confidante.memory.items.persona_owner`). Several queries of one turn share one worker
+thread hop: their embeddings and their candidates over the user's items come from a single
+pass (one read transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session
+
+from confidante.memory.image_memory import Filters
+from confidante.memory.items import MemoryHit
+from confidante.memory.personas import PersonaDirectory
+from confidante.memory.retrieval import Candidate, gather_candidates
+from confidante.memory.scopes import GLOBAL_OWNER, persona_owner, scope_of
+from confidante.memory.search import RankWeights, fuse, top_k
+
+QueryVector = np.ndarray[Any, np.dtype[np.float32]]
+
+
+def pool_size(k: int) -> int:
+    """How many candidates each side (dense, full text) gathers for ``k`` hits."""
+    return max(4 * k, 50)
+
+
+def rank_candidates(
+    candidates: Sequence[Candidate], k: int, weights: RankWeights
+) -> list[MemoryHit]:
+    """Fuse the candidates' dense and full-text scores, nudged by importance and recency."""
+    if not candidates:
+        return []
+    concepts = [candidate.concept for candidate in candidates]
+    dense = np.asarray([c.dense for c in candidates], dtype=np.float32)
+    lexical = np.asarray([c.lexical for c in candidates], dtype=np.float32)
+    importance = np.asarray([c.importance for c in concepts], dtype=np.float32)
+    order = np.argsort(np.asarray([c.created_at.timestamp() for c in concepts]))
+    age_rank = np.zeros(len(concepts), dtype=np.float32)
+    age_rank[order] = np.linspace(0.0, 1.0, len(concepts), dtype=np.float32)
+    scores = fuse(dense, lexical, importance, age_rank, weights)
+    return [MemoryHit.of(concepts[i], float(scores[i])) for i in top_k(scores, k)]
+
+
+class TextSearch(PersonaDirectory):
+    """Text ranking of a user's items, with persona and global fallback (part of ``Memory``)."""
+
+    def _candidates(
+        self,
+        session: Session,
+        owner: str,
+        query: str,
+        vector: QueryVector,
+        k: int,
+        filters: Filters,
+    ) -> list[Candidate]:
+        kinds, include_history, since, until = filters
+        return gather_candidates(
+            session,
+            self.index,
+            owner,
+            query,
+            vector,
+            pool=pool_size(k),
+            kinds=kinds,
+            include_history=include_history,
+            since=since,
+            until=until,
+            counts=self.term_counts,
+        )
+
+    async def _search_owner(
+        self, owner: str, query: str, vector: QueryVector, k: int, filters: Filters
+    ) -> list[MemoryHit]:
+        """Rank one owner's items (a user, a persona or the global scope)."""
+        await self._ensure_vectors(owner)
+        candidates = await self.database.run(
+            lambda session: self._candidates(session, owner, query, vector, k, filters),
+            write=False,
+        )
+        return rank_candidates(candidates, k, self.weights)
+
+    async def _with_fallback(
+        self,
+        user_id: str,
+        query: str,
+        vector: QueryVector,
+        k: int,
+        filters: Filters,
+        hits: list[MemoryHit],
+        fallback: bool,
+    ) -> list[MemoryHit]:
+        """Complete the user's own ``hits`` from their personas, then the global scope."""
+        if len(hits) >= k or not fallback or scope_of(user_id) != "user":
+            return hits
+        owners = [persona_owner(name) for name in await self.apersonas(user_id)]
+        for owner in [*owners, GLOBAL_OWNER]:
+            hits = hits + await self._search_owner(owner, query, vector, k - len(hits), filters)
+            if len(hits) >= k:
+                break
+        return hits
+
+    async def _text_hits(
+        self,
+        user_id: str,
+        query: str,
+        k: int,
+        filters: Filters,
+        vector: QueryVector | None,
+        fallback: bool,
+    ) -> list[MemoryHit]:
+        """Rank by the text: the user's items, then personas and the global scope."""
+        if vector is None:
+            vector = await self._embed_query(query)
+        own = await self._search_owner(user_id, query, vector, k, filters)
+        return await self._with_fallback(user_id, query, vector, k, filters, own, fallback)
+
+    async def _text_hits_many(
+        self, user_id: str, queries: Sequence[str], k: int, filters: Filters, fallback: bool
+    ) -> list[list[MemoryHit]]:
+        """Rank by several texts: one worker hop embeds them all and gathers their candidates."""
+        await self._ensure_vectors(user_id)
+
+        def embed_and_gather() -> tuple[list[QueryVector], list[list[Candidate]]]:
+            vectors = [self.embedder.embed_query(query) for query in queries]
+            pools = self.database.run_sync(
+                lambda session: [
+                    self._candidates(session, user_id, query, vector, k, filters)
+                    for query, vector in zip(queries, vectors, strict=True)
+                ],
+                write=False,
+            )
+            return vectors, pools
+
+        vectors, pools = await asyncio.to_thread(embed_and_gather)
+        found = [rank_candidates(pool, k, self.weights) for pool in pools]
+        if all(len(hits) >= k for hits in found) or not fallback:
+            return found
+        return list(
+            await asyncio.gather(
+                *(
+                    self._with_fallback(user_id, query, vector, k, filters, hits, fallback)
+                    for query, vector, hits in zip(queries, vectors, found, strict=True)
+                )
+            )
+        )
