@@ -4,8 +4,8 @@ Candidates come from three places: the session (its previous queries and words),
 store (:class:`~confidante.tools.suggest.profile.UserProfile`: queries that share words or
 entities with the session, that followed the session's queries before, that the user typed in
 past sessions along with them, or that the user types most) and the global layer (k-anonymous
-follow-ups and popular queries sharing words with the session). Each candidate gets a few features, and its score is their weighted sum
-(:class:`Weights`). Without a profile the same machinery runs on the session and the global
+follow-ups and popular queries sharing words with the session). Each candidate gets a few
+features, and its score is their weighted sum (:class:`Weights`). Without a profile the same machinery runs on the session and the global
 layer alone: that is the non-personalised ranking the benchmark compares against.
 """
 
