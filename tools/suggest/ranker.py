@@ -5,8 +5,9 @@ store (:class:`~confidante.tools.suggest.profile.UserProfile`: queries that shar
 entities with the session, that followed the session's queries before, that the user typed in
 past sessions along with them, or that the user types most) and the global layer (k-anonymous
 follow-ups and popular queries sharing words with the session). Each candidate gets a few
-features, and its score is their weighted sum (:class:`Weights`). Without a profile the same machinery runs on the session and the global
-layer alone: that is the non-personalised ranking the benchmark compares against.
+features, and its score is their weighted sum (:class:`Weights`). Without a profile the same
+machinery runs on the session and the global layer alone: that is the non-personalised ranking
+the benchmark compares against.
 """
 
 from __future__ import annotations
