@@ -78,7 +78,12 @@ def _indexed_type(dim: int) -> str | None:
 
 
 def ensure_hnsw_index(
-    engine: Engine, dim: int, *, m: int = 16, ef_construction: int = 64
+    engine: Engine,
+    dim: int,
+    *,
+    m: int = 16,
+    ef_construction: int = 64,
+    maintenance_work_mem: str | None = None,
 ) -> str | None:
     """Create the HNSW index over ``dim``-dimensional embeddings unless it exists.
 
@@ -90,6 +95,8 @@ def ensure_hnsw_index(
         dim: The embedder's dimension.
         m: HNSW ``m`` (links per node).
         ef_construction: HNSW ``ef_construction`` (candidate list size while building).
+        maintenance_work_mem: PostgreSQL's ``maintenance_work_mem`` for the build (e.g.
+            ``"2GB"``); a build over a filled table is much faster when the graph fits in it.
 
     Returns:
         The index name, or None when no index can be made for that dimension.
@@ -109,6 +116,11 @@ def ensure_hnsw_index(
         rows = connection.execute(text("SELECT count(*) FROM concept_vectors")).scalar_one()
         if rows:
             logger.info("building the HNSW index of %d-d vectors over %d rows", dim, rows)
+        if maintenance_work_mem is not None:
+            connection.execute(
+                text("SELECT set_config('maintenance_work_mem', :mem, true)"),
+                {"mem": maintenance_work_mem},
+            )
         connection.execute(
             text(
                 f"CREATE INDEX IF NOT EXISTS {name} ON concept_vectors "
@@ -228,6 +240,52 @@ class PgVectorIndex:
             },
         ).all()
         return {str(row[0]): float(row[1]) for row in rows}
+
+    def nearest_many(
+        self, session: Session, user_id: str, queries: Vector
+    ) -> list[tuple[str, float] | None]:
+        """Return the user's most similar item for each query row (near-duplicate checks).
+
+        A small user's vectors are read once and scored by one matrix product; a large user
+        is searched through the HNSW index, all queries in one statement.
+        """
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        size, rows = self._sizes(session, user_id)
+        if size == 0 or len(queries) == 0:
+            return [None] * len(queries)
+        dim = queries.shape[1]
+        if not self._uses_hnsw(size, rows, dim, 1):
+            found = session.execute(
+                text(
+                    "SELECT concept_id, vector FROM concept_vectors "
+                    "WHERE user_id = :user AND model = :model AND length(vector) = :bytes"
+                ),
+                {"user": user_id, "model": self.model, "bytes": 4 * dim},
+            ).all()
+            if not found:
+                return [None] * len(queries)
+            matrix = np.frombuffer(b"".join(row[1] for row in found), dtype=np.float32)
+            scores = matrix.reshape(len(found), dim) @ queries.T
+            best = scores.argmax(axis=0)
+            return [(str(found[i][0]), float(scores[i, j])) for j, i in enumerate(best)]
+        kind = _indexed_type(dim)
+        literal = "{" + ",".join(f'"{vector_literal(q)}"' for q in queries) + "}"
+        with self._settings(session, 1, hnsw=True):
+            found = session.execute(
+                text(
+                    "SELECT q.ord, best.concept_id, best.score "
+                    "FROM unnest(CAST(:queries AS vector[])) WITH ORDINALITY AS q(v, ord) "
+                    "CROSS JOIN LATERAL (SELECT concept_id, -(embedding <#> q.v) AS score "
+                    "FROM concept_vectors WHERE user_id = :user AND model = :model "
+                    f"AND vector_dims(embedding) = {int(dim)} "
+                    f"ORDER BY embedding::{kind} <#> q.v::{kind} LIMIT 1) AS best"
+                ),
+                {"queries": literal, "user": user_id, "model": self.model},
+            ).all()
+        nearest: list[tuple[str, float] | None] = [None] * len(queries)
+        for ordinal, concept_id, score in found:
+            nearest[int(ordinal) - 1] = (str(concept_id), float(score))
+        return nearest
 
     def forget_user(self, user_id: str) -> None:
         """Nothing to drop: the index lives in the database, whose rows are already gone."""

@@ -7,9 +7,12 @@
   carries an ``owner`` token (``o`` + the hex of the user id), so a search matches one user's
   rows only.
 - pgvector (PostgreSQL only, and only when the ``vector`` extension is installed or can be
-  created): ``concept_vectors`` gets a generated column ``embedding vector``, computed in the
-  same statement from the float32 bytes of ``vector`` (which stay the source of truth), so the
-  write path is the same on every backend. The HNSW index on it is made per dimension by
+  created): ``concept_vectors`` gets a column ``embedding vector`` holding the same floats as
+  the float32 bytes of ``vector`` (which stay the source of truth). The batch write path sends
+  it (:mod:`confidante.memory.vector_rows`, binary ``COPY``); for any other writer a trigger
+  computes it from the bytes in the database. Databases of earlier versions, where it was a
+  generated column (computed by PL/pgSQL on every write, ~0.5k rows/s), are migrated when
+  opened. The HNSW index on it is made per dimension by
   :mod:`confidante.memory.pgvector_index`. Without pgvector nothing changes.
 """
 
@@ -88,11 +91,44 @@ POSTGRES_VECTOR_FROM_BYTES = """
     END
     $$"""
 POSTGRES_PGVECTOR_COLUMN = [
-    """ALTER TABLE concept_vectors ADD COLUMN IF NOT EXISTS embedding vector
-       GENERATED ALWAYS AS (confidante_vector_from_bytes(vector)) STORED""",
+    "ALTER TABLE concept_vectors ADD COLUMN IF NOT EXISTS embedding vector",
     # inline in the heap row (the bytes go to TOAST instead): exact scans read it cheaply
     "ALTER TABLE concept_vectors ALTER COLUMN embedding SET STORAGE MAIN",
 ]
+#: Fills ``embedding`` from the bytes for writers that do not send it (ORM writes, older
+#: versions of this package): on insert when it is NULL, on update when ``vector`` changed
+#: and ``embedding`` did not. Writers that send the vector pay one comparison per row.
+POSTGRES_FILL_EMBEDDING = [
+    """CREATE OR REPLACE FUNCTION confidante_fill_embedding() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'INSERT' THEN
+        IF NEW.embedding IS NULL THEN
+          NEW.embedding := confidante_vector_from_bytes(NEW.vector);
+        END IF;
+      ELSIF NEW.vector IS DISTINCT FROM OLD.vector
+            AND NEW.embedding IS NOT DISTINCT FROM OLD.embedding THEN
+        NEW.embedding := confidante_vector_from_bytes(NEW.vector);
+      END IF;
+      RETURN NEW;
+    END
+    $$""",
+    "DROP TRIGGER IF EXISTS concept_vectors_embedding ON concept_vectors",
+    """CREATE TRIGGER concept_vectors_embedding
+       BEFORE INSERT OR UPDATE OF vector ON concept_vectors
+       FOR EACH ROW EXECUTE FUNCTION confidante_fill_embedding()""",
+]
+#: The state of the pgvector column: absent, ``generated`` (schema of versions that computed it
+#: in the database on every write; migrated by dropping the expression, values kept), or
+#: ``plain`` with or without the filling trigger.
+PGVECTOR_STATE = """
+    SELECT a.attgenerated,
+           EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'concept_vectors_embedding'
+                   AND tgrelid = a.attrelid)
+    FROM pg_attribute a
+    WHERE a.attname = 'embedding' AND a.attrelid = to_regclass('concept_vectors')
+      AND NOT a.attisdropped
+"""
 
 
 def add_missing_columns(connection: Connection) -> list[str]:
@@ -172,12 +208,28 @@ def pgvector_column_exists(connection: Connection) -> bool:
     )
 
 
+def pgvector_state(connection: Connection) -> str:
+    """Return the state of ``concept_vectors.embedding``: see :data:`PGVECTOR_STATE`.
+
+    One of ``absent``, ``generated``, ``untriggered`` (plain column, no trigger) or ``ready``.
+    """
+    row = connection.execute(text(PGVECTOR_STATE)).first()
+    if row is None:
+        return "absent"
+    if row[0]:  # attgenerated: 's' for a stored generated column, '' otherwise
+        return "generated"
+    return "ready" if row[1] else "untriggered"
+
+
 def prepare_pgvector(engine: Engine) -> bool:
     """Set up the pgvector column of ``concept_vectors`` if the server has pgvector.
 
     Creates the ``vector`` extension when it is available but not yet created (a failure,
-    such as missing privileges, only disables pgvector), then the conversion function and the
-    generated ``embedding`` column. Adding the column to a filled table rewrites it once.
+    such as missing privileges, only disables pgvector), the conversion function, the plain
+    ``embedding`` column (filled for rows already there) and the trigger that fills it for
+    writers that do not send it. A database made by an earlier version, where ``embedding`` is
+    a generated column, is migrated in place: the expression is dropped (a catalog change; the
+    values and the HNSW index stay).
 
     Returns:
         True when the ``embedding`` column is in place.
@@ -189,13 +241,28 @@ def prepare_pgvector(engine: Engine) -> bool:
             ).scalar_one()
             if not available:
                 return False
-            if pgvector_column_exists(connection):
+            if pgvector_state(connection) == "ready":
                 return True  # nothing to do, and no privileges needed
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PGVECTOR_LOCK})
             connection.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
             connection.execute(text(POSTGRES_VECTOR_FROM_BYTES))
-            if not pgvector_column_exists(connection):  # another process may have added it
+            state = pgvector_state(connection)  # another process may have moved it on
+            if state == "generated":
+                logger.info("migrating concept_vectors.embedding to a plain column")
+                connection.execute(
+                    text("ALTER TABLE concept_vectors ALTER COLUMN embedding DROP EXPRESSION")
+                )
+            elif state == "absent":
                 for statement in POSTGRES_PGVECTOR_COLUMN:
+                    connection.execute(text(statement))
+                connection.execute(
+                    text(
+                        "UPDATE concept_vectors SET embedding = "
+                        "confidante_vector_from_bytes(vector) WHERE embedding IS NULL"
+                    )
+                )
+            if state != "ready":
+                for statement in POSTGRES_FILL_EMBEDDING:
                     connection.execute(text(statement))
     except DBAPIError as exc:
         logger.warning("pgvector is installed but could not be set up, not using it: %s", exc)
