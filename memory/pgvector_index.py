@@ -65,7 +65,7 @@ HNSW_LOCK = 0x636F6E66_686E7377  # "confhnsw"
 
 def hnsw_index_name(dim: int) -> str:
     """Return the name of the HNSW index over the ``dim``-dimensional rows."""
-    return f"ix_concept_vectors_hnsw_{int(dim)}"
+    return f"ix_concept_vectors_ann_{int(dim)}"
 
 
 def _indexed_type(dim: int) -> str | None:
@@ -126,7 +126,7 @@ def ensure_hnsw_index(
                 f"CREATE INDEX IF NOT EXISTS {name} ON concept_vectors "
                 f"USING hnsw ((embedding::{kind}) {ops}) "
                 f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) "
-                f"WHERE vector_dims(embedding) = {int(dim)}"
+                f"WHERE vector_dims(embedding) = {int(dim)} AND ann"
             )
         )
     return name
@@ -135,6 +135,30 @@ def ensure_hnsw_index(
 def _index_exists(connection: Connection, name: str) -> bool:
     found = connection.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar()
     return found is not None
+
+
+def set_ann_min_vectors(engine: Engine, threshold: int) -> None:
+    """Set how many vectors a user needs before their rows go into the HNSW graph.
+
+    Users at or below the threshold are always searched exactly, so their rows are left out
+    of the graph: inserts stay cheap, and the graph serves the large users only. The rows of
+    every user are re-flagged now (the index is updated accordingly).
+    """
+    value = int(threshold)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE OR REPLACE FUNCTION confidante_ann_min_vectors() RETURNS integer "
+                f"LANGUAGE sql STABLE PARALLEL SAFE AS 'SELECT {value}'"
+            )
+        )
+        connection.execute(
+            text(
+                "UPDATE concept_vectors v SET ann = u.vector_seq > :value FROM users u "
+                "WHERE u.id = v.user_id AND v.ann IS DISTINCT FROM (u.vector_seq > :value)"
+            ),
+            {"value": value},
+        )
 
 
 def pgvector_ready(engine: Engine) -> bool:
@@ -277,7 +301,7 @@ class PgVectorIndex:
                     "FROM unnest(CAST(:queries AS vector[])) WITH ORDINALITY AS q(v, ord) "
                     "CROSS JOIN LATERAL (SELECT concept_id, -(embedding <#> q.v) AS score "
                     "FROM concept_vectors WHERE user_id = :user AND model = :model "
-                    f"AND vector_dims(embedding) = {int(dim)} "
+                    f"AND vector_dims(embedding) = {int(dim)} AND ann "
                     f"ORDER BY embedding::{kind} <#> q.v::{kind} LIMIT 1) AS best"
                 ),
                 {"queries": literal, "user": user_id, "model": self.model},
@@ -302,23 +326,30 @@ class PgVectorIndex:
 
     # --------------------------------------------------------------- internals
     def _uses_hnsw(self, size: int, rows: float, dim: int, n: int) -> bool:
-        if size <= self.exact_threshold or _indexed_type(dim) is None:
+        if size <= self.exact_threshold or rows < 0 or _indexed_type(dim) is None:
             return False
-        return rows <= 0 or n * rows / size <= self.max_visits  # rows <= 0: never analysed
+        return rows == 0 or n * rows / size <= self.max_visits  # rows == 0: never analysed
 
     @staticmethod
     def _sizes(session: Session, user_id: str) -> tuple[int, float]:
-        """Return the user's vector count (bounded above) and the table's estimated rows.
+        """Return the user's vector count (bounded above) and the estimated rows in the graphs.
 
         The count is the user's vector sequence number, at least their number of vectors.
+        The graphs hold the rows of large users only (``ann``).
         """
-        size, rows = session.execute(
+        size, rows, least = session.execute(
             text(
                 "SELECT (SELECT vector_seq FROM users WHERE id = :user), "
-                "(SELECT reltuples FROM pg_class WHERE oid = to_regclass('concept_vectors'))"
+                "(SELECT sum(greatest(c.reltuples, 0)) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = to_regclass('concept_vectors') "
+                "AND c.relname LIKE 'ix_concept_vectors_ann_%'), "
+                "confidante_ann_min_vectors()"
             ),
             {"user": user_id},
         ).one()
+        if int(size or 0) <= int(least):  # the user's rows are not in the graph
+            return int(size or 0), -1.0
         return int(size or 0), float(rows or 0)
 
     @staticmethod
@@ -337,7 +368,7 @@ class PgVectorIndex:
             "SELECT concept_id, -(embedding <#> CAST(:query AS vector)) AS score "
             "FROM concept_vectors WHERE user_id = :user AND model = :model "
             f"AND vector_dims(embedding) = {int(dim)} "
-            f"ORDER BY embedding::{kind} <#> CAST(:query AS {kind}) LIMIT :n"
+            f"AND ann ORDER BY embedding::{kind} <#> CAST(:query AS {kind}) LIMIT :n"
         )
 
     def _params(self, user_id: str, query: Vector, n: int) -> dict[str, Any]:

@@ -90,6 +90,14 @@ POSTGRES_VECTOR_FROM_BYTES = """
       RETURN result::vector;
     END
     $$"""
+#: Users with more vectors than this (by their vector sequence number) are searched through
+#: the HNSW graph; only their rows are in it (``ann``), smaller users are searched exactly.
+#: A database keeps its own value in ``confidante_ann_min_vectors()``, set when pgvector is
+#: first set up (see :func:`confidante.memory.pgvector_index.set_ann_min_vectors`).
+ANN_MIN_VECTORS = 10_000
+POSTGRES_ANN_MIN = f"""
+    CREATE FUNCTION confidante_ann_min_vectors() RETURNS integer
+    LANGUAGE sql STABLE PARALLEL SAFE AS 'SELECT {ANN_MIN_VECTORS}'"""
 POSTGRES_PGVECTOR_COLUMN = [
     "ALTER TABLE concept_vectors ADD COLUMN IF NOT EXISTS embedding vector",
     # inline in the heap row (the bytes go to TOAST instead): exact scans read it cheaply
@@ -97,14 +105,22 @@ POSTGRES_PGVECTOR_COLUMN = [
 ]
 #: Fills ``embedding`` from the bytes for writers that do not send it (ORM writes, older
 #: versions of this package): on insert when it is NULL, on update when ``vector`` changed
-#: and ``embedding`` did not. Writers that send the vector pay one comparison per row.
+#: and ``embedding`` did not; and ``ann`` on insert when it is NULL (from the owner's vector
+#: sequence number). Writers that send both pay two comparisons per row.
 POSTGRES_FILL_EMBEDDING = [
+    "ALTER TABLE concept_vectors ADD COLUMN IF NOT EXISTS ann boolean",
+    """UPDATE concept_vectors SET ann = true WHERE ann IS NOT TRUE AND user_id IN
+        (SELECT id FROM users WHERE vector_seq > confidante_ann_min_vectors())""",
     """CREATE OR REPLACE FUNCTION confidante_fill_embedding() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
       IF TG_OP = 'INSERT' THEN
         IF NEW.embedding IS NULL THEN
           NEW.embedding := confidante_vector_from_bytes(NEW.vector);
+        END IF;
+        IF NEW.ann IS NULL THEN
+          NEW.ann := coalesce((SELECT vector_seq > confidante_ann_min_vectors()
+                               FROM users WHERE id = NEW.user_id), false);
         END IF;
       ELSIF NEW.vector IS DISTINCT FROM OLD.vector
             AND NEW.embedding IS NOT DISTINCT FROM OLD.embedding THEN
@@ -121,6 +137,11 @@ POSTGRES_FILL_EMBEDDING = [
 #: The state of the pgvector column: absent, ``generated`` (schema of versions that computed it
 #: in the database on every write; migrated by dropping the expression, values kept), or
 #: ``plain`` with or without the filling trigger.
+#: HNSW indexes of earlier versions (over every row); replaced by ones over ``ann`` rows.
+OLD_HNSW_INDEXES = """
+    SELECT indexname FROM pg_indexes
+    WHERE tablename = 'concept_vectors' AND indexname LIKE 'ix\\_concept\\_vectors\\_hnsw\\_%'
+"""
 PGVECTOR_STATE = """
     SELECT a.attgenerated,
            EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'concept_vectors_embedding'
@@ -252,6 +273,8 @@ def prepare_pgvector(engine: Engine) -> bool:
                 connection.execute(
                     text("ALTER TABLE concept_vectors ALTER COLUMN embedding DROP EXPRESSION")
                 )
+                for (name,) in connection.execute(text(OLD_HNSW_INDEXES)).all():
+                    connection.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
             elif state == "absent":
                 for statement in POSTGRES_PGVECTOR_COLUMN:
                     connection.execute(text(statement))
@@ -262,6 +285,9 @@ def prepare_pgvector(engine: Engine) -> bool:
                     )
                 )
             if state != "ready":
+                exists = "SELECT to_regprocedure('confidante_ann_min_vectors()')"
+                if connection.execute(text(exists)).scalar() is None:
+                    connection.execute(text(POSTGRES_ANN_MIN))
                 for statement in POSTGRES_FILL_EMBEDDING:
                     connection.execute(text(statement))
     except DBAPIError as exc:

@@ -4,7 +4,10 @@ On SQLite, and on PostgreSQL without pgvector, a batch is one multi-row ``INSERT
 float32 bytes. On PostgreSQL with pgvector (:func:`~confidante.memory.schema.prepare_pgvector`),
 the batch goes through one binary ``COPY`` that also sends the ``embedding`` column itself,
 encoded by the ``pgvector`` package's psycopg adapter: the database does not compute it (the
-fallback trigger sees it set and does nothing). A vector that pgvector cannot store (NaN or
+fallback trigger sees it set and does nothing), and ``ann``: whether the rows go into the
+HNSW graph, true once the user has more vectors than the database's threshold
+(``confidante_ann_min_vectors()``; :func:`flag_large_user` adds the user's earlier rows when
+the threshold is crossed). A vector that pgvector cannot store (NaN or
 infinite values, more than 16,000 dimensions) is sent as NULL there, as the trigger would make
 it; its bytes are stored either way.
 """
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from confidante.memory.records import ConceptVector
@@ -27,10 +30,10 @@ _INFO_KEY = "confidante_pgvector_copy"
 #: pgvector's largest ``vector``.
 MAX_VECTOR_DIM = 16_000
 _COPY = (
-    "COPY concept_vectors (concept_id, user_id, model, seq, vector, embedding) "
+    "COPY concept_vectors (concept_id, user_id, model, seq, vector, embedding, ann) "
     "FROM STDIN (FORMAT BINARY)"
 )
-_COPY_TYPES = ["varchar", "varchar", "varchar", "int4", "bytea", "vector"]
+_COPY_TYPES = ["varchar", "varchar", "varchar", "int4", "bytea", "vector", "bool"]
 
 
 def _pgvector_connection(session: Session) -> Any | None:
@@ -48,6 +51,27 @@ def _pgvector_connection(session: Session) -> Any | None:
             register_vector(pooled.driver_connection)
         pooled.info[_INFO_KEY] = ready
     return pooled.driver_connection if ready else None
+
+
+def ann_min_vectors(session: Session) -> int | None:
+    """Return the database's HNSW size threshold, or None without the pgvector column."""
+    if _pgvector_connection(session) is None:
+        return None
+    return int(session.execute(text("SELECT confidante_ann_min_vectors()")).scalar_one())
+
+
+def flag_large_user(session: Session, user_id: str, before: int, after: int) -> None:
+    """Put a user's rows into the HNSW graph when their sequence number crosses the threshold.
+
+    Called when a write moves the user's vector sequence number from ``before`` to ``after``
+    (rows written afterwards get ``ann`` from the writer or the trigger).
+    """
+    threshold = ann_min_vectors(session)
+    if threshold is not None and before <= threshold < after:
+        session.execute(
+            text("UPDATE concept_vectors SET ann = true WHERE user_id = :user AND ann IS NOT TRUE"),
+            {"user": user_id},
+        )
 
 
 def insert_vectors(
@@ -88,6 +112,7 @@ def insert_vectors(
             ],
         )
         return
+    ann = first_seq + len(concept_ids) - 1 > int(ann_min_vectors(session) or 0)
     storable = np.isfinite(matrix).all(axis=1) & (0 < matrix.shape[1] <= MAX_VECTOR_DIM)
     with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
         copy.set_types(_COPY_TYPES)
@@ -95,5 +120,13 @@ def insert_vectors(
             zip(concept_ids, matrix, storable, strict=True)
         ):
             copy.write_row(
-                (concept_id, user_id, model, first_seq + offset, row.tobytes(), row if ok else None)
+                (
+                    concept_id,
+                    user_id,
+                    model,
+                    first_seq + offset,
+                    row.tobytes(),
+                    row if ok else None,
+                    ann,
+                )
             )

@@ -36,7 +36,7 @@ from confidante.memory.records import (
     utcnow,
 )
 from confidante.memory.scopes import scope_of
-from confidante.memory.vector_rows import insert_vectors
+from confidante.memory.vector_rows import flag_large_user, insert_vectors
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ def next_vector_seq(session: Session, user_id: str, count: int) -> int:
         .values(vector_seq=func.coalesce(UserRecord.vector_seq, 0) + count)
         .returning(col(UserRecord.vector_seq))
     ).scalar_one()
+    flag_large_user(session, user_id, int(last) - count, int(last))
     return int(last) - count + 1
 
 
