@@ -9,21 +9,19 @@ prepare_pgvector` creates the column when the database is opened), the memory se
 
 How :class:`PgVectorIndex` searches:
 
-- ``concept_vectors.vector`` (float32 bytes) stays the source of truth; the generated column
-  ``embedding vector`` is computed from it by the database in the same statement, so the write
-  path does not know which index is used, and every process sees every commit at once: there
-  is no cache to refresh or to drop.
-- One partial HNSW index per dimension ``D``, on ``(embedding::vector(D))`` with inner-product
-  ops, ``WHERE vector_dims(embedding) = D`` (an untyped column can hold several models; an HNSW
-  index needs one dimension). :func:`ensure_hnsw_index` creates it when a memory with a
-  ``D``-dimensional embedder is opened. Stored vectors are unit length, so the inner product
-  is the cosine, and scores equal those of the embedded index (dot products). Above 2,000
-  dimensions the index is on ``halfvec(D)`` (pgvector's limit; up to 4,000); above, none.
+- ``concept_vectors.vector`` (float32 bytes) stays the source of truth; the column
+  ``embedding vector`` holds the same floats, sent by the batch write path
+  (:mod:`confidante.memory.vector_rows`) or filled by a trigger, so every process sees every
+  commit at once: there is no cache to refresh or to drop.
+- The HNSW graphs (:mod:`confidante.memory.pgvector_graph`): one partial index per dimension,
+  over the rows of users large enough to need it (``ann``). Stored vectors are unit length, so
+  the inner product is the cosine, and scores equal those of the embedded index.
 - A user with at most ``exact_threshold`` vectors (counted by the user's vector sequence
-  number, an upper bound) is searched exactly: the user's rows through the btree on
-  ``user_id``, then the top ``n`` inner products — exact, and as fast as HNSW at that size.
+  number, an upper bound), or whose rows are not in the graph, is searched exactly: the
+  user's rows through the btree on ``user_id``, then the top ``n`` inner products — exact,
+  and as fast as HNSW at that size.
   So is a user whose rows are too rare in the table for a filtered graph scan to find ``n``
-  of them cheaply (``max_visits``, from the planner's row estimate).
+  of them cheaply (``max_visits``, from the graph's row estimate).
 - Any other user goes through the HNSW index with pgvector 0.8's iterative index scan
   (``hnsw.iterative_scan = relaxed_order``, ``hnsw.ef_search``), filtered on the user and the
   model, so the scan continues until ``n`` of the user's rows are found. Sorting is disabled
@@ -41,11 +39,17 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from confidante.memory.index import EmbeddedVectorIndex, Vector, VectorIndex
+from confidante.memory.pgvector_graph import (
+    ensure_hnsw_index,
+    hnsw_index_name,
+    indexed_type,
+    set_ann_min_vectors,
+)
 from confidante.memory.schema import pgvector_column_exists
 
 if TYPE_CHECKING:
@@ -55,110 +59,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Hit = tuple[str, float]
-
-#: The largest dimension pgvector indexes as ``vector`` (HNSW), then as ``halfvec``.
-VECTOR_INDEX_MAX_DIM = 2000
-HALFVEC_INDEX_MAX_DIM = 4000
-#: Serialises index creation between processes opening one database at once.
-HNSW_LOCK = 0x636F6E66_686E7377  # "confhnsw"
-
-
-def hnsw_index_name(dim: int) -> str:
-    """Return the name of the HNSW index over the ``dim``-dimensional rows."""
-    return f"ix_concept_vectors_ann_{int(dim)}"
-
-
-def _indexed_type(dim: int) -> str | None:
-    """Return the type the HNSW index of ``dim`` casts to, or None if it has none."""
-    if 0 < dim <= VECTOR_INDEX_MAX_DIM:
-        return f"vector({int(dim)})"
-    if VECTOR_INDEX_MAX_DIM < dim <= HALFVEC_INDEX_MAX_DIM:
-        return f"halfvec({int(dim)})"
-    return None
-
-
-def ensure_hnsw_index(
-    engine: Engine,
-    dim: int,
-    *,
-    m: int = 16,
-    ef_construction: int = 64,
-    maintenance_work_mem: str | None = None,
-) -> str | None:
-    """Create the HNSW index over ``dim``-dimensional embeddings unless it exists.
-
-    Building it over a filled table takes time (and blocks writes meanwhile); afterwards,
-    PostgreSQL keeps it up to date on every insert.
-
-    Args:
-        engine: An engine on a database prepared with pgvector.
-        dim: The embedder's dimension.
-        m: HNSW ``m`` (links per node).
-        ef_construction: HNSW ``ef_construction`` (candidate list size while building).
-        maintenance_work_mem: PostgreSQL's ``maintenance_work_mem`` for the build (e.g.
-            ``"2GB"``); a build over a filled table is much faster when the graph fits in it.
-
-    Returns:
-        The index name, or None when no index can be made for that dimension.
-    """
-    kind = _indexed_type(dim)
-    if kind is None:
-        logger.info("no HNSW index for %d-dimensional vectors: exact search", dim)
-        return None
-    name = hnsw_index_name(dim)
-    ops = "vector_ip_ops" if kind.startswith("vector") else "halfvec_ip_ops"
-    with engine.begin() as connection:
-        if _index_exists(connection, name):
-            return name
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": HNSW_LOCK})
-        if _index_exists(connection, name):
-            return name
-        rows = connection.execute(text("SELECT count(*) FROM concept_vectors")).scalar_one()
-        if rows:
-            logger.info("building the HNSW index of %d-d vectors over %d rows", dim, rows)
-        if maintenance_work_mem is not None:
-            connection.execute(
-                text("SELECT set_config('maintenance_work_mem', :mem, true)"),
-                {"mem": maintenance_work_mem},
-            )
-        connection.execute(
-            text(
-                f"CREATE INDEX IF NOT EXISTS {name} ON concept_vectors "
-                f"USING hnsw ((embedding::{kind}) {ops}) "
-                f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) "
-                f"WHERE vector_dims(embedding) = {int(dim)} AND ann"
-            )
-        )
-    return name
-
-
-def _index_exists(connection: Connection, name: str) -> bool:
-    found = connection.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar()
-    return found is not None
-
-
-def set_ann_min_vectors(engine: Engine, threshold: int) -> None:
-    """Set how many vectors a user needs before their rows go into the HNSW graph.
-
-    Users at or below the threshold are always searched exactly, so their rows are left out
-    of the graph: inserts stay cheap, and the graph serves the large users only. The rows of
-    every user are re-flagged now (the index is updated accordingly).
-    """
-    value = int(threshold)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "CREATE OR REPLACE FUNCTION confidante_ann_min_vectors() RETURNS integer "
-                f"LANGUAGE sql STABLE PARALLEL SAFE AS 'SELECT {value}'"
-            )
-        )
-        connection.execute(
-            text(
-                "UPDATE concept_vectors v SET ann = u.vector_seq > :value FROM users u "
-                "WHERE u.id = v.user_id AND v.ann IS DISTINCT FROM (u.vector_seq > :value)"
-            ),
-            {"value": value},
-        )
+__all__ = [
+    "PgVectorIndex",
+    "default_vector_index",
+    "ensure_hnsw_index",
+    "hnsw_index_name",
+    "pgvector_ready",
+    "set_ann_min_vectors",
+    "vector_literal",
+]
 
 
 def pgvector_ready(engine: Engine) -> bool:
@@ -292,7 +201,7 @@ class PgVectorIndex:
             scores = matrix.reshape(len(found), dim) @ queries.T
             best = scores.argmax(axis=0)
             return [(str(found[i][0]), float(scores[i, j])) for j, i in enumerate(best)]
-        kind = _indexed_type(dim)
+        kind = indexed_type(dim)
         literal = "{" + ",".join(f'"{vector_literal(q)}"' for q in queries) + "}"
         with self._settings(session, 1, hnsw=True):
             found = session.execute(
@@ -326,7 +235,7 @@ class PgVectorIndex:
 
     # --------------------------------------------------------------- internals
     def _uses_hnsw(self, size: int, rows: float, dim: int, n: int) -> bool:
-        if size <= self.exact_threshold or rows < 0 or _indexed_type(dim) is None:
+        if size <= self.exact_threshold or rows < 0 or indexed_type(dim) is None:
             return False
         return rows == 0 or n * rows / size <= self.max_visits  # rows == 0: never analysed
 
@@ -348,7 +257,7 @@ class PgVectorIndex:
             ),
             {"user": user_id},
         ).one()
-        if int(size or 0) <= int(least):  # the user's rows are not in the graph
+        if rows is None or int(size or 0) <= int(least):  # no graph, or the user is not in it
             return int(size or 0), -1.0
         return int(size or 0), float(rows or 0)
 
@@ -363,7 +272,7 @@ class PgVectorIndex:
 
     @staticmethod
     def _hnsw_sql(dim: int) -> str:
-        kind = _indexed_type(dim)
+        kind = indexed_type(dim)
         return (
             "SELECT concept_id, -(embedding <#> CAST(:query AS vector)) AS score "
             "FROM concept_vectors WHERE user_id = :user AND model = :model "

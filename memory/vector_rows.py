@@ -42,15 +42,16 @@ def _pgvector_connection(session: Session) -> Any | None:
     if connection.dialect.name != "postgresql":
         return None
     pooled = connection.connection
+    driver: Any = pooled.driver_connection
     ready = pooled.info.get(_INFO_KEY)
     if ready is None:
         ready = pgvector_state(connection) != "absent"
         if ready:
             from pgvector.psycopg import register_vector
 
-            register_vector(pooled.driver_connection)
+            register_vector(driver)
         pooled.info[_INFO_KEY] = ready
-    return pooled.driver_connection if ready else None
+    return driver if ready else None
 
 
 def ann_min_vectors(session: Session) -> int | None:
@@ -113,7 +114,8 @@ def insert_vectors(
         )
         return
     ann = first_seq + len(concept_ids) - 1 > int(ann_min_vectors(session) or 0)
-    storable = np.isfinite(matrix).all(axis=1) & (0 < matrix.shape[1] <= MAX_VECTOR_DIM)
+    finite: Any = np.isfinite(matrix).all(axis=1)
+    storable: list[bool] = [bool(ok) and 0 < matrix.shape[1] <= MAX_VECTOR_DIM for ok in finite]
     with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
         copy.set_types(_COPY_TYPES)
         for offset, (concept_id, row, ok) in enumerate(

@@ -15,12 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import Connection, create_engine, text
 from sqlmodel import SQLModel
 
 from confidante.memory import records as _records  # noqa: F401  (registers the tables)
 from confidante.memory.database import normalise_url
-from confidante.memory.schema import POSTGRES_VECTOR_FROM_BYTES, pgvector_state
+from confidante.memory.pgvector_index import PgVectorIndex, set_ann_min_vectors
+from confidante.memory.schema import ANN_MIN_VECTORS, POSTGRES_VECTOR_FROM_BYTES, pgvector_state
 from confidante.memory.store import Memory
 
 DIM = 16
@@ -39,9 +41,7 @@ class HashEmbedder:
     dim = DIM
 
     def embed_documents(self, texts: Sequence[str]) -> Any:
-        rows = [
-            np.random.default_rng(zlib.crc32(t.encode())).standard_normal(DIM) for t in texts
-        ]
+        rows = [np.random.default_rng(zlib.crc32(t.encode())).standard_normal(DIM) for t in texts]
         matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), DIM)
         return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
 
@@ -71,7 +71,10 @@ def make_old_database(url: str, texts: list[str]) -> None:
         connection.execute(text(POSTGRES_VECTOR_FROM_BYTES))
         for statement in OLD_COLUMN:
             connection.execute(text(statement))
-        connection.execute(text("INSERT INTO users (id, created_at, vector_seq) VALUES ('ana', now(), :n)"), {"n": len(texts)})
+        connection.execute(
+            text("INSERT INTO users (id, created_at, vector_seq) VALUES ('ana', now(), :n)"),
+            {"n": len(texts)},
+        )
         for seq, (item, vector) in enumerate(zip(texts, vectors, strict=True), start=1):
             connection.execute(
                 text(
@@ -86,7 +89,12 @@ def make_old_database(url: str, texts: list[str]) -> None:
                     "INSERT INTO concept_vectors (concept_id, user_id, model, seq, vector) "
                     "VALUES (:id, 'ana', :model, :seq, :vector)"
                 ),
-                {"id": f"old{seq}", "model": HashEmbedder.name, "seq": seq, "vector": vector.tobytes()},
+                {
+                    "id": f"old{seq}",
+                    "model": HashEmbedder.name,
+                    "seq": seq,
+                    "vector": bytes(vector),
+                },
             )
         assert pgvector_state(connection) == "generated"
     engine.dispose()
@@ -147,5 +155,42 @@ def test_every_write_path_fills_the_column(pgvector_database_url: str) -> None:
                 text("SELECT embedding FROM concept_vectors WHERE concept_id = 'raw1'")
             ).scalar_one()
         assert embedding is None  # pgvector stores no NaN: no embedding, bytes kept
+    finally:
+        memory.close()
+
+
+def ann_flags(memory: Memory, user: str) -> set[bool | None]:
+    with memory.database.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT DISTINCT ann FROM concept_vectors WHERE user_id = :u"), {"u": user}
+        ).all()
+    return {row[0] for row in rows}
+
+
+def test_only_large_users_rows_go_into_the_graph(pgvector_database_url: str) -> None:
+    memory = Memory.open(pgvector_database_url, embedder=HashEmbedder())  # type: ignore[arg-type]
+    try:
+        engine = memory.database.engine
+        with engine.connect() as connection:
+            default = connection.execute(text("SELECT confidante_ann_min_vectors()")).scalar()
+        assert default == ANN_MIN_VECTORS
+        set_ann_min_vectors(engine, 25)
+        first = asyncio.run(memory.aremember_many("big", [f"big fact {i}" for i in range(20)]))
+        memory.remember("small", "a small user's only fact")
+        assert ann_flags(memory, "big") == {False}
+        asyncio.run(memory.aremember_many("big", [f"big fact {i}" for i in range(20, 30)]))
+        assert ann_flags(memory, "big") == {True}  # crossing the threshold adds earlier rows
+        memory.update("big", first[0], text="big fact zero, edited")
+        assert ann_flags(memory, "big") == {True}
+        assert ann_flags(memory, "small") == {False}
+        index = PgVectorIndex(HashEmbedder.name, exact_threshold=0)
+        query = HashEmbedder().embed_query("big fact 7")
+        with memory.database.session() as session:
+            assert "ix_concept_vectors_ann_16" in index.explain(session, "big", query, 5)
+            assert "ix_concept_vectors_ann_16" not in index.explain(session, "small", query, 5)
+            assert index.search(session, "big", query, 1)[0][1] == pytest.approx(1.0, abs=1e-5)
+            assert len(index.search(session, "small", query, 5)) == 1
+        set_ann_min_vectors(engine, 0)
+        assert ann_flags(memory, "small") == {True}
     finally:
         memory.close()
