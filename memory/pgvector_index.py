@@ -117,6 +117,8 @@ class PgVectorIndex:
             visit more than this many rows to find ``n`` of theirs (``n`` × table rows / user
             rows) are searched exactly too.
         ef_search: HNSW candidate list size (raised to ``n`` when a search asks for more).
+        near_ef_search: The same for :meth:`nearest_many` (one nearest item per new item,
+            to find near-duplicates, which are very close: a short list finds them).
         max_scan_tuples: ``hnsw.max_scan_tuples`` for iterative scans (None: the server's).
     """
 
@@ -127,12 +129,14 @@ class PgVectorIndex:
         exact_threshold: int = 10_000,
         max_visits: int = 20_000,
         ef_search: int = 100,
+        near_ef_search: int = 20,
         max_scan_tuples: int | None = None,
     ) -> None:
         self.model = model
         self.exact_threshold = exact_threshold
         self.max_visits = max_visits
         self.ef_search = ef_search
+        self.near_ef_search = near_ef_search
         self.max_scan_tuples = max_scan_tuples
 
     # ------------------------------------------------------------------ search
@@ -203,7 +207,7 @@ class PgVectorIndex:
             return [(str(found[i][0]), float(scores[i, j])) for j, i in enumerate(best)]
         kind = indexed_type(dim)
         literal = "{" + ",".join(f'"{vector_literal(q)}"' for q in queries) + "}"
-        with self._settings(session, 1, hnsw=True):
+        with self._settings(session, 1, hnsw=True, ef_search=self.near_ef_search):
             found = session.execute(
                 text(
                     "SELECT q.ord, best.concept_id, best.score "
@@ -297,7 +301,9 @@ class PgVectorIndex:
         return hits
 
     @contextmanager
-    def _settings(self, session: Session, n: int, hnsw: bool) -> Iterator[None]:
+    def _settings(
+        self, session: Session, n: int, hnsw: bool, ef_search: int | None = None
+    ) -> Iterator[None]:
         """Set the HNSW scan's parameters for the next statement, then restore the planner's.
 
         Sorting is disabled so that the planner takes the only plan that yields rows in order
@@ -308,7 +314,7 @@ class PgVectorIndex:
             return
         settings = {
             "enable_sort": "off",
-            "hnsw.ef_search": str(max(self.ef_search, n)),
+            "hnsw.ef_search": str(max(ef_search or self.ef_search, n)),
             "hnsw.iterative_scan": "relaxed_order",
         }
         if self.max_scan_tuples is not None:
