@@ -5,7 +5,9 @@
 - Lexical search uses the store's own full-text engine: an FTS5 table kept in sync by triggers
   on SQLite, a generated ``tsvector`` column with a GIN index on PostgreSQL. Each FTS5 row
   carries an ``owner`` token (``o`` + the hex of the user id), so a search matches one user's
-  rows only.
+  rows only; on PostgreSQL the GIN index is on the words plus an owner token (``o`` + the md5
+  of the user id, :data:`OWNER_TSV`), so a search intersects the user's posting list with the
+  words' inside the index, whatever the other users' data.
 - pgvector (PostgreSQL only, and only when the ``vector`` extension is installed or can be
   created): ``concept_vectors`` gets a column ``embedding vector`` holding the same floats as
   the float32 bytes of ``vector`` (which stay the source of truth). The batch write path sends
@@ -50,10 +52,15 @@ SQLITE_FTS_BACKFILL = """
     SELECT rowid, text, 'o' || hex(user_id) FROM concepts
     WHERE NOT EXISTS (SELECT 1 FROM concepts_fts LIMIT 1)
 """
+#: The indexed full text of a concept on PostgreSQL: its words and its owner's token.
+OWNER_TSV = "tsv || array_to_tsvector(ARRAY['o' || md5(user_id)])"
 POSTGRES_FTS = [
     """ALTER TABLE concepts ADD COLUMN IF NOT EXISTS tsv tsvector
        GENERATED ALWAYS AS (to_tsvector('english', text)) STORED""",
-    "CREATE INDEX IF NOT EXISTS ix_concepts_tsv ON concepts USING GIN (tsv)",
+    # the words plus an owner token (``o`` + md5 of the user id), so that a search of one user
+    # intersects posting lists inside the index instead of fetching every user's matches
+    f"CREATE INDEX IF NOT EXISTS ix_concepts_owner_tsv ON concepts USING GIN (({OWNER_TSV}))",
+    "DROP INDEX IF EXISTS ix_concepts_tsv",  # the index of earlier versions (words only)
 ]
 #: Serialises schema creation between processes opening one PostgreSQL database at once.
 SCHEMA_LOCK = 0x636F6E66_73636D61  # "confscma"
