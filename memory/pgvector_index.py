@@ -9,21 +9,19 @@ prepare_pgvector` creates the column when the database is opened), the memory se
 
 How :class:`PgVectorIndex` searches:
 
-- ``concept_vectors.vector`` (float32 bytes) stays the source of truth; the generated column
-  ``embedding vector`` is computed from it by the database in the same statement, so the write
-  path does not know which index is used, and every process sees every commit at once: there
-  is no cache to refresh or to drop.
-- One partial HNSW index per dimension ``D``, on ``(embedding::vector(D))`` with inner-product
-  ops, ``WHERE vector_dims(embedding) = D`` (an untyped column can hold several models; an HNSW
-  index needs one dimension). :func:`ensure_hnsw_index` creates it when a memory with a
-  ``D``-dimensional embedder is opened. Stored vectors are unit length, so the inner product
-  is the cosine, and scores equal those of the embedded index (dot products). Above 2,000
-  dimensions the index is on ``halfvec(D)`` (pgvector's limit; up to 4,000); above, none.
+- ``concept_vectors.vector`` (float32 bytes) stays the source of truth; the column
+  ``embedding vector`` holds the same floats, sent by the batch write path
+  (:mod:`confidante.memory.vector_rows`) or filled by a trigger, so every process sees every
+  commit at once: there is no cache to refresh or to drop.
+- The HNSW graphs (:mod:`confidante.memory.pgvector_graph`): one partial index per dimension,
+  over the rows of users large enough to need it (``ann``). Stored vectors are unit length, so
+  the inner product is the cosine, and scores equal those of the embedded index.
 - A user with at most ``exact_threshold`` vectors (counted by the user's vector sequence
-  number, an upper bound) is searched exactly: the user's rows through the btree on
-  ``user_id``, then the top ``n`` inner products — exact, and as fast as HNSW at that size.
+  number, an upper bound), or whose rows are not in the graph, is searched exactly: the
+  user's rows through the btree on ``user_id``, then the top ``n`` inner products — exact,
+  and as fast as HNSW at that size.
   So is a user whose rows are too rare in the table for a filtered graph scan to find ``n``
-  of them cheaply (``max_visits``, from the planner's row estimate).
+  of them cheaply (``max_visits``, from the graph's row estimate).
 - Any other user goes through the HNSW index with pgvector 0.8's iterative index scan
   (``hnsw.iterative_scan = relaxed_order``, ``hnsw.ef_search``), filtered on the user and the
   model, so the scan continues until ``n`` of the user's rows are found. Sorting is disabled
@@ -41,11 +39,17 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from confidante.memory.index import EmbeddedVectorIndex, Vector, VectorIndex
+from confidante.memory.pgvector_graph import (
+    ensure_hnsw_index,
+    hnsw_index_name,
+    indexed_type,
+    set_ann_min_vectors,
+)
 from confidante.memory.schema import pgvector_column_exists
 
 if TYPE_CHECKING:
@@ -55,74 +59,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Hit = tuple[str, float]
-
-#: The largest dimension pgvector indexes as ``vector`` (HNSW), then as ``halfvec``.
-VECTOR_INDEX_MAX_DIM = 2000
-HALFVEC_INDEX_MAX_DIM = 4000
-#: Serialises index creation between processes opening one database at once.
-HNSW_LOCK = 0x636F6E66_686E7377  # "confhnsw"
-
-
-def hnsw_index_name(dim: int) -> str:
-    """Return the name of the HNSW index over the ``dim``-dimensional rows."""
-    return f"ix_concept_vectors_hnsw_{int(dim)}"
-
-
-def _indexed_type(dim: int) -> str | None:
-    """Return the type the HNSW index of ``dim`` casts to, or None if it has none."""
-    if 0 < dim <= VECTOR_INDEX_MAX_DIM:
-        return f"vector({int(dim)})"
-    if VECTOR_INDEX_MAX_DIM < dim <= HALFVEC_INDEX_MAX_DIM:
-        return f"halfvec({int(dim)})"
-    return None
-
-
-def ensure_hnsw_index(
-    engine: Engine, dim: int, *, m: int = 16, ef_construction: int = 64
-) -> str | None:
-    """Create the HNSW index over ``dim``-dimensional embeddings unless it exists.
-
-    Building it over a filled table takes time (and blocks writes meanwhile); afterwards,
-    PostgreSQL keeps it up to date on every insert.
-
-    Args:
-        engine: An engine on a database prepared with pgvector.
-        dim: The embedder's dimension.
-        m: HNSW ``m`` (links per node).
-        ef_construction: HNSW ``ef_construction`` (candidate list size while building).
-
-    Returns:
-        The index name, or None when no index can be made for that dimension.
-    """
-    kind = _indexed_type(dim)
-    if kind is None:
-        logger.info("no HNSW index for %d-dimensional vectors: exact search", dim)
-        return None
-    name = hnsw_index_name(dim)
-    ops = "vector_ip_ops" if kind.startswith("vector") else "halfvec_ip_ops"
-    with engine.begin() as connection:
-        if _index_exists(connection, name):
-            return name
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": HNSW_LOCK})
-        if _index_exists(connection, name):
-            return name
-        rows = connection.execute(text("SELECT count(*) FROM concept_vectors")).scalar_one()
-        if rows:
-            logger.info("building the HNSW index of %d-d vectors over %d rows", dim, rows)
-        connection.execute(
-            text(
-                f"CREATE INDEX IF NOT EXISTS {name} ON concept_vectors "
-                f"USING hnsw ((embedding::{kind}) {ops}) "
-                f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) "
-                f"WHERE vector_dims(embedding) = {int(dim)}"
-            )
-        )
-    return name
-
-
-def _index_exists(connection: Connection, name: str) -> bool:
-    found = connection.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar()
-    return found is not None
+__all__ = [
+    "PgVectorIndex",
+    "default_vector_index",
+    "ensure_hnsw_index",
+    "hnsw_index_name",
+    "pgvector_ready",
+    "set_ann_min_vectors",
+    "vector_literal",
+]
 
 
 def pgvector_ready(engine: Engine) -> bool:
@@ -172,6 +117,8 @@ class PgVectorIndex:
             visit more than this many rows to find ``n`` of theirs (``n`` × table rows / user
             rows) are searched exactly too.
         ef_search: HNSW candidate list size (raised to ``n`` when a search asks for more).
+        near_ef_search: The same for :meth:`nearest_many` (one nearest item per new item,
+            to find near-duplicates, which are very close: a short list finds them).
         max_scan_tuples: ``hnsw.max_scan_tuples`` for iterative scans (None: the server's).
     """
 
@@ -182,12 +129,14 @@ class PgVectorIndex:
         exact_threshold: int = 10_000,
         max_visits: int = 20_000,
         ef_search: int = 100,
+        near_ef_search: int = 20,
         max_scan_tuples: int | None = None,
     ) -> None:
         self.model = model
         self.exact_threshold = exact_threshold
         self.max_visits = max_visits
         self.ef_search = ef_search
+        self.near_ef_search = near_ef_search
         self.max_scan_tuples = max_scan_tuples
 
     # ------------------------------------------------------------------ search
@@ -229,6 +178,52 @@ class PgVectorIndex:
         ).all()
         return {str(row[0]): float(row[1]) for row in rows}
 
+    def nearest_many(
+        self, session: Session, user_id: str, queries: Vector
+    ) -> list[tuple[str, float] | None]:
+        """Return the user's most similar item for each query row (near-duplicate checks).
+
+        A small user's vectors are read once and scored by one matrix product; a large user
+        is searched through the HNSW index, all queries in one statement.
+        """
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        size, rows = self._sizes(session, user_id)
+        if size == 0 or len(queries) == 0:
+            return [None] * len(queries)
+        dim = queries.shape[1]
+        if not self._uses_hnsw(size, rows, dim, 1):
+            found = session.execute(
+                text(
+                    "SELECT concept_id, vector FROM concept_vectors "
+                    "WHERE user_id = :user AND model = :model AND length(vector) = :bytes"
+                ),
+                {"user": user_id, "model": self.model, "bytes": 4 * dim},
+            ).all()
+            if not found:
+                return [None] * len(queries)
+            matrix = np.frombuffer(b"".join(row[1] for row in found), dtype=np.float32)
+            scores = matrix.reshape(len(found), dim) @ queries.T
+            best = scores.argmax(axis=0)
+            return [(str(found[i][0]), float(scores[i, j])) for j, i in enumerate(best)]
+        kind = indexed_type(dim)
+        literal = "{" + ",".join(f'"{vector_literal(q)}"' for q in queries) + "}"
+        with self._settings(session, 1, hnsw=True, ef_search=self.near_ef_search):
+            found = session.execute(
+                text(
+                    "SELECT q.ord, best.concept_id, best.score "
+                    "FROM unnest(CAST(:queries AS vector[])) WITH ORDINALITY AS q(v, ord) "
+                    "CROSS JOIN LATERAL (SELECT concept_id, -(embedding <#> q.v) AS score "
+                    "FROM concept_vectors WHERE user_id = :user AND model = :model "
+                    f"AND vector_dims(embedding) = {int(dim)} AND ann "
+                    f"ORDER BY embedding::{kind} <#> q.v::{kind} LIMIT 1) AS best"
+                ),
+                {"queries": literal, "user": user_id, "model": self.model},
+            ).all()
+        nearest: list[tuple[str, float] | None] = [None] * len(queries)
+        for ordinal, concept_id, score in found:
+            nearest[int(ordinal) - 1] = (str(concept_id), float(score))
+        return nearest
+
     def forget_user(self, user_id: str) -> None:
         """Nothing to drop: the index lives in the database, whose rows are already gone."""
 
@@ -244,23 +239,30 @@ class PgVectorIndex:
 
     # --------------------------------------------------------------- internals
     def _uses_hnsw(self, size: int, rows: float, dim: int, n: int) -> bool:
-        if size <= self.exact_threshold or _indexed_type(dim) is None:
+        if size <= self.exact_threshold or rows < 0 or indexed_type(dim) is None:
             return False
-        return rows <= 0 or n * rows / size <= self.max_visits  # rows <= 0: never analysed
+        return rows == 0 or n * rows / size <= self.max_visits  # rows == 0: never analysed
 
     @staticmethod
     def _sizes(session: Session, user_id: str) -> tuple[int, float]:
-        """Return the user's vector count (bounded above) and the table's estimated rows.
+        """Return the user's vector count (bounded above) and the estimated rows in the graphs.
 
         The count is the user's vector sequence number, at least their number of vectors.
+        The graphs hold the rows of large users only (``ann``).
         """
-        size, rows = session.execute(
+        size, rows, least = session.execute(
             text(
                 "SELECT (SELECT vector_seq FROM users WHERE id = :user), "
-                "(SELECT reltuples FROM pg_class WHERE oid = to_regclass('concept_vectors'))"
+                "(SELECT sum(greatest(c.reltuples, 0)) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = to_regclass('concept_vectors') "
+                "AND c.relname LIKE 'ix_concept_vectors_ann_%'), "
+                "confidante_ann_min_vectors()"
             ),
             {"user": user_id},
         ).one()
+        if rows is None or int(size or 0) <= int(least):  # no graph, or the user is not in it
+            return int(size or 0), -1.0
         return int(size or 0), float(rows or 0)
 
     @staticmethod
@@ -274,12 +276,12 @@ class PgVectorIndex:
 
     @staticmethod
     def _hnsw_sql(dim: int) -> str:
-        kind = _indexed_type(dim)
+        kind = indexed_type(dim)
         return (
             "SELECT concept_id, -(embedding <#> CAST(:query AS vector)) AS score "
             "FROM concept_vectors WHERE user_id = :user AND model = :model "
             f"AND vector_dims(embedding) = {int(dim)} "
-            f"ORDER BY embedding::{kind} <#> CAST(:query AS {kind}) LIMIT :n"
+            f"AND ann ORDER BY embedding::{kind} <#> CAST(:query AS {kind}) LIMIT :n"
         )
 
     def _params(self, user_id: str, query: Vector, n: int) -> dict[str, Any]:
@@ -299,7 +301,9 @@ class PgVectorIndex:
         return hits
 
     @contextmanager
-    def _settings(self, session: Session, n: int, hnsw: bool) -> Iterator[None]:
+    def _settings(
+        self, session: Session, n: int, hnsw: bool, ef_search: int | None = None
+    ) -> Iterator[None]:
         """Set the HNSW scan's parameters for the next statement, then restore the planner's.
 
         Sorting is disabled so that the planner takes the only plan that yields rows in order
@@ -310,7 +314,7 @@ class PgVectorIndex:
             return
         settings = {
             "enable_sort": "off",
-            "hnsw.ef_search": str(max(self.ef_search, n)),
+            "hnsw.ef_search": str(max(ef_search or self.ef_search, n)),
             "hnsw.iterative_scan": "relaxed_order",
         }
         if self.max_scan_tuples is not None:

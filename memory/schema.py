@@ -5,11 +5,16 @@
 - Lexical search uses the store's own full-text engine: an FTS5 table kept in sync by triggers
   on SQLite, a generated ``tsvector`` column with a GIN index on PostgreSQL. Each FTS5 row
   carries an ``owner`` token (``o`` + the hex of the user id), so a search matches one user's
-  rows only.
+  rows only; on PostgreSQL the GIN index is on the words plus an owner token (``o`` + the md5
+  of the user id, :data:`OWNER_TSV`), so a search intersects the user's posting list with the
+  words' inside the index, whatever the other users' data.
 - pgvector (PostgreSQL only, and only when the ``vector`` extension is installed or can be
-  created): ``concept_vectors`` gets a generated column ``embedding vector``, computed in the
-  same statement from the float32 bytes of ``vector`` (which stay the source of truth), so the
-  write path is the same on every backend. The HNSW index on it is made per dimension by
+  created): ``concept_vectors`` gets a column ``embedding vector`` holding the same floats as
+  the float32 bytes of ``vector`` (which stay the source of truth). The batch write path sends
+  it (:mod:`confidante.memory.vector_rows`, binary ``COPY``); for any other writer a trigger
+  computes it from the bytes in the database. Databases of earlier versions, where it was a
+  generated column (computed by PL/pgSQL on every write, ~0.5k rows/s), are migrated when
+  opened. The HNSW index on it is made per dimension by
   :mod:`confidante.memory.pgvector_index`. Without pgvector nothing changes.
 """
 
@@ -47,10 +52,15 @@ SQLITE_FTS_BACKFILL = """
     SELECT rowid, text, 'o' || hex(user_id) FROM concepts
     WHERE NOT EXISTS (SELECT 1 FROM concepts_fts LIMIT 1)
 """
+#: The indexed full text of a concept on PostgreSQL: its words and its owner's token.
+OWNER_TSV = "tsv || array_to_tsvector(ARRAY['o' || md5(user_id)])"
 POSTGRES_FTS = [
     """ALTER TABLE concepts ADD COLUMN IF NOT EXISTS tsv tsvector
        GENERATED ALWAYS AS (to_tsvector('english', text)) STORED""",
-    "CREATE INDEX IF NOT EXISTS ix_concepts_tsv ON concepts USING GIN (tsv)",
+    # the words plus an owner token (``o`` + md5 of the user id), so that a search of one user
+    # intersects posting lists inside the index instead of fetching every user's matches
+    f"CREATE INDEX IF NOT EXISTS ix_concepts_owner_tsv ON concepts USING GIN (({OWNER_TSV}))",
+    "DROP INDEX IF EXISTS ix_concepts_tsv",  # the index of earlier versions (words only)
 ]
 #: Serialises schema creation between processes opening one PostgreSQL database at once.
 SCHEMA_LOCK = 0x636F6E66_73636D61  # "confscma"
@@ -87,12 +97,66 @@ POSTGRES_VECTOR_FROM_BYTES = """
       RETURN result::vector;
     END
     $$"""
+#: Users with more vectors than this (by their vector sequence number) are searched through
+#: the HNSW graph; only their rows are in it (``ann``), smaller users are searched exactly.
+#: A database keeps its own value in ``confidante_ann_min_vectors()``, set when pgvector is
+#: first set up (see :func:`confidante.memory.pgvector_index.set_ann_min_vectors`).
+ANN_MIN_VECTORS = 10_000
+POSTGRES_ANN_MIN = f"""
+    CREATE FUNCTION confidante_ann_min_vectors() RETURNS integer
+    LANGUAGE sql STABLE PARALLEL SAFE AS 'SELECT {ANN_MIN_VECTORS}'"""
 POSTGRES_PGVECTOR_COLUMN = [
-    """ALTER TABLE concept_vectors ADD COLUMN IF NOT EXISTS embedding vector
-       GENERATED ALWAYS AS (confidante_vector_from_bytes(vector)) STORED""",
+    "ALTER TABLE concept_vectors ADD COLUMN IF NOT EXISTS embedding vector",
     # inline in the heap row (the bytes go to TOAST instead): exact scans read it cheaply
     "ALTER TABLE concept_vectors ALTER COLUMN embedding SET STORAGE MAIN",
 ]
+#: Fills ``embedding`` from the bytes for writers that do not send it (ORM writes, older
+#: versions of this package): on insert when it is NULL, on update when ``vector`` changed
+#: and ``embedding`` did not; and ``ann`` on insert when it is NULL (from the owner's vector
+#: sequence number). Writers that send both pay two comparisons per row.
+POSTGRES_FILL_EMBEDDING = [
+    "ALTER TABLE concept_vectors ADD COLUMN IF NOT EXISTS ann boolean",
+    """UPDATE concept_vectors SET ann = true WHERE ann IS NOT TRUE AND user_id IN
+        (SELECT id FROM users WHERE vector_seq > confidante_ann_min_vectors())""",
+    """CREATE OR REPLACE FUNCTION confidante_fill_embedding() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'INSERT' THEN
+        IF NEW.embedding IS NULL THEN
+          NEW.embedding := confidante_vector_from_bytes(NEW.vector);
+        END IF;
+        IF NEW.ann IS NULL THEN
+          NEW.ann := coalesce((SELECT vector_seq > confidante_ann_min_vectors()
+                               FROM users WHERE id = NEW.user_id), false);
+        END IF;
+      ELSIF NEW.vector IS DISTINCT FROM OLD.vector
+            AND NEW.embedding IS NOT DISTINCT FROM OLD.embedding THEN
+        NEW.embedding := confidante_vector_from_bytes(NEW.vector);
+      END IF;
+      RETURN NEW;
+    END
+    $$""",
+    "DROP TRIGGER IF EXISTS concept_vectors_embedding ON concept_vectors",
+    """CREATE TRIGGER concept_vectors_embedding
+       BEFORE INSERT OR UPDATE OF vector ON concept_vectors
+       FOR EACH ROW EXECUTE FUNCTION confidante_fill_embedding()""",
+]
+#: The state of the pgvector column: absent, ``generated`` (schema of versions that computed it
+#: in the database on every write; migrated by dropping the expression, values kept), or
+#: ``plain`` with or without the filling trigger.
+#: HNSW indexes of earlier versions (over every row); replaced by ones over ``ann`` rows.
+OLD_HNSW_INDEXES = """
+    SELECT indexname FROM pg_indexes
+    WHERE tablename = 'concept_vectors' AND indexname LIKE 'ix\\_concept\\_vectors\\_hnsw\\_%'
+"""
+PGVECTOR_STATE = """
+    SELECT a.attgenerated,
+           EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'concept_vectors_embedding'
+                   AND tgrelid = a.attrelid)
+    FROM pg_attribute a
+    WHERE a.attname = 'embedding' AND a.attrelid = to_regclass('concept_vectors')
+      AND NOT a.attisdropped
+"""
 
 
 def add_missing_columns(connection: Connection) -> list[str]:
@@ -172,12 +236,28 @@ def pgvector_column_exists(connection: Connection) -> bool:
     )
 
 
+def pgvector_state(connection: Connection) -> str:
+    """Return the state of ``concept_vectors.embedding``: see :data:`PGVECTOR_STATE`.
+
+    One of ``absent``, ``generated``, ``untriggered`` (plain column, no trigger) or ``ready``.
+    """
+    row = connection.execute(text(PGVECTOR_STATE)).first()
+    if row is None:
+        return "absent"
+    if row[0]:  # attgenerated: 's' for a stored generated column, '' otherwise
+        return "generated"
+    return "ready" if row[1] else "untriggered"
+
+
 def prepare_pgvector(engine: Engine) -> bool:
     """Set up the pgvector column of ``concept_vectors`` if the server has pgvector.
 
     Creates the ``vector`` extension when it is available but not yet created (a failure,
-    such as missing privileges, only disables pgvector), then the conversion function and the
-    generated ``embedding`` column. Adding the column to a filled table rewrites it once.
+    such as missing privileges, only disables pgvector), the conversion function, the plain
+    ``embedding`` column (filled for rows already there) and the trigger that fills it for
+    writers that do not send it. A database made by an earlier version, where ``embedding`` is
+    a generated column, is migrated in place: the expression is dropped (a catalog change; the
+    values and the HNSW index stay).
 
     Returns:
         True when the ``embedding`` column is in place.
@@ -189,13 +269,33 @@ def prepare_pgvector(engine: Engine) -> bool:
             ).scalar_one()
             if not available:
                 return False
-            if pgvector_column_exists(connection):
+            if pgvector_state(connection) == "ready":
                 return True  # nothing to do, and no privileges needed
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PGVECTOR_LOCK})
             connection.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
             connection.execute(text(POSTGRES_VECTOR_FROM_BYTES))
-            if not pgvector_column_exists(connection):  # another process may have added it
+            state = pgvector_state(connection)  # another process may have moved it on
+            if state == "generated":
+                logger.info("migrating concept_vectors.embedding to a plain column")
+                connection.execute(
+                    text("ALTER TABLE concept_vectors ALTER COLUMN embedding DROP EXPRESSION")
+                )
+                for (name,) in connection.execute(text(OLD_HNSW_INDEXES)).all():
+                    connection.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
+            elif state == "absent":
                 for statement in POSTGRES_PGVECTOR_COLUMN:
+                    connection.execute(text(statement))
+                connection.execute(
+                    text(
+                        "UPDATE concept_vectors SET embedding = "
+                        "confidante_vector_from_bytes(vector) WHERE embedding IS NULL"
+                    )
+                )
+            if state != "ready":
+                exists = "SELECT to_regprocedure('confidante_ann_min_vectors()')"
+                if connection.execute(text(exists)).scalar() is None:
+                    connection.execute(text(POSTGRES_ANN_MIN))
+                for statement in POSTGRES_FILL_EMBEDDING:
                     connection.execute(text(statement))
     except DBAPIError as exc:
         logger.warning("pgvector is installed but could not be set up, not using it: %s", exc)

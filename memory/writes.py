@@ -30,13 +30,13 @@ from confidante.memory.near_duplicates import MERGEABLE_KINDS, nearest_each, sam
 from confidante.memory.records import (
     AuditEntry,
     Concept,
-    ConceptVector,
     UserRecord,
     concept_snapshot,
     new_id,
     utcnow,
 )
 from confidante.memory.scopes import scope_of
+from confidante.memory.vector_rows import flag_large_user, insert_vectors
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ def next_vector_seq(session: Session, user_id: str, count: int) -> int:
         .values(vector_seq=func.coalesce(UserRecord.vector_seq, 0) + count)
         .returning(col(UserRecord.vector_seq))
     ).scalar_one()
+    flag_large_user(session, user_id, int(last) - count, int(last))
     return int(last) - count + 1
 
 
@@ -211,19 +212,7 @@ def write_items(
         session.flush()
         session.execute(insert(Concept), rows)
         first = next_vector_seq(session, user_id, len(rows))
-        session.execute(
-            insert(ConceptVector),
-            [
-                {
-                    "concept_id": row["id"],
-                    "user_id": user_id,
-                    "model": model,
-                    "seq": first + offset,
-                    "vector": np.asarray(vector, dtype=np.float32).tobytes(),
-                }
-                for offset, (row, vector) in enumerate(zip(rows, row_vectors, strict=True))
-            ],
-        )
+        insert_vectors(session, user_id, model, first, [row["id"] for row in rows], row_vectors)
     if audits:
         session.execute(insert(AuditEntry), audits)
     return ids

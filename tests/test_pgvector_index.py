@@ -24,6 +24,7 @@ from confidante.memory.pgvector_index import (
     PgVectorIndex,
     hnsw_index_name,
     pgvector_ready,
+    set_ann_min_vectors,
     vector_literal,
 )
 from confidante.memory.store import Memory
@@ -79,6 +80,7 @@ def filled(pgvector_url: str) -> Iterator[Memory]:
     """One database, shared by the read-only tests: alice has 3,000 vectors, three others 400."""
     with fresh_postgres_database(pgvector_url) as url:
         memory = Memory(Database.open(url), HashEmbedder())
+        set_ann_min_vectors(memory.database.engine, 0)  # every user's rows in the graph
         remember_many(memory, "alice", texts_of("alice", MAIN_USER_ITEMS))
         for user in OTHER_USERS:
             remember_many(memory, user, texts_of(user, OTHER_USER_ITEMS))
@@ -91,6 +93,7 @@ def filled(pgvector_url: str) -> Iterator[Memory]:
 def small(pgvector_database_url: str) -> Iterator[Memory]:
     """A fresh pgvector database with a few items per user, for tests that change it."""
     memory = Memory(Database.open(pgvector_database_url), HashEmbedder())
+    set_ann_min_vectors(memory.database.engine, 0)
     for user in ("alice", *OTHER_USERS):
         remember_many(memory, user, texts_of(user, 60))
     yield memory
@@ -317,6 +320,7 @@ def test_embedding_column_is_bit_exact_and_skips_non_finite(pgvector_database_ur
 def test_two_models_of_different_dimensions_share_the_table(pgvector_database_url: str) -> None:
     wide = Memory(Database.open(pgvector_database_url), HashEmbedder(DIM))
     narrow = Memory(Database.open(pgvector_database_url), HashEmbedder(16))
+    set_ann_min_vectors(wide.database.engine, 0)
     try:
         remember_many(wide, "ana", texts_of("ana", 30))
         remember_many(narrow, "bob", texts_of("bob", 30))
