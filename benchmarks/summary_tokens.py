@@ -140,7 +140,6 @@ PROFILE = [  # other facts about the user: not asked about here
     ("My sister is called Marta.", "The user's sister is called Marta."),
     ("My cat is called Tom.", "The user's cat is called Tom."),
 ]
-K_MAX = 400
 
 
 def tokens(messages: Sequence[AnyMessage]) -> int:
@@ -247,13 +246,13 @@ async def prompt_tokens(
     )
     summary_s = time.perf_counter() - started
     summary = view.text if view is not None else ""
-    ranked = {
+    items = len(await memory.alist_items(USER))
+    ranked = {  # the retriever's ranking of all the user's memories; top k = its first k
         question: [
-            hit.model_dump(mode="json") for hit in await memory.aretrieve(USER, question, k=K_MAX)
+            hit.model_dump(mode="json") for hit in await memory.aretrieve(USER, question, k=items)
         ]
         for question, _topic in QUESTIONS
     }
-    items = len(await memory.alist_items(USER))
     memory.close()
     with_summary, alone = Curve(ranked, summary), Curve(ranked, "")
     k_summary, (recall_summary, tokens_summary, context_summary) = with_summary.smallest_k(
