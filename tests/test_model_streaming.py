@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
 from server_support import live_server
@@ -134,3 +135,22 @@ def test_http_streaming_sends_each_token_as_it_is_produced(tmp_path: Path) -> No
     assert model.finished
     assert len(contents) > 2
     assert "".join(contents) == "I don't know that yet."
+
+
+async def test_the_openai_compatible_model_streams_from_a_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against confidante's own server on loopback (scripted model behind it): no network."""
+    from confidante.models import guard
+    from confidante.models.openai_compat import OpenAICompatibleChatModel
+
+    monkeypatch.setattr(guard, "_blocked", False)
+    with live_server(tmp_path) as server:
+        key = server.key_for("ana")
+        model = OpenAICompatibleChatModel(
+            model_name="confidante", base_url=f"{server.url}/v1", api_key=key, max_retries=0
+        )
+        pieces = [p async for p in model.astream_text([HumanMessage("Where is my hat?")])]
+        sync = [c.text for c in model.stream([HumanMessage("Where is my hat?")]) if c.text]
+    assert len(pieces) > 2 and "".join(pieces) == "I don't know that yet."
+    assert "".join(sync) == "I don't know that yet." and len(sync) > 2
