@@ -11,12 +11,13 @@ deterministic ``HashingEmbedder`` of ``memory_scale.py``). Per turn:
 - the same for a bare LangGraph graph (one node calling the same model on the thread's
   messages, same SQLite checkpointer): the ratio is confidante's framework time over it.
 
-Prompt tokens (approximate count, 4 characters per token) of the reply prompt for profile
-questions, at equal recall (share of questions whose answer is in the prompt): the offline
-chat summary + the top 2 memories, versus retrieval alone with the smallest k that reaches
-the same recall, versus the full conversation history.
+Prompt tokens of the reply prompt at equal recall, for questions whose answers are spread
+over many memories (see ``summary_tokens.py``): the offline summary written by the real summary
+job + the top k memories, versus retrieval alone, each with the smallest k whose recall of the
+answers' facts reaches ``--target-recall``, versus the full conversation history.
 
     python benchmarks/turn_cost.py [--sizes 1000,100000] [--turns 60] [--json OUT]
+        [--model scripted|local] [--embedder hashing|settings] [--target-recall 0.8]
 """
 
 from __future__ import annotations
@@ -28,12 +29,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
-from langchain_core.messages.utils import count_tokens_approximately
+from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from rich.console import Console
@@ -42,12 +41,11 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared benchmark helpers
 from memory_scale import HashingEmbedder, percentile, synthetic_texts
+from summary_tokens import add_arguments, prompt_tokens
 
 from confidante import Agent, Settings
-from confidante.graphs import prompts
 from confidante.memory.database import Database
 from confidante.memory.store import Memory
-from confidante.memory.summaries import generate_summary
 from confidante.models.scripted import ScriptedChatModel
 
 USER = "measured"
@@ -58,16 +56,6 @@ TURNS = [
     "Where did {p} go for {t}?",
     "I work at {p} Studio in {c}.",
     "Can you tell me what {p} recommended about {t} in {c}?",
-]
-PROFILE = [  # (what the user says, the fact remembered, a question about it)
-    ("My name is Ana.", "The user's name is Ana.", "What is my name?"),
-    ("I live in Lisbon.", "The user lives in Lisbon.", "Which city do I live in?"),
-    ("I work at Acme.", "The user works at Acme.", "Where do I work?"),
-    ("My dog is called Biscuit.", "The user's dog is called Biscuit.", "What is my dog called?"),
-    ("My sister is called Marta.", "The user's sister is called Marta.", "Who is my sister?"),
-    ("I am vegetarian.", "The user is vegetarian.", "What is my diet?"),
-    ("I love jazz.", "The user likes jazz.", "Which music do I like?"),
-    ("My cat is called Tom.", "The user's cat is called Tom.", "What is my cat called?"),
 ]
 
 
@@ -222,60 +210,6 @@ async def bare_turns(turns: int, warmup: int, root: Path) -> dict[str, float]:
     return summarise(wall, spent, [0.0] * len(wall), frame)
 
 
-def tokens(messages: Sequence[AnyMessage]) -> int:
-    return count_tokens_approximately(list(messages))
-
-
-async def prompt_tokens(root: Path, noise: int) -> dict[str, float]:
-    """Reply-prompt tokens for profile questions: summary + retrieval, retrieval, history."""
-    memory = Memory(Database.open(f"sqlite:///{root / 'profile.db'}"), HashingEmbedder())  # type: ignore[arg-type]
-    chatter = messages_for(noise)
-    history: list[AnyMessage] = []
-    for index, (said, fact, _question) in enumerate(PROFILE):
-        key = f"profile_{index}"
-        await memory.aremember("profile", fact, key=key, provenance=[f"turn-{index}"])
-        history.append(HumanMessage(said))
-    await memory.aremember_many("profile", chatter)
-    history += [HumanMessage(text) for text in chatter]
-    summary_view = await generate_summary(memory, ScriptedChatModel(), "profile", "chat")
-    summary = summary_view.text if summary_view is not None else ""
-
-    async def prompt(question: str, k: int, with_summary: bool) -> tuple[int, str]:
-        hits = [h.model_dump(mode="json") for h in await memory.aretrieve("profile", question, k=k)]
-        messages, _ = prompts.respond_prompt(
-            [HumanMessage(question)], hits, [], 100_000, summary=summary if with_summary else ""
-        )
-        return tokens(messages), str(messages[0].content)
-
-    async def measure(k: int, with_summary: bool) -> tuple[float, float]:
-        found, spent = 0, 0
-        for _said, fact, question in PROFILE:
-            cost, text = await prompt(question, k, with_summary)
-            spent += cost
-            found += fact.rstrip(".") in text
-        return found / len(PROFILE), spent / len(PROFILE)
-
-    recall_summary, tokens_summary = await measure(2, True)
-    k, (recall_alone, tokens_alone) = 1, await measure(1, False)
-    while recall_alone < recall_summary and k < 50:
-        k += 1
-        recall_alone, tokens_alone = await measure(k, False)
-    full = [
-        tokens([SystemMessage(prompts.SYSTEM_PROMPT), *history, HumanMessage(q)])
-        for _s, _f, q in PROFILE
-    ]
-    memory.close()
-    return {
-        "recall_summary_plus_retrieval": recall_summary,
-        "tokens_summary_plus_retrieval": tokens_summary,
-        "retrieval_alone_k": float(k),
-        "recall_retrieval_alone": recall_alone,
-        "tokens_retrieval_alone": tokens_alone,
-        "tokens_full_history": sum(full) / len(full),
-        "summary_tokens_ratio": tokens_summary / tokens_alone,
-    }
-
-
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="confidante-turn-cost-"))
     result: dict[str, Any] = {"turns": args.turns}
@@ -288,7 +222,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             base, _, unit = key.rpartition("_")
             result[f"{base}_{unit}_{name}" if base else f"{key}_{name}"] = value
         result[f"ratio_vs_bare_{name}"] = figures["p50_ms"] / max(bare["p50_ms"], 1e-9)
-    result.update(await prompt_tokens(root, args.history))
+    result.update(
+        await prompt_tokens(
+            root,
+            args.history,
+            model=args.model,
+            embedder=args.embedder,
+            target=args.target_recall,
+            summary_items=args.summary_items,
+            summary_task=args.summary_task,
+        )
+    )
     return result
 
 
@@ -297,7 +241,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000", help="memories per run, comma-separated")
     parser.add_argument("--turns", type=int, default=60, help="measured turns per size")
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--history", type=int, default=200, help="turns of chatter (tokens)")
+    parser.add_argument("--history", type=int, default=200, help="memories of chatter (tokens)")
+    add_arguments(parser)  # the prompt-token measurement's options
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]

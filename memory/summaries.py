@@ -154,13 +154,15 @@ def _clip(text: str) -> str:
     return flat if len(flat) <= MAX_ITEM_CHARS else flat[: MAX_ITEM_CHARS - 1].rstrip() + "…"
 
 
-async def collect_context(memory: Memory, user_id: str, task: str) -> tuple[list[str], list[str]]:
-    """Return the user's memories and latest messages that the task's prompt shows."""
+async def collect_context(
+    memory: Memory, user_id: str, task: str, max_items: int = MAX_ITEMS
+) -> tuple[list[str], list[str]]:
+    """Return the user's memories (at most ``max_items``) and latest messages the prompt shows."""
     spec = TASK_SPECS[check_task(task)]
     items = [item for item in await memory.alist_items(user_id) if item.kind != "reminder"]
     if items:  # the task's best matches, first (a small model keeps the order it is given)
         kinds = sorted({item.kind for item in items})
-        items = await memory.aretrieve(user_id, spec.query, k=MAX_ITEMS, kinds=kinds)
+        items = await memory.aretrieve(user_id, spec.query, k=max_items, kinds=kinds)
     messages: list[str] = []
     if spec.messages:
 
@@ -217,9 +219,18 @@ async def ask_summary(model: BaseChatModel, prompt: list[AnyMessage], retries: i
 
 
 async def generate_summary(
-    memory: Memory, model: BaseChatModel, user_id: str, task: str, *, retries: int = 1
+    memory: Memory,
+    model: BaseChatModel,
+    user_id: str,
+    task: str,
+    *,
+    retries: int = 1,
+    max_items: int = MAX_ITEMS,
 ) -> SummaryView | None:
     """Write (or rewrite) the user's summary for ``task`` and return it.
+
+    The prompt shows the ``max_items`` memories that best match the task (default
+    :data:`MAX_ITEMS`, sized for a small local model's context).
 
     Returns None, and deletes any stored summary for the task, when the user has nothing the
     task could use (a summary of forgotten data must not outlive it).
@@ -232,7 +243,7 @@ async def generate_summary(
     watermark = await memory.database.run(
         lambda session: current_watermark(session, user_id, with_messages)
     )
-    facts, messages = await collect_context(memory, user_id, task)
+    facts, messages = await collect_context(memory, user_id, task, max_items)
     if not facts and not messages:
         await memory.database.run(lambda session: delete_summary(session, user_id, task))
         return None

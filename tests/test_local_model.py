@@ -325,6 +325,16 @@ def test_plain_reply(real_model: LocalChatModel) -> None:
 
 
 @pytest.mark.slow
+async def test_plain_reply_streams_token_by_token(real_model: LocalChatModel) -> None:
+    prompt = [HumanMessage("Count from one to ten in words, separated by commas.")]
+    pieces = [chunk.text async for chunk in real_model.astream(prompt, max_tokens=32)]
+    pieces = [piece for piece in pieces if piece]
+    assert len(pieces) > 3
+    whole = real_model.invoke(prompt, max_tokens=32)  # greedy decoding: the same text
+    assert "".join(pieces).strip() == whole.text.strip()
+
+
+@pytest.mark.slow
 def test_structured_output_matches_schema(real_model: LocalChatModel) -> None:
     extract = real_model.with_structured_output(Facts)
     result = extract.invoke(

@@ -296,3 +296,30 @@ async def test_postgres_job_reports_a_claimed_user_as_busy(memory: Memory) -> No
         ("bob", "generated"),
     ]
     assert len(model.calls) == 1
+
+
+def test_the_scripted_summary_groups_and_deduplicates_within_its_limit() -> None:
+    from confidante.models.scripted_rules import summarize
+
+    prompt = "\n".join(
+        [
+            "Facts about the user:",
+            "- The user likes hiking.",
+            "- Bruno lives in Porto.",
+            "- The user's dog is called Biscuit.",
+            "- The user likes jazz.",
+            "- The user likes hiking.",
+            "- The user is vegetarian.",
+            "",
+            "Recent messages from the user:",
+            "- I like opera.",
+        ]
+    )
+    summary = summarize(prompt)["summary"]
+    assert summary == (
+        "The user likes hiking and jazz. The user's dog is called Biscuit. "
+        "The user is vegetarian. Bruno lives in Porto."
+    )
+    short = summarize(prompt, limit=60)["summary"]
+    assert short == "The user likes hiking. The user's dog is called Biscuit."  # no cut facts
+    assert summarize("Facts about the user:\n")["summary"].startswith("Nothing is known")

@@ -6,26 +6,36 @@ async client, :meth:`OpenAIStyleChatModel._acomplete`): it receives an OpenAI
 class converts langchain messages to that format and back, binds tools, and implements
 structured output through ``response_format`` with a JSON schema, which the embedded llama.cpp
 model enforces with a grammar.
+
+Token streaming: a provider that can stream overrides :meth:`OpenAIStyleChatModel._stream_text`
+and :meth:`OpenAIStyleChatModel._astream_text` (iterators of the reply's text pieces); by
+default they yield the whole completion at once. langchain-core uses them for ``stream`` /
+``astream`` and, inside a LangGraph run streamed with ``stream_mode="messages"``, for
+``invoke`` / ``ainvoke`` too, so graph nodes stream without changes. Requests with tools or a
+``response_format`` (structured output) are never streamed: they are answered in one chunk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import (
     AIMessage,
+    AIMessageChunk,
     BaseMessage,
     HumanMessage,
     SystemMessage,
     ToolCall,
     ToolMessage,
 )
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -98,6 +108,62 @@ def from_openai_response(response: dict[str, Any]) -> AIMessage:
     return result
 
 
+def as_chunk(message: AIMessage) -> AIMessageChunk:
+    """Turn a whole reply into one message chunk (tool calls and metadata kept)."""
+    return AIMessageChunk(
+        content=message.content,
+        tool_call_chunks=[
+            tool_call_chunk(
+                name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=i
+            )
+            for i, call in enumerate(message.tool_calls)
+        ],
+        response_metadata=message.response_metadata,
+        usage_metadata=message.usage_metadata,
+    )
+
+
+def is_streamable(payload: dict[str, Any]) -> bool:
+    """Whether a request's reply may be streamed: plain text, no tools, no structured output."""
+    return not payload.get("tools") and not payload.get("response_format")
+
+
+async def iterate_in_thread(produce: Callable[[], Iterator[str]]) -> AsyncIterator[str]:
+    """Run a blocking iterator in a worker thread and yield its items as they come.
+
+    The event loop is never blocked; an exception raised by the iterator is re-raised here.
+    If the consumer stops early, the worker is asked to stop after its current item.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    cancelled = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in produce():
+                loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
+                if cancelled.is_set():
+                    break
+        except BaseException as exc:  # noqa: BLE001 - handed over to the consumer
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+        else:
+            loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
+
+    worker = loop.run_in_executor(None, work)
+    try:
+        while True:
+            kind, value = await queue.get()
+            if kind == "item":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                break
+    finally:
+        cancelled.set()
+        await asyncio.shield(worker)
+
+
 def json_schema_format(schema: type[BaseModel]) -> dict[str, Any]:
     """Return an OpenAI ``response_format`` asking for JSON that matches ``schema``."""
     return {
@@ -148,9 +214,18 @@ class OpenAIStyleChatModel(BaseChatModel):
         """Async twin of :meth:`_complete`; runs it in a worker thread by default."""
         return await asyncio.to_thread(self._complete, payload)
 
+    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str]:
+        """Yield the reply's text as the model writes it; by default all at once."""
+        yield from_openai_response(self._complete(payload)).text
+
+    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
+        """Async twin of :meth:`_stream_text`; by default the whole completion at once."""
+        yield from_openai_response(await self._acomplete(payload)).text
+
     def _payload(
         self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
     ) -> dict[str, Any]:
+        kwargs.pop("stream", None)  # whether to stream is decided by the method called
         payload: dict[str, Any] = {
             "messages": to_openai_messages(messages),
             "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
@@ -180,6 +255,49 @@ class OpenAIStyleChatModel(BaseChatModel):
     ) -> ChatResult:
         response = await self._acomplete(self._payload(messages, stop, **kwargs))
         return ChatResult(generations=[ChatGeneration(message=from_openai_response(response))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        payload = self._payload(messages, stop, **kwargs)
+        if not is_streamable(payload):
+            message = from_openai_response(self._complete(payload))
+            yield ChatGenerationChunk(message=as_chunk(message))
+            return
+        for text in self._stream_text(payload):
+            if text:  # langchain-core reports each chunk to the callbacks itself
+                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        payload = self._payload(messages, stop, **kwargs)
+        if not is_streamable(payload):
+            message = from_openai_response(await self._acomplete(payload))
+            yield ChatGenerationChunk(message=as_chunk(message))
+            return
+        async for text in self._astream_text(payload):
+            if text:  # langchain-core reports each chunk to the callbacks itself
+                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+
+    async def astream_text(
+        self, messages: Sequence[BaseMessage], **kwargs: Any
+    ) -> AsyncIterator[str]:
+        """Yield the reply to ``messages`` as pieces of text, as the model writes them.
+
+        A shortcut over ``astream`` for callers that want text only (callbacks still run).
+        """
+        async for chunk in self.astream(list(messages), **kwargs):
+            if chunk.text:
+                yield chunk.text
 
     def bind_tools(
         self,

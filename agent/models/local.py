@@ -4,21 +4,25 @@ The llama.cpp server is loaded on the first call and kept for the life of the pr
 ``(model file, threads, context size)``, because loading costs seconds. Requests go to it as
 OpenAI ``chat.completions`` bodies; ``response_format`` with a JSON schema is enforced by a
 grammar, so structured output always parses. Concurrent calls are safe: the server queues them
-(one slot, so they run one after another).
+(one slot, so they run one after another). Plain replies can be streamed token by token
+(llama.cpp's ``stream: true`` with a callback per chunk).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import secrets
 import threading
+from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from confidante.errors import ModelError, ModelNotAvailableError
-from confidante.models.base import OpenAIStyleChatModel
+from confidante.models.base import OpenAIStyleChatModel, iterate_in_thread
 from confidante.models.gguf import bundled_model_path, verify_gguf
 
 if TYPE_CHECKING:
@@ -137,6 +141,41 @@ class LocalChatModel(OpenAIStyleChatModel):
             _recover_tool_calls(response, _tool_names(body["tools"]))
         return response
 
+    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str]:
+        """Yield the reply's text pieces as llama.cpp generates them.
+
+        Raises:
+            ModelError: llama.cpp rejected the request or streamed an error.
+            ModelNotAvailableError: The model could not be loaded.
+        """
+        server = self._server()
+        body = {**payload, "stream": True}
+        pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def generate() -> None:
+            try:
+                server.handle_chat_completions(body, lambda chunk: pieces.put(("chunk", chunk)))
+            except Exception as exc:  # noqa: BLE001 - xllamacpp raises from C++; re-raised below
+                pieces.put(("error", exc))
+            pieces.put(("end", None))
+
+        worker = threading.Thread(target=generate, name="confidante-llama-stream", daemon=True)
+        worker.start()
+        while True:
+            kind, value = pieces.get()
+            if kind == "end":
+                break
+            if kind == "error":
+                raise ModelError(f"the local model rejected the request: {value}") from value
+            text = _chunk_text(value)
+            if text:
+                yield text
+        worker.join()
+
+    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
+        async for text in iterate_in_thread(partial(self._stream_text, payload)):
+            yield text
+
 
 def _require_xllamacpp() -> None:
     import importlib.util
@@ -186,6 +225,25 @@ def _error_message(response: dict[str, Any]) -> str | None:
     if "choices" not in response and "message" in response:
         return str(response["message"])
     return None
+
+
+def _chunk_text(chunk: Any) -> str:
+    """Return the text delta of one streamed llama.cpp chunk (raising on an error chunk)."""
+    if isinstance(chunk, str):  # the end marker, or a chunk still in JSON
+        if chunk.strip() in {"", "[DONE]"}:
+            return ""
+        try:
+            chunk = json.loads(chunk)
+        except json.JSONDecodeError:
+            return ""
+    if not isinstance(chunk, dict):
+        return ""
+    error = _error_message(chunk)
+    if error is not None:
+        raise ModelError(f"the local model failed: {error}")
+    choices = chunk.get("choices") or []
+    delta = (choices[0].get("delta") or {}) if choices else {}
+    return str(delta.get("content") or "")
 
 
 def _tool_names(tools: Any) -> set[str]:

@@ -1,7 +1,12 @@
-"""Chat models behind any OpenAI-compatible server (OpenAI, vLLM, llama.cpp server, Ollama)."""
+"""Chat models behind any OpenAI-compatible server (OpenAI, vLLM, llama.cpp server, Ollama).
+
+Plain replies can be streamed (``stream: true``): the server's chunks are yielded as they
+arrive.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from pydantic import ConfigDict, PrivateAttr, SecretStr
@@ -70,3 +75,35 @@ class OpenAICompatibleChatModel(OpenAIStyleChatModel):
             raise ModelError(f"{self.model_name}: {exc}") from exc
         result: dict[str, Any] = response.model_dump()
         return result
+
+    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str]:
+        check_network_allowed(self.model_name)
+        import openai
+
+        if self._client is None:
+            self._client = openai.OpenAI(**self._client_kwargs())
+        try:
+            stream = self._client.chat.completions.create(
+                model=self.model_name, stream=True, **payload
+            )
+            for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.OpenAIError as exc:
+            raise ModelError(f"{self.model_name}: {exc}") from exc
+
+    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
+        check_network_allowed(self.model_name)
+        import openai
+
+        if self._aclient is None:
+            self._aclient = openai.AsyncOpenAI(**self._client_kwargs())
+        try:
+            stream = await self._aclient.chat.completions.create(
+                model=self.model_name, stream=True, **payload
+            )
+            async for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.OpenAIError as exc:
+            raise ModelError(f"{self.model_name}: {exc}") from exc

@@ -10,20 +10,24 @@
    usable end to end (``CONFIDANTE_MODEL=scripted``): they extract simple first-person facts,
    answer from the memories placed in the prompt, and plan tasks with the available tools.
 
-Every request body is recorded in ``calls`` so tests can inspect prompts.
+Every request body is recorded in ``calls`` so tests can inspect prompts. Streamed replies
+(``stream``/``astream``, or any call inside a LangGraph run streamed in ``messages`` mode) come
+word by word, each word with the spaces after it, so the pieces add up to the reply exactly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from confidante.models.base import OpenAIStyleChatModel
+from confidante.models.base import OpenAIStyleChatModel, from_openai_response
 from confidante.models.scripted_rules import default_reply
 
 Reply = str | dict[str, Any] | BaseModel | AIMessage
@@ -33,6 +37,14 @@ ScriptFunction = Callable[[dict[str, Any]], Reply]
 def approximate_tokens(text: str) -> int:
     """Count tokens the way the scripted model reports usage: one per 4 characters, at least 1."""
     return max(1, len(text) // 4)
+
+
+_PIECES = re.compile(r"^\s+|\S+\s*")
+
+
+def word_pieces(text: str) -> list[str]:
+    """Split ``text`` into words, each with the whitespace after it (they join back to it)."""
+    return _PIECES.findall(text)
 
 
 def _response(reply: Reply, prompt_text: str) -> dict[str, Any]:
@@ -100,3 +112,12 @@ class ScriptedChatModel(OpenAIStyleChatModel):
             reply = default_reply(payload)
         prompt_text = " ".join(str(m.get("content") or "") for m in payload["messages"])
         return _response(reply, prompt_text)
+
+    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str]:
+        yield from word_pieces(from_openai_response(self._complete(payload)).text)
+
+    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
+        reply = from_openai_response(await self._acomplete(payload)).text
+        for piece in word_pieces(reply):
+            yield piece
+            await asyncio.sleep(0)  # let consumers handle each piece as it comes

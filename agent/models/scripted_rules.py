@@ -130,16 +130,63 @@ def chat(payload: dict[str, Any]) -> str:
     return "Okay."
 
 
+_USER_SUBJECT = re.compile(r"^the user(?='s\b|\s)", re.I)
+
+
+def _fact_parts(fact: str) -> tuple[str, str]:
+    """Split a fact about the user into its predicate and the rest.
+
+    "The user likes jazz" → ("The user likes", "jazz"); "The user's dog is called Rex" →
+    ("The user's", "dog is called Rex"). Facts about anything else are their own predicate.
+    """
+    subject = _USER_SUBJECT.match(fact)
+    if subject is None:
+        return fact, ""
+    rest = fact[subject.end() :]
+    if rest.startswith("'s "):
+        return fact[: subject.end()] + "'s", rest[3:].strip()
+    verb, _, obj = rest.strip().partition(" ")
+    return (f"{fact[: subject.end()]} {verb}", obj.strip()) if obj else (fact, "")
+
+
+def _sentence(predicate: str, objects: list[str]) -> str:
+    if not objects:
+        return predicate + "."
+    listed = objects[0] if len(objects) == 1 else ", ".join(objects[:-1]) + " and " + objects[-1]
+    return f"{predicate} {listed}."
+
+
+def _render(groups: dict[str, list[str]]) -> str:
+    return " ".join(_sentence(predicate, objects) for predicate, objects in groups.items())
+
+
 def summarize(text: str, limit: int = 480) -> dict[str, Any]:
     """Summarise the ``- `` lines of the first block of a summary prompt (``UserSummary`` shape).
 
-    The summary is the listed facts joined in order, cut at a word boundary near ``limit``.
+    Like a model told to be brief, it states each thing once and groups what shares a
+    predicate: "The user likes jazz." and "The user likes hiking." become "The user likes jazz
+    and hiking.". Facts about the user come first (in the order given, which puts the task's
+    best matches first), then the other lines; a fact is added only while the summary stays
+    within ``limit`` characters, so none is cut in the middle.
     """
     block = text.split("\n\n", 1)[0]
-    facts = [line[2:].strip() for line in block.splitlines() if line.startswith("- ")]
-    summary = " ".join(fact if fact.endswith((".", "!", "?")) else fact + "." for fact in facts)
-    if len(summary) > limit:
-        summary = summary[:limit].rsplit(" ", 1)[0]
+    lines = [line[2:].strip().rstrip(".!?").strip() for line in block.splitlines()]
+    facts = [line for line, raw in zip(lines, block.splitlines(), strict=True) if raw[:2] == "- "]
+    about = [fact for fact in facts if _USER_SUBJECT.match(fact)]
+    groups: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for fact in about + [fact for fact in facts if not _USER_SUBJECT.match(fact)]:
+        predicate, obj = _fact_parts(fact)
+        if not fact or obj.lower() in {o.lower() for o in groups.get(predicate, [])}:
+            continue  # said already
+        if fact.lower() in seen:
+            continue
+        trial = {**groups, predicate: [*groups.get(predicate, []), *([obj] if obj else [])]}
+        if len(_render(trial)) > limit:
+            continue  # a shorter fact further down may still fit
+        groups = trial
+        seen.add(fact.lower())
+    summary = _render(groups)
     return {"summary": summary or "Nothing is known about the user yet."}
 
 

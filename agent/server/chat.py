@@ -3,15 +3,15 @@
 The API key names the user; the body's ``user`` field never does. The last message (the
 user's) runs one turn of that user's agent in the session named by the ``X-Session-Id``
 header (default ``default``): the server keeps the conversation, so earlier messages of the
-body are not replayed. Streaming sends the reply as soon as the graph's ``respond`` step ends,
-before the turn's fact extraction, then what was remembered.
+body are not replayed. Streaming sends each piece of the reply as the model writes it (one
+``content`` delta per piece), before the turn's fact extraction, then what was remembered; a
+reply the model did not stream (a fallback, a paused turn) is sent whole when ``respond`` ends.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -47,7 +47,6 @@ SessionHeader = Annotated[
         description="The conversation thread of this key's user (default: `default`).",
     ),
 ]
-_WORDS = re.compile(r"\S+\s*")
 
 
 def session_of(value: str | None) -> str:
@@ -174,13 +173,17 @@ async def _stream(
     yield _chunk(completion_id, model, {"role": "assistant", "content": ""})
     try:
         async with context.agents.turn(user, session) as agent:
+            streamed = False  # whether the reply came as tokens (then it is not sent again)
             async for mode, chunk in agent.astream(text, session_id=session):
+                if mode == "token":
+                    streamed = True
+                    yield _chunk(completion_id, model, {"content": chunk["text"]})
+                    continue
                 for event in _events(mode, chunk, session):
-                    if "content" in event:
-                        for word in _WORDS.findall(event["content"]):
-                            yield _chunk(completion_id, model, {"content": word})
-                    else:
+                    if "content" not in event:
                         yield _chunk(completion_id, model, {}, confidante=event)
+                    elif not streamed:
+                        yield _chunk(completion_id, model, {"content": event["content"]})
             pending = await pending_of(agent, session)
         final = {"session_id": session, "pending": [p.model_dump() for p in pending]}
         yield _chunk(completion_id, model, {}, "stop", confidante=final)
