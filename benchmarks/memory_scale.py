@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import resource
 import sys
@@ -43,9 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
+from _report import report
 from rich.progress import track
-from rich.table import Table
 from sqlalchemy import text as sql
 from sqlmodel import Session, select
 
@@ -312,12 +310,7 @@ def main() -> None:
         if args.backend == "pgvector" and not args.db:
             args.db = stack.enter_context(pgvector_server())
         result = asyncio.run(main_async(args))
-    table = Table("metric", "value", title=f"memory at scale, N={args.n:,} ({result['backend']})")
-    for key, value in result.items():
-        table.add_row(key, f"{value:,.2f}" if isinstance(value, float) else str(value))
-    Console().print(table)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+    report(result, f"memory at scale, N={args.n:,} ({result['backend']})", args.json)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -38,10 +37,9 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 from langchain_core.messages.utils import count_tokens_approximately
-from rich.console import Console
-from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared benchmark helpers
+from _report import report
 from memory_scale import HashingEmbedder, synthetic_texts
 
 from confidante.graphs import prompts
@@ -343,12 +341,7 @@ def main() -> None:
             summary_task=args.summary_task,
         )
     )
-    table = Table("metric", "value", title="prompt tokens at equal recall")
-    for key, value in result.items():
-        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
-    Console().print(table)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+    report(result, "prompt tokens at equal recall", args.json, digits=3)
 
 
 if __name__ == "__main__":

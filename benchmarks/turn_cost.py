@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import threading
@@ -35,11 +34,10 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import END, START, MessagesState, StateGraph
-from rich.console import Console
 from rich.progress import track
-from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared benchmark helpers
+from _report import report
 from memory_scale import HashingEmbedder, percentile, synthetic_texts
 from summary_tokens import add_arguments, prompt_tokens
 
@@ -247,12 +245,7 @@ def main() -> None:
     args = parser.parse_args()
     args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     result = asyncio.run(main_async(args))
-    table = Table("metric", "value", title="turn cost (scripted model)")
-    for key, value in result.items():
-        table.add_row(key, f"{value:,.2f}" if isinstance(value, float) else str(value))
-    Console().print(table)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
+    report(result, "turn cost (scripted model)", args.json)
 
 
 if __name__ == "__main__":
