@@ -294,6 +294,19 @@ async def prompt_tokens(
     return result
 
 
+async def prompt_tokens_from_args(root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Run :func:`prompt_tokens` with the options of :func:`add_arguments` (and ``--history``)."""
+    return await prompt_tokens(
+        root,
+        args.history,
+        model=args.model,
+        embedder=args.embedder,
+        target=args.target_recall,
+        summary_items=args.summary_items,
+        summary_task=args.summary_task,
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of this measurement (shared with ``turn_cost.py``)."""
     parser.add_argument(
@@ -330,17 +343,7 @@ def main() -> None:
     add_arguments(parser)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="confidante-summary-tokens-"))
-    result = asyncio.run(
-        prompt_tokens(
-            root,
-            args.history,
-            model=args.model,
-            embedder=args.embedder,
-            target=args.target_recall,
-            summary_items=args.summary_items,
-            summary_task=args.summary_task,
-        )
-    )
+    result = asyncio.run(prompt_tokens_from_args(root, args))
     report(result, "prompt tokens at equal recall", args.json, digits=3)
 
 

@@ -39,7 +39,7 @@ from rich.progress import track
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared benchmark helpers
 from _report import report
 from memory_scale import HashingEmbedder, percentile, synthetic_texts
-from summary_tokens import add_arguments, prompt_tokens
+from summary_tokens import add_arguments, prompt_tokens_from_args
 
 from confidante import Agent, Settings
 from confidante.memory.database import Database
@@ -220,17 +220,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             base, _, unit = key.rpartition("_")
             result[f"{base}_{unit}_{name}" if base else f"{key}_{name}"] = value
         result[f"ratio_vs_bare_{name}"] = figures["p50_ms"] / max(bare["p50_ms"], 1e-9)
-    result.update(
-        await prompt_tokens(
-            root,
-            args.history,
-            model=args.model,
-            embedder=args.embedder,
-            target=args.target_recall,
-            summary_items=args.summary_items,
-            summary_task=args.summary_task,
-        )
-    )
+    result.update(await prompt_tokens_from_args(root, args))
     return result
 
 
