@@ -173,6 +173,7 @@ class Agent:
             model=self.model,
             tools=self.tools,
             recall_k=self.settings.recall_k,
+            window_messages=self.settings.session_window,
             background_extraction=background_extraction,
         )
         self._graph: Any = None

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
         context_tokens: Context window of the local model.
         max_reply_tokens: Upper bound on generated tokens per reply.
         recall_k: Memories retrieved per turn.
+        session_window: Messages a session's checkpointed graph state keeps (the reply reads
+            the last 8; older ones stay in earlier checkpoints and the event log).
         request_timeout_s: Timeout for one chat-model call.
     """
 
@@ -86,6 +88,7 @@ class Settings(BaseSettings):
     context_tokens: int = 4096
     max_reply_tokens: int = 160
     recall_k: int = 6
+    session_window: int = Field(default=40, ge=2)
     request_timeout_s: float = 120.0
 
     @field_validator("model")

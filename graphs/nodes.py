@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, RemoveMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
@@ -53,6 +53,8 @@ class GraphDeps:
         background_extraction: Extract facts after the turn ends instead of within it (the
             reply never waits for extraction); ``pending`` holds the running extractions.
         make_queries: phi_q, the retrieval queries of a turn (default: :func:`turn_queries`).
+        window_messages: Messages of the session the checkpointed state keeps (see
+            :func:`window_trim`).
     """
 
     memory: Memory
@@ -64,6 +66,7 @@ class GraphDeps:
     background_extraction: bool = False
     pending: set[asyncio.Task[list[dict[str, Any]]]] = field(default_factory=set)
     make_queries: QueryMaker | None = None
+    window_messages: int = 40
 
 
 def last_user_text(state: AgentState) -> str:
@@ -87,6 +90,24 @@ def turn_queries(state: AgentState) -> list[str]:
     if earlier and (_REFERS_BACK.search(text) or len(text.split()) <= 4):
         queries.append(f"{earlier[-1]} {text}")
     return queries
+
+
+def window_trim(messages: Sequence[AnyMessage], adding: int, window: int) -> list[RemoveMessage]:
+    """Removals that keep the session's state to its last ``window`` messages.
+
+    Every graph step checkpoints the whole state, so a session whose messages only grew would
+    cost time and disk in proportion to its length at each step (and its checkpoint file would
+    grow with the square of it). The reply prompt reads the last 8 messages and phi_q the
+    previous user message, so a window of a few dozen loses nothing a turn uses; older
+    messages stay in the session's earlier checkpoints, and the user's in the event log.
+
+    Args:
+        messages: The state's messages before this update.
+        adding: How many messages the update appends.
+        window: Messages to keep (at least 2).
+    """
+    extra = len(messages) + adding - max(window, 2)
+    return [RemoveMessage(id=m.id) for m in messages[: max(extra, 0)] if m.id]
 
 
 def merge_hits(lists: Sequence[Sequence[dict[str, Any]]], k: int) -> list[dict[str, Any]]:
@@ -228,7 +249,8 @@ class Nodes:
             logger.error("chat model failed: %s", exc)
             reply = FALLBACK_REPLY
         used = [item["id"] for item in cited(reply, carried)] if reply != FALLBACK_REPLY else []
-        return {"messages": [AIMessage(reply)], "reply": reply, "used": used}
+        trimmed = window_trim(state.get("messages", []), 1, self.deps.window_messages)
+        return {"messages": [*trimmed, AIMessage(reply)], "reply": reply, "used": used}
 
     async def _remember_decisions(self, state: AgentState) -> list[dict[str, Any]]:
         """Write the user's decisions on side-effecting calls (kind ``tool_outcome``).

@@ -2,10 +2,12 @@
 
 A query gathers a pool of candidates from two sides — the user's nearest vectors
 (:class:`~confidante.memory.index.VectorIndex`) and the user's best full-text matches (FTS5 on
-SQLite, ``tsvector`` on PostgreSQL) — then reads those rows from the database with the user,
-validity and kind filters applied. Reading the rows is what enforces isolation and drops
-superseded or forgotten items, whatever the index returned. When a filter is selective (kinds,
-time range), the pool is instead every matching item of the user, scored exactly.
+SQLite, ``tsvector`` on PostgreSQL) — then reads the columns ranking needs of those rows from
+the database, with the user, validity and kind filters applied. Reading the rows is what
+enforces isolation and drops superseded or forgotten items, whatever the index returned; only
+the items that rank are then read whole (:func:`read_rows`, with the same filters). When a
+filter is selective (kinds, time range), the pool is instead every matching item of the user,
+scored exactly.
 """
 
 from __future__ import annotations
@@ -26,11 +28,80 @@ FILTERED_SCAN_LIMIT = 50_000
 
 @dataclass
 class Candidate:
-    """A stored item with its dense and lexical scores for one query."""
+    """What ranking needs of one stored item, with its dense and lexical scores for a query.
 
-    concept: Concept
+    Only the items that rank are read in full (:func:`read_rows`), so a query pays for a
+    hundred small tuples and a handful of whole rows, not a hundred whole rows.
+    """
+
+    id: str
+    importance: float
+    created_at: datetime
     dense: float
     lexical: float
+
+
+#: The columns a candidate is filtered and ranked on.
+_RANKING_COLUMNS = (
+    Concept.id,
+    Concept.user_id,
+    Concept.kind,
+    Concept.valid_from,
+    Concept.valid_to,
+    Concept.importance,
+    Concept.created_at,
+)
+
+
+def _passes(
+    row: Any,
+    user_id: str,
+    kinds: Sequence[str] | None,
+    include_history: bool,
+    since: datetime | None,
+    until: datetime | None,
+) -> bool:
+    return bool(
+        row.user_id == user_id
+        and (include_history or row.valid_to is None)
+        and (not kinds or row.kind in kinds)
+        and (since is None or row.valid_from >= since)
+        and (until is None or row.valid_from <= until)
+    )
+
+
+def _select_rows(
+    session: Session,
+    columns: Any,
+    user_id: str,
+    ids: Sequence[str] | None,
+    kinds: Sequence[str] | None,
+    include_history: bool,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int | None,
+) -> list[Any]:
+    """Rows (``columns``) of the user among ``ids`` (all when None) that pass the filters.
+
+    Listed ids are read by primary key alone and filtered here: a query planner without
+    statistics (SQLite) would otherwise walk the user's whole index, which costs seconds
+    for a user with a hundred thousand items.
+    """
+    if ids is not None:
+        rows = session.exec(select(*columns).where(col(Concept.id).in_(list(ids)))).all()
+        return [r for r in rows if _passes(r, user_id, kinds, include_history, since, until)]
+    query = select(*columns).where(Concept.user_id == user_id)
+    if not include_history:
+        query = query.where(col(Concept.valid_to).is_(None))
+    if kinds:
+        query = query.where(col(Concept.kind).in_(list(kinds)))
+    if since is not None:
+        query = query.where(col(Concept.valid_from) >= since)
+    if until is not None:
+        query = query.where(col(Concept.valid_from) <= until)
+    if limit is not None:
+        query = query.order_by(col(Concept.created_at).desc()).limit(limit)
+    return list(session.exec(query).all())
 
 
 def read_rows(
@@ -43,35 +114,11 @@ def read_rows(
     until: datetime | None,
     limit: int | None = None,
 ) -> list[Concept]:
-    """Read the user's rows among ``ids`` (all when None) that pass the filters.
-
-    Listed ids are read by primary key alone and filtered here: a query planner without
-    statistics (SQLite) would otherwise walk the user's whole index, which costs seconds
-    for a user with a hundred thousand items.
-    """
-    if ids is not None:
-        rows = session.exec(select(Concept).where(col(Concept.id).in_(list(ids)))).all()
-        return [
-            c
-            for c in rows
-            if c.user_id == user_id
-            and (include_history or c.valid_to is None)
-            and (not kinds or c.kind in kinds)
-            and (since is None or c.valid_from >= since)
-            and (until is None or c.valid_from <= until)
-        ]
-    query = select(Concept).where(Concept.user_id == user_id)
-    if not include_history:
-        query = query.where(col(Concept.valid_to).is_(None))
-    if kinds:
-        query = query.where(col(Concept.kind).in_(list(kinds)))
-    if since is not None:
-        query = query.where(col(Concept.valid_from) >= since)
-    if until is not None:
-        query = query.where(col(Concept.valid_from) <= until)
-    if limit is not None:
-        query = query.order_by(col(Concept.created_at).desc()).limit(limit)
-    return list(session.exec(query).all())
+    """Read the user's whole rows among ``ids`` (all when None) that pass the filters."""
+    rows = _select_rows(
+        session, (Concept,), user_id, ids, kinds, include_history, since, until, limit
+    )
+    return [row if isinstance(row, Concept) else row[0] for row in rows]
 
 
 def gather_candidates(
@@ -96,22 +143,32 @@ def gather_candidates(
     filtered = bool(kinds) or since is not None or until is not None
     lexical = lexical_candidates(session, user_id, query, pool, counts)
     if filtered:
-        concepts = read_rows(
-            session, user_id, None, kinds, include_history, since, until, FILTERED_SCAN_LIMIT
+        rows = _select_rows(
+            session,
+            _RANKING_COLUMNS,
+            user_id,
+            None,
+            kinds,
+            include_history,
+            since,
+            until,
+            FILTERED_SCAN_LIMIT,
         )
-        dense = index.similarities(session, user_id, query_vector, [c.id for c in concepts])
+        dense = index.similarities(session, user_id, query_vector, [r.id for r in rows])
     else:
         dense = dict(index.search(session, user_id, query_vector, pool))
         ids = list({*dense, *lexical})
         if not ids:
             return []
-        concepts = read_rows(session, user_id, ids, kinds, include_history, since, until)
-        missing = [c.id for c in concepts if c.id not in dense]
+        rows = _select_rows(
+            session, _RANKING_COLUMNS, user_id, ids, kinds, include_history, since, until, None
+        )
+        missing = [r.id for r in rows if r.id not in dense]
         if missing:
             dense.update(index.similarities(session, user_id, query_vector, missing))
     return [
-        Candidate(concept, dense.get(concept.id, -1.0), lexical.get(concept.id, 0.0))
-        for concept in concepts
+        Candidate(r.id, r.importance, r.created_at, dense.get(r.id, -1.0), lexical.get(r.id, 0.0))
+        for r in rows
     ]
 
 

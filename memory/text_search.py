@@ -20,7 +20,7 @@ from sqlmodel import Session
 from confidante.memory.image_memory import Filters
 from confidante.memory.items import MemoryHit
 from confidante.memory.personas import PersonaDirectory
-from confidante.memory.retrieval import Candidate, gather_candidates
+from confidante.memory.retrieval import Candidate, gather_candidates, read_rows
 from confidante.memory.scopes import GLOBAL_OWNER, persona_owner, scope_of
 from confidante.memory.search import RankWeights, fuse, top_k
 
@@ -34,25 +34,39 @@ def pool_size(k: int) -> int:
 
 def rank_candidates(
     candidates: Sequence[Candidate], k: int, weights: RankWeights
-) -> list[MemoryHit]:
-    """Fuse the candidates' dense and full-text scores, nudged by importance and recency."""
+) -> list[tuple[str, float]]:
+    """Fuse the candidates' dense and full-text scores, nudged by importance and recency.
+
+    Returns the best ``k`` ``(id, score)`` pairs, best first.
+    """
     if not candidates:
         return []
-    concepts = [candidate.concept for candidate in candidates]
     dense = np.asarray([c.dense for c in candidates], dtype=np.float32)
     lexical = np.asarray([c.lexical for c in candidates], dtype=np.float32)
-    importance = np.asarray([c.importance for c in concepts], dtype=np.float32)
-    order = np.argsort(np.asarray([c.created_at.timestamp() for c in concepts]))
-    age_rank = np.zeros(len(concepts), dtype=np.float32)
-    age_rank[order] = np.linspace(0.0, 1.0, len(concepts), dtype=np.float32)
+    importance = np.asarray([c.importance for c in candidates], dtype=np.float32)
+    order = np.argsort(np.asarray([c.created_at.timestamp() for c in candidates]))
+    age_rank = np.zeros(len(candidates), dtype=np.float32)
+    age_rank[order] = np.linspace(0.0, 1.0, len(candidates), dtype=np.float32)
     scores = fuse(dense, lexical, importance, age_rank, weights)
-    return [MemoryHit.of(concepts[i], float(scores[i])) for i in top_k(scores, k)]
+    return [(candidates[i].id, float(scores[i])) for i in top_k(scores, k)]
+
+
+def load_hits(
+    session: Session, owner: str, ranked: Sequence[tuple[str, float]], filters: Filters
+) -> list[MemoryHit]:
+    """Read the ranked items whole (filters applied again) and return them as hits, in order."""
+    if not ranked:
+        return []
+    kinds, include_history, since, until = filters
+    ids = [item for item, _ in ranked]
+    rows = {c.id: c for c in read_rows(session, owner, ids, kinds, include_history, since, until)}
+    return [MemoryHit.of(rows[item], score) for item, score in ranked if item in rows]
 
 
 class TextSearch(PersonaDirectory):
     """Text ranking of a user's items, with persona and global fallback (part of ``Memory``)."""
 
-    def _candidates(
+    def _ranked(
         self,
         session: Session,
         owner: str,
@@ -60,9 +74,10 @@ class TextSearch(PersonaDirectory):
         vector: QueryVector,
         k: int,
         filters: Filters,
-    ) -> list[Candidate]:
+    ) -> list[MemoryHit]:
+        """The owner's best ``k`` hits for one query, within one read transaction."""
         kinds, include_history, since, until = filters
-        return gather_candidates(
+        candidates = gather_candidates(
             session,
             self.index,
             owner,
@@ -75,17 +90,17 @@ class TextSearch(PersonaDirectory):
             until=until,
             counts=self.term_counts,
         )
+        return load_hits(session, owner, rank_candidates(candidates, k, self.weights), filters)
 
     async def _search_owner(
         self, owner: str, query: str, vector: QueryVector, k: int, filters: Filters
     ) -> list[MemoryHit]:
         """Rank one owner's items (a user, a persona or the global scope)."""
         await self._ensure_vectors(owner)
-        candidates = await self.database.run(
-            lambda session: self._candidates(session, owner, query, vector, k, filters),
+        return await self.database.run(
+            lambda session: self._ranked(session, owner, query, vector, k, filters),
             write=False,
         )
-        return rank_candidates(candidates, k, self.weights)
 
     async def _with_fallback(
         self,
@@ -128,19 +143,18 @@ class TextSearch(PersonaDirectory):
         """Rank by several texts: one worker hop embeds them all and gathers their candidates."""
         await self._ensure_vectors(user_id)
 
-        def embed_and_gather() -> tuple[list[QueryVector], list[list[Candidate]]]:
+        def embed_and_rank() -> tuple[list[QueryVector], list[list[MemoryHit]]]:
             vectors = [self.embedder.embed_query(query) for query in queries]
-            pools = self.database.run_sync(
+            found = self.database.run_sync(
                 lambda session: [
-                    self._candidates(session, user_id, query, vector, k, filters)
+                    self._ranked(session, user_id, query, vector, k, filters)
                     for query, vector in zip(queries, vectors, strict=True)
                 ],
                 write=False,
             )
-            return vectors, pools
+            return vectors, found
 
-        vectors, pools = await asyncio.to_thread(embed_and_gather)
-        found = [rank_candidates(pool, k, self.weights) for pool in pools]
+        vectors, found = await asyncio.to_thread(embed_and_rank)
         if all(len(hits) >= k for hits in found) or not fallback:
             return found
         return list(

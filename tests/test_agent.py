@@ -133,6 +133,27 @@ def test_the_conversation_thread_is_checkpointed(settings: Settings) -> None:
     again.close()
 
 
+def test_a_long_session_keeps_a_window_of_messages_in_its_state(settings: Settings) -> None:
+    settings = settings.model_copy(update={"session_window": 6})
+    agent = Agent(user_id="ana", settings=settings, session_id="long")
+    said = [f"Message number {n} about nothing." for n in range(8)]
+    for text in said:
+        agent.chat(text)
+    messages = agent.state()["messages"]
+    assert len(messages) == 6, "16 messages were exchanged; the state keeps the last 6"
+    assert [m.content for m in messages[::2]] == said[-3:]
+    assert isinstance(messages[-1], AIMessage)
+    model = agent.model
+    assert isinstance(model, ScriptedChatModel)
+    agent.chat("And one more.")  # the reply prompt still carries the recent conversation
+    reply_prompt = [call for call in model.calls if "response_format" not in call][-1]
+    contents = [message["content"] for message in reply_prompt["messages"]]
+    assert said[-1] in contents and "And one more." in contents
+    events = agent.memory.events("ana")  # the user's words are all in the event log
+    assert {text for text in said} <= {event.text for event in events}
+    agent.close()
+
+
 def test_forget_user_removes_memory_and_checkpoints(settings: Settings) -> None:
     agent = Agent(user_id="ana", settings=settings)
     agent.turn("My dog is called Biscuit.")
