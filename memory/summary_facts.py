@@ -7,7 +7,9 @@ starts with their name: "Ana lives in Porto and likes jazz."); a statement about
 names such a person ("The user met Ana in Porto to talk about jazz.") is about the two of them,
 so it is left to retrieval, except where the name is what something of the user's is called
 ("The user's sister is called Ana."). Nothing said about someone else reaches a summary, so a
-model that only rephrases cannot attribute another person's taste to the user.
+model that only rephrases cannot attribute another person's taste to the user. The rule is
+lexical: someone no memory starts with is not recognised as a person ("The user met Zoe" stays),
+and a statement about a person that is not phrased with the name first is not seen as theirs.
 :func:`own_statements` applies the rule; :func:`drop_repeats` removes the sentences a model
 repeats.
 
@@ -53,9 +55,9 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "recommendation",
         re.compile(
             r"\b(?:recommend\w*|suggest\w*|likes?|love|loves|enjoy\w*|favou?rites?|tastes?|"
-            r"prefer\w*|into|hobb(?:y|ies)|habits?|food|eat|eating|cook\w*|dish\w*|restaurants?|"
+            r"prefer\w*|hobb(?:y|ies)|habits?|food|eat|eating|cook\w*|dish\w*|restaurants?|"
             r"music|songs?|bands?|films?|movies?|books?|read|reading|travel\w*|trips?|"
-            r"holidays?|vacations?|sports?|games?|gifts?|present|watch|listen)\b",
+            r"holidays?|vacations?|sports?|games?|gifts?|watch|listen)\b",
             re.I,
         ),
     ),
