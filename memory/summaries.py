@@ -12,10 +12,11 @@ One summary per user and task, each a short profile for one use:
 :func:`generate_summary` collects the user's own statements over all their memories (the
 memories whose subject is the user and that involve no other person the memory knows; pictures
 the user kept count as "The user kept a picture: ..."; reminders are left out; see
-:mod:`confidante.memory.summary_facts`), best matches of the task's query first, at most
-``max_items`` of them, and, for tasks that read them, the user's latest messages; asks the chat
-model for JSON constrained by :func:`summary_schema` (a grammar on llama.cpp, whose ``maxLength``
-is the task's :attr:`TaskSpec.max_chars`); drops sentences that repeat an earlier one or name a
+:mod:`confidante.memory.summary_facts`), at most ``max_items`` of them picked among the best
+matches of the task's query by relevance and unlikeness to each other
+(:func:`~confidante.memory.summary_facts.diverse`), and, for tasks that read them, the user's
+latest messages; asks the chat model for JSON constrained by :func:`summary_schema` (a grammar
+on llama.cpp, whose ``maxLength`` is the task's :attr:`TaskSpec.max_chars`); drops sentences that repeat an earlier one or name a
 number or a name absent from the data (:func:`keep_grounded`); and stores the result with the
 :class:`Watermark` of the data it saw. No memory about someone else is shown to the model, so
 it has no other person's taste to attribute to the user (the ``search`` prompt also shows the
@@ -34,12 +35,14 @@ forgotten the summary may describe it, so it is no longer usable until it is reg
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePath
 
+import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, create_model
@@ -50,7 +53,7 @@ from confidante.memory.database import Database
 from confidante.memory.images import IMAGE_KIND
 from confidante.memory.records import Event, utcnow
 from confidante.memory.store import Memory, check_user_id
-from confidante.memory.summary_facts import drop_repeats, own_statements
+from confidante.memory.summary_facts import diverse, drop_repeats, own_statements
 from confidante.memory.summary_store import (
     SummaryView,
     Watermark,
@@ -70,6 +73,8 @@ MAX_ITEM_CHARS = 200
 MAX_SUMMARY_CHARS = 480
 #: How many of the user's items are ranked by the task's query; the rest keep stored order.
 RANK_LIMIT = 5_000
+#: The best-matching own statements among which :func:`diverse` picks (they are embedded again).
+DIVERSE_POOL = 400
 FACTS_HEADER = "Facts about the user:"
 MESSAGES_HEADER = "Recent messages from the user:"
 
@@ -185,14 +190,25 @@ def _statement(text: str, kind: str) -> str:
     return f"The user kept a picture: {text}" if kind == IMAGE_KIND else text
 
 
+async def _pick(memory: Memory, texts: list[str], spec: TaskSpec, k: int) -> list[int]:
+    """The indices of the ``k`` statements a summary shows (:func:`diverse` on embeddings)."""
+    if len(texts) <= 1:
+        return list(range(min(k, len(texts))))
+    embedder = memory.embedder
+    vectors = await asyncio.to_thread(embedder.embed_documents, texts)
+    query = await asyncio.to_thread(embedder.embed_query, spec.query)
+    return diverse(np.asarray(vectors, dtype=np.float32), np.asarray(query, np.float32), k)
+
+
 async def collect_context(
     memory: Memory, user_id: str, task: str, max_items: int = MAX_ITEMS
 ) -> tuple[list[str], list[str]]:
     """Return the user's own statements and latest messages the prompt shows.
 
     The statements are :func:`~confidante.memory.summary_facts.own_statements` over all the
-    user's items but reminders, the best matches of the task's query first (a small model keeps
-    the order it is given), at most ``max_items`` of them.
+    user's items but reminders; among the :data:`DIVERSE_POOL` best matches of the task's query,
+    :func:`~confidante.memory.summary_facts.diverse` picks at most ``max_items``, in the order
+    picked (the most relevant first: a small model keeps the order it is given).
     """
     spec = TASK_SPECS[check_task(task)]
     items = [item for item in await memory.alist_items(user_id) if item.kind != "reminder"]
@@ -204,8 +220,8 @@ async def collect_context(
         )
         order = {hit.id: rank for rank, hit in enumerate(ranked)}
         items.sort(key=lambda item: order.get(item.id, len(order)))  # stable: stored order
-        own = own_statements(_statement(item.text, item.kind) for item in items)
-        facts = [_clip(text) for text in dict.fromkeys(own)][:max_items]
+        own = list(dict.fromkeys(own_statements(_statement(i.text, i.kind) for i in items)))
+        facts = [_clip(own[n]) for n in await _pick(memory, own[:DIVERSE_POOL], spec, max_items)]
     messages: list[str] = []
     if spec.messages:
 
@@ -293,8 +309,9 @@ async def generate_summary(
 ) -> SummaryView | None:
     """Write (or rewrite) the user's summary for ``task`` and return it.
 
-    The prompt shows at most ``max_items`` of the user's own statements, best matches of the
-    task first (default :data:`MAX_ITEMS`, sized for a small local model's context).
+    The prompt shows at most ``max_items`` of the user's own statements, picked by relevance to
+    the task and unlikeness to each other (default :data:`MAX_ITEMS`, sized for a small local
+    model's context).
 
     Returns None, and deletes any stored summary for the task, when the user has nothing the
     task could use (a summary of forgotten data must not outlive it).

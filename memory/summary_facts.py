@@ -10,8 +10,10 @@ so it is left to retrieval, except where the name is what something of the user'
 model that only rephrases cannot attribute another person's taste to the user. The rule is
 lexical: someone no memory starts with is not recognised as a person ("The user met Zoe" stays),
 and a statement about a person that is not phrased with the name first is not seen as theirs.
-:func:`own_statements` applies the rule; :func:`drop_repeats` removes the sentences a model
-repeats.
+:func:`own_statements` applies the rule; :func:`diverse` then picks the statements a summary
+shows, relevant to its task but unlike each other (maximal marginal relevance), so that many
+statements of one kind do not crowd out the user's other facets; :func:`drop_repeats` removes
+the sentences a model repeats.
 
 **Which summary a turn uses.** :func:`task_for_message` picks, by a fixed list of cue words,
 the task whose summary fits the message: asking for a picture → ``image``; asking to search or
@@ -26,6 +28,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
+import numpy.typing as npt
+
 from confidante.memory.store import Memory
 from confidante.memory.summary_store import SummaryView
 
@@ -37,6 +42,8 @@ _NAMES = re.compile(rf"\b{_NAME}")
 #: Where a name is what something of the user's is called ("... is called Ana").
 _CALLED = re.compile(rf"\b(?:called|named) ({_NAME})")
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+#: How much unlikeness to the statements already picked counts against relevance (MMR).
+DIVERSITY = 0.5
 
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
@@ -107,6 +114,37 @@ def own_statements(texts: Iterable[str]) -> list[str]:
     return kept
 
 
+def diverse(
+    vectors: npt.NDArray[np.float32],
+    query: npt.NDArray[np.float32],
+    k: int,
+    novelty: float = DIVERSITY,
+) -> list[int]:
+    """Pick ``k`` rows by maximal marginal relevance: relevant to ``query``, unlike those picked.
+
+    Each pick maximises ``(1 - novelty) * cos(row, query) - novelty * max cos(row, picked)``
+    (rows and query normalised), so forty statements cut from one mould ("The user met X in Y")
+    yield one or two picks and leave room for the user's other facets.
+
+    Returns:
+        Row indices, in the order picked.
+    """
+    if len(vectors) == 0 or k <= 0:
+        return []
+    relevance = vectors @ query
+    closest = np.full(len(vectors), -np.inf)
+    left = np.ones(len(vectors), dtype=bool)
+    picked: list[int] = []
+    for _ in range(min(k, len(vectors))):
+        penalty = np.where(np.isinf(closest), 0.0, closest)
+        score = np.where(left, (1 - novelty) * relevance - novelty * penalty, -np.inf)
+        best = int(np.argmax(score))
+        picked.append(best)
+        left[best] = False
+        closest = np.maximum(closest, vectors @ vectors[best])
+    return picked
+
+
 def drop_repeats(summary: str) -> str:
     """Remove the sentences of ``summary`` that repeat an earlier one (case and spacing aside)."""
     seen: set[str] = set()
@@ -133,4 +171,11 @@ async def pick_summary(memory: Memory, user_id: str, message: str) -> tuple[str,
     return task, view.text if view is not None and view.usable else ""
 
 
-__all__ = ["drop_repeats", "known_people", "own_statements", "pick_summary", "task_for_message"]
+__all__ = [
+    "diverse",
+    "drop_repeats",
+    "known_people",
+    "own_statements",
+    "pick_summary",
+    "task_for_message",
+]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import numpy as np
 import pytest
 
 from confidante import Agent
 from confidante.memory.store import Memory
 from confidante.memory.summaries import TASKS, generate_summary, summary_schema
 from confidante.memory.summary_facts import (
+    diverse,
     drop_repeats,
     own_statements,
     pick_summary,
@@ -53,6 +55,19 @@ def test_own_statements_leave_out_other_people() -> None:
     kept = own_statements(texts)
     # Greta is a person the memories know, but here she is what the user's cat is called
     assert kept == [*OWN, "The user listens to Nina Simone a lot.", "The user likes green tea."]
+
+
+def test_statements_cut_from_one_mould_do_not_crowd_out_the_others() -> None:
+    query = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    mould = [[0.9, 0.43, 0.0], [0.9, 0.42, 0.1], [0.9, 0.41, -0.1], [0.9, 0.44, 0.05]]
+    others = [[0.6, 0.0, 0.8], [0.6, -0.8, 0.0]]
+    rows = np.array(mould + others, dtype=np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    picked = diverse(rows, query, 3)
+    assert picked[0] in range(4), "the most relevant comes first"
+    assert sorted(picked[1:]) == [4, 5], "then the unlike ones, before more of the mould"
+    assert diverse(rows, query, 3, novelty=0.0) == [2, 0, 1], "no novelty: by relevance"
+    assert diverse(rows[:0], query, 3) == []
 
 
 def test_repeated_sentences_are_dropped() -> None:
