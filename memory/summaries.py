@@ -18,10 +18,11 @@ matches of the task's query by relevance and unlikeness to each other
 latest messages; asks the chat model for JSON constrained by :func:`summary_schema` (a grammar
 on llama.cpp, whose ``maxLength`` is the task's :attr:`TaskSpec.max_chars`); drops sentences
 that repeat an earlier one or name a number or a name absent from the data
-(:func:`keep_grounded`); and stores the result with the :class:`Watermark` of the data it saw. No memory about someone else is shown to the model, so
-it has no other person's taste to attribute to the user (the ``search`` prompt also shows the
-user's own latest messages, as written). The graph's ``recall`` node places the summary whose
-task fits the message (:func:`~confidante.memory.summary_facts.pick_summary`).
+(:func:`keep_grounded`); and stores the result with the :class:`Watermark` of the data it saw.
+No memory about someone else is shown to the model, so it has no other person's taste to
+attribute to the user (the ``search`` prompt also shows the user's own latest messages, as
+written). The graph's ``recall`` node places the summary whose task fits the message
+(:func:`~confidante.memory.summary_facts.pick_summary`).
 
 The watermark counts the user's audit entries (``add`` apart from every other action) and, for
 tasks that read messages, the user's messages. Both tables are append-only per user (only
