@@ -5,15 +5,15 @@ whose subject is the user ("The user likes jazz.", "The user's dog is called Rex
 involve no other person the memory knows. A person is known when a memory is about them (it
 starts with their name: "Ana lives in Porto and likes jazz."); a statement about the user that
 names such a person ("The user met Ana in Porto to talk about jazz.") is about the two of them,
-so it is left to retrieval, except where the name is what something of the user's is called
-("The user's sister is called Ana."). Nothing said about someone else reaches a summary, so a
-model that only rephrases cannot attribute another person's taste to the user. The rule is
-lexical: someone no memory starts with is not recognised as a person ("The user met Zoe" stays),
-and a statement about a person that is not phrased with the name first is not seen as theirs.
-:func:`own_statements` applies the rule; :func:`diverse` then picks the statements a summary
-shows, relevant to its task but unlike each other (maximal marginal relevance), so that many
-statements of one kind do not crowd out the user's other facets; :func:`drop_repeats` removes
-the sentences a model repeats.
+so it is left to retrieval, except where the name is what the user or something of theirs is
+called ("The user's sister is called Ana.", "The user's name is Ana."). Nothing said about
+someone else reaches a summary, so a model that only rephrases cannot attribute another person's
+taste to the user. The rule is lexical: someone no memory starts with is not recognised as a
+person ("The user met Zoe" stays), and a statement about a person that is not phrased with the
+name first is not seen as theirs. :func:`own_statements` applies the rule; :func:`diverse` then
+picks the statements a summary shows, relevant to its task but unlike each other (maximal
+marginal relevance), so that many statements of one kind do not crowd out the user's other
+facets; :func:`drop_repeats` removes the sentences a model repeats.
 
 **Which summary a turn uses.** :func:`task_for_message` picks, by a fixed list of cue words,
 the task whose summary fits the message: asking for a picture → ``image``; asking to search or
@@ -40,7 +40,7 @@ _NAME = r"[A-Z][\w'-]*(?: [A-Z][\w'-]*)*"
 _SUBJECT_NAME = re.compile(rf"^({_NAME}) (?=[a-z])")
 _NAMES = re.compile(rf"\b{_NAME}")
 #: Where a name is what something of the user's is called ("... is called Ana").
-_CALLED = re.compile(rf"\b(?:called|named) ({_NAME})")
+_CALLED = re.compile(rf"\b(?:called|named|name is) ({_NAME})")
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 #: How much unlikeness to the statements already picked counts against relevance (MMR).
 DIVERSITY = 0.5

@@ -51,10 +51,10 @@ def test_the_task_follows_the_message(message: str, task: str) -> None:
 
 
 def test_own_statements_leave_out_other_people() -> None:
-    texts = [*OTHERS, *OWN, "The user listens to Nina Simone a lot.", "The user likes green tea."]
-    kept = own_statements(texts)
-    # Greta is a person the memories know, but here she is what the user's cat is called
-    assert kept == [*OWN, "The user listens to Nina Simone a lot.", "The user likes green tea."]
+    mine = ["The user listens to Nina Simone a lot.", "The user's name is Carla."]
+    kept = own_statements([*OTHERS, *OWN, *mine, "The user likes green tea."])
+    # Greta and Carla are people the memories know, but here they are names of the user's own
+    assert kept == [*OWN, *mine, "The user likes green tea."]
 
 
 def test_statements_cut_from_one_mould_do_not_crowd_out_the_others() -> None:
