@@ -28,6 +28,7 @@ from confidante.graphs.events import emit
 from confidante.graphs.state import AgentState
 from confidante.memory.extraction import learn
 from confidante.memory.store import Memory
+from confidante.memory.summary_facts import pick_summary
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +143,10 @@ class Nodes:
     async def recall(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Store the raw turn, then retrieve the memories relevant to it (phi_q + A).
 
-        Also fetches the user's offline chat summary, used while nothing it was built from has
-        been edited or forgotten since.
+        Also fetches the user's offline summary for the task the message fits (tastes →
+        ``recommendation``, pictures → ``image``, searches → ``search``, else ``chat``; the
+        ``chat`` one when that task has none), used while nothing it was built from has been
+        edited or forgotten since (see :func:`~confidante.memory.summary_facts.pick_summary`).
         """
         memory, user_id, text = self.deps.memory, state["user_id"], last_user_text(state)
         thread = str((config.get("configurable") or {}).get("thread_id", "default"))
@@ -152,11 +155,11 @@ class Nodes:
         writing = asyncio.ensure_future(
             memory.arecord_event(user_id, "user", text, session_id=thread)
         )
-        reading = asyncio.ensure_future(memory.asummary(user_id, "chat"))
+        reading = asyncio.ensure_future(pick_summary(memory, user_id, text))
         try:  # all queries in one pass: one embedding call, one read of the candidates
             found = await memory.aretrieve_many(user_id, queries, k=self.deps.recall_k)
         finally:  # never leave the write or the read running unobserved
-            event_id, summary = await writing, await reading
+            event_id, (summary_task, summary) = await writing, await reading
         recalled = merge_hits(
             [[hit.model_dump(mode="json") for hit in hits] for hits in found], self.deps.recall_k
         )
@@ -165,7 +168,8 @@ class Nodes:
             "event_id": event_id,
             "queries": queries,
             "recalled": recalled,
-            "summary": summary.text if summary is not None and summary.usable else "",
+            "summary": summary,
+            "summary_task": summary_task,
             "route": "chat",
             "plan": [],
             "step": 0,

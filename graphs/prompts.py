@@ -86,8 +86,8 @@ def respond_prompt(
         recalled: Memories for this turn, best first.
         results: Outcomes of tool steps when the turn was a task.
         budget_tokens: Tokens allowed for the summary, memories and conversation history.
-        summary: The user's offline chat summary, placed before the memories (optional; it
-            takes its share of the memories' half of the budget).
+        summary: The user's offline summary (of the turn's task), placed before the memories
+            (optional; it takes its share of the memories' half of the budget).
 
     Returns:
         The messages, and the memories they carry (numbered ``[1]``, ``[2]``... in the prompt).

@@ -7,7 +7,8 @@
 | event_id     | recall              | id of the stored raw turn (provenance of what is learned) |
 | queries      | recall              | the retrieval queries phi_q made from the turn            |
 | recalled     | recall              | memories retrieved for this turn (phi_q + A)              |
-| summary      | recall              | the offline ``chat`` summary ("" when none is usable)     |
+| summary      | recall              | the offline summary of the message's task ("" if none)    |
+| summary_task | recall              | which task's summary it is (``recommendation``...)        |
 | route        | route               | ``chat`` or ``task``                                      |
 | plan         | plan                | ordered tool steps of a task                              |
 | step         | plan, act           | index of the next plan step to run                        |
@@ -41,6 +42,7 @@ class AgentState(TypedDict, total=False):
     queries: list[str]
     recalled: list[dict[str, Any]]
     summary: str
+    summary_task: str
     route: str
     plan: list[dict[str, Any]]
     step: int

@@ -167,7 +167,7 @@ def summarize(text: str, limit: int = 480) -> dict[str, Any]:
     predicate: "The user likes jazz." and "The user likes hiking." become "The user likes jazz
     and hiking.". Facts about the user come first (in the order given, which puts the task's
     best matches first), then the other lines; a fact is added only while the summary stays
-    within ``limit`` characters, so none is cut in the middle.
+    within ``limit`` characters (the schema's ``maxLength``), so none is cut in the middle.
     """
     block = text.split("\n\n", 1)[0]
     lines = [line[2:].strip().rstrip(".!?").strip() for line in block.splitlines()]
@@ -233,6 +233,13 @@ def reasons(text: str) -> dict[str, Any]:
     return {"items": [entry for *_, entry in sorted(scored, key=lambda row: row[:2])]}
 
 
+def _summary_limit(payload: dict[str, Any], default: int = 480) -> int:
+    """The ``maxLength`` of the summary field of a ``UserSummary`` request (the task's cap)."""
+    schema = payload["response_format"]["json_schema"].get("schema") or {}
+    limit = (schema.get("properties") or {}).get("summary", {}).get("maxLength")
+    return int(limit) if isinstance(limit, int) else default
+
+
 def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
     """Answer one request body by the rules above."""
     response_format = payload.get("response_format") or {}
@@ -245,7 +252,7 @@ def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
     if name == "Plan":
         return plan(payload)
     if name == "UserSummary":
-        return summarize(_user_text(payload))
+        return summarize(_user_text(payload), _summary_limit(payload))
     if name == "ImageKeywords":
         return image_keywords(_user_text(payload))
     if name == "RecommendationReasons":
