@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func
+from sqlalchemy import func, union_all
 from sqlmodel import Session, col, select
 
 from confidante._sync import sync_twin
@@ -91,28 +91,59 @@ class _Cached:
     value: Any
 
 
-def _version(session: Session, user_id: str | None) -> tuple[int, str]:
-    query: Any = select(func.count(), func.max(col(Concept.updated_at))).where(
-        Concept.kind == ACTIVITY_KIND, col(Concept.valid_to).is_(None)
-    )
-    query = (
+def _activity_filter(query: Any, user_id: str | None) -> Any:
+    query = query.where(Concept.kind == ACTIVITY_KIND, col(Concept.valid_to).is_(None))
+    return (
         query.where(Concept.user_id == user_id) if user_id else query.where(Concept.scope == "user")
     )
+
+
+def _version(session: Session, user_id: str | None) -> tuple[int, str]:
+    """Count and last update of the activity items (of a user, or of every user)."""
+    query = _activity_filter(select(func.count(), func.max(col(Concept.updated_at))), user_id)
     count, last = session.exec(query).one()
     return int(count or 0), str(last)
 
 
-def _topics_version(session: Session, user_id: str) -> tuple[int, str]:
-    count, last = session.exec(
-        select(func.count(), func.max(col(Event.created_at))).where(
-            Event.user_id == user_id, Event.role == "user"
-        )
-    ).one()
-    return int(count or 0), str(last)
+def _user_version(session: Session, user_id: str, topics: bool) -> tuple[int, str, int, str]:
+    """The user's activity version and chat-message version, in one statement."""
+    activities = _activity_filter(select(func.count(), func.max(col(Concept.updated_at))), user_id)
+    if not topics:
+        count, last = session.exec(activities).one()
+        return int(count or 0), str(last), 0, ""
+    messages = select(func.count(), func.max(col(Event.created_at))).where(
+        Event.user_id == user_id, Event.role == "user"
+    )
+    parts = [tuple(row) for row in session.execute(union_all(activities, messages)).all()]
+    (count, last), (topic_count, topic_last) = parts
+    return int(count or 0), str(last), int(topic_count or 0), str(topic_last)
+
+
+def _activity_rows(session: Session, user_id: str | None) -> list[tuple[str, Any, Any]]:
+    """Owner, attributes and provenance of the activity items (of a user or of every user)."""
+    query = select(Concept.user_id, Concept.attributes, Concept.provenance)
+    if user_id:
+        query = query.order_by(col(Concept.created_at), col(Concept.id))
+    return [tuple(row) for row in session.exec(_activity_filter(query, user_id)).all()]
 
 
 #: Characters of a chat message read as a conversation topic.
 TOPIC_CHARS = 1000
+
+
+def _conversation_topics(session: Session, user_id: str, limit: int) -> list[Activity]:
+    """The user's ``limit`` latest chat messages (events of role ``user``) as topics."""
+    rows = session.exec(
+        select(Event.text, Event.created_at, Event.occurred_at)
+        .where(Event.user_id == user_id, Event.role == "user")
+        .order_by(col(Event.created_at).desc())
+        .limit(limit)
+    ).all()
+    return [
+        Activity(text=text[:TOPIC_CHARS], at=occurred or created, kind="topic")
+        for text, created, occurred in rows
+        if normalise_query(text[:TOPIC_CHARS])
+    ]
 
 
 class SuggestionStore:
@@ -176,46 +207,35 @@ class SuggestionStore:
 
     # ------------------------------------------------------------------ reads
     async def aprofile(self, user_id: str) -> UserProfile:
-        """Return the user's aggregated store (rebuilt when their activities changed)."""
+        """Return the user's aggregated store (rebuilt when their activities changed).
+
+        One database round trip: the version of the user's activities and chat messages (one
+        statement), and only when it changed, the activities and the latest messages.
+        """
         check_user_id(user_id)
-
-        def versions(session: Session) -> tuple[int, str, int, str]:
-            topics = _topics_version(session, user_id) if self.conversation_topics else (0, "")
-            return (*_version(session, user_id), *topics)
-
-        version = await self.memory.database.run(versions, write=False)
         cached = self._profiles.get(user_id)
-        if cached is not None and cached.version == version:
+        limit = self.conversation_topics
+
+        def read(session: Session) -> tuple[tuple[int, str, int, str], list[Activity] | None]:
+            version = _user_version(session, user_id, limit > 0)
+            if cached is not None and cached.version == version:
+                return version, None
+            found = [
+                activity
+                for _, attributes, provenance in _activity_rows(session, user_id)
+                for activity in activities_of(attributes or {}, provenance or [])
+            ]
+            topics = _conversation_topics(session, user_id, limit) if limit > 0 else []
+            return version, found + topics
+
+        version, activities = await self.memory.database.run(read, write=False)
+        if activities is None and cached is not None:
             return cached.value  # type: ignore[no-any-return]
         if cached is not None and version[0] < int(cached.version[0]):
             self._global = None  # something was forgotten: the global layer may include it
-        hits = await self.memory.alist_items(user_id, kinds=[ACTIVITY_KIND])
-        activities = [a for hit in hits for a in activities_of(hit.attributes, hit.provenance)]
-        activities += await self._conversation_topics(user_id)
-        profile = UserProfile.build(activities, half_life_days=self.half_life_days)
+        profile = UserProfile.build(activities or [], half_life_days=self.half_life_days)
         self._profiles[user_id] = _Cached(version, profile)
         return profile
-
-    async def _conversation_topics(self, user_id: str) -> list[Activity]:
-        """The user's latest chat messages as ``topic`` activities (none if turned off)."""
-        if self.conversation_topics <= 0:
-            return []
-
-        def read(session: Session) -> list[tuple[str, datetime, datetime | None]]:
-            rows = session.exec(
-                select(Event.text, Event.created_at, Event.occurred_at)
-                .where(Event.user_id == user_id, Event.role == "user")
-                .order_by(col(Event.created_at).desc())
-                .limit(self.conversation_topics)
-            ).all()
-            return [tuple(row) for row in rows]  # type: ignore[misc]
-
-        rows = await self.memory.database.run(read, write=False)
-        return [
-            Activity(text=text[:TOPIC_CHARS], at=occurred or created, kind="topic")
-            for text, created, occurred in rows
-            if normalise_query(text[:TOPIC_CHARS])
-        ]
 
     async def aglobal_layer(self) -> GlobalLayer:
         """Return the k-anonymous global layer over every user's activities."""
@@ -227,14 +247,7 @@ class SuggestionStore:
             version = _version(session, None)
             if self._global is not None and self._global.version == version:
                 return version, None
-            rows = session.exec(
-                select(Concept.user_id, Concept.attributes, Concept.provenance).where(
-                    Concept.kind == ACTIVITY_KIND,
-                    Concept.scope == "user",
-                    col(Concept.valid_to).is_(None),
-                )
-            ).all()
-            return version, [tuple(row) for row in rows]  # type: ignore[misc]
+            return version, _activity_rows(session, None)
 
         version, rows = await self.memory.database.run(read, write=False)
         self._global_checked = now
