@@ -92,10 +92,17 @@ class _Cached:
 
 
 def _activity_filter(query: Any, user_id: str | None) -> Any:
-    query = query.where(Concept.kind == ACTIVITY_KIND, col(Concept.valid_to).is_(None))
-    return (
-        query.where(Concept.user_id == user_id) if user_id else query.where(Concept.scope == "user")
-    )
+    """Keep the live activity items of a user (or of every user when ``user_id`` is None).
+
+    For one user, the kind is compared as an expression (``kind || ''``) so that the database
+    looks the rows up by the user's index: without statistics, SQLite otherwise picks the index
+    on ``kind`` and reads every user's activities (1.4 ms instead of 0.03 ms per query on the
+    dev file, growing with the number of users).
+    """
+    query = query.where(col(Concept.valid_to).is_(None))
+    if user_id is None:
+        return query.where(Concept.kind == ACTIVITY_KIND, Concept.scope == "user")
+    return query.where(col(Concept.kind).concat("") == ACTIVITY_KIND, Concept.user_id == user_id)
 
 
 def _version(session: Session, user_id: str | None) -> tuple[int, str]:
