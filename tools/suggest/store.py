@@ -6,9 +6,9 @@ provenance entry ``KIND@ISO-TIME`` to it (the memory merges an item whose text t
 has). So the memory's rules apply to the store as to any item: only the owner reads it,
 ``Memory.aexport`` includes it (and an import restores it), ``Memory.aforget_user`` deletes it.
 The aggregated :class:`~confidante.tools.suggest.profile.UserProfile` and the global layer are
-derived from these items and cached in the process; a cache entry is checked against the
-database (count and last update of the items) before each use, so an edit or a deletion shows
-at the next call.
+derived from these items and cached in the process; a profile is checked against the database
+before each use (count and last update of the user's items and chat messages, one statement in
+one round trip), so an edit or a deletion shows at the next call.
 
 Conversation topics also come from the chat itself, without a write of their own: the agent
 stores every user message as an event of the user's memory (``Memory.arecord_event``), and a
