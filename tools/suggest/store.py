@@ -181,6 +181,7 @@ class SuggestionStore:
             min_users: k of the global layer (see :mod:`~confidante.tools.suggest.global_layer`).
             global_ttl_s: Seconds during which the global layer is reused without checking the
                 database (it changes slowly; any user's deletion through this store resets it).
+                After them it is checked, and rebuilt if needed, in the background.
             conversation_topics: How many of the user's latest chat messages (the events of
                 role ``user`` that the agent stores) count as conversation topics; 0: none.
         """
@@ -193,6 +194,8 @@ class SuggestionStore:
         self._profiles: dict[str, _Cached] = {}
         self._global: _Cached | None = None
         self._global_checked = 0.0
+        self._generation = 0  # bumped when the global layer must drop what it holds
+        self._refresh: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------- writes
     async def arecord(self, user_id: str, activities: Sequence[Activity]) -> int:
@@ -209,8 +212,13 @@ class SuggestionStore:
         """Forget everything of a user (``Memory.aforget_user``) and drop the derived caches."""
         counts = await self.memory.aforget_user(user_id)
         self._profiles.pop(user_id, None)
-        self._global = None
+        self._drop_global()
         return counts
+
+    def _drop_global(self) -> None:
+        """Forget the global layer, and any rebuild begun before (it may hold deleted data)."""
+        self._global = None
+        self._generation += 1
 
     # ------------------------------------------------------------------ reads
     async def aprofile(self, user_id: str) -> UserProfile:
@@ -239,32 +247,58 @@ class SuggestionStore:
         if activities is None and cached is not None:
             return cached.value  # type: ignore[no-any-return]
         if cached is not None and version[0] < int(cached.version[0]):
-            self._global = None  # something was forgotten: the global layer may include it
+            self._drop_global()  # something was forgotten: the global layer may include it
         profile = UserProfile.build(activities or [], half_life_days=self.half_life_days)
         self._profiles[user_id] = _Cached(version, profile)
         return profile
 
     async def aglobal_layer(self) -> GlobalLayer:
-        """Return the k-anonymous global layer over every user's activities."""
-        now = time.monotonic()
-        if self._global is not None and now - self._global_checked < self.global_ttl_s:
-            return self._global.value  # type: ignore[no-any-return]
+        """Return the k-anonymous global layer over every user's activities.
+
+        The first call builds it. Later, once ``global_ttl_s`` has passed, a call returns the
+        layer it has and checks the database in the background, rebuilding the layer there
+        when any user's activities changed: no suggestion waits for a rebuild (0.4 to 0.7 s on
+        the AOL dev file). A deletion through this store (:meth:`aforget_user`, or a profile
+        that lost items) drops the layer instead: the next call rebuilds it before answering,
+        and a background rebuild begun earlier is discarded.
+        """
+        if self._global is None:
+            return await self._rebuild_global(self._generation)
+        if time.monotonic() - self._global_checked >= self.global_ttl_s:
+            running = self._refresh
+            loop = asyncio.get_running_loop()
+            if running is None or running.done() or running.get_loop() is not loop:
+                self._global_checked = time.monotonic()
+                self._refresh = loop.create_task(self._background_refresh(self._generation))
+        return self._global.value  # type: ignore[no-any-return]
+
+    async def _background_refresh(self, generation: int) -> None:
+        try:
+            await self._rebuild_global(generation)
+        except Exception:  # the layer in use stays; the next check after the TTL tries again
+            logger.exception("could not refresh the global suggestion layer")
+
+    async def _rebuild_global(self, generation: int) -> GlobalLayer:
+        """Read the activities if they changed since the cached layer, and rebuild it."""
+        known = self._global
 
         def read(session: Session) -> tuple[tuple[int, str], list[tuple[str, Any, Any]] | None]:
             version = _version(session, None)
-            if self._global is not None and self._global.version == version:
+            if known is not None and known.version == version:
                 return version, None
             return version, _activity_rows(session, None)
 
         version, rows = await self.memory.database.run(read, write=False)
-        self._global_checked = now
-        if rows is None and self._global is not None:
-            return self._global.value  # type: ignore[no-any-return]
+        if rows is None and known is not None:
+            self._global_checked = time.monotonic()
+            return known.value  # type: ignore[no-any-return]
         by_user: dict[str, list[Activity]] = defaultdict(list)
         for user_id, attributes, provenance in rows or []:
             by_user[user_id] += activities_of(attributes or {}, provenance or [])
         layer = await asyncio.to_thread(GlobalLayer.build, by_user, min_users=self.min_users)
-        self._global = _Cached(version, layer)
+        if generation == self._generation:  # nothing was forgotten meanwhile
+            self._global = _Cached(version, layer)
+            self._global_checked = time.monotonic()
         return layer
 
     async def asuggest(
