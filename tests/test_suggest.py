@@ -15,6 +15,7 @@ from confidante.tools.suggest import (
     GlobalLayer,
     Ranker,
     UserProfile,
+    Weights,
     extract_entities,
     scripted_rerank,
 )
@@ -117,7 +118,8 @@ def test_session_habits_and_repeat_streak() -> None:
     found = {s.query: s for s in ranker.suggest(["news today"], profile)}
     assert "user_session" in found["weather lisbon"].sources
     assert found["weather lisbon"].features["user_cosession"] > 0
-    paging = ranker.suggest(["bank login", "news today", "news today"], profile)
+    streaky = Ranker(GlobalLayer(), Weights(repeat_streak=5.0))
+    paging = streaky.suggest(["bank login", "news today", "news today"], profile)
     assert paging[0].query == "news today" and paging[0].features["repeat_streak"] == 1.0
     assert "repeat_streak" not in ranker.suggest(["news today"], profile)[0].features
 

@@ -111,7 +111,11 @@ def test_tuner_scores_exactly_as_the_ranker_ranks(bench: ModuleType, tmp_path: P
     train, targets = bench.split(bench.read_log(synthetic_log(tmp_path / "log.tsv")))
     profiles = {user: UserProfile.build(acts) for user, acts in train.items()}
     layer = GlobalLayer.build(train, min_users=2)
-    for weights in (Weights(), Weights(repeat=3.0, user_follow=0.0, user_weight=1.0)):
+    for weights in (
+        Weights(),
+        Weights(repeat=3.0, user_follow=0.0, user_weight=1.0),
+        Weights(session_edit=1.0, global_edit=1.0, user_edit=2.0, entity_edit=0.5),
+    ):
         ranker = Ranker(layer, weights)
         expected = sum(
             bench.reciprocal_rank(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from langchain_core.runnables import RunnableConfig
 
+import confidante.tools.suggest.store as suggest_store
 from confidante.errors import InvalidInputError
 from confidante.memory.embedders import Embedder, build_embedder
 from confidante.memory.store import Memory
@@ -16,6 +20,7 @@ from confidante.settings import Settings
 from confidante.tools.suggest import (
     ACTIVITY_KIND,
     Activity,
+    GlobalLayer,
     SuggestionStore,
     scripted_rerank,
     suggest_tools,
@@ -140,6 +145,49 @@ async def test_forget_user_removes_the_store_and_what_was_derived(
     assert queries(await store.asuggest("ana", ["ana"])) == ["ana"]
     await store.aforget_user("bob")
     assert await sqlite_memory.alist_items("bob") == []
+
+
+async def test_global_layer_refreshes_in_the_background_but_never_after_a_forget(
+    sqlite_memory: Memory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SuggestionStore(sqlite_memory, min_users=2, global_ttl_s=0)
+    for user in ("ana", "bob"):
+        await store.arecord(user, acts("weather lisbon"))
+    assert "weather lisbon" in (await store.aglobal_layer()).queries  # first call: built
+    for user in ("ana", "bob"):
+        await store.arecord(user, acts("lisbon tram 28", day=1))
+    stale = await store.aglobal_layer()  # answers at once; the rebuild runs in the background
+    assert "lisbon tram 28" not in stale.queries
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if "lisbon tram 28" in (await store.aglobal_layer()).queries:
+            break
+    assert "lisbon tram 28" in (await store.aglobal_layer()).queries
+    await store.arecord("ana", acts("ana and bob both", day=2))
+    await store.arecord("bob", acts("ana and bob both", day=2))
+    started, release, built = threading.Event(), threading.Event(), threading.Event()
+    build = GlobalLayer.build
+
+    def held_build(*args: Any, **kwargs: Any) -> GlobalLayer:
+        started.set()
+        release.wait(10)
+        try:
+            return build(*args, **kwargs)
+        finally:
+            built.set()
+
+    monkeypatch.setattr(suggest_store.GlobalLayer, "build", staticmethod(held_build))
+    await store.aglobal_layer()  # a background rebuild starts with bob's activities read...
+    while not started.is_set():
+        await asyncio.sleep(0.01)
+    monkeypatch.undo()
+    await store.aforget_user("bob")  # ...and bob is forgotten before it ends
+    release.set()
+    while not built.is_set():
+        await asyncio.sleep(0.01)
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+        assert (await store.aglobal_layer()).queries == {}  # ana alone is fewer than k = 2
 
 
 async def test_rerank_sees_the_search_summary_and_the_top_entities(

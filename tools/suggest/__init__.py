@@ -5,7 +5,9 @@ Suggestion" (Baek et al., 2024): a user's searches, read titles and conversation
 kept in their memory (:class:`SuggestionStore`), aggregated into an entity-centric profile with
 time decay and co-occurrence links (:class:`UserProfile`), and combined with a k-anonymous
 global layer (:class:`GlobalLayer`) to rank the next queries of a session (:class:`Ranker`),
-optionally reranked by the chat model (:mod:`~confidante.tools.suggest.rerank`).
+known ones and edits of the session's latest query made from the user's store or the global
+layer (:mod:`~confidante.tools.suggest.generate`), optionally reranked by the chat model
+(:mod:`~confidante.tools.suggest.rerank`).
 """
 
 from confidante.tools.suggest.global_layer import DEFAULT_MIN_USERS, GlobalLayer

@@ -13,7 +13,9 @@ user's activities into:
 - ``follows``: the user's own query-to-next-query transitions within a session, and how often
   the next query repeated one of the session (``repeat_rate``);
 - ``cosession``: for each query, the other queries the user typed in the same session (before
-  or after it, in how many sessions): the user's habits beyond the next query.
+  or after it, in how many sessions): the user's habits beyond the next query;
+- ``edits``: how the user refines a query into the next one (words added in front or behind,
+  a word dropped; see :mod:`~confidante.tools.suggest.generate`), with how often.
 
 Time decay: an occurrence ``d`` days before the profile's ``as_of`` time weighs
 ``0.5 ** (d / half_life_days)``. Sessions end after :data:`SESSION_GAP` of inactivity.
@@ -28,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from confidante.errors import InvalidInputError
+from confidante.tools.suggest.generate import Edit, edit_between
 from confidante.tools.suggest.text import extract_entities, normalise_query, terms
 
 __all__ = [
@@ -130,9 +133,11 @@ class UserProfile:
     cosession: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     by_term: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_entity: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    edits: Counter[Edit] = field(default_factory=Counter)
     transitions: int = 0
     repeats: int = 0
     _ranked: list[str] = field(default_factory=list, repr=False)
+    _ranked_entities: list[tuple[str, float]] = field(default_factory=list, repr=False)
 
     @property
     def repeat_rate(self) -> float:
@@ -164,6 +169,12 @@ class UserProfile:
         for session in split_sessions(ordered):
             profile._add_session(session, half_life_days)
         profile._ranked = sorted(profile.queries, key=lambda q: (-profile.queries[q].weight, q))
+        profile._ranked_entities = [
+            (name, stats.weight)
+            for name, stats in sorted(
+                profile.entities.items(), key=lambda item: (-item[1].weight, item[0])
+            )
+        ]
         return profile
 
     def _decay(self, at: datetime, half_life_days: float) -> float:
@@ -204,6 +215,9 @@ class UserProfile:
             stats_q.last = activity.at
             if previous_query is not None:
                 self.follows[previous_query][query] += 1
+                edit = edit_between(previous_query, query)
+                if edit is not None:
+                    self.edits[edit] += 1
                 self.transitions += 1
                 self.repeats += query in seen
             previous_query = query
@@ -213,8 +227,11 @@ class UserProfile:
 
     def top_entities(self, n: int = 10) -> list[tuple[str, float]]:
         """Return the user's ``n`` heaviest entities with their decayed weights."""
-        ranked = sorted(self.entities.items(), key=lambda item: (-item[1].weight, item[0]))
-        return [(name, round(stats.weight, 4)) for name, stats in ranked[:n]]
+        return [(name, round(weight, 4)) for name, weight in self._ranked_entities[:n]]
+
+    def ranked_entities(self) -> list[tuple[str, float]]:
+        """Return all the user's entities with their decayed weights, heaviest first."""
+        return self._ranked_entities
 
     def top_queries(self, n: int = 10) -> list[str]:
         """Return the user's ``n`` heaviest queries."""

@@ -4,7 +4,10 @@ Candidates come from three places: the session (its previous queries and words),
 store (:class:`~confidante.tools.suggest.profile.UserProfile`: queries that share words or
 entities with the session, that followed the session's queries before, that the user typed in
 past sessions along with them, or that the user types most) and the global layer (k-anonymous
-follow-ups and popular queries sharing words with the session). Each candidate gets a few
+follow-ups and popular queries sharing words with the session). New queries are also generated
+by editing the session's latest query (:mod:`~confidante.tools.suggest.generate`): without one
+of its words or with words that ``k`` users add (non-personal), and with the words this user
+tends to add or one of the user's heaviest entities (personal). Each candidate gets a few
 features, and its score is their weighted sum (:class:`Weights`). Without a profile the same
 machinery runs on the session and the global layer alone: that is the non-personalised ranking
 the benchmark compares against.
@@ -18,6 +21,11 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
+from confidante.tools.suggest.generate import (
+    added_word_edits,
+    drop_word_edits,
+    entity_additions,
+)
 from confidante.tools.suggest.global_layer import GlobalLayer
 from confidante.tools.suggest.profile import UserProfile
 from confidante.tools.suggest.text import extract_entities, normalise_query, terms
@@ -38,6 +46,10 @@ FEATURES = (
     "entity_affinity",
     "entity_link",
     "global_popularity",
+    "session_edit",
+    "global_edit",
+    "user_edit",
+    "entity_edit",
 )
 
 
@@ -46,7 +58,8 @@ class Weights:
     """Weights of the ranking features (defaults tuned on half of the AOL dev users).
 
     Chosen by ``benchmarks/tune_query_suggestion.py`` (coordinate ascent on MRR@10 of the
-    ``tune`` half); ``user_count`` and ``user_recent`` stay at 0: there they did not help.
+    ``tune`` half); where a weight is 0 (``user_recent``, ``entity_affinity`` and the edits
+    other than ``session_edit``), the feature did not help there.
 
     Attributes:
         repeat: The candidate is one of the session's queries (more for the latest).
@@ -65,22 +78,33 @@ class Weights:
         entity_affinity: How much the user cares about its entities.
         entity_link: Its entities co-occurred, for this user, with the session's entities.
         global_popularity: How many users typed it.
+        session_edit: It is the latest query without one of its words (a generated candidate).
+        global_edit: It is the latest query with words that ``k`` users added to their queries
+            (share of such edits).
+        user_edit: It is the latest query with words this user tends to add (share of the
+            user's edits, see :mod:`~confidante.tools.suggest.generate`).
+        entity_edit: It is the latest query followed by one of the user's heaviest entities
+            (log of the entity's weight).
         recency: Decay per step back in the session (1: the latest query).
     """
 
     repeat: float = 0.75
     repeat_habit: float = 2.0
-    repeat_streak: float = 5.0
+    repeat_streak: float = 2.0
     user_follow: float = 5.0
-    user_cosession: float = 0.2
+    user_cosession: float = 0.35
     global_follow: float = 0.5
     user_weight: float = 0.2
-    user_count: float = 0.0
+    user_count: float = 0.05
     user_recent: float = 0.0
-    overlap: float = 0.1
-    entity_affinity: float = 0.05
-    entity_link: float = 0.1
+    overlap: float = 0.2
+    entity_affinity: float = 0.0
+    entity_link: float = 0.05
     global_popularity: float = 0.1
+    session_edit: float = 0.1
+    global_edit: float = 0.0
+    user_edit: float = 0.0
+    entity_edit: float = 0.0
     recency: float = 0.25
 
 
@@ -110,6 +134,8 @@ class _Context:
     neighbours: list[tuple[float, dict[str, float], dict[str, float], dict[str, float]]] = field(
         default_factory=list
     )
+    #: Generated candidates (edits of the latest query) and their edit features.
+    generated: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _shares(counts: Counter[str] | None) -> dict[str, float]:
@@ -139,10 +165,20 @@ class Ranker:
         weights: Weights | None = None,
         *,
         pool: int = 30,
+        edits: int = 10,
     ) -> None:
+        """Create a ranker.
+
+        Args:
+            global_layer: The k-anonymous global layer (default: an empty one).
+            weights: The feature weights.
+            pool: How many candidates each source gives at most.
+            edits: How many edits of the latest query each edit source generates at most.
+        """
         self.global_layer = global_layer or GlobalLayer()
         self.weights = weights or Weights()
         self.pool = pool
+        self.edits = edits
 
     def suggest(
         self,
@@ -224,6 +260,11 @@ class Ranker:
         if profile is not None:
             for query, source in self._user_candidates(context, profile):
                 found.setdefault(query, set()).add(source)
+        for query, source, value in self._edit_candidates(context, profile):
+            if query not in context.queries:
+                found.setdefault(query, set()).add(source)
+                edits = context.generated.setdefault(query, {})
+                edits[source] = max(edits.get(source, 0.0), value)
         if not found:
             for query in self.global_layer.top_queries(self.pool):
                 found[query] = {"global_top"}
@@ -257,6 +298,24 @@ class Ranker:
         for query in profile.top_queries(self.pool):
             yield query, "user_top"
 
+    def _edit_candidates(
+        self, context: _Context, profile: UserProfile | None
+    ) -> Iterator[tuple[str, str, float]]:
+        """Edits of the latest query; the source names the feature the value goes to."""
+        context.generated.clear()
+        if not context.queries:
+            return
+        latest = context.queries[-1]
+        for query in drop_word_edits(latest):
+            yield query, "session_edit", 1.0
+        for query, share in added_word_edits(latest, self.global_layer.edits, self.edits):
+            yield query, "global_edit", share
+        if profile is not None:
+            for query, share in added_word_edits(latest, profile.edits, self.edits):
+                yield query, "user_edit", share
+            for query, value in entity_additions(profile.ranked_entities(), latest, self.edits):
+                yield query, "entity_edit", value
+
     # --------------------------------------------------------------- scoring
     def _features(
         self, query: str, context: _Context, profile: UserProfile | None
@@ -274,6 +333,7 @@ class Ranker:
             features["global_follow"] += weight * global_next.get(query, 0.0)
             features["user_follow"] += weight * user_next.get(query, 0.0)
             features["user_cosession"] += weight * together.get(query, 0.0)
+        features.update(context.generated.get(query, {}))
         if words:
             features["overlap"] = sum(context.terms.get(w, 0.0) for w in words) / len(words)
         if layer.top_users:

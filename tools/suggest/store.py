@@ -6,9 +6,9 @@ provenance entry ``KIND@ISO-TIME`` to it (the memory merges an item whose text t
 has). So the memory's rules apply to the store as to any item: only the owner reads it,
 ``Memory.aexport`` includes it (and an import restores it), ``Memory.aforget_user`` deletes it.
 The aggregated :class:`~confidante.tools.suggest.profile.UserProfile` and the global layer are
-derived from these items and cached in the process; a cache entry is checked against the
-database (count and last update of the items) before each use, so an edit or a deletion shows
-at the next call.
+derived from these items and cached in the process; a profile is checked against the database
+before each use (count and last update of the user's items and chat messages, one statement in
+one round trip), so an edit or a deletion shows at the next call.
 
 Conversation topics also come from the chat itself, without a write of their own: the agent
 stores every user message as an event of the user's memory (``Memory.arecord_event``), and a
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func
+from sqlalchemy import func, union_all
 from sqlmodel import Session, col, select
 
 from confidante._sync import sync_twin
@@ -91,28 +91,66 @@ class _Cached:
     value: Any
 
 
+def _activity_filter(query: Any, user_id: str | None) -> Any:
+    """Keep the live activity items of a user (or of every user when ``user_id`` is None).
+
+    For one user, the kind is compared as an expression (``kind || ''``) so that the database
+    looks the rows up by the user's index: without statistics, SQLite otherwise picks the index
+    on ``kind`` and reads every user's activities (1.4 ms instead of 0.03 ms per query on the
+    dev file, growing with the number of users).
+    """
+    query = query.where(col(Concept.valid_to).is_(None))
+    if user_id is None:
+        return query.where(Concept.kind == ACTIVITY_KIND, Concept.scope == "user")
+    return query.where(col(Concept.kind).concat("") == ACTIVITY_KIND, Concept.user_id == user_id)
+
+
 def _version(session: Session, user_id: str | None) -> tuple[int, str]:
-    query: Any = select(func.count(), func.max(col(Concept.updated_at))).where(
-        Concept.kind == ACTIVITY_KIND, col(Concept.valid_to).is_(None)
-    )
-    query = (
-        query.where(Concept.user_id == user_id) if user_id else query.where(Concept.scope == "user")
-    )
+    """Count and last update of the activity items (of a user, or of every user)."""
+    query = _activity_filter(select(func.count(), func.max(col(Concept.updated_at))), user_id)
     count, last = session.exec(query).one()
     return int(count or 0), str(last)
 
 
-def _topics_version(session: Session, user_id: str) -> tuple[int, str]:
-    count, last = session.exec(
-        select(func.count(), func.max(col(Event.created_at))).where(
-            Event.user_id == user_id, Event.role == "user"
-        )
-    ).one()
-    return int(count or 0), str(last)
+def _user_version(session: Session, user_id: str, topics: bool) -> tuple[int, str, int, str]:
+    """The user's activity version and chat-message version, in one statement."""
+    activities = _activity_filter(select(func.count(), func.max(col(Concept.updated_at))), user_id)
+    if not topics:
+        count, last = session.exec(activities).one()
+        return int(count or 0), str(last), 0, ""
+    messages = select(func.count(), func.max(col(Event.created_at))).where(
+        Event.user_id == user_id, Event.role == "user"
+    )
+    parts = [tuple(row) for row in session.execute(union_all(activities, messages)).all()]
+    (count, last), (topic_count, topic_last) = parts
+    return int(count or 0), str(last), int(topic_count or 0), str(topic_last)
+
+
+def _activity_rows(session: Session, user_id: str | None) -> list[tuple[str, Any, Any]]:
+    """Owner, attributes and provenance of the activity items (of a user or of every user)."""
+    query = select(Concept.user_id, Concept.attributes, Concept.provenance)
+    if user_id:
+        query = query.order_by(col(Concept.created_at), col(Concept.id))
+    return [tuple(row) for row in session.exec(_activity_filter(query, user_id)).all()]
 
 
 #: Characters of a chat message read as a conversation topic.
 TOPIC_CHARS = 1000
+
+
+def _conversation_topics(session: Session, user_id: str, limit: int) -> list[Activity]:
+    """The user's ``limit`` latest chat messages (events of role ``user``) as topics."""
+    rows = session.exec(
+        select(Event.text, Event.created_at, Event.occurred_at)
+        .where(Event.user_id == user_id, Event.role == "user")
+        .order_by(col(Event.created_at).desc())
+        .limit(limit)
+    ).all()
+    return [
+        Activity(text=text[:TOPIC_CHARS], at=occurred or created, kind="topic")
+        for text, created, occurred in rows
+        if normalise_query(text[:TOPIC_CHARS])
+    ]
 
 
 class SuggestionStore:
@@ -143,6 +181,7 @@ class SuggestionStore:
             min_users: k of the global layer (see :mod:`~confidante.tools.suggest.global_layer`).
             global_ttl_s: Seconds during which the global layer is reused without checking the
                 database (it changes slowly; any user's deletion through this store resets it).
+                After them it is checked, and rebuilt if needed, in the background.
             conversation_topics: How many of the user's latest chat messages (the events of
                 role ``user`` that the agent stores) count as conversation topics; 0: none.
         """
@@ -155,6 +194,8 @@ class SuggestionStore:
         self._profiles: dict[str, _Cached] = {}
         self._global: _Cached | None = None
         self._global_checked = 0.0
+        self._generation = 0  # bumped when the global layer must drop what it holds
+        self._refresh: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------- writes
     async def arecord(self, user_id: str, activities: Sequence[Activity]) -> int:
@@ -171,80 +212,93 @@ class SuggestionStore:
         """Forget everything of a user (``Memory.aforget_user``) and drop the derived caches."""
         counts = await self.memory.aforget_user(user_id)
         self._profiles.pop(user_id, None)
-        self._global = None
+        self._drop_global()
         return counts
+
+    def _drop_global(self) -> None:
+        """Forget the global layer, and any rebuild begun before (it may hold deleted data)."""
+        self._global = None
+        self._generation += 1
 
     # ------------------------------------------------------------------ reads
     async def aprofile(self, user_id: str) -> UserProfile:
-        """Return the user's aggregated store (rebuilt when their activities changed)."""
+        """Return the user's aggregated store (rebuilt when their activities changed).
+
+        One database round trip: the version of the user's activities and chat messages (one
+        statement), and only when it changed, the activities and the latest messages.
+        """
         check_user_id(user_id)
-
-        def versions(session: Session) -> tuple[int, str, int, str]:
-            topics = _topics_version(session, user_id) if self.conversation_topics else (0, "")
-            return (*_version(session, user_id), *topics)
-
-        version = await self.memory.database.run(versions, write=False)
         cached = self._profiles.get(user_id)
-        if cached is not None and cached.version == version:
+        limit = self.conversation_topics
+
+        def read(session: Session) -> tuple[tuple[int, str, int, str], list[Activity] | None]:
+            version = _user_version(session, user_id, limit > 0)
+            if cached is not None and cached.version == version:
+                return version, None
+            found = [
+                activity
+                for _, attributes, provenance in _activity_rows(session, user_id)
+                for activity in activities_of(attributes or {}, provenance or [])
+            ]
+            topics = _conversation_topics(session, user_id, limit) if limit > 0 else []
+            return version, found + topics
+
+        version, activities = await self.memory.database.run(read, write=False)
+        if activities is None and cached is not None:
             return cached.value  # type: ignore[no-any-return]
         if cached is not None and version[0] < int(cached.version[0]):
-            self._global = None  # something was forgotten: the global layer may include it
-        hits = await self.memory.alist_items(user_id, kinds=[ACTIVITY_KIND])
-        activities = [a for hit in hits for a in activities_of(hit.attributes, hit.provenance)]
-        activities += await self._conversation_topics(user_id)
-        profile = UserProfile.build(activities, half_life_days=self.half_life_days)
+            self._drop_global()  # something was forgotten: the global layer may include it
+        profile = UserProfile.build(activities or [], half_life_days=self.half_life_days)
         self._profiles[user_id] = _Cached(version, profile)
         return profile
 
-    async def _conversation_topics(self, user_id: str) -> list[Activity]:
-        """The user's latest chat messages as ``topic`` activities (none if turned off)."""
-        if self.conversation_topics <= 0:
-            return []
-
-        def read(session: Session) -> list[tuple[str, datetime, datetime | None]]:
-            rows = session.exec(
-                select(Event.text, Event.created_at, Event.occurred_at)
-                .where(Event.user_id == user_id, Event.role == "user")
-                .order_by(col(Event.created_at).desc())
-                .limit(self.conversation_topics)
-            ).all()
-            return [tuple(row) for row in rows]  # type: ignore[misc]
-
-        rows = await self.memory.database.run(read, write=False)
-        return [
-            Activity(text=text[:TOPIC_CHARS], at=occurred or created, kind="topic")
-            for text, created, occurred in rows
-            if normalise_query(text[:TOPIC_CHARS])
-        ]
-
     async def aglobal_layer(self) -> GlobalLayer:
-        """Return the k-anonymous global layer over every user's activities."""
-        now = time.monotonic()
-        if self._global is not None and now - self._global_checked < self.global_ttl_s:
-            return self._global.value  # type: ignore[no-any-return]
+        """Return the k-anonymous global layer over every user's activities.
+
+        The first call builds it. Later, once ``global_ttl_s`` has passed, a call returns the
+        layer it has and checks the database in the background, rebuilding the layer there
+        when any user's activities changed: no suggestion waits for a rebuild (0.4 to 0.7 s on
+        the AOL dev file). A deletion through this store (:meth:`aforget_user`, or a profile
+        that lost items) drops the layer instead: the next call rebuilds it before answering,
+        and a background rebuild begun earlier is discarded.
+        """
+        if self._global is None:
+            return await self._rebuild_global(self._generation)
+        if time.monotonic() - self._global_checked >= self.global_ttl_s:
+            running = self._refresh
+            loop = asyncio.get_running_loop()
+            if running is None or running.done() or running.get_loop() is not loop:
+                self._global_checked = time.monotonic()
+                self._refresh = loop.create_task(self._background_refresh(self._generation))
+        return self._global.value  # type: ignore[no-any-return]
+
+    async def _background_refresh(self, generation: int) -> None:
+        try:
+            await self._rebuild_global(generation)
+        except Exception:  # the layer in use stays; the next check after the TTL tries again
+            logger.exception("could not refresh the global suggestion layer")
+
+    async def _rebuild_global(self, generation: int) -> GlobalLayer:
+        """Read the activities if they changed since the cached layer, and rebuild it."""
+        known = self._global
 
         def read(session: Session) -> tuple[tuple[int, str], list[tuple[str, Any, Any]] | None]:
             version = _version(session, None)
-            if self._global is not None and self._global.version == version:
+            if known is not None and known.version == version:
                 return version, None
-            rows = session.exec(
-                select(Concept.user_id, Concept.attributes, Concept.provenance).where(
-                    Concept.kind == ACTIVITY_KIND,
-                    Concept.scope == "user",
-                    col(Concept.valid_to).is_(None),
-                )
-            ).all()
-            return version, [tuple(row) for row in rows]  # type: ignore[misc]
+            return version, _activity_rows(session, None)
 
         version, rows = await self.memory.database.run(read, write=False)
-        self._global_checked = now
-        if rows is None and self._global is not None:
-            return self._global.value  # type: ignore[no-any-return]
+        if rows is None and known is not None:
+            self._global_checked = time.monotonic()
+            return known.value  # type: ignore[no-any-return]
         by_user: dict[str, list[Activity]] = defaultdict(list)
         for user_id, attributes, provenance in rows or []:
             by_user[user_id] += activities_of(attributes or {}, provenance or [])
         layer = await asyncio.to_thread(GlobalLayer.build, by_user, min_users=self.min_users)
-        self._global = _Cached(version, layer)
+        if generation == self._generation:  # nothing was forgotten meanwhile
+            self._global = _Cached(version, layer)
+            self._global_checked = time.monotonic()
         return layer
 
     async def asuggest(
