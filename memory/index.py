@@ -82,12 +82,13 @@ class _UserVectors:
 
         Readers holding the previous ``matrix`` keep a valid view of the rows they saw.
         """
-        count, needed = len(self.matrix), len(self.matrix) + len(vectors)
-        if self.buffer.ndim != 2 or self.buffer.shape[1] != vectors.shape[1]:
-            self.buffer = vectors.copy()  # the first load: exactly the rows read
-        elif len(self.buffer) < needed:
+        first = self.buffer.ndim != 2 or self.buffer.shape[1] != vectors.shape[1]
+        count = 0 if first else len(self.matrix)
+        needed = count + len(vectors)
+        if first or len(self.buffer) < needed:  # the first load leaves room to grow too
             grown = np.empty((needed + max(needed // 4, 256), vectors.shape[1]), np.float32)
-            grown[:count] = self.matrix
+            if count:
+                grown[:count] = self.matrix
             grown[count:needed] = vectors
             self.buffer = grown
         else:
