@@ -159,6 +159,15 @@ PGVECTOR_STATE = """
 """
 
 
+#: What a summary's watermark reads (see :mod:`~confidante.memory.summary_store`): the user's
+#: latest audit entry, and the user's entries other than ``add``. Created on old databases too.
+AUDIT_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS ix_audit_log_user_last ON audit_log (user_id, id)",
+    "CREATE INDEX IF NOT EXISTS ix_audit_log_user_edits ON audit_log (user_id, id) "
+    "WHERE action <> 'add'",
+]
+
+
 def add_missing_columns(connection: Connection) -> list[str]:
     """Add columns that the models define but an older database lacks; returns their names."""
     added: list[str] = []
@@ -196,7 +205,7 @@ def prepare_schema(engine: Engine) -> None:
     with schema_transaction(engine) as connection:
         SQLModel.metadata.create_all(connection)
         add_missing_columns(connection)
-        for statement in statements:
+        for statement in [*statements, *AUDIT_INDEXES]:
             connection.execute(text(statement))
     if backend == "postgresql":
         prepare_pgvector(engine)

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from sqlmodel import select
 
 from confidante import Agent
 from confidante.memory.database import Database
-from confidante.memory.records import UserRecord
+from confidante.memory.records import Summary, UserRecord
 from confidante.memory.store import Memory
 from confidante.memory.summaries import TASKS, Watermark, generate_summary
 from confidante.memory.summary_job import SummaryJob, claim_user
@@ -109,6 +110,30 @@ def test_staleness_follows_only_the_users_own_data(memory: Memory) -> None:
     SummaryJob(memory, model, tasks=["chat"]).run()
     ana = memory.summary("ana", "chat")
     assert ana is not None and ana.usable and "hiking" not in ana.text
+
+
+def test_a_summary_from_the_older_watermark_format_stays_usable_until_an_edit(
+    memory: Memory,
+) -> None:
+    fill(memory)
+    SummaryJob(memory, ScriptedChatModel(), tasks=["chat"]).run()
+    current = memory.summary("ana", "chat")
+    assert current is not None
+    edits = Watermark.parse(current.watermark)
+    assert edits is not None
+
+    def downgrade(session: Any) -> None:  # as written before the watermark kept the last id
+        row = session.exec(select(Summary).where(Summary.user_id == "ana")).one()
+        row.watermark = f"adds=3;edits={edits.edits}"
+        session.add(row)
+
+    memory.database.run_sync(downgrade)
+    old = memory.summary("ana", "chat")
+    assert old is not None and old.stale and old.usable, "stale, so the job rewrites it"
+    (hiking,) = [item for item in memory.list_items("ana") if "hiking" in item.text]
+    memory.forget("ana", hiking.id)
+    old = memory.summary("ana", "chat")
+    assert old is not None and not old.usable
 
 
 def test_the_progress_bar_counts_users_times_tasks(memory: Memory) -> None:
