@@ -9,7 +9,10 @@ deterministic ``HashingEmbedder`` of ``memory_scale.py``). Per turn:
   the intervals spent in them, so concurrent calls are not counted twice);
 - framework time = wall − model − embedding;
 - the same for a bare LangGraph graph (one node calling the same model on the thread's
-  messages, same SQLite checkpointer): the ratio is confidante's framework time over it.
+  messages, same SQLite checkpointer): the ratio is confidante's framework time over it;
+- and for a bare chain of as many steps as a chat turn takes (``bare_4_steps_p50_ms``: three
+  nodes that write one small field, then the model's): LangGraph's own cost of those steps
+  and their checkpoints, which no memory work can remove (``ratio_vs_bare_4_steps_*``).
 
 Prompt tokens of the reply prompt at equal recall, for questions whose answers are spread
 over many memories (see ``summary_tokens.py``): the offline summary written by the real summary
@@ -47,6 +50,8 @@ from confidante.memory.store import Memory
 from confidante.models.scripted import ScriptedChatModel
 
 USER = "measured"
+#: Graph steps of a chat turn (recall, route, respond, remember): the chained bare baseline's.
+CHAT_STEPS = 4
 TURNS = [
     "I really like {t}.",
     "What do I know about {p} and {t}?",
@@ -180,26 +185,44 @@ async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, 
     return {**summarise(wall, model, embed, frame), "build_s": build_s, "index_warm_s": warm_s}
 
 
-async def bare_turns(turns: int, warmup: int, root: Path) -> dict[str, float]:
-    """The same measurement for a bare LangGraph graph calling the same model."""
+class _StepState(MessagesState):
+    step: int
+
+
+async def bare_turns(turns: int, warmup: int, root: Path, steps: int = 1) -> dict[str, float]:
+    """The same measurement for a bare LangGraph graph calling the same model.
+
+    With ``steps`` > 1, that many nodes run in a chain (the first ones only write a small
+    field, the last calls the model): the cost of LangGraph's steps and checkpoints alone, for
+    as many steps as a confidante chat turn takes (recall, route, respond, remember).
+    """
     clock = Clock()
     model = TimedModel(clock=clock)
 
     async def chat(state: MessagesState) -> dict[str, Any]:
         return {"messages": [await model.ainvoke(state["messages"])]}
 
-    graph = StateGraph(MessagesState)
-    graph.add_node("chat", chat)
-    graph.add_edge(START, "chat")
-    graph.add_edge("chat", END)
-    async with AsyncSqliteSaver.from_conn_string(str(root / "bare.db")) as saver:
+    async def step(state: _StepState) -> dict[str, Any]:
+        return {"step": state.get("step", 0) + 1}
+
+    graph = StateGraph(_StepState)
+    names = [f"step{index}" for index in range(1, steps)] + ["chat"]
+    for name in names:
+        graph.add_node(name, chat if name == "chat" else step)
+    for source, target in zip([START, *names], [*names, END], strict=True):
+        graph.add_edge(source, target)
+    async with AsyncSqliteSaver.from_conn_string(str(root / f"bare-{steps}.db")) as saver:
         compiled = graph.compile(checkpointer=saver)
         config = {"configurable": {"thread_id": "bare"}}
         wall, spent, frame = [], [], []
         for index, text in enumerate(messages_for(turns + warmup)):
             clock.reset()
             started = time.perf_counter()
-            await compiled.ainvoke({"messages": [HumanMessage(text)]}, config=config)  # type: ignore[arg-type]
+            await compiled.ainvoke(
+                {"messages": [HumanMessage(text)]},  # type: ignore[arg-type]
+                config=config,
+                durability="async",  # as the agent's turns
+            )
             elapsed = time.perf_counter() - started
             if index >= warmup:
                 wall.append(elapsed * 1000)
@@ -213,6 +236,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"turns": args.turns}
     bare = await bare_turns(args.turns, args.warmup, root)
     result.update({f"bare_{key}": value for key, value in bare.items() if "embedding" not in key})
+    chained = await bare_turns(args.turns, args.warmup, root, steps=CHAT_STEPS)
+    result[f"bare_{CHAT_STEPS}_steps_p50_ms"] = chained["p50_ms"]
     for n in args.sizes:
         figures = await agent_turns(n, args.turns, args.warmup, root)
         name = label(n)
@@ -220,6 +245,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             base, _, unit = key.rpartition("_")
             result[f"{base}_{unit}_{name}" if base else f"{key}_{name}"] = value
         result[f"ratio_vs_bare_{name}"] = figures["p50_ms"] / max(bare["p50_ms"], 1e-9)
+        result[f"ratio_vs_bare_{CHAT_STEPS}_steps_{name}"] = figures["p50_ms"] / max(
+            chained["p50_ms"], 1e-9
+        )
     result.update(await prompt_tokens_from_args(root, args))
     return result
 
