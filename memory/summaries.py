@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePath
@@ -60,7 +61,7 @@ from confidante.memory.summary_store import (
     Watermark,
     current_watermark,
     delete_summary,
-    load_summary,
+    load_summaries,
     store_summary,
 )
 from confidante.models.structured import ask_structured
@@ -168,9 +169,16 @@ def model_label(model: BaseChatModel) -> str:
 
 async def read_summary(database: Database, user_id: str, task: str) -> SummaryView | None:
     """Return the user's summary for ``task``, or None if none was generated."""
+    return (await read_summaries(database, user_id, [task])).get(task)
+
+
+async def read_summaries(
+    database: Database, user_id: str, tasks: Sequence[str]
+) -> dict[str, SummaryView]:
+    """Return the user's summaries of ``tasks`` that were generated, by task (one round trip)."""
     check_user_id(user_id)
-    with_messages = TASK_SPECS[check_task(task)].messages > 0
-    return await database.run(lambda session: load_summary(session, user_id, task, with_messages))
+    flags = {task: TASK_SPECS[check_task(task)].messages > 0 for task in tasks}
+    return await database.run(lambda session: load_summaries(session, user_id, flags))
 
 
 def summary_messages(task: str, facts: list[str], messages: list[str]) -> list[AnyMessage]:
@@ -358,6 +366,7 @@ __all__ = [
     "generate_summary",
     "keep_grounded",
     "model_label",
+    "read_summaries",
     "read_summary",
     "summary_messages",
     "summary_schema",

@@ -162,12 +162,16 @@ async def pick_summary(memory: Memory, user_id: str, message: str) -> tuple[str,
     """Return the task and text of the summary the reply to ``message`` carries.
 
     The task is :func:`task_for_message`'s; when the user has no usable summary for it, the
-    ``chat`` summary is used. Returns ``(task, "")`` when no usable summary exists.
+    ``chat`` summary is used. Returns ``(task, "")`` when no usable summary exists. Both
+    summaries are read in one round trip.
     """
+    from confidante.memory.summaries import read_summaries  # it imports this module
+
     task = task_for_message(message)
-    view: SummaryView | None = await memory.asummary(user_id, task)
+    views = await read_summaries(memory.database, user_id, list(dict.fromkeys([task, "chat"])))
+    view: SummaryView | None = views.get(task)
     if (view is None or not view.usable) and task != "chat":
-        task, view = "chat", await memory.asummary(user_id, "chat")
+        task, view = "chat", views.get("chat")
     return task, view.text if view is not None and view.usable else ""
 
 

@@ -14,7 +14,8 @@ never make a summary unusable) and the next change marks it stale.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -117,16 +118,21 @@ def to_view(row: Summary, current: Watermark) -> SummaryView:
     )
 
 
-def load_summary(
-    session: Session, user_id: str, task: str, with_messages: bool
-) -> SummaryView | None:
-    """Return one stored summary with its staleness, or None."""
-    row = session.exec(
-        select(Summary).where(Summary.user_id == user_id, Summary.task == task)
-    ).first()
-    if row is None:
-        return None
-    return to_view(row, current_watermark(session, user_id, with_messages))
+def load_summaries(
+    session: Session, user_id: str, tasks: Mapping[str, bool]
+) -> dict[str, SummaryView]:
+    """Return the stored summaries of ``tasks`` (task → whether it reads messages), by task.
+
+    One query for the rows and one watermark for all of them.
+    """
+    rows = session.exec(
+        select(Summary).where(Summary.user_id == user_id, col(Summary.task).in_(list(tasks)))
+    ).all()
+    if not rows:
+        return {}
+    current = current_watermark(session, user_id, any(tasks[row.task] for row in rows))
+    plain = replace(current, messages=None)
+    return {row.task: to_view(row, current if tasks[row.task] else plain) for row in rows}
 
 
 def store_summary(session: Session, view: SummaryView) -> None:

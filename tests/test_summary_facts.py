@@ -10,7 +10,7 @@ import pytest
 
 from confidante import Agent
 from confidante.memory.store import Memory
-from confidante.memory.summaries import TASKS, generate_summary, summary_schema
+from confidante.memory.summaries import TASKS, generate_summary, read_summaries, summary_schema
 from confidante.memory.summary_facts import (
     diverse,
     drop_repeats,
@@ -139,3 +139,22 @@ def test_the_reply_carries_the_summary_of_the_messages_task(settings: Settings) 
     picked: Any = asyncio.run(pick_summary(agent.memory, "ana", "Any hobby ideas?"))
     assert picked == ("recommendation", "The user loves hiking and likes green tea.")
     agent.close()
+
+
+def test_summaries_read_together_keep_their_own_watermarks(memory: Memory) -> None:
+    for text in OWN:
+        memory.remember("ana", text)
+    model = ScriptedChatModel()
+    memory.record_event("ana", "user", "Find news about the Lisbon marathon.")
+    for task in ("chat", "search"):
+        asyncio.run(generate_summary(memory, model, "ana", task))
+    both = asyncio.run(read_summaries(memory.database, "ana", ["search", "chat"]))
+    assert set(both) == {"search", "chat"}
+    assert not both["search"].stale and not both["chat"].stale
+    memory.record_event("ana", "user", "And the weather there?")  # a message: search only
+    both = asyncio.run(read_summaries(memory.database, "ana", ["search", "chat"]))
+    assert both["search"].stale and both["search"].usable
+    assert not both["chat"].stale, "the chat summary does not read messages"
+    assert asyncio.run(read_summaries(memory.database, "bob", ["search", "chat"])) == {}
+    picked = asyncio.run(pick_summary(memory, "ana", "Search the web for marathon news."))
+    assert picked == ("search", both["search"].text)
