@@ -6,6 +6,10 @@ The default graph::
                            └ task → plan → act ⟲ (next step) ─┘
                                      ↑_ replan _|
 
+As built, ``route`` runs beside ``recall`` and ``remember`` beside ``respond`` (neither needs
+the other's writes), so a chat turn takes two graph steps; a change around either pair keeps
+it in sequence (see :mod:`confidante.graphs.parallel`).
+
 :class:`GraphBuilder` records changes and applies them, in order, when the graph is built:
 
 - :meth:`~GraphBuilder.add_tool`: a langchain-core tool or a typed (async) function;
@@ -35,6 +39,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from confidante.errors import ConfigurationError
 from confidante.graphs.nodes import GraphDeps, Nodes
+from confidante.graphs.parallel import serves_one_call_at_a_time, side_by_side
 from confidante.graphs.state import AgentState
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
@@ -219,10 +224,16 @@ class GraphBuilder:
         return cast(type[Any], factory("ExtendedAgentState", {**hints, **self.fields}, total=False))
 
     def topology(self, deps: GraphDeps) -> Topology:
-        """Return the default topology with every change applied."""
+        """Return the default topology with every change applied.
+
+        Then the pairs of default nodes that the changes left as they were share a graph step
+        (see :mod:`confidante.graphs.parallel`).
+        """
         topology = default_topology(Nodes(deps))
+        defaults = dict(topology.nodes)
         for change in self._changes:
             change(topology)
+        side_by_side(topology, defaults, one_call_at_a_time=serves_one_call_at_a_time(deps.model))
         return topology
 
     def build(self, deps: GraphDeps, checkpointer: BaseCheckpointSaver[Any] | None = None) -> Graph:

@@ -170,7 +170,6 @@ class Nodes:
             "recalled": recalled,
             "summary": summary,
             "summary_task": summary_task,
-            "route": "chat",
             "plan": [],
             "step": 0,
             "results": [],

@@ -178,7 +178,8 @@ async def test_async_chat_and_stream(settings: Settings) -> None:
     events = [chunk["event"] for mode, chunk in seen if mode == "custom"]
     assert events[0] == "recalled" and events[-1] == "remembered"
     nodes = [next(iter(chunk)) for mode, chunk in seen if mode == "updates"]
-    assert nodes == ["recall", "route", "respond", "remember"]
+    # two graph steps: route beside recall, remember beside respond (graphs/parallel.py)
+    assert set(nodes[:2]) == {"recall", "route"} and set(nodes[2:]) == {"respond", "remember"}
     await agent.aclose()
 
 

@@ -47,14 +47,9 @@ def test_nodes_run_before_and_after_named_nodes(settings: Settings) -> None:
         .add_node("before_act", tag("before_act"), before="act")
     )
     agent = Agent(user_id="ana", settings=settings, graph=builder)
-    assert order_of(agent, "My dog is called Biscuit.") == [
-        "recall",
-        "after_recall",
-        "route",
-        "before_respond",
-        "respond",
-        "remember",
-    ]
+    order = order_of(agent, "My dog is called Biscuit.")
+    assert order[:4] == ["recall", "after_recall", "route", "before_respond"]
+    assert set(order[4:]) == {"respond", "remember"}  # one step: see graphs/parallel.py
     assert agent.state()["trail"] == ["after_recall", "before_respond"]
     assert [item.key for item in agent.memory.list_items("ana")] == ["dog_name"]
     # a task: the node before ``act`` runs before every act step, the route still branches

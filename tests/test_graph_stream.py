@@ -20,7 +20,8 @@ async def test_one_stream_carries_progress_tokens_and_memory_events(settings: Se
             labels.append("token")
     assert labels.index("event:recalled") < labels.index("node:recall")
     assert labels.index("node:route") < labels.index("token") < labels.index("node:respond")
-    assert labels.index("node:respond") < labels.index("event:remembered")
+    # remember runs beside respond (graphs/parallel.py): after recall, not after the reply
+    assert labels.index("node:recall") < labels.index("event:remembered")
     tokens = "".join(data["text"] for kind, data in seen if kind == "token")
     reply = next(
         data["respond"]["reply"] for kind, data in seen if kind == "updates" and "respond" in data

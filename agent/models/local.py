@@ -19,7 +19,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from confidante.errors import ModelError, ModelNotAvailableError
 from confidante.models.base import OpenAIStyleChatModel, iterate_in_thread
@@ -58,6 +58,10 @@ class LocalChatModel(OpenAIStyleChatModel):
         llama_logs: Let llama.cpp print its informational logs to stderr (errors are always
             printed). The setting is process-wide and applies from the first model loaded.
     """
+
+    #: Calls run one after another (one llama.cpp slot): the graph keeps fact extraction
+    #: after the reply instead of beside it (see :mod:`confidante.graphs.parallel`).
+    one_call_at_a_time: ClassVar[bool] = True
 
     model_path: Path
     threads: int | None = None
