@@ -13,7 +13,10 @@ falls in one :data:`CATEGORIES`:
 
 For each category and system the breakdown gives its share of the targets, its contribution to
 MRR@10 (the contributions add up to the system's MRR@10) and its candidate recall (the
-contribution a perfect ranking of the candidates would reach). :func:`user_bootstrap` gives a
+contribution a perfect ranking of the candidates would reach), and the MRR@10 each system would
+reach if every covered ``refinding`` target were ranked first (or second: behind the session's
+latest query, which is the answer to the ``in_session`` targets), all else unchanged: how much
+lift ranking the user's history better can give. :func:`user_bootstrap` gives a
 95% interval of the ratio of two systems' MRR@10 by resampling users (targets of one user are
 not independent, and a half has few users).
 """
@@ -63,6 +66,9 @@ def category(session: Sequence[str], query: str, profile: UserProfile | None) ->
 def breakdown(outcomes: Sequence[Outcome], systems: Sequence[str]) -> dict[str, Any]:
     """Return, for all targets and per half, each category's share and per-system figures.
 
+    ``bounds`` holds, per part, the MRR@10 of each system with its covered ``refinding``
+    targets ranked first or second (see the module docstring).
+
     Args:
         outcomes: One per target.
         systems: The system names to report (keys of :attr:`Outcome.rr`).
@@ -85,6 +91,17 @@ def breakdown(outcomes: Sequence[Outcome], systems: Sequence[str]) -> dict[str, 
                 },
             }
         result[part] = table
+        bounds: dict[str, float] = {}
+        for system in systems:  # the lift left in re-finding: its covered targets moved up
+            for rank, label in ((1, "first"), (2, "second")):
+                moved = sum(
+                    max(o.rr[system], 1.0 / rank)
+                    if o.category == "refinding" and o.covered[system]
+                    else o.rr[system]
+                    for o in chosen
+                )
+                bounds[f"{system}_mrr_if_refound_{label}"] = round(moved / total, 4)
+        result.setdefault("bounds", {})[part] = bounds
     return result
 
 

@@ -59,12 +59,30 @@ def test_parts_add_up_to_the_mrr_and_the_recall(sb: ModuleType) -> None:
     ]
     table = sb.breakdown(outcomes, ("a", "b"))
     assert set(table["all"]) == set(sb.CATEGORIES)
+    assert set(table) == {"all", "tune", "held_out", "bounds"}
     for part, mrr_a, recall_a in (("all", 1.5 / 4, 3 / 4), ("held_out", 0.0, 1 / 2)):
         rows = table[part].values()
         assert sum(row["share"] for row in rows) == pytest.approx(1.0)
         assert sum(row["a"]["mrr_part"] for row in rows) == pytest.approx(mrr_a)
         assert sum(row["a"]["recall_part"] for row in rows) == pytest.approx(recall_a)
     assert table["held_out"]["unrelated"]["b"]["mrr_part"] == pytest.approx(0.125)
+    # the covered re-found targets moved up (u1's from rank 2, u2's from beyond the top 10)
+    bounds = table["bounds"]
+    assert bounds["all"]["a_mrr_if_refound_first"] == pytest.approx(3.0 / 4)
+    assert bounds["all"]["a_mrr_if_refound_second"] == pytest.approx(2.0 / 4)
+    assert bounds["all"]["b_mrr_if_refound_first"] == pytest.approx(3.25 / 4)
+    assert bounds["held_out"]["a_mrr_if_refound_second"] == pytest.approx(0.5 / 2)
+    # a re-found target the system did not cover stays where it was
+    missed = [outcome(sb, "u3", "tune", "in_session", 0.0, 0.0)]
+    missed.append(
+        sb.Outcome("u3", "tune", "refinding", {"a": 0.0, "b": 0.0}, {"a": False, "b": True})
+    )
+    assert sb.breakdown(missed, ("a", "b"))["bounds"]["tune"] == {
+        "a_mrr_if_refound_first": 0.0,
+        "a_mrr_if_refound_second": 0.0,
+        "b_mrr_if_refound_first": 0.5,
+        "b_mrr_if_refound_second": 0.25,
+    }
 
 
 def test_user_bootstrap(sb: ModuleType) -> None:
