@@ -16,6 +16,11 @@ Systems, all in one run:
   queries (no k rule), by count: the reference of the issue (0.087 on the dev file);
 - ``baselines.followups_plus_frequent``: those, then the user's most frequent queries.
 
+``breakdown`` splits the targets by kind (searched again in the session, re-found from the
+user's history, an edit of the latest query, new; ``suggestion_breakdown.py``) with each kind's
+share of MRR@10 and of candidate recall per system; ``ratio_ci95_vs_session_only`` is a 95%
+interval of the MRR@10 ratio, resampling users.
+
 ``candidate_recall`` is the share of targets found among the candidates of ``personalized``
 and ``session_only`` at all (any rank): the MRR@10 that a perfect ranking of those candidates
 would reach, so the ceiling of the ranker for a given candidate generation.
@@ -59,6 +64,10 @@ from confidante.tools.suggest import (
 )
 from confidante.tools.suggest.global_layer import DEFAULT_MIN_USERS
 from confidante.tools.suggest.querylog import read_query_log
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from suggestion_breakdown import Outcome, breakdown, category, user_bootstrap
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "aol-dev" / "queries.tsv"
 TRAIN_SHARE = 0.8
@@ -176,6 +185,7 @@ def run(data: Path, min_users: int = DEFAULT_MIN_USERS, progress: bool = True) -
         from tqdm import tqdm
 
         iterator = tqdm(targets, desc="suggesting", unit="target")
+    outcomes: list[Outcome] = []
     for target in iterator:
         half = half_of(target.user)
         new = target.query not in target.session
@@ -183,14 +193,21 @@ def run(data: Path, min_users: int = DEFAULT_MIN_USERS, progress: bool = True) -
         suggestions = ranker.suggest(target.session, profiles[target.user], K)
         latencies.append((time.perf_counter() - start) * 1000)
         cpu_times.append((time.thread_time() - cpu) * 1000)
-        ranks["personalized"].append(
-            (half, reciprocal_rank([s.query for s in suggestions], target.query), new)
+        rr = {"personalized": reciprocal_rank([s.query for s in suggestions], target.query)}
+        rr.update(
+            {
+                name: reciprocal_rank(system(target), target.query)
+                for name, system in systems.items()
+            }
         )
-        for name, system in systems.items():
-            ranks[name].append((half, reciprocal_rank(system(target), target.query), new))
+        for name, value in rr.items():
+            ranks[name].append((half, value, new))
+        found: dict[str, bool] = {}
         for name, profile in (("personalized", profiles[target.user]), ("session_only", None)):
-            found = target.query in ranker.featurize(target.session, profile)
-            covered[name].append((half, float(found), new))
+            found[name] = target.query in ranker.featurize(target.session, profile)
+            covered[name].append((half, float(found[name]), new))
+        kind = category(target.session, target.query, profiles[target.user])
+        outcomes.append(Outcome(target.user, half, kind, rr, found))
     result: dict[str, Any] = {
         "data": data.name,
         "users": len(users),
@@ -210,6 +227,10 @@ def run(data: Path, min_users: int = DEFAULT_MIN_USERS, progress: bool = True) -
             for name, metrics in ((name, summarise(found)) for name, found in covered.items())
         },
     }
+    # where MRR@10 and the candidates come from, per kind of target (see suggestion_breakdown)
+    result["breakdown"] = breakdown(outcomes, ("personalized", "session_only"))
+    # 95% interval of the MRR@10 ratio vs session_only, resampling users
+    result["ratio_ci95_vs_session_only"] = user_bootstrap(outcomes, "personalized", "session_only")
     result["ratios"] = {
         f"vs_{name}": {
             part: _ratio(result, result["baselines"][name], part)
@@ -260,6 +281,18 @@ def print_table(result: dict[str, Any]) -> None:
     console.print(table)
     console.print(f"ratios (MRR@10, personalized / baseline): {result['ratios']}")
     console.print(f"candidate recall (MRR@10 of a perfect ranking): {result['candidate_recall']}")
+    console.print(f"ratio vs session_only, 95% over users: {result['ratio_ci95_vs_session_only']}")
+    held = result["breakdown"]["held_out"]
+    console.print(
+        "held-out targets by kind (share; MRR@10 part personalized/session_only; recall part): "
+        + "; ".join(
+            f"{kind} {row['share']:.3f} {row['personalized']['mrr_part']:.4f}/"
+            f"{row['session_only']['mrr_part']:.4f} {row['personalized']['recall_part']:.4f}"
+            for kind, row in held.items()
+        )
+    )
+    moved = result["breakdown"]["bounds"]["held_out"]
+    console.print(f"held-out MRR@10 with the re-found targets moved up: {moved}")
     wall, cpu = result["latency_ms"], result["cpu_ms"]
     console.print(
         f"suggestion latency ms: wall p50 {wall['p50']} p95 {wall['p95']}; "

@@ -89,6 +89,13 @@ def test_benchmark_on_a_synthetic_log(bench: ModuleType, tmp_path: Path) -> None
     recall = result["candidate_recall"]
     assert recall["personalized"]["all"] >= result["hr@10"]  # a perfect ranking bounds it
     assert recall["session_only"]["all"] >= result["baselines"]["session_only"]["hr@10"]
+    # the breakdown by kind of target adds up to each system's MRR@10
+    session_only = result["baselines"]["session_only"]["mrr@10"]
+    for name, mrr in (("personalized", result["mrr@10"]), ("session_only", session_only)):
+        parts = result["breakdown"]["all"].values()
+        assert sum(row[name]["mrr_part"] for row in parts) == pytest.approx(mrr, abs=1e-3)
+    interval = result["ratio_ci95_vs_session_only"]["all"]
+    assert interval["users"] == 6 and interval["low"] <= interval["high"]
     # the store in the memory database gives exactly the in-process ranking
     assert result["through_memory"]["mrr@10"] == result["mrr@10"]
 
