@@ -10,9 +10,11 @@ deterministic ``HashingEmbedder`` of ``memory_scale.py``). Per turn:
 - framework time = wall − model − embedding;
 - the same for a bare LangGraph graph (one node calling the same model on the thread's
   messages, same SQLite checkpointer): the ratio is confidante's framework time over it;
-- and for a bare chain of as many steps as a chat turn takes (``bare_4_steps_p50_ms``: three
-  nodes that write one small field, then the model's): LangGraph's own cost of those steps
-  and their checkpoints, which no memory work can remove (``ratio_vs_bare_4_steps_*``).
+- and for a bare chain of as many steps as a chat turn's four nodes in sequence
+  (``bare_4_steps_p50_ms``: three nodes that write one small field, then the model's):
+  LangGraph's own cost of those steps and their checkpoints (``ratio_vs_bare_4_steps_*``).
+  The default graph runs the four nodes as two steps (``graphs/parallel.py``), so a ratio
+  below 1 is possible; a graph whose extensions keep them in sequence pays the four.
 
 Prompt tokens of the reply prompt at equal recall, for questions whose answers are spread
 over many memories (see ``summary_tokens.py``): the offline summary written by the real summary
@@ -50,7 +52,7 @@ from confidante.memory.store import Memory
 from confidante.models.scripted import ScriptedChatModel
 
 USER = "measured"
-#: Graph steps of a chat turn (recall, route, respond, remember): the chained bare baseline's.
+#: Nodes of a chat turn (recall, route, respond, remember): the chained bare baseline's steps.
 CHAT_STEPS = 4
 TURNS = [
     "I really like {t}.",
@@ -194,7 +196,8 @@ async def bare_turns(turns: int, warmup: int, root: Path, steps: int = 1) -> dic
 
     With ``steps`` > 1, that many nodes run in a chain (the first ones only write a small
     field, the last calls the model): the cost of LangGraph's steps and checkpoints alone, for
-    as many steps as a confidante chat turn takes (recall, route, respond, remember).
+    as many steps as a confidante chat turn's nodes in sequence (recall, route, respond,
+    remember).
     """
     clock = Clock()
     model = TimedModel(clock=clock)
