@@ -195,7 +195,9 @@ def test_an_agent_killed_mid_turn_keeps_the_turn_and_carries_on(settings: Settin
     events = memory.events("ana", role="user")
     assert [event.text for event in events] == [told, hanging], "the raw turn was stored first"
     assert events[0].extraction == "done"
-    assert events[1].extraction == "pending"  # killed before extraction: visible, not lost
+    # remember runs beside respond (graphs/parallel.py): the kill may come before or after the
+    # extraction; either way its state is recorded, never lost
+    assert events[1].extraction in {"pending", "done"}
     assert [hit.key for hit in memory.list_items("ana")] == ["dog_name"]
     memory.close()
 
