@@ -88,6 +88,8 @@ def _select_rows(
     for a user with a hundred thousand items.
     """
     if ids is not None:
+        if not ids:
+            return []
         rows = session.exec(select(*columns).where(col(Concept.id).in_(list(ids)))).all()
         return [r for r in rows if _passes(r, user_id, kinds, include_history, since, until)]
     query = select(*columns).where(Concept.user_id == user_id)
@@ -121,12 +123,11 @@ def read_rows(
     return [row if isinstance(row, Concept) else row[0] for row in rows]
 
 
-def gather_candidates(
+def gather_candidates_many(
     session: Session,
     index: VectorIndex,
     user_id: str,
-    query: str,
-    query_vector: Vector,
+    queries: Sequence[tuple[str, Vector]],
     *,
     pool: int,
     kinds: Sequence[str] | None = None,
@@ -134,14 +135,15 @@ def gather_candidates(
     since: datetime | None = None,
     until: datetime | None = None,
     counts: TermCounts | None = None,
-) -> list[Candidate]:
-    """Return the candidates for one query, each a row of this user that passes the filters.
+) -> list[list[Candidate]]:
+    """Return the candidates of each ``(query, vector)``, reading their rows once for all.
 
-    ``counts`` leaves words too common among the user's items out of the full-text side
-    (see :mod:`confidante.memory.lexical`).
+    Several queries of one turn mostly find the same items: the ranking columns of the union
+    of their pools are read in one statement (or, under a selective filter, the user's
+    matching items once), then each query scores its own pool.
     """
     filtered = bool(kinds) or since is not None or until is not None
-    lexical = lexical_candidates(session, user_id, query, pool, counts)
+    lexical = [lexical_candidates(session, user_id, text, pool, counts) for text, _ in queries]
     if filtered:
         rows = _select_rows(
             session,
@@ -154,22 +156,31 @@ def gather_candidates(
             until,
             FILTERED_SCAN_LIMIT,
         )
-        dense = index.similarities(session, user_id, query_vector, [r.id for r in rows])
+        every = [r.id for r in rows]
+        pools = [every] * len(queries)
+        dense = [index.similarities(session, user_id, vector, every) for _, vector in queries]
     else:
-        dense = dict(index.search(session, user_id, query_vector, pool))
-        ids = list({*dense, *lexical})
-        if not ids:
-            return []
-        rows = _select_rows(
-            session, _RANKING_COLUMNS, user_id, ids, kinds, include_history, since, until, None
+        dense = [dict(index.search(session, user_id, vector, pool)) for _, vector in queries]
+        pools = [list({*near, *words}) for near, words in zip(dense, lexical, strict=True)]
+        union = list(dict.fromkeys(item for ids in pools for item in ids))
+        filters = (kinds, include_history, since, until)
+        rows = _select_rows(session, _RANKING_COLUMNS, user_id, union, *filters, None)
+    found: list[list[Candidate]] = []
+    for (_, vector), ids, near, words in zip(queries, pools, dense, lexical, strict=True):
+        wanted = set(ids)
+        mine = [r for r in rows if r.id in wanted]  # the database's order, as for one query
+        missing = [r.id for r in mine if r.id not in near]
+        if missing and not filtered:
+            near = {**near, **index.similarities(session, user_id, vector, missing)}
+        found.append(
+            [
+                Candidate(
+                    r.id, r.importance, r.created_at, near.get(r.id, -1.0), words.get(r.id, 0.0)
+                )
+                for r in mine
+            ]
         )
-        missing = [r.id for r in rows if r.id not in dense]
-        if missing:
-            dense.update(index.similarities(session, user_id, query_vector, missing))
-    return [
-        Candidate(r.id, r.importance, r.created_at, dense.get(r.id, -1.0), lexical.get(r.id, 0.0))
-        for r in rows
-    ]
+    return found
 
 
 def concepts_without_vectors(session: Session, user_id: str, model: str) -> list[tuple[str, str]]:

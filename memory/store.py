@@ -324,7 +324,7 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
         """Return one of the user's items (``NotFoundError`` if it is not theirs)."""
         check_user_id(user_id)
         return await self.database.run(
-            lambda session: MemoryHit.of(self._owned(session, user_id, item_id))
+            lambda session: MemoryHit.of(self._owned(session, user_id, item_id)), write=False
         )
 
     async def ahistory(self, user_id: str, item_id: str) -> list[dict[str, Any]]:
@@ -346,7 +346,7 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
                 for e in entries
             ]
 
-        return await self.database.run(read)
+        return await self.database.run(read, write=False)
 
     async def asummary(self, user_id: str, task: str = "chat") -> SummaryView | None:
         """Return the user's offline summary for a task, or None if none was generated.

@@ -178,7 +178,7 @@ async def read_summaries(
     """Return the user's summaries of ``tasks`` that were generated, by task (one round trip)."""
     check_user_id(user_id)
     flags = {task: TASK_SPECS[check_task(task)].messages > 0 for task in tasks}
-    return await database.run(lambda session: load_summaries(session, user_id, flags))
+    return await database.run(lambda session: load_summaries(session, user_id, flags), write=False)
 
 
 def summary_messages(task: str, facts: list[str], messages: list[str]) -> list[AnyMessage]:
@@ -243,7 +243,7 @@ async def collect_context(
             ).all()
             return [_clip(text) for text in reversed(rows)]
 
-        messages = await memory.database.run(read)
+        messages = await memory.database.run(read, write=False)
     return facts, messages
 
 

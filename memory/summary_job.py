@@ -86,7 +86,7 @@ async def list_user_ids(database: Database) -> list[str]:
     def read(session: Session) -> list[str]:
         return list(session.exec(select(UserRecord.id).order_by(col(UserRecord.id))).all())
 
-    return await database.run(read)
+    return await database.run(read, write=False)
 
 
 def _release(connection: Connection) -> None:

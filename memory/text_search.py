@@ -20,7 +20,7 @@ from sqlmodel import Session
 from confidante.memory.image_memory import Filters
 from confidante.memory.items import MemoryHit
 from confidante.memory.personas import PersonaDirectory
-from confidante.memory.retrieval import Candidate, gather_candidates, read_rows
+from confidante.memory.retrieval import Candidate, gather_candidates_many, read_rows
 from confidante.memory.scopes import GLOBAL_OWNER, persona_owner, scope_of
 from confidante.memory.search import RankWeights, fuse, top_k
 
@@ -52,15 +52,24 @@ def rank_candidates(
 
 
 def load_hits(
-    session: Session, owner: str, ranked: Sequence[tuple[str, float]], filters: Filters
-) -> list[MemoryHit]:
-    """Read the ranked items whole (filters applied again) and return them as hits, in order."""
-    if not ranked:
-        return []
+    session: Session,
+    owner: str,
+    rankings: Sequence[Sequence[tuple[str, float]]],
+    filters: Filters,
+) -> list[list[MemoryHit]]:
+    """Return each ranking as hits, in order, reading its items whole.
+
+    The items of all rankings are read in one statement, with the filters applied again.
+    """
+    ids = list(dict.fromkeys(item for ranked in rankings for item, _ in ranked))
+    if not ids:
+        return [[] for _ in rankings]
     kinds, include_history, since, until = filters
-    ids = [item for item, _ in ranked]
     rows = {c.id: c for c in read_rows(session, owner, ids, kinds, include_history, since, until)}
-    return [MemoryHit.of(rows[item], score) for item, score in ranked if item in rows]
+    return [
+        [MemoryHit.of(rows[item], score) for item, score in ranked if item in rows]
+        for ranked in rankings
+    ]
 
 
 class TextSearch(PersonaDirectory):
@@ -70,19 +79,17 @@ class TextSearch(PersonaDirectory):
         self,
         session: Session,
         owner: str,
-        query: str,
-        vector: QueryVector,
+        queries: Sequence[tuple[str, QueryVector]],
         k: int,
         filters: Filters,
-    ) -> list[MemoryHit]:
-        """The owner's best ``k`` hits for one query, within one read transaction."""
+    ) -> list[list[MemoryHit]]:
+        """The owner's best ``k`` hits for each ``(query, vector)``, in one read transaction."""
         kinds, include_history, since, until = filters
-        candidates = gather_candidates(
+        candidates = gather_candidates_many(
             session,
             self.index,
             owner,
-            query,
-            vector,
+            queries,
             pool=pool_size(k),
             kinds=kinds,
             include_history=include_history,
@@ -90,7 +97,8 @@ class TextSearch(PersonaDirectory):
             until=until,
             counts=self.term_counts,
         )
-        return load_hits(session, owner, rank_candidates(candidates, k, self.weights), filters)
+        rankings = [rank_candidates(found, k, self.weights) for found in candidates]
+        return load_hits(session, owner, rankings, filters)
 
     async def _search_owner(
         self, owner: str, query: str, vector: QueryVector, k: int, filters: Filters
@@ -98,7 +106,7 @@ class TextSearch(PersonaDirectory):
         """Rank one owner's items (a user, a persona or the global scope)."""
         await self._ensure_vectors(owner)
         return await self.database.run(
-            lambda session: self._ranked(session, owner, query, vector, k, filters),
+            lambda session: self._ranked(session, owner, [(query, vector)], k, filters)[0],
             write=False,
         )
 
@@ -145,12 +153,9 @@ class TextSearch(PersonaDirectory):
 
         def embed_and_rank() -> tuple[list[QueryVector], list[list[MemoryHit]]]:
             vectors = [self.embedder.embed_query(query) for query in queries]
+            pairs = list(zip(queries, vectors, strict=True))
             found = self.database.run_sync(
-                lambda session: [
-                    self._ranked(session, user_id, query, vector, k, filters)
-                    for query, vector in zip(queries, vectors, strict=True)
-                ],
-                write=False,
+                lambda session: self._ranked(session, user_id, pairs, k, filters), write=False
             )
             return vectors, found
 
