@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -38,13 +38,10 @@ from confidante.memory.records import (
     new_id,
     utcnow,
 )
-from confidante.memory.retrieval import read_rows
+from confidante.memory.retrieval import Filters, read_rows
 
 if TYPE_CHECKING:
     pass
-
-#: Filters of a retrieval, passed through to the image side: kinds, history, since, until.
-Filters = tuple[Sequence[str] | None, bool, datetime | None, datetime | None]
 
 
 def encode_png(image: Image.Image) -> tuple[bytes, str]:
@@ -224,7 +221,7 @@ class ImageConcepts(MemoryCore):
                     "CONFIDANTE_IMAGE_EMBEDDER=clip:/path/to/a/clip/folder"
                 )
             return []
-        kinds, include_history, since, until = filters
+        kinds = filters[0]
         if kinds and IMAGE_KIND not in kinds:
             return []
         stored = await self.database.run(
@@ -248,7 +245,7 @@ class ImageConcepts(MemoryCore):
         by_id = {str(row[0]): float(score) for row, score in zip(stored, scores, strict=True)}
         pool = sorted(by_id, key=by_id.__getitem__, reverse=True)[: max(4 * k, 50)]
         concepts = await self.database.run(
-            lambda session: read_rows(session, user_id, pool, kinds, include_history, since, until),
+            lambda session: read_rows(session, user_id, pool, filters),
             write=False,
         )
         ranked = sorted(concepts, key=lambda c: by_id[c.id], reverse=True)[:k]

@@ -25,6 +25,11 @@ from confidante.memory.records import Concept, ConceptVector
 
 FILTERED_SCAN_LIMIT = 50_000
 
+#: Filters of a retrieval: kinds (None: all), include history, since, until.
+Filters = tuple[Sequence[str] | None, bool, datetime | None, datetime | None]
+#: No filter: every kind, current items only, any time.
+NO_FILTERS: Filters = (None, False, None, None)
+
 
 @dataclass
 class Candidate:
@@ -53,14 +58,8 @@ _RANKING_COLUMNS = (
 )
 
 
-def _passes(
-    row: Any,
-    user_id: str,
-    kinds: Sequence[str] | None,
-    include_history: bool,
-    since: datetime | None,
-    until: datetime | None,
-) -> bool:
+def _passes(row: Any, user_id: str, filters: Filters) -> bool:
+    kinds, include_history, since, until = filters
     return bool(
         row.user_id == user_id
         and (include_history or row.valid_to is None)
@@ -75,10 +74,7 @@ def _select_rows(
     columns: Any,
     user_id: str,
     ids: Sequence[str] | None,
-    kinds: Sequence[str] | None,
-    include_history: bool,
-    since: datetime | None,
-    until: datetime | None,
+    filters: Filters,
     limit: int | None,
 ) -> list[Any]:
     """Rows (``columns``) of the user among ``ids`` (all when None) that pass the filters.
@@ -91,7 +87,8 @@ def _select_rows(
         if not ids:
             return []
         rows = session.exec(select(*columns).where(col(Concept.id).in_(list(ids)))).all()
-        return [r for r in rows if _passes(r, user_id, kinds, include_history, since, until)]
+        return [r for r in rows if _passes(r, user_id, filters)]
+    kinds, include_history, since, until = filters
     query = select(*columns).where(Concept.user_id == user_id)
     if not include_history:
         query = query.where(col(Concept.valid_to).is_(None))
@@ -110,16 +107,11 @@ def read_rows(
     session: Session,
     user_id: str,
     ids: Sequence[str] | None,
-    kinds: Sequence[str] | None,
-    include_history: bool,
-    since: datetime | None,
-    until: datetime | None,
+    filters: Filters = NO_FILTERS,
     limit: int | None = None,
 ) -> list[Concept]:
     """Read the user's whole rows among ``ids`` (all when None) that pass the filters."""
-    rows = _select_rows(
-        session, (Concept,), user_id, ids, kinds, include_history, since, until, limit
-    )
+    rows = _select_rows(session, (Concept,), user_id, ids, filters, limit)
     return [row if isinstance(row, Concept) else row[0] for row in rows]
 
 
@@ -130,10 +122,7 @@ def gather_candidates_many(
     queries: Sequence[tuple[str, Vector]],
     *,
     pool: int,
-    kinds: Sequence[str] | None = None,
-    include_history: bool = False,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    filters: Filters = NO_FILTERS,
     counts: TermCounts | None = None,
 ) -> list[list[Candidate]]:
     """Return the candidates of each ``(query, vector)``, reading their rows once for all.
@@ -142,20 +131,11 @@ def gather_candidates_many(
     of their pools are read in one statement (or, under a selective filter, the user's
     matching items once), then each query scores its own pool.
     """
+    kinds, _, since, until = filters
     filtered = bool(kinds) or since is not None or until is not None
     lexical = [lexical_candidates(session, user_id, text, pool, counts) for text, _ in queries]
     if filtered:
-        rows = _select_rows(
-            session,
-            _RANKING_COLUMNS,
-            user_id,
-            None,
-            kinds,
-            include_history,
-            since,
-            until,
-            FILTERED_SCAN_LIMIT,
-        )
+        rows = _select_rows(session, _RANKING_COLUMNS, user_id, None, filters, FILTERED_SCAN_LIMIT)
         every = [r.id for r in rows]
         pools = [every] * len(queries)
         dense = [index.similarities(session, user_id, vector, every) for _, vector in queries]
@@ -163,8 +143,7 @@ def gather_candidates_many(
         dense = [dict(index.search(session, user_id, vector, pool)) for _, vector in queries]
         pools = [list({*near, *words}) for near, words in zip(dense, lexical, strict=True)]
         union = list(dict.fromkeys(item for ids in pools for item in ids))
-        filters = (kinds, include_history, since, until)
-        rows = _select_rows(session, _RANKING_COLUMNS, user_id, union, *filters, None)
+        rows = _select_rows(session, _RANKING_COLUMNS, user_id, union, filters, None)
     found: list[list[Candidate]] = []
     for (_, vector), ids, near, words in zip(queries, pools, dense, lexical, strict=True):
         wanted = set(ids)

@@ -5,7 +5,8 @@ over the user's own items first; only when they give fewer than ``k`` hits (and 
 on) are the user's personas, then the global scope, searched for the rest (see
 :func:`~confidante.memory.items.persona_owner`). Several queries of one turn share one worker
 thread hop: their embeddings and their candidates over the user's items come from a single
-pass (one read transaction).
+pass (one read transaction), which reads the rows of all their candidates, then of all their
+hits, in one statement each.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from typing import Any
 import numpy as np
 from sqlmodel import Session
 
-from confidante.memory.image_memory import Filters
 from confidante.memory.items import MemoryHit
 from confidante.memory.personas import PersonaDirectory
-from confidante.memory.retrieval import Candidate, gather_candidates_many, read_rows
+from confidante.memory.retrieval import Candidate, Filters, gather_candidates_many, read_rows
 from confidante.memory.scopes import GLOBAL_OWNER, persona_owner, scope_of
 from confidante.memory.search import RankWeights, fuse, top_k
 
@@ -64,8 +64,7 @@ def load_hits(
     ids = list(dict.fromkeys(item for ranked in rankings for item, _ in ranked))
     if not ids:
         return [[] for _ in rankings]
-    kinds, include_history, since, until = filters
-    rows = {c.id: c for c in read_rows(session, owner, ids, kinds, include_history, since, until)}
+    rows = {c.id: c for c in read_rows(session, owner, ids, filters)}
     return [
         [MemoryHit.of(rows[item], score) for item, score in ranked if item in rows]
         for ranked in rankings
@@ -84,17 +83,13 @@ class TextSearch(PersonaDirectory):
         filters: Filters,
     ) -> list[list[MemoryHit]]:
         """The owner's best ``k`` hits for each ``(query, vector)``, in one read transaction."""
-        kinds, include_history, since, until = filters
         candidates = gather_candidates_many(
             session,
             self.index,
             owner,
             queries,
             pool=pool_size(k),
-            kinds=kinds,
-            include_history=include_history,
-            since=since,
-            until=until,
+            filters=filters,
             counts=self.term_counts,
         )
         rankings = [rank_candidates(found, k, self.weights) for found in candidates]
