@@ -8,6 +8,10 @@ deterministic ``HashingEmbedder`` of ``memory_scale.py``). Per turn:
 - wall time, time inside the chat model and time inside the embedding model (the union of
   the intervals spent in them, so concurrent calls are not counted twice);
 - framework time = wall − model − embedding;
+- the CPU time of the whole process during the turn (``cpu_p50_ms_*``: all threads, the
+  model's and the embedder's included): other processes on the machine barely move it, so
+  ``cpu_ratio_vs_bare_*`` (over the bare graph's) is the figure to compare between runs on a
+  busy machine;
 - the same for a bare LangGraph graph (one node calling the same model on the thread's
   messages, same SQLite checkpointer): the ratio is confidante's framework time over it;
 - and for a bare chain of as many steps as a chat turn's four nodes in sequence
@@ -148,7 +152,7 @@ async def fill(memory: Memory, n: int) -> float:
 
 
 def summarise(
-    wall: list[float], model: list[float], embed: list[float], frame: list[float]
+    wall: list[float], model: list[float], embed: list[float], frame: list[float], cpu: list[float]
 ) -> dict[str, float]:
     return {
         "p50_ms": percentile(frame, 50),
@@ -156,6 +160,7 @@ def summarise(
         "wall_p50_ms": percentile(wall, 50),
         "model_p50_ms": percentile(model, 50),
         "embedding_p50_ms": percentile(embed, 50),
+        "cpu_p50_ms": percentile(cpu, 50),
     }
 
 
@@ -171,10 +176,10 @@ async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, 
     warm_s = time.perf_counter() - started
     settings = Settings(_env_file=None, data_dir=root / f"data-{n}", model="scripted")  # type: ignore[call-arg]
     agent = Agent(USER, settings=settings, memory=memory, model=TimedModel(clock=clock))
-    wall, model, embed, frame = [], [], [], []
+    wall, model, embed, frame, cpu = [], [], [], [], []
     for index, text in enumerate(messages_for(turns + warmup)):
         clock.reset()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         await agent.aturn(text)
         elapsed = time.perf_counter() - started
         if index >= warmup:
@@ -182,9 +187,11 @@ async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, 
             model.append(clock.model * 1000)
             embed.append(clock.embed * 1000)
             frame.append((elapsed - clock.busy()) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
     await agent.aclose()
     memory.close()
-    return {**summarise(wall, model, embed, frame), "build_s": build_s, "index_warm_s": warm_s}
+    figures = summarise(wall, model, embed, frame, cpu)
+    return {**figures, "build_s": build_s, "index_warm_s": warm_s}
 
 
 class _StepState(MessagesState):
@@ -217,10 +224,10 @@ async def bare_turns(turns: int, warmup: int, root: Path, steps: int = 1) -> dic
     async with AsyncSqliteSaver.from_conn_string(str(root / f"bare-{steps}.db")) as saver:
         compiled = graph.compile(checkpointer=saver)
         config = {"configurable": {"thread_id": "bare"}}
-        wall, spent, frame = [], [], []
+        wall, spent, frame, cpu = [], [], [], []
         for index, text in enumerate(messages_for(turns + warmup)):
             clock.reset()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             await compiled.ainvoke(
                 {"messages": [HumanMessage(text)]},  # type: ignore[arg-type]
                 config=config,
@@ -231,7 +238,8 @@ async def bare_turns(turns: int, warmup: int, root: Path, steps: int = 1) -> dic
                 wall.append(elapsed * 1000)
                 spent.append(clock.model * 1000)
                 frame.append((elapsed - clock.busy()) * 1000)
-    return summarise(wall, spent, [0.0] * len(wall), frame)
+                cpu.append((time.process_time() - cpu_started) * 1000)
+    return summarise(wall, spent, [0.0] * len(wall), frame, cpu)
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -241,6 +249,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     result.update({f"bare_{key}": value for key, value in bare.items() if "embedding" not in key})
     chained = await bare_turns(args.turns, args.warmup, root, steps=CHAT_STEPS)
     result[f"bare_{CHAT_STEPS}_steps_p50_ms"] = chained["p50_ms"]
+    result[f"bare_{CHAT_STEPS}_steps_cpu_p50_ms"] = chained["cpu_p50_ms"]
     for n in args.sizes:
         figures = await agent_turns(n, args.turns, args.warmup, root)
         name = label(n)
@@ -251,6 +260,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         result[f"ratio_vs_bare_{CHAT_STEPS}_steps_{name}"] = figures["p50_ms"] / max(
             chained["p50_ms"], 1e-9
         )
+        result[f"cpu_ratio_vs_bare_{name}"] = figures["cpu_p50_ms"] / max(bare["cpu_p50_ms"], 1e-9)
     result.update(await prompt_tokens_from_args(root, args))
     return result
 

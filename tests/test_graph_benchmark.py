@@ -29,6 +29,9 @@ def test_turn_cost_benchmark_on_a_tiny_store(cli_env: dict[str, str], tmp_path: 
     assert figures["wall_p50_ms_1k"] >= figures["p50_ms_1k"]
     assert figures["ratio_vs_bare_1k"] > 0 and figures["bare_p50_ms"] > 0
     assert figures["bare_4_steps_p50_ms"] > 0 and figures["ratio_vs_bare_4_steps_1k"] > 0
+    assert figures["cpu_p50_ms_1k"] > 0 and figures["bare_cpu_p50_ms"] > 0
+    ratio = figures["cpu_p50_ms_1k"] / figures["bare_cpu_p50_ms"]
+    assert abs(figures["cpu_ratio_vs_bare_1k"] - ratio) < 1e-9
     # prompt tokens at equal recall, on questions whose answers span many memories
     target = figures["target_recall"]
     assert figures["recall_summary_plus_retrieval"] >= target
