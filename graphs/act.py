@@ -9,7 +9,10 @@ A plan is run in graph steps, each one checkpointed:
   carrying ``{"tool", "args"}``; the caller resumes with ``Command(resume=decision)`` where the
   decision is ``"approve"``, ``"reject"`` or ``{"decision": "edit", "args": {...}}``. Its
   outcome is recorded in ``completed`` under the call's signature, in the same checkpoint
-  as the step's result, so neither a resumed nor a replanned turn calls it twice.
+  as the step's result, so neither a resumed nor a replanned turn calls it twice. With a
+  :class:`~confidante.memory.tool_journal.ToolJournal`, the call is also journaled in the
+  memory database before and after it runs, so a process that died after the call but
+  before that checkpoint neither repeats it nor loses its result.
 
 A failing call is recorded as a failed result (the planner sees it), never raised.
 """
@@ -28,6 +31,7 @@ from langgraph.types import interrupt
 from confidante.errors import InvalidInputError
 from confidante.graphs.events import emit
 from confidante.graphs.state import AgentState
+from confidante.memory.tool_journal import INTERRUPTED_OUTPUT, ToolJournal, call_key
 
 Decision = Literal["approve", "edit", "reject"]
 DECISIONS: tuple[Decision, ...] = ("approve", "edit", "reject")
@@ -83,11 +87,38 @@ async def call_tool(
     return {"tool": name, "ok": True, "output": str(output)}
 
 
+async def _journaled_call(
+    tools: Mapping[str, BaseTool],
+    name: str,
+    args: dict[str, Any],
+    config: RunnableConfig,
+    journal: ToolJournal | None,
+    turn: tuple[str, str],
+) -> dict[str, Any]:
+    """Call a side-effecting tool once per turn, even across a lost checkpoint."""
+    if journal is None:
+        return await call_tool(tools, name, args, config)
+    user_id, turn_id = turn
+    thread = str((config.get("configurable") or {}).get("thread_id", ""))
+    key = call_key(user_id, thread, turn_id, name, args)
+    entry = await journal.alookup(user_id, key)
+    if entry is not None and entry.status == "done" and entry.result is not None:
+        return dict(entry.result)
+    if entry is not None:  # started, never finished: the process died during the call
+        return {"tool": name, "ok": False, "output": INTERRUPTED_OUTPUT}
+    await journal.astart(user_id, key, name)
+    result = await call_tool(tools, name, args, config)
+    await journal.afinish(user_id, key, result)
+    return result
+
+
 async def _side_effect(
     tools: Mapping[str, BaseTool],
     step: dict[str, Any],
     completed: dict[str, dict[str, Any]],
     config: RunnableConfig,
+    journal: ToolJournal | None = None,
+    turn: tuple[str, str] = ("", ""),
 ) -> dict[str, Any]:
     name, args = step["tool"], dict(step.get("arguments") or {})
     done = completed.get(signature(name, args))
@@ -100,7 +131,7 @@ async def _side_effect(
     else:
         call_args = new_args if decision == "edit" and new_args is not None else args
         done = completed.get(signature(name, call_args))
-        result = done or await call_tool(tools, name, call_args, config)
+        result = done or await _journaled_call(tools, name, call_args, config, journal, turn)
         result = {**result, "decision": "edited" if decision == "edit" else "approved"}
         if decision == "edit":
             result["arguments"] = call_args
@@ -110,15 +141,26 @@ async def _side_effect(
 
 
 async def act(
-    tools: Sequence[BaseTool], state: AgentState, config: RunnableConfig
+    tools: Sequence[BaseTool],
+    state: AgentState,
+    config: RunnableConfig,
+    journal: ToolJournal | None = None,
 ) -> dict[str, Any]:
-    """Run the next graph step of the plan and record its results (see the module docstring)."""
+    """Run the next graph step of the plan and record its results (see the module docstring).
+
+    Args:
+        tools: The graph's tools.
+        state: The turn's state (its plan, step and completed calls).
+        config: The run's config (thread and user).
+        journal: Where side-effecting calls are journaled around the call (optional).
+    """
     by_name = {tool.name: tool for tool in tools}
     plan, start = state.get("plan", []), state.get("step", 0)
     end = next_batch(plan, start, by_name)
     completed = dict(state.get("completed", {}))
     if end == start + 1 and has_side_effect(by_name.get(plan[start]["tool"])):
-        new = [await _side_effect(by_name, plan[start], completed, config)]
+        turn = (state["user_id"], state.get("event_id") or "")
+        new = [await _side_effect(by_name, plan[start], completed, config, journal, turn)]
     else:
         new = list(
             await asyncio.gather(

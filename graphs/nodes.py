@@ -29,6 +29,7 @@ from confidante.graphs.state import AgentState
 from confidante.memory.extraction import learn
 from confidante.memory.store import Memory
 from confidante.memory.summary_facts import pick_summary
+from confidante.memory.tool_journal import ToolJournal
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ class Nodes:
         self.deps = deps
         self._router: Any = None
         self._planning: tuple[tuple[BaseTool, ...], Any] | None = None
+        self._journal: ToolJournal | None = None
 
     async def recall(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Store the raw turn, then retrieve the memories relevant to it (phi_q + A).
@@ -227,7 +229,9 @@ class Nodes:
 
     async def act(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Run the plan's next step(s); see :mod:`confidante.graphs.act`."""
-        return await act_module.act(self.deps.tools, state, config)
+        if self._journal is None:
+            self._journal = ToolJournal(self.deps.memory.database)
+        return await act_module.act(self.deps.tools, state, config, self._journal)
 
     def check(self, state: AgentState) -> str:
         """Edge after ``act``: the next step, replan when a step failed, else respond."""

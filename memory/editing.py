@@ -33,6 +33,7 @@ from confidante.memory.records import (
     Event,
     PersonaMember,
     Summary,
+    ToolCall,
     UserRecord,
     concept_snapshot,
     utcnow,
@@ -160,8 +161,9 @@ class MemoryEdits(MemoryCore):
     async def aforget_user(self, user_id: str) -> dict[str, int]:
         """Erase everything stored for a user; returns the number of rows deleted per table.
 
-        Memories, vectors, image files, turns, summaries, the audit log and persona
-        memberships go; ``Agent.forget_user`` also deletes the conversation checkpoints.
+        Memories, vectors, image files, turns, summaries, the audit log, persona
+        memberships and the journal of tool calls go; ``Agent.forget_user`` also deletes the
+        conversation checkpoints.
         """
         check_user_id(user_id)
 
@@ -178,6 +180,7 @@ class MemoryEdits(MemoryCore):
                 (AuditEntry, AuditEntry.user_id),
                 (Summary, Summary.user_id),
                 (PersonaMember, PersonaMember.user_id),
+                (ToolCall, ToolCall.user_id),
                 (UserRecord, UserRecord.id),
             ]
             for table, column in owned:

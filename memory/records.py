@@ -161,6 +161,24 @@ class Summary(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class ToolCall(SQLModel, table=True):
+    """One side-effecting tool call of a turn, journaled around the call itself.
+
+    ``status`` is ``started`` before the call and ``done`` (with ``result``) after it, each in
+    its own committed transaction, so a call that completed is known even when the graph's
+    checkpoint of it was lost (see :mod:`confidante.memory.tool_journal`).
+    """
+
+    __tablename__ = "tool_calls"
+
+    key: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(index=True, max_length=200)
+    tool: str = Field(max_length=200)
+    status: str = Field(default="started", max_length=16)
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 def concept_snapshot(concept: Concept) -> dict[str, Any]:
     """Return the JSON-safe state of a concept, for the audit log and history."""
     return {
