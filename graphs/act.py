@@ -160,6 +160,8 @@ async def act(
     completed = dict(state.get("completed", {}))
     if end == start + 1 and has_side_effect(by_name.get(plan[start]["tool"])):
         turn = (state["user_id"], state.get("event_id") or "")
+        if not turn[1]:  # no stored turn to tie the call to (a custom ``recall``): no journal
+            journal = None
         new = [await _side_effect(by_name, plan[start], completed, config, journal, turn)]
     else:
         new = list(

@@ -11,7 +11,9 @@ result after. Replaying the step then finds the call:
   unknown; it is reported as a failed step and not run again (the user decides).
 
 A call is identified by its user, thread, turn (the stored raw turn's id) and signature
-(tool and arguments), so the same request in a later turn runs again as it should.
+(tool and arguments), so the same request in a later turn runs again as it should. A graph
+whose turns store no raw turn (``recall`` replaced) has nothing to tie a call to a turn, so
+its calls are not journaled.
 """
 
 from __future__ import annotations
@@ -65,9 +67,8 @@ class ToolJournal:
         """Record the call's result."""
 
         def write(session: Session) -> None:
-            entry = session.get(ToolCall, key)
-            if entry is None or entry.user_id != user_id:
-                entry = ToolCall(key=key, user_id=user_id, tool=str(result.get("tool", "")))
+            tool = str(result.get("tool", ""))
+            entry = session.get(ToolCall, key) or ToolCall(key=key, user_id=user_id, tool=tool)
             entry.status, entry.result = "done", dict(result)
             session.add(entry)
 
