@@ -101,12 +101,11 @@ async def _journaled_call(
     user_id, turn_id = turn
     thread = str((config.get("configurable") or {}).get("thread_id", ""))
     key = call_key(user_id, thread, turn_id, name, args)
-    entry = await journal.alookup(user_id, key)
+    entry = await journal.aclaim(user_id, key, name)
     if entry is not None and entry.status == "done" and entry.result is not None:
         return dict(entry.result)
     if entry is not None:  # started, never finished: the process died during the call
         return {"tool": name, "ok": False, "output": INTERRUPTED_OUTPUT}
-    await journal.astart(user_id, key, name)
     result = await call_tool(tools, name, args, config)
     await journal.afinish(user_id, key, result)
     return result

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from confidante.memory.database import Database, insert_if_absent
+from confidante.memory.database import Database
 from confidante.memory.records import ToolCall
 
 __all__ = ["INTERRUPTED_OUTPUT", "ToolJournal", "call_key"]
@@ -57,11 +57,19 @@ class ToolJournal:
 
         return await self.database.run(read, write=False)
 
-    async def astart(self, user_id: str, key: str, tool: str) -> None:
-        """Record that the call is about to run (committed before it runs)."""
-        await self.database.run(
-            lambda session: insert_if_absent(session, ToolCall(key=key, user_id=user_id, tool=tool))
-        )
+    async def aclaim(self, user_id: str, key: str, tool: str) -> ToolCall | None:
+        """Mark the call ``started`` unless it has an entry; return that entry, if any.
+
+        One write transaction: of two processes replaying the same step, only one claims it.
+        """
+
+        def write(session: Session) -> ToolCall | None:
+            entry = session.get(ToolCall, key)
+            if entry is None:
+                session.add(ToolCall(key=key, user_id=user_id, tool=tool))
+            return entry
+
+        return await self.database.run(write)
 
     async def afinish(self, user_id: str, key: str, result: dict[str, Any]) -> None:
         """Record the call's result."""

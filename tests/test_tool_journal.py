@@ -56,7 +56,7 @@ def test_a_call_that_never_returned_is_not_run_again(settings: Settings) -> None
     thread = agent._config(None)["configurable"]["thread_id"]
     key = call_key("ana", thread, state["event_id"], "send_note", {"text": "buy milk"})
     journal = ToolJournal(agent.memory.database)
-    run_sync(journal.astart("ana", key, "send_note"))  # as if the process died mid-call
+    assert run_sync(journal.aclaim("ana", key, "send_note")) is None  # then the process died
     result = agent.resume("approve")
     assert sent == [], "a call whose outcome is unknown was repeated"
     assert result.results[0]["ok"] is False and result.results[0]["output"] == INTERRUPTED_OUTPUT
