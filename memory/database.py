@@ -82,7 +82,7 @@ def create_memory_engine(url_or_path: str | Path) -> Engine:
     return engine
 
 
-def insert_if_absent(session: Session, row: SQLModel) -> None:
+def insert_if_absent(session: Session, row: SQLModel) -> bool:
     """Insert ``row`` unless one with the same key exists; never fails when writers race.
 
     On PostgreSQL and SQLite this is ``INSERT ... ON CONFLICT DO NOTHING`` (a plain look-up then
@@ -92,17 +92,23 @@ def insert_if_absent(session: Session, row: SQLModel) -> None:
     Args:
         session: The session of the current transaction.
         row: A table model instance, with every column set (defaults already applied).
+
+    Returns:
+        Whether the row was inserted (False: a row with its key was there, or came first).
     """
     table: Any = type(row).__table__  # type: ignore[attr-defined]
     values = {column.name: getattr(row, column.name) for column in table.columns}
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.exec(postgresql.insert(table).values(values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.exec(sqlite.insert(table).values(values).on_conflict_do_nothing())
-    elif session.get(type(row), [values[c.name] for c in table.primary_key.columns]) is None:
+    if dialect in ("postgresql", "sqlite"):
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(table).values(values).on_conflict_do_nothing()
+        keys = statement.returning(*table.primary_key.columns)  # rowcount is -1 on psycopg
+        return session.exec(keys).first() is not None
+    if session.get(type(row), [values[c.name] for c in table.primary_key.columns]) is None:
         session.add(row)
         session.flush()
+        return True
+    return False
 
 
 class Database:

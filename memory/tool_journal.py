@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from confidante.memory.database import Database
+from confidante.memory.database import Database, insert_if_absent
 from confidante.memory.records import ToolCall
 
 __all__ = ["INTERRUPTED_OUTPUT", "ToolJournal", "call_key"]
@@ -60,14 +60,15 @@ class ToolJournal:
     async def aclaim(self, user_id: str, key: str, tool: str) -> ToolCall | None:
         """Mark the call ``started`` unless it has an entry; return that entry, if any.
 
-        One write transaction: of two processes replaying the same step, only one claims it.
+        One write transaction that inserts the entry unless its key exists (``ON CONFLICT DO
+        NOTHING``): of two processes replaying the same step, only one claims it, also on
+        PostgreSQL where both could otherwise find no entry and insert.
         """
 
         def write(session: Session) -> ToolCall | None:
-            entry = session.get(ToolCall, key)
-            if entry is None:
-                session.add(ToolCall(key=key, user_id=user_id, tool=tool))
-            return entry
+            if insert_if_absent(session, ToolCall(key=key, user_id=user_id, tool=tool)):
+                return None
+            return session.get(ToolCall, key)
 
         return await self.database.run(write)
 
