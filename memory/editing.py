@@ -133,7 +133,11 @@ class MemoryEdits(MemoryCore):
         return await self.database.run(write)
 
     async def aforget(self, user_id: str, item_id: str) -> None:
-        """Forget one item: its row, vectors and image are deleted, its audit trail redacted."""
+        """Forget one item: its row, vectors and image are deleted, its audit trail redacted.
+
+        On SQLite its words are also merged out of the full-text index and the write-ahead log
+        is checkpointed, so the text is left in no page of the database files.
+        """
         check_user_id(user_id)
 
         def write(session: Session) -> str | None:
@@ -152,11 +156,25 @@ class MemoryEdits(MemoryCore):
             session.add(AuditEntry(user_id=user_id, concept_id=item_id, action="forget"))
             image_path = concept.image_path
             session.delete(concept)
+            session.flush()  # the FTS trigger runs before the segments are merged
+            self._purge_deleted_words(session)
             return image_path
 
         image_path = await self.database.run(write)
+        await asyncio.to_thread(self.database.truncate_wal)
         self.images.delete(image_path)
         self.index.forget_user(user_id)  # reload without the forgotten vector
+
+    def _purge_deleted_words(self, session: Session) -> None:
+        """On SQLite, merge the full-text index's segments so deleted rows' words leave the file.
+
+        A deleted row's words stay in FTS5's index segments (hidden by a delete marker) until
+        the segments are merged; ``optimize`` merges them all.
+        """
+        if self.database.backend == "sqlite":
+            session.connection().execute(
+                sql_text("INSERT INTO concepts_fts(concepts_fts) VALUES('optimize')")
+            )
 
     async def aforget_user(self, user_id: str) -> dict[str, int]:
         """Erase everything stored for a user; returns the number of rows deleted per table.
@@ -186,10 +204,7 @@ class MemoryEdits(MemoryCore):
             for table, column in owned:
                 result = session.exec(delete(table).where(col(column) == user_id))
                 counts[str(table.__tablename__)] = int(result.rowcount or 0)
-            if self.database.backend == "sqlite":  # merge FTS segments: drop the user's tokens
-                session.connection().execute(
-                    sql_text("INSERT INTO concepts_fts(concepts_fts) VALUES('optimize')")
-                )
+            self._purge_deleted_words(session)
             return counts
 
         counts = await self.database.run(write)

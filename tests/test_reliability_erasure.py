@@ -214,3 +214,38 @@ async def test_forget_user_on_postgres_empties_every_table(
         assert _scan_files(_files_under(memory.images.root), needle) == []
         assert [hit.text for hit in await memory.alist_items("keeper")]
         memory.close()
+
+
+def _fts_index_bytes(url: str) -> bytes:
+    """Return the raw blocks of the full-text index (where deleted words can linger)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT block FROM concepts_fts_data")).all()
+    finally:
+        engine.dispose()
+    return b"".join(bytes(row[0]) for row in rows if row[0] is not None).lower()
+
+
+async def test_forget_one_item_leaves_its_words_in_no_index_segment_or_page(
+    settings: Settings,
+) -> None:
+    name, needle = canary_pair()
+    memory = Memory.open(settings=settings)
+    item = await memory.aremember("ana", f"My locker word is {name}.")
+    await memory.aremember("ana", "I like green tea.")
+    await memory.aremember("bob", "Bob likes green tea too.")
+    url = memory.database.engine.url.render_as_string(hide_password=False)
+    db_path = Path(str(memory.database.engine.url.database))
+    assert needle.encode() in _fts_index_bytes(url), "the word was planted in the index"
+
+    await memory.aforget("ana", item)
+    assert needle.encode() not in _fts_index_bytes(url)
+    assert _scan_tables(url, needle) == []
+    assert _scan_files([db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-journal")], needle) == []
+    # the rest of the index still answers, for both users
+    assert [hit.text for hit in await memory.aretrieve("ana", "green tea", k=1)] == [
+        "I like green tea."
+    ]
+    assert "Bob likes green tea too." in [h.text for h in await memory.aretrieve("bob", "tea")]
+    memory.close()
