@@ -132,3 +132,31 @@ def test_tuner_scores_exactly_as_the_ranker_ranks(bench: ModuleType, tmp_path: P
         ) / len(targets)
         matrix = tuner.featurize(ranker, targets, profiles)
         assert matrix.mrr(tuner.vector(weights)) == pytest.approx(expected)
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCHMARK.with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_model_rerank_benchmark_compares_on_the_same_targets(tmp_path: Path) -> None:
+    from confidante._sync import run_sync
+    from confidante.models.scripted import ScriptedChatModel
+    from confidante.tools.suggest import scripted_rerank
+
+    rerank = _load("suggest_model_rerank")
+    log = synthetic_log(tmp_path / "log.tsv")
+    ruled = run_sync(rerank.run(log, 5, ScriptedChatModel(function=scripted_rerank), "rule"))
+    assert ruled["model"] == "rule" and ruled["targets"] == 5 and ruled["fallbacks"] == 0
+    for key in ("mrr@10_fast", "mrr@10_model_rerank", "mrr@10_session_only"):
+        assert 0.0 <= ruled[key] <= 1.0
+    # a model whose answers never fit the schema: every call falls back to the fast ranking
+    broken = ScriptedChatModel(function=lambda payload: {"wrong": True})
+    fallen = run_sync(rerank.run(log, 5, broken, "broken"))
+    assert fallen["fallbacks"] == 5
+    assert fallen["mrr@10_model_rerank"] == fallen["mrr@10_fast"] == ruled["mrr@10_fast"]
+    assert rerank.main(["--data", str(tmp_path / "absent.tsv")]) == 0
