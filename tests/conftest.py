@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
 import pytest
@@ -241,3 +244,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     own = session.config.stash.get(OWN_BASETEMP, None)
     if own is not None and exitstatus == 0:
         shutil.rmtree(own, ignore_errors=True)
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(filename: str, module_name: str) -> ModuleType:
+    """Import ``benchmarks/<filename>`` as ``module_name`` (registered: dataclasses need it)."""
+    spec = importlib.util.spec_from_file_location(module_name, BENCHMARKS / filename)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module

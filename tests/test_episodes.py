@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +9,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import load_benchmark
 from sqlmodel import col, select
 
 from confidante.errors import InvalidInputError
@@ -27,7 +26,6 @@ from confidante.memory.store import Memory
 
 MAY_8 = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
 MAY_9 = datetime(2023, 5, 9, 10, 0, tzinfo=UTC)
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "locomo.py"
 
 
 class CountingEmbedder:
@@ -194,12 +192,7 @@ def test_invalid_turns_are_refused_before_anything_is_written(mem: Memory) -> No
 # ---------------------------------------------------------------- the benchmark's core
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_locomo", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("locomo.py", "benchmark_locomo")
 
 
 def sample() -> dict[str, Any]:

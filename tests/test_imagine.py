@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import load_benchmark
 from PIL import Image
 
 pytest.importorskip("torch")
@@ -358,13 +359,7 @@ def test_cli_needs_exactly_one_model() -> None:
 
 
 def test_benchmark_runs_on_the_tiny_pipeline(tiny_path: Path, tmp_path: Path) -> None:
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "imagine.py"
-    spec = importlib.util.spec_from_file_location("benchmark_imagine", path)
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("imagine.py", "benchmark_imagine")
     out = tmp_path / "figures.json"
     argv = ["--model", str(tiny_path), "--candidates", "2", "--steps", "1", "--repeats", "1"]
     assert bench.main([*argv, "--json", str(out)]) == 0

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
+from conftest import load_benchmark
 
 from confidante.errors import InvalidInputError
 from confidante.tools.recommend.core import CoreParams, RankingCore, top_k_rows
 from confidante.tools.recommend.data import leave_last_out, load_movielens, load_sequences
 from confidante.tools.recommend.interests import InterestModel, quota_merge
-
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "recommend.py"
 
 
 def synthetic(users: int = 60, seed: int = 0) -> list[list[int]]:
@@ -93,12 +90,7 @@ def test_loaders_and_split(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_recommend", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("recommend.py", "benchmark_recommend")
 
 
 def test_benchmark_runs_on_synthetic_sequences(bench: ModuleType, tmp_path: Path) -> None:

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-SOAK = Path(__file__).resolve().parents[1] / "benchmarks" / "soak.py"
+from conftest import load_benchmark
 
 
 @pytest.mark.slow
 def test_quick_soak_reports_zero_losses(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("soak", SOAK)
-    assert spec is not None and spec.loader is not None
-    soak = importlib.util.module_from_spec(spec)
-    sys.modules["soak"] = soak
-    spec.loader.exec_module(soak)
+    soak = load_benchmark("soak.py", "soak")
     out = tmp_path / "soak.json"
     results = soak.main(["--quick", "--backends", "sqlite", "--json", str(out)])
     assert results["ok"], results

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import load_benchmark
 
 from confidante.tools.suggest import Activity, UserProfile
-
-MODULE = Path(__file__).resolve().parents[1] / "benchmarks" / "suggestion_breakdown.py"
 
 
 @pytest.fixture(scope="module")
 def sb() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_suggestion_breakdown", MODULE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("suggestion_breakdown.py", "benchmark_suggestion_breakdown")
 
 
 def test_categories(sb: ModuleType) -> None:

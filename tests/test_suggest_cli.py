@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,10 +10,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import load_benchmark
 
 CLI = [sys.executable, "-m", "confidante.cli"]
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "query_suggestion.py"
-TUNER = BENCHMARK.with_name("tune_query_suggestion.py")
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -61,12 +59,7 @@ def test_cli_errors(cli_env: dict[str, str], tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("benchmark_query_suggestion", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("query_suggestion.py", "benchmark_query_suggestion")
 
 
 def test_benchmark_on_a_synthetic_log(bench: ModuleType, tmp_path: Path) -> None:
@@ -108,11 +101,7 @@ def test_benchmark_skips_without_data(
 
 
 def test_tuner_scores_exactly_as_the_ranker_ranks(bench: ModuleType, tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("benchmark_tune_query_suggestion", TUNER)
-    assert spec is not None and spec.loader is not None
-    tuner = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = tuner
-    spec.loader.exec_module(tuner)
+    tuner = load_benchmark("tune_query_suggestion.py", "benchmark_tune_query_suggestion")
     from confidante.tools.suggest import GlobalLayer, Ranker, UserProfile, Weights
 
     train, targets = bench.split(bench.read_log(synthetic_log(tmp_path / "log.tsv")))
@@ -134,21 +123,12 @@ def test_tuner_scores_exactly_as_the_ranker_ranks(bench: ModuleType, tmp_path: P
         assert matrix.mrr(tuner.vector(weights)) == pytest.approx(expected)
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, BENCHMARK.with_name(f"{name}.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_model_rerank_benchmark_compares_on_the_same_targets(tmp_path: Path) -> None:
     from confidante._sync import run_sync
     from confidante.models.scripted import ScriptedChatModel
     from confidante.tools.suggest import scripted_rerank
 
-    rerank = _load("suggest_model_rerank")
+    rerank = load_benchmark("suggest_model_rerank.py", "suggest_model_rerank")
     log = synthetic_log(tmp_path / "log.tsv")
     ruled = run_sync(rerank.run(log, 5, ScriptedChatModel(function=scripted_rerank), "rule"))
     assert ruled["model"] == "rule" and ruled["targets"] == 5 and ruled["fallbacks"] == 0
