@@ -2,7 +2,7 @@
 
 EVAL.md §4's split (``benchmarks/query_suggestion.py``): stores from the first 80% of each
 user's queries, targets in the last 20%. The chat model is slow on CPU, so a sample of the
-``held_out`` targets is used (every n-th one, so that all users are in it). On each target:
+``held_out`` targets is used (every n-th one, spread over the half's users). On each target:
 
 - ``fast``: the personalized ranker's top 10;
 - ``model_rerank``: its top 20 reranked (and possibly rewritten) by the chat model through
@@ -11,11 +11,10 @@ user's queries, targets in the last 20%. The chat model is slow on CPU, so a sam
 - ``session_only``: the non-personalized ranking, for the ratio.
 
 The chat model is the one the settings name (``CONFIDANTE_MODEL``, default ``local``: the
-embedded llama.cpp model; ``scripted`` applies
-:func:`~confidante.tools.suggest.rerank.scripted_rerank`, as ``confidante suggest --rerank``
-does). Seconds per rerank call are reported; a call whose answer is
-unusable falls back to the fast ranking and is counted in ``fallbacks``. Only aggregates are
-printed (the data is personal).
+embedded llama.cpp model; ``scripted`` applies its rerank rule, as ``confidante suggest
+--rerank`` does). Seconds per rerank call are reported; a call whose answer is unusable falls
+back to the fast ranking and is counted in ``fallbacks``. Only aggregates are printed (the data
+is personal).
 
 Usage: ``python benchmarks/suggest_model_rerank.py --data ../shared/data/aol-dev/queries.tsv
 [--targets 40] [--json OUT]``
@@ -41,10 +40,9 @@ from langchain_core.language_models import BaseChatModel
 from query_suggestion import DEFAULT_DATA, K, half_of, read_log, reciprocal_rank, split
 
 from confidante.models import build_chat_model
-from confidante.models.scripted import ScriptedChatModel
 from confidante.settings import Settings
 from confidante.tools.suggest import GlobalLayer, Ranker, UserProfile
-from confidante.tools.suggest.rerank import arerank, scripted_rerank
+from confidante.tools.suggest.rerank import arerank, rerank_model
 
 
 class _FallbackCounter(logging.Handler):
@@ -56,14 +54,6 @@ class _FallbackCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += "keeping the fast ranking" in record.getMessage()
-
-
-def chat_model(settings: Settings) -> BaseChatModel:
-    """The settings' chat model; the scripted one applies its rerank rule."""
-    model = build_chat_model(settings)
-    if isinstance(model, ScriptedChatModel) and model.function is None:
-        model.function = scripted_rerank
-    return model
 
 
 async def run(data: Path, targets: int, model: BaseChatModel, name: str) -> dict[str, Any]:
@@ -128,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: no data at {args.data} (see ../shared/data/README.md)")
         return 0
     settings = Settings()
-    result = asyncio.run(run(args.data, args.targets, chat_model(settings), settings.model))
+    model = rerank_model(build_chat_model(settings))
+    result = asyncio.run(run(args.data, args.targets, model, settings.model))
     report(result, "query suggestion: chat-model rerank vs fast ranking", args.json, digits=4)
     return 0
 

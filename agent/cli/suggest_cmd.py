@@ -69,12 +69,9 @@ def suggest(
         if rerank:
             from confidante.cli.app import load_settings
             from confidante.models import build_chat_model
-            from confidante.models.scripted import ScriptedChatModel
-            from confidante.tools.suggest import scripted_rerank
+            from confidante.tools.suggest.rerank import rerank_model
 
-            model = build_chat_model(load_settings())
-            if isinstance(model, ScriptedChatModel) and model.function is None:
-                model.function = scripted_rerank  # the scripted model's rule for this request
+            model = rerank_model(build_chat_model(load_settings()))
         suggestions = store.suggest(user, session or [], k, model=model)
     except ConfidanteError as exc:
         raise _fail(exc) from exc

@@ -32,7 +32,7 @@ from confidante.tools.suggest.profile import UserProfile
 from confidante.tools.suggest.ranker import Suggestion
 from confidante.tools.suggest.text import extract_entities, normalise_query
 
-__all__ = ["SuggestedQueries", "arerank", "build_prompt", "scripted_rerank"]
+__all__ = ["SuggestedQueries", "arerank", "build_prompt", "rerank_model", "scripted_rerank"]
 
 logger = logging.getLogger(__name__)
 
@@ -122,3 +122,15 @@ def scripted_rerank(payload: dict[str, Any]) -> dict[str, Any]:
     liked = [c for c in candidates if any(e in c for e in interests)]
     others = [c for c in candidates if c not in liked]
     return {"queries": (liked + others)[:10]}
+
+
+def rerank_model(model: BaseChatModel) -> BaseChatModel:
+    """Return ``model`` ready to rerank: a scripted model without a rule gets one.
+
+    The rule is :func:`scripted_rerank` (``confidante suggest --rerank`` and the benchmark).
+    """
+    from confidante.models.scripted import ScriptedChatModel
+
+    if isinstance(model, ScriptedChatModel) and model.function is None:
+        model.function = scripted_rerank
+    return model
