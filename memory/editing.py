@@ -136,7 +136,8 @@ class MemoryEdits(MemoryCore):
         """Forget one item: its row, vectors and image are deleted, its audit trail redacted.
 
         On SQLite its words are also merged out of the full-text index and the write-ahead log
-        is checkpointed, so the text is left in no page of the database files.
+        is checkpointed, so no copy of its row is left in the database files (the turns it was
+        learned from are kept: they are the user's messages, erased by ``forget_user``).
         """
         check_user_id(user_id)
 

@@ -146,14 +146,14 @@ def gather_candidates_many(
         rows = _select_rows(session, _RANKING_COLUMNS, user_id, union, filters, None)
     found: list[list[Candidate]] = []
     for (_, vector), ids, near, words in zip(queries, pools, dense, lexical, strict=True):
-        if filtered:  # every query's pool is all the rows read
+        if filtered:  # every query's pool is all the rows read, each already scored
             mine = rows
         else:  # its own pool, in the database's order, as for one query alone
             wanted = set(ids)
             mine = [r for r in rows if r.id in wanted]
-        missing = [r.id for r in mine if r.id not in near]
-        if missing and not filtered:
-            near = {**near, **index.similarities(session, user_id, vector, missing)}
+            missing = [r.id for r in mine if r.id not in near]
+            if missing:
+                near = {**near, **index.similarities(session, user_id, vector, missing)}
         found.append(
             [
                 Candidate(

@@ -73,12 +73,16 @@ class ToolJournal:
         return await self.database.run(write)
 
     async def afinish(self, user_id: str, key: str, result: dict[str, Any]) -> None:
-        """Record the call's result."""
+        """Record the call's result on its claimed entry.
+
+        Nothing is written if the entry is gone (``forget_user`` ran during the call): a
+        forgotten user's journal is not brought back.
+        """
 
         def write(session: Session) -> None:
-            tool = str(result.get("tool", ""))
-            entry = session.get(ToolCall, key) or ToolCall(key=key, user_id=user_id, tool=tool)
-            entry.status, entry.result = "done", dict(result)
-            session.add(entry)
+            entry = session.get(ToolCall, key)
+            if entry is not None and entry.user_id == user_id:
+                entry.status, entry.result = "done", dict(result)
+                session.add(entry)
 
         await self.database.run(write)

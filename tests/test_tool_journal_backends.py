@@ -38,3 +38,12 @@ def test_a_result_round_trips_and_stays_with_its_user(memory: Memory) -> None:
     assert memory.forget_user("bob")["tool_calls"] == 0
     assert memory.forget_user("ana")["tool_calls"] == 1
     assert run_sync(journal.alookup("ana", key)) is None
+
+
+def test_finishing_after_forget_user_does_not_bring_the_journal_back(memory: Memory) -> None:
+    journal = ToolJournal(memory.database)
+    key = call_key("ana", "thread", "turn", "pay", {"amount": 10})
+    assert run_sync(journal.aclaim("ana", key, "pay")) is None
+    memory.forget_user("ana")  # during the call
+    run_sync(journal.afinish("ana", key, {"tool": "pay", "ok": True, "output": "paid"}))
+    assert run_sync(journal.alookup("ana", key)) is None
