@@ -26,7 +26,8 @@ from confidante.graphs.builder import GraphBuilder
 from confidante.graphs.checkpoint import Checkpoints, open_checkpointer
 from confidante.graphs.graph_tools import forget_tool
 from confidante.graphs.nodes import REPLY_TAG, GraphDeps
-from confidante.memory.extraction import learn
+from confidante.graphs.router import Router
+from confidante.memory.learning import learn
 from confidante.memory.store import Memory, check_text, check_user_id
 from confidante.models import build_chat_model
 from confidante.settings import Settings
@@ -175,6 +176,7 @@ class Agent:
             recall_k=self.settings.recall_k,
             window_messages=self.settings.session_window,
             background_extraction=background_extraction,
+            router=Router(self.memory.embedder, self.settings.cache_dir),
         )
         self._graph: Any = None
         self._checkpoints: Checkpoints | None = None
@@ -312,6 +314,7 @@ class Agent:
         else:
             raise InvalidInputError("astream needs a message or a resume decision")
         graph = await self._ensure_graph()
+        streamed = False  # whether the reply came as tokens (a reminder then follows as one)
         async for mode, chunk in graph.astream(
             graph_input,
             config=self._config(session_id),
@@ -321,7 +324,12 @@ class Agent:
             if mode == "messages":
                 message, metadata = chunk
                 if REPLY_TAG in (metadata.get("tags") or []) and message.text:
+                    streamed = True
                     yield "token", {"node": metadata.get("langgraph_node"), "text": message.text}
+            elif mode == "custom" and isinstance(chunk, dict) and chunk.get("event") == "safety":
+                if streamed:  # the reminder appended to a streamed reply goes out as its end
+                    yield "token", {"node": "respond", "text": " " + str(chunk["reminder"])}
+                yield mode, chunk
             elif mode == "updates" and "__interrupt__" in chunk:
                 for pause in chunk["__interrupt__"]:
                     yield "approval", as_approval(pause, session_id or self.session_id)

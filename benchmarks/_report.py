@@ -18,3 +18,11 @@ def report(result: dict[str, Any], title: str, json_path: Path | None, digits: i
     Console().print(table)
     if json_path:
         json_path.write_text(json.dumps(result, indent=2))
+
+
+def print_table(headers: list[str], rows: list[list[Any]], title: str | None = None) -> None:
+    """Print rows under headers as a table (floats with three decimals)."""
+    table = Table(*headers, title=title)
+    for row in rows:
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    Console().print(table)

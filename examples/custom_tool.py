@@ -2,7 +2,8 @@
 
 A tool's schema comes from its type hints and its description from its docstring. A tool
 with side effects is declared with ``side_effect=True``: the graph pauses before calling it
-and waits for the user's decision (approve, edit or reject).
+and waits for the user's decision (approve, edit or reject). ``routing_examples`` are
+messages that ask for the tool: the router learns them, so such requests become tasks.
 
     CONFIDANTE_MODEL=scripted python examples/custom_tool.py
 
@@ -43,8 +44,6 @@ def scripted_planner(payload: dict[str, Any]) -> Any:
     """Plan the two requests of this example (stands in for a real model's planning)."""
     schema = ((payload.get("response_format") or {}).get("json_schema") or {}).get("name")
     text = payload["messages"][-1]["content"]
-    if schema == "RouteDecision":
-        return {"route": "task"}
     if schema == "Plan" and "weather" in text:
         return {"steps": [{"tool": "weather", "arguments": {"city": "Lisbon"}}]}
     if schema == "Plan":
@@ -58,7 +57,27 @@ model: BaseChatModel | None = None
 if settings.model == "scripted":
     model = ScriptedChatModel(function=scripted_planner)
 
-builder = GraphBuilder().add_tool(weather).add_tool(book_table, side_effect=True)
+WEATHER_REQUESTS = [
+    "what will the weather be in Porto tomorrow?",
+    "is it going to rain in Madrid tomorrow",
+    "weather forecast for Berlin please",
+    "will it be sunny in Nice tomorrow?",
+    "how hot will it be in Seville tomorrow",
+    "tomorrow's forecast for Lyon?",
+]
+BOOKING_REQUESTS = [
+    "book a table at Nobu for 8pm",
+    "reserve a table for two at Casa Pepe at 19:30",
+    "can you book us a table at the Italian place at 9",
+    "get me a table at Ramen Ya tonight at 7",
+    "book dinner for four at Le Comptoir at 20:00",
+    "make a reservation at Sushi Go for 8:30",
+]
+builder = (
+    GraphBuilder()
+    .add_tool(weather, routing_examples=WEATHER_REQUESTS)
+    .add_tool(book_table, side_effect=True, routing_examples=BOOKING_REQUESTS)
+)
 agent = Agent(user_id="tool-user", settings=settings, model=model, graph=builder)
 
 result = agent.turn("What will the weather be in Lisbon tomorrow?")

@@ -75,8 +75,6 @@ def scripted_planner(payload: dict[str, Any]) -> Any:
     """Plan with the registered tools: look up tastes, use every other tool, then save."""
     schema = (payload.get("response_format") or {}).get("json_schema") or {}
     request = payload["messages"][-1]["content"]
-    if schema.get("name") == "RouteDecision" and "weekend" in request.lower():
-        return {"route": "task"}
     if schema.get("name") != "Plan":
         return default_reply(payload)
     steps: list[dict[str, Any]] = [
@@ -111,9 +109,19 @@ model: BaseChatModel = (
     else build_chat_model(settings)
 )
 memory = Memory.open(settings=settings)
+#: Requests like this one are tasks: the router learns them with the recommender.
+PLANNING_REQUESTS = [
+    "plan my saturday with things I like",
+    "what could I do this weekend? make a plan",
+    "plan a fun sunday for me and save it",
+    "organise my weekend around what I enjoy",
+    "put together a plan for my day off",
+    "plan my evening: something I'd like",
+]
 builder = GraphBuilder()
 for extra in weekend_tools(memory, settings, model):
-    builder.add_tool(extra)
+    examples = PLANNING_REQUESTS if extra.name == "recommend" else []
+    builder.add_tool(extra, routing_examples=examples)
 agent = Agent(user_id=USER, settings=settings, model=model, memory=memory, graph=builder)
 
 for fact in ["I love jazz.", "I love hiking in the hills.", "My sister is called Marta."]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -111,12 +111,17 @@ def as_tool(
     side_effect: bool = False,
     name: str | None = None,
     description: str | None = None,
+    routing_examples: Sequence[str] = (),
 ) -> BaseTool:
     """Return a langchain-core tool from a tool or a typed function (its docstring describes it).
 
     The function may take a ``config: RunnableConfig`` argument: the user's id is in
     ``config["configurable"]["user_id"]`` (never take a user from the model's arguments).
     ``side_effect=True`` makes the graph ask for approval before each call.
+    ``routing_examples`` are messages that ask for this tool ("book us a table for two at
+    8"); the router (:mod:`confidante.graphs.router`) learns them, so such requests become
+    tasks. A tool without examples is only planned for requests the router already sends
+    to tasks (those for the built-in tools).
     """
     if isinstance(function, BaseTool):
         tool = function
@@ -139,6 +144,11 @@ def as_tool(
         )
     if side_effect:
         tool = tool.model_copy(update={"metadata": {**(tool.metadata or {}), "side_effect": True}})
+    if routing_examples:
+        examples = [str(text) for text in routing_examples]
+        tool = tool.model_copy(
+            update={"metadata": {**(tool.metadata or {}), "routing_examples": examples}}
+        )
     return tool
 
 
@@ -166,10 +176,17 @@ class GraphBuilder:
         side_effect: bool = False,
         name: str | None = None,
         description: str | None = None,
+        routing_examples: Sequence[str] = (),
     ) -> GraphBuilder:
         """Make a tool available to tasks (see :func:`as_tool`)."""
         self.tools.append(
-            as_tool(tool, side_effect=side_effect, name=name, description=description)
+            as_tool(
+                tool,
+                side_effect=side_effect,
+                name=name,
+                description=description,
+                routing_examples=routing_examples,
+            )
         )
         return self
 

@@ -25,9 +25,19 @@ from confidante.errors import ConfidanteError
 from confidante.graphs import act as act_module
 from confidante.graphs import prompts
 from confidante.graphs.events import emit
+from confidante.graphs.grounding import (
+    UNKNOWN_REPLY,
+    addressed,
+    asks_about_the_user,
+    bears_on,
+    invented,
+)
+from confidante.graphs.router import Router
+from confidante.graphs.safety import reminder
 from confidante.graphs.state import AgentState
-from confidante.memory.extraction import learn
+from confidante.memory.learning import learn
 from confidante.memory.store import Memory
+from confidante.memory.subjects import mentioned_in
 from confidante.memory.summary_facts import pick_summary
 from confidante.memory.tool_journal import ToolJournal
 
@@ -57,6 +67,8 @@ class GraphDeps:
         make_queries: phi_q, the retrieval queries of a turn (default: :func:`turn_queries`).
         window_messages: Messages of the session the checkpointed state keeps (see
             :func:`window_trim`).
+        router: Decides chat or task without a model call (default: a
+            :class:`~confidante.graphs.router.Router` over the memory's embedder).
     """
 
     memory: Memory
@@ -69,6 +81,7 @@ class GraphDeps:
     pending: set[asyncio.Task[list[dict[str, Any]]]] = field(default_factory=set)
     make_queries: QueryMaker | None = None
     window_messages: int = 40
+    router: Router | None = None
 
 
 def last_user_text(state: AgentState) -> str:
@@ -122,6 +135,19 @@ def merge_hits(lists: Sequence[Sequence[dict[str, Any]]], k: int) -> list[dict[s
     return sorted(best.values(), key=lambda hit: -float(hit["score"]))[:k]
 
 
+def with_links(
+    recalled: Sequence[dict[str, Any]], linked: Sequence[dict[str, Any]], extra: int = 4
+) -> list[dict[str, Any]]:
+    """The retrieved memories, then up to ``extra`` facts of the subjects the message names.
+
+    A linked fact already retrieved keeps its place; the others follow the retrieved ones
+    (so "where does my sister live?" carries the sister's facts even when the words differ).
+    """
+    present = {item["id"] for item in recalled}
+    added = [item for item in linked if item["id"] not in present][:extra]
+    return [*recalled, *added]
+
+
 def cited(reply: str, carried: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The memories a reply used: those it cites as ``[n]``, else those whose text it quotes.
 
@@ -138,7 +164,6 @@ class Nodes:
 
     def __init__(self, deps: GraphDeps) -> None:
         self.deps = deps
-        self._router: Any = None
         self._planning: tuple[tuple[BaseTool, ...], Any] | None = None
         self._journal: ToolJournal | None = None
 
@@ -149,6 +174,9 @@ class Nodes:
         ``recommendation``, pictures → ``image``, searches → ``search``, else ``chat``; the
         ``chat`` one when that task has none), used while nothing it was built from has been
         edited or forgotten since (see :func:`~confidante.memory.summary_facts.pick_summary`).
+        The facts of the subjects the message names ("Ana", "my sister") join the retrieved
+        memories (see :mod:`confidante.memory.subjects`), each memory about someone is labeled
+        with whom, and the user's safety facts are fetched for the reply.
         """
         memory, user_id, text = self.deps.memory, state["user_id"], last_user_text(state)
         thread = str((config.get("configurable") or {}).get("thread_id", "default"))
@@ -158,13 +186,24 @@ class Nodes:
             memory.arecord_event(user_id, "user", text, session_id=thread)
         )
         reading = asyncio.ensure_future(pick_summary(memory, user_id, text))
+        safety = asyncio.ensure_future(memory.aslot_values(user_id, memory.slots.safety()))
+        knowing = asyncio.ensure_future(memory.asubjects(user_id))
         try:  # all queries in one pass: one embedding call, one read of the candidates
             found = await memory.aretrieve_many(user_id, queries, k=self.deps.recall_k)
-        finally:  # never leave the write or the read running unobserved
+            subjects = await knowing
+            named = mentioned_in(subjects, " ".join(queries))
+            linked = await memory.asubject_facts(user_id, [s.id for s in named], limit=4)
+        finally:  # never leave the write or the reads running unobserved
             event_id, (summary_task, summary) = await writing, await reading
-        recalled = merge_hits(
-            [[hit.model_dump(mode="json") for hit in hits] for hits in found], self.deps.recall_k
+            safety_facts, subjects = await safety, await knowing
+        hits = [[hit.model_dump(mode="json") for hit in hits] for hits in found]
+        recalled = with_links(
+            merge_hits(hits, self.deps.recall_k), [hit.model_dump(mode="json") for hit in linked]
         )
+        labels = {subject.id: subject.label for subject in subjects}
+        for item in recalled:
+            if item.get("subject_id") in labels:
+                item["about"] = labels[item["subject_id"]]
         emit({"event": "recalled", "items": recalled, "queries": queries})
         return {
             "event_id": event_id,
@@ -172,6 +211,7 @@ class Nodes:
             "recalled": recalled,
             "summary": summary,
             "summary_task": summary_task,
+            "safety": [{"text": f.text, "key": f.key} for f in safety_facts],
             "plan": [],
             "step": 0,
             "results": [],
@@ -183,20 +223,22 @@ class Nodes:
         }
 
     async def route(self, state: AgentState) -> dict[str, Any]:
-        """Decide, with structured output, whether the turn is conversation or a task."""
+        """Decide whether the turn is conversation or a task, without a model call.
+
+        See :mod:`confidante.graphs.router`; any failure of the router answers as chat (the
+        turn's statements are learned either way).
+        """
         if not self.deps.tools:
             return {"route": "chat"}
-        if self._router is None:
-            self._router = self.deps.model.with_structured_output(prompts.RouteDecision)
+        if self.deps.router is None:
+            self.deps.router = Router(self.deps.memory.embedder)
+        router, tools = self.deps.router, list(self.deps.tools)
         try:
-            decision = await self._router.ainvoke(
-                prompts.route_messages(self.deps.tools, last_user_text(state))
-            )
-        except Exception as exc:  # noqa: BLE001 - any model failure: answer as chat
+            route = await asyncio.to_thread(router.route, last_user_text(state), tools)
+        except Exception as exc:  # noqa: BLE001 - routing must never fail a turn
             logger.warning("routing failed, answering as chat: %s", type(exc).__name__)
             return {"route": "chat"}
-        assert isinstance(decision, prompts.RouteDecision)
-        return {"route": decision.route}
+        return {"route": route}
 
     async def plan(self, state: AgentState) -> dict[str, Any]:
         """Turn the request into ordered tool steps (replanning after failures)."""
@@ -240,21 +282,41 @@ class Nodes:
     async def respond(self, state: AgentState) -> dict[str, Any]:
         """Answer the user with the personalised prompt (phi_p then M).
 
-        ``used`` lists the ids of the memories the reply relied on (see :func:`cited`).
+        The reply is checked before it is sent: an answer about the user's own life that names
+        what the prompt never showed is replaced by "I don't know" (see
+        :mod:`confidante.graphs.grounding`), and one that ignores a safety fact the message
+        touches gets a reminder of it appended (see :mod:`confidante.graphs.safety`). ``used``
+        lists the ids of the memories the reply relied on (see :func:`cited`).
         """
+        asked = last_user_text(state)
+        checked = asks_about_the_user(asked)  # checked whole before it is shown: not streamed
         messages, carried = prompts.respond_prompt(
             state.get("messages", []),
             state.get("recalled", []),
             state.get("results", []),
             self.deps.budget_tokens,
             summary=state.get("summary", ""),
+            safety=state.get("safety", []),
+            unknown=checked
+            and not bears_on(asked, state.get("recalled", []), state.get("summary", "")),
         )
         try:
-            answer = await self.deps.model.ainvoke(messages, config={"tags": [REPLY_TAG]})
+            tags = [] if checked else [REPLY_TAG]
+            answer = await self.deps.model.ainvoke(messages, config={"tags": tags})
             reply = answer.text.strip() or FALLBACK_REPLY
         except Exception as exc:  # noqa: BLE001 - the turn must end with a message
             logger.error("chat model failed: %s", exc)
             reply = FALLBACK_REPLY
+        reply = addressed(reply)
+        if reply != FALLBACK_REPLY and checked:
+            made_up = invented(reply, [m.text for m in messages])
+            if made_up:  # the model made up the user's life: say it is not known
+                emit({"event": "ungrounded", "specifics": sorted(made_up)})
+                reply = UNKNOWN_REPLY
+        warning = reminder(asked, reply, state.get("safety", []))
+        if warning and reply != FALLBACK_REPLY:
+            reply = f"{reply} {warning}"
+            emit({"event": "safety", "reminder": warning})
         used = [item["id"] for item in cited(reply, carried)] if reply != FALLBACK_REPLY else []
         trimmed = window_trim(state.get("messages", []), 1, self.deps.window_messages)
         return {"messages": [*trimmed, AIMessage(reply)], "reply": reply, "used": used}
@@ -287,23 +349,24 @@ class Nodes:
         return remembered
 
     async def remember(self, state: AgentState) -> dict[str, Any]:
-        """Extract facts from the user's message and write them to memory.
+        """Learn what the user's message states and write it to memory, whatever the route.
 
-        A failure is recorded on the stored raw turn (``extraction=failed``), never lost.
+        A task's message may state facts too ("We got a second cat, Pixel — remind me to buy
+        a bigger litter box"): extraction reads its statements and ignores its requests. After
+        a task, the user's decisions on side-effecting calls are remembered as well. A failed
+        extraction is recorded on the stored raw turn (``extraction=failed``), never lost.
         """
         memory, user_id, event_id = self.deps.memory, state["user_id"], state["event_id"]
         text = last_user_text(state)
-        remembered: list[dict[str, Any]] = []
-        if state.get("route") == "task":  # a request is not a statement about the user
-            await memory.amark_event(user_id, event_id, "skipped")
-            remembered = await self._remember_decisions(state)
-        elif self.deps.background_extraction:
+        decisions: list[dict[str, Any]] = []
+        if state.get("route") == "task":
+            decisions = await self._remember_decisions(state)
+        if self.deps.background_extraction:
             task = asyncio.create_task(learn(memory, self.deps.model, user_id, event_id, text))
             self.deps.pending.add(task)
             task.add_done_callback(self.deps.pending.discard)
             emit({"event": "remembering", "event_id": event_id})
-            return {"remembered": remembered}
-        else:
-            remembered = await learn(memory, self.deps.model, user_id, event_id, text)
+            return {"remembered": decisions}
+        remembered = [*await learn(memory, self.deps.model, user_id, event_id, text), *decisions]
         emit({"event": "remembered", "items": remembered})
         return {"remembered": remembered}

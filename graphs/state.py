@@ -9,6 +9,7 @@
 | recalled     | recall              | memories retrieved for this turn (phi_q + A)              |
 | summary      | recall              | the offline summary of the message's task ("" if none)    |
 | summary_task | recall              | which task's summary it is (``recommendation``...)        |
+| safety       | recall              | the user's safety facts (allergies, diet, medications...) |
 | route        | route               | ``chat`` or ``task``                                      |
 | plan         | plan                | ordered tool steps of a task                              |
 | step         | plan, act           | index of the next plan step to run                        |
@@ -43,6 +44,7 @@ class AgentState(TypedDict, total=False):
     recalled: list[dict[str, Any]]
     summary: str
     summary_task: str
+    safety: list[dict[str, Any]]
     route: str
     plan: list[dict[str, Any]]
     step: int

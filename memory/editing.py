@@ -32,6 +32,7 @@ from confidante.memory.records import (
     ConceptVector,
     Event,
     PersonaMember,
+    Subject,
     Summary,
     ToolCall,
     UserRecord,
@@ -180,7 +181,7 @@ class MemoryEdits(MemoryCore):
     async def aforget_user(self, user_id: str) -> dict[str, int]:
         """Erase everything stored for a user; returns the number of rows deleted per table.
 
-        Memories, vectors, image files, turns, summaries, the audit log, persona
+        Memories, subjects, vectors, image files, turns, summaries, the audit log, persona
         memberships and the journal of tool calls go; ``Agent.forget_user`` also deletes the
         conversation checkpoints.
         """
@@ -195,6 +196,7 @@ class MemoryEdits(MemoryCore):
                 (ConceptVector, ConceptVector.user_id),
                 (ConceptImageVector, ConceptImageVector.user_id),
                 (Concept, Concept.user_id),
+                (Subject, Subject.user_id),
                 (Event, Event.user_id),
                 (AuditEntry, AuditEntry.user_id),
                 (Summary, Summary.user_id),

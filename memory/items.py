@@ -34,6 +34,8 @@ class MemoryHit(BaseModel):
         valid_from: When it became true (for conversation turns, when they were said).
         valid_to: When it stopped being current (None while current).
         image_path: For image concepts, the stored image file.
+        subject_id: The subject the item is about (see :mod:`confidante.memory.subjects`);
+            None when it is about the user.
     """
 
     id: str
@@ -49,6 +51,7 @@ class MemoryHit(BaseModel):
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     image_path: str | None = None
+    subject_id: str | None = None
 
     @classmethod
     def of(cls, concept: Concept, score: float = 0.0) -> MemoryHit:
@@ -67,6 +70,7 @@ class MemoryHit(BaseModel):
             valid_from=concept.valid_from,
             valid_to=concept.valid_to,
             image_path=concept.image_path,
+            subject_id=concept.subject_id,
         )
 
 
@@ -163,6 +167,10 @@ class MemoryItem(BaseModel):
         attributes: Typed attributes (JSON).
         valid_from: When the item became true (default: when it is written); conversation
             turns use the time they were said, so time filters see when things happened.
+        subject_id: The user's subject the item is about (None: the user); a slot's value is
+            per subject ("Ana lives in Berlin" does not supersede where the user lives).
+        replaces: Ids of the user's current items that the new one makes no longer true
+            (superseded together with the write, history kept).
     """
 
     text: str
@@ -172,6 +180,8 @@ class MemoryItem(BaseModel):
     provenance: list[str] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)
     valid_from: datetime | None = None
+    subject_id: str | None = None
+    replaces: list[str] = Field(default_factory=list)
 
     def checked(self) -> MemoryItem:
         """Return the item validated and normalised, or raise ``InvalidInputError``."""
@@ -185,5 +195,6 @@ class MemoryItem(BaseModel):
                 "provenance": [str(source) for source in self.provenance],
                 "attributes": check_attributes(dict(self.attributes)),
                 "valid_from": as_utc(self.valid_from),
+                "replaces": [str(item) for item in self.replaces if _storable_id(item)],
             }
         )

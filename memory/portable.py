@@ -1,12 +1,22 @@
 """Export and import a user's memory as JSON, to back it up or move it to another database.
 
-The format (``confidante.memory``, version 2) is one JSON object::
+The format (``confidante.memory``, version 3) is one JSON object::
 
     {
       "format": "confidante.memory",
-      "version": 2,
+      "version": 3,
       "user_id": "alice",
       "exported_at": "2026-05-01T09:30:00+00:00",
+      "subjects": [                        # who or what items are about (portable_subjects)
+        {
+          "id": "9c1d...",                 # the subject's id (at most 32 characters)
+          "name": "Ana",                   # or null while only the relation is known
+          "relation": "sister",            # who they are to the user, or null
+          "kind": "person",                # person, pet...
+          "aliases": ["Anna"],             # earlier names
+          "created_at": "2026-04-30T18:02:11.503211+00:00"
+        }
+      ],
       "items": [
         {
           "id": "4f0c2e...",               # the item's id (32 hex characters)
@@ -19,22 +29,28 @@ The format (``confidante.memory``, version 2) is one JSON object::
           "created_at": "2026-04-30T18:02:11.503211+00:00",
           "valid_from": "2026-04-30T18:02:11.503211+00:00",
           "valid_to": null,                # set when a newer value superseded the item
+          "subject_id": "9c1d...",         # the subject it is about; null: the user
           "image_png": "iVBORw0..."        # image items only: the picture (PNG, base64)
         }
       ],
       "events": [...]                      # raw turns and interactions (portable_events)
     }
 
-Times are ISO 8601 (a time without an offset is read as UTC). ``items`` lists every item of the
-user, oldest first, superseded ones included, and ``events`` every raw turn and interaction
+Times are ISO 8601 (a time without an offset is read as UTC). ``subjects`` lists every subject
+of the user (:mod:`confidante.memory.portable_subjects`), ``items`` every item, oldest first,
+superseded ones included, and ``events`` every raw turn and interaction
 (:mod:`confidante.memory.portable_events`), so nothing is lost. Vectors, summaries and the
 audit log are not exported (nor the ``superseded_by`` link of a superseded item): vectors are
 recomputed on import with the target memory's embedders and summaries by the next summary job.
-Version 1 documents (no events, no pictures) are still imported.
+Version 1 (no events, no pictures) and version 2 (no subjects) documents are still imported.
 
 Import (:func:`import_memory`) checks the whole document first and writes nothing if anything is
-wrong (``InvalidInputError`` naming the faulty field). Then, in one transaction:
+wrong (``InvalidInputError`` naming the faulty field; an item's ``subject_id`` must be null
+or the id of a subject of the document). Then, in one transaction:
 
+- each subject is matched to one of the target user's subjects (same name or alias, or the same
+  relation for one known by its relation only) or added to them (see ``portable_subjects``),
+  and the items follow it;
 - current items (``valid_to`` null) go through the memory's write rules, oldest first, exactly
   like ``aremember_many``: an item with a key supersedes the target user's current item of that
   key, and an item whose text the user already has only adds its provenance to it;
@@ -53,6 +69,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +78,7 @@ from sqlalchemy import insert, literal, update
 from sqlmodel import Session, col, delete, select
 
 from confidante.errors import InvalidInputError
+from confidante.memory.images import IMAGE_KIND
 from confidante.memory.items import check_user_id, text_fingerprint
 from confidante.memory.portable_events import add_events, event_documents
 from confidante.memory.portable_format import (
@@ -71,8 +89,10 @@ from confidante.memory.portable_format import (
     iso,
     parse_events,
     parse_export,
+    parse_subjects,
 )
-from confidante.memory.portable_images import prepare_images
+from confidante.memory.portable_images import ImageImport, prepare_images
+from confidante.memory.portable_subjects import add_subjects, subject_documents
 from confidante.memory.records import AuditEntry, Concept, ConceptVector, concept_snapshot, utcnow
 from confidante.memory.scopes import scope_of
 from confidante.memory.writes import next_vector_seq, write_items
@@ -86,24 +106,28 @@ _EMBED_BATCH = 256
 
 
 async def export_memory(memory: Memory, user_id: str) -> dict[str, Any]:
-    """Return every item (history too) and event of a user as a ``confidante.memory`` document."""
+    """Return a user's subjects, items (history too) and events as a ``confidante.memory`` doc."""
     check_user_id(user_id)
 
-    def read(session: Session) -> tuple[list[Concept], list[dict[str, Any]]]:
+    def read(
+        session: Session,
+    ) -> tuple[list[dict[str, Any]], list[Concept], list[dict[str, Any]]]:
         query = (
             select(Concept)
             .where(Concept.user_id == user_id)
             .order_by(col(Concept.created_at), col(Concept.id))
         )
-        return list(session.exec(query).all()), event_documents(session, user_id)
+        concepts = list(session.exec(query).all())
+        return subject_documents(session, user_id), concepts, event_documents(session, user_id)
 
-    concepts, events = await memory.database.run(read, write=False)
+    subjects, concepts, events = await memory.database.run(read, write=False)
     items = [await asyncio.to_thread(_item_document, concept) for concept in concepts]
     return {
         "format": FORMAT,
         "version": VERSION,
         "user_id": user_id,
         "exported_at": iso(utcnow()),
+        "subjects": subjects,
         "items": items,
         "events": events,
     }
@@ -121,6 +145,7 @@ def _item_document(concept: Concept) -> dict[str, Any]:
         "created_at": iso(concept.created_at),
         "valid_from": iso(concept.valid_from),
         "valid_to": iso(concept.valid_to),
+        "subject_id": concept.subject_id,
     }
     if concept.image_path and Path(concept.image_path).is_file():
         picture = Path(concept.image_path).read_bytes()
@@ -131,11 +156,13 @@ def _item_document(concept: Concept) -> dict[str, Any]:
 async def import_memory(
     memory: Memory, user_id: str, data: Mapping[str, Any], *, keep_ids: bool = False
 ) -> list[str]:
-    """Add the items of a ``confidante.memory`` export to a user's memory (rules above).
+    """Add the subjects, items and events of a ``confidante.memory`` export to a user's memory.
+
+    The rules are in the module's docstring.
 
     Importing the same document twice (without ``keep_ids``) adds nothing the second time:
-    current items merge into themselves, and a superseded item the user already has (same
-    text, key and ``valid_from``) is skipped.
+    subjects match themselves, current items merge into themselves, and a superseded item the
+    user already has (same text, key, subject and ``valid_from``) is skipped.
 
     Args:
         memory: The target memory (any database, any embedder).
@@ -152,6 +179,7 @@ async def import_memory(
     """
     check_user_id(user_id)
     parsed = parse_export(data, keep_ids=keep_ids)
+    subjects = parse_subjects(data)
     events = parse_events(data)
     pictures = await prepare_images(memory, user_id, [e for e in parsed if e.image_png])
     entries = [entry for entry in parsed if entry.image_png is None]
@@ -171,15 +199,17 @@ async def import_memory(
             if taken:
                 raise InvalidInputError(f"ids already in the database: {', '.join(taken[:5])}")
         memory._ensure_user(session, user_id)  # creates and locks the user's row
+        subject_ids = add_subjects(session, user_id, subjects, keep_ids)
         renamed = add_events(session, user_id, events)
         if renamed:
             _follow_events(entries, renamed)
             _follow_events([entry for entry, *_ in pictures.entries], renamed)
-        current = [pair for pair in pairs if not pair[0].valid_to]
+        about = [(_about(entry, subject_ids), vector) for entry, vector in pairs]
+        current = [pair for pair in about if not pair[0].valid_to]
         result = _add_current(session, user_id, current, embedder.name, keep_ids)
-        history = [pair for pair in pairs if pair[0].valid_to]
+        history = [pair for pair in about if pair[0].valid_to]
         result |= _add_history(session, user_id, history, embedder.name, keep_ids)
-        return result | pictures.add(session, keep_ids)
+        return result | _add_pictures(session, user_id, pictures, subject_ids, keep_ids)
 
     try:
         mapping = await memory.database.run(write)
@@ -187,6 +217,39 @@ async def import_memory(
         pictures.discard()
         raise
     return [mapping[str(raw["id"])] for raw in data["items"]]
+
+
+def _about(entry: ExportEntry, subject_ids: Mapping[str, str]) -> ExportEntry:
+    """The entry with its item about the target user's subject (the exported one's match)."""
+    exported = entry.item.subject_id
+    if exported is None:
+        return entry
+    item = entry.item.model_copy(update={"subject_id": subject_ids[exported]})
+    return replace(entry, item=item)
+
+
+def _add_pictures(
+    session: Session,
+    user_id: str,
+    pictures: ImageImport,
+    subject_ids: Mapping[str, str],
+    keep_ids: bool,
+) -> dict[str, str]:
+    """Write the image items; the new ones get the target subjects of their exported ones."""
+    about = {e.id: e.item.subject_id for e, *_ in pictures.entries if e.item.subject_id}
+    before: set[str] = set()
+    if about:
+        query = select(Concept.id).where(Concept.user_id == user_id, Concept.kind == IMAGE_KIND)
+        before = set(session.exec(query).all())
+    result = pictures.add(session, keep_ids)
+    for old_id, exported in about.items():
+        if result[old_id] not in before:  # a picture the user did not have
+            session.execute(
+                update(Concept)
+                .where(col(Concept.id) == result[old_id])
+                .values(subject_id=subject_ids[exported])
+            )
+    return result
 
 
 def _follow_events(entries: Sequence[ExportEntry], renamed: Mapping[str, str]) -> None:
@@ -247,13 +310,13 @@ def _add_history(
     rows = session.exec(
         select(Concept).where(Concept.user_id == user_id, col(Concept.valid_to).is_not(None))
     ).all()
-    known = {(c.text_hash, c.key, as_utc(c.valid_from)): c.id for c in rows}
+    known = {(c.text_hash, c.key, c.subject_id, as_utc(c.valid_from)): c.id for c in rows}
     result: dict[str, str] = {}
     added: list[tuple[Concept, Any]] = []
     for entry, vector in history:
         item = entry.item
         fingerprint = text_fingerprint(item.text)
-        same = known.get((fingerprint, item.key, entry.valid_from))
+        same = known.get((fingerprint, item.key, item.subject_id, entry.valid_from))
         if same is not None:
             result[entry.id] = same
             continue
@@ -270,10 +333,11 @@ def _add_history(
             valid_from=entry.valid_from,
             valid_to=entry.valid_to,
             created_at=entry.created_at,
+            subject_id=item.subject_id,
         )
         if keep_ids:
             concept.id = entry.id
-        known[(fingerprint, item.key, entry.valid_from)] = concept.id
+        known[(fingerprint, item.key, item.subject_id, entry.valid_from)] = concept.id
         result[entry.id] = concept.id
         added.append((concept, vector))
     if not added:

@@ -1,15 +1,16 @@
-"""The ``confidante.memory`` export format (version 2): constants, JSON Schema and validation.
+"""The ``confidante.memory`` export format (version 3): constants, JSON Schema and validation.
 
 The format is documented in :mod:`confidante.memory.portable` (and in the README);
 :data:`JSON_SCHEMA` states it as a JSON Schema (draft 2020-12) for tools in other languages.
 :func:`parse_export` is what the importer trusts: it also checks what a schema cannot (text
-limits, unique ids, ``valid_to`` not before ``valid_from``). Importers of other formats (e.g.
-:mod:`confidante.integrations.mem0`) convert to this one, so every import is validated the same
-way.
+limits, unique ids, ``valid_to`` not before ``valid_from``, an item's ``subject_id`` naming a
+subject of the document). Importers of other formats (e.g. :mod:`confidante.integrations.mem0`)
+convert to this one, so every import is validated the same way.
 
 Version 2 adds the user's raw ``events`` (turns and interactions) and, on image items, the
-picture itself (``image_png``: the PNG file in base64). Version 1 documents (no events, no
-pictures) are still read.
+picture itself (``image_png``: the PNG file in base64). Version 3 adds the user's
+``subjects`` (people, pets, places... of :mod:`confidante.memory.subjects`) and, on each item,
+the ``subject_id`` it is about (null: the user). Versions 1 and 2 are still read.
 """
 
 from __future__ import annotations
@@ -31,17 +32,19 @@ __all__ = [
     "VERSION",
     "EventEntry",
     "ExportEntry",
+    "SubjectEntry",
     "as_utc",
     "iso",
     "parse_events",
     "parse_export",
+    "parse_subjects",
     "parse_time",
 ]
 
 FORMAT = "confidante.memory"
-VERSION = 2
+VERSION = 3
 #: Versions :func:`parse_export` reads.
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
 ITEM_FIELDS = (
     "id",
     "text",
@@ -83,13 +86,35 @@ EVENTS_SCHEMA: dict[str, Any] = {
     },
 }
 
+#: The ``subjects`` list as a JSON Schema fragment (see ``JSON_SCHEMA``).
+SUBJECTS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "Every subject of the user: who or what items are about (version 3).",
+    "items": {
+        "type": "object",
+        "required": ["id"],
+        "anyOf": [  # a name or a relation
+            {"required": [field], "properties": {field: {"type": "string", "minLength": 1}}}
+            for field in ("name", "relation")
+        ],
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "maxLength": 32},
+            "name": {"type": ["string", "null"], "maxLength": 200},
+            "relation": {"type": ["string", "null"], "maxLength": 100},
+            "kind": {"type": "string", "maxLength": 16, "default": "person"},
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "created_at": _TIME,
+        },
+    },
+}
+
 _LABELS = (("id", 32), ("session_id", 200), ("role", 32), ("extraction", 16))
 _OPTIONAL_LABELS = (("speaker", 200), ("source_id", 200))
 
 #: The format as a JSON Schema (draft 2020-12).
 JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "confidante.memory export, version 2",
+    "title": "confidante.memory export, version 3",
     "type": "object",
     "required": ["format", "version", "items"],
     "properties": {
@@ -122,10 +147,15 @@ JSON_SCHEMA: dict[str, Any] = {
                         "contentEncoding": "base64",
                         "description": "Image items: the picture as a PNG file (version 2).",
                     },
+                    "subject_id": {
+                        "type": ["string", "null"],
+                        "description": "The subject it is about (null: the user; version 3).",
+                    },
                 },
             },
         },
         "events": EVENTS_SCHEMA,
+        "subjects": SUBJECTS_SCHEMA,
     },
 }
 
@@ -140,6 +170,18 @@ class ExportEntry:
     valid_from: datetime
     valid_to: datetime | None
     image_png: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SubjectEntry:
+    """One validated subject of an export (``created_at`` None when the export has none)."""
+
+    id: str
+    name: str | None
+    relation: str | None
+    kind: str
+    aliases: list[str]
+    created_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -181,7 +223,7 @@ def parse_time(raw: Mapping[str, Any], field: str, where: str) -> datetime:
         raise InvalidInputError(f"{where}.{field} is not an ISO 8601 time: {value!r}") from exc
 
 
-def _entry(raw: Any, index: int, keep_ids: bool) -> ExportEntry:
+def _entry(raw: Any, index: int, keep_ids: bool, subjects: set[str]) -> ExportEntry:
     where = f"items[{index}]"
     if not isinstance(raw, Mapping):
         raise InvalidInputError(f"{where} must be an object")
@@ -204,6 +246,12 @@ def _entry(raw: Any, index: int, keep_ids: bool) -> ExportEntry:
             raise InvalidInputError(f"{where}.{field} must be {label}")
     if raw["key"] is not None and not isinstance(raw["key"], str):
         raise InvalidInputError(f"{where}.key must be a string or null")
+    subject_id = raw.get("subject_id")
+    if subject_id is not None and (not isinstance(subject_id, str) or subject_id not in subjects):
+        raise InvalidInputError(
+            f"{where}.subject_id must be null or the id of a subject in 'subjects'"
+            f" (got {subject_id!r})"
+        )
     try:
         item = MemoryItem(
             text=raw["text"],
@@ -212,6 +260,7 @@ def _entry(raw: Any, index: int, keep_ids: bool) -> ExportEntry:
             importance=float(raw["importance"]),
             provenance=[str(source) for source in raw["provenance"]],
             attributes=dict(raw["attributes"]),
+            subject_id=subject_id,
         ).checked()
     except InvalidInputError as exc:
         raise InvalidInputError(f"{where}: {exc}") from exc
@@ -252,7 +301,8 @@ def parse_export(data: Any, *, keep_ids: bool = False) -> list[ExportEntry]:
     items = data.get("items")
     if not isinstance(items, list):
         raise InvalidInputError("'items' must be a list")
-    entries = [_entry(raw, index, keep_ids) for index, raw in enumerate(items)]
+    subjects = {subject.id for subject in parse_subjects(data)}
+    entries = [_entry(raw, index, keep_ids, subjects) for index, raw in enumerate(items)]
     ids = [entry.id for entry in entries]
     if len(set(ids)) != len(ids):
         raise InvalidInputError("item ids must be unique")
@@ -318,4 +368,39 @@ def parse_events(data: Mapping[str, Any]) -> list[EventEntry]:
     ids = [entry.id for entry in entries]
     if len(set(ids)) != len(ids):
         raise InvalidInputError("event ids must be unique")
+    return entries
+
+
+def _subject(raw: Any, index: int) -> SubjectEntry:
+    where = f"subjects[{index}]"
+    if not isinstance(raw, Mapping):
+        raise InvalidInputError(f"{where} must be an object")
+    name, relation, kind = (
+        (_optional_text(raw, field, limit, where) or "").strip() or None
+        for field, limit in (("name", 200), ("relation", 100), ("kind", 16))
+    )
+    if not (name or relation):
+        raise InvalidInputError(f"{where} needs a non-empty name or relation")
+    aliases = raw.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(alias, str) for alias in aliases):
+        raise InvalidInputError(f"{where}.aliases must be a list of strings")
+    return SubjectEntry(
+        id=_label(raw, "id", 32, where),
+        name=name,
+        relation=relation,
+        kind=kind or "person",
+        aliases=[alias.strip().replace("\x00", "\ufffd") for alias in aliases if alias.strip()],
+        created_at=parse_time(raw, "created_at", where) if raw.get("created_at") else None,
+    )
+
+
+def parse_subjects(data: Mapping[str, Any]) -> list[SubjectEntry]:
+    """Validate the optional ``subjects`` list of an export (ids unique)."""
+    raw = data.get("subjects", [])
+    if not isinstance(raw, list):
+        raise InvalidInputError("'subjects' must be a list")
+    entries = [_subject(subject, index) for index, subject in enumerate(raw)]
+    ids = [entry.id for entry in entries]
+    if len(set(ids)) != len(ids):
+        raise InvalidInputError("subject ids must be unique")
     return entries

@@ -7,6 +7,9 @@ Every row that holds a user's content carries ``user_id``; every query filters o
   ``home_city``, or empty for free-form facts), a text, typed attributes, a kind, a scope,
   provenance, importance and a validity interval. A superseded or forgotten concept keeps its
   row with ``valid_to`` set (history), except after ``forget_user``.
+- :class:`Subject`: someone or something in a user's life (a person, pet, place or
+  organisation) that facts can be about, with its relation to the user (see
+  :mod:`confidante.memory.subjects`). A concept whose ``subject_id`` is empty is about the user.
 - :class:`ConceptVector`: the embedding of a concept's text, stored as float32 bytes.
 - :class:`ConceptImageVector`: the embedding of an image concept's image (an image embedder
   such as CLIP), stored as float32 bytes.
@@ -68,6 +71,27 @@ class Concept(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     image_path: str | None = Field(default=None, max_length=1000)  # image concepts: the file
+    subject_id: str | None = Field(default=None, index=True, max_length=32)  # None: the user
+
+
+class Subject(SQLModel, table=True):
+    """Someone or something in a user's life that facts are about (see ``memory.subjects``).
+
+    ``name`` is how the user calls them ("Ana", "Rex"; empty while only the relation is known,
+    as in "my mother"); ``relation`` is who they are to the user ("sister", "cat",
+    "former partner"); ``aliases`` are earlier names (after a correction or a rename).
+    """
+
+    __tablename__ = "subjects"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(index=True, max_length=200)
+    name: str | None = Field(default=None, max_length=200)
+    relation: str | None = Field(default=None, max_length=100)
+    kind: str = Field(default="person", max_length=16)
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class ConceptVector(SQLModel, table=True):
@@ -189,4 +213,4 @@ def concept_snapshot(concept: Concept) -> dict[str, Any]:
         "importance": concept.importance,
         "valid_from": concept.valid_from.isoformat(),
         "valid_to": concept.valid_to.isoformat() if concept.valid_to else None,
-    }
+    } | ({"subject_id": concept.subject_id} if concept.subject_id else {})

@@ -29,7 +29,6 @@ from sqlmodel import Session, col, select
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory.database import Database
-from confidante.memory.editing import MemoryEdits
 from confidante.memory.embedders import Embedder, build_embedder
 from confidante.memory.events import EventLog, set_extraction
 from confidante.memory.image_memory import ImageConcepts
@@ -54,6 +53,8 @@ from confidante.memory.records import (
     AuditEntry,
 )
 from confidante.memory.search import fuse_rankings
+from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
+from confidante.memory.subjects import SubjectDirectory
 from confidante.memory.text_search import TextSearch
 from confidante.memory.writes import NearDuplicates, write_items
 from confidante.settings import Settings
@@ -73,7 +74,7 @@ __all__ = [
 ]
 
 
-class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
+class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch):
     """A personal memory over a database and an embedder (both injected).
 
     Takes the arguments of :class:`~confidante.memory.core.MemoryCore`.
@@ -87,6 +88,9 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
     #: Cosine similarity from which a fact that names the same specifics merges into an
     #: existing one (see :mod:`confidante.memory.near_duplicates`); None never merges.
     near_duplicate_threshold: float | None = DEFAULT_THRESHOLD
+    #: The slots this memory knows (see :mod:`confidante.memory.slots`): a multi-valued
+    #: slot's values accumulate instead of superseding each other.
+    slots: SlotVocabulary = DEFAULT_SLOTS
 
     @classmethod
     def open(
@@ -118,6 +122,7 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
         importance: float = 0.5,
         provenance: Iterable[str] = (),
         attributes: dict[str, Any] | None = None,
+        subject_id: str | None = None,
         **extra_attributes: Any,
     ) -> str:
         """Remember one item for a user and return its id.
@@ -125,11 +130,14 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
         Args:
             user_id: The owner.
             text: A self-contained statement ("Ana's dog is called Biscuit.").
-            key: A stable slot; a new value for the slot supersedes the current one.
+            key: A stable slot; a new value for the slot supersedes the current one (the
+                subject's, see ``subject_id``), unless the slot is multi-valued.
             kind: The item's kind.
             importance: 0..1, nudges ranking.
             provenance: Ids of the turns or documents the item came from.
             attributes: Typed attributes (JSON-serialisable).
+            subject_id: The user's subject the item is about (see :meth:`aresolve`); None
+                when it is about the user.
             **extra_attributes: More attributes, merged into ``attributes``.
         """
         check_user_id(user_id)
@@ -140,6 +148,7 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
             importance=importance,
             provenance=list(provenance),
             attributes={**(attributes or {}), **extra_attributes},
+            subject_id=subject_id,
         )
         (item_id,) = await self.aremember_many(user_id, [item])
         return item_id
@@ -158,12 +167,18 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
         return await self._write(user_id, items, batch_size)
 
     async def aremember_learned(
-        self, user_id: str, event_id: str, items: Sequence[MemoryItem]
+        self,
+        user_id: str,
+        event_id: str,
+        items: Sequence[MemoryItem],
+        *,
+        note: str | None = None,
     ) -> list[str]:
         """Remember what was learned from a stored turn and mark the turn ``done``, together.
 
         One embedder call and one transaction write the items and the turn's status, so a turn
         is never marked done without its items. Items follow :meth:`aremember_many`'s rules.
+        ``note`` (what could not be learned as asked) is kept as the turn's ``error``.
 
         Raises:
             NotFoundError: The user has no such turn (nothing is written).
@@ -172,7 +187,7 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
             user_id,
             items,
             max(len(items), 1),
-            lambda session: set_extraction(session, user_id, event_id, "done"),
+            lambda session: set_extraction(session, user_id, event_id, "done", note),
         )
 
     async def _write(
@@ -207,7 +222,13 @@ class Memory(MemoryEdits, ImageConcepts, TurnObserver, EventLog, TextSearch):
                     if batch:
                         self._ensure_user(session, user_id)
                         written = write_items(
-                            session, user_id, batch, vectors, self.embedder.name, self._near()
+                            session,
+                            user_id,
+                            batch,
+                            vectors,
+                            self.embedder.name,
+                            self._near(),
+                            self.slots.multi_valued(),
                         )
                     if last is not None:
                         last(session)

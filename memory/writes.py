@@ -5,11 +5,13 @@ caller's transaction (the caller holds the user's row lock):
 
 - an item whose text equals the user's current item (same slot, or no slot and same text) only
   adds its provenance to it;
-- an item with a slot supersedes the current item of that slot (``valid_to`` set, history
-  kept) — also an item written earlier in the same batch;
-- an item of a mergeable kind that states the same fact as a current item in other words
-  (:mod:`confidante.memory.near_duplicates`) merges into it: provenance joined, the higher
-  importance kept, a ``merge`` audit entry recording the other wording;
+- an item with a slot supersedes the current item of that slot for the same subject
+  (``valid_to`` set, history kept) — also an item written earlier in the same batch — unless
+  the slot is multi-valued (:mod:`confidante.memory.slots`), whose values accumulate;
+- an item that lists ``replaces`` supersedes those current items of the user;
+- an item of a mergeable kind that states the same fact as a current item of the same subject
+  in other words (:mod:`confidante.memory.near_duplicates`) merges into it: provenance joined,
+  the higher importance kept, a ``merge`` audit entry recording the other wording;
 - every new item gets its vector, numbered by the user's vector sequence, and an audit entry.
 """
 
@@ -24,12 +26,14 @@ import numpy as np
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
+from confidante.errors import NotFoundError
 from confidante.memory.index import VectorIndex
 from confidante.memory.items import MemoryItem, text_fingerprint
 from confidante.memory.near_duplicates import MERGEABLE_KINDS, nearest_each, same_fact
 from confidante.memory.records import (
     AuditEntry,
     Concept,
+    Subject,
     UserRecord,
     concept_snapshot,
     new_id,
@@ -69,25 +73,76 @@ def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
         "importance": row["importance"],
         "valid_from": row["valid_from"].isoformat(),
         "valid_to": valid_to.isoformat() if valid_to else None,
-    }
+    } | ({"subject_id": row["subject_id"]} if row.get("subject_id") else {})
+
+
+SlotKey = tuple[str | None, str]  # (subject id, slot)
 
 
 def _current_items(
-    session: Session, user_id: str, items: Sequence[MemoryItem], fingerprints: list[str]
-) -> tuple[dict[str, Concept], dict[str, Concept]]:
-    slots = sorted({item.key for item in items if item.key})
-    free = sorted({fp for item, fp in zip(items, fingerprints, strict=True) if not item.key})
+    session: Session,
+    user_id: str,
+    items: Sequence[MemoryItem],
+    fingerprints: list[str],
+    multi: frozenset[str],
+) -> tuple[dict[SlotKey, Concept], dict[tuple[str | None, str], Concept]]:
+    slots = sorted({item.key for item in items if item.key and item.key not in multi})
+    free = sorted(
+        {fp for item, fp in zip(items, fingerprints, strict=True) if not _single_slot(item, multi)}
+    )
     current = select(Concept).where(Concept.user_id == user_id, col(Concept.valid_to).is_(None))
-    by_slot: dict[str, Concept] = {}
-    by_text: dict[str, Concept] = {}
+    by_slot: dict[SlotKey, Concept] = {}
+    by_text: dict[tuple[str | None, str], Concept] = {}
     if slots:
         for concept in session.exec(current.where(col(Concept.key).in_(slots))):
-            by_slot[str(concept.key)] = concept
+            by_slot[(concept.subject_id, str(concept.key))] = concept
     if free:
-        query = current.where(col(Concept.key).is_(None), col(Concept.text_hash).in_(free))
+        query = current.where(col(Concept.text_hash).in_(free))
         for concept in session.exec(query):
-            by_text[str(concept.text_hash)] = concept
+            if concept.key is None or concept.key in multi:
+                by_text[(concept.subject_id, str(concept.text_hash))] = concept
     return by_slot, by_text
+
+
+def _single_slot(item: MemoryItem, multi: frozenset[str]) -> bool:
+    """Whether the item sets a single-valued slot (it supersedes by slot, not by text)."""
+    return bool(item.key) and item.key not in multi
+
+
+def _check_subjects(session: Session, user_id: str, items: Sequence[MemoryItem]) -> None:
+    """Raise ``NotFoundError`` unless every subject the items name is one of the user's."""
+    wanted = {item.subject_id for item in items if item.subject_id}
+    if not wanted:
+        return
+    found = set(
+        session.exec(
+            select(Subject.id).where(Subject.user_id == user_id, col(Subject.id).in_(wanted))
+        ).all()
+    )
+    if missing := wanted - found:
+        raise NotFoundError(f"no subject {sorted(missing)[0]!r} for this user")
+
+
+def _supersede_listed(
+    session: Session, user_id: str, ids: Sequence[str], successor: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Supersede the user's current items among ``ids`` by ``successor``; returns audits."""
+    if not ids:
+        return []
+    rows = session.exec(
+        select(Concept).where(
+            Concept.user_id == user_id,
+            col(Concept.id).in_(list(ids)),
+            col(Concept.valid_to).is_(None),
+        )
+    ).all()
+    audits = []
+    for stored in rows:
+        before = concept_snapshot(stored)
+        stored.valid_to, stored.superseded_by = now, successor
+        session.add(stored)
+        audits.append(_audit(user_id, stored.id, "supersede", before, concept_snapshot(stored)))
+    return audits
 
 
 def _near_matches(
@@ -114,6 +169,7 @@ def _near_matches(
             and concept.user_id == user_id
             and concept.valid_to is None
             and concept.kind == item.kind
+            and concept.subject_id == item.subject_id
             and same_fact(item.text, concept.text, hit[1], near.threshold)
         ):
             found[position] = concept
@@ -137,6 +193,7 @@ def write_items(
     vectors: np.ndarray[Any, Any],
     model: str,
     near: NearDuplicates | None = None,
+    multi: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Write a batch of validated items for one user; returns their ids in order.
 
@@ -147,9 +204,14 @@ def write_items(
         vectors: Their embeddings, one row per item.
         model: The embedder's name, stored with each vector.
         near: How to find near-duplicates; None writes without merging them.
+        multi: Slots whose values accumulate instead of superseding each other.
+
+    Raises:
+        NotFoundError: An item names a subject that is not the user's.
     """
+    _check_subjects(session, user_id, items)
     fingerprints = [text_fingerprint(item.text) for item in items]
-    by_slot, by_text = _current_items(session, user_id, items, fingerprints)
+    by_slot, by_text = _current_items(session, user_id, items, fingerprints, multi)
     similar = _near_matches(session, user_id, items, vectors, near)
     pending: dict[str, dict[str, Any]] = {}  # new rows of this batch, by slot or fingerprint
     rows: list[dict[str, Any]] = []
@@ -158,23 +220,35 @@ def write_items(
     ids: list[str] = []
     now = utcnow()
     for item, fingerprint, vector, twin in zip(items, fingerprints, vectors, similar, strict=True):
-        lookup = f"slot:{item.key}" if item.key else f"text:{fingerprint}"
-        stored = by_slot.get(item.key) if item.key else by_text.get(fingerprint)
+        single = _single_slot(item, multi)
+        lookup = (
+            f"slot:{item.subject_id}:{item.key}"
+            if single
+            else f"text:{item.subject_id}:{fingerprint}"
+        )
+        stored = (
+            by_slot.get((item.subject_id, str(item.key)))
+            if single
+            else by_text.get((item.subject_id, fingerprint))
+        )
         fresh = pending.get(lookup)
+        kept: str | None = None  # the id of an item this one is the same as
         if fresh is not None and fresh["text_hash"] == fingerprint:
             fresh["provenance"] = sorted({*fresh["provenance"], *item.provenance})
-            ids.append(fresh["id"])
-            continue
-        if fresh is None and stored is not None and stored.text_hash == fingerprint:
+            kept = fresh["id"]
+        elif fresh is None and stored is not None and stored.text_hash == fingerprint:
             stored.provenance = sorted({*stored.provenance, *item.provenance})
             stored.updated_at = now
             session.add(stored)
-            ids.append(stored.id)
-            continue
-        if fresh is None and stored is None and twin is not None:
+            kept = stored.id
+        elif fresh is None and stored is None and twin is not None:
             audits.append(_merge_into(twin, item, now))
             session.add(twin)
-            ids.append(twin.id)
+            kept = twin.id
+        if kept is not None:
+            others = [replaced for replaced in item.replaces if replaced != kept]
+            audits += _supersede_listed(session, user_id, others, kept, now)
+            ids.append(kept)
             continue
         row_id = new_id()
         row: dict[str, Any] = {
@@ -193,12 +267,14 @@ def write_items(
             "superseded_by": None,
             "created_at": now,
             "updated_at": now,
+            "subject_id": item.subject_id,
         }
+        audits += _supersede_listed(session, user_id, item.replaces, row_id, now)
         if fresh is not None:  # superseding an item written earlier in this batch
             before = _snapshot(fresh)
             fresh["valid_to"], fresh["superseded_by"] = now, row_id
             audits.append(_audit(user_id, fresh["id"], "supersede", before, _snapshot(fresh)))
-        elif stored is not None:
+        elif stored is not None and stored.valid_to is None:
             before = concept_snapshot(stored)
             stored.valid_to, stored.superseded_by = now, row_id
             session.add(stored)

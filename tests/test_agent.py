@@ -15,13 +15,16 @@ from confidante.settings import Settings
 def test_facts_told_in_one_session_are_recalled_in_another(settings: Settings) -> None:
     first = Agent(user_id="ana", settings=settings, session_id="s1")
     told = first.turn("My dog is called Biscuit and I live in Lisbon.")
-    assert {item["key"] for item in told.remembered} == {"dog_name", "home_city"}
+    assert {item["key"] for item in told.remembered} == {"relation", "home_city"}
+    (dog,) = first.memory.subjects("ana")  # the dog is a subject of Ana's memory
+    assert (dog.name, dog.relation, dog.kind) == ("Biscuit", "dog", "pet")
     first.close()
 
     second = Agent(user_id="ana", settings=settings, session_id="s2")
     result = second.turn("What is my dog called?")
     assert "Biscuit" in result.reply
-    assert result.recalled[0]["text"] == "The user's dog is called Biscuit."
+    assert result.recalled[0]["text"] == "Biscuit is the user's dog."
+    assert result.recalled[0]["about"] == "Biscuit (the user's dog)"
     assert result.recalled[0]["provenance"], "recalled memories carry their source turn"
     second.close()
 
@@ -70,7 +73,6 @@ def test_a_task_runs_tools_in_order_for_this_user(settings: Settings) -> None:
 def test_a_failed_step_is_replanned(settings: Settings) -> None:
     model = ScriptedChatModel(
         responses=[
-            {"route": "task"},
             {"steps": [{"tool": "search_memory", "arguments": {"query": ""}}]},
             {"steps": [{"tool": "list_reminders", "arguments": {}}]},
             "You have no reminders yet.",
@@ -82,14 +84,12 @@ def test_a_failed_step_is_replanned(settings: Settings) -> None:
     assert result.plan == [{"tool": "list_reminders", "arguments": {}}]
     assert result.results == [{"tool": "list_reminders", "ok": True, "output": "no reminders"}]
     assert result.reply == "You have no reminders yet."
-    assert "previous plan failed" in model.calls[2]["messages"][0]["content"]
+    assert "previous plan failed" in model.calls[1]["messages"][0]["content"]
     agent.close()
 
 
 def test_model_failure_ends_the_turn_and_keeps_the_raw_message(settings: Settings) -> None:
-    model = ScriptedChatModel(
-        responses=[{"route": "chat"}, TimeoutError("model timed out"), "not json at all", "{}"]
-    )
+    model = ScriptedChatModel(responses=[TimeoutError("model timed out"), "not json at all", "{}"])
     agent = Agent(user_id="ana", settings=settings, model=model)
     result = agent.turn("My cat is called Tom.")
     assert "could not produce an answer" in result.reply
@@ -103,19 +103,17 @@ def test_model_failure_ends_the_turn_and_keeps_the_raw_message(settings: Setting
 def test_invented_facts_are_not_stored(settings: Settings) -> None:
     model = ScriptedChatModel(
         responses=[
-            {"route": "chat"},
             "Nice!",
-            {
-                "facts": [
-                    {"key": "cat_name", "value": "Tom", "statement": "The user's cat is Tom."},
-                    {"key": "weather", "value": "sunny", "statement": "It is sunny."},
-                ]
-            },
+            {"facts": ["The user's cat is called Tom.", "It is sunny.", "The user lives in Oslo."]},
         ]
     )
     agent = Agent(user_id="ana", settings=settings, model=model)
     result = agent.turn("My cat is called Tom.")
-    assert [item["key"] for item in result.remembered] == ["cat_name"]
+    # "It is sunny." (read as Tom's) and the city were never said: neither is stored
+    assert [item["text"] for item in result.remembered] == [
+        "The user's cat is called Tom.",
+        "Tom is the user's cat.",
+    ]
     agent.close()
 
 
@@ -215,21 +213,19 @@ def test_background_extraction_does_not_block_the_reply(settings: Settings) -> N
     assert agent.memory.list_items("ana") == []
     release.set()
     agent.flush()
-    assert [item.key for item in agent.memory.list_items("ana")] == ["dog_name"]
+    assert [item.text for item in agent.memory.list_items("ana")] == ["Biscuit is the user's dog."]
     agent.close()
 
 
 def test_failed_extractions_are_recorded_and_retried(settings: Settings) -> None:
-    model = ScriptedChatModel(responses=[{"route": "chat"}, "Nice.", "not json", "still not json"])
+    model = ScriptedChatModel(responses=["Nice.", "not json", "still not json"])
     agent = Agent(user_id="ana", settings=settings, model=model)
     agent.turn("My cat is called Tom.")
     (event,) = agent.memory.events("ana", extraction=["failed"])
     assert event.text == "My cat is called Tom." and "FactExtraction" in (event.error or "")
     assert agent.retry_extractions() == 1  # the scripted rules now extract it
     assert agent.memory.events("ana", extraction=["failed"]) == []
-    assert [item.text for item in agent.memory.list_items("ana")] == [
-        "The user's cat is called Tom."
-    ]
+    assert [item.text for item in agent.memory.list_items("ana")] == ["Tom is the user's cat."]
     agent.close()
 
 
@@ -239,7 +235,5 @@ def test_turns_left_pending_by_a_dead_process_are_learned_from_later(settings: S
     assert agent.retry_extractions() == 0  # too recent: another process may be on it
     assert agent.retry_extractions(stale_after_s=0) == 1
     assert agent.memory.events("ana", extraction=["pending"]) == []
-    assert [item.text for item in agent.memory.list_items("ana")] == [
-        "The user's cat is called Tom."
-    ]
+    assert [item.text for item in agent.memory.list_items("ana")] == ["Tom is the user's cat."]
     agent.close()

@@ -64,6 +64,16 @@ def test_memory_commands(cli_env: dict[str, str]) -> None:
     assert json.loads(run(["memory", "list", "--user", "u1", "--json"], cli_env).stdout) == []
 
 
+def test_memory_subjects_lists_the_people_of_one_user(cli_env: dict[str, str]) -> None:
+    told = run(["chat", "--user", "u1"], cli_env, "My sister Ana lives in Berlin.\n")
+    assert told.returncode == 0, told.stderr
+    listed = json.loads(run(["memory", "subjects", "--user", "u1", "--json"], cli_env).stdout)
+    assert [(s["name"], s["relation"], s["kind"]) for s in listed] == [("Ana", "sister", "person")]
+    table = run(["memory", "list", "--user", "u1"], cli_env).stdout
+    assert "Ana lives in Berlin." in table and "Ana" in table.split("Ana lives")[0]
+    assert json.loads(run(["memory", "subjects", "--user", "u2", "--json"], cli_env).stdout) == []
+
+
 def test_memory_images_and_merge_from_the_cli(cli_env: dict[str, str], tmp_path: Path) -> None:
     from PIL import Image
 
@@ -107,8 +117,10 @@ def test_scripted_demo_runs_every_part(cli_env: dict[str, str], tmp_path: Path) 
         "demo finished",
     ):
         assert marker in out
-    assert "From what you told me: The user's dog is called Biscuit." in out
-    assert "replaced [home_city] The user lives in Lisbon." in out
+    assert "From what you told me: Biscuit (the user's dog)" in out
+    assert "subject: Marta (sister)" in out and "current  [Marta: home_city] Marta lives" in out
+    assert "replaced [Ana: home_city] The user lives in Lisbon." in out  # said in plain words
+    assert "replaced [Ana: diet] The user is vegetarian." in out
     assert "add_reminder" in out
 
 

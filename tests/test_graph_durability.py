@@ -43,8 +43,6 @@ CHILD = textwrap.dedent(
 
     def script(payload):
         name = ((payload.get("response_format") or {}).get("json_schema") or {}).get("name")
-        if name == "RouteDecision":
-            return {"route": "task"}
         if name == "Plan":
             steps = [
                 {"tool": "send_note", "arguments": {"text": "buy milk"}},
@@ -53,7 +51,14 @@ CHILD = textwrap.dedent(
             return {"steps": steps}
         return default_reply(payload)
 
-    builder = GraphBuilder().add_tool(send_note, side_effect=True).add_tool(wait_for_delivery)
+    notes = ["send me a note to call the bank", "send a note to my phone: dentist at 3",
+             "text me a note about the keys", "send a note saying pick up the kids",
+             "push a note to my phone to water the plants"]
+    builder = (
+        GraphBuilder()
+        .add_tool(send_note, side_effect=True, routing_examples=notes)
+        .add_tool(wait_for_delivery)
+    )
     agent = Agent("ana", model=ScriptedChatModel(function=script), graph=builder)
     if phase == "start":
         paused = agent.turn("Send me a note to buy milk.")
@@ -153,8 +158,13 @@ def test_a_replanned_task_does_not_repeat_a_completed_side_effect(
         {"tool": "send_note", "arguments": {"text": "hi"}},
         {"tool": "lookup", "arguments": {"query": "x"}},
     ]
-    model = ScriptedChatModel(responses=[{"route": "task"}, {"steps": steps}, {"steps": steps}])
-    builder = GraphBuilder().add_tool(send_note, side_effect=True).add_tool(lookup)
+    model = ScriptedChatModel(responses=[{"steps": steps}, {"steps": steps}])
+    notes = ["send a note to the team", "send a note and check it arrived", "send a quick note"]
+    builder = (
+        GraphBuilder()
+        .add_tool(send_note, side_effect=True, routing_examples=notes)
+        .add_tool(lookup)
+    )
     agent = Agent(user_id="ana", settings=settings, model=model, graph=builder)
     agent.turn("Send a note and look it up.")
     result = agent.resume("approve")  # the lookup fails, the plan is made again

@@ -94,7 +94,6 @@ def test_approvals_are_per_user_and_per_session(settings: Settings) -> None:
 def test_a_rejection_does_not_stop_later_steps(settings: Settings) -> None:
     model = ScriptedChatModel(
         responses=[
-            {"route": "task"},
             {
                 "steps": [
                     {"tool": "add_reminder", "arguments": {"text": "call mum", "when": ""}},
@@ -133,13 +132,13 @@ def test_a_new_message_abandons_a_paused_call(settings: Settings) -> None:
     result = agent.turn("My dog is called Biscuit.")
     assert result.approvals == [] and agent.pending() == []
     assert reminders(agent) == []
-    assert [item["key"] for item in result.remembered] == ["dog_name"]
+    assert [item["key"] for item in result.remembered] == ["relation"]
     agent.close()
 
 
 async def test_forgetting_asks_first_and_streams_a_forgotten_event(settings: Settings) -> None:
     steps = [{"tool": "forget_memory", "arguments": {"what": "my dog"}}]
-    model = ScriptedChatModel(responses=[{"route": "task"}, {"steps": steps}])
+    model = ScriptedChatModel(responses=[{"steps": steps}])
     agent = Agent(user_id="ana", settings=settings, model=model)
     agent.memory.remember("ana", "The user's dog is called Biscuit.", key="dog_name")
     agent.memory.remember("bob", "The user's dog is called Rex.", key="dog_name")

@@ -41,7 +41,7 @@ def test_a_chat_turn_takes_two_steps_and_still_learns(settings: Settings) -> Non
     assert steps[-2:] == [{"recall", "route"}, {"respond", "remember"}]
     result = agent.turn("What is my dog called?")
     assert "Biscuit" in result.reply and result.recalled
-    assert [item.key for item in agent.memory.list_items("ana")] == ["dog_name"]
+    assert [item.key for item in agent.memory.list_items("ana")] == ["relation"]
     agent.close()
 
 

@@ -45,6 +45,6 @@ def test_recall_fans_out_to_the_previous_message_for_follow_ups(settings: Settin
     first = agent.turn("Tell me a story about the sea and the old lighthouse keeper please.")
     assert first.queries == ["Tell me a story about the sea and the old lighthouse keeper please."]
     answer = agent.turn("What is my sister called?")
-    assert answer.used and answer.used[0]["text"] == "The user's sister is called Marta."
+    assert answer.used and answer.used[0]["text"] == "Marta is the user's sister."
     assert {item["id"] for item in answer.used} <= {item["id"] for item in answer.recalled}
     agent.close()

@@ -98,26 +98,31 @@ def test_invalid_json_is_retried_then_recorded_and_can_be_retried_later(
     (event,) = agent.memory.events("ana", role="user")
     assert event.extraction == "done"
     keys = {item.key for item in agent.memory.list_items("ana")}
-    assert keys == {"home_city", "dog_name"}
+    assert keys == {"home_city", "relation"}
     agent.close()
 
 
-def test_invalid_json_for_routing_falls_back_to_chat(settings: Settings) -> None:
-    model = ScriptedChatModel(function=faulty(lambda _p: "not json at all", {"RouteDecision"}))
-    result, events, _items = _turn(settings, model, "What do you know about me?")
-    assert result.route == "chat" and result.reply
-    assert [event.text for event in events] == ["What do you know about me?"]
+def test_a_failing_router_answers_as_chat_and_still_learns(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings)
+
+    def broken(text: str, tools: Any) -> str:
+        raise RuntimeError("router down")
+
+    assert agent.deps.router is not None
+    agent.deps.router.route = broken  # type: ignore[method-assign]
+    result = agent.turn("I live in Lisbon. Remind me to water the plants.")
+    assert result.route == "chat" and result.reply and result.approvals == []
+    assert [item.text for item in agent.memory.list_items("ana")] == ["The user lives in Lisbon."]
+    agent.close()
 
 
 def test_a_plan_naming_an_unknown_tool_is_refused_and_the_turn_still_answers(
     settings: Settings,
 ) -> None:
     def fault(payload: dict[str, Any]) -> Any:
-        if schema_of(payload) == "RouteDecision":
-            return {"route": "task"}
         return {"steps": [{"tool": "drop_all_users", "arguments": {"confirm": True}}]}
 
-    model = ScriptedChatModel(function=faulty(fault, {"RouteDecision", "Plan"}))
+    model = ScriptedChatModel(function=faulty(fault, {"Plan"}))
     result, events, items = _turn(settings, model, "Remind me to water the plants.")
     plans = [c for c in model.calls if schema_of(c) == "Plan"]
     assert len(plans) == 2, "the failed plan is retried once"

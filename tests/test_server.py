@@ -68,25 +68,34 @@ def test_openai_client_chat_normal_and_streaming(server: LiveServer, ana: str) -
     assert told.choices[0].message.content == "Thanks, I will remember that."
     extra = told.model_extra or {}
     remembered = extra["confidante"]["remembered"]
-    assert [item["text"] for item in remembered] == ["The user's cat is called Pixel."]
+    assert [item["text"] for item in remembered] == ["Pixel is the user's cat."]
 
     stream = client.chat.completions.create(
         model="confidante",
-        messages=[{"role": "user", "content": "What is my cat called?"}],
+        messages=[{"role": "user", "content": "Who is Pixel?"}],
         stream=True,
         extra_headers={"X-Session-Id": "openai-test"},
     )
     chunks = list(stream)
     text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
-    assert text == "From what you told me: The user's cat is called Pixel."
+    assert text == "From what you told me: Pixel (the user's cat): Pixel is the user's cat."
     assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) > 3
+    # a question about the user's own life is checked whole before it is sent: one piece
+    mine = client.chat.completions.create(
+        model="confidante",
+        messages=[{"role": "user", "content": "What is my cat called?"}],
+        stream=True,
+        extra_headers={"X-Session-Id": "openai-test"},
+    )
+    pieces = [c.choices[0].delta.content for c in mine if c.choices and c.choices[0].delta.content]
+    assert "".join(pieces) == text and len(pieces) == 1
     assert chunks[-1].choices[0].finish_reason == "stop"
     recalled = [
         item["text"]
         for chunk in chunks
         for item in ((chunk.model_extra or {}).get("confidante") or {}).get("recalled", [])
     ]
-    assert "The user's cat is called Pixel." in recalled
+    assert "Pixel is the user's cat." in recalled
 
 
 def test_the_body_user_field_never_overrides_the_key(server: LiveServer, bob: str) -> None:
@@ -102,7 +111,7 @@ def test_the_body_user_field_never_overrides_the_key(server: LiveServer, bob: st
     assert "Pixel" not in (answer.choices[0].message.content or "")
     with server.client(bob) as http:
         texts = [item["text"] for item in http.get("/v1/memories").json()["data"]]
-    assert "The user's hamster is called Crumb." in texts
+    assert "Crumb is the user's hamster." in texts
     assert not any("Pixel" in text for text in texts)
 
 

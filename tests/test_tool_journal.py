@@ -22,8 +22,9 @@ def _agent(settings: Settings, sent: list[str], user: str = "ana") -> Agent:
         sent.append(text)
         return f"sent #{len(sent)}"
 
-    model = ScriptedChatModel(responses=[{"route": "task"}] + [{"steps": STEPS}] * 4)
-    builder = GraphBuilder().add_tool(send_note, side_effect=True)
+    model = ScriptedChatModel(responses=[{"steps": STEPS}] * 4)
+    asks = ["send me a note to buy milk", "send a note to my phone", "send me a note"]
+    builder = GraphBuilder().add_tool(send_note, side_effect=True, routing_examples=asks)
     return Agent(user_id=user, settings=settings, model=model, graph=builder)
 
 

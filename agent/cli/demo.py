@@ -1,7 +1,8 @@
 """``confidante demo``: a scripted multi-session conversation on the configured model.
 
-Session 1 tells the assistant some facts; session 2 runs in a new process and asks about them;
-then one fact is edited in real time (a move supersedes the old city, history kept) and a
+Session 1 tells the assistant some facts, about Ana and about her sister (a subject of her
+memory, with its relation); session 2 runs in a new process and asks about them; then facts
+change in plain words (a move and a new diet supersede the old ones, history kept) and a
 multi-step task runs with tools. Every reply is printed with the memories recalled for it.
 """
 
@@ -21,10 +22,15 @@ DEMO_USER = "demo-ana"
 
 SESSION_1 = [
     "Hi! My name is Ana. My dog is called Biscuit and I live in Lisbon.",
+    "My sister Marta lives in Berlin and works as a nurse.",
     "I'm vegetarian and I love hiking.",
 ]
-SESSION_2 = ["What is my dog called?", "Where do I live?"]
-EDIT = ["I just moved to Porto.", "Where do I live now?"]
+SESSION_2 = ["What is my dog called?", "Where do I live?", "Where does my sister live?"]
+EDIT = [
+    "I left Lisbon last month, I live in Porto now.",
+    "I'm vegan these days.",
+    "Where do I live?",
+]
 TASK = ["Remind me to take my dog to the vet on Friday."]
 
 
@@ -70,10 +76,16 @@ def _show_history(settings: Settings, console: Console) -> None:
 
     memory = Memory.open(settings=settings)
     items = memory.list_items(DEMO_USER, include_history=True)
-    console.print(Rule("memory after the edit (history kept)"))
+    subjects = {subject.id: subject for subject in memory.subjects(DEMO_USER)}
+    console.print(Rule("memory after the changes (history kept)"))
+    for subject in subjects.values():
+        console.print(
+            f"  subject: {escape(subject.name or '-')} ({escape(subject.relation or '-')})"
+        )
     for item in items:
         state = "current " if item.valid_to is None else "replaced"
-        console.print(f"  {state} \\[{item.key or '-'}] {escape(item.text)}")
+        about = subjects[item.subject_id].name if item.subject_id in subjects else "Ana"
+        console.print(f"  {state} \\[{about}: {item.key or '-'}] {escape(item.text)}")
     memory.close()
 
 
@@ -86,7 +98,7 @@ def _run_part(settings: Settings, console: Console, part: str) -> None:
     elif part == "recall":
         _session(settings, console, "session 2 (new process): what do you remember?", SESSION_2)
     elif part == "edit":
-        _session(settings, console, "session 3: a fact changes", EDIT)
+        _session(settings, console, "session 3: facts change, said in plain words", EDIT)
         _show_history(settings, console)
     elif part == "task":
         _session(settings, console, "session 4: a multi-step task with tools", TASK)

@@ -37,20 +37,28 @@ def _memory() -> Memory:
     return Memory.open(settings=load_settings())
 
 
-def _print(items: list[dict[str, object]], as_json: bool) -> None:
+def _print(
+    items: list[dict[str, object]], as_json: bool, about: dict[str, str] | None = None
+) -> None:
     if as_json:
         print(json.dumps(items, default=str, indent=2))
         return
-    table = Table("id", "key", "kind", "text", "score")
+    table = Table("id", "about", "key", "kind", "text", "score")
     for item in items:
         table.add_row(
             str(item["id"])[:12],
+            (about or {}).get(str(item.get("subject_id")), ""),
             str(item.get("key") or ""),
             str(item["kind"]),
             str(item["text"]),
             f"{item['score']:.2f}" if item.get("score") else "",
         )
     console.print(table)
+
+
+def _about(memory: Memory, user: str) -> dict[str, str]:
+    """Subject ids to their names, for the "about" column (empty: the user)."""
+    return {s.id: s.name or f"({s.relation})" for s in memory.subjects(user)}
 
 
 def _run(action: object) -> None:
@@ -67,9 +75,29 @@ def list_items(user: UserOption, history: bool = False, as_json: JsonOption = Fa
     memory = _memory()
     _run(
         lambda: _print(
-            [h.model_dump() for h in memory.list_items(user, include_history=history)], as_json
+            [h.model_dump() for h in memory.list_items(user, include_history=history)],
+            as_json,
+            _about(memory, user),
         )
     )
+
+
+@memory_app.command()
+def subjects(user: UserOption, as_json: JsonOption = False) -> None:
+    """List the people, pets, places and organisations a user's memory knows."""
+    memory = _memory()
+
+    def show() -> None:
+        found = memory.subjects(user)
+        if as_json:
+            print(json.dumps([s.model_dump(mode="json") for s in found], indent=2))
+            return
+        table = Table("id", "name", "relation", "kind", "earlier names")
+        for s in found:
+            table.add_row(s.id[:12], s.name or "", s.relation or "", s.kind, ", ".join(s.aliases))
+        console.print(table)
+
+    _run(show)
 
 
 ImageOption = Annotated[Path | None, typer.Option("--image", help="An image file.")]

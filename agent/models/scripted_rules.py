@@ -1,7 +1,7 @@
 """The built-in rules of the scripted model: deterministic answers to the graph's requests.
 
 They recognise each request by its ``response_format`` schema name (``FactExtraction``,
-``RouteDecision``, ``Plan``, ``UserSummary``, ``ImageKeywords``,
+``UpdateDecision``, ``Plan``, ``UserSummary``, ``ImageKeywords``,
 ``RecommendationReasons``) and otherwise write a chat reply from the memories and tool results
 placed in the system prompt. They cover simple English
 first-person statements only; they make the assistant usable offline in tests and examples,
@@ -34,6 +34,11 @@ _FACT_PATTERNS: list[tuple[re.Pattern[str], str, str]] = [
         "The user is {0}.",
     ),
     (
+        re.compile(r"\bI(?:'m| am) allergic to ([a-z][a-z ]{1,30}?)(?:[.,!]|$| and )"),
+        "allergy_{0}",
+        "The user is allergic to {0}.",
+    ),
+    (
         re.compile(r"\bI (?:really )?(?:like|love|enjoy) ([a-z][a-z ]{2,40}?)(?:[.,!]|$| and )"),
         "likes_{0}",
         "The user likes {0}.",
@@ -63,21 +68,65 @@ def _system_text(payload: dict[str, Any]) -> str:
     return ""
 
 
+_RELATED = re.compile(
+    rf"\b[Mm]y ((?:[a-z-]+ )?[a-z-]+),? {_NAME},? (lives in|works at|works for|moved to|"
+    rf"is moving to|is called|is named) {_NAME}"
+)
+_CALLED_RELATION = re.compile(rf"\b[Mm]y ([a-z-]+)(?:'s name)? is (?:called |named )?{_NAME}")
+
+
 def extract(text: str) -> dict[str, Any]:
-    """Find simple first-person facts in ``text`` (the ``FactExtraction`` shape)."""
-    facts: list[dict[str, str]] = []
+    """Find simple first-person facts in ``text`` (the ``FactExtraction`` shape).
+
+    Facts about the user become statements about "The user"; "my sister Ana lives in Porto"
+    and "my dog is called Rex" become statements about Ana and Rex, with their relation.
+    """
+    from confidante.memory.subject_names import is_relation_word
+
+    facts: list[str] = []
     seen: set[str] = set()
+    for match in _RELATED.finditer(text):
+        relation, name, verb, place = match.groups()
+        if is_relation_word(relation):
+            facts += [f"{name} is the user's {relation}.", f"{name} {verb} {place}."]
+            seen.add(name)
+    for match in _CALLED_RELATION.finditer(text):
+        relation, name = match.groups()
+        if is_relation_word(relation) and name not in seen:
+            facts.append(f"{name} is the user's {relation}.")
+            seen.add(name)
+    keys: set[str] = set()
     for pattern, key_template, statement_template in _FACT_PATTERNS:
         for match in pattern.finditer(text):
             groups = [group.strip() for group in match.groups()]
             key = key_template.format(*[g.lower().replace(" ", "_") for g in groups])
-            if key in seen or key == "name_name":
+            if key in keys or key == "name_name" or groups[-1] in seen:
                 continue
-            seen.add(key)
-            facts.append(
-                {"key": key, "value": groups[-1], "statement": statement_template.format(*groups)}
-            )
+            keys.add(key)
+            facts.append(statement_template.format(*groups))
     return {"facts": facts}
+
+
+def decide_updates(text: str) -> dict[str, Any]:
+    """Answer an ``UpdateDecision`` request: ``replaced`` when both facts set one slot.
+
+    Pairs come as "N. Earlier: ... New: ..." lines; equal texts are ``same``, anything else
+    ``both``.
+    """
+    from confidante.memory.slots import DEFAULT_SLOTS
+
+    answers = []
+    for earlier, new in re.findall(r"^\d+\. Earlier: (.*?) New: (.*)$", text, flags=re.M):
+        about_user = earlier.lower().startswith("the user ")
+        old_slot = DEFAULT_SLOTS.slot_of(earlier, about_user=about_user)
+        new_slot = DEFAULT_SLOTS.slot_of(new, about_user=about_user)
+        if earlier.strip().lower() == new.strip().lower():
+            answers.append("same")
+        elif old_slot is not None and old_slot == new_slot and not old_slot.many:
+            answers.append("replaced")
+        else:
+            answers.append("both")
+    return {"answers": answers}
 
 
 def _tool_names(payload: dict[str, Any]) -> list[str]:
@@ -246,9 +295,8 @@ def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
     name = (response_format.get("json_schema") or {}).get("name")
     if name == "FactExtraction":
         return extract(_user_text(payload))
-    if name == "RouteDecision":
-        is_task = re.search(r"\bremind|\breminders?\b", _user_text(payload), re.I)
-        return {"route": "task" if is_task else "chat"}
+    if name == "UpdateDecision":
+        return decide_updates(_user_text(payload))
     if name == "Plan":
         return plan(payload)
     if name == "UserSummary":

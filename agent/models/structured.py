@@ -46,11 +46,14 @@ async def ask_structured(
     *,
     retries: int = 1,
     what: str = "structured output",
+    max_tokens: int | None = None,
 ) -> ResultT:
     """Invoke ``model`` for an instance of ``schema`` and return ``accept(instance)``.
 
     An attempt is retried when the reply does not validate against the schema or when
     ``accept`` returns None (the output validated but is unusable, e.g. ungrounded).
+    ``max_tokens`` raises the model's cap on generated tokens for this call (a long answer
+    cut at the cap would not parse).
 
     Raises:
         StructuredOutputError: No attempt out of ``retries + 1`` gave an accepted result.
@@ -59,7 +62,8 @@ async def ask_structured(
     last_error: Exception | None = None
     for _attempt in range(retries + 1):
         try:
-            result = await runnable.ainvoke(list(prompt))
+            options: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
+            result = await runnable.ainvoke(list(prompt), None, **options)
         except StructuredOutputError as exc:
             last_error = exc
             continue

@@ -1,0 +1,118 @@
+"""Replies that do not make up the user's life, and that speak to the user.
+
+:func:`addressed` turns a reply about "the user" into one to "you".
+
+A small model asked "what's my ward manager called?" with nothing about a ward manager in
+its prompt tends to answer "Dr. Smith". When the message asks about the user's own life
+(:func:`asks_about_the_user`: "what's my...", "where do I...", not "should I...") and the
+reply names specifics (capitalised names, numbers) that appear nowhere in what the model was
+shown (:func:`invented`), the reply is replaced by a plain "I don't know" — the user was
+never told something false about themself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from confidante.memory.statements import STOPWORDS, WORD, clauses, second_person_verb, stem
+
+#: The reply that replaces one that made up the user's life.
+UNKNOWN_REPLY = "I don't know that: you haven't told me yet."
+
+_ABOUT_ME = re.compile(r"\b(?:my|mine|myself)\b|\b(?:do|did|am|was|were|have|had)\s+I\b", re.I)
+_ADVICE = re.compile(
+    r"\b(?:should|could|can|would|shall|may|might)\s+I\b|\bhow\s+(?:do|can|should)\s+I\b"
+    r"|\b(?:recommend|suggest|ideas?|tips?|advice)\b",
+    re.I,
+)
+_SPECIFIC = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+|\b\d[\d.,:]*\b")
+_QUESTION_WORDS = frozenset(
+    stem(word)
+    for word in "mine myself remind again tell know remember called name named these days "
+    "still currently anything".split()
+)
+_COMMON = frozenset(
+    "i i'm i've i'd i'll you you're your yes no sorry ok okay hi hello monday tuesday wednesday "
+    "thursday friday saturday sunday january february march april may june july august "
+    "september october november december".split()
+)
+
+
+def asks_about_the_user(message: str) -> bool:
+    """Whether a message asks about the user's own life (not for advice or a pick)."""
+    asked = [text for text, kind in clauses(message) if kind == "question"]
+    return any(_ABOUT_ME.search(text) and not _ADVICE.search(text) for text in asked)
+
+
+def invented(reply: str, shown: Iterable[str]) -> set[str]:
+    """The specifics of ``reply`` (names, numbers) that none of the ``shown`` texts contains."""
+    seen = " ".join(shown).lower()
+    found = set()
+    for match in _SPECIFIC.finditer(reply):
+        word = match.group(0).strip(".,:").removesuffix("'s")
+        if word.lower() not in _COMMON and word.lower() not in seen:
+            found.add(word)
+    return found
+
+
+_THE_USER_OPENS = re.compile(r"(^|[.!?]\s+)The user((?:'s)?) ((?:\w+ly |also |still |now )?)(\w+)")
+
+
+def addressed(reply: str) -> str:
+    """A reply that speaks of "the user" retold to them ("The user works..." → "You work...").
+
+    Small models often answer in the third person they read in their prompt's facts.
+    """
+
+    def opening(match: re.Match[str]) -> str:
+        start, possessive, adverb, word = match.groups()
+        if possessive:
+            return f"{start}Your {adverb}{word}"
+        return f"{start}You {adverb}{second_person_verb(word)}"
+
+    text = _THE_USER_OPENS.sub(opening, reply)
+    text = re.sub(r"\bthe user's\b", "your", text)
+    text = re.sub(
+        r"\bthe user ((?:\w+ly |also |still |now )?)(is|was|has|does|\w+s)\b",
+        lambda m: f"you {m.group(1)}{second_person_verb(m.group(2))}",
+        text,
+    )
+    return re.sub(r"\bthe user\b", "you", text)
+
+
+#: Words a question may use for a slot its fact does not say ("how old" for "is 34").
+SLOT_WORDS = {
+    "age": "old age years born",
+    "home_city": "live living home city town where",
+    "hometown": "from grew hometown born",
+    "employer": "work working job company employer",
+    "job_title": "work working job profession",
+    "school": "study studying school university college",
+    "diet": "eat eating food diet",
+    "birthday": "birthday born",
+    "relationship_status": "married single partner",
+    "allergies": "allergic allergy eat",
+    "medications": "medicine medication take",
+    "languages": "speak language",
+}
+
+
+def bears_on(question: str, known: Iterable[dict[str, Any]], summary: str = "") -> bool:
+    """Whether a remembered item (or the summary) shares a word with a question about the user.
+
+    "What instrument do I play?" with nothing about instruments or playing remembered bears
+    on nothing: the reply prompt then says so. An item's slot lends it words ("how old"
+    bears on "The user is 34.", an ``age``).
+    """
+    asked = _words(question) - _QUESTION_WORDS
+    if not asked:
+        return True
+    texts = [summary, *(f"{i['text']} {SLOT_WORDS.get(str(i.get('key')), '')}" for i in known)]
+    return any(asked & _words(text) for text in texts if text)
+
+
+def _words(text: str) -> set[str]:
+    """Stems of a text's words that are not stopwords (relation words count: "dog")."""
+    return {stem(w) for w in WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}

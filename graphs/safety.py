@@ -1,0 +1,135 @@
+"""Replies that respect what is known about the user's safety: allergies, diet, medication, health.
+
+The user's *safety facts* are their current facts in the vocabulary's safety slots
+(:meth:`~confidante.memory.slots.SlotVocabulary.safety`). They go into every reply prompt,
+and the reply is checked before it is sent, whatever the model's size:
+
+- a message *touches* a safety fact when it names what the fact names ("peanut butter
+  cookies" and a peanut allergy), or when it is about what the fact's kind bears on: food and
+  drink for allergies, diets and intolerances; medicines and alcohol for medications; food,
+  drink, medicines and exercise for health conditions;
+- a reply *heeds* a fact when it mentions it (its distinctive words: "peanut", "allerg...");
+- a reply to a question or request that touches a fact it does not heed gets a reminder of
+  the fact appended ("Please keep in mind that you are allergic to peanuts.").
+
+The check is lexical (cue words), so it errs on the side of reminding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from confidante.memory.statements import clauses, second_person_verb
+
+_WORDS = re.compile(r"[a-z0-9]+")
+_FOOD = frozenset(
+    """eat eating ate eaten food foods snack snacks meal meals dinner lunch breakfast brunch
+    supper dessert desserts cook cooking bake baking recipe recipes dish dishes menu order
+    restaurant takeaway takeout cafe bakery bite slice piece plate bowl portion serving taste
+    try tasting drink drinks drinking sip cake cakes cookie cookies biscuit biscuits bread
+    pastry pie chocolate candy sweets cheese cheeses milk cream butter yogurt egg eggs nut nuts
+    peanut peanuts almond almonds cashew walnut sesame soy wheat gluten flour pasta pizza
+    noodles rice curry soup salad sandwich burger sauce dressing satay pad thai sushi shrimp
+    prawn prawns crab lobster fish seafood shellfish oyster oysters mussels meat beef pork
+    chicken lamb bacon sausage ham steak tofu beans lentils fruit fruits banana apple grapefruit
+    strawberries berries smoothie juice coffee tea latte wine beer cocktail alcohol booze
+    spirits whisky vodka rum gin champagne prosecco rose rosé sangria baklava pavlova biryani
+    kebab tacos burrito dumplings ramen pho falafel hummus brownie muffin icecream gelato
+    cheesecake tiramisu fondue camembert brie feta mozzarella parmesan honey jam peanutbutter
+    buffet barbecue bbq potluck picnic party feast""".split()
+)
+_MEDICINE = frozenset(
+    """medicine medicines medication pill pills tablet tablets painkiller painkillers ibuprofen
+    aspirin paracetamol acetaminophen tylenol advil nurofen naproxen antihistamine antibiotic
+    antibiotics amoxicillin supplement supplements vitamin vitamins herbal remedy dose
+    alcohol wine beer drink drinks drinking cocktail grapefruit coffee caffeine
+    st johns wort""".split()
+)
+_EXERCISE = frozenset(
+    """run running jog jogging gym workout exercise lift lifting weights hike hiking climb
+    climbing swim swimming sauna hot tub cycle cycling bike ride football soccer tennis yoga
+    sport sports marathon training train sprint ski skiing dance dancing""".split()
+)
+_CUES = {
+    "allergies": _FOOD,
+    "diet": _FOOD,
+    "medications": _MEDICINE,
+    "health_conditions": _FOOD | _MEDICINE | _EXERCISE,
+}
+_GENERIC = frozenset(
+    """the user user's is are has have had a an to of and or with on in at for from by be been
+    was were not no does do did very really also
+    intolerance takes taking diet condition since after before""".split()
+)
+_SECOND_PERSON = (
+    (re.compile(r"^The user's\b"), "your"),
+    (re.compile(r"^The user is\b"), "you are"),
+    (re.compile(r"^The user has\b"), "you have"),
+    (re.compile(r"^The user was\b"), "you were"),
+    (re.compile(r"^The user\b"), "you"),
+    (re.compile(r"\bthe user's\b"), "your"),
+    (re.compile(r"\bthe user\b"), "you"),
+)
+
+
+def _stems(words: Sequence[str]) -> set[str]:
+    """Seven-letter stems of singular words.
+
+    "peanuts" is "peanut", "vegetarian" is not "vegetables"; allergy and intolerance words
+    share "allerg" and "intole".
+    """
+    stems = set()
+    for word in words:
+        if word.startswith(("allerg", "intoler")):
+            stems.add(word[:6])
+        else:
+            stems.add((word[:-1] if word.endswith("s") and len(word) > 3 else word)[:7])
+    return stems
+
+
+def distinctive(fact: str) -> set[str]:
+    """The fact's own words a message or reply may name it by ("peanut", "allerg")."""
+    words = [w for w in _WORDS.findall(fact.lower()) if len(w) > 2 and w not in _GENERIC]
+    return _stems(words)
+
+
+def touches(message: str, fact: dict[str, Any]) -> bool:
+    """Whether a message bears on a safety fact (``{"text", "key"}``); see the module doc."""
+    words = _WORDS.findall(message.lower())
+    if _stems(words) & (distinctive(fact["text"]) - {"allerg", "intole"}):
+        return True
+    cues = _CUES.get(str(fact.get("key")), _FOOD | _MEDICINE)
+    return bool(set(words) & cues)
+
+
+def heeds(reply: str, fact: dict[str, Any]) -> bool:
+    """Whether a reply mentions the fact (one of its distinctive words)."""
+    return bool(_stems(_WORDS.findall(reply.lower())) & distinctive(fact["text"]))
+
+
+def second_person(fact: str) -> str:
+    """Retell a fact to the user: "The user takes X." → "you take X"."""
+    text = fact.strip().rstrip(".")
+    verb = re.match(r"^The user ((?:\w+ly |also |still |now )?)(\w+)", text)
+    if verb:
+        text = f"you {verb.group(1)}{second_person_verb(verb.group(2))}{text[verb.end() :]}"
+    for pattern, replacement in _SECOND_PERSON:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def reminder(message: str, reply: str, facts: Sequence[dict[str, Any]]) -> str:
+    """The sentence to append to ``reply``, or "" when it heeds every fact the message touches.
+
+    Only a message that asks something (a question or a request) is checked: "I'm going to
+    a party tonight" needs no reminder.
+    """
+    if not any(kind != "statement" for _, kind in clauses(message)):
+        return ""
+    missed = [fact for fact in facts if touches(message, fact) and not heeds(reply, fact)]
+    if not missed:
+        return ""
+    said = "; ".join(second_person(fact["text"]) for fact in missed[:3])
+    return f"Please keep in mind that {said}."

@@ -1,0 +1,203 @@
+r"""The closed vocabulary of slots: the stable attributes a fact can set for its subject.
+
+A *slot* is an attribute of a subject (the user, or a person, pet, place or organisation in
+the user's life) that has a current value: where they live, who employs them, their diet...
+The code owns the list; a chat model never names a slot. The write path asks the model for
+plain third-person statements ("Ana lives in Berlin.", "The user is allergic to peanuts.")
+and :meth:`SlotVocabulary.slot_of` finds the slot a statement sets from the statement's own
+words, so a model cannot file a wedding's city under ``home_city`` or invent a key that
+supersedes an unrelated fact.
+
+- A **single-valued** slot (``many=False``) has one current value per subject: remembering a new
+  value supersedes the old one (the old one stays in the history).
+- A **multi-valued** slot (``many=True``: allergies, medications...) accumulates values; a value
+  is removed only by an explicit update.
+- A **safety** slot holds facts a reply must respect whatever it is asked (allergies, diet,
+  medications, health): the graph checks replies against them.
+
+Applications extend the vocabulary with their own slots::
+
+    from confidante.memory.slots import DEFAULT_SLOTS, Slot
+
+    DEFAULT_SLOTS.register(Slot("shoe_size", r"\bshoe size\b", "their shoe size"))
+
+A slot's ``pattern`` is a regular expression searched (case-insensitively) in the statement;
+slots are tried in the order they were registered, the defaults first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from confidante.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One stable attribute of a subject.
+
+    Attributes:
+        name: The slot's key (``snake_case``), stored as the item's ``key``.
+        pattern: A regular expression that finds the slot in a third-person statement.
+        description: What the slot holds, for the documentation.
+        many: Values accumulate instead of replacing each other.
+        safety: Replies must respect it (allergies, diet, medications, health).
+        user_only: Only the user has it (``name``: other subjects are named by their record).
+        others_only: Only subjects other than the user have it (``relation``).
+    """
+
+    name: str
+    pattern: str
+    description: str = ""
+    many: bool = False
+    safety: bool = False
+    user_only: bool = False
+    others_only: bool = False
+    compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,99}", self.name):
+            raise ConfigurationError(f"slot name {self.name!r} must be snake_case")
+        object.__setattr__(self, "compiled", re.compile(self.pattern, re.IGNORECASE))
+
+    def applies_to(self, about_user: bool) -> bool:
+        """Whether a subject (the user, or someone else) can have this slot."""
+        return not (self.user_only and not about_user) and not (self.others_only and about_user)
+
+
+_DIETS = (
+    r"vegan|vegetarian|pescatarian|keto|paleo|plant-based|gluten-free|dairy-free|halal|"
+    r"kosher|carnivore|flexitarian|low-carb|raw food|fruitarian"
+)
+_JOBS = r"works? as|working as|job (?:is|as)|profession|occupation|promoted to|employed as"
+
+_DEFAULTS = (
+    Slot(
+        "relation",
+        r"\bis (?:now )?(?:the user's|their|his|her) [\w -]+",
+        "who they are to the user",
+        others_only=True,
+    ),
+    Slot(
+        "name",
+        r"^the user(?:'s (?:first |full |real |last )?name is|'s name's| is called| is named|"
+        r" goes by)\b",
+        "the user's name",
+        user_only=True,
+    ),
+    Slot("allergies", r"\ballerg", "allergies", many=True, safety=True),
+    Slot(
+        "medications",
+        r"\b(?:medications?|(?:takes?|taking|on) (?:\w+ )?medicine|prescri\w*|insulin|inhaler|"
+        r"epipen|blood thinners?|antidepressants?|antibiotics?|statins?|pills?|tablets?|"
+        r"birth control|chemo\w*|dialysis)\b"
+        # "put the user on warfarin", "takes metformin": a drug-like name after on/takes
+        r"|\b(?:on|takes?|taking|started|prescribed) (?:\w+ )?[a-z]+(?:arin|formin|olol|pril|"
+        r"sartan|statin|azepam|oxetine|aline|cillin|mycin|cycline|prazole|olone|isone|thyroxine|"
+        r"ine|mab)\b",
+        "medications taken",
+        many=True,
+        safety=True,
+    ),
+    Slot(
+        "health_conditions",
+        r"\b(?:diabet\w*|asthma\w*|pregnan\w*|breastfeed\w*|intoleran\w*|coeliac|celiac|"
+        r"hypertension|blood pressure|epilep\w*|seizures?|migraines?|arthritis|injur\w*|"
+        r"surgery|sprain\w*|fractur\w*|torn|broke (?:his|her|their|a) \w+|disease|disorder|"
+        r"syndrome|medical condition|chronic \w+|cancer|tumou?r|heart (?:problems?|condition|"
+        r"trouble)|fibrillation|arrhythmia|cholesterol|anaemi\w*|anemi\w*|thyroid|kidney|"
+        r"liver|ulcers?|reflux|crohn\w*|colitis|lupus|sclerosis|hiv|hepatitis|stroke|dementia|"
+        r"parkinson\w*|gout|eczema|psoriasis|adhd|autis\w*|depression|anxiety)\b",
+        "health conditions, intolerances, pregnancy, injuries",
+        many=True,
+        safety=True,
+    ),
+    Slot(
+        "diet",
+        rf"\b(?:diet\b|(?:is|are|became|become|went|gone|going|turned|switched|been|eats?|"
+        rf"eating|stays?|stayed) [\w ]{{0,20}}\b(?:{_DIETS}))",
+        "their diet",
+        safety=True,
+    ),
+    Slot(
+        "home_city",
+        r"\b(?:lives?|living|resides?|is based|settled|(?:has |just |recently )?moved|"
+        r"relocated) (?:\w+ ){0,3}?(?:in|to|near)\b",
+        "where they live now",
+    ),
+    Slot(
+        "hometown",
+        r"\b(?:grew up in|is (?:originally )?from|comes from|was born in|hometown)\b",
+        "where they come from",
+    ),
+    Slot("job_title", rf"\b(?:{_JOBS})\b", "their job or role"),
+    Slot(
+        "employer",
+        r"\b(?:works?|working|employed|job) (?:\w+ ){0,2}?(?:at|for)\b|\bemployer\b|"
+        r"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b",
+        "the organisation they work for",
+    ),
+    Slot(
+        "school",
+        r"\b(?:stud(?:y|ies|ying)|enrolled|attends?|goes to school) (?:\w+ ){0,3}?(?:at|in)\b",
+        "where they study",
+    ),
+    Slot("birthday", r"\bbirthday\b|\bborn on\b", "their birthday"),
+    Slot(
+        "age",
+        r"^(?:the user|[A-Z][\w-]*) (?:is|turned|turns|will turn) \d{1,3}\b(?! ?(?:feet|foot|ft|"
+        r"cm|m|kg|kilos?|lbs?|pounds|months?|weeks?|days|inches|km|miles|hours|minutes|%))"
+        r"|\b\d{1,3} years old\b|\bage(?:d| is) \d",
+        "their age",
+    ),
+    Slot(
+        "relationship_status",
+        r"\b(?:is|got|are) (?:now )?(?:single|married|engaged|divorced|widowed|separated)\b",
+        "single, married, engaged...",
+        user_only=True,
+    ),
+    Slot("languages", r"\b(?:speaks?|fluent in|native language)\b", "languages spoken", many=True),
+)
+
+
+class SlotVocabulary:
+    """The slots a memory knows, in the order they are tried; see the module docstring."""
+
+    def __init__(self, slots: Iterable[Slot] = _DEFAULTS) -> None:
+        self._slots: dict[str, Slot] = {}
+        for slot in slots:
+            self.register(slot)
+
+    def register(self, slot: Slot) -> None:
+        """Add a slot (tried after those already there); its name must be new."""
+        if slot.name in self._slots:
+            raise ConfigurationError(f"the vocabulary already has a slot {slot.name!r}")
+        self._slots[slot.name] = slot
+
+    def __iter__(self) -> Iterator[Slot]:
+        return iter(self._slots.values())
+
+    def get(self, name: str | None) -> Slot | None:
+        """The slot called ``name``, or None."""
+        return self._slots.get(name) if name else None
+
+    def slot_of(self, statement: str, *, about_user: bool) -> Slot | None:
+        """The first slot whose pattern the statement matches, for this kind of subject."""
+        for slot in self._slots.values():
+            if slot.applies_to(about_user) and slot.compiled.search(statement):
+                return slot
+        return None
+
+    def multi_valued(self) -> frozenset[str]:
+        """Names of the slots whose values accumulate."""
+        return frozenset(slot.name for slot in self._slots.values() if slot.many)
+
+    def safety(self) -> frozenset[str]:
+        """Names of the slots replies must respect."""
+        return frozenset(slot.name for slot in self._slots.values() if slot.safety)
+
+
+#: The vocabulary memories use unless given another (extend it with ``register``).
+DEFAULT_SLOTS = SlotVocabulary()

@@ -1,0 +1,70 @@
+"""Replies about the user's own life use what is known, and speak to the user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from confidante import Agent
+from confidante.graphs.grounding import (
+    UNKNOWN_REPLY,
+    addressed,
+    asks_about_the_user,
+    bears_on,
+    invented,
+)
+from confidante.graphs.prompts import UNKNOWN_PROMPT
+from confidante.models.scripted import ScriptedChatModel
+from confidante.models.scripted_rules import default_reply
+from confidante.settings import Settings
+
+
+def test_questions_about_the_user_are_told_apart_from_advice() -> None:
+    assert asks_about_the_user("whats my ward manager called?")
+    assert asks_about_the_user("Where do I live?")
+    assert not asks_about_the_user("Can I eat peanut butter cookies?")
+    assert not asks_about_the_user("What should I watch tonight?")
+    assert not asks_about_the_user("I live in Porto.")
+    assert not asks_about_the_user("Any books you'd recommend for my trip?")
+
+
+def test_invented_specifics_are_those_never_shown() -> None:
+    shown = ["The user lives in Lisbon.", "Ana is the user's sister.", "The user is 34."]
+    assert invented("Your ward manager is Dr. Smith.", shown) == {"Dr"}
+    assert invented("You live in Lisbon, near your sister Ana.", shown) == set()
+    assert invented("You are 34.", shown) == set()
+    assert invented("You are 43.", shown) == {"43"}
+
+
+def test_a_reply_about_the_user_is_retold_to_them() -> None:
+    assert addressed("The user's boyfriend is Felix.") == "Your boyfriend is Felix."
+    assert addressed("Yes, the user is still in a band.") == "Yes, you are still in a band."
+    assert addressed("The user works at Shopify.") == "You work at Shopify."
+    assert addressed("You live in Lisbon.") == "You live in Lisbon."
+
+
+def test_a_question_bears_on_a_fact_by_its_words_or_its_slot() -> None:
+    jazz = [{"text": "The user likes jazz.", "key": None}]
+    assert not bears_on("what instrument do I play?", jazz)
+    assert not bears_on("what's my dog's name?", [{"text": "Pixel is the user's cat."}])
+    assert bears_on("how old am I again?", [{"text": "The user is 34.", "key": "age"}])
+    assert bears_on("where do I work these days?", [{"text": "The user works at the library."}])
+    assert bears_on("what instrument do I play?", [], summary="The user plays the cello.")
+
+
+def test_a_made_up_answer_about_the_user_becomes_i_dont_know(settings: Settings) -> None:
+    def inventive(payload: dict[str, Any]) -> Any:
+        asked = str(payload["messages"][-1]["content"])
+        if payload.get("response_format") is None and "ward manager" in asked:
+            return "Your ward manager is Dr. Smith."
+        return default_reply(payload)
+
+    model = ScriptedChatModel(function=inventive)
+    agent = Agent(user_id="seun", settings=settings, model=model)
+    agent.turn("I work at Manchester Royal Infirmary.")
+    result = agent.turn("What's my ward manager called?")
+    assert result.reply == UNKNOWN_REPLY  # the model named someone it was never told of
+    assert UNKNOWN_PROMPT in model.calls[-1]["messages"][0]["content"]  # nothing on wards
+    result = agent.turn("Where do I work?")
+    assert UNKNOWN_PROMPT not in model.calls[-1]["messages"][0]["content"]
+    assert "Manchester Royal Infirmary" in result.reply
+    agent.close()

@@ -1,0 +1,91 @@
+"""The safety check: a reply ignoring a safety fact the message touches gets a reminder."""
+
+from __future__ import annotations
+
+import pytest
+
+from confidante.graphs.safety import distinctive, heeds, reminder, second_person, touches
+
+PEANUTS = {"text": "The user is allergic to peanuts.", "key": "allergies"}
+VEGAN = {"text": "The user is vegan.", "key": "diet"}
+ASTHMA = {"text": "The user has asthma.", "key": "health_conditions"}
+THINNERS = {"text": "The user is on blood thinners.", "key": "medications"}
+
+
+def test_a_reply_that_ignores_an_allergy_gets_a_reminder() -> None:
+    warning = reminder("Can I eat peanut butter cookies?", "Yes!", [PEANUTS])
+    assert warning == "Please keep in mind that you are allergic to peanuts."
+    assert "peanut" in warning
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "No, you are allergic to peanuts.",
+        "Careful: those contain peanuts.",
+        "Better not, given your allergy.",
+    ],
+)
+def test_no_reminder_when_the_reply_mentions_the_fact(reply: str) -> None:
+    assert heeds(reply, PEANUTS)
+    assert reminder("Can I eat peanut butter cookies?", reply, [PEANUTS]) == ""
+
+
+def test_no_reminder_for_statements() -> None:
+    assert reminder("I ate peanut butter cookies yesterday.", "Nice!", [PEANUTS]) == ""
+    assert reminder("I'm going to a party tonight, there will be cake.", "Fun!", [PEANUTS]) == ""
+
+
+def test_no_reminder_for_an_unrelated_question() -> None:
+    assert not touches("What movie should I watch?", PEANUTS)
+    assert reminder("What movie should I watch?", "Watch Alien.", [PEANUTS]) == ""
+    assert reminder("Can I eat peanut butter cookies?", "Yes!", []) == ""
+
+
+def test_a_request_about_food_touches_diet_and_allergy_facts() -> None:
+    assert reminder("Recommend a dessert for tonight.", "Try tiramisu.", [VEGAN]) == (
+        "Please keep in mind that you are vegan."
+    )
+    assert reminder("Recommend a dessert for tonight.", "Try tiramisu.", [PEANUTS, VEGAN]) == (
+        "Please keep in mind that you are allergic to peanuts; you are vegan."
+    )
+
+
+def test_each_kind_of_fact_has_its_own_cues() -> None:
+    assert reminder("Should I go for a run tonight?", "Sure!", [ASTHMA]) == (
+        "Please keep in mind that you have asthma."
+    )
+    assert reminder("Should I go for a run tonight?", "Sure!", [PEANUTS, VEGAN]) == ""
+    assert touches("Can I have a glass of wine?", THINNERS)
+    assert not touches("Should I go for a run tonight?", THINNERS)
+    assert touches("Is satay ok?", PEANUTS)  # food cue
+
+
+def test_only_missed_facts_are_reminded_and_at_most_three() -> None:
+    facts = [PEANUTS, VEGAN, ASTHMA, {"text": "The user is coeliac.", "key": "health_conditions"}]
+    warning = reminder("What should I cook for dinner?", "Pasta with pesto.", facts)
+    assert warning == (
+        "Please keep in mind that you are allergic to peanuts; you are vegan; you have asthma."
+    )
+    warning = reminder("What should I cook for dinner?", "A vegan curry.", [PEANUTS, VEGAN])
+    assert warning == "Please keep in mind that you are allergic to peanuts."
+
+
+def test_second_person_and_distinctive_words() -> None:
+    assert second_person("The user is allergic to peanuts.") == "you are allergic to peanuts"
+    assert second_person("The user's doctor banned alcohol.") == "your doctor banned alcohol"
+    assert second_person("The user has asthma.") == "you have asthma"
+    assert distinctive("The user is allergic to peanuts.") == {"allerg", "peanut"}
+    assert distinctive("The user is lactose intolerant.") == {"lactose", "intole"}
+
+
+def test_a_reply_about_vegetables_does_not_heed_a_vegetarian_diet() -> None:
+    vegetarian = {"text": "The user is a vegetarian.", "key": "diet"}
+    message = "Ammu is making mutton biryani for my birthday, what should I have on the side?"
+    assert not heeds("You can have a side of rice or vegetables.", vegetarian)
+    assert reminder(message, "You can have a side of rice or vegetables.", [vegetarian])
+    assert heeds("As a vegetarian, skip the mutton.", vegetarian)
+
+
+def test_second_person_agrees_the_verb() -> None:
+    assert second_person("The user takes blood thinners.") == "you take blood thinners"

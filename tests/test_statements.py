@@ -1,0 +1,324 @@
+"""The write path's text rules (statements.py) and ``interpret`` over hand-built model answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from confidante.memory.extraction import (
+    Extracted,
+    FactExtraction,
+    Statement,
+    interpret,
+    stated_relations,
+    states_something,
+    user_names_in,
+)
+from confidante.memory.slots import DEFAULT_SLOTS
+from confidante.memory.statements import (
+    clauses,
+    head_of,
+    is_grounded,
+    names_in,
+    relations_in,
+    renames_in,
+    speaker_of,
+    statement_clauses,
+)
+from confidante.memory.subjects import Mention, SubjectView
+
+# ----------------------------------------------------------------- clauses
+
+
+def test_clauses_split_statements_requests_and_questions() -> None:
+    assert clauses("I'm vegan now, remind me to buy tofu. Is that ok?") == [
+        ("I'm vegan now", "statement"),
+        ("remind me to buy tofu.", "request"),
+        ("Is that ok?", "question"),
+    ]
+    assert statement_clauses("I'm vegan now, remind me to buy tofu. Is that ok?") == [
+        "I'm vegan now"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "kinds"),
+    [
+        ("Please remind me to call mom", ["request"]),
+        ("What time is it", ["question"]),
+        ("Can you recommend a book", ["question"]),
+        ("My sister lives in Rome; she loves it.", ["statement", "statement"]),
+        ("Oh and where is my phone", ["question"]),
+        ("I live in Lisbon and I love it", ["statement"]),
+        ("Thanks!", ["statement"]),
+    ],
+)
+def test_clause_kinds(message: str, kinds: list[str]) -> None:
+    assert [kind for _, kind in clauses(message)] == kinds
+
+
+def test_states_something_needs_a_statement_of_two_words() -> None:
+    assert states_something("I live in Lisbon.")
+    assert not states_something("Where do I live?")
+    assert not states_something("Remind me to buy milk.")
+    assert not states_something("Thanks!")
+
+
+# ----------------------------------------------------------------- relations and renames
+
+
+def test_relations_in_takes_the_named_relation_only() -> None:
+    message = "my sister Ana lives in Berlin and my sister lives in Rome"
+    assert relations_in(message) == {"ana": "sister"}
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("Ana, my sister, lives in Berlin", {"ana": "sister"}),
+        ("We adopted a rescue dog named Biscuit.", {"biscuit": "dog"}),
+        ("My best friend Tom is visiting", {"tom": "best friend"}),
+        ("my brother's name is Diego", {"diego": "brother"}),
+        ("My mum Carla called", {"carla": "mother"}),
+        ("My car Betsy broke down", {}),  # a car is not a relation
+        ("I met Ana in Berlin", {}),
+    ],
+)
+def test_relations_in_forms(message: str, expected: dict[str, str]) -> None:
+    assert relations_in(message) == expected
+
+
+def test_renames_in_finds_corrections_of_known_names() -> None:
+    assert renames_in("Actually it's Pepper, not Peppa", ["Peppa"]) == [("Peppa", "Pepper")]
+    assert renames_in("not peppa, Pepper", ["Peppa"]) == []  # the old name is not a name here
+    assert renames_in("Not Peppa, Pepper", ["Peppa"]) == [("Peppa", "Pepper")]
+    assert renames_in("Luna is great, we renamed her Chispa", ["Luna"]) == [("Luna", "Chispa")]
+    assert renames_in("we renamed Luna to Chispa", ["Luna"]) == [("Luna", "Chispa")]
+    assert renames_in("we renamed her Chispa", ["Luna"]) == []  # which one? none said
+    assert renames_in("Pepper, not Peppa", []) == []  # not a known name
+    assert renames_in("Pepper, not Peppa", ["Peppa", "Pepper"]) == []  # both known already
+
+
+# ----------------------------------------------------------------- heads, grounding, speakers
+
+
+def test_head_of_reads_whom_a_statement_is_about() -> None:
+    assert head_of("The user likes jazz.") == ("user", None)
+    assert head_of("The user's car is red.") == ("user", None)
+    assert head_of("The user's sister Ana lives in Berlin.") == (
+        "other",
+        Mention(name="Ana", relation="sister"),
+    )
+    assert head_of("The user's cat is called Tom.") == (
+        "other",
+        Mention(name="Tom", relation="cat"),
+    )
+    assert head_of("Ana lives in Berlin.") == ("other", Mention(name="Ana"))
+    assert head_of("Chidi's mum Ngozi is a nurse.") == (
+        "other",
+        Mention(name="Ngozi", relation="Chidi's mum"),
+    )
+    assert head_of("The vet is nice.") is None
+
+
+def test_is_grounded_needs_the_names_and_most_words_said() -> None:
+    assert not is_grounded("The user lives in Paris.", "I like jazz", set())
+    assert is_grounded("The user likes jazz.", "I like jazz", set())
+    assert is_grounded("Ana likes jazz.", "she likes jazz", {"ana"})  # a known name
+    assert not is_grounded("The user's friend Ana likes jazz.", "my friend likes jazz", set())
+    assert is_grounded("The user's friend Ana likes jazz.", "my friend likes jazz", {"ana"})
+    assert not is_grounded("The user has 3 cats.", "I have two cats", set())  # invented number
+    assert not is_grounded("The user.", "the user", set())  # no content word
+    assert names_in("The user's sister Ana lives in Berlin with 2 cats.") == {
+        "ana",
+        "berlin",
+        "2",
+    }
+
+
+def test_speaker_of_moves_a_statement_to_whom_its_clause_is_about() -> None:
+    message = "recommend comedies, Ngozi hates anything scary"
+    relations = {"ngozi": "mother"}  # Ngozi is a known subject
+    assert speaker_of("The user hates anything scary.", message, relations) == Mention(
+        name="Ngozi", relation="mother"
+    )
+    # a name the message does not relate is not taken for a speaker
+    assert speaker_of("The user hates anything scary.", message, {}) is None
+    # the clause speaks in the first person: the statement stays the user's
+    assert speaker_of("The user loves hiking.", "I love hiking, Ngozi knows", relations) is None
+    said = "my sister Ana lives in Berlin, she loves hiking"
+    assert speaker_of("The user lives in Berlin.", said, relations_in(said)) == Mention(
+        name="Ana", relation="sister"
+    )
+
+
+# ----------------------------------------------------------------- interpret (no model)
+
+
+def _subject(name: str | None, relation: str | None) -> SubjectView:
+    now = datetime.now(UTC)
+    return SubjectView(
+        id=f"id-{name}", name=name, relation=relation, created_at=now, updated_at=now
+    )
+
+
+def _interpret(
+    message: str,
+    facts: list[str],
+    known: Sequence[SubjectView] = (),
+    user_names: Sequence[str] = (),
+) -> Extracted:
+    """``interpret`` over a hand-built model answer (no model call)."""
+    answer = FactExtraction(facts=facts)
+    return interpret(answer, message, list(known), DEFAULT_SLOTS, list(user_names))
+
+
+def _plain(extracted: Extracted) -> list[tuple[str, Any, str | None]]:
+    return [
+        (s.text, (s.subject.name, s.subject.relation) if s.subject else None, s.slot)
+        for s in extracted.statements
+    ]
+
+
+def test_an_ungrounded_statement_is_dropped() -> None:
+    out = _interpret("I like jazz", ["The user lives in Paris."])
+    assert out.statements == [] and out.notes == [] and out.mentions == []
+    out = _interpret("I like jazz", ["The user lives in Paris.", "The user likes jazz."])
+    assert _plain(out) == [("The user likes jazz.", None, None)]
+
+
+def test_nothing_is_learned_from_questions_and_requests() -> None:
+    out = _interpret(
+        "Remind me to buy milk. Is it sunny in Paris?",
+        ["The user wants to buy milk.", "It is sunny in Paris."],
+    )
+    assert out.statements == []
+
+
+def test_a_statement_about_an_unknown_subject_is_kept_plain_with_a_note() -> None:
+    out = _interpret("She lives in Lisbon now.", ["Zorglub lives in Lisbon."])
+    assert out.statements == [Statement("Zorglub lives in Lisbon.", None, None)]
+    assert out.notes == ["subject 'Zorglub' is not in the message: kept as a plain fact"]
+    out = _interpret("My friend likes jazz.", ["The user's cousin likes jazz."])
+    assert _plain(out) == [("The user's cousin likes jazz.", None, None)]
+    assert out.notes == ["subject 'cousin' is not in the message: kept as a plain fact"]
+    # a known subject need not be in the message
+    out = _interpret(
+        "She lives in Lisbon now.", ["Carla lives in Lisbon."], [_subject("Carla", "mother")]
+    )
+    assert _plain(out) == [("Carla lives in Lisbon.", ("Carla", "mother"), "home_city")]
+    assert out.notes == []
+
+
+def test_the_users_sister_becomes_a_statement_about_her_with_her_slot() -> None:
+    out = _interpret("My sister Ana lives in Berlin.", ["The user's sister Ana lives in Berlin."])
+    assert _plain(out) == [
+        ("The user's sister Ana lives in Berlin.", ("Ana", "sister"), "home_city")
+    ]
+    assert out.notes == [] and out.mentions == []
+    # the relation is read from the message when no statement gives it
+    out = _interpret("My sister Ana lives in Berlin.", ["Ana lives in Berlin."])
+    assert _plain(out) == [("Ana lives in Berlin.", ("Ana", "sister"), "home_city")]
+    out = _interpret(
+        "My sister Ana lives in Berlin.", ["Ana is the user's sister.", "Ana lives in Berlin."]
+    )
+    assert _plain(out) == [
+        ("Ana is the user's sister.", ("Ana", "sister"), "relation"),
+        ("Ana lives in Berlin.", ("Ana", "sister"), "home_city"),
+    ]
+
+
+def test_relations_stated_by_the_model() -> None:
+    assert stated_relations(["Pixel is the user's cat.", "Tom is now the user's ex-husband."]) == {
+        "pixel": "cat",
+        "tom": "ex-husband",
+    }
+    assert stated_relations(["Ana is the user's favourite singer.", "The user is tall."]) == {}
+    out = _interpret("We adopted Pixel.", ["Pixel is the user's cat."])
+    assert _plain(out) == [("Pixel is the user's cat.", ("Pixel", "cat"), "relation")]
+
+
+def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
+    out = _interpret("Tomás here, in Buenos Aires", ["Tomás is in Buenos Aires."])
+    assert _plain(out) == [
+        ("The user is in Buenos Aires.", None, None),
+        ("The user's name is Tomás.", None, "name"),
+    ]
+    assert user_names_in("Tomás here, in Buenos Aires") == {"tomás"}
+    # a name the user is known by already: no new name statement
+    out = _interpret("Tomás lives in Lima", ["Tomás lives in Lima."], user_names=["Tomás"])
+    assert _plain(out) == [("The user lives in Lima.", None, "home_city")]
+
+
+def test_a_statement_the_model_put_on_the_user_goes_to_its_speaker() -> None:
+    out = _interpret(
+        "Recommend comedies, Ngozi hates anything scary.",
+        ["The user hates anything scary."],
+        known=[_subject("Ngozi", "mother")],
+    )
+    assert _plain(out) == [("Ngozi hates anything scary.", ("Ngozi", "mother"), None)]
+
+
+def test_a_pronoun_statement_goes_to_the_one_person_the_message_names() -> None:
+    out = _interpret(
+        "My sister Ana lives in Berlin. She works as a nurse.", ["She works as a nurse."]
+    )
+    assert _plain(out) == [("Ana works as a nurse.", ("Ana", "sister"), "job_title")]
+    assert out.notes == []
+    two = _interpret(
+        "My sister Ana and my brother Tom visited. She works as a nurse.",
+        ["She works as a nurse."],
+    )
+    assert [(s.subject, s.slot) for s in two.statements] == [(None, None)]  # which one?
+
+
+def test_first_person_words_and_repeats_are_tidied() -> None:
+    out = _interpret(
+        "I'm allergic to peanuts and I speak Spanish",
+        [
+            "I'm allergic to peanuts",
+            "The user is allergic to peanuts.",
+            "The user speaks Spanish.",
+        ],
+    )
+    assert _plain(out) == [
+        ("The user is allergic to peanuts.", None, "allergies"),
+        ("The user speaks Spanish.", None, "languages"),
+    ]
+
+
+def test_a_self_reference_is_dropped_and_related_subjects_are_mentioned() -> None:
+    out = _interpret(
+        "My brother Diego lives in Quito. I work at Acme.",
+        ["The user is the user's brother.", "The user works at Acme."],
+    )
+    assert _plain(out) == [("The user works at Acme.", None, "employer")]
+    assert out.mentions == [Mention(name="Diego", relation="brother")]
+
+
+# ----------------------------------------------------------------- known bugs
+
+
+def test_a_name_said_in_apposition_is_grounded() -> None:
+    out = _interpret("My sister, Ana, lives in Berlin.", ["The user's sister Ana lives in Berlin."])
+    assert _plain(out) == [
+        ("The user's sister Ana lives in Berlin.", ("Ana", "sister"), "home_city")
+    ]
+
+
+def test_my_name_is_keeps_the_name() -> None:
+    out = _interpret("My name is Amara.", ["The user's name is Amara."])
+    assert _plain(out) == [("The user's name is Amara.", None, "name")]
+
+
+def test_a_first_person_statement_is_not_moved_to_a_neighbouring_clause() -> None:
+    out = _interpret(
+        "My sister Ana loves hiking, I hate it.", ["Ana loves hiking.", "The user hates hiking."]
+    )
+    assert _plain(out) == [
+        ("Ana loves hiking.", ("Ana", "sister"), None),
+        ("The user hates hiking.", None, None),
+    ]

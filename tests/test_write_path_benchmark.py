@@ -1,0 +1,123 @@
+"""benchmarks/write_path.py and benchmarks/routing.py run end to end, and their scoring holds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import load_benchmark
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+scoring = load_benchmark("_write_path_scoring.py", "write_path_scoring")
+
+
+def test_the_dev_set_is_as_large_as_eval_asks() -> None:
+    conversations = [
+        c
+        for f in sorted((BENCHMARKS / "data" / "write_path").glob("*.json"))
+        for c in json.loads(f.read_text())
+    ]
+    turns = [t for c in conversations for s in c["sessions"] for t in s]
+    assert len(conversations) >= 40 and len(turns) >= 300
+    assert sum("expect" in t for t in turns) >= 150
+    assert {t["route"] for t in turns} == {"chat", "task"}
+    assert all(f.get("value") for t in turns for f in t["facts"])
+
+
+def test_a_fact_matches_by_subject_and_value() -> None:
+    sister = {"name": "Ana", "relation": "sister", "aliases": []}
+    gold = {"subject": "Ana", "relation": "sister", "value": "Berlin"}
+    assert scoring.matches(gold, scoring.Stored("Ana is moving to Berlin in May.", sister, True))
+    # the same words on the user are the wrong subject, not a match
+    user_fact = scoring.Stored("The user is moving to Berlin.", None, True)
+    assert not scoring.matches(gold, user_fact)
+    counts = scoring.score_facts([{"facts": [gold]}], [user_fact])
+    assert counts["recalled"] == 0 and counts["wrong_subject"] == 1 and counts["precise"] == 0
+
+
+def test_an_update_needs_the_new_value_current_and_the_old_in_history() -> None:
+    turns = [
+        {"facts": [{"subject": "user", "slot": "employer", "value": "bakery"}]},
+        {
+            "facts": [
+                {"subject": "user", "slot": "employer", "value": "library", "replaces": "bakery"}
+            ]
+        },
+    ]
+    old = scoring.Stored("The user works at the bakery.", None, False)
+    new = scoring.Stored("The user works at the library.", None, True)
+    assert scoring.score_facts(turns, [old, new])["updated"] == 1
+    still = scoring.Stored("The user works at the bakery.", None, True)
+    assert scoring.score_facts(turns, [still, new])["updated"] == 0
+    assert scoring.score_facts(turns, [new])["updated"] == 0  # no history kept
+
+
+def test_answers_are_checked_by_their_words() -> None:
+    assert scoring.answer_ok("You work at the library.", {"any": ["library"], "none": ["bakery"]})
+    assert not scoring.answer_ok("The library, not the bakery.", {"none": ["bakery"]})
+    unknown = {"type": "unknown", "none": ["guitar"]}
+    assert scoring.answer_ok("You haven't told me which instrument you play.", unknown)
+    assert not scoring.answer_ok("You play the piano.", unknown)
+
+
+def test_write_path_benchmark_on_the_scripted_model(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "write_path.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "write_path.py"),
+            "--limit",
+            "2",
+            "--model",
+            "scripted",
+            "--json",
+            str(out),
+        ],
+        env=cli_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["conversations"] == 2 and set(figures["systems"]) == {
+        "full",
+        "no_memory",
+        "raw_turns",
+    }
+    full = figures["systems"]["full"]
+    for key in (
+        "route_accuracy",
+        "fact_recall",
+        "fact_precision",
+        "wrong_subject_rate",
+        "update_accuracy",
+        "answer_accuracy",
+    ):
+        assert 0.0 <= full[key] <= 1.0
+    assert full["cross_user_leaks"] == 0 and full["turns"] > 10 and full["questions"] >= 8
+    assert full["model_calls_per_turn"] > 0
+    assert figures["systems"]["no_memory"]["questions"] == full["questions"]
+    assert set(figures["facts"]) == {c["conversation"] for c in figures["questions"]["full"]}
+
+
+def test_routing_benchmark(cli_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "routing.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "routing.py"), "--json", str(out)],
+        env=cli_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["all"]["messages"] >= 700 and figures["independent"]["messages"] >= 300
+    assert figures["all"]["route_accuracy"] >= 0.96
+    assert figures["ms_per_message"]["p50"] > 0

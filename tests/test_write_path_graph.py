@@ -1,0 +1,290 @@
+"""The write path through the graph, on the scripted model: subjects, links, safety, notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from confidante import Agent
+from confidante.graphs import nodes as nodes_module
+from confidante.memory.learning import learn
+from confidante.memory.store import Memory
+from confidante.memory.subjects import Mention
+from confidante.models.scripted import ScriptedChatModel
+from confidante.models.scripted_rules import default_reply
+from confidante.settings import Settings
+
+PEANUT_REMINDER = "Please keep in mind that you are allergic to peanuts."
+
+
+def _schema(payload: dict[str, Any]) -> str | None:
+    return ((payload.get("response_format") or {}).get("json_schema") or {}).get("name")
+
+
+def _user_text(payload: dict[str, Any]) -> str:
+    return [m for m in payload["messages"] if m["role"] == "user"][-1]["content"]
+
+
+def scripted(
+    extractions: dict[str, dict[str, Any]] | None = None, replies: dict[str, str] | None = None
+) -> ScriptedChatModel:
+    """The scripted model, answering some messages as a real model would, else by its rules.
+
+    ``extractions`` maps a word of the message to the ``FactExtraction`` answer; ``replies``
+    maps a word of the message to the chat reply.
+    """
+
+    def answer(payload: dict[str, Any]) -> Any:
+        text, schema = _user_text(payload), _schema(payload)
+        if schema == "FactExtraction":
+            table = extractions or {}
+        elif not payload.get("response_format"):  # a chat reply
+            table = replies or {}
+        else:
+            table = {}
+        for word, reply in table.items():
+            if word in text:
+                return reply
+        return default_reply(payload)
+
+    return ScriptedChatModel(function=answer)
+
+
+def test_a_task_turn_learns_its_statements_after_the_approval(settings: Settings) -> None:
+    model = scripted(
+        extractions={
+            "Pixel": {"facts": ["Pixel is the user's cat."]},
+        }
+    )
+    agent = Agent(user_id="ana", settings=settings, model=model)
+    paused = agent.turn("We got a second cat, Pixel. Remind me to buy a bigger litter box.")
+    assert paused.route == "task"
+    (approval,) = paused.approvals
+    assert approval.tool == "add_reminder"
+    assert approval.args == {"text": "buy a bigger litter box", "when": ""}
+    assert agent.memory.subjects("ana") == []  # remember runs at the end of the turn
+    done = agent.resume("approve")
+    assert done.approvals == [] and done.route == "task"
+    (pixel,) = agent.memory.subjects("ana")
+    assert (pixel.name, pixel.relation, pixel.kind) == ("Pixel", "cat", "pet")
+    reminders = agent.memory.list_items("ana", kinds=["reminder"])
+    assert [item.text for item in reminders] == ["Reminder: buy a bigger litter box"]
+    (fact,) = agent.memory.subject_facts("ana", [pixel.id])
+    assert (fact.text, fact.key) == ("Pixel is the user's cat.", "relation")
+    learned = [(r["text"], r.get("subject_id")) for r in done.remembered if r.get("key")]
+    assert learned == [("Pixel is the user's cat.", pixel.id)]
+    (event,) = agent.memory.events("ana", role="user")
+    assert event.extraction == "done" and event.error is None
+    agent.close()
+
+
+def test_a_task_turn_learns_with_the_built_in_rules_too(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings)
+    paused = agent.turn("I live in Lisbon. Remind me to call my landlord.")
+    assert paused.route == "task" and [a.tool for a in paused.approvals] == ["add_reminder"]
+    done = agent.resume("approve")
+    assert [(r["key"], r["text"]) for r in done.remembered if r["key"]] == [
+        ("home_city", "The user lives in Lisbon.")
+    ]
+    assert [h.text for h in agent.memory.slot_values("ana", "home_city")] == [
+        "The user lives in Lisbon."
+    ]
+    agent.close()
+
+
+def test_a_subjects_facts_are_recalled_in_a_new_session(settings: Settings) -> None:
+    first = Agent(user_id="ana", settings=settings, session_id="s1")
+    told = first.turn("My sister Ana lives in Berlin.")
+    assert {(r["key"], r["text"]) for r in told.remembered} == {
+        ("home_city", "Ana lives in Berlin."),
+        ("relation", "Ana is the user's sister."),
+    }
+    (sister,) = first.memory.subjects("ana")
+    assert (sister.name, sister.relation) == ("Ana", "sister")
+    first.close()
+
+    second = Agent(user_id="ana", settings=settings, session_id="s2")
+    result = second.turn("Where does my sister live?")
+    by_text = {item["text"]: item for item in result.recalled}
+    assert set(by_text) == {"Ana lives in Berlin.", "Ana is the user's sister."}
+    assert by_text["Ana lives in Berlin."]["about"] == "Ana (the user's sister)"
+    assert by_text["Ana lives in Berlin."]["subject_id"] == sister.id
+    assert "Berlin" in result.reply
+    second.close()
+    stranger = Agent(user_id="bob", settings=settings, session_id="s2")
+    assert stranger.turn("Where does my sister live?").recalled == []
+    stranger.close()
+
+
+@pytest.mark.parametrize("linked", [True, False])
+def test_the_subjects_facts_come_from_the_link_when_the_search_misses(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, linked: bool
+) -> None:
+    first = Agent(user_id="ana", settings=settings)
+    first.turn("My sister Ana lives in Berlin.")
+    first.turn("I live in Lisbon.")
+    first.close()
+    agent = Agent(user_id="ana", settings=settings, session_id="other")
+
+    async def search_finds_nothing(user_id: str, queries: list[str], **_: Any) -> list[list[Any]]:
+        return [[] for _ in queries]
+
+    monkeypatch.setattr(agent.memory, "aretrieve_many", search_finds_nothing)
+    if not linked:  # the control: without the subject link nothing is recalled
+        monkeypatch.setattr(nodes_module, "mentioned_in", lambda subjects, text: [])
+    result = agent.turn("How is my sister doing?")
+    recalled = {item["text"]: item.get("about") for item in result.recalled}
+    if linked:
+        assert recalled == {
+            "Ana lives in Berlin.": "Ana (the user's sister)",
+            "Ana is the user's sister.": "Ana (the user's sister)",
+        }
+    else:
+        assert recalled == {}
+    agent.close()
+
+
+ALLERGY = {"allergic": {"facts": ["The user is allergic to peanuts."]}}
+
+
+def test_a_reply_that_ignores_an_allergy_gets_the_reminder(settings: Settings) -> None:
+    model = scripted(extractions=ALLERGY, replies={"cookies": "Sure, enjoy them!"})
+    agent = Agent(user_id="ana", settings=settings, model=model)
+    told = agent.turn("I'm allergic to peanuts.")
+    assert [(r["key"], r["text"]) for r in told.remembered] == [
+        ("allergies", "The user is allergic to peanuts.")
+    ]
+    result = agent.turn("Can I eat peanut butter cookies?")
+    assert result.route == "chat"
+    assert result.reply == f"Sure, enjoy them! {PEANUT_REMINDER}"
+    prompt = next(
+        call["messages"][0]["content"]
+        for call in reversed(model.calls)
+        if _schema(call) is None and _user_text(call).startswith("Can I eat")
+    )
+    assert "Safety facts about the user" in prompt
+    assert "- The user is allergic to peanuts." in prompt
+    # the reminder is part of the conversation's state too
+    assert agent.state()["messages"][-1].text == result.reply
+    agent.close()
+
+
+def test_the_built_in_reply_quotes_the_allergy_so_no_reminder_is_added(
+    settings: Settings,
+) -> None:
+    agent = Agent(user_id="ana", settings=settings, model=scripted(extractions=ALLERGY))
+    agent.turn("I'm allergic to peanuts.")
+    result = agent.turn("Can I eat peanut butter cookies?")
+    assert result.reply == "From what you told me: The user is allergic to peanuts."
+    agent.close()
+
+
+def test_the_built_in_rules_learn_an_allergy_and_the_reply_uses_it(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings)
+    learned = agent.turn("I'm allergic to peanuts.").remembered
+    assert [(item["text"], item["key"]) for item in learned] == [
+        ("The user is allergic to peanuts.", "allergies")
+    ]
+    reply = agent.turn("Can I eat peanut butter cookies?").reply
+    assert "allergic to peanuts" in reply
+    agent.close()
+
+
+async def test_astream_sends_the_reminder_as_the_last_token(settings: Settings) -> None:
+    model = scripted(extractions=ALLERGY, replies={"cookies": "Sure, enjoy them!"})
+    agent = Agent(user_id="ana", settings=settings, model=model)
+    await agent.aturn("I'm allergic to peanuts.")
+    tokens: list[str] = []
+    safety: list[dict[str, Any]] = []
+    async for kind, data in agent.astream("Can I eat peanut butter cookies?"):
+        if kind == "token":
+            tokens.append(data["text"])
+        elif kind == "custom" and data.get("event") == "safety":
+            safety.append(data)
+    assert tokens[-1] == f" {PEANUT_REMINDER}"
+    assert "".join(tokens) == f"Sure, enjoy them! {PEANUT_REMINDER}"
+    assert safety == [{"event": "safety", "reminder": PEANUT_REMINDER}]
+    await agent.aclose()
+
+
+def test_another_subjects_allergy_is_not_the_users(settings: Settings) -> None:
+    model = scripted(replies={"shrimp": "Sure, enjoy!"})
+    agent = Agent(user_id="ana", settings=settings, model=model)
+    (sister,) = agent.memory.resolve("ana", [Mention(name="Lena", relation="sister")])
+    agent.memory.remember(
+        "ana", "Lena is allergic to shellfish.", key="allergies", subject_id=sister.id
+    )
+    assert agent.turn("Can I eat shrimp tonight?").reply == "Sure, enjoy!"
+    agent.close()
+
+
+def test_a_fact_about_an_unknown_subject_is_kept_plain_with_a_note(settings: Settings) -> None:
+    model = scripted(extractions={"Lisbon": {"facts": ["Zorglub lives in Lisbon."]}})
+    agent = Agent(user_id="ana", settings=settings, model=model)
+    result = agent.turn("She lives in Lisbon now.")
+    (item,) = agent.memory.list_items("ana")
+    assert (item.text, item.key, item.subject_id) == ("Zorglub lives in Lisbon.", None, None)
+    assert agent.memory.subjects("ana") == []
+    assert result.remembered == [
+        {"id": item.id, "key": None, "text": "Zorglub lives in Lisbon.", "subject_id": None}
+    ]
+    (event,) = agent.memory.events("ana", role="user")
+    assert event.extraction == "done"
+    assert event.error == "subject 'Zorglub' is not in the message: kept as a plain fact"
+    assert item.provenance == [event.id]
+    agent.close()
+
+
+# ----------------------------------------------------------------- learn() with the rules
+
+
+async def _say(memory: Memory, text: str, model: ScriptedChatModel | None = None) -> list[Any]:
+    event_id = await memory.arecord_event("u", "user", text)
+    return await learn(memory, model or ScriptedChatModel(), "u", event_id, text)
+
+
+async def test_a_name_correction_renames_the_subject_and_its_facts(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    written = await _say(memory, "My dog is called Peppa.")
+    assert [(w["key"], w["text"]) for w in written] == [("relation", "Peppa is the user's dog.")]
+    await _say(memory, "Actually it's Pepper, not Peppa.")
+    (dog,) = await memory.asubjects("u")
+    assert (dog.name, dog.aliases, dog.relation, dog.kind) == ("Pepper", ["Peppa"], "dog", "pet")
+    assert [i.text for i in await memory.alist_items("u")] == ["Pepper is the user's dog."]
+    memory.close()
+
+
+async def test_a_move_supersedes_through_learn(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await _say(memory, "I live in Lisbon.")
+    await _say(memory, "My sister Ana lives in Berlin.")
+    await _say(memory, "I moved to Porto.")
+    current = {(i.text, i.key) for i in await memory.alist_items("u")}
+    assert current == {
+        ("The user lives in Porto.", "home_city"),
+        ("Ana lives in Berlin.", "home_city"),
+        ("Ana is the user's sister.", "relation"),
+    }
+    history = [i for i in await memory.alist_items("u", include_history=True) if i.valid_to]
+    assert [i.text for i in history] == ["The user lives in Lisbon."]
+    memory.close()
+
+
+async def test_my_name_is_is_remembered(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await _say(memory, "My name is Amara.")
+    assert [h.text for h in await memory.aslot_values("u", "name")] == ["The user's name is Amara."]
+    memory.close()
+
+
+async def test_naming_something_of_the_users_keeps_the_users_name(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user's name is Amara.", key="name")
+    await _say(memory, "My band is called Muse.")
+    assert [h.text for h in await memory.aslot_values("u", "name")] == ["The user's name is Amara."]
+    memory.close()
