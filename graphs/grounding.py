@@ -79,7 +79,30 @@ def addressed(reply: str) -> str:
         lambda m: f"you {m.group(1)}{second_person_verb(m.group(2))}",
         text,
     )
-    return re.sub(r"\bthe user\b", "you", text)
+    text = re.sub(r"\bthe user\b", "you", text)
+    return _YOU_AGREES.sub(_agree, text)
+
+
+def _agree(match: re.Match[str]) -> str:
+    you, verb = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+    return you + _YOU_FORMS[verb.lower()]
+
+
+_YOU_FORMS = {
+    "has": "have",
+    "hasn't": "haven't",
+    "is": "are",
+    "isn't": "aren't",
+    "was": "were",
+    "wasn't": "weren't",
+    "does": "do",
+    "doesn't": "don't",
+}
+#: "you hasn't" (the model's own slip) made to agree: a negation after "you", or any of these
+#: verbs after a sentence's opening "You" ("the gift for you is ready" is left alone).
+_YOU_AGREES = re.compile(
+    r"(\b[Yy]ou )(hasn't|isn't|wasn't|doesn't)\b|(?:^|(?<=[.!?] ))(You )(has|is|was|does)\b"
+)
 
 
 #: Words a question may use for a slot its fact does not say ("how old" for "is 34").

@@ -307,7 +307,8 @@ class Nodes:
         except Exception as exc:  # noqa: BLE001 - the turn must end with a message
             logger.error("chat model failed: %s", exc)
             reply = FALLBACK_REPLY
-        reply = addressed(reply)
+        if checked:  # a streamed reply is left as the user saw it
+            reply = addressed(reply)
         if reply != FALLBACK_REPLY and checked:
             made_up = invented(reply, [m.text for m in messages])
             if made_up:  # the model made up the user's life: say it is not known

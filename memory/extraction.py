@@ -124,6 +124,9 @@ _FIRST_PERSON_WORDS = (
     (re.compile(r"\bI\b"), "the user"),
     (re.compile(r"\b(?:my|our)\b", re.I), "the user's"),
     (re.compile(r"\bme\b", re.I), "the user"),
+    # a model that retells the message to the user: "Ammu is cooking for your birthday."
+    (re.compile(r"\byour\b", re.I), "the user's"),
+    (re.compile(r"\byou\b", re.I), "the user"),
 )
 _PRONOUN_HEAD = re.compile(r"^(?:he|she|they|it|his|her|their|its)\b", re.I)
 _RELATION_STATEMENT = re.compile(

@@ -60,6 +60,9 @@ _GENERIC = STOPWORDS | frozenset(
     "says told lot lots thing things time today week year day really recently".split()
 )
 MAX_PAIRS = 6
+#: Slots whose value changes only by a new value of the slot, never by a decision on other
+#: words ("the sponsor made us change the name" does not end the user's name).
+_SLOT_ONLY = frozenset({"name", "birthday", "age", "hometown"})
 
 
 class UpdateDecision(BaseModel):
@@ -195,20 +198,23 @@ def _candidates(
     """The subject's current facts a new statement may replace.
 
     Those that share a content word with it; and, when it says that something changed ("I
-    stopped climbing", "I'm at the library now") or sets a slot, its two nearest facts of the
-    same subject (an earlier value may be worded otherwise: "I boulder" before "I stopped
-    climbing"). Facts the statement's own slot supersedes anyway are left out.
+    stopped climbing", "I'm at the library now"), its two nearest plain facts of the same
+    subject (an earlier value may be worded otherwise: "I boulder" before "I stopped
+    climbing"). A fact in a slot changes through its slot: it is a candidate only when the
+    statement shares a content word with it ("I'm no longer allergic to cats"), never for
+    being near, so news about a new job cannot end the user's allergy or name. Facts the
+    statement's own slot supersedes anyway are left out.
     """
     words = _stems(statement.text)
-    changes = bool(_CHANGE.search(statement.text)) or statement.slot is not None
+    changes = bool(_CHANGE.search(statement.text))
     found, near = [], 0
     for hit in hits:
         if hit.subject_id != subject_id or hit.key == "relation" or hit.text == statement.text:
             continue
-        if statement.slot is not None and hit.key == statement.slot:
+        if (statement.slot is not None and hit.key == statement.slot) or hit.key in _SLOT_ONLY:
             continue
         near += 1
-        if words & _stems(hit.text) or (changes and near <= 2):
+        if words & _stems(hit.text) or (changes and near <= 2 and hit.key is None):
             found.append(hit)
     return found
 

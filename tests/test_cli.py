@@ -117,7 +117,7 @@ def test_scripted_demo_runs_every_part(cli_env: dict[str, str], tmp_path: Path) 
         "demo finished",
     ):
         assert marker in out
-    assert "From what you told me: Biscuit (the user's dog)" in out
+    assert "From what you told me: Biscuit (your dog)" in out
     assert "subject: Marta (sister)" in out and "current  [Marta: home_city] Marta lives" in out
     assert "replaced [Ana: home_city] The user lives in Lisbon." in out  # said in plain words
     assert "replaced [Ana: diet] The user is vegetarian." in out

@@ -68,3 +68,12 @@ def test_a_made_up_answer_about_the_user_becomes_i_dont_know(settings: Settings)
     assert UNKNOWN_PROMPT not in model.calls[-1]["messages"][0]["content"]
     assert "Manchester Royal Infirmary" in result.reply
     agent.close()
+
+
+def test_a_reply_that_says_you_hasnt_is_made_to_agree() -> None:
+    assert addressed("I don't know because you hasn't told me.") == (
+        "I don't know because you haven't told me."
+    )
+    assert addressed("You has a cat. The gift for you is ready.") == (
+        "You have a cat. The gift for you is ready."
+    )

@@ -88,7 +88,8 @@ def test_openai_client_chat_normal_and_streaming(server: LiveServer, ana: str) -
         extra_headers={"X-Session-Id": "openai-test"},
     )
     pieces = [c.choices[0].delta.content for c in mine if c.choices and c.choices[0].delta.content]
-    assert "".join(pieces) == text and len(pieces) == 1
+    assert len(pieces) == 1  # retold to the user: "the user's cat" is "your cat"
+    assert pieces[0] == "From what you told me: Pixel (your cat): Pixel is your cat."
     assert chunks[-1].choices[0].finish_reason == "stop"
     recalled = [
         item["text"]

@@ -288,3 +288,30 @@ async def test_naming_something_of_the_users_keeps_the_users_name(settings: Sett
     await _say(memory, "My band is called Muse.")
     assert [h.text for h in await memory.aslot_values("u", "name")] == ["The user's name is Amara."]
     memory.close()
+
+
+async def test_a_model_that_calls_everything_replaced_cannot_end_unrelated_slots(
+    settings: Settings,
+) -> None:
+    """News said with "now"/"new" puts nearby facts to the model; a slot stays put."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user's name is Farida.", key="name")
+    await memory.aremember("u", "The user is allergic to peanuts.", key="allergies")
+    await memory.aremember("u", "The user plays cricket for the Tigresses.")
+
+    def answer(payload: dict[str, Any]) -> Any:
+        if _schema(payload) == "FactExtraction":
+            return {"facts": ["The user's club has a new name, the Royals, now."]}
+        if _schema(payload) == "UpdateDecision":  # a model that says "replaced" to anything
+            pairs = _user_text(payload).count("Earlier:")
+            return {"answers": ["replaced"] * pairs}
+        return default_reply(payload)
+
+    await _say(
+        memory, "Club news: we're the Royals now, new name!", ScriptedChatModel(function=answer)
+    )
+    current = {i.text for i in await memory.alist_items("u")}
+    assert {"The user's name is Farida.", "The user is allergic to peanuts."} <= current
+    assert "The user plays cricket for the Tigresses." not in current  # a plain fact may change
+    memory.close()
