@@ -48,13 +48,17 @@ def asks_about_the_user(message: str) -> bool:
 
 def invented(reply: str, shown: Iterable[str]) -> set[str]:
     """The specifics of ``reply`` (names, numbers) that none of the ``shown`` texts contains."""
-    seen = " ".join(shown).lower()
+    seen = {word.removesuffix("'s") for word in _TOKEN.findall(" ".join(shown).lower())}
     found = set()
-    for match in _SPECIFIC.finditer(reply):
+    for match in _SPECIFIC.finditer(_TITLE.sub(r"\1", reply)):  # "Dr. Smith" is one name
         word = match.group(0).strip(".,:").removesuffix("'s")
         if word.lower() not in _COMMON and word.lower() not in seen:
             found.add(word)
     return found
+
+
+_TOKEN = re.compile(r"\d[\d.,:]*\d|[\w'-]+")
+_TITLE = re.compile(r"\b(Dr|Mr|Mrs|Ms|Mx|Prof|St)\.")
 
 
 _THE_USER_OPENS = re.compile(r"(^|[.!?]\s+)The user((?:'s)?) ((?:\w+ly |also |still |now )?)(\w+)")

@@ -117,8 +117,12 @@ class Extracted:
 
 _SELF_INTRO = re.compile(
     r"\b(?i:i'm|i am|im|my name is|my name's|call me|this is)\s+([A-Z][\w-]+)(?=\W|$)"
-    r"|^\W*(?i:(?:hi|hello|hey|hola|buenas|yo)\W+)?([A-Z][\w-]+) (?i:here)\b"
+    # "Mehmet here", opening the message, maybe after a one-word greeting ("Merhaba. Mehmet
+    # here, 52")
+    r"|^\W*(?:[^\W\d_]+[.!,]*\s+)?([A-Z][\w-]+) (?i:here)\b(?! (?:is|are|was)\b)"
 )
+#: Capitalised words that open "... here" without being a name ("Come here").
+_NOT_NAMES = frozenset("come get stay sit look over right out click tap put go from".split())
 _FIRST_PERSON_WORDS = (
     (re.compile(r"\b(?:I'm|I am)\b"), "the user is"),
     (re.compile(r"\bI\b"), "the user"),
@@ -166,9 +170,10 @@ def _agree(match: re.Match[str]) -> str:
 
 def user_names_in(message: str) -> set[str]:
     """Names the user gives themself ("I'm Amara", "Tomás here"), case-folded."""
-    return {
+    found = {
         (match.group(1) or match.group(2)).casefold() for match in _SELF_INTRO.finditer(message)
     }
+    return found - _NOT_NAMES
 
 
 def stated_relations(statements: Sequence[str]) -> dict[str, str]:
@@ -349,14 +354,22 @@ def _whom(statement: Statement) -> str:
 
 
 def _drop_repeats(statements: list[Statement]) -> list[Statement]:
-    """Keep one of two statements about one subject when one says nothing the other lacks."""
+    """Keep one of two statements about one subject when one says nothing the other lacks.
+
+    And only the first relation statement of each subject.
+    """
 
     def content(statement: Statement) -> frozenset[str]:
         own = {part.lower() for part in re.findall(r"[\w-]+", _whom(statement))}
         return content_stems(statement.text, own)
 
     kept: list[Statement] = []
+    related: set[str] = set()
     for statement in statements:
+        if statement.slot == "relation":  # one relation per subject: a small model may loop
+            if _whom(statement) in related:  # ("Vera is the user's uncle's grandmother."...)
+                continue
+            related.add(_whom(statement))
         mine = content(statement)
         twin = next(
             (

@@ -76,11 +76,12 @@ _ENDING = re.compile(
     r"former|left (?:me|him|her|them)|not together|dumped)\b",
     re.I,
 )
-#: Words that say something changed, ended or was corrected.
+#: Words that say something ended, changed or was corrected ("now", "new" or "started" alone
+#: do not: "the new job takes my evenings" ends nothing).
 _CHANGE = re.compile(
-    r"\b(?:now|these days|any ?more|no longer|stopped|quit|gave up|done with|left|used to|"
-    r"switched|changed|moved|instead|renamed|not \w+ anymore|new|starting|started|got "
-    r"promoted|promoted|actually|correction)\b|\bdone \w+ing\b",
+    r"\b(?:any ?more|no longer|stopped|quit|gave up|done with|left|used to|switched|changed|"
+    r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
+    r"replaced|dropped|sold|lost)\b|\bdone \w+ing\b",
     re.I,
 )
 _NAMED = re.compile(r"[A-Z][\w-]+")

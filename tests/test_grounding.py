@@ -29,7 +29,13 @@ def test_questions_about_the_user_are_told_apart_from_advice() -> None:
 
 def test_invented_specifics_are_those_never_shown() -> None:
     shown = ["The user lives in Lisbon.", "Ana is the user's sister.", "The user is 34."]
-    assert invented("Your ward manager is Dr. Smith.", shown) == {"Dr"}
+    assert invented("Your ward manager is Dr. Smith.", shown) == {"Dr", "Smith"}
+    # words, not letters: "dr" is in "children", "3" in "13"
+    assert invented("It is Dr. Smith.", ["The user drives the children.", "13 cats."]) == {
+        "Dr",
+        "Smith",
+    }
+    assert invented("You have 3 cats.", ["The user has 13 cats."]) == {"3"}
     assert invented("You live in Lisbon, near your sister Ana.", shown) == set()
     assert invented("You are 34.", shown) == set()
     assert invented("You are 43.", shown) == {"43"}

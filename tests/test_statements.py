@@ -322,3 +322,30 @@ def test_a_first_person_statement_is_not_moved_to_a_neighbouring_clause() -> Non
         ("Ana loves hiking.", ("Ana", "sister"), None),
         ("The user hates hiking.", None, None),
     ]
+
+
+def test_a_subject_gets_one_relation_statement_from_a_looping_model() -> None:
+    out = _interpret(
+        "I painted a portrait of my grandma Vera from an old photo",
+        [
+            "Vera is the user's grandmother.",
+            "Vera is the user's uncle's grandmother.",
+            "Vera is the user's niece's grandmother.",
+            "The user painted a portrait of Vera from an old photo.",
+        ],
+    )
+    relations = [text for text, _, slot in _plain(out) if slot == "relation"]
+    assert relations == ["Vera is the user's grandmother."]
+
+
+@pytest.mark.parametrize(
+    ("message", "names"),
+    [
+        ("Merhaba. Mehmet here, 52, Istanbul.", {"mehmet"}),
+        ("hey, Ana here!", {"ana"}),
+        ("Come here and look", set()),
+        ("My sister Ana here is great", set()),
+    ],
+)
+def test_a_name_followed_by_here_opens_a_self_introduction(message: str, names: set[str]) -> None:
+    assert user_names_in(message) == names

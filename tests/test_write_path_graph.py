@@ -302,7 +302,7 @@ async def test_a_model_that_calls_everything_replaced_cannot_end_unrelated_slots
 
     def answer(payload: dict[str, Any]) -> Any:
         if _schema(payload) == "FactExtraction":
-            return {"facts": ["The user's club has a new name, the Royals, now."]}
+            return {"facts": ["The user's club was renamed the Royals."]}
         if _schema(payload) == "UpdateDecision":  # a model that says "replaced" to anything
             pairs = _user_text(payload).count("Earlier:")
             return {"answers": ["replaced"] * pairs}
