@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
 from confidante.memory.statements import STOPWORDS, WORD, clauses, second_person_verb, stem
 
 #: The reply that replaces one that made up the user's life.
@@ -109,24 +110,12 @@ _YOU_AGREES = re.compile(
 )
 
 
-#: Words a question may use for a slot its fact does not say ("how old" for "is 34").
-SLOT_WORDS = {
-    "age": "old age years born",
-    "home_city": "live living home city town where",
-    "hometown": "from grew hometown born",
-    "employer": "work working job company employer",
-    "job_title": "work working job profession",
-    "school": "study studying school university college",
-    "diet": "eat eating food diet",
-    "birthday": "birthday born",
-    "relationship_status": "married single partner",
-    "allergies": "allergic allergy eat",
-    "medications": "medicine medication take",
-    "languages": "speak language",
-}
-
-
-def bears_on(question: str, known: Iterable[dict[str, Any]], summary: str = "") -> bool:
+def bears_on(
+    question: str,
+    known: Iterable[dict[str, Any]],
+    summary: str = "",
+    slots: SlotVocabulary = DEFAULT_SLOTS,
+) -> bool:
     """Whether a remembered item (or the summary) shares a word with a question about the user.
 
     "What instrument do I play?" with nothing about instruments or playing remembered bears
@@ -136,7 +125,7 @@ def bears_on(question: str, known: Iterable[dict[str, Any]], summary: str = "") 
     asked = _words(question) - _QUESTION_WORDS
     if not asked:
         return True
-    texts = [summary, *(f"{i['text']} {SLOT_WORDS.get(str(i.get('key')), '')}" for i in known)]
+    texts = [summary, *(f"{i['text']} {slots.asked_words(i.get('key'))}" for i in known)]
     return any(asked & _words(text) for text in texts if text)
 
 

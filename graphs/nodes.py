@@ -35,9 +35,10 @@ from confidante.graphs.grounding import (
 from confidante.graphs.router import Router
 from confidante.graphs.safety import reminder
 from confidante.graphs.state import AgentState
+from confidante.memory.items import MemoryHit
 from confidante.memory.learning import learn
 from confidante.memory.store import Memory
-from confidante.memory.subjects import mentioned_in
+from confidante.memory.subjects import SubjectView, mentioned_in
 from confidante.memory.summary_facts import pick_summary
 from confidante.memory.tool_journal import ToolJournal
 
@@ -135,13 +136,33 @@ def merge_hits(lists: Sequence[Sequence[dict[str, Any]]], k: int) -> list[dict[s
     return sorted(best.values(), key=lambda hit: -float(hit["score"]))[:k]
 
 
-def with_links(
-    recalled: Sequence[dict[str, Any]], linked: Sequence[dict[str, Any]], extra: int = 4
-) -> list[dict[str, Any]]:
-    """The retrieved memories, then up to ``extra`` facts of the subjects the message names.
+async def _slot_facts(
+    memory: Memory, user_id: str, text: str, named: Sequence[SubjectView]
+) -> list[MemoryHit]:
+    """The current values of the slots a question asks about, for the user or whom it names.
 
-    A linked fact already retrieved keeps its place; the others follow the retrieved ones
-    (so "where does my sister live?" carries the sister's facts even when the words differ).
+    "What's my diet these days?" brings the user's ``diet`` even when no word of it is in the
+    fact ("The user has gone vegan."); "what does Ffion do for work?" brings Ffion's job.
+    """
+    found: list[MemoryHit] = []
+    mine = memory.slots.asked_in(text, about_user=True) if asks_about_the_user(text) else []
+    if mine:
+        found += await memory.aslot_values(user_id, mine)
+    theirs = memory.slots.asked_in(text, about_user=False) if named else []
+    for subject in named[:2] if theirs else []:
+        found += await memory.aslot_values(user_id, theirs, subject.id)
+    return found
+
+
+def with_links(
+    recalled: Sequence[dict[str, Any]], linked: Sequence[dict[str, Any]], extra: int = 6
+) -> list[dict[str, Any]]:
+    """The retrieved memories, then up to ``extra`` linked facts.
+
+    Linked facts are the current values of the slots the message asks about and the facts of
+    the subjects it names. A linked fact already retrieved keeps its place; the others follow
+    the retrieved ones (so "where does my sister live?" carries the sister's facts even when
+    the words differ).
     """
     present = {item["id"] for item in recalled}
     added = [item for item in linked if item["id"] not in present][:extra]
@@ -192,7 +213,8 @@ class Nodes:
             found = await memory.aretrieve_many(user_id, queries, k=self.deps.recall_k)
             subjects = await knowing
             named = mentioned_in(subjects, " ".join(queries))
-            linked = await memory.asubject_facts(user_id, [s.id for s in named], limit=4)
+            linked = await _slot_facts(memory, user_id, text, named)
+            linked += await memory.asubject_facts(user_id, [s.id for s in named], limit=4)
         finally:  # never leave the write or the reads running unobserved
             event_id, (summary_task, summary) = await writing, await reading
             safety_facts, subjects = await safety, await knowing
@@ -298,7 +320,9 @@ class Nodes:
             summary=state.get("summary", ""),
             safety=state.get("safety", []),
             unknown=checked
-            and not bears_on(asked, state.get("recalled", []), state.get("summary", "")),
+            and not bears_on(
+                asked, state.get("recalled", []), state.get("summary", ""), self.deps.memory.slots
+            ),
         )
         try:
             tags = [] if checked else [REPLY_TAG]

@@ -117,7 +117,7 @@ def second_person(fact: str) -> str:
         text = f"you {verb.group(1)}{second_person_verb(verb.group(2))}{text[verb.end() :]}"
     for pattern, replacement in _SECOND_PERSON:
         text = pattern.sub(replacement, text)
-    return text
+    return re.sub(r"^(?:The|A|An|My|Your) ", lambda m: m.group(0).lower(), text)
 
 
 def reminder(message: str, reply: str, facts: Sequence[dict[str, Any]]) -> str:

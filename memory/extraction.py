@@ -34,6 +34,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, StringConstraints
 
+from confidante.memory.self_names import as_user, user_names_in
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.statements import (
     WORD,
@@ -115,14 +116,6 @@ class Extracted:
     mentions: list[Mention] = field(default_factory=list)
 
 
-_SELF_INTRO = re.compile(
-    r"\b(?i:i'm|i am|im|my name is|my name's|call me|this is)\s+([A-Z][\w-]+)(?=\W|$)"
-    # "Mehmet here", opening the message, maybe after a one-word greeting ("Merhaba. Mehmet
-    # here, 52")
-    r"|^\W*(?:[^\W\d_]+[.!,]*\s+)?([A-Z][\w-]+) (?i:here)\b(?! (?:is|are|was)\b)"
-)
-#: Capitalised words that open "... here" without being a name ("Come here").
-_NOT_NAMES = frozenset("come get stay sit look over right out click tap put go from".split())
 _FIRST_PERSON_WORDS = (
     (re.compile(r"\b(?:I'm|I am)\b"), "the user is"),
     (re.compile(r"\bI\b"), "the user"),
@@ -168,14 +161,6 @@ def _agree(match: re.Match[str]) -> str:
     return f"The user {match.group(1)}{third_person_verb(match.group(2))}"
 
 
-def user_names_in(message: str) -> set[str]:
-    """Names the user gives themself ("I'm Amara", "Tomás here"), case-folded."""
-    found = {
-        (match.group(1) or match.group(2)).casefold() for match in _SELF_INTRO.finditer(message)
-    }
-    return found - _NOT_NAMES
-
-
 def stated_relations(statements: Sequence[str]) -> dict[str, str]:
     """Relations the statements give ("Ana is the user's sister." → {"ana": "sister"})."""
     found = {}
@@ -185,16 +170,6 @@ def stated_relations(statements: Sequence[str]) -> dict[str, str]:
         if match and relation and is_relation_word(relation):
             found[match.group(1).casefold()] = relation
     return found
-
-
-def _as_user(text: str, names: set[str]) -> str:
-    """The statement with the user's own names replaced by "the user"."""
-    for name in names:  # not where the name is given: "The user's name is Amara."
-        pattern = re.compile(
-            rf"(?<!name is )(?<!called )(?<!named )(?<![\w-]){re.escape(name)}(?![\w-])", re.I
-        )
-        text = pattern.sub("the user", text)
-    return text[0].upper() + text[1:] if text else text
 
 
 def _retell(text: str, mention: Mention) -> str:
@@ -253,6 +228,9 @@ class _Reading:
         if not is_grounded(text, self.said, self.known_names):
             logger.info("dropped an ungrounded statement")
             return None
+        mentions_user = re.search(r"\bthe user\b", text, re.I)
+        if whose == "unknown" and mentions_user and _user_safety(text, self.slots):
+            whose = "user"  # "The doctor put the user on warfarin."
         if whose == "other" and not _usable(mention, self.message, self.known_names):
             who = mention.name or mention.relation if mention else "?"
             notes.append(f"subject {who!r} is not in the message: kept as a plain fact")
@@ -286,7 +264,7 @@ def interpret(
     relations: dict[str, str | None] = {
         name.casefold(): subject.relation for subject in known for name in subject.names()
     }
-    texts = [_as_user(_tidy(fact), mine) for fact in result.facts]
+    texts = [as_user(_tidy(fact), mine, message) for fact in result.facts]
     relations.update({k: v for k, v in stated_relations(texts).items() if k not in mine})
     relations.update(relations_in(message))
     reading = _Reading(

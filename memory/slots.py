@@ -46,6 +46,9 @@ class Slot:
         safety: Replies must respect it (allergies, diet, medications, health).
         user_only: Only the user has it (``name``: other subjects are named by their record).
         others_only: Only subjects other than the user have it (``relation``).
+        asked_by: Words a question about the slot may use without naming its value ("how
+            old", "where ... work"): a question with one of them brings the slot's current
+            value into the reply's prompt.
     """
 
     name: str
@@ -55,6 +58,7 @@ class Slot:
     safety: bool = False
     user_only: bool = False
     others_only: bool = False
+    asked_by: str = ""
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -87,7 +91,14 @@ _DEFAULTS = (
         "the user's name",
         user_only=True,
     ),
-    Slot("allergies", r"\ballerg", "allergies", many=True, safety=True),
+    Slot(
+        "allergies",
+        r"\ballerg",
+        "allergies",
+        many=True,
+        safety=True,
+        asked_by="allergic allergy allergies eat",
+    ),
     Slot(
         "medications",
         r"\b(?:medications?|(?:takes?|taking|on) (?:\w+ )?medicine|prescri\w*|insulin|inhaler|"
@@ -100,6 +111,7 @@ _DEFAULTS = (
         "medications taken",
         many=True,
         safety=True,
+        asked_by="medicine medication medications take taking",
     ),
     Slot(
         "health_conditions",
@@ -113,6 +125,7 @@ _DEFAULTS = (
         "health conditions, intolerances, pregnancy, injuries",
         many=True,
         safety=True,
+        asked_by="health condition conditions",
     ),
     Slot(
         "diet",
@@ -120,46 +133,69 @@ _DEFAULTS = (
         rf"eating|stays?|stayed) [\w ]{{0,20}}\b(?:{_DIETS}))",
         "their diet",
         safety=True,
+        asked_by="eat eating food diet",
     ),
     Slot(
         "home_city",
         r"\b(?:lives?|living|resides?|is based|settled|(?:has |just |recently )?moved|"
         r"relocated) (?:\w+ ){0,3}?(?:in|to|near)\b",
         "where they live now",
+        asked_by="live living lives home city town",
     ),
     Slot(
         "hometown",
         r"\b(?:grew up in|is (?:originally )?from|comes from|was born in|hometown)\b",
         "where they come from",
+        asked_by="from grew hometown born",
     ),
-    Slot("job_title", rf"\b(?:{_JOBS})\b", "their job or role"),
+    Slot(
+        "job_title",
+        rf"\b(?:{_JOBS})\b",
+        "their job or role",
+        asked_by="work working works job profession",
+    ),
     Slot(
         "employer",
         r"\b(?:works?|working|employed|job) (?:\w+ ){0,2}?(?:at|for)\b|\bemployer\b|"
         r"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b",
         "the organisation they work for",
+        asked_by="work working works job company employer",
     ),
     Slot(
         "school",
         r"\b(?:stud(?:y|ies|ying)|enrolled|attends?|goes to school) (?:\w+ ){0,3}?(?:at|in)\b",
         "where they study",
+        asked_by="study studying studies school university college",
     ),
-    Slot("birthday", r"\bbirthday\b|\bborn on\b", "their birthday"),
+    Slot("birthday", r"\bbirthday\b|\bborn on\b", "their birthday", asked_by="birthday born"),
     Slot(
         "age",
         r"^(?:the user|[A-Z][\w-]*) (?:is|turned|turns|will turn) \d{1,3}\b(?! ?(?:feet|foot|ft|"
         r"cm|m|kg|kilos?|lbs?|pounds|months?|weeks?|days|inches|km|miles|hours|minutes|%))"
         r"|\b\d{1,3} years old\b|\bage(?:d| is) \d",
         "their age",
+        asked_by="old age years born",
     ),
     Slot(
         "relationship_status",
         r"\b(?:is|got|are) (?:now )?(?:single|married|engaged|divorced|widowed|separated)\b",
         "single, married, engaged...",
         user_only=True,
+        asked_by="married single partner",
     ),
-    Slot("languages", r"\b(?:speaks?|fluent in|native language)\b", "languages spoken", many=True),
+    Slot(
+        "languages",
+        r"\b(?:speaks?|fluent in|native language)\b",
+        "languages spoken",
+        many=True,
+        asked_by="speak speaks language languages",
+    ),
 )
+
+
+def _stem(word: str) -> str:
+    """Words compared by their first five letters less a plural "s" ("lives" is "live")."""
+    return word.removesuffix("s")[:5] if len(word) > 3 else word
 
 
 class SlotVocabulary:
@@ -189,6 +225,24 @@ class SlotVocabulary:
             if slot.applies_to(about_user) and slot.compiled.search(statement):
                 return slot
         return None
+
+    def asked_in(self, question: str, *, about_user: bool) -> list[str]:
+        """Names of the slots a question asks about by their ``asked_by`` words.
+
+        "Where do I work?" asks about ``employer`` and ``job_title``; only slots this kind
+        of subject can have count.
+        """
+        words = {_stem(word) for word in re.findall(r"[a-z]+", question.lower())}
+        return [
+            slot.name
+            for slot in self._slots.values()
+            if slot.applies_to(about_user) and words & {_stem(w) for w in slot.asked_by.split()}
+        ]
+
+    def asked_words(self, name: str | None) -> str:
+        """The ``asked_by`` words of a slot ("" for none or an unknown slot)."""
+        slot = self.get(name)
+        return slot.asked_by if slot else ""
 
     def multi_valued(self) -> frozenset[str]:
         """Names of the slots whose values accumulate."""

@@ -89,3 +89,18 @@ def test_a_reply_about_vegetables_does_not_heed_a_vegetarian_diet() -> None:
 
 def test_second_person_agrees_the_verb() -> None:
     assert second_person("The user takes blood thinners.") == "you take blood thinners"
+
+
+def test_a_medication_someone_gave_the_user_is_the_users_safety_fact() -> None:
+    from confidante.memory.extraction import FactExtraction, interpret
+    from confidante.memory.slots import DEFAULT_SLOTS
+
+    message = "doctor put me on warfarin after the heart trouble in spring"
+    said = ["The doctor prescribed warfarin to the user after the heart trouble."]
+    (statement,) = interpret(FactExtraction(facts=said), message, [], DEFAULT_SLOTS).statements
+    assert (statement.subject, statement.slot) == (None, "medications")
+    fact = {"text": statement.text, "key": statement.slot}
+    warning = reminder("Can I just take an aspirin?", "Yes, you can.", [fact])
+    assert warning == (
+        "Please keep in mind that the doctor prescribed warfarin to you after the heart trouble."
+    )

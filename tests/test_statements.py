@@ -15,8 +15,8 @@ from confidante.memory.extraction import (
     interpret,
     stated_relations,
     states_something,
-    user_names_in,
 )
+from confidante.memory.self_names import user_names_in
 from confidante.memory.slots import DEFAULT_SLOTS
 from confidante.memory.statements import (
     clauses,
@@ -349,3 +349,12 @@ def test_a_subject_gets_one_relation_statement_from_a_looping_model() -> None:
 )
 def test_a_name_followed_by_here_opens_a_self_introduction(message: str, names: set[str]) -> None:
     assert user_names_in(message) == names
+
+
+def test_the_users_name_misspelled_by_the_model_is_still_the_user() -> None:
+    out = _interpret(
+        "ciao! Chiara here, I work at Libreria Ulisse. my daughter Chiana loves it",
+        ["Chiaro works at Libreria Ulisse.", "Chiana loves the shop."],
+    )
+    assert ("The user works at Libreria Ulisse.", None, "employer") in _plain(out)
+    assert any(text == "Chiana loves the shop." for text, _, _ in _plain(out))  # said: not her

@@ -315,3 +315,32 @@ async def test_a_model_that_calls_everything_replaced_cannot_end_unrelated_slots
     assert {"The user's name is Farida.", "The user is allergic to peanuts."} <= current
     assert "The user plays cricket for the Tigresses." not in current  # a plain fact may change
     memory.close()
+
+
+def test_a_question_about_a_slot_recalls_its_value_whatever_its_words(settings: Settings) -> None:
+    """One memory recalled per turn: "diet" is in no fact, yet the diet comes."""
+    one = settings.model_copy(update={"recall_k": 1})
+    agent = Agent(user_id="ana", settings=one)
+    agent.memory.remember("ana", "The user has gone fully vegan.", key="diet")
+    for text in ["These days the user reads a lot.", "The user's days start at six."]:
+        agent.memory.remember("ana", text)
+    agent.memory.remember("ana", "Ana likes her job these days.")
+    recalled = [item["text"] for item in agent.turn("What's my diet these days?").recalled]
+    assert "The user has gone fully vegan." in recalled
+    other = Agent(user_id="bob", settings=one)  # another user's slot is never brought
+    assert "The user has gone fully vegan." not in [
+        item["text"] for item in other.turn("What's my diet these days?").recalled
+    ]
+    agent.close()
+    other.close()
+
+
+def test_slots_asked_by_a_question() -> None:
+    from confidante.memory.slots import DEFAULT_SLOTS
+
+    assert DEFAULT_SLOTS.asked_in("where do I work now?", about_user=True) == [
+        "job_title",
+        "employer",
+    ]
+    assert DEFAULT_SLOTS.asked_in("what's my diet these days?", about_user=True) == ["diet"]
+    assert DEFAULT_SLOTS.asked_in("what's my dog called?", about_user=True) == []
