@@ -68,7 +68,8 @@ _THE_USER_OPENS = re.compile(r"(^|[.!?]\s+)The user((?:'s)?) ((?:\w+ly |also |st
 def addressed(reply: str) -> str:
     """A reply that speaks of "the user" retold to them ("The user works..." → "You work...").
 
-    Small models often answer in the third person they read in their prompt's facts.
+    Small models often answer in the third person they read in their prompt's facts, or as
+    if they were the user ("I'm 34.").
     """
 
     def opening(match: re.Match[str]) -> str:
@@ -85,7 +86,31 @@ def addressed(reply: str) -> str:
         text,
     )
     text = re.sub(r"\bthe user\b", "you", text)
+    text = _retell_opening(text)
     return _YOU_AGREES.sub(_agree, text)
+
+
+#: A reply to a question about the user that opens as if the model were the user ("how old am
+#: I?" → "I'm 34.", "My dog's name is Rex."): retold to the user. The model's own words ("I'm
+#: sorry", "I'm not sure", "I am an AI") are left alone.
+_OPENING_AS_USER = re.compile(r"^(My|I'm|I am|I)\s+(\S+(?:\s+\S+)?)")
+_AS_USER = {"My": "Your", "I'm": "You're", "I am": "You are", "I": "You"}
+#: What the model says of itself after "I" / "I'm": left alone.
+_MODEL_VOICE = re.compile(
+    r"^(?:sorry|afraid|not|unable|glad|happy|here|an? (?:AI|language|assistant|virtual|chat|"
+    r"large)|don't|do not|can't|cannot|have no|haven't|think|believe|would|will|could|should|"
+    r"hope|see|understand|know|recommend|suggest|need|apologi[sz]e|only|can|may|might|must|"
+    r"did not|didn't|do|have|had|was|wasn't|just|also|could|remember|recall|found|noted|"
+    r"apologies|bad|mistake|pleasure)\b"
+)
+
+
+def _retell_opening(text: str) -> str:
+    """The reply's opening retold to the user when the model spoke as them."""
+    match = _OPENING_AS_USER.match(text)
+    if match is None or _MODEL_VOICE.match(match.group(2)):
+        return text
+    return _AS_USER[match.group(1)] + text[len(match.group(1)) :]
 
 
 def _agree(match: re.Match[str]) -> str:
@@ -119,12 +144,16 @@ def bears_on(
     """Whether a remembered item (or the summary) shares a word with a question about the user.
 
     "What instrument do I play?" with nothing about instruments or playing remembered bears
-    on nothing: the reply prompt then says so. An item's slot lends it words ("how old"
-    bears on "The user is 34.", an ``age``).
+    on nothing: the reply prompt then says so. A slot's ``asked_by`` words join both sides:
+    an item's slot lends it words ("how old" bears on "The user is 34.", an ``age``), and a
+    question asking about a slot brings the slot's other words ("who do I work for?" bears on
+    "The user has a new job.").
     """
     asked = _words(question) - _QUESTION_WORDS
     if not asked:
         return True
+    for slot in slots.asked_in(question, about_user=True):  # "work" also asks about a "job"
+        asked |= _words(slots.asked_words(slot))
     texts = [summary, *(f"{i['text']} {slots.asked_words(i.get('key'))}" for i in known)]
     return any(asked & _words(text) for text in texts if text)
 

@@ -83,3 +83,18 @@ def test_a_reply_that_says_you_hasnt_is_made_to_agree() -> None:
     assert addressed("You has a cat. The gift for you is ready.") == (
         "You have a cat. The gift for you is ready."
     )
+
+
+def test_a_reply_spoken_as_the_user_is_retold_to_them() -> None:
+    assert addressed("I'm 34 years old.") == "You're 34 years old."
+    assert addressed("My dog's name is Rex.") == "Your dog's name is Rex."
+    assert addressed("I'm sorry, I don't know.") == "I'm sorry, I don't know."
+    assert addressed("I am an AI, I have no dog.") == "I am an AI, I have no dog."
+    assert addressed("I'm not sure where you work.") == "I'm not sure where you work."
+
+
+def test_a_question_about_a_slot_bears_on_the_slots_other_words() -> None:
+    job = [{"text": "The user has a new job that takes all their evenings."}]
+    assert bears_on("who do I work for?", job)
+    assert not bears_on("who do I work for?", [{"text": "The user likes jazz."}])
+    assert addressed("My apologies, I don't know.") == "My apologies, I don't know."
