@@ -310,8 +310,14 @@ class Nodes:
         touches gets a reminder of it appended (see :mod:`confidante.graphs.safety`). ``used``
         lists the ids of the memories the reply relied on (see :func:`cited`).
         """
-        asked = last_user_text(state)
+        asked, memory = last_user_text(state), self.deps.memory
         checked = asks_about_the_user(asked)  # checked whole before it is shown: not streamed
+        unknown = checked and not bears_on(
+            asked, state.get("recalled", []), state.get("summary", ""), memory.slots
+        )
+        if unknown:  # a slot the user once gave has news in other words ("I'm at the library")
+            slots = memory.slots.asked_in(asked, about_user=True)
+            unknown = not await memory.ahad_slot(state["user_id"], slots)
         messages, carried = prompts.respond_prompt(
             state.get("messages", []),
             state.get("recalled", []),
@@ -319,10 +325,7 @@ class Nodes:
             self.deps.budget_tokens,
             summary=state.get("summary", ""),
             safety=state.get("safety", []),
-            unknown=checked
-            and not bears_on(
-                asked, state.get("recalled", []), state.get("summary", ""), self.deps.memory.slots
-            ),
+            unknown=unknown,
         )
         try:
             tags = [] if checked else [REPLY_TAG]

@@ -215,6 +215,23 @@ class SubjectDirectory(MemoryEdits):
 
         return await self.database.run(read, write=False)
 
+    async def ahad_slot(self, user_id: str, keys: Iterable[str]) -> bool:
+        """Whether the user ever had a value in one of these slots (current or superseded)."""
+        check_user_id(user_id)
+        wanted = list(keys)
+        if not wanted:
+            return False
+
+        def read(session: Session) -> bool:
+            query = select(Concept.id).where(
+                Concept.user_id == user_id,
+                col(Concept.key).in_(wanted),
+                col(Concept.subject_id).is_(None),
+            )
+            return session.exec(query.limit(1)).first() is not None
+
+        return await self.database.run(read, write=False)
+
     async def aforget_subject(self, user_id: str, subject_id: str) -> int:
         """Forget a subject and every item about it (as :meth:`aforget`); returns the count."""
         check_user_id(user_id)

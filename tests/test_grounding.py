@@ -98,3 +98,20 @@ def test_a_question_about_a_slot_bears_on_the_slots_other_words() -> None:
     assert bears_on("who do I work for?", job)
     assert not bears_on("who do I work for?", [{"text": "The user likes jazz."}])
     assert addressed("My apologies, I don't know.") == "My apologies, I don't know."
+
+
+def test_news_of_a_slot_in_other_words_is_not_called_unknown(settings: Settings) -> None:
+    """The employer ended ("left the bakery"); "I'm at the library" carries no job word."""
+    model = ScriptedChatModel()
+    agent = Agent(user_id="nora", settings=settings, model=model)
+    old = agent.memory.remember("nora", "The user works at the bakery.", key="employer")
+    agent.memory.remember("nora", "The user is at the library now.")
+    agent.memory.remember("nora", "The user left the bakery.", replaces=[old])
+    agent.turn("Who do I work for?")
+    assert UNKNOWN_PROMPT not in model.calls[-1]["messages"][0]["content"]
+    stranger = Agent(user_id="olga", settings=settings, model=model)  # never gave an employer
+    stranger.memory.remember("olga", "The user is at the library now.")
+    stranger.turn("Who do I work for?")
+    assert UNKNOWN_PROMPT in model.calls[-1]["messages"][0]["content"]
+    agent.close()
+    stranger.close()

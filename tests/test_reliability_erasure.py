@@ -41,9 +41,13 @@ from confidante.settings import Settings
 
 
 def canary_pair() -> tuple[str, str]:
-    """Return a fresh canary (a capitalised name, so the fact rules extract it) twice."""
+    """Return a fresh canary (a capitalised name, so the fact rules extract it) twice.
+
+    It ends in "x", which no Porter rule strips: the full-text index keeps it whole (a hex
+    token ending in "e" or "ed" was stored stemmed, and the planted-word check failed).
+    """
     token = uuid.uuid4().hex[:12]
-    return f"Zq{token}", f"zq{token}"
+    return f"Zq{token}x", f"zq{token}x"
 
 
 def _png(colour: tuple[int, int, int]) -> bytes:
