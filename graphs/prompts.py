@@ -43,13 +43,25 @@ Use search_memory first when the request refers to something about the user you 
 
 
 def format_memories(recalled: Sequence[dict[str, Any]], start: int = 1) -> str:
-    """Render recalled memories as a numbered list (an item about someone names them)."""
+    """Render recalled memories as a numbered list.
+
+    An item about someone names them; a fact in a slot says which ("(employer) The user is at
+    the library now."), so a small model finds where the user works in a fact that does not
+    say "work".
+    """
     return "\n".join(
-        f"[{index}] {item['about']}: {item['text']}"
+        f"[{index}] {_slot_label(item)}{item['about']}: {item['text']}"
         if item.get("about")
-        else f"[{index}] {item['text']}"
+        else f"[{index}] {_slot_label(item)}{item['text']}"
         for index, item in enumerate(recalled, start)
     )
+
+
+def _slot_label(item: dict[str, Any]) -> str:
+    key = item.get("key")
+    if not key or key == "relation" or item.get("kind", "fact") != "fact":
+        return ""
+    return f"({str(key).replace('_', ' ')}) "
 
 
 def grouped(memories: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:

@@ -306,6 +306,7 @@ async def learn(
                     replaces[index].append(hit.id)
                 elif answer == "same" and hit.subject_id == ids[index]:
                     skip.add(index)
+        _take_over_ended_slots(memory, statements, ids, pairs, answers)
         items = [
             MemoryItem(
                 text=statement.text,
@@ -329,6 +330,42 @@ async def learn(
         logger.warning("fact extraction failed for event %s: %s", event_id, type(exc).__name__)
         await memory.amark_event(user_id, event_id, "failed", f"{type(exc).__name__}: {exc}")
         return []
+
+
+_PLACED = re.compile(r"\b(?:at|for|with)\b", re.I)
+
+
+def _take_over_ended_slots(
+    memory: Memory,
+    statements: Sequence[Statement],
+    ids: Sequence[str | None],
+    pairs: Sequence[tuple[int, MemoryHit]],
+    answers: Sequence[str],
+) -> None:
+    """Give an ended slot's place to the message's new value said in other words.
+
+    "I left the bakery, I'm at the library now": "The user left the bakery." replaced the
+    ``employer`` fact, and "The user is at the library now." is the new employer. The first
+    other statement of the same subject with no slot, no word of ending, and a place ("at",
+    "for", "with") takes a single-valued slot a statement of the message ended.
+    """
+    many = memory.slots.multi_valued()
+    ended = [
+        (index, hit)
+        for (index, hit), answer in zip(pairs, answers, strict=True)
+        if answer == "replaced" and hit.key and hit.key not in many and hit.key != "relation"
+    ]
+    for index, hit in ended:
+        for other, statement in enumerate(statements):
+            if (
+                other != index
+                and statement.slot is None
+                and ids[other] == ids[index] == hit.subject_id
+                and not _CHANGE.search(statement.text)
+                and _PLACED.search(statement.text)
+            ):
+                statement.slot = hit.key
+                break
 
 
 _RELATION_OF = re.compile(r"\bis (?:now )?the user's ([\w' -]+?)\.?$", re.I)

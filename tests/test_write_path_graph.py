@@ -344,3 +344,22 @@ def test_slots_asked_by_a_question() -> None:
     ]
     assert DEFAULT_SLOTS.asked_in("what's my diet these days?", about_user=True) == ["diet"]
     assert DEFAULT_SLOTS.asked_in("what's my dog called?", about_user=True) == []
+
+
+async def test_a_new_value_said_in_other_words_takes_the_ended_slot(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user works at the bakery.", key="employer")
+
+    def answer(payload: dict[str, Any]) -> Any:
+        if _schema(payload) == "FactExtraction":
+            return {"facts": ["The user left the bakery.", "The user is at the library now."]}
+        if _schema(payload) == "UpdateDecision":
+            return {"answers": ["replaced"] * _user_text(payload).count("Earlier:")}
+        return default_reply(payload)
+
+    message = "I left the bakery, I'm at the library now."
+    await _say(memory, message, ScriptedChatModel(function=answer))
+    employer = [hit.text for hit in await memory.aslot_values("u", "employer")]
+    assert employer == ["The user is at the library now."]
+    memory.close()

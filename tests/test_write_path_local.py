@@ -7,6 +7,7 @@ session. Each session runs on a fresh ``Agent``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,9 @@ def test_subjects_updates_and_safety_across_sessions(local: Settings) -> None:
 
     third = session(local, model, "three")
     work = third.turn("Where do I work?").reply
-    assert "library" in work.lower() and "bakery" not in work.lower(), work
+    # the library, never the bakery as current ("you left the bakery" is right)
+    assert "library" in work.lower(), work
+    assert not re.search(r"\b(?:work|are)\w* (?:at|for|in) (?:the |a )?bakery", work, re.I), work
     where = third.turn("Where do I live?").reply
     assert "Lisbon" in where and "Berlin" not in where, where
     cookies = third.turn("Can I eat peanut butter cookies?").reply

@@ -164,7 +164,7 @@ def chat(payload: dict[str, Any]) -> str:
         results = system.split("Results:", 1)[1].split("\nTell the user", 1)[0].strip()
         return "Here is what I did:\n" + results
     asked = _stems(text) - _stems(" ".join(_STOPWORDS))
-    memories = re.findall(r"^\[\d+\] (.+)$", system, flags=re.M)
+    memories = re.findall(r"^\[\d+\] (?:\([a-z ]+\) )?(.+)$", system, flags=re.M)
     best, best_overlap = "", 0
     for memory in memories:
         overlap = len(asked & _stems(memory))
