@@ -47,6 +47,7 @@ from sqlmodel import col, select
 
 from confidante import Agent
 from confidante.graphs.builder import GraphBuilder
+from confidante.graphs.state import fresh_turn
 from confidante.memory.records import Concept
 from confidante.memory.scopes import scope_of
 from confidante.memory.store import Memory
@@ -106,14 +107,7 @@ def builder_for(system: str, memory: Memory) -> GraphBuilder:
                 "summary": "",
                 "summary_task": "chat",
                 "safety": [],
-                "plan": [],
-                "step": 0,
-                "results": [],
-                "completed": {},
-                "attempts": 0,
-                "remembered": [],
-                "used": [],
-                "reply": "",
+                **fresh_turn(),
             }
 
         async def no_learning(state: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from confidante.graphs.grounding import (
 )
 from confidante.graphs.router import Router
 from confidante.graphs.safety import reminder
-from confidante.graphs.state import AgentState
+from confidante.graphs.state import AgentState, fresh_turn
 from confidante.memory.items import MemoryHit
 from confidante.memory.learning import learn
 from confidante.memory.store import Memory
@@ -234,14 +234,7 @@ class Nodes:
             "summary": summary,
             "summary_task": summary_task,
             "safety": [{"text": f.text, "key": f.key} for f in safety_facts],
-            "plan": [],
-            "step": 0,
-            "results": [],
-            "completed": {},
-            "attempts": 0,
-            "remembered": [],
-            "used": [],
-            "reply": "",
+            **fresh_turn(),
         }
 
     async def route(self, state: AgentState) -> dict[str, Any]:

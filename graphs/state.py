@@ -54,3 +54,17 @@ class AgentState(TypedDict, total=False):
     reply: str
     used: list[str]
     remembered: list[dict[str, Any]]
+
+
+def fresh_turn() -> dict[str, Any]:
+    """The per-turn fields a new turn starts from (``recall`` adds what it found)."""
+    return {
+        "plan": [],
+        "step": 0,
+        "results": [],
+        "completed": {},
+        "attempts": 0,
+        "remembered": [],
+        "used": [],
+        "reply": "",
+    }
