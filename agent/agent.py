@@ -24,14 +24,13 @@ from confidante.errors import InvalidInputError
 from confidante.graphs.act import DECISIONS
 from confidante.graphs.builder import GraphBuilder
 from confidante.graphs.checkpoint import Checkpoints, open_checkpointer
-from confidante.graphs.graph_tools import forget_tool
 from confidante.graphs.nodes import REPLY_TAG, GraphDeps
 from confidante.graphs.router import Router
-from confidante.memory.learning import learn
+from confidante.memory.ingest.learning import learn
 from confidante.memory.store import Memory, check_text, check_user_id
 from confidante.models import build_chat_model
 from confidante.settings import Settings
-from confidante.tools.memory_tools import memory_tools
+from confidante.tools.memory_tools import forget_tool, memory_tools
 
 #: LangGraph checkpoints each step while the next one starts. A side-effecting step always
 #: runs alone and is followed by a pause or by its checkpoint, so a crash can repeat it only

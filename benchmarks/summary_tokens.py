@@ -10,9 +10,9 @@ over many memories: its gold facts are the topic's facts.
   the prompt (each fact is recognised by a key phrase, found in the summary text or in a
   retrieved memory; no chatter contains a key phrase).
 - **Summary + retrieval**: the user's summaries of every task, written by the real offline job
-  (:func:`~confidante.memory.summaries.generate_summary`, the same call as ``confidante
+  (:func:`~confidante.memory.summaries.generate.generate_summary`, the same call as ``confidante
   summarize``) with the chosen model; for each question, the summary the graph's ``recall``
-  node picks for it (:func:`~confidante.memory.summary_facts.pick_summary`, the same call),
+  node picks for it (:func:`~confidante.memory.summaries.facts.pick_summary`, the same call),
   placed in the reply prompt as the graph places it, plus the top ``k`` memories retrieved for
   the question.
 - **Retrieval alone**: the top ``k`` memories, no summary.
@@ -47,11 +47,12 @@ from _report import report
 from memory_scale import HashingEmbedder, synthetic_texts
 
 from confidante.graphs import prompts
-from confidante.memory.database import Database
-from confidante.memory.embedders import build_embedder
+from confidante.memory.embeddings.text import build_embedder
+from confidante.memory.storage.database import Database
 from confidante.memory.store import Memory
-from confidante.memory.summaries import MAX_ITEMS, TASKS, generate_summary
-from confidante.memory.summary_facts import pick_summary
+from confidante.memory.summaries.facts import pick_summary
+from confidante.memory.summaries.generate import MAX_ITEMS, generate_summary
+from confidante.memory.summaries.tasks import TASKS
 from confidante.models.scripted import ScriptedChatModel
 from confidante.settings import Settings
 

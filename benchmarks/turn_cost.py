@@ -51,7 +51,7 @@ from memory_scale import HashingEmbedder, percentile, synthetic_texts
 from summary_tokens import add_arguments, prompt_tokens_from_args
 
 from confidante import Agent, Settings
-from confidante.memory.database import Database
+from confidante.memory.storage.database import Database
 from confidante.memory.store import Memory
 from confidante.models.scripted import ScriptedChatModel
 

@@ -48,8 +48,8 @@ from sqlmodel import col, select
 from confidante import Agent
 from confidante.graphs.builder import GraphBuilder
 from confidante.graphs.state import fresh_turn
-from confidante.memory.records import Concept
 from confidante.memory.scopes import scope_of
+from confidante.memory.storage.records import Concept
 from confidante.memory.store import Memory
 from confidante.models import build_chat_model
 from confidante.settings import Settings

@@ -23,9 +23,9 @@ from llama_index.core.vector_stores import SimpleVectorStore
 
 from confidante import Memory
 from confidante.integrations.llama_vector_index import LlamaIndexVectorIndex
-from confidante.memory.database import Database
-from confidante.memory.embedders import build_embedder
+from confidante.memory.embeddings.text import build_embedder
 from confidante.memory.llama import MemoryRetriever
+from confidante.memory.storage.database import Database
 from confidante.settings import Settings
 
 path = sys.argv[1] if len(sys.argv) > 1 else str(Path(tempfile.mkdtemp()) / "memory.db")

@@ -10,7 +10,7 @@ A plan is run in graph steps, each one checkpointed:
   decision is ``"approve"``, ``"reject"`` or ``{"decision": "edit", "args": {...}}``. Its
   outcome is recorded in ``completed`` under the call's signature, in the same checkpoint
   as the step's result, so neither a resumed nor a replanned turn calls it twice. With a
-  :class:`~confidante.memory.tool_journal.ToolJournal`, the call is also journaled in the
+  :class:`~confidante.graphs.tool_journal.ToolJournal`, the call is also journaled in the
   memory database before and after it runs, so a process that died after the call but
   before that checkpoint neither repeats it nor loses its result.
 
@@ -31,7 +31,7 @@ from langgraph.types import interrupt
 from confidante.errors import InvalidInputError
 from confidante.graphs.events import emit
 from confidante.graphs.state import AgentState
-from confidante.memory.tool_journal import INTERRUPTED_OUTPUT, ToolJournal, call_key
+from confidante.graphs.tool_journal import INTERRUPTED_OUTPUT, ToolJournal, call_key
 
 Decision = Literal["approve", "edit", "reject"]
 DECISIONS: tuple[Decision, ...] = ("approve", "edit", "reject")

@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from confidante.memory.ingest.statements import STOPWORDS, WORD, clauses, second_person_verb, stem
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
-from confidante.memory.statements import STOPWORDS, WORD, clauses, second_person_verb, stem
 
 #: The reply that replaces one that made up the user's life.
 UNKNOWN_REPLY = "I don't know that: you haven't told me yet."

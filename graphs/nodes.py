@@ -35,12 +35,12 @@ from confidante.graphs.grounding import (
 from confidante.graphs.router import Router
 from confidante.graphs.safety import reminder
 from confidante.graphs.state import AgentState, fresh_turn
+from confidante.graphs.tool_journal import ToolJournal
+from confidante.memory.ingest.learning import learn
 from confidante.memory.items import MemoryHit
-from confidante.memory.learning import learn
 from confidante.memory.store import Memory
-from confidante.memory.subjects import SubjectView, mentioned_in
-from confidante.memory.summary_facts import pick_summary
-from confidante.memory.tool_journal import ToolJournal
+from confidante.memory.subjects.directory import SubjectView, mentioned_in
+from confidante.memory.summaries.facts import pick_summary
 
 logger = logging.getLogger(__name__)
 
@@ -194,10 +194,10 @@ class Nodes:
         Also fetches the user's offline summary for the task the message fits (tastes →
         ``recommendation``, pictures → ``image``, searches → ``search``, else ``chat``; the
         ``chat`` one when that task has none), used while nothing it was built from has been
-        edited or forgotten since (see :func:`~confidante.memory.summary_facts.pick_summary`).
+        edited or forgotten since (see :func:`~confidante.memory.summaries.facts.pick_summary`).
         The facts of the subjects the message names ("Ana", "my sister") join the retrieved
-        memories (see :mod:`confidante.memory.subjects`), each memory about someone is labeled
-        with whom, and the user's safety facts are fetched for the reply.
+        memories (see :mod:`confidante.memory.subjects.directory`), each memory about someone is
+        labeled with whom, and the user's safety facts are fetched for the reply.
         """
         memory, user_id, text = self.deps.memory, state["user_id"], last_user_text(state)
         thread = str((config.get("configurable") or {}).get("thread_id", "default"))

@@ -7,7 +7,7 @@ no tool can do). Whatever the route, the statements a message makes are learned 
 ``remember`` node runs on both), so a wrong route never loses a fact.
 
 A message that only states things (no question, no request, by
-:func:`~confidante.memory.statements.clauses`) needs a clear margin to be a task.
+:func:`~confidante.memory.ingest.statements.clauses`) needs a clear margin to be a task.
 
 :class:`Router` is a linear classifier (scikit-learn's ``LinearSVC``) over three views of
 the message:
@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from confidante.memory.embedders import Embedder
-from confidante.memory.statements import clauses
+from confidante.memory.embeddings.text import Embedder
+from confidante.memory.ingest.statements import clauses
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from confidante.memory.statements import clauses, second_person_verb
+from confidante.memory.ingest.statements import clauses, second_person_verb
 
 _WORDS = re.compile(r"[a-z0-9]+")
 _FOOD = frozenset(

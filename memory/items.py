@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from confidante.errors import InvalidInputError
-from confidante.memory.records import Concept
+from confidante.memory.storage.records import Concept
 
 MAX_TEXT_CHARS = 20_000
 _KEY_PATTERN = re.compile(r"[^a-z0-9]+")
@@ -34,7 +34,7 @@ class MemoryHit(BaseModel):
         valid_from: When it became true (for conversation turns, when they were said).
         valid_to: When it stopped being current (None while current).
         image_path: For image concepts, the stored image file.
-        subject_id: The subject the item is about (see :mod:`confidante.memory.subjects`);
+        subject_id: The subject the item is about (see :mod:`confidante.memory.subjects.directory`);
             None when it is about the user.
     """
 

@@ -4,14 +4,14 @@
   Markdown, JSON mail exports... with llama-index-core alone; PDF, DOCX and other formats with
   the ``documents`` extra, ``llama-index-readers-file``) or takes llama-index ``Document``
   objects, splits them with a ``SentenceSplitter`` and remembers every chunk as an item of kind
-  ``document`` (see :mod:`confidante.memory.documents`).
+  ``document`` (see :mod:`confidante.memory.ingest.documents`).
 - :class:`MemoryRetriever` exposes one user's memory as a llama-index ``BaseRetriever``, so it
   plugs into query engines, chat engines and agents.
 
 Nothing here reaches the network or reads llama-index's OpenAI defaults (``Settings.llm``,
 ``Settings.embed_model``): splitting needs neither, and the retriever embeds queries with the
 memory's own embedder. The splitter's tokenizer reads tiktoken files from the copy bundled in
-llama-index-core (see :func:`~confidante.memory.documents.use_bundled_tiktoken_cache`).
+llama-index-core (see :func:`~confidante.memory.ingest.documents.use_bundled_tiktoken_cache`).
 
 Example:
     >>> ids = ingest_documents(memory, "alice", ["notes/"], progress=True)  # doctest: +SKIP
@@ -34,7 +34,7 @@ from rich.progress import Progress
 
 from confidante._sync import run_sync, sync_twin
 from confidante.errors import InvalidInputError
-from confidante.memory.documents import document_chunks, load_documents
+from confidante.memory.ingest.documents import document_chunks, load_documents
 from confidante.memory.items import MemoryHit, check_user_id
 from confidante.memory.store import Memory
 

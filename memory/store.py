@@ -8,11 +8,11 @@ A concept with a ``key`` (a stable slot such as ``home_city``) supersedes the us
 concept with the same key: the old one keeps its row with ``valid_to`` set and is no longer
 retrieved unless history is asked for. Re-remembering the same text returns the existing id.
 
-Dense search goes through a :class:`~confidante.memory.index.VectorIndex`: unless one is passed,
-PostgreSQL with pgvector installed in the database searches inside the database
-(:class:`~confidante.memory.pgvector_index.PgVectorIndex`), any other database through the
-in-process :class:`~confidante.memory.index.EmbeddedVectorIndex`
-(see :func:`~confidante.memory.pgvector_index.default_vector_index`).
+Dense search goes through a :class:`~confidante.memory.index.base.VectorIndex`: unless one is
+passed, PostgreSQL with pgvector installed in the database searches inside the database
+(:class:`~confidante.memory.index.pgvector.PgVectorIndex`), any other database through the
+in-process :class:`~confidante.memory.index.embedded.EmbeddedVectorIndex`
+(see :func:`~confidante.memory.index.pgvector.default_vector_index`).
 """
 
 from __future__ import annotations
@@ -21,22 +21,20 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlmodel import Session, col, select
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
-from confidante.memory.database import Database
-from confidante.memory.embedders import Embedder, build_embedder
-from confidante.memory.events import EventLog, set_extraction
-from confidante.memory.image_memory import ImageConcepts
-from confidante.memory.images import (
+from confidante.memory.embeddings.images import (
     ImageInput,
     build_image_embedder,
-    default_images_dir,
 )
+from confidante.memory.embeddings.text import Embedder, build_embedder
+from confidante.memory.ingest.events import EventLog, set_extraction
+from confidante.memory.ingest.observe import TurnObserver
 from confidante.memory.items import (
     MemoryHit,
     MemoryItem,
@@ -47,20 +45,20 @@ from confidante.memory.items import (
     check_user_id,
     normalise_key,
 )
-from confidante.memory.near_duplicates import DEFAULT_THRESHOLD
-from confidante.memory.observe import TurnObserver
-from confidante.memory.records import (
+from confidante.memory.retrieval.ranking import fuse_rankings
+from confidante.memory.retrieval.text_search import TextSearch
+from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
+from confidante.memory.storage.database import Database
+from confidante.memory.storage.files import default_images_dir
+from confidante.memory.storage.image_concepts import ImageConcepts
+from confidante.memory.storage.near_duplicates import DEFAULT_THRESHOLD
+from confidante.memory.storage.records import (
     AuditEntry,
 )
-from confidante.memory.search import fuse_rankings
-from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
-from confidante.memory.subjects import SubjectDirectory
-from confidante.memory.text_search import TextSearch
-from confidante.memory.writes import NearDuplicates, write_items
+from confidante.memory.storage.writes import NearDuplicates, write_items
+from confidante.memory.subjects.directory import SubjectDirectory
+from confidante.memory.summaries.store import SummaryView, read_summary
 from confidante.settings import Settings
-
-if TYPE_CHECKING:
-    from confidante.memory.summaries import SummaryView
 
 __all__ = [
     "Memory",
@@ -77,7 +75,7 @@ __all__ = [
 class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch):
     """A personal memory over a database and an embedder (both injected).
 
-    Takes the arguments of :class:`~confidante.memory.core.MemoryCore`.
+    Takes the arguments of :class:`~confidante.memory._core.MemoryCore`.
 
     Example:
         >>> memory = Memory.open("/tmp/me.db")  # doctest: +SKIP
@@ -86,7 +84,7 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
     """
 
     #: Cosine similarity from which a fact that names the same specifics merges into an
-    #: existing one (see :mod:`confidante.memory.near_duplicates`); None never merges.
+    #: existing one (see :mod:`confidante.memory.storage.near_duplicates`); None never merges.
     near_duplicate_threshold: float | None = DEFAULT_THRESHOLD
     #: The slots this memory knows (see :mod:`confidante.memory.slots`): a multi-valued
     #: slot's values accumulate instead of superseding each other.
@@ -275,7 +273,7 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
             query_vector: The query's embedding, when the caller computed it already.
             fallback: When the user has fewer than ``k`` matching items, fill the list from
                 the user's personas, then from the global scope (see
-                :func:`~confidante.memory.items.persona_owner`).
+                :func:`~confidante.memory.scopes.persona_owner`).
             image: An image to match (needs an image embedder); ``query`` may then be None.
         """
         check_user_id(user_id)
@@ -375,8 +373,6 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
         The view tells whether it is ``stale`` (the user's data changed since) and ``usable``
         (nothing it was built from was edited, replaced or forgotten since).
         """
-        from confidante.memory.summaries import read_summary  # it imports this module
-
         return await read_summary(self.database, check_user_id(user_id), task)
 
     remember = sync_twin(aremember)
@@ -398,9 +394,9 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
         """Return all of a user's items, superseded ones included, as a JSON-ready dict.
 
         The format (``confidante.memory``, version 1) is documented in
-        :mod:`confidante.memory.portable`.
+        :mod:`confidante.memory.portability.transfer`.
         """
-        from confidante.memory.portable import export_memory
+        from confidante.memory.portability.transfer import export_memory
 
         return await export_memory(self, user_id)
 
@@ -411,9 +407,9 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
 
         The whole document is validated before anything is written (``InvalidInputError``);
         current items follow the rules of :meth:`aremember_many`, superseded ones go to the
-        user's history. See :func:`confidante.memory.portable.import_memory`.
+        user's history. See :func:`confidante.memory.portability.transfer.import_memory`.
         """
-        from confidante.memory.portable import import_memory
+        from confidante.memory.portability.transfer import import_memory
 
         return await import_memory(self, user_id, data, keep_ids=keep_ids)
 

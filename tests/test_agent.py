@@ -7,7 +7,7 @@ import sqlite3
 from langchain_core.messages import AIMessage
 
 from confidante import Agent
-from confidante.memory.extraction import FactExtraction
+from confidante.memory.ingest.extraction import FactExtraction
 from confidante.models.scripted import ScriptedChatModel
 from confidante.settings import Settings
 

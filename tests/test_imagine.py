@@ -19,7 +19,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from confidante.errors import InvalidInputError
-from confidante.memory.images import ClipImageEmbedder
+from confidante.memory.embeddings.images import ClipImageEmbedder
 from confidante.memory.store import Memory
 from confidante.models.scripted import ScriptedChatModel
 from confidante.models.scripted_rules import image_keywords

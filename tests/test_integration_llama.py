@@ -15,10 +15,10 @@ from llama_index.core.vector_stores.types import MetadataFilter, MetadataFilters
 from sqlalchemy.engine import make_url
 
 from confidante.integrations.llama_vector_index import LlamaIndexVectorIndex
-from confidante.memory.database import Database
-from confidante.memory.embedders import build_embedder
-from confidante.memory.index import EmbeddedVectorIndex
+from confidante.memory.embeddings.text import build_embedder
+from confidante.memory.index.embedded import EmbeddedVectorIndex
 from confidante.memory.llama import MemoryRetriever
+from confidante.memory.storage.database import Database
 from confidante.memory.store import Memory
 from confidante.settings import Settings
 

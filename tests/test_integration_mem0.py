@@ -155,7 +155,7 @@ def test_cli_import_format_mem0(cli_env: dict[str, str], tmp_path: Path) -> None
 
 def test_exports_match_the_documented_json_schema(sqlite_memory: Memory) -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    from confidante.memory.portable_format import JSON_SCHEMA
+    from confidante.memory.portability.format import JSON_SCHEMA
 
     validator = jsonschema.Draft202012Validator(
         JSON_SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER

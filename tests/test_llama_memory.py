@@ -15,7 +15,7 @@ from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import Document, MetadataMode, QueryBundle
 
 from confidante.errors import InvalidInputError
-from confidante.memory.documents import use_bundled_tiktoken_cache
+from confidante.memory.ingest.documents import use_bundled_tiktoken_cache
 from confidante.memory.llama import MemoryRetriever, aingest_documents, ingest_documents
 from confidante.memory.store import Memory
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from confidante.errors import InvalidInputError, ModelNotAvailableError, NotFoundError
-from confidante.memory.images import ClipImageEmbedder, build_image_embedder
+from confidante.memory.embeddings.images import ClipImageEmbedder, build_image_embedder
 from confidante.memory.store import Memory
 from confidante.models.tiny_clip import build_tiny_clip
 from confidante.settings import Settings

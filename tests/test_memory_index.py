@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from confidante.errors import NotFoundError
-from confidante.memory.database import Database
-from confidante.memory.index import EmbeddedVectorIndex, exact_top
+from confidante.memory.index.base import exact_top
+from confidante.memory.index.embedded import EmbeddedVectorIndex
 from confidante.memory.items import MemoryItem
 from confidante.memory.scopes import GLOBAL_OWNER
+from confidante.memory.storage.database import Database
 from confidante.memory.store import Memory
 
 DIM = 32

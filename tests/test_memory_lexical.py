@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from confidante.memory.lexical import TermCounts, lexical_candidates, query_terms
+from confidante.memory.retrieval.full_text import TermCounts, lexical_candidates, query_terms
 from confidante.memory.store import Memory
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from confidante.errors import InvalidInputError, NotFoundError
-from confidante.memory.embedders import build_embedder
-from confidante.memory.near_duplicates import DEFAULT_THRESHOLD, same_fact, specifics
+from confidante.memory.embeddings.text import build_embedder
+from confidante.memory.storage.near_duplicates import DEFAULT_THRESHOLD, same_fact, specifics
 from confidante.memory.store import Memory
 from confidante.settings import Settings
 

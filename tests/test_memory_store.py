@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from confidante import InvalidInputError, NotFoundError
-from confidante.memory.database import Database
-from confidante.memory.embedders import Embedder
-from confidante.memory.records import ConceptVector
+from confidante.memory.embeddings.text import Embedder
+from confidante.memory.storage.database import Database
+from confidante.memory.storage.records import ConceptVector
 from confidante.memory.store import Memory
 from confidante.settings import Settings
 

@@ -18,15 +18,16 @@ from conftest import fresh_postgres_database
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from confidante.memory.database import Database
-from confidante.memory.index import EmbeddedVectorIndex, exact_top
-from confidante.memory.pgvector_index import (
+from confidante.memory.index.base import exact_top
+from confidante.memory.index.embedded import EmbeddedVectorIndex
+from confidante.memory.index.pgvector import (
     PgVectorIndex,
     hnsw_index_name,
     pgvector_ready,
     set_ann_min_vectors,
     vector_literal,
 )
+from confidante.memory.storage.database import Database
 from confidante.memory.store import Memory
 
 DIM = 64

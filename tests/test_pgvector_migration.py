@@ -19,10 +19,14 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 from sqlmodel import SQLModel
 
-from confidante.memory import records as _records  # noqa: F401  (registers the tables)
-from confidante.memory.database import normalise_url
-from confidante.memory.pgvector_index import PgVectorIndex, set_ann_min_vectors
-from confidante.memory.schema import ANN_MIN_VECTORS, POSTGRES_VECTOR_FROM_BYTES, pgvector_state
+from confidante.memory.index.pgvector import PgVectorIndex, set_ann_min_vectors
+from confidante.memory.storage import records as _records  # noqa: F401  (registers the tables)
+from confidante.memory.storage.database import normalise_url
+from confidante.memory.storage.schema import (
+    ANN_MIN_VECTORS,
+    POSTGRES_VECTOR_FROM_BYTES,
+    pgvector_state,
+)
 from confidante.memory.store import Memory
 
 DIM = 16

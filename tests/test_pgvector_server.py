@@ -15,7 +15,7 @@ import pytest
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import Column, Engine, Index, Integer, MetaData, Table, create_engine, select, text
 
-from confidante.memory.database import normalise_url
+from confidante.memory.storage.database import normalise_url
 from confidante.memory.store import Memory
 from confidante.settings import Settings
 

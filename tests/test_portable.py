@@ -15,7 +15,7 @@ import pytest
 from confidante._sync import run_sync
 from confidante.errors import InvalidInputError
 from confidante.memory.items import MemoryItem
-from confidante.memory.portable import FORMAT, VERSION
+from confidante.memory.portability.transfer import FORMAT, VERSION
 from confidante.memory.store import Memory
 from confidante.settings import Settings
 

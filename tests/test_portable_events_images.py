@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from confidante.errors import InvalidInputError
-from confidante.memory.images import ClipImageEmbedder
+from confidante.memory.embeddings.images import ClipImageEmbedder
 from confidante.memory.store import Memory
 from confidante.models.tiny_clip import build_tiny_clip
 from confidante.settings import Settings

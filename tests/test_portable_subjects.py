@@ -14,9 +14,9 @@ from PIL import Image
 
 from confidante.errors import InvalidInputError
 from confidante.memory.items import MemoryHit
-from confidante.memory.portable_format import JSON_SCHEMA
+from confidante.memory.portability.format import JSON_SCHEMA
 from confidante.memory.store import Memory
-from confidante.memory.subjects import Mention, SubjectView
+from confidante.memory.subjects.directory import Mention, SubjectView
 from confidante.settings import Settings
 
 SUBJECT_FIELDS = {"id", "name", "relation", "kind", "aliases", "created_at"}

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from confidante._sync import run_sync
 from confidante.errors import InvalidInputError, NotFoundError
-from confidante.memory.records import Event
+from confidante.memory.storage.records import Event
 from confidante.memory.store import Memory
 from confidante.models.scripted import ScriptedChatModel
 from confidante.settings import Settings

@@ -23,7 +23,7 @@ import pytest
 from workers.common import HashEmbedder
 
 from confidante.memory.store import Memory
-from confidante.memory.summaries import TASKS
+from confidante.memory.summaries.tasks import TASKS
 from confidante.settings import Settings
 
 WORKERS = Path(__file__).parent / "workers"

@@ -32,9 +32,9 @@ from sqlalchemy import create_engine, inspect, text
 from workers.common import HashEmbedder
 
 from confidante import Agent
-from confidante.memory.database import Database
+from confidante.memory.storage.database import Database
 from confidante.memory.store import Memory
-from confidante.memory.summary_job import SummaryJob
+from confidante.memory.summaries.job import SummaryJob
 from confidante.models.scripted import ScriptedChatModel
 from confidante.models.scripted_rules import default_reply
 from confidante.settings import Settings

@@ -17,7 +17,7 @@ from confidante.graphs.router import (
     texts_digest,
     tool_examples,
 )
-from confidante.memory.embedders import Embedder, build_embedder
+from confidante.memory.embeddings.text import Embedder, build_embedder
 from confidante.settings import Settings
 
 DEFAULT_TOOLS = (

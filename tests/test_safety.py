@@ -92,7 +92,7 @@ def test_second_person_agrees_the_verb() -> None:
 
 
 def test_a_medication_someone_gave_the_user_is_the_users_safety_fact() -> None:
-    from confidante.memory.extraction import FactExtraction, interpret
+    from confidante.memory.ingest.extraction import FactExtraction, interpret
     from confidante.memory.slots import DEFAULT_SLOTS
 
     message = "doctor put me on warfarin after the heart trouble in spring"

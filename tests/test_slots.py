@@ -11,7 +11,7 @@ from confidante.errors import ConfigurationError
 from confidante.memory.items import MemoryItem
 from confidante.memory.slots import DEFAULT_SLOTS, Slot, SlotVocabulary
 from confidante.memory.store import Memory
-from confidante.memory.subjects import Mention
+from confidante.memory.subjects.directory import Mention
 
 # (statement, about_user, expected slot): a positive and a negative example of every default slot
 SLOT_CASES = [

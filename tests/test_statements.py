@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from confidante.memory.extraction import (
+from confidante.memory.ingest.extraction import (
     Extracted,
     FactExtraction,
     Statement,
@@ -16,9 +16,8 @@ from confidante.memory.extraction import (
     stated_relations,
     states_something,
 )
-from confidante.memory.self_names import user_names_in
-from confidante.memory.slots import DEFAULT_SLOTS
-from confidante.memory.statements import (
+from confidante.memory.ingest.self_names import user_names_in
+from confidante.memory.ingest.statements import (
     clauses,
     head_of,
     is_grounded,
@@ -28,7 +27,8 @@ from confidante.memory.statements import (
     speaker_of,
     statement_clauses,
 )
-from confidante.memory.subjects import Mention, SubjectView
+from confidante.memory.slots import DEFAULT_SLOTS
+from confidante.memory.subjects.directory import Mention, SubjectView
 
 # ----------------------------------------------------------------- clauses
 

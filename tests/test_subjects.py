@@ -11,7 +11,7 @@ from confidante import InvalidInputError, NotFoundError
 from confidante._sync import run_sync
 from confidante.memory.items import MemoryItem
 from confidante.memory.store import Memory
-from confidante.memory.subjects import (
+from confidante.memory.subjects.directory import (
     Mention,
     SubjectView,
     clean_name,

@@ -13,7 +13,7 @@ from langchain_core.runnables import RunnableConfig
 
 import confidante.tools.suggest.store as suggest_store
 from confidante.errors import InvalidInputError
-from confidante.memory.embedders import Embedder, build_embedder
+from confidante.memory.embeddings.text import Embedder, build_embedder
 from confidante.memory.store import Memory
 from confidante.models.scripted import ScriptedChatModel
 from confidante.settings import Settings

@@ -14,11 +14,13 @@ from rich.console import Console
 from sqlmodel import select
 
 from confidante import Agent
-from confidante.memory.database import Database
-from confidante.memory.records import Summary, UserRecord
+from confidante.memory.storage.database import Database
+from confidante.memory.storage.records import Summary, UserRecord
 from confidante.memory.store import Memory
-from confidante.memory.summaries import TASKS, Watermark, generate_summary
-from confidante.memory.summary_job import SummaryJob, claim_user
+from confidante.memory.summaries.generate import generate_summary
+from confidante.memory.summaries.job import SummaryJob, claim_user
+from confidante.memory.summaries.store import Watermark
+from confidante.memory.summaries.tasks import TASKS
 from confidante.models.scripted import ScriptedChatModel
 from confidante.settings import Settings
 

@@ -10,15 +10,17 @@ import pytest
 
 from confidante import Agent
 from confidante.memory.store import Memory
-from confidante.memory.summaries import TASKS, generate_summary, read_summaries, summary_schema
-from confidante.memory.summary_facts import (
+from confidante.memory.summaries.facts import (
     diverse,
     drop_repeats,
     own_statements,
     pick_summary,
     task_for_message,
 )
-from confidante.memory.summary_job import SummaryJob
+from confidante.memory.summaries.generate import generate_summary
+from confidante.memory.summaries.job import SummaryJob
+from confidante.memory.summaries.store import read_summaries
+from confidante.memory.summaries.tasks import TASKS, summary_schema
 from confidante.models.scripted import ScriptedChatModel
 from confidante.settings import Settings
 

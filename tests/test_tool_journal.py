@@ -9,7 +9,7 @@ from langgraph.types import Command
 from confidante import Agent
 from confidante._sync import run_sync
 from confidante.graphs.builder import GraphBuilder
-from confidante.memory.tool_journal import INTERRUPTED_OUTPUT, ToolJournal, call_key
+from confidante.graphs.tool_journal import INTERRUPTED_OUTPUT, ToolJournal, call_key
 from confidante.models.scripted import ScriptedChatModel
 from confidante.settings import Settings
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from confidante._sync import run_sync
+from confidante.graphs.tool_journal import ToolJournal, call_key
 from confidante.memory.store import Memory
-from confidante.memory.tool_journal import ToolJournal, call_key
 
 
 async def _claim_together(journal: ToolJournal, key: str, times: int) -> list[object]:

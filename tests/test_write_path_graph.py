@@ -8,9 +8,9 @@ import pytest
 
 from confidante import Agent
 from confidante.graphs import nodes as nodes_module
-from confidante.memory.learning import learn
+from confidante.memory.ingest.learning import learn
 from confidante.memory.store import Memory
-from confidante.memory.subjects import Mention
+from confidante.memory.subjects.directory import Mention
 from confidante.models.scripted import ScriptedChatModel
 from confidante.models.scripted_rules import default_reply
 from confidante.settings import Settings

@@ -1,16 +1,20 @@
-"""Built-in tools over the user's own memory: search it, add and list reminders.
+"""Built-in tools over the user's own memory: search it, add and list reminders, forget.
 
 Tools are langchain-core tools. They learn whose memory to use from the run's config
 (``configurable.user_id``), which the graph sets, never from the model's arguments: a model
-cannot ask a tool for another user's data.
+cannot ask a tool for another user's data. ``forget_memory`` has a side effect, so the graph
+asks the user before it runs, and it emits a ``forgotten`` event.
 """
 
 from __future__ import annotations
+
+import re
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 
 from confidante.errors import InvalidInputError
+from confidante.graphs.events import emit
 from confidante.memory.store import Memory
 
 
@@ -51,3 +55,25 @@ def memory_tools(memory: Memory) -> list[BaseTool]:
         ),
         StructuredTool.from_function(coroutine=list_reminders, name="list_reminders"),
     ]
+
+
+_WORD = re.compile(r"[a-z0-9]{3,}")
+
+
+def forget_tool(memory: Memory) -> BaseTool:
+    """Return ``forget_memory`` bound to one memory store."""
+
+    async def forget_memory(what: str, config: RunnableConfig) -> str:
+        """Forget something the user asks you to forget (their best-matching memory)."""
+        user_id = user_of(config)
+        words = set(_WORD.findall(what.lower()))
+        for hit in await memory.aretrieve(user_id, what, k=3, fallback=False):
+            if words & set(_WORD.findall(hit.text.lower())):  # never a merely similar memory
+                await memory.aforget(user_id, hit.id)
+                emit({"event": "forgotten", "items": [{"id": hit.id, "text": hit.text}]})
+                return f"forgot: {hit.text}"
+        return f"nothing about {what!r} to forget"
+
+    return StructuredTool.from_function(
+        coroutine=forget_memory, name="forget_memory", metadata={"side_effect": True}
+    )

@@ -36,7 +36,7 @@ TASK = ["Remind me to take my dog to the vet on Friday."]
 
 def prepare_models(settings: Settings, console: Console) -> None:
     """Assemble/verify the local model file and load the embedder, reporting progress."""
-    from confidante.memory.embedders import build_embedder
+    from confidante.memory.embeddings.text import build_embedder
 
     settings.ensure_dirs()
     if settings.model == "local":

@@ -22,7 +22,7 @@ console = Console()
 
 def _store() -> KeyStore:
     from confidante.cli.app import load_settings
-    from confidante.memory.database import Database
+    from confidante.memory.storage.database import Database
     from confidante.server.keys import KeyStore
 
     settings = load_settings()

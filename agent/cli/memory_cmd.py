@@ -1,7 +1,7 @@
 """``confidante memory``: list, search, add, edit, merge and forget a user's memories.
 
-Also ``export``/``import`` (JSON, see :mod:`confidante.memory.portable`; ``import --format mem0``
-reads mem0's export, see :mod:`confidante.integrations.mem0`) and ``ingest``
+Also ``export``/``import`` (JSON, see :mod:`confidante.memory.portability.transfer`; ``import
+--format mem0`` reads mem0's export, see :mod:`confidante.integrations.mem0`) and ``ingest``
 (documents split into chunks with llama-index, see :mod:`confidante.memory.llama`).
 """
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from confidante.errors import ConfidanteError, InvalidInputError
 
 if TYPE_CHECKING:
-    from confidante.memory.summary_job import JobReport
+    from confidante.memory.summaries.job import JobReport
 
 UsersOption = Annotated[
     list[str] | None,
@@ -71,7 +71,7 @@ def summarize(
 
     quiet_libraries()
     from confidante.memory.store import Memory
-    from confidante.memory.summary_job import SummaryJob
+    from confidante.memory.summaries.job import SummaryJob
     from confidante.models import build_chat_model
 
     settings = load_settings(model, data_dir)

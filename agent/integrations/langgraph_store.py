@@ -80,7 +80,7 @@ from confidante.integrations._store_values import (
 )
 from confidante.integrations._sweeper import TTLSweeper
 from confidante.memory.items import MemoryHit, MemoryItem, check_user_id
-from confidante.memory.records import Concept
+from confidante.memory.storage.records import Concept
 from confidante.memory.store import Memory
 
 __all__ = ["ConfidanteStore", "UserOf", "user_at"]

@@ -1,8 +1,8 @@
 """Any llama-index vector store as the memory's vector index.
 
 :class:`LlamaIndexVectorIndex` implements confidante's
-:class:`~confidante.memory.index.VectorIndex` over a llama-index ``BasePydanticVectorStore``
-(``PGVectorStore``, Qdrant, Chroma, LanceDB...)::
+:class:`~confidante.memory.index.base.VectorIndex` over a llama-index
+``BasePydanticVectorStore`` (``PGVectorStore``, Qdrant, Chroma, LanceDB...)::
 
     store = PGVectorStore.from_params(connection_string=..., async_connection_string=...,
                                       table_name="confidante", embed_dim=memory_embedder.dim)
@@ -46,8 +46,8 @@ from llama_index.core.vector_stores.types import (
 )
 from sqlmodel import Session, col, select
 
-from confidante.memory.index import Vector, dot_rows
-from confidante.memory.records import ConceptVector, UserRecord
+from confidante.memory.index.base import Vector, dot_rows
+from confidante.memory.storage.records import ConceptVector, UserRecord
 
 if TYPE_CHECKING:
     from llama_index.core.vector_stores.types import BasePydanticVectorStore

@@ -1,7 +1,7 @@
 """Import memories exported from mem0 (``mem0ai``) into confidante.
 
 :func:`mem0_to_export` turns what mem0 returns when asked for all of a user's memories into a
-``confidante.memory`` document (:mod:`confidante.memory.portable`), which
+``confidante.memory`` document (:mod:`confidante.memory.portability.transfer`), which
 ``Memory.aimport`` then validates and writes. Accepted shapes, as mem0 produces them:
 
 - the open-source ``Memory.get_all(...)`` result: ``{"results": [...]}`` (with ``"relations"``
@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from confidante.errors import InvalidInputError
-from confidante.memory.portable_format import FORMAT, VERSION, as_utc, iso
+from confidante.memory.portability.format import FORMAT, VERSION, as_utc, iso
 
 __all__ = ["mem0_records", "mem0_to_export"]
 

@@ -81,7 +81,7 @@ def extract(text: str) -> dict[str, Any]:
     Facts about the user become statements about "The user"; "my sister Ana lives in Porto"
     and "my dog is called Rex" become statements about Ana and Rex, with their relation.
     """
-    from confidante.memory.subject_names import is_relation_word
+    from confidante.memory.subjects.names import is_relation_word
 
     facts: list[str] = []
     seen: set[str] = set()

@@ -21,8 +21,8 @@ from sqlmodel import Session
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
-from confidante.memory.database import Database
-from confidante.memory.records import utcnow
+from confidante.memory.storage.database import Database
+from confidante.memory.storage.records import utcnow
 from confidante.memory.store import check_user_id
 
 KEY_PREFIX = "cft_"
@@ -81,7 +81,7 @@ class KeyStore:
     """Create, check, list and revoke API keys in a memory database.
 
     Args:
-        database: The memory database (see :class:`confidante.memory.database.Database`).
+        database: The memory database (see :class:`confidante.memory.storage.database.Database`).
     """
 
     def __init__(self, database: Database) -> None:

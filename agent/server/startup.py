@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from confidante.memory.database import normalise_url
+from confidante.memory.storage.database import normalise_url
 from confidante.memory.store import Memory
 from confidante.server.keys import KeyStore
 from confidante.settings import Settings

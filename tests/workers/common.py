@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from confidante.memory.embedders import Embedder, build_embedder
+from confidante.memory.embeddings.text import Embedder, build_embedder
 from confidante.memory.store import Memory
 from confidante.settings import Settings
 

@@ -26,7 +26,7 @@ if str(HERE) not in sys.path:
 from common import owner_tag  # noqa: E402
 from remember_worker import item_text  # noqa: E402
 
-from confidante.memory.database import normalise_url  # noqa: E402
+from confidante.memory.storage.database import normalise_url  # noqa: E402
 
 
 @dataclass

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from confidante.memory.store import Memory
-from confidante.memory.summary_job import SummaryJob
+from confidante.memory.summaries.job import SummaryJob
 from confidante.models.scripted import ScriptedChatModel
 from confidante.models.scripted_rules import default_reply
 from confidante.settings import Settings

@@ -31,7 +31,7 @@ from PIL import Image
 from pydantic import BaseModel
 
 from confidante._sync import sync_twin
-from confidante.memory.images import ClipImageEmbedder, ImageEmbedder
+from confidante.memory.embeddings.images import ClipImageEmbedder, ImageEmbedder
 from confidante.memory.store import Memory, check_user_id
 from confidante.tools.imagine.generate import Drawn, GenerationOptions, draw
 from confidante.tools.imagine.preferences import ImageConcept, Keywords, extract_keywords

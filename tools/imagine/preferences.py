@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from confidante.errors import InvalidInputError
-from confidante.memory.records import Event
+from confidante.memory.storage.records import Event
 from confidante.memory.store import Memory, check_user_id
 from confidante.models.structured import ask_structured
 

@@ -5,9 +5,9 @@ preferences) and ``d_t`` (agreement with the target), both in (0, 1]; :func:`sel
 ``z`` and picks its argmax (the first candidate on ties). Scorers:
 
 - :class:`EmbeddingScorer` over any image-text embedder (``embed_images``/``embed_texts`` in
-  one space, L2-normalised, :class:`~confidante.memory.images.ImageEmbedder`), e.g. a CLIP
-  model the user names (:class:`~confidante.memory.images.ClipImageEmbedder`) or the memory's
-  configured image embedder. It looks at the pixels:
+  one space, L2-normalised, :class:`~confidante.memory.embeddings.images.ImageEmbedder`), e.g. a
+  CLIP model the user names (:class:`~confidante.memory.embeddings.images.ClipImageEmbedder`) or
+  the memory's configured image embedder. It looks at the pixels:
   ``d_t = (1 + cos(image, target text)) / 2`` and ``d_p = (1 + cos(image, p)) / 2`` where ``p``
   is the normalised mean of the preference keywords' text vector and the vectors of the
   user's kept pictures.
@@ -33,8 +33,8 @@ import numpy.typing as npt
 from PIL import Image
 
 from confidante.errors import InvalidInputError
-from confidante.memory.embedders import Embedder, normalise
-from confidante.memory.images import ImageEmbedder
+from confidante.memory.embeddings.images import ImageEmbedder
+from confidante.memory.embeddings.text import Embedder, normalise
 
 Vectors = npt.NDArray[np.float32]
 #: Scores are clamped to this floor before the logarithm.

@@ -25,10 +25,10 @@ from sqlalchemy import JSON, Column, LargeBinary
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from confidante.errors import InvalidInputError
-from confidante.memory.database import Database, insert_if_absent
-from confidante.memory.embedders import Embedder
-from confidante.memory.records import utcnow
-from confidante.memory.schema import create_tables
+from confidante.memory.embeddings.text import Embedder
+from confidante.memory.storage.database import Database, insert_if_absent
+from confidante.memory.storage.records import utcnow
+from confidante.memory.storage.schema import create_tables
 
 
 class CatalogRecord(SQLModel, table=True):

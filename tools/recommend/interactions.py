@@ -1,7 +1,7 @@
 """Interactions with catalog items, stored as memory events of the user.
 
 An interaction (``viewed``, ``rated``, ``accepted``, ``rejected``, ``owned``) is an
-:class:`~confidante.memory.records.Event` of its user with role ``interaction``: the item id
+:class:`~confidante.memory.storage.records.Event` of its user with role ``interaction``: the item id
 in ``source_id``, the time in ``occurred_at``, and ``{"action", "item", "rating"}`` as JSON
 text. Being events, interactions share the memory's isolation (every read names its user)
 and ``Memory.forget_user`` deletes them. They are marked ``skipped`` so that fact extraction
@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, func, select
 
 from confidante.errors import InvalidInputError
-from confidante.memory.database import Database, insert_if_absent
 from confidante.memory.items import check_user_id
-from confidante.memory.records import Event, UserRecord, utcnow
+from confidante.memory.storage.database import Database, insert_if_absent
+from confidante.memory.storage.records import Event, UserRecord, utcnow
 
 ROLE = "interaction"
 SESSION = "recommend"

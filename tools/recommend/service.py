@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError, StructuredOutputError
-from confidante.memory.records import PersonaMember
+from confidante.memory.storage.records import PersonaMember
 from confidante.memory.store import Memory
 from confidante.tools.recommend import interactions as log
 from confidante.tools.recommend.catalog import Catalog, CatalogItem

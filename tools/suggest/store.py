@@ -33,8 +33,8 @@ from sqlmodel import Session, col, select
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError
 from confidante.memory.items import MemoryItem, check_user_id
-from confidante.memory.records import Concept, Event
 from confidante.memory.scopes import scope_of
+from confidante.memory.storage.records import Concept, Event
 from confidante.tools.suggest.global_layer import DEFAULT_MIN_USERS, GlobalLayer
 from confidante.tools.suggest.profile import DEFAULT_HALF_LIFE_DAYS, Activity, UserProfile
 from confidante.tools.suggest.ranker import Ranker, Suggestion, Weights

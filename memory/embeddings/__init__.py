@@ -1,0 +1,1 @@
+"""Embedders: the text model behind dense retrieval, and the optional image model."""

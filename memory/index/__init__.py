@@ -1,0 +1,4 @@
+"""Vector indexes behind dense retrieval.
+
+The ``VectorIndex`` protocol, the embedded index, and search inside PostgreSQL with pgvector.
+"""

@@ -1,0 +1,408 @@
+"""Fact extraction: what a user's message states, about whom, checked against the message.
+
+The model answers with JSON constrained by :class:`FactExtraction`: a list of short
+third-person statements, one per fact, each opening with whom it is about ("The user ...",
+"Ana ...", "The user's mother ..."), and relations said as statements of their own ("Ana is
+the user's sister."). A list of plain sentences costs a small model few tokens. Everything
+after that is decided by code, not by the model:
+
+- **Who a fact is about** is read from the statement's opening words; a name must be said in
+  the message or be one the user's memory knows, and a statement the model put on the user
+  goes back to whom the message's clause is about ("Ngozi hates anything scary").
+- **Relations** come from the message ("my sister Ana", "Ana, my sister") and from
+  statements of the form "Ana is the user's sister.".
+- **Grounding**: the names and numbers of a statement must have been said (in a statement of
+  the message, not in its questions or requests), and most of its content words too, so a
+  small model cannot invent "weather: sunny" from a question, or store "remind me to buy
+  milk" as a fact.
+- **Slots** come from the closed vocabulary (:mod:`confidante.memory.slots`), matched on the
+  statement's words.
+
+A statement whose subject cannot be resolved is kept as a plain fact of the turn (no subject,
+no slot) and the reason is returned with it, to be recorded on the turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field, StringConstraints
+
+from confidante.memory.ingest.self_names import as_user, user_names_in
+from confidante.memory.ingest.statements import (
+    WORD,
+    content_stems,
+    head_of,
+    is_grounded,
+    relations_in,
+    speaker_of,
+    statement_clauses,
+    third_person_verb,
+)
+from confidante.memory.slots import SlotVocabulary
+from confidante.memory.subjects.directory import SubjectView
+from confidante.memory.subjects.names import (
+    Mention,
+    is_relation_word,
+    name_pattern,
+    normalise_relation,
+)
+from confidante.models.structured import ask_structured
+
+logger = logging.getLogger(__name__)
+
+EXTRACTION_PROMPT = """You write down what the user's message states about the user and \
+about the people, pets, places and organisations in the user's life.
+Answer in JSON: {"facts": [...]}, one short sentence per fact, in the third person, with the \
+message's own key words. Start each sentence with whom it is about: "The user", a name, or \
+"The user's <relation>" when no name is given. Say how someone is related to the user in a \
+sentence of its own. Nothing from questions, or from requests to you.
+
+Message: "My brother Tom lives in Leeds and works as a chef. I'm allergic to shellfish. Remind \
+me to call him."
+Answer: {"facts": ["Tom is the user's brother.", "Tom lives in Leeds.", "Tom works as a chef.", \
+"The user is allergic to shellfish."]}
+Message: "Quit the gym job, I'm teaching yoga at Lotus Studio now. My mum is thrilled."
+Answer: {"facts": ["The user quit the job at the gym.", "The user teaches yoga at Lotus \
+Studio.", "The user's mother is thrilled about the new job."]}"""
+
+
+#: Facts one message may give, and the characters of one: a grammar-constrained model cannot
+#: loop past them, and :data:`EXTRACTION_TOKENS` always holds a whole answer.
+MAX_FACTS = 10
+MAX_FACT_CHARS = 200
+EXTRACTION_TOKENS = 640
+
+
+class FactExtraction(BaseModel):
+    """The facts stated in one message, one third-person sentence each."""
+
+    facts: list[Annotated[str, StringConstraints(max_length=MAX_FACT_CHARS)]] = Field(
+        max_length=MAX_FACTS, description="one short third-person sentence per fact"
+    )
+
+
+@dataclass
+class Statement:
+    """A fact ready to be remembered.
+
+    Attributes:
+        text: The third-person statement.
+        subject: Whom it is about (None: the user).
+        slot: The vocabulary's slot it sets, if any.
+    """
+
+    text: str
+    subject: Mention | None = None
+    slot: str | None = None
+
+
+@dataclass
+class Extracted:
+    """What one message gave.
+
+    Statements to remember, notes on what went wrong on the way, and subjects the message
+    relates to the user that no statement is about.
+    """
+
+    statements: list[Statement] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+
+
+_FIRST_PERSON_WORDS = (
+    (re.compile(r"\b(?:I'm|I am)\b"), "the user is"),
+    (re.compile(r"\bI\b"), "the user"),
+    (re.compile(r"\b(?:my|our)\b", re.I), "the user's"),
+    (re.compile(r"\bme\b", re.I), "the user"),
+    # a model that retells the message to the user: "Ammu is cooking for your birthday."
+    (re.compile(r"\byour\b", re.I), "the user's"),
+    (re.compile(r"\byou\b", re.I), "the user"),
+)
+_PRONOUN_HEAD = re.compile(r"^(?:he|she|they|it|his|her|their|its)\b", re.I)
+_RELATION_STATEMENT = re.compile(
+    r"^([A-Z][\w-]*(?: [A-Z][\w-]*){0,2}) is (?:now )?the user's ([\w' -]+?)\.?$"
+)
+#: Sentences that are not facts: the user is their own relation, a thing is itself, advice
+#: or a question retold ("The user should grab a slice.", "The user wonders whether...").
+_NOT_A_FACT = re.compile(
+    r"\bthe user (?:is|was) the user's\b|^the user's ([\w -]+) is the user's \1\.?$"
+    r"|^the user (?:should|could|might|may|would like to know|wants to know|is wondering|"
+    r"wonders|asked|asks|is asking|is considering whether|is not sure (?:if|whether))\b",
+    re.I,
+)
+
+
+def states_something(message: str) -> bool:
+    """Return True when the message has at least one clause that states something."""
+    return bool(statement_clauses(message))
+
+
+def _tidy(statement: str) -> str:
+    text = " ".join(statement.split()).strip()
+    if re.match(r"I (?!am\b|'m\b)", text):  # "I like jazz" -> "The user likes jazz"
+        text = re.sub(r"^I ((?:\w+ly |also |still |just |now )?)(\w+)", _agree, text, count=1)
+    for pattern, third_person in _FIRST_PERSON_WORDS:
+        text = pattern.sub(third_person, text)
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def _agree(match: re.Match[str]) -> str:
+    """Retell a first-person statement: "I really like" -> "The user really likes"."""
+    return f"The user {match.group(1)}{third_person_verb(match.group(2))}"
+
+
+def stated_relations(statements: Sequence[str]) -> dict[str, str]:
+    """Relations the statements give ("Ana is the user's sister." → {"ana": "sister"})."""
+    found = {}
+    for statement in statements:
+        match = _RELATION_STATEMENT.match(statement.strip())
+        relation = normalise_relation(match.group(2)) if match else None
+        if match and relation and is_relation_word(relation):
+            found[match.group(1).casefold()] = relation
+    return found
+
+
+def _retell(text: str, mention: Mention) -> str:
+    """A statement opening with "The user" told of someone else instead."""
+    cleaned = mention.cleaned()
+    who = cleaned.name or f"The user's {cleaned.relation}"
+    return re.sub(r"^The user\b", who, text, count=1)
+
+
+def _subject_of(text: str, relations: dict[str, str | None]) -> tuple[str, Mention | None]:
+    """("user", None), ("other", mention) or ("unknown", None) for one statement."""
+    head = head_of(text)
+    if head is None:
+        return "unknown", None
+    if head[0] == "user" or head[1] is None:
+        return "user", None
+    mention = head[1]
+    if mention.name and not mention.relation:
+        mention.relation = relations.get(mention.name.casefold())
+    return "other", mention
+
+
+def _named_pronoun(text: str, message: str, relations: dict[str, str | None]) -> str:
+    """A statement opening with "She"/"He"... told of the one person the message names."""
+    if not _PRONOUN_HEAD.match(text):
+        return text
+    named = [name for name in relations if name and name_pattern(name).search(message)]
+    if len(named) != 1:
+        return text
+    spelled = name_pattern(named[0]).search(message)
+    return _PRONOUN_HEAD.sub(spelled.group(0) if spelled else named[0], text, count=1)
+
+
+@dataclass
+class _Reading:
+    """What the statements of one message are checked against."""
+
+    message: str
+    slots: SlotVocabulary
+    said: str
+    mine: set[str]
+    known_names: set[str]
+    relations: dict[str, str | None]
+
+    def statement(self, text: str, notes: list[str]) -> Statement | None:
+        """One model statement checked and resolved (None when it is dropped)."""
+        if not text or len(text) > 500 or _NOT_A_FACT.search(text):
+            return None
+        text = _named_pronoun(text, self.message, self.relations)
+        whose, mention = _subject_of(text, self.relations)
+        if whose == "user":
+            named = {name: rel for name, rel in self.relations.items() if rel}
+            other = speaker_of(text, self.message, named)
+            if other is not None and (other.name or "").casefold() not in self.mine:
+                text, whose, mention = _retell(text, other), "other", other
+        if not is_grounded(text, self.said, self.known_names):
+            logger.info("dropped an ungrounded statement")
+            return None
+        mentions_user = re.search(r"\bthe user\b", text, re.I)
+        if whose == "unknown" and mentions_user and _user_safety(text, self.slots):
+            whose = "user"  # "The doctor put the user on warfarin."
+        if whose == "other" and not _usable(mention, self.message, self.known_names):
+            who = mention.name or mention.relation if mention else "?"
+            notes.append(f"subject {who!r} is not in the message: kept as a plain fact")
+            whose, mention = "unknown", None
+        elif whose == "unknown":
+            notes.append("a statement names no subject: kept as a plain fact")
+        if whose == "other" and _user_safety(text, self.slots):  # "The user's doctor put the
+            whose, mention = "user", None  # user on warfarin": the user's health
+        slot = self.slots.slot_of(text, about_user=whose == "user") if whose != "unknown" else None
+        return Statement(text, mention, slot.name if slot else None)
+
+
+def interpret(
+    result: FactExtraction,
+    message: str,
+    known: Sequence[SubjectView],
+    slots: SlotVocabulary,
+    user_names: Sequence[str] = (),
+) -> Extracted:
+    """Turn the model's answer into checked statements (see the module docstring).
+
+    Args:
+        result: The model's answer.
+        message: What the user said.
+        known: The user's subjects.
+        slots: The slot vocabulary.
+        user_names: Names the user is known by (a statement about them is about the user).
+    """
+    introduced = user_names_in(message)
+    mine = {name.casefold() for name in user_names} | introduced
+    relations: dict[str, str | None] = {
+        name.casefold(): subject.relation for subject in known for name in subject.names()
+    }
+    texts = [as_user(_tidy(fact), mine, message) for fact in result.facts]
+    relations.update({k: v for k, v in stated_relations(texts).items() if k not in mine})
+    relations.update(relations_in(message))
+    reading = _Reading(
+        message=message,
+        slots=slots,
+        said=" ".join(statement_clauses(message, min_words=1)),
+        mine=mine,
+        known_names={n.casefold() for subject in known for n in subject.names()} | mine,
+        relations=relations,
+    )
+    out = Extracted()
+    for text in texts:
+        statement = reading.statement(text, out.notes)
+        if statement is not None:
+            out.statements.append(statement)
+    for name in introduced - {n.casefold() for n in user_names}:
+        if not any(s.slot == "name" and s.subject is None for s in out.statements):
+            out.statements.append(
+                Statement(f"The user's name is {_spelled(name, message)}.", None, "name")
+            )
+    out.statements = _drop_repeats(out.statements)
+    about = {_whom(statement) for statement in out.statements}
+    for name, relation in relations_in(message).items():
+        if name not in about and name not in reading.known_names:
+            out.mentions.append(Mention(name=_spelled(name, message), relation=relation))
+    return out
+
+
+def _spelled(name: str, message: str) -> str:
+    """A case-folded name as the message spells it."""
+    return next((m for m in re.findall(r"[\w-]+", message) if m.casefold() == name), name)
+
+
+def _user_safety(text: str, slots: SlotVocabulary) -> bool:
+    """Whether a statement about someone else states a safety fact of the user's."""
+    rest = re.sub(r"^the user's [\w -]+?\b(?= )", "", text, count=1, flags=re.I)
+    if not re.search(r"\bthe user\b|\btheir\b", rest, re.I):
+        return False
+    slot = slots.slot_of(text, about_user=True)
+    return slot is not None and slot.safety
+
+
+def _usable(mention: Mention | None, message: str, known_names: set[str]) -> bool:
+    """Whether a mention names a subject: said in the message or already known."""
+    if mention is None:
+        return False
+    cleaned = mention.cleaned()
+    if cleaned.name:
+        name = cleaned.name
+        return name.casefold() in known_names or bool(name_pattern(name).search(message))
+    relation = cleaned.relation or ""
+    if not relation:
+        return False
+    words = {normalise_relation(w) for w in WORD.findall(message.lower())}
+    head = relation.split(" ")[-1]
+    return head in words or relation in message.lower() or "'s " in relation
+
+
+def _whom(statement: Statement) -> str:
+    """A key for the subject of a statement: its name, else its relation ("" for the user)."""
+    if statement.subject is None:
+        return ""
+    mention = statement.subject.cleaned()
+    return (mention.name or mention.relation or "").casefold()
+
+
+def _drop_repeats(statements: list[Statement]) -> list[Statement]:
+    """Keep one of two statements about one subject when one says nothing the other lacks.
+
+    And only the first relation statement of each subject.
+    """
+
+    def content(statement: Statement) -> frozenset[str]:
+        own = {part.lower() for part in re.findall(r"[\w-]+", _whom(statement))}
+        return content_stems(statement.text, own)
+
+    kept: list[Statement] = []
+    related: set[str] = set()
+    for statement in statements:
+        if statement.slot == "relation":  # one relation per subject: a small model may loop
+            if _whom(statement) in related:  # ("Vera is the user's uncle's grandmother."...)
+                continue
+            related.add(_whom(statement))
+        mine = content(statement)
+        twin = next(
+            (
+                other
+                for other in kept
+                if mine
+                and _whom(other) == _whom(statement)
+                and other.slot == statement.slot
+                and (mine <= content(other) or content(other) <= mine)
+            ),
+            None,
+        )
+        if twin is None:
+            kept.append(statement)
+        elif len(content(twin)) < len(mine):
+            kept[kept.index(twin)] = statement
+    return kept
+
+
+async def extract(
+    model: BaseChatModel,
+    message: str,
+    known: Sequence[SubjectView],
+    slots: SlotVocabulary,
+    user_names: Sequence[str] = (),
+    retries: int = 1,
+) -> Extracted:
+    """Extract checked statements from a user message.
+
+    Args:
+        model: A chat model supporting ``with_structured_output``.
+        message: What the user said.
+        known: The user's subjects (named in the prompt, so "we broke up" can find the partner).
+        slots: The slot vocabulary.
+        user_names: Names the user is known by.
+        retries: Extra attempts when the output does not validate.
+
+    Raises:
+        StructuredOutputError: The output never validated.
+    """
+    if not states_something(message):
+        return Extracted()
+    system = EXTRACTION_PROMPT
+    if known:
+        labels = ", ".join(
+            f"{s.name} ({s.relation})" if s.name else str(s.relation) for s in known[-30:]
+        )
+        system += f"\n\nPeople and things the user mentioned before: {labels}."
+    prompt = [SystemMessage(system), HumanMessage(message)]
+    return await ask_structured(
+        model,
+        FactExtraction,
+        prompt,
+        lambda result: interpret(result, message, known, slots, user_names),
+        retries=retries,
+        what="fact extraction",
+        max_tokens=EXTRACTION_TOKENS,
+    )

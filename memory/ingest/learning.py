@@ -1,0 +1,399 @@
+"""Learning from a turn: extract statements, link them to subjects, resolve updates, write.
+
+:func:`learn` is the write path of a chat turn (the graph's ``remember`` node):
+
+1. :func:`~confidante.memory.ingest.extraction.extract` reads the statements of the message, with
+   whom each is about and the slot it sets (code decides both, see that module).
+2. The statements' subjects become the user's subject rows (found or created). A correction
+   of a name ("actually it's Pepper, not Peppa") renames the subject, keeping the old name as
+   an alias. A new subject with a relation also gets its relation fact ("Ana is the user's
+   sister."), which answers "who is Ana?".
+3. **Updates.** A value for a single-valued slot supersedes the subject's current one by
+   itself. Other changes are said in ordinary words ("I stopped climbing", "we broke up"): the
+   subject's current facts that share a content word with a new statement (and the relation
+   fact of anyone it names) are put to the model in one call, which answers per pair whether
+   the new fact ``replaced`` the old one, says the ``same``, or whether ``both`` hold. Replaced
+   facts are superseded with the write (history kept); "same" ones are not written again.
+4. One transaction writes the items and marks the turn ``done`` (or ``failed`` with the
+   error, for a later retry); notes on statements kept without a subject are recorded on the
+   turn as its ``error`` while it is ``done``. A turn that states nothing (a question, a
+   request) is marked ``skipped`` without a model call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel
+
+from confidante.errors import StructuredOutputError
+from confidante.memory.ingest.extraction import Statement, extract, states_something
+from confidante.memory.ingest.statements import STOPWORDS, content_stems, renames_in
+from confidante.memory.items import MemoryHit, MemoryItem
+from confidante.memory.store import Memory
+from confidante.memory.subjects.directory import SubjectView
+from confidante.memory.subjects.names import Mention, name_pattern
+from confidante.models.structured import ask_structured
+
+logger = logging.getLogger(__name__)
+
+UPDATE_PROMPT = """You compare facts about a user's life. In each pair, the earlier fact was \
+true before and the new fact was just said.
+Answer "replaced" when the new fact makes the earlier one no longer true (it changed, ended or \
+was corrected), "same" when both say the same thing, "both" when both can be true.
+Earlier: The user works at the bakery. New: The user works at the library now. -> replaced
+Earlier: The user is vegetarian. New: The user is vegan. -> replaced
+Earlier: The user goes climbing every weekend. New: The user stopped climbing. -> replaced
+Earlier: Mia is the user's girlfriend. New: The user and Mia broke up. -> replaced
+Earlier: The user has a cat named Tom. New: The user got a dog named Rex. -> both
+Earlier: The user likes jazz. New: The user likes hiking. -> both
+Earlier: The user lives in Oslo. New: The user lives in Oslo with a roommate. -> same
+Answer with {"answers": [...]}, one answer per pair, in order."""
+
+_GENERIC = STOPWORDS | frozenset(
+    "likes like love loves enjoys enjoy wants want need needs feels feel thinks think said "
+    "says told lot lots thing things time today week year day really recently".split()
+)
+MAX_PAIRS = 6
+#: Slots whose value changes only by a new value of the slot, never by a decision on other
+#: words ("the sponsor made us change the name" does not end the user's name).
+_SLOT_ONLY = frozenset({"name", "birthday", "age", "hometown"})
+
+
+class UpdateDecision(BaseModel):
+    """The model's answer on pairs of (earlier fact, new fact)."""
+
+    answers: list[Literal["replaced", "same", "both"]]
+
+
+_ENDING = re.compile(
+    r"\b(?:broke up|split up|separated|divorc\w*|passed away|died|no longer|anymore|ex-|"
+    r"former|left (?:me|him|her|them)|not together|dumped)\b",
+    re.I,
+)
+#: Words that say something ended, changed or was corrected ("now", "new" or "started" alone
+#: do not: "the new job takes my evenings" ends nothing).
+_CHANGE = re.compile(
+    r"\b(?:any ?more|no longer|stopped|quit|gave up|done with|left|used to|switched|changed|"
+    r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
+    r"replaced|dropped|sold|lost)\b|\bdone \w+ing\b",
+    re.I,
+)
+_NAMED = re.compile(r"[A-Z][\w-]+")
+_CALLED = re.compile(r"\bname is ([A-Z][\w-]+)")
+
+
+def _stems(text: str) -> frozenset[str]:
+    """Content stems of a text, without names (two facts about Ana share "Ana")."""
+    names = {word.lower() for word in _NAMED.findall(text)}
+    return content_stems(text, names | _GENERIC)
+
+
+async def _user_names(memory: Memory, user_id: str) -> list[str]:
+    """The names the user gave themself (their ``name`` slot)."""
+    hits = await memory.aslot_values(user_id, "name")
+    return [match.group(1) for hit in hits if (match := _CALLED.search(hit.text))]
+
+
+async def _subject_ids(
+    memory: Memory,
+    user_id: str,
+    message: str,
+    statements: Sequence[Statement],
+    extra: Sequence[Mention],
+) -> tuple[list[str | None], list[SubjectView]]:
+    """Resolve each statement's subject to the user's subject id (None for the user).
+
+    ``extra`` are subjects the message relates to the user ("my brother Diego's place") that
+    no statement is about; they are resolved too. Returns the ids and the subjects created.
+    """
+    known = await memory.asubjects(user_id)
+    await _apply_renames(memory, user_id, message, statements, known)
+    mentions = [s.subject for s in statements if s.subject is not None]
+    resolved = iter(
+        await memory.aresolve(user_id, [*mentions, *extra]) if mentions or extra else []
+    )
+    ids: list[str | None] = []
+    created: list[SubjectView] = []
+    known_ids = {subject.id for subject in known}
+    for statement in statements:
+        if statement.subject is None:
+            ids.append(None)
+            continue
+        subject = next(resolved)
+        ids.append(subject.id)
+        if subject.id not in known_ids and subject.id not in {c.id for c in created}:
+            created.append(subject)
+    for subject in resolved:
+        if subject.id not in known_ids and subject.id not in {c.id for c in created}:
+            created.append(subject)
+    return ids, created
+
+
+async def _apply_renames(
+    memory: Memory,
+    user_id: str,
+    message: str,
+    statements: Sequence[Statement],
+    known: Sequence[SubjectView],
+) -> None:
+    """Rename a known subject whose name the message corrects ("Pepper, not Peppa").
+
+    The old name becomes an alias; the subject's current facts and this turn's statements
+    that say the old name say the new one (each fact's edit is in its history).
+    """
+    names = [name for subject in known for name in subject.names()]
+    for old, new in renames_in(message, names):
+        subject = next(s for s in known if any(n.casefold() == old.casefold() for n in s.names()))
+        await memory.aupdate_subject(user_id, subject.id, name=new)
+        said_old = name_pattern(old)
+        for hit in await memory.asubject_facts(user_id, [subject.id], limit=100):
+            if said_old.search(hit.text):
+                await memory.aupdate(user_id, hit.id, text=said_old.sub(new, hit.text))
+        for statement in statements:
+            statement.text = said_old.sub(new, statement.text)
+            mention = statement.subject
+            if mention is not None and mention.name and said_old.fullmatch(mention.name):
+                statement.subject = Mention(name=new, relation=mention.relation)
+
+
+async def _pairs(
+    memory: Memory,
+    user_id: str,
+    statements: Sequence[Statement],
+    ids: Sequence[str | None],
+) -> list[tuple[int, MemoryHit]]:
+    """(statement index, earlier fact) pairs that may be updates, at most :data:`MAX_PAIRS`."""
+    if not statements:
+        return []
+    found = await memory.aretrieve_many(
+        user_id, [s.text for s in statements], k=6, kinds=["fact"], fallback=False
+    )
+    subjects = await memory.asubjects(user_id)
+    pairs: list[tuple[int, MemoryHit]] = []
+    for index, (statement, subject_id, hits) in enumerate(zip(statements, ids, found, strict=True)):
+        relations: list[MemoryHit] = []
+        if _ENDING.search(statement.text):  # "we broke up": the relation may have ended
+            named = [
+                s.id
+                for s in subjects
+                if s.id == subject_id
+                or any(name_pattern(n).search(statement.text) for n in s.names())
+            ]
+            facts = await memory.asubject_facts(user_id, named)
+            relations = [hit for hit in facts if hit.key == "relation"]
+        for hit in [*relations, *_candidates(statement, subject_id, hits)]:
+            if all(hit.id != other.id or i != index for i, other in pairs):
+                pairs.append((index, hit))
+    return pairs[:MAX_PAIRS]
+
+
+def _candidates(
+    statement: Statement, subject_id: str | None, hits: Sequence[MemoryHit]
+) -> list[MemoryHit]:
+    """The subject's current facts a new statement may replace.
+
+    Those that share a content word with it; and, when it says that something changed ("I
+    stopped climbing", "I'm at the library now"), its two nearest plain facts of the same
+    subject (an earlier value may be worded otherwise: "I boulder" before "I stopped
+    climbing"). A fact in a slot changes through its slot: it is a candidate only when the
+    statement shares a content word with it ("I'm no longer allergic to cats"), never for
+    being near, so news about a new job cannot end the user's allergy or name. Facts the
+    statement's own slot supersedes anyway are left out.
+    """
+    words = _stems(statement.text)
+    changes = bool(_CHANGE.search(statement.text))
+    found, near = [], 0
+    for hit in hits:
+        if hit.subject_id != subject_id or hit.key == "relation" or hit.text == statement.text:
+            continue
+        if (statement.slot is not None and hit.key == statement.slot) or hit.key in _SLOT_ONLY:
+            continue
+        near += 1
+        if words & _stems(hit.text) or (changes and near <= 2 and hit.key is None):
+            found.append(hit)
+    return found
+
+
+async def _decide(
+    model: BaseChatModel, statements: Sequence[Statement], pairs: Sequence[tuple[int, MemoryHit]]
+) -> list[str]:
+    lines = [
+        f"{n}. Earlier: {hit.text} New: {statements[index].text}"
+        for n, (index, hit) in enumerate(pairs, 1)
+    ]
+    prompt = [SystemMessage(UPDATE_PROMPT), HumanMessage("\n".join(lines))]
+
+    def accept(result: UpdateDecision) -> list[str] | None:
+        if not result.answers:
+            return None
+        answers: list[str] = [str(answer) for answer in result.answers][: len(pairs)]
+        return answers + ["both"] * (len(pairs) - len(answers))
+
+    return await ask_structured(
+        model, UpdateDecision, prompt, accept, retries=1, what="update decision"
+    )
+
+
+async def _decide_or_keep(
+    model: BaseChatModel,
+    statements: Sequence[Statement],
+    pairs: Sequence[tuple[int, MemoryHit]],
+    notes: list[str],
+) -> list[str]:
+    """The model's answer on each pair; "both" for all when it gives none usable.
+
+    A failed decision must not lose the turn's facts: they are written, nothing is
+    superseded by it, and a note says so on the turn.
+    """
+    if not pairs:
+        return []
+    try:
+        return await _decide(model, statements, pairs)
+    except StructuredOutputError as exc:
+        logger.warning("update decision failed: %s", type(exc).__name__)
+        notes.append("the update decision failed: nothing was superseded")
+        return ["both"] * len(pairs)
+
+
+def _relation_statement(subject: SubjectView) -> Statement | None:
+    """The relation fact of a named subject ("Ana is the user's sister.")."""
+    if not subject.name or not subject.relation:
+        return None
+    mention = Mention(name=subject.name, relation=subject.relation)
+    relation = subject.relation
+    whose = relation if "'s " in relation else f"the user's {relation}"
+    return Statement(f"{subject.name} is {whose}.", mention, "relation")
+
+
+async def learn(
+    memory: Memory, model: BaseChatModel, user_id: str, event_id: str, text: str
+) -> list[dict[str, Any]]:
+    """Learn what a stored turn states and remember it; see the module docstring.
+
+    Returns:
+        The items written: ``{"id", "key", "text", "subject_id"}`` each.
+    """
+    if not states_something(text):  # a question or a request: nothing to learn
+        await memory.amark_event(user_id, event_id, "skipped")
+        return []
+    try:
+        known = await memory.asubjects(user_id)
+        names = await _user_names(memory, user_id)
+        extracted = await extract(model, text, known, memory.slots, names)
+        statements = extracted.statements
+        ids, created = await _subject_ids(memory, user_id, text, statements, extracted.mentions)
+        for subject in created:
+            relation = _relation_statement(subject)
+            if relation is not None and not any(
+                s.slot == "relation" and i == subject.id
+                for s, i in zip(statements, ids, strict=True)
+            ):
+                statements.append(relation)
+                ids.append(subject.id)
+        replaces: list[list[str]] = [[] for _ in statements]
+        skip: set[int] = set()
+        pairs = await _pairs(memory, user_id, statements, ids)
+        answers = await _decide_or_keep(model, statements, pairs, extracted.notes)
+        if pairs:
+            for (index, hit), answer in zip(pairs, answers, strict=True):
+                if answer == "replaced":
+                    replaces[index].append(hit.id)
+                elif answer == "same" and hit.subject_id == ids[index]:
+                    skip.add(index)
+        _take_over_ended_slots(memory, statements, ids, pairs, answers)
+        items = [
+            MemoryItem(
+                text=statement.text,
+                key=statement.slot,
+                subject_id=subject_id,
+                provenance=[event_id],
+                replaces=replaces[index],
+            )
+            for index, (statement, subject_id) in enumerate(zip(statements, ids, strict=True))
+            if index not in skip
+        ]
+        note = "; ".join(extracted.notes) or None
+        written = await memory.aremember_learned(user_id, event_id, items, note=note)
+        await _follow_relations(memory, user_id, items, pairs, replaces)
+        return [
+            {"id": item_id, "key": item.key, "text": item.text, "subject_id": item.subject_id}
+            for item_id, item in zip(written, items, strict=True)
+        ]
+    except Exception as exc:  # noqa: BLE001 - recorded on the turn for a later retry
+        # the error may quote the model's output, hence the user's words: not in the log
+        logger.warning("fact extraction failed for event %s: %s", event_id, type(exc).__name__)
+        await memory.amark_event(user_id, event_id, "failed", f"{type(exc).__name__}: {exc}")
+        return []
+
+
+_PLACED = re.compile(r"\b(?:at|for|with)\b", re.I)
+
+
+def _take_over_ended_slots(
+    memory: Memory,
+    statements: Sequence[Statement],
+    ids: Sequence[str | None],
+    pairs: Sequence[tuple[int, MemoryHit]],
+    answers: Sequence[str],
+) -> None:
+    """Give an ended slot's place to the message's new value said in other words.
+
+    "I left the bakery, I'm at the library now": "The user left the bakery." replaced the
+    ``employer`` fact, and "The user is at the library now." is the new employer. The first
+    other statement of the same subject with no slot, no word of ending, and a place ("at",
+    "for", "with") takes a single-valued slot a statement of the message ended.
+    """
+    many = memory.slots.multi_valued()
+    ended = [
+        (index, hit)
+        for (index, hit), answer in zip(pairs, answers, strict=True)
+        if answer == "replaced" and hit.key and hit.key not in many and hit.key != "relation"
+    ]
+    for index, hit in ended:
+        for other, statement in enumerate(statements):
+            if (
+                other != index
+                and statement.slot is None
+                and ids[other] == ids[index] == hit.subject_id
+                and not _CHANGE.search(statement.text)
+                and _PLACED.search(statement.text)
+            ):
+                statement.slot = hit.key
+                break
+
+
+_RELATION_OF = re.compile(r"\bis (?:now )?the user's ([\w' -]+?)\.?$", re.I)
+
+
+async def _follow_relations(
+    memory: Memory,
+    user_id: str,
+    items: Sequence[MemoryItem],
+    pairs: Sequence[tuple[int, MemoryHit]],
+    replaces: Sequence[Sequence[str]],
+) -> None:
+    """Keep each subject's ``relation`` in step with its current relation fact.
+
+    A new relation fact ("Joao is the user's ex-partner.") sets it; a relation fact replaced
+    by something else ("The user and Joao broke up.") makes it "former partner".
+    """
+    stated = set()
+    for item in items:
+        match = _RELATION_OF.search(item.text) if item.key == "relation" else None
+        if match and item.subject_id:
+            stated.add(item.subject_id)
+            await memory.aupdate_subject(user_id, item.subject_id, relation=match.group(1))
+    replaced = {hit_id for ids in replaces for hit_id in ids}
+    for _, hit in pairs:
+        if hit.id in replaced and hit.key == "relation" and hit.subject_id not in stated:
+            match = _RELATION_OF.search(hit.text)
+            if match and hit.subject_id:
+                old = match.group(1)
+                new = old if old.startswith(("ex", "former", "late")) else f"former {old}"
+                await memory.aupdate_subject(user_id, hit.subject_id, relation=new)

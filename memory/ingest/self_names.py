@@ -1,0 +1,64 @@
+"""The names a user goes by: said in a message ("Mehmet here"), or misspelled by a model.
+
+A statement the model writes about the user by their name ("Chiara works at Ulisse.") is a
+statement about the user: :func:`as_user` says it as "The user works at Ulisse.", also when the
+model misspelled the name ("Chiaro").
+"""
+
+from __future__ import annotations
+
+import re
+
+from confidante.memory.ingest.statements import WORD
+
+_SELF_INTRO = re.compile(
+    r"\b(?i:i'm|i am|im|my name is|my name's|call me|this is)\s+([A-Z][\w-]+)(?=\W|$)"
+    # "Mehmet here", opening the message, maybe after a one-word greeting ("Merhaba. Mehmet
+    # here, 52")
+    r"|^\W*(?:[^\W\d_]+[.!,]*\s+)?([A-Z][\w-]+) (?i:here)\b(?! (?:is|are|was)\b)"
+)
+#: Capitalised words that open "... here" without being a name ("Come here").
+_NOT_NAMES = frozenset("come get stay sit look over right out click tap put go from".split())
+
+
+def user_names_in(message: str) -> set[str]:
+    """Names the user gives themself ("I'm Amara", "Tomás here"), case-folded."""
+    found = {
+        (match.group(1) or match.group(2)).casefold() for match in _SELF_INTRO.finditer(message)
+    }
+    return found - _NOT_NAMES
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether two words differ by one letter changed, added or removed."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def _misspelled(text: str, names: set[str], message: str) -> set[str]:
+    """Words of a statement that are the user's name misspelled ("Chiaro" for "Chiara").
+
+    Only for names of five letters or more, and only words the message does not say (a
+    sister called "Gracie" is not the user "Grace").
+    """
+    said = {word.casefold() for word in WORD.findall(message)}
+    return {
+        word
+        for word in re.findall(r"\b[A-Z][\w-]{3,}", text)
+        if word.casefold() not in said
+        and any(len(name) >= 5 and _one_edit_apart(word.casefold(), name) for name in names)
+    }
+
+
+def as_user(text: str, names: set[str], message: str = "") -> str:
+    """The statement with the user's own names (or their misspellings) said as "the user"."""
+    for name in names | _misspelled(text, names, message):  # not where the name is given
+        pattern = re.compile(
+            rf"(?<!name is )(?<!called )(?<!named )(?<![\w-]){re.escape(name)}(?![\w-])", re.I
+        )
+        text = pattern.sub("the user", text)
+    return text[0].upper() + text[1:] if text else text

@@ -1,0 +1,330 @@
+"""Reading a user's message and the model's statements about it, with rules, not a model.
+
+These checks make the write path robust to a small model (see
+:mod:`confidante.memory.ingest.extraction`):
+
+- :func:`clauses` splits a message into statements, questions and requests; only statements
+  may be learned from ("remind me to buy milk" is not a fact).
+- :func:`is_grounded`: a statement's names and numbers were said, and most of its words.
+- :func:`head_of`: whom a third-person statement is about, from its opening words.
+- :func:`relations_in`: relations the message states ("my sister Ana", "Ana, my sister",
+  "a cat named Tom"), so a subject gets its relation even when the model gives none.
+- :func:`speaker_of`: the subject of the message's clause that says a statement, so a fact
+  the model put on the user ("The user hates anything scary") goes back to whom the clause is
+  about ("Ngozi hates anything scary").
+- :func:`renames_in`: name corrections ("Pepper, not Peppa", "we renamed her Chispa").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from confidante.memory.subjects.names import Mention, is_relation_word, normalise_relation
+
+WORD = re.compile(r"[a-z0-9à-ÿ]+")
+NAME = r"[A-Z][\w-]*(?: [A-Z][\w-]*){0,2}"
+_ONE_NAME = r"[A-Z][\w-]+"
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_CLAUSE = re.compile(r"[^,;:\n—–()]+")
+_LEAD = r"^\W*(?:(?:and|but|so|oh|ok|okay|also|then|hey|btw|well|anyway|lol)\W+)*"
+_QUESTION = re.compile(
+    _LEAD + r"(?:what|what's|whats|where|where's|when|who|who's|whom|whose|why|how|which|is|are|"
+    r"am|do|does|did|can|could|would|should|will|shall|any|anything)\b",
+    re.I,
+)
+_REQUEST = re.compile(
+    _LEAD + r"(?:please\W+|pls\W+|can you|could you|would you|will you|can u|could u|would u|"
+    r"i want you to|i need you to|i'd like you to|remind|recommend|suggest|draw|paint|sketch|"
+    r"generate|create|make me|show|tell me|give me|find|help|list|forget|delete|erase|remove|"
+    r"set|add|book|send|write|search|look up|google|note|save|let me know|don't let me)\b"
+    r"|\bremind me\b|\bcan you\b|\bcould you\b",
+    re.I,
+)
+FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|i'll|i'd|we|we're|we've|me|us)\b", re.I)
+STOPWORDS = frozenset(
+    "the a an and or but of to in on at for with from by about as is are was were be been being "
+    "has have had do does did not no this that these those there their they them he she his her "
+    "its it user user's who which what when where than then also just very really now still "
+    "some any all more most much many one two into over after before while because since until "
+    "will would can could should may might must get got gets going goes went".split()
+)
+
+
+def clauses(message: str) -> list[tuple[str, str]]:
+    """Split a message into ``(clause, kind)``, kind ``statement``, ``question`` or ``request``.
+
+    A sentence ending in "?" makes its last clause a question; other clauses are questions
+    when they open like one, requests when they ask the assistant to do something.
+    """
+    found = []
+    for sentence in _SENTENCE.findall(message):
+        parts = [part.strip() for part in _CLAUSE.findall(sentence) if part.strip()]
+        asks = sentence.strip().endswith("?")
+        for index, part in enumerate(parts):
+            if (asks and index == len(parts) - 1) or _QUESTION.match(part):
+                kind = "question"
+            elif _REQUEST.search(part):
+                kind = "request"
+            else:
+                kind = "statement"
+            found.append((part, kind))
+    return found
+
+
+def statement_clauses(message: str, *, min_words: int = 2) -> list[str]:
+    """The clauses of ``message`` that state something (of at least ``min_words`` words)."""
+    return [
+        text
+        for text, kind in clauses(message)
+        if kind == "statement" and len(WORD.findall(text.lower())) >= min_words
+    ]
+
+
+def stem(word: str) -> str:
+    """A crude stem: a common ending off, then the first five letters.
+
+    "allergic" and "allergy" share "aller", "hates" and "hate" share "hate".
+    """
+    word = word.removesuffix("'s")
+    if len(word) > 4:
+        for ending in ("ing", "ed", "s"):
+            if word.endswith(ending):
+                word = word[: -len(ending)]
+                break
+    return word[:5]
+
+
+_IRREGULAR = {"am": "is", "are": "is", "have": "has", "do": "does", "go": "goes", "be": "is"}
+
+
+def third_person_verb(verb: str) -> str:
+    """The third-person singular of a present-tense verb ("like" -> "likes", "go" -> "goes")."""
+    lowered = verb.lower()
+    if lowered in _IRREGULAR:
+        return _IRREGULAR[lowered]
+    if lowered.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    if len(lowered) > 1 and lowered.endswith("y") and lowered[-2] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def second_person_verb(verb: str) -> str:
+    """The second-person form of a third-person present verb ("takes" -> "take")."""
+    lowered = verb.lower()
+    irregular = {"is": "are", "has": "have", "does": "do", "goes": "go", "was": "were"}
+    if lowered in irregular:
+        return irregular[lowered]
+    if lowered.endswith("ies") and len(lowered) > 4:
+        return verb[:-3] + "y"
+    if lowered.endswith(("shes", "ches", "xes", "zes", "sses", "oes")):
+        return verb[:-2]
+    if lowered.endswith("s") and not lowered.endswith("ss"):
+        return verb[:-1]
+    return verb
+
+
+def names_in(text: str) -> set[str]:
+    """Capitalised words (not the first) and numbers, lower-cased: what must not be invented."""
+    words = re.findall(r"[\w'’-]+", text)
+    found = set()
+    for index, word in enumerate(words):
+        bare = word.removesuffix("'s").removesuffix("’s")
+        if any(ch.isdigit() for ch in bare) or (index > 0 and bare[:1].isupper()):
+            found.add(bare.lower())
+    return found - {"user"}
+
+
+def content_stems(text: str, drop: Iterable[str] = ()) -> frozenset[str]:
+    """Stems of a text's content words, without stopwords, relation words and ``drop``."""
+    dropped = set(drop)
+    return frozenset(
+        stem(word)
+        for word in WORD.findall(text.lower())
+        if len(word) > 2
+        and word not in STOPWORDS
+        and word not in dropped
+        and not is_relation_word(word)
+    )
+
+
+def is_grounded(text: str, said: str, known_names: set[str]) -> bool:
+    """Whether a statement's names and numbers were said, and at least half of its words.
+
+    Args:
+        text: The statement.
+        said: The stating clauses of the message.
+        known_names: Lower-cased names of the user's subjects (a statement may name them).
+    """
+    said_words = set(WORD.findall(said.lower()))
+    said_stems = {stem(word) for word in said_words}
+    for name in names_in(text):
+        if name not in known_names and not all(p in said_words for p in WORD.findall(name)):
+            return False
+    content = [w for w in WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS]
+    if not content:
+        return False
+    hits = sum(1 for word in content if stem(word) in said_stems)
+    return hits * 2 >= len(content)
+
+
+def _relation_at(words: Sequence[str]) -> tuple[str, int] | None:
+    """The relation that opens ``words`` (two words, else one), and its length."""
+    for size in (2, 1):
+        if len(words) >= size:
+            relation = " ".join(words[:size]).strip(",.").removesuffix("'s").removesuffix("’s")
+            if is_relation_word(relation):
+                return relation, size
+    return None
+
+
+def _named_after(rest: str) -> str | None:
+    named = re.match(rf",? ?({NAME})\b", rest)
+    return named.group(1) if named else None
+
+
+_NOT_A_NAME = frozenset(
+    "the a an i my our we you he she they it his her their its this that there these those "
+    "someone everyone nobody".split()
+)
+
+
+def head_of(text: str) -> tuple[str, Mention | None] | None:
+    """Whom a statement's opening words name: ``("user", None)``, ``("other", mention)``.
+
+    "The user ..." is the user; "The user's sister Ana ..." and "The user's cat ..." are
+    someone else; "Ana ..." names someone; "Chidi's mum Ngozi ..." names Ngozi. None when
+    the statement opens otherwise (a pronoun, "The vet ...").
+    """
+    lowered = text.lower()
+    if lowered.startswith("the user's "):
+        words = text[len("the user's ") :].split()
+        found = _relation_at(words)
+        if found is None:
+            return "user", None
+        relation, size = found
+        rest = " ".join(words[size:])
+        called = re.match(rf"(?:is |was )?(?:called|named) ({NAME})|name is ({NAME})", rest)
+        name = (called.group(1) or called.group(2)) if called else _named_after(rest)
+        return "other", Mention(name=name, relation=relation)
+    if lowered.startswith("the user ") or lowered == "the user.":
+        return "user", None
+    named = re.match(rf"({NAME})(['’]s)?\b", text)
+    if not named or named.group(1).split(" ")[0].lower() in _NOT_A_NAME:
+        return None
+    if not named.group(2):
+        return "other", Mention(name=named.group(1))
+    words = text[named.end() :].split()
+    found = _relation_at(words)
+    if found is None:
+        return "other", Mention(name=named.group(1))
+    relation, size = found
+    possessed = f"{named.group(1)}'s {relation}"
+    return "other", Mention(name=_named_after(" ".join(words[size:])), relation=possessed)
+
+
+_MY_RELATION_NAME = re.compile(
+    rf"\b(?i:my|our)\s+((?:[\w-]+\s+){{0,2}}?[\w-]+?)\s*,?\s+({_ONE_NAME})\b"
+)
+_NAME_MY_RELATION = re.compile(rf"\b({_ONE_NAME}),\s+(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+)")
+_MY_RELATION_CALLED = re.compile(
+    rf"\b(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+?)(?i:'s name is| is called| is named| named| called)"
+    rf"\s+({_ONE_NAME})"
+)
+_PET_NAMED = re.compile(
+    rf"\b(?i:a|an|the|our|my)\s+(?:(?i:new|little|second|rescue|adopted|old)\s+)*([a-z-]+)\s+"
+    rf"(?i:named|called)\s+({_ONE_NAME})"
+)
+
+
+_A_RELATION_NAME = re.compile(
+    rf"\b(?i:a|an)\s+(?:(?i:new|little|second|third|rescue|baby|adopted)\s+)*([a-z-]+),\s+"
+    rf"({_ONE_NAME})\b"
+)
+
+
+def relations_in(message: str) -> dict[str, str]:
+    """Relations the message states, by case-folded name: {"ana": "sister"}."""
+    found: dict[str, str] = {}
+    for pattern, name_first in (
+        (_MY_RELATION_NAME, False),
+        (_NAME_MY_RELATION, True),
+        (_MY_RELATION_CALLED, False),
+        (_PET_NAMED, False),
+        (_A_RELATION_NAME, False),
+    ):
+        for match in pattern.finditer(message):
+            name, words = (match.group(1), match.group(2)) if name_first else match.group(2, 1)
+            relation = _relation_at(words.split())
+            if relation is not None and relation[1] == len(words.split()):
+                found.setdefault(name.casefold(), str(normalise_relation(relation[0])))
+    return found
+
+
+def _subject_opening(clause: str, relations: dict[str, str]) -> Mention | None:
+    """The subject a clause opens with: a name the message relates, or "my <relation>"."""
+    text = re.sub(_LEAD, "", clause).strip()
+    mine = re.match(r"(?i:my|our)\s+([\w-]+(?:\s+[\w-]+)?)", text)
+    if mine:
+        found = _relation_at(mine.group(1).split())
+        if found is not None:
+            after = text[mine.start(1) + len(found[0]) :]
+            return Mention(name=_named_after(after), relation=found[0])
+    named = re.match(rf"({_ONE_NAME})\b", text)
+    if named and named.group(1).casefold() in relations:
+        return Mention(name=named.group(1), relation=relations[named.group(1).casefold()])
+    return None
+
+
+def speaker_of(statement: str, message: str, relations: dict[str, str]) -> Mention | None:
+    """The subject of the clause that says ``statement``, when it is not the user.
+
+    A statement is left with the user when any first-person clause of the message shares a
+    content word with it ("My sister Ana loves hiking, I hate it."). Otherwise the clause
+    sharing most content words is taken; when it opens with someone ("my sister Ana ...",
+    "Ngozi ...", a name the message relates), that someone is returned.
+    """
+    words = content_stems(statement)
+    best, overlap = None, 0
+    for sentence in _SENTENCE.findall(message):
+        for clause in _CLAUSE.findall(sentence):
+            shared = len(words & content_stems(clause))
+            if shared and FIRST_PERSON.search(clause):
+                return None
+            if shared > overlap:
+                best, overlap = clause, shared
+    if best is None:
+        return None
+    return _subject_opening(best, relations)
+
+
+_RENAMES = (
+    re.compile(rf"\b(?P<new>{_ONE_NAME}),? (?i:not) (?P<old>{_ONE_NAME})\b"),
+    re.compile(
+        rf"\b(?i:not) (?P<old>{_ONE_NAME}),? (?i:but |it's |its |it is )?(?P<new>{_ONE_NAME})\b"
+    ),
+    re.compile(
+        rf"\b(?i:renamed|rename|now call|now calling)\s+"
+        rf"(?:(?i:him|her|it|them)|(?P<old>{_ONE_NAME}))(?:\s+(?i:to))?\s+(?P<new>{_ONE_NAME})\b"
+    ),
+)
+
+
+def renames_in(message: str, known_names: Sequence[str]) -> list[tuple[str, str]]:
+    """``(old, new)`` name corrections the message makes of known names.
+
+    "Pepper, not Peppa", "not Peppa, Pepper", "we renamed her Chispa" (the old name is then
+    the known name the message also says).
+    """
+    known = {name.casefold(): name for name in known_names}
+    found = []
+    for pattern in _RENAMES:
+        for match in pattern.finditer(message):
+            new, old = match.group("new"), match.group("old")
+            if old is None:
+                said = [n for k, n in known.items() if re.search(rf"\b{re.escape(n)}\b", message)]
+                old = said[0] if len(said) == 1 else None
+            if old and old.casefold() in known and new.casefold() not in known:
+                found.append((known[old.casefold()], new))
+    return found

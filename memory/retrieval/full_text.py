@@ -1,0 +1,151 @@
+"""Lexical retrieval: the store's own full-text search, limited to words that select.
+
+SQLite uses FTS5 (BM25), PostgreSQL a ``tsvector`` column (``ts_rank_cd``); on both, the
+index holds an owner token with the words, and a query matches it together with the words.
+Ranking by full text costs time in proportion to the number of matching rows, and a word that
+a large share of a user's items contain ("coffee" for a coffee lover) ranks poorly anyway —
+dense similarity covers it. So for a user with many items, each query word's match count is
+looked up (capped, cached per process and refreshed as the user's items grow) and words
+matching more than :data:`COMMON_TERM_MATCHES` items are left out of the full-text query. Rare
+words — names, places, codes — are where full text beats embeddings, and they always stay.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from confidante.memory.storage.records import UserRecord
+from confidante.memory.storage.schema import OWNER_TSV
+
+_TERM = re.compile(r"\w+", re.UNICODE)
+_STOP = frozenset(
+    _TERM.findall(
+        "a an and are as at be but by do does did for from had has have he her his how i if in "
+        "into is it its me my no not of on or our she so that the their them then there these "
+        "they this to was we were what when where which who whom why will with you your"
+    )
+)
+#: The owner token of ``:user`` as a query, matching
+# :data:`~confidante.memory.storage.schema.OWNER_TSV`.
+_OWNER_QUERY = "CAST(quote_literal('o' || md5(:user)) AS tsquery)"
+#: A word matching more of one user's items than this is left out of full-text ranking.
+COMMON_TERM_MATCHES = 2_000
+
+
+class TermCounts:
+    """Per-process cache of how many of a user's items match a word (capped counts).
+
+    A count is reused until the user's write sequence number has grown by a tenth (plus a
+    hundred) since it was taken: it only decides whether a word is too common to rank, so an
+    approximate, slightly stale value is enough.
+    """
+
+    def __init__(
+        self, common_matches: int = COMMON_TERM_MATCHES, max_entries: int = 200_000
+    ) -> None:
+        self.common_matches = common_matches
+        self.max_entries = max_entries
+        self._counts: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def selective(self, session: Session, user_id: str, terms: list[str]) -> list[str]:
+        """Return the ``terms`` that match at most ``common_matches`` of the user's items."""
+        seq = session.exec(select(UserRecord.vector_seq).where(UserRecord.id == user_id)).first()
+        seq = int(seq or 0)
+        if seq <= self.common_matches:  # fewer writes than the cap: no word can exceed it
+            return terms
+        kept = []
+        for term in terms:
+            with self._lock:
+                cached = self._counts.get((user_id, term))
+            if cached is None or seq > cached[1] * 1.1 + 100:
+                cached = (_match_count(session, user_id, term, self.common_matches + 1), seq)
+                with self._lock:
+                    self._counts[(user_id, term)] = cached
+                    while len(self._counts) > self.max_entries:
+                        self._counts.popitem(last=False)
+            if cached[0] <= self.common_matches:
+                kept.append(term)
+        return kept
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop the cached counts of a user."""
+        with self._lock:
+            for key in [key for key in self._counts if key[0] == user_id]:
+                del self._counts[key]
+
+
+def _owner_token(user_id: str) -> str:
+    return "o" + user_id.encode().hex().upper()
+
+
+def _match_count(session: Session, user_id: str, term: str, cap: int) -> int:
+    """Count the user's items matching one word, stopping at ``cap``."""
+    if session.get_bind().dialect.name == "sqlite":
+        match = f'owner : {_owner_token(user_id)} AND text : "{term}"'
+        sql = "SELECT rowid FROM concepts_fts WHERE concepts_fts MATCH :match LIMIT :cap"
+        params: dict[str, object] = {"match": match, "cap": cap}
+    else:
+        sql = (
+            "SELECT 1 FROM concepts, to_tsquery('english', :term) AS q "
+            f"WHERE numnode(q) > 0 AND user_id = :user AND ({OWNER_TSV}) @@ (q && {_OWNER_QUERY}) "
+            "LIMIT :cap"
+        )
+        params = {"user": user_id, "term": term, "cap": cap}
+    return int(session.execute(text(f"SELECT count(*) FROM ({sql}) AS hits"), params).scalar_one())
+
+
+def query_terms(query: str, limit: int = 32) -> list[str]:
+    """Return the distinct lowercase content words of a query (at most ``limit``)."""
+    seen: dict[str, None] = {}
+    for term in _TERM.findall(query.lower()):
+        if term not in _STOP and term not in seen:
+            seen[term] = None
+    return list(seen)[:limit]
+
+
+def lexical_candidates(
+    session: Session, user_id: str, query: str, n: int, counts: TermCounts | None = None
+) -> dict[str, float]:
+    """Return up to ``n`` of the user's items matching the query's words, with a score > 0.
+
+    With ``counts``, words too common among the user's items are left out (module docstring).
+    """
+    terms = query_terms(query)
+    if terms and counts is not None:
+        terms = counts.selective(session, user_id, terms)
+    if not terms or n <= 0:
+        return {}
+    backend = session.get_bind().dialect.name
+    if backend == "sqlite":
+        owner = _owner_token(user_id)
+        words = " OR ".join('"' + term + '"' for term in terms)
+        match = f"owner : {owner} AND text : ({words})"
+        rows = session.execute(
+            text(
+                "SELECT c.id, -bm25(concepts_fts) AS score FROM concepts_fts "
+                "JOIN concepts c ON c.rowid = concepts_fts.rowid "
+                "WHERE concepts_fts MATCH :match AND c.user_id = :user "
+                "ORDER BY rank LIMIT :n"
+            ),
+            {"match": match, "user": user_id, "n": n},
+        ).all()
+    elif backend == "postgresql":
+        rows = session.execute(
+            text(
+                "SELECT id, ts_rank_cd(tsv, q) AS score FROM concepts, "
+                "to_tsquery('english', :query) AS q "
+                "WHERE numnode(q) > 0 AND user_id = :user "  # only stop words: no match
+                f"AND ({OWNER_TSV}) @@ (q && {_OWNER_QUERY}) "
+                "ORDER BY score DESC LIMIT :n"
+            ),
+            {"query": " | ".join(terms), "user": user_id, "n": n},
+        ).all()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        return {}
+    return {str(row[0]): max(float(row[1]), 1e-9) for row in rows}

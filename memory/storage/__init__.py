@@ -1,0 +1,4 @@
+"""Where the memory's rows live.
+
+The database and its tables, migrations, set-based writes, edits, near-duplicates and files.
+"""

@@ -1,0 +1,233 @@
+"""Editing the memory in real time: update, merge, forget one item, forget a user.
+
+:class:`MemoryEdits` is a part of :class:`~confidante.memory.store.Memory`. Every edit writes
+an audit entry with what it replaced and is visible to the very next read: the vector index
+refreshes from the user's sequence number, and rows are re-read on every retrieval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text as sql_text
+from sqlmodel import Session, SQLModel, col, delete, select
+
+from confidante._sync import sync_twin
+from confidante.errors import InvalidInputError
+from confidante.memory._core import MemoryCore
+from confidante.memory.embeddings.images import IMAGE_KIND
+from confidante.memory.items import (
+    MemoryHit,
+    check_attributes,
+    check_text,
+    check_user_id,
+    text_fingerprint,
+)
+from confidante.memory.storage.records import (
+    AuditEntry,
+    Concept,
+    ConceptImageVector,
+    ConceptVector,
+    Event,
+    PersonaMember,
+    Subject,
+    Summary,
+    ToolCall,
+    UserRecord,
+    concept_snapshot,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+class MemoryEdits(MemoryCore):
+    """Update, merge and forget (a part of ``Memory``)."""
+
+    async def aupdate(
+        self,
+        user_id: str,
+        item_id: str,
+        *,
+        text: str | None = None,
+        importance: float | None = None,
+        attributes: dict[str, Any] | None = None,
+    ) -> MemoryHit:
+        """Edit an item in place (the audit log keeps what it replaced); visible at once."""
+        check_user_id(user_id)
+        new_text = check_text(text) if text is not None else None
+        if importance is not None and not 0.0 <= importance <= 1.0:
+            raise InvalidInputError("importance must be between 0 and 1")
+        if attributes is not None:
+            check_attributes(attributes)
+        vector = await self._embed_documents([new_text]) if new_text else None
+
+        def write(session: Session) -> MemoryHit:
+            self._ensure_user(session, user_id)
+            concept = self._owned(session, user_id, item_id)
+            before = concept_snapshot(concept)
+            if new_text is not None and vector is not None:
+                concept.text = new_text
+                if concept.kind != IMAGE_KIND:  # an image concept is deduplicated by its image
+                    concept.text_hash = text_fingerprint(new_text)
+                self._add_vectors(session, user_id, [concept], vector)
+            if importance is not None:
+                concept.importance = importance
+            if attributes is not None:
+                concept.attributes = {**concept.attributes, **attributes}
+            concept.updated_at = utcnow()
+            session.add(concept)
+            session.add(audit(concept, "update", before, concept_snapshot(concept)))
+            return MemoryHit.of(concept)
+
+        return await self.database.run(write)
+
+    async def amerge(
+        self, user_id: str, item_ids: Sequence[str], *, text: str | None = None
+    ) -> MemoryHit:
+        """Merge items that say the same thing into the first one; returns the merged item.
+
+        The first item stays, with the union of the items' provenance and attributes (the
+        first item's values win) and the highest importance; the others stop being current
+        (``valid_to`` set, ``superseded_by`` the first) and stay in the history.
+
+        Args:
+            user_id: The owner of every item.
+            item_ids: Two or more distinct current items of the user.
+            text: A new text for the merged item (default: the first item's text).
+        """
+        check_user_id(user_id)
+        ids = list(dict.fromkeys(item_ids))
+        if len(ids) < 2:
+            raise InvalidInputError("merge needs at least two distinct item ids")
+        new_text = check_text(text) if text is not None else None
+        vector = await self._embed_documents([new_text]) if new_text else None
+
+        def write(session: Session) -> MemoryHit:
+            self._ensure_user(session, user_id)
+            concepts = [self._owned(session, user_id, item_id) for item_id in ids]
+            if any(concept.valid_to is not None for concept in concepts):
+                raise InvalidInputError("only current items can be merged")
+            keep, *others = concepts
+            before = concept_snapshot(keep)
+            now = utcnow()
+            for other in others:
+                other_before = concept_snapshot(other)
+                keep.provenance = sorted({*keep.provenance, *other.provenance})
+                keep.attributes = {**other.attributes, **keep.attributes}
+                keep.importance = max(keep.importance, other.importance)
+                other.valid_to, other.superseded_by, other.updated_at = now, keep.id, now
+                session.add(other)
+                session.add(audit(other, "merge", other_before, concept_snapshot(other)))
+            if new_text is not None and vector is not None:
+                keep.text, keep.text_hash = new_text, text_fingerprint(new_text)
+                self._add_vectors(session, user_id, [keep], vector)
+            keep.updated_at = now
+            session.add(keep)
+            after = {**concept_snapshot(keep), "merged": [other.id for other in others]}
+            session.add(audit(keep, "merge", before, after))
+            return MemoryHit.of(keep)
+
+        return await self.database.run(write)
+
+    async def aforget(self, user_id: str, item_id: str) -> None:
+        """Forget one item: its row, vectors and image are deleted, its audit trail redacted.
+
+        On SQLite its words are also merged out of the full-text index and the write-ahead log
+        is checkpointed, so no copy of its row is left in the database files (the turns it was
+        learned from are kept: they are the user's messages, erased by ``forget_user``).
+        """
+        check_user_id(user_id)
+
+        def write(session: Session) -> str | None:
+            concept = self._owned(session, user_id, item_id)
+            for table in (ConceptVector, ConceptImageVector):
+                session.exec(delete(table).where(col(table.concept_id) == item_id))
+            entries = session.exec(
+                select(AuditEntry).where(
+                    AuditEntry.user_id == user_id, AuditEntry.concept_id == item_id
+                )
+            ).all()
+            for entry in entries:
+                entry.before = {"redacted": True} if entry.before else None
+                entry.after = {"redacted": True} if entry.after else None
+                session.add(entry)
+            session.add(AuditEntry(user_id=user_id, concept_id=item_id, action="forget"))
+            image_path = concept.image_path
+            session.delete(concept)
+            session.flush()  # the FTS trigger runs before the segments are merged
+            self._purge_deleted_words(session)
+            return image_path
+
+        image_path = await self.database.run(write)
+        await asyncio.to_thread(self.database.truncate_wal)
+        self.images.delete(image_path)
+        self.index.forget_user(user_id)  # reload without the forgotten vector
+
+    def _purge_deleted_words(self, session: Session) -> None:
+        """On SQLite, merge the full-text index's segments so deleted rows' words leave the file.
+
+        A deleted row's words stay in FTS5's index segments (hidden by a delete marker) until
+        the segments are merged; ``optimize`` merges them all.
+        """
+        if self.database.backend == "sqlite":
+            session.connection().execute(
+                sql_text("INSERT INTO concepts_fts(concepts_fts) VALUES('optimize')")
+            )
+
+    async def aforget_user(self, user_id: str) -> dict[str, int]:
+        """Erase everything stored for a user; returns the number of rows deleted per table.
+
+        Memories, subjects, vectors, image files, turns, summaries, the audit log, persona
+        memberships and the journal of tool calls go; ``Agent.forget_user`` also deletes the
+        conversation checkpoints.
+        """
+        check_user_id(user_id)
+
+        def write(session: Session) -> dict[str, int]:
+            # lock the user row first, in the same order as writers (no deadlock on PostgreSQL)
+            lock = select(UserRecord.id).where(UserRecord.id == user_id).with_for_update()
+            session.exec(lock).all()
+            counts: dict[str, int] = {}
+            owned: list[tuple[type[SQLModel], Any]] = [
+                (ConceptVector, ConceptVector.user_id),
+                (ConceptImageVector, ConceptImageVector.user_id),
+                (Concept, Concept.user_id),
+                (Subject, Subject.user_id),
+                (Event, Event.user_id),
+                (AuditEntry, AuditEntry.user_id),
+                (Summary, Summary.user_id),
+                (PersonaMember, PersonaMember.user_id),
+                (ToolCall, ToolCall.user_id),
+                (UserRecord, UserRecord.id),
+            ]
+            for table, column in owned:
+                result = session.exec(delete(table).where(col(column) == user_id))
+                counts[str(table.__tablename__)] = int(result.rowcount or 0)
+            self._purge_deleted_words(session)
+            return counts
+
+        counts = await self.database.run(write)
+        await asyncio.to_thread(self.database.truncate_wal)
+        self.images.delete_user(user_id)
+        self.term_counts.forget_user(user_id)
+        self.index.forget_user(user_id)
+        self._vectors_checked.discard(user_id)
+        return counts
+
+    update = sync_twin(aupdate)
+    merge = sync_twin(amerge)
+    forget = sync_twin(aforget)
+    forget_user = sync_twin(aforget_user)
+
+
+def audit(
+    concept: Concept, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> AuditEntry:
+    """Return the audit entry of one change to a concept."""
+    return AuditEntry(
+        user_id=concept.user_id, concept_id=concept.id, action=action, before=before, after=after
+    )

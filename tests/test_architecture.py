@@ -1,0 +1,110 @@
+"""The layering of the package, read from the source: what may import what, and no cycles.
+
+Imports inside functions count (a lazy import is still a dependency); imports under
+``if TYPE_CHECKING:`` do not (they never run). See ARCHITECTURE.md for the layers.
+"""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Import package prefix -> folder of the repository (DESIGN's layout: one package, four folders).
+FOLDERS = {
+    "confidante.memory": ROOT / "memory",
+    "confidante.graphs": ROOT / "graphs",
+    "confidante.tools": ROOT / "tools",
+    "confidante": ROOT / "agent",
+}
+
+
+def _module_names() -> dict[str, Path]:
+    modules: dict[str, Path] = {}
+    for package, folder in FOLDERS.items():
+        for path in folder.rglob("*.py"):
+            parts = list(path.relative_to(folder).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            modules[".".join([package, *parts])] = path
+    return modules
+
+
+MODULES = _module_names()
+
+
+def _runtime_imports(node: ast.AST) -> Iterator[str]:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+            for branch in child.orelse:
+                yield from _runtime_imports(branch)
+            continue
+        if isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+            yield child.module
+            yield from (f"{child.module}.{alias.name}" for alias in child.names)
+        elif isinstance(child, ast.Import):
+            yield from (alias.name for alias in child.names)
+        yield from _runtime_imports(child)
+
+
+def imports_of(module: str) -> set[str]:
+    """Return the package's modules that ``module`` imports when it runs."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    return {name for name in _runtime_imports(tree) if name in MODULES and name != module}
+
+
+def _in(module: str, layer: str) -> bool:
+    return module == layer or module.startswith(layer + ".")
+
+
+LAYERS = [
+    (
+        "confidante.memory",
+        [
+            "confidante.graphs",
+            "confidante.tools",
+            "confidante.server",
+            "confidante.cli",
+            "confidante.agent",
+            "confidante.integrations",
+        ],
+    ),
+    ("confidante.tools", ["confidante.server", "confidante.cli", "confidante.agent"]),
+    ("confidante.graphs", ["confidante.server", "confidante.cli", "confidante.agent"]),
+]
+
+
+@pytest.mark.parametrize(("layer", "forbidden"), LAYERS, ids=[layer for layer, _ in LAYERS])
+def test_a_lower_layer_never_imports_a_higher_one(layer: str, forbidden: list[str]) -> None:
+    offences = sorted(
+        f"{module} imports {target}"
+        for module in MODULES
+        if _in(module, layer)
+        for target in imports_of(module)
+        if any(_in(target, high) for high in forbidden)
+    )
+    assert offences == []
+
+
+def test_the_memory_has_no_import_cycle_lazy_imports_included() -> None:
+    memory = [name for name in MODULES if _in(name, "confidante.memory")]
+    graph = {name: {t for t in imports_of(name) if _in(t, "confidante.memory")} for name in memory}
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as cycle:
+        pytest.fail(f"import cycle: {' -> '.join(cycle.args[1])}")
+
+
+def test_the_checker_sees_lazy_imports() -> None:
+    lazy = [name for name in MODULES if _in(name, "confidante.memory")]
+    assert any(
+        isinstance(node, ast.ImportFrom)
+        for name in lazy
+        for function in ast.walk(ast.parse(MODULES[name].read_text(encoding="utf-8")))
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(function)
+    ), "no function-level import left: the cycle test would no longer prove the lazy case"
