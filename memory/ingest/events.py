@@ -4,11 +4,19 @@
 ``extraction`` status records what became of it: ``pending`` (stored, not yet processed),
 ``done``, ``skipped`` (nothing to learn, e.g. a request for a task) or ``failed`` (with the
 error), so failures are visible and can be retried.
+
+Tools log their own events here too (the recommender's ``interaction`` events, see
+:mod:`confidante.tools.recommend.interactions`): being events of the user, they share the
+memory's isolation, export and ``forget_user``. Tools write them with
+:meth:`EventLog.arecord_events`, read them back with :meth:`EventLog.atimeline` and read the
+user's chat with :meth:`EventLog.arecent_messages`, so no tool needs the ``events`` table.
+Reads over several users live in :mod:`confidante.memory.bulk_reads`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +24,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from confidante._sync import sync_twin
-from confidante.errors import NotFoundError
+from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory._core import MemoryCore
 from confidante.memory.items import _storable_id, check_label, check_text, check_user_id
 from confidante.memory.storage.records import Event
@@ -39,6 +47,102 @@ def set_extraction(
     event.extraction = status
     event.error = error.replace("\x00", "\ufffd") if error else error
     session.add(event)
+
+
+#: The extraction statuses an event can have (see the module docstring).
+EXTRACTION_STATUSES = ("pending", "done", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to store with :meth:`EventLog.arecord_events`.
+
+    Attributes:
+        role: Who or what produced it (``user``, ``assistant``, a tool's own role).
+        text: Its content (a tool may store JSON text).
+        session_id: The session it belongs to.
+        extraction: Its initial extraction status; ``skipped`` keeps fact extraction from
+            reading it as a chat turn.
+        source_id: What it is about, for the caller (e.g. a catalog item id).
+        occurred_at: When it happened, when that differs from when it is stored.
+    """
+
+    role: str
+    text: str
+    session_id: str = "default"
+    extraction: str = "pending"
+    source_id: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """A stored event as the log's lightweight reads return it.
+
+    Attributes:
+        user_id: Its owner (the user the read named, or each user of a set-level read).
+        text: Its content.
+        at: When it happened: ``occurred_at`` when set, else when it was stored.
+    """
+
+    user_id: str
+    text: str
+    at: datetime
+
+
+def read_logged_events(
+    session: Session, user_ids: Sequence[str] | None, role: str
+) -> list[LoggedEvent]:
+    """Events of one role, per user oldest first (by occurrence, then storage, then id).
+
+    ``user_ids`` None reads every user's: the callers that may (set-level reads for global
+    models, :mod:`confidante.memory.bulk_reads`) say so in their names.
+    """
+    query: Any = select(Event.user_id, Event.text, Event.occurred_at, Event.created_at).where(
+        Event.role == role
+    )
+    if user_ids is not None:
+        if not user_ids:
+            return []
+        query = query.where(
+            col(Event.user_id) == user_ids[0]
+            if len(user_ids) == 1
+            else col(Event.user_id).in_(list(user_ids))
+        )
+    query = query.order_by(col(Event.occurred_at), col(Event.created_at), col(Event.id))
+    return [
+        LoggedEvent(user_id, text, occurred or created)
+        for user_id, text, occurred, created in session.exec(query).all()
+    ]
+
+
+def read_recent_messages(session: Session, user_id: str, limit: int) -> list[LoggedEvent]:
+    """The user's ``limit`` latest chat messages (events of role ``user``), newest first."""
+    if limit <= 0:
+        return []
+    rows = session.exec(
+        select(Event.text, Event.occurred_at, Event.created_at)
+        .where(Event.user_id == user_id, Event.role == "user")
+        .order_by(col(Event.created_at).desc(), col(Event.id))
+        .limit(limit)
+    ).all()
+    return [LoggedEvent(user_id, text, occurred or created) for text, occurred, created in rows]
+
+
+def check_event(event: NewEvent) -> NewEvent:
+    """Validate an event to store; returns it with its text stripped.
+
+    Raises:
+        InvalidInputError: Empty or over-long text, a label that does not fit its column,
+            or an unknown extraction status.
+    """
+    check_label(event.role, "role", 32)
+    check_label(event.session_id, "session_id", 200)
+    if event.extraction not in EXTRACTION_STATUSES:
+        raise InvalidInputError(f"extraction must be one of {', '.join(EXTRACTION_STATUSES)}")
+    if event.source_id is not None:
+        check_label(event.source_id, "source_id", 200)
+    return replace(event, text=check_text(event.text, "event text"))
 
 
 class EventView(BaseModel):
@@ -72,6 +176,64 @@ class EventLog(MemoryCore):
             return event.id
 
         return await self.database.run(write)
+
+    async def arecord_events(self, user_id: str, events: Sequence[NewEvent]) -> list[str]:
+        """Store several events of one user in one transaction; returns their ids, in order.
+
+        Every event is validated before anything is written, so a bad one stores none.
+
+        Raises:
+            InvalidInputError: A bad user id or event (see :func:`check_event`).
+        """
+        check_user_id(user_id)
+        checked = [check_event(event) for event in events]
+
+        def write(session: Session) -> list[str]:
+            self._ensure_user(session, user_id)
+            rows = [
+                Event(
+                    user_id=user_id,
+                    session_id=event.session_id,
+                    role=event.role,
+                    text=event.text,
+                    extraction=event.extraction,
+                    source_id=event.source_id,
+                    occurred_at=event.occurred_at,
+                )
+                for event in checked
+            ]
+            session.add_all(rows)
+            return [row.id for row in rows]
+
+        return await self.database.run(write) if checked else []
+
+    async def atimeline(self, user_id: str, role: str) -> list[LoggedEvent]:
+        """Return the user's events of one role, oldest first by when they happened.
+
+        Args:
+            user_id: The owner; no other user's event is read.
+            role: The role (e.g. a tool's own, such as ``interaction``).
+        """
+        check_user_id(user_id)
+        check_label(role, "role", 32)
+        return await self.database.run(
+            lambda session: read_logged_events(session, [user_id], role), write=False
+        )
+
+    async def arecent_messages(self, user_id: str, limit: int) -> list[LoggedEvent]:
+        """Return the user's ``limit`` latest chat messages (role ``user``), newest first.
+
+        Raises:
+            InvalidInputError: A bad user id or a negative ``limit``.
+        """
+        check_user_id(user_id)
+        if limit < 0:
+            raise InvalidInputError("limit must not be negative")
+        if limit == 0:
+            return []
+        return await self.database.run(
+            lambda session: read_recent_messages(session, user_id, limit), write=False
+        )
 
     async def amark_event(
         self, user_id: str, event_id: str, status: str, error: str | None = None
@@ -116,5 +278,8 @@ class EventLog(MemoryCore):
         return await self.database.run(read, write=False)
 
     record_event = sync_twin(arecord_event)
+    record_events = sync_twin(arecord_events)
+    timeline = sync_twin(atimeline)
+    recent_messages = sync_twin(arecent_messages)
     mark_event = sync_twin(amark_event)
     events = sync_twin(aevents)
