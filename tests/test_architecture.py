@@ -108,3 +108,29 @@ def test_the_checker_sees_lazy_imports() -> None:
         if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
         for node in ast.walk(function)
     ), "no function-level import left: the cycle test would no longer prove the lazy case"
+
+
+def _every_import(module: str) -> set[str]:
+    """Like :func:`imports_of`, with imports for type checking too (they couple to an API)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return {name for name in found if name in MODULES}
+
+
+def test_tools_reach_the_memory_through_its_api_never_its_storage() -> None:
+    """Tools use ``Memory``, ``bulk_reads`` and ``tool_tables``; the table layout stays private."""
+    storage = "confidante.memory.storage"
+    assert any(_in(name, storage) for name in MODULES), "the storage package moved: update me"
+    offences = sorted(
+        f"{module} imports {target}"
+        for module in MODULES
+        if _in(module, "confidante.tools")
+        for target in _every_import(module)
+        if _in(target, storage)
+    )
+    assert offences == []

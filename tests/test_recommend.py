@@ -116,7 +116,7 @@ def test_feedback_changes_the_next_list(recommender: Recommender) -> None:
     recommender.feedback("ana", second[0], accepted=True)
     third = ids(recommender.recommend("ana", k=3))
     assert second[0] not in third  # accepted: now in the history
-    kinds = [i.action for i in run_sync(aload(recommender.memory.database, "ana"))]
+    kinds = [i.action for i in run_sync(aload(recommender.memory, "ana"))]
     assert kinds == ["viewed", "rejected", "accepted"]
     with pytest.raises(NotFoundError):
         recommender.feedback("ana", "no-such-item", accepted=True)
@@ -156,12 +156,12 @@ def test_isolation_and_forget_user(recommender: Recommender, memory: Memory) -> 
     prompts = json.dumps(model.calls)
     assert "Zephyr" not in prompts and "Paddington (2014)." not in prompts.split("Candidates")[0]
     assert all("Paddington" not in r.reason for r in found)
-    assert run_sync(aload(memory.database, "bob"))[0].item == "toy"
+    assert run_sync(aload(memory, "bob"))[0].item == "toy"
     counts = memory.forget_user("alice")
     assert counts["events"] == 1
     with memory.database.session() as session:
         assert not session.exec(select(Event).where(Event.user_id == "alice")).all()
-    assert run_sync(aload(memory.database, "alice")) == []
+    assert run_sync(aload(memory, "alice")) == []
     fitted = run_sync(reranking.afit())
     assert fitted.version[0] == sum(len(v) for v in VIEWERS.values()) + 1  # bob's only
 

@@ -24,5 +24,5 @@ def test_recommend_on_each_backend(memory: Memory) -> None:
     found = recommender.recommend("d", k=2)
     assert found[0].item.id == "1"  # seen after 0 by two users
     memory.forget_user("a")
-    assert run_sync(aload(memory.database, "a")) == []
-    assert [i.item for i in run_sync(aload(memory.database, "b"))] == ["0", "1", "3"]
+    assert run_sync(aload(memory, "a")) == []
+    assert [i.item for i in run_sync(aload(memory, "b"))] == ["0", "1", "3"]

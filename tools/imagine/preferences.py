@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
-from sqlmodel import Session, col, select
 
 from confidante.errors import InvalidInputError
-from confidante.memory.storage.records import Event
 from confidante.memory.store import Memory, check_user_id
 from confidante.models.structured import ask_structured
 
@@ -117,16 +115,10 @@ def _clip(text: str) -> str:
 
 
 async def _latest_messages(memory: Memory, user_id: str, limit: int) -> list[str]:
-    def read(session: Session) -> list[str]:
-        rows = session.exec(
-            select(Event.text)
-            .where(Event.user_id == user_id, Event.role == "user")
-            .order_by(col(Event.created_at).desc(), col(Event.id))
-            .limit(limit)
-        ).all()
-        return [_clip(text) for text in reversed(rows)]
-
-    return await memory.database.run(read, write=False) if limit > 0 else []
+    """The user's ``limit`` latest chat messages, clipped, oldest first."""
+    if limit <= 0:
+        return []
+    return [_clip(m.text) for m in reversed(await memory.arecent_messages(user_id, limit))]
 
 
 async def collect_behaviour(

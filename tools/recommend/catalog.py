@@ -1,8 +1,9 @@
 """The catalog: the things that can be recommended, stored next to the memory (sqlmodel).
 
 Catalog items are not personal data: they belong to no user and are shared by everyone. The
-table lives in the memory's database; :class:`Catalog` creates it on first use (``create_all``
-with ``checkfirst``), so no memory migration is needed.
+table is the tool's own, in the memory's database (the rules for that are in
+:mod:`confidante.memory.tool_tables`); :class:`Catalog` creates it on first use, so no memory
+migration is needed.
 
 Loaders read a CSV or JSON catalog (:func:`read_catalog_file`); a MovieLens ``movies.csv``
 (``movieId,title,genres``) is recognised and its ``|``-separated genres become an attribute.
@@ -26,9 +27,12 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from confidante.errors import InvalidInputError
 from confidante.memory.embeddings.text import Embedder
-from confidante.memory.storage.database import Database, insert_if_absent
-from confidante.memory.storage.records import utcnow
-from confidante.memory.storage.schema import create_tables
+from confidante.memory.tool_tables import (
+    Database,
+    create_tool_tables,
+    insert_if_absent,
+    utcnow,
+)
 
 
 class CatalogRecord(SQLModel, table=True):
@@ -138,7 +142,7 @@ class Catalog:
     def __init__(self, database: Database, embedder: Embedder | None = None) -> None:
         self.database = database
         self.embedder = embedder
-        create_tables(database.engine, [CatalogRecord.__table__])  # type: ignore[attr-defined]
+        create_tool_tables(database, [CatalogRecord])
 
     async def aadd(self, items: Iterable[CatalogItem], *, batch_size: int = 256) -> int:
         """Add or replace items (by id); embeds their documents when an embedder is set.

@@ -1,14 +1,16 @@
 """Interactions with catalog items, stored as memory events of the user.
 
-An interaction (``viewed``, ``rated``, ``accepted``, ``rejected``, ``owned``) is an
-:class:`~confidante.memory.storage.records.Event` of its user with role ``interaction``: the item id
-in ``source_id``, the time in ``occurred_at``, and ``{"action", "item", "rating"}`` as JSON
-text. Being events, interactions share the memory's isolation (every read names its user)
-and ``Memory.forget_user`` deletes them. They are marked ``skipped`` so that fact extraction
-never reads them as chat turns.
+An interaction (``viewed``, ``rated``, ``accepted``, ``rejected``, ``owned``) is an event of its
+user in the memory's event log (:mod:`confidante.memory.ingest.events`) with role
+``interaction``: the item id in ``source_id``, the time in ``occurred_at``, and
+``{"action", "item", "rating"}`` as JSON text. Being events, interactions share the memory's
+isolation (every read names its user), its export and ``Memory.forget_user``. They are marked
+``skipped`` so that fact extraction never reads them as chat turns.
 
-:func:`aload_all` is the one cross-user read: it feeds the collaborative model, whose output
-for a user is an aggregate over everyone (co-occurrence weights), never another user's rows.
+:func:`aload_all` (with :func:`aversion`, its cache key) is the one all-users read: it feeds the
+collaborative model, whose output for a user is an aggregate over everyone (co-occurrence
+weights), never another user's rows. :func:`aload_users` reads a named set of users (a
+persona's members) in one go.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from sqlmodel import Session, col, func, select
+from typing import TYPE_CHECKING
 
 from confidante.errors import InvalidInputError
+from confidante.memory.bulk_reads import BulkReads
+from confidante.memory.ingest.events import LoggedEvent, NewEvent
 from confidante.memory.items import check_user_id
-from confidante.memory.storage.database import Database, insert_if_absent
-from confidante.memory.storage.records import Event, UserRecord, utcnow
+
+if TYPE_CHECKING:
+    from confidante.memory.store import Memory
 
 ROLE = "interaction"
 SESSION = "recommend"
@@ -61,89 +65,67 @@ def _check(action: str, item: str, rating: float | None) -> None:
 
 
 async def arecord(
-    database: Database,
+    memory: Memory,
     user_id: str,
     interactions: Sequence[tuple[str, str, float | None, datetime | None]],
 ) -> int:
     """Store ``(action, item, rating, when)`` interactions of one user; returns how many.
 
-    Every interaction is validated before anything is written.
+    Every interaction is validated before anything is written; all are written in one
+    transaction (``Memory.arecord_events``).
     """
     check_user_id(user_id)
     for action, item, rating, _ in interactions:
         _check(action, item, rating)
-
-    def write(session: Session) -> int:
-        insert_if_absent(session, UserRecord(id=user_id))
-        for action, item, rating, when in interactions:
-            text = json.dumps({"action": action, "item": item, "rating": rating})
-            session.add(
-                Event(
-                    user_id=user_id,
-                    session_id=SESSION,
-                    role=ROLE,
-                    text=text,
-                    extraction="skipped",
-                    source_id=item,
-                    occurred_at=when or utcnow(),
-                )
-            )
-        return len(interactions)
-
-    return await database.run(write)
+    events = [
+        NewEvent(
+            role=ROLE,
+            text=json.dumps({"action": action, "item": item, "rating": rating}),
+            session_id=SESSION,
+            extraction="skipped",
+            source_id=item,
+            occurred_at=when or datetime.now(UTC),
+        )
+        for action, item, rating, when in interactions
+    ]
+    return len(await memory.arecord_events(user_id, events))
 
 
-def _parse(event: Event) -> Interaction | None:
+def _parse(event: LoggedEvent) -> Interaction | None:
     try:
         data = json.loads(event.text)
     except json.JSONDecodeError:
         return None
-    when = event.occurred_at or event.created_at
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+    when = event.at if event.at.tzinfo is not None else event.at.replace(tzinfo=UTC)
     return Interaction(str(data["item"]), str(data["action"]), when, data.get("rating"))
 
 
-def _query(user_id: str | None) -> object:
-    query = select(Event).where(Event.role == ROLE)
-    if user_id is not None:
-        query = query.where(Event.user_id == user_id)
-    return query.order_by(col(Event.occurred_at), col(Event.created_at), col(Event.id))
+def _parsed(by_user: dict[str, list[LoggedEvent]]) -> dict[str, list[Interaction]]:
+    found: dict[str, list[Interaction]] = {}
+    for user_id, events in by_user.items():
+        parsed = [i for i in map(_parse, events) if i is not None]
+        if parsed:
+            found[user_id] = parsed
+    return found
 
 
-async def aload(database: Database, user_id: str) -> list[Interaction]:
+async def aload(memory: Memory, user_id: str) -> list[Interaction]:
     """Return one user's interactions, oldest first."""
-    check_user_id(user_id)
-
-    def read(session: Session) -> list[Interaction]:
-        rows = session.exec(_query(user_id)).all()  # type: ignore[call-overload]
-        return [i for i in map(_parse, rows) if i is not None]
-
-    return await database.run(read, write=False)
+    events = await memory.atimeline(user_id, ROLE)
+    return [i for i in map(_parse, events) if i is not None]
 
 
-async def aload_all(database: Database) -> dict[str, list[Interaction]]:
+async def aload_users(memory: Memory, user_ids: Sequence[str]) -> dict[str, list[Interaction]]:
+    """Return the named users' interactions, oldest first (users without any are left out)."""
+    return _parsed(await BulkReads(memory.database).aevents_of_users(user_ids, ROLE))
+
+
+async def aload_all(memory: Memory) -> dict[str, list[Interaction]]:
     """Return every user's interactions, oldest first (input of the collaborative model)."""
-
-    def read(session: Session) -> dict[str, list[Interaction]]:
-        found: dict[str, list[Interaction]] = {}
-        for row in session.exec(_query(None)).all():  # type: ignore[call-overload]
-            parsed = _parse(row)
-            if parsed is not None:
-                found.setdefault(row.user_id, []).append(parsed)
-        return found
-
-    return await database.run(read, write=False)
+    return _parsed(await BulkReads(memory.database).aevery_user_events(ROLE))
 
 
-async def aversion(database: Database) -> tuple[int, str]:
-    """Return a cheap version of all interactions (count and latest id) for model caching."""
-
-    def read(session: Session) -> tuple[int, str]:
-        count = session.exec(
-            select(func.count()).select_from(Event).where(Event.role == ROLE)
-        ).one()
-        latest = session.exec(select(func.max(Event.created_at)).where(Event.role == ROLE)).one()
-        return int(count), str(latest)
-
-    return await database.run(read, write=False)
+async def aversion(memory: Memory) -> tuple[int, str]:
+    """Return a cheap version of all interactions (count and latest storage time) for caching."""
+    mark = await BulkReads(memory.database).aevery_user_event_watermark(ROLE)
+    return mark.count, mark.latest

@@ -27,11 +27,10 @@ from datetime import UTC, datetime
 import numpy as np
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError, StructuredOutputError
-from confidante.memory.storage.records import PersonaMember
+from confidante.memory.bulk_reads import BulkReads
 from confidante.memory.store import Memory
 from confidante.tools.recommend import interactions as log
 from confidante.tools.recommend.catalog import Catalog, CatalogItem
@@ -120,7 +119,7 @@ class Recommender:
         """
         if not await self.catalog.aitems([item_id]):
             raise NotFoundError(f"no catalog item {item_id!r}")
-        await log.arecord(self.memory.database, user_id, [(action, item_id, rating, at)])
+        await log.arecord(self.memory, user_id, [(action, item_id, rating, at)])
 
     async def aimport_log(self, data: InteractionLog, *, prefix: str = "") -> int:
         """Record a whole interaction log (e.g. MovieLens ratings) as users' interactions.
@@ -144,7 +143,7 @@ class Recommender:
                 when = datetime.fromtimestamp(times[position], UTC) if times else None
                 rows.append(("rated" if rating is not None else "viewed", item, rating, when))
             if rows:
-                stored += await log.arecord(self.memory.database, prefix + user, rows)
+                stored += await log.arecord(self.memory, prefix + user, rows)
         return stored
 
     async def afeedback(self, user_id: str, item_id: str, accepted: bool) -> None:
@@ -154,13 +153,13 @@ class Recommender:
     # --------------------------------------------------------------- ranking
     async def afit(self) -> _Fitted:
         """Fit the ranking core on every user's interactions, unless nothing changed."""
-        count, latest = await log.aversion(self.memory.database)
+        count, latest = await log.aversion(self.memory)
         version = (count, latest, await self.catalog.acount())
         if self._fitted is not None and self._fitted.version == version:
             return self._fitted
         items = await self.catalog.aitems()
         index = {item.id: position for position, item in enumerate(items)}
-        everyone = await log.aload_all(self.memory.database)
+        everyone = await log.aload_all(self.memory)
         sequences = [
             _dedupe([index[i.item] for i in rows if i.positive and i.item in index])
             for rows in everyone.values()
@@ -192,7 +191,7 @@ class Recommender:
         fitted = await self.afit()
         if not fitted.items:
             raise NotFoundError("the catalog is empty: load one first (recommend load-catalog)")
-        mine = await log.aload(self.memory.database, user_id)
+        mine = await log.aload(self.memory, user_id)
         history = _dedupe(
             [fitted.index[i.item] for i in mine if i.positive and i.item in fitted.index]
         )
@@ -292,16 +291,12 @@ class Recommender:
         personas = await self.memory.apersonas(user_id)
         if not personas:
             return None
-
-        def members(session: Session) -> list[str]:
-            rows = session.exec(
-                select(PersonaMember.user_id).where(col(PersonaMember.persona).in_(personas))
-            ).all()
-            return sorted({row for row in rows if row != user_id})
-
+        members = await BulkReads(self.memory.database).apersona_members(
+            personas, excluding=user_id
+        )
         counts = np.zeros(len(fitted.items), dtype=np.float32)
-        for member in await self.memory.database.run(members, write=False):
-            for interaction in await log.aload(self.memory.database, member):
+        for interactions in (await log.aload_users(self.memory, members)).values():
+            for interaction in interactions:
                 if interaction.positive and interaction.item in fitted.index:
                     counts[fitted.index[interaction.item]] += 1.0
         return np.asarray(_scaled(np.log1p(counts)), dtype=np.float32) if counts.any() else None

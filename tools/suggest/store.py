@@ -8,7 +8,9 @@ has). So the memory's rules apply to the store as to any item: only the owner re
 The aggregated :class:`~confidante.tools.suggest.profile.UserProfile` and the global layer are
 derived from these items and cached in the process; a profile is checked against the database
 before each use (count and last update of the user's items and chat messages, one statement in
-one round trip), so an edit or a deletion shows at the next call.
+one round trip), so an edit or a deletion shows at the next call. The store reads through
+:class:`~confidante.memory.bulk_reads.BulkReads` (the user's own items, or every user's for the
+global layer), never the memory's tables.
 
 Conversation topics also come from the chat itself, without a write of their own: the agent
 stores every user message as an event of the user's memory (``Memory.arecord_event``), and a
@@ -27,14 +29,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, union_all
-from sqlmodel import Session, col, select
-
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError
+from confidante.memory.bulk_reads import BulkReads, KindItem, Watermark
+from confidante.memory.ingest.events import LoggedEvent
 from confidante.memory.items import MemoryItem, check_user_id
 from confidante.memory.scopes import scope_of
-from confidante.memory.storage.records import Concept, Event
 from confidante.tools.suggest.global_layer import DEFAULT_MIN_USERS, GlobalLayer
 from confidante.tools.suggest.profile import DEFAULT_HALF_LIFE_DAYS, Activity, UserProfile
 from confidante.tools.suggest.ranker import Ranker, Suggestion, Weights
@@ -87,70 +87,25 @@ def activities_of(attributes: dict[str, Any], provenance: Iterable[str]) -> list
 
 @dataclass
 class _Cached:
-    version: tuple[int | str, ...]
+    version: tuple[Watermark, Watermark]
     value: Any
-
-
-def _activity_filter(query: Any, user_id: str | None) -> Any:
-    """Keep the live activity items of a user (or of every user when ``user_id`` is None).
-
-    For one user, the kind is compared as an expression (``kind || ''``) so that the database
-    looks the rows up by the user's index: without statistics, SQLite otherwise picks the index
-    on ``kind`` and reads every user's activities (1.4 ms instead of 0.03 ms per query on the
-    dev file, growing with the number of users).
-    """
-    query = query.where(col(Concept.valid_to).is_(None))
-    if user_id is None:
-        return query.where(Concept.kind == ACTIVITY_KIND, Concept.scope == "user")
-    return query.where(col(Concept.kind).concat("") == ACTIVITY_KIND, Concept.user_id == user_id)
-
-
-def _version(session: Session, user_id: str | None) -> tuple[int, str]:
-    """Count and last update of the activity items (of a user, or of every user)."""
-    query = _activity_filter(select(func.count(), func.max(col(Concept.updated_at))), user_id)
-    count, last = session.exec(query).one()
-    return int(count or 0), str(last)
-
-
-def _user_version(session: Session, user_id: str, topics: bool) -> tuple[int, str, int, str]:
-    """The user's activity version and chat-message version, in one statement."""
-    activities = _activity_filter(select(func.count(), func.max(col(Concept.updated_at))), user_id)
-    if not topics:
-        count, last = session.exec(activities).one()
-        return int(count or 0), str(last), 0, ""
-    messages = select(func.count(), func.max(col(Event.created_at))).where(
-        Event.user_id == user_id, Event.role == "user"
-    )
-    parts = [tuple(row) for row in session.execute(union_all(activities, messages)).all()]
-    (count, last), (topic_count, topic_last) = parts
-    return int(count or 0), str(last), int(topic_count or 0), str(topic_last)
-
-
-def _activity_rows(session: Session, user_id: str | None) -> list[tuple[str, Any, Any]]:
-    """Owner, attributes and provenance of the activity items (of a user or of every user)."""
-    query = select(Concept.user_id, Concept.attributes, Concept.provenance)
-    if user_id:
-        query = query.order_by(col(Concept.created_at), col(Concept.id))
-    return [tuple(row) for row in session.exec(_activity_filter(query, user_id)).all()]
 
 
 #: Characters of a chat message read as a conversation topic.
 TOPIC_CHARS = 1000
 
 
-def _conversation_topics(session: Session, user_id: str, limit: int) -> list[Activity]:
-    """The user's ``limit`` latest chat messages (events of role ``user``) as topics."""
-    rows = session.exec(
-        select(Event.text, Event.created_at, Event.occurred_at)
-        .where(Event.user_id == user_id, Event.role == "user")
-        .order_by(col(Event.created_at).desc())
-        .limit(limit)
-    ).all()
+def _conversation_topics(messages: Sequence[LoggedEvent]) -> list[Activity]:
+    """The user's latest chat messages (events of role ``user``) as topics."""
     return [
-        Activity(text=text[:TOPIC_CHARS], at=occurred or created, kind="topic")
-        for text, created, occurred in rows
-        if normalise_query(text[:TOPIC_CHARS])
+        Activity(text=message.text[:TOPIC_CHARS], at=message.at, kind="topic")
+        for message in messages
+        if normalise_query(message.text[:TOPIC_CHARS])
     ]
+
+
+def _activities(items: Iterable[KindItem]) -> list[Activity]:
+    return [activity for i in items for activity in activities_of(i.attributes, i.provenance)]
 
 
 class SuggestionStore:
@@ -197,6 +152,10 @@ class SuggestionStore:
         self._generation = 0  # bumped when the global layer must drop what it holds
         self._refresh: asyncio.Task[None] | None = None
 
+    @property
+    def _reads(self) -> BulkReads:
+        return BulkReads(self.memory.database)
+
     # ----------------------------------------------------------------- writes
     async def arecord(self, user_id: str, activities: Sequence[Activity]) -> int:
         """Store a user's activities; returns how many occurrences were recorded."""
@@ -229,27 +188,19 @@ class SuggestionStore:
         """
         check_user_id(user_id)
         cached = self._profiles.get(user_id)
-        limit = self.conversation_topics
-
-        def read(session: Session) -> tuple[tuple[int, str, int, str], list[Activity] | None]:
-            version = _user_version(session, user_id, limit > 0)
-            if cached is not None and cached.version == version:
-                return version, None
-            found = [
-                activity
-                for _, attributes, provenance in _activity_rows(session, user_id)
-                for activity in activities_of(attributes or {}, provenance or [])
-            ]
-            topics = _conversation_topics(session, user_id, limit) if limit > 0 else []
-            return version, found + topics
-
-        version, activities = await self.memory.database.run(read, write=False)
-        if activities is None and cached is not None:
+        snapshot = await self._reads.aitems_of_kind(
+            user_id,
+            ACTIVITY_KIND,
+            messages=max(self.conversation_topics, 0),
+            known=cached.version if cached is not None else None,
+        )
+        if snapshot.items is None and cached is not None:
             return cached.value  # type: ignore[no-any-return]
-        if cached is not None and version[0] < int(cached.version[0]):
+        if cached is not None and snapshot.version[0].count < cached.version[0].count:
             self._drop_global()  # something was forgotten: the global layer may include it
-        profile = UserProfile.build(activities or [], half_life_days=self.half_life_days)
-        self._profiles[user_id] = _Cached(version, profile)
+        activities = _activities(snapshot.items or []) + _conversation_topics(snapshot.messages)
+        profile = UserProfile.build(activities, half_life_days=self.half_life_days)
+        self._profiles[user_id] = _Cached(snapshot.version, profile)
         return profile
 
     async def aglobal_layer(self) -> GlobalLayer:
@@ -281,23 +232,18 @@ class SuggestionStore:
     async def _rebuild_global(self, generation: int) -> GlobalLayer:
         """Read the activities if they changed since the cached layer, and rebuild it."""
         known = self._global
-
-        def read(session: Session) -> tuple[tuple[int, str], list[tuple[str, Any, Any]] | None]:
-            version = _version(session, None)
-            if known is not None and known.version == version:
-                return version, None
-            return version, _activity_rows(session, None)
-
-        version, rows = await self.memory.database.run(read, write=False)
-        if rows is None and known is not None:
+        snapshot = await self._reads.aevery_user_items_of_kind(
+            ACTIVITY_KIND, known=known.version if known is not None else None
+        )
+        if snapshot.items is None and known is not None:
             self._global_checked = time.monotonic()
             return known.value  # type: ignore[no-any-return]
         by_user: dict[str, list[Activity]] = defaultdict(list)
-        for user_id, attributes, provenance in rows or []:
-            by_user[user_id] += activities_of(attributes or {}, provenance or [])
+        for item in snapshot.items or []:
+            by_user[item.user_id] += activities_of(item.attributes, item.provenance)
         layer = await asyncio.to_thread(GlobalLayer.build, by_user, min_users=self.min_users)
         if generation == self._generation:  # nothing was forgotten meanwhile
-            self._global = _Cached(version, layer)
+            self._global = _Cached(snapshot.version, layer)
             self._global_checked = time.monotonic()
         return layer
 
