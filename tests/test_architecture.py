@@ -75,6 +75,16 @@ LAYERS = [
     ),
     ("confidante.tools", ["confidante.server", "confidante.cli", "confidante.agent"]),
     ("confidante.graphs", ["confidante.server", "confidante.cli", "confidante.agent"]),
+    (
+        "confidante.models",
+        [
+            "confidante.graphs",
+            "confidante.tools",
+            "confidante.server",
+            "confidante.cli",
+            "confidante.agent",
+        ],
+    ),
 ]
 
 
@@ -108,3 +118,15 @@ def test_the_checker_sees_lazy_imports() -> None:
         if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
         for node in ast.walk(function)
     ), "no function-level import left: the cycle test would no longer prove the lazy case"
+
+
+def test_the_memory_package_exports_its_public_names() -> None:
+    import confidante.memory as memory_package
+    from confidante.memory import Database, Embedder, Memory, MemoryHit, MemoryItem, VectorIndex
+
+    assert Memory.__module__ == "confidante.memory.store"
+    exported = {name: getattr(memory_package, name) for name in memory_package.__all__}
+    for value in (Database, Embedder, MemoryHit, MemoryItem, VectorIndex):
+        assert exported[value.__name__] is value
+    with pytest.raises(AttributeError, match="no attribute 'records'"):
+        memory_package.records  # noqa: B018  (internal modules live in sub-packages)
