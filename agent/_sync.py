@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
+from confidante.errors import ConfidanteError
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -34,8 +36,25 @@ def _background_loop() -> asyncio.AbstractEventLoop:
 
 
 def run_sync(coroutine: Coroutine[Any, Any, R]) -> R:
-    """Run a coroutine to completion on the shared background loop and return its result."""
-    future = asyncio.run_coroutine_threadsafe(coroutine, _background_loop())
+    """Run a coroutine to completion on the shared background loop and return its result.
+
+    Raises:
+        ConfidanteError: When called from the background loop itself (a sync twin used inside
+            a coroutine that a sync twin is running): waiting there would block the loop that
+            has to do the work, forever. Await the async method instead.
+    """
+    loop = _background_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        coroutine.close()
+        raise ConfidanteError(
+            "a sync method was called from async code running on confidante's own loop; "
+            "await its async twin instead (e.g. `await memory.aremember(...)` for `remember`)"
+        )
+    future = asyncio.run_coroutine_threadsafe(coroutine, loop)
     return future.result()
 
 

@@ -94,13 +94,21 @@ class Settings(BaseSettings):
     @field_validator("model")
     @classmethod
     def _check_model(cls, value: str) -> str:
+        from confidante.models import PROVIDERS, needs_model_name  # the registry apps extend
+
         value = value.strip()
-        if value in {"local", "scripted"} or (value.startswith("openai:") and len(value) > 7):
+        provider, colon, name = value.partition(":")
+        if (
+            provider in PROVIDERS
+            and (name or not colon)
+            and (name or not needs_model_name(provider))
+        ):
             return value
-        raise ValueError(
-            f"CONFIDANTE_MODEL={value!r} is not a model: use 'local', 'scripted' or "
-            "'openai:MODEL_NAME'"
+        choices = ", ".join(
+            repr(f"{known}:MODEL_NAME" if needs_model_name(known) else known)
+            for known in sorted(PROVIDERS)
         )
+        raise ValueError(f"CONFIDANTE_MODEL={value!r} is not a model: use one of {choices}")
 
     @classmethod
     def settings_customise_sources(

@@ -12,10 +12,12 @@ Any langchain-core chat model can also be passed directly wherever a model is ac
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseChatModel
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
-from confidante.settings import Settings
+    from confidante.settings import Settings
 
 
 def _local(settings: Settings) -> BaseChatModel:
@@ -42,11 +44,20 @@ def _openai(settings: Settings) -> BaseChatModel:
     )
 
 
+#: Provider name -> factory. Applications may add their own; ``Settings.model`` accepts any key
+#: (``NAME`` or ``NAME:MODEL``).
 PROVIDERS: dict[str, Callable[[Settings], BaseChatModel]] = {
     "local": _local,
     "scripted": _scripted,
     "openai": _openai,
 }
+#: Providers whose setting must name a model (``openai:MODEL_NAME``).
+NAMED_PROVIDERS: set[str] = {"openai"}
+
+
+def needs_model_name(provider: str) -> bool:
+    """Return whether the ``model`` setting must name a model after ``provider:``."""
+    return provider in NAMED_PROVIDERS
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel:
@@ -54,4 +65,4 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
     return PROVIDERS[settings.model.split(":", 1)[0]](settings)
 
 
-__all__ = ["PROVIDERS", "build_chat_model"]
+__all__ = ["NAMED_PROVIDERS", "PROVIDERS", "build_chat_model", "needs_model_name"]

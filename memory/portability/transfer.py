@@ -7,7 +7,7 @@ The format (``confidante.memory``, version 3) is one JSON object::
       "version": 3,
       "user_id": "alice",
       "exported_at": "2026-05-01T09:30:00+00:00",
-      "subjects": [                        # who or what items are about (portable_subjects)
+      "subjects": [                        # who or what items are about (portability/subjects.py)
         {
           "id": "9c1d...",                 # the subject's id (at most 32 characters)
           "name": "Ana",                   # or null while only the relation is known
@@ -33,7 +33,7 @@ The format (``confidante.memory``, version 3) is one JSON object::
           "image_png": "iVBORw0..."        # image items only: the picture (PNG, base64)
         }
       ],
-      "events": [...]                      # raw turns and interactions (portable_events)
+      "events": [...]                      # raw turns and interactions (portability/events.py)
     }
 
 Times are ISO 8601 (a time without an offset is read as UTC). ``subjects`` lists every subject
@@ -49,7 +49,7 @@ wrong (``InvalidInputError`` naming the faulty field; an item's ``subject_id`` m
 or the id of a subject of the document). Then, in one transaction:
 
 - each subject is matched to one of the target user's subjects (same name or alias, or the same
-  relation for one known by its relation only) or added to them (see ``portable_subjects``),
+  relation for one known by its relation only) or added to them (see ``portability.subjects``),
   and the items follow it;
 - current items (``valid_to`` null) go through the memory's write rules, oldest first, exactly
   like ``aremember_many``: an item with a key supersedes the target user's current item of that

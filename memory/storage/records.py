@@ -76,7 +76,7 @@ class Concept(SQLModel, table=True):
 
 
 class Subject(SQLModel, table=True):
-    """Someone or something in a user's life that facts are about (see ``memory.subjects``).
+    """Someone or something in a user's life that facts are about (``subjects.directory``).
 
     ``name`` is how the user calls them ("Ana", "Rex"; empty while only the relation is known,
     as in "my mother"); ``relation`` is who they are to the user ("sister", "cat",

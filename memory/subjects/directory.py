@@ -43,7 +43,7 @@ from confidante.memory.subjects.names import (
     same_name,
 )
 
-__all__ = [  # the names' rules live in subject_names; importable from here too
+__all__ = [  # the names' rules live in subjects.names; importable from here too
     "PERSON_RELATIONS",
     "PET_RELATIONS",
     "Mention",

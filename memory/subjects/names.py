@@ -1,4 +1,4 @@
-"""Names and relations of subjects, read from text: the rules behind ``memory.subjects``.
+"""Names and relations of subjects, read from text: the rules behind ``subjects.directory``.
 
 - :func:`normalise_relation` and :func:`is_relation_word`: "mum" is "mother", "twin sister"
   is a relation, "Chidi's mum" keeps its possessor;
