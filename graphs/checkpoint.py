@@ -11,56 +11,73 @@ completed step.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from confidante.errors import ConfigurationError
+from confidante.memory.storage.backends import backend_name
 from confidante.settings import Settings
 
 
 @dataclass
 class Checkpoints:
-    """An open checkpoint saver and the connection it owns.
+    """An open checkpoint saver and the connection it owns (one subclass per backend).
 
     Attributes:
         saver: The LangGraph saver the graph is compiled with.
         connection: Its database connection (aiosqlite or psycopg), closed by :meth:`aclose`.
-        backend: ``sqlite`` or ``postgres``.
+        backend: ``sqlite`` or ``postgresql`` (the memory's backend names).
     """
 
+    backend: ClassVar[str]
     saver: BaseCheckpointSaver[Any]
     connection: Any
-    backend: str
 
     async def athreads(self) -> list[str]:
         """Return the id of every thread that has a checkpoint."""
-        query = "SELECT DISTINCT thread_id FROM checkpoints"
-        if self.backend == "sqlite":
-            cursor = await self.connection.execute(query)
-            return [str(row[0]) for row in await cursor.fetchall()]
-        cursor = await self.connection.execute(query)
-        return [str(row["thread_id"]) for row in await cursor.fetchall()]
+        cursor = await self.connection.execute("SELECT DISTINCT thread_id FROM checkpoints")
+        return [self._thread_id(row) for row in await cursor.fetchall()]
+
+    def _thread_id(self, row: Any) -> str:
+        return str(row[0])
 
     async def adelete_threads(self, threads: list[str]) -> None:
-        """Delete every checkpoint of the given threads, leaving no copy in the SQLite file."""
+        """Delete every checkpoint of the given threads, leaving no copy in the database files."""
         for thread in threads:
             await self.saver.adelete_thread(thread)
-        if self.backend == "sqlite":  # secure_delete zeroed the pages; now empty the WAL
-            await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        await self._after_delete()
+
+    async def _after_delete(self) -> None:
+        """Housekeeping after deleting checkpoints (none by default)."""
 
     async def aclose(self) -> None:
         """Close the connection."""
         await self.connection.close()
 
 
-def is_postgres(url: str | None) -> bool:
-    """Return True for a PostgreSQL SQLAlchemy or libpq URL."""
-    return bool(url) and str(url).split(":", 1)[0].split("+", 1)[0] in {"postgresql", "postgres"}
+class SQLiteCheckpoints(Checkpoints):
+    """Checkpoints in a SQLite file (aiosqlite, tuple rows)."""
+
+    backend: ClassVar[str] = "sqlite"
+
+    async def _after_delete(self) -> None:
+        # secure_delete zeroed the pages; now empty the WAL
+        await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+class PostgreSQLCheckpoints(Checkpoints):
+    """Checkpoints in the memory's PostgreSQL database (psycopg, dict rows)."""
+
+    backend: ClassVar[str] = "postgresql"
+
+    def _thread_id(self, row: Any) -> str:
+        return str(row["thread_id"])
 
 
 def libpq_url(url: str) -> str:
@@ -70,9 +87,20 @@ def libpq_url(url: str) -> str:
 
 
 async def open_checkpointer(settings: Settings) -> Checkpoints:
-    """Open the saver the settings call for (see the module docstring) and create its tables."""
-    if is_postgres(settings.database_url):
-        return await _open_postgres(libpq_url(str(settings.database_url)))
+    """Open the saver the settings call for (see the module docstring) and create its tables.
+
+    Raises:
+        ConfigurationError: The memory's database has no checkpoint saver here.
+    """
+    url = settings.database_url
+    name = backend_name(str(url)) if url else SQLiteCheckpoints.backend
+    opener = OPENERS.get(name)
+    if opener is None:
+        raise ConfigurationError(f"no checkpoint saver for the database {name!r}")
+    return await opener(settings)
+
+
+async def _open_sqlite(settings: Settings) -> Checkpoints:
     path = Path(settings.checkpoint_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = await aiosqlite.connect(str(path))
@@ -82,10 +110,10 @@ async def open_checkpointer(settings: Settings) -> Checkpoints:
     await connection.execute("PRAGMA secure_delete=ON")  # forget_user leaves no copy
     saver = AsyncSqliteSaver(connection)
     await saver.setup()
-    return Checkpoints(saver, connection, "sqlite")
+    return SQLiteCheckpoints(saver, connection)
 
 
-async def _open_postgres(url: str) -> Checkpoints:
+async def _open_postgresql(settings: Settings) -> Checkpoints:
     try:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         from psycopg import AsyncConnection
@@ -96,8 +124,19 @@ async def _open_postgres(url: str) -> Checkpoints:
             "pip install 'confidante[postgres]'"
         ) from exc
     connection: Any = await AsyncConnection.connect(
-        url, autocommit=True, prepare_threshold=0, row_factory=dict_row
+        libpq_url(str(settings.database_url)),
+        autocommit=True,
+        prepare_threshold=0,
+        row_factory=dict_row,
     )
     saver = AsyncPostgresSaver(connection)
     await saver.setup()
-    return Checkpoints(saver, connection, "postgres")
+    return PostgreSQLCheckpoints(saver, connection)
+
+
+#: The checkpoint saver of each memory backend, by its name (see
+#: :mod:`confidante.memory.storage.backends`); a database added there gets one here.
+OPENERS: dict[str, Callable[[Settings], Awaitable[Checkpoints]]] = {
+    SQLiteCheckpoints.backend: _open_sqlite,
+    PostgreSQLCheckpoints.backend: _open_postgresql,
+}

@@ -192,3 +192,36 @@ def test_every_cross_reference_in_the_docs_points_at_something_real() -> None:
     }
     assert len(targets) > 50  # the pattern still finds the references
     assert sorted(target for target in targets if not _resolves(target)) == []
+
+
+#: What asking "which database is this?" looks like in the source.
+DIALECT_TESTS = re.compile(
+    r"dialect\.name|get_backend_name\(|[!=]= ?[\"']postgres(ql)?[\"']|[!=]= ?[\"']sqlite[\"']"
+    r"|startswith\([\"'](postgres|sqlite)"
+)
+#: The one package allowed to ask (it maps the answer to an operations object).
+BACKENDS_PACKAGE = "confidante.memory.storage.backends"
+#: Modules outside it that may still ask, each with the reason (none today).
+DIALECT_TEST_ALLOWED: dict[str, str] = {}
+
+
+def test_only_the_backends_package_tests_which_database_it_is() -> None:
+    offences = sorted(
+        f"{module}:{number}: {line.strip()}"
+        for module, path in MODULES.items()
+        if not _in(module, BACKENDS_PACKAGE) and module not in DIALECT_TEST_ALLOWED
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if DIALECT_TESTS.search(line)
+    )
+    assert offences == [], "ask database.ops (memory/storage/backends/) instead"
+
+
+def test_the_dialect_check_recognises_what_it_forbids() -> None:
+    for line in (
+        'if session.get_bind().dialect.name == "sqlite":',
+        'if engine.url.get_backend_name() != "postgresql":',
+        'if database.backend == "postgres":',
+        'if not url.startswith("postgresql"):',
+    ):
+        assert DIALECT_TESTS.search(line), line
+    assert not DIALECT_TESTS.search("kind = column.type.compile(dialect=connection.dialect)")

@@ -185,9 +185,9 @@ def test_checkpoints_live_in_postgresql_when_the_memory_does(
         first.turn("Remind me to feed the cat.")
         first.close()
         second = Agent(user_id="ana", settings=on_pg)
-        assert second._checkpoints is None or second._checkpoints.backend == "postgres"
+        assert second._checkpoints is None or second._checkpoints.backend == "postgresql"
         assert [a.tool for a in second.pending()] == ["add_reminder"]
-        assert second._checkpoints is not None and second._checkpoints.backend == "postgres"
+        assert second._checkpoints is not None and second._checkpoints.backend == "postgresql"
         second.resume("approve")
         assert not settings.checkpoint_path.exists()
         bob = Agent(user_id="bob", settings=on_pg)

@@ -21,12 +21,12 @@ from sqlmodel import SQLModel
 
 from confidante.memory.index.pgvector import PgVectorIndex, set_ann_min_vectors
 from confidante.memory.storage import records as _records  # noqa: F401  (registers the tables)
-from confidante.memory.storage.database import normalise_url
-from confidante.memory.storage.schema import (
+from confidante.memory.storage.backends.pgvector_schema import (
     ANN_MIN_VECTORS,
     POSTGRES_VECTOR_FROM_BYTES,
     pgvector_state,
 )
+from confidante.memory.storage.database import normalise_url
 from confidante.memory.store import Memory
 
 DIM = 16

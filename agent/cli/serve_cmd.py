@@ -52,8 +52,9 @@ def serve(
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    backend = settings.resolved_database_url.split(":", 1)[0]
-    if workers > 1 and backend.startswith("sqlite"):
+    from confidante.memory.storage.backends import operations_for
+
+    if workers > 1 and not operations_for(settings.resolved_database_url).concurrent_writers:
         err_console.print(
             "[yellow]warning:[/yellow] several workers share one SQLite file; "
             "set CONFIDANTE_DATABASE_URL to a PostgreSQL database for real concurrency"

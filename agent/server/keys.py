@@ -1,9 +1,11 @@
 """API keys: each key belongs to one user and is stored only as a hash.
 
-The table ``server_api_keys`` lives in the memory database (same URL, same engine) but in the
-server's own SQLAlchemy metadata, so the memory's schema is untouched; :meth:`KeyStore.prepare`
-creates it when missing. A key is ``cft_`` followed by 43 random URL-safe characters (256 bits),
-so a plain SHA-256 is enough to store it: nobody can guess a key from its hash.
+The table ``server_api_keys`` (:class:`ApiKeyRecord`) lives in the memory database (same URL,
+same engine), a table model like the memory's; :meth:`KeyStore.prepare` creates it when missing,
+and columns added in a later version are added when the memory is opened (see
+:func:`~confidante.memory.storage.schema.add_missing_columns`). A key is ``cft_`` followed by 43
+random URL-safe characters (256 bits), so a plain SHA-256 is enough to store it: nobody can
+guess a key from its hash.
 """
 
 from __future__ import annotations
@@ -15,30 +17,37 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, MetaData, String, Table, inspect, select, update
-from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from sqlalchemy import Column, DateTime, select, update
+from sqlmodel import Field, Session, SQLModel
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory.storage.database import Database
 from confidante.memory.storage.records import utcnow
+from confidante.memory.storage.schema import create_tables
 from confidante.memory.store import check_user_id
 
 KEY_PREFIX = "cft_"
 
-metadata = MetaData()
-api_keys = Table(
-    "server_api_keys",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("user_id", String(200), nullable=False, index=True),
-    Column("name", String(100), nullable=False),
-    Column("prefix", String(16), nullable=False),
-    Column("key_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
-)
+
+class ApiKeyRecord(SQLModel, table=True):
+    """A stored API key: its owner, a label, the first characters and the hash of the secret."""
+
+    __tablename__ = "server_api_keys"
+
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(max_length=200, index=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+#: The keys table (SQLAlchemy Core), for the statements below.
+api_keys: Any = ApiKeyRecord.__table__  # type: ignore[attr-defined]
 
 
 class ApiKeyInfo(BaseModel):
@@ -89,11 +98,7 @@ class KeyStore:
 
     def prepare(self) -> None:
         """Create the keys table if it is missing (safe when several processes race)."""
-        try:
-            metadata.create_all(self.database.engine)
-        except DBAPIError:
-            if not inspect(self.database.engine).has_table(api_keys.name):
-                raise
+        create_tables(self.database.engine, [api_keys])
 
     async def acreate(self, user_id: str, name: str = "") -> tuple[ApiKeyInfo, str]:
         """Make a key for a user; returns its record and the key (shown only this once)."""

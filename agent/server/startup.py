@@ -2,18 +2,15 @@
 
 Several workers starting at once on a fresh PostgreSQL database would all create the schema
 together, and PostgreSQL refuses the concurrent ``CREATE TABLE``s (a unique violation in
-``pg_type``). Each process therefore takes a PostgreSQL advisory lock, on its own short-lived
-connection, while it opens the memory (which creates or upgrades the schema) and the keys
-table; the others wait for it and then find everything in place. SQLite needs no lock: its
-writes are serialised by the database file.
+``pg_type``). Each process therefore takes the backend's process lock (on PostgreSQL an advisory
+lock, on its own short-lived connection) while it opens the memory (which creates or upgrades
+the schema) and the keys table; the others wait for it and then find everything in place.
+SQLite needs no lock: its writes are serialised by the database file.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
-
-from confidante.memory.storage.database import normalise_url
+from confidante.memory.storage.backends import normalise_url, operations_for
 from confidante.memory.store import Memory
 from confidante.server.keys import KeyStore
 from confidante.settings import Settings
@@ -32,23 +29,13 @@ def open_storage(settings: Settings, memory: Memory | None = None) -> tuple[Memo
     Returns:
         The memory and the key store over its database.
     """
-    url = normalise_url(settings.resolved_database_url if memory is None else "sqlite://")
-    if memory is not None or not url.startswith("postgresql"):
-        store = memory or Memory.open(settings=settings)
+    if memory is not None:
+        keys = KeyStore(memory.database)
+        keys.prepare()
+        return memory, keys
+    url = normalise_url(settings.resolved_database_url)
+    with operations_for(url).process_lock(url, STARTUP_LOCK):
+        store = Memory.open(settings=settings)
         keys = KeyStore(store.database)
         keys.prepare()
-        return store, keys
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK})
-            try:
-                store = Memory.open(settings=settings)
-                keys = KeyStore(store.database)
-                keys.prepare()
-            finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK})
-                connection.commit()
-    finally:
-        engine.dispose()
     return store, keys

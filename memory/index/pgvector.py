@@ -2,11 +2,12 @@
 
 Selection (:func:`default_vector_index`, used by :class:`~confidante.memory.store.Memory` when
 no ``index`` is passed): on PostgreSQL, when ``concept_vectors`` has its pgvector column (the
-``vector`` extension is installed in that database; :func:`~confidante.memory.storage.schema.
-prepare_pgvector` creates the column when the database is opened), the memory searches with
-:class:`PgVectorIndex`; otherwise (SQLite, PostgreSQL without pgvector) with the in-process
-:class:`~confidante.memory.index.embedded.EmbeddedVectorIndex`. Pass ``Memory(..., index=...)`` to
-choose.
+``vector`` extension is installed in that database;
+:func:`~confidante.memory.storage.backends.pgvector_schema.prepare_pgvector` creates the column
+when the database is opened), the memory searches with :class:`PgVectorIndex`; otherwise
+(SQLite, PostgreSQL without pgvector) with the in-process
+:class:`~confidante.memory.index.embedded.EmbeddedVectorIndex`. Pass ``Memory(..., index=...)``
+to choose.
 
 How :class:`PgVectorIndex` searches:
 
@@ -52,7 +53,7 @@ from confidante.memory.index.pgvector_hnsw import (
     indexed_type,
     set_ann_min_vectors,
 )
-from confidante.memory.storage.schema import pgvector_column_exists
+from confidante.memory.storage.backends import operations_for
 
 if TYPE_CHECKING:
     from confidante.memory.embeddings.text import Embedder
@@ -74,14 +75,7 @@ __all__ = [
 
 def pgvector_ready(engine: Engine) -> bool:
     """Return whether the database is PostgreSQL with the pgvector column in place."""
-    if engine.url.get_backend_name() != "postgresql":
-        return False
-    try:
-        with engine.connect() as connection:
-            return pgvector_column_exists(connection)
-    except DBAPIError as exc:
-        logger.warning("could not check for pgvector, not using it: %s", exc)
-        return False
+    return operations_for(engine).vector_column_ready(engine)
 
 
 def default_vector_index(database: Database, embedder: Embedder) -> VectorIndex:

@@ -6,10 +6,10 @@
   ``halfvec(D)`` (pgvector's limit; up to 4,000); above, none.
 - ``ann`` is true for the rows of users with more vectors than the database's threshold
   (``confidante_ann_min_vectors()``, by default
-  :data:`~confidante.memory.storage.schema.ANN_MIN_VECTORS`). Smaller users are always searched
-  exactly, so their rows stay out of the graph: a write of a small user costs no graph
-  insertion (the dominant cost of a write otherwise), and a filtered graph scan for a large
-  user wastes fewer visits on other users' rows.
+  :data:`~confidante.memory.storage.backends.pgvector_schema.ANN_MIN_VECTORS`). Smaller users
+  are always searched exactly, so their rows stay out of the graph: a write of a small user
+  costs no graph insertion (the dominant cost of a write otherwise), and a filtered graph scan
+  for a large user wastes fewer visits on other users' rows.
 """
 
 from __future__ import annotations

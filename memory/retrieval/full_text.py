@@ -1,7 +1,8 @@
 """Lexical retrieval: the store's own full-text search, limited to words that select.
 
 SQLite uses FTS5 (BM25), PostgreSQL a ``tsvector`` column (``ts_rank_cd``); on both, the
-index holds an owner token with the words, and a query matches it together with the words.
+index holds an owner token with the words, and a query matches it together with the words (the
+SQL is the backend's: :mod:`confidante.memory.storage.backends`).
 Ranking by full text costs time in proportion to the number of matching rows, and a word that
 a large share of a user's items contain ("coffee" for a coffee lover) ranks poorly anyway —
 dense similarity covers it. So for a user with many items, each query word's match count is
@@ -16,11 +17,10 @@ import re
 import threading
 from collections import OrderedDict
 
-from sqlalchemy import text
 from sqlmodel import Session, select
 
+from confidante.memory.storage.backends import operations_for
 from confidante.memory.storage.records import UserRecord
-from confidante.memory.storage.schema import OWNER_TSV
 
 _TERM = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
@@ -30,9 +30,6 @@ _STOP = frozenset(
         "they this to was we were what when where which who whom why will with you your"
     )
 )
-#: The owner token of ``:user`` as a query, matching
-# :data:`~confidante.memory.storage.schema.OWNER_TSV`.
-_OWNER_QUERY = "CAST(quote_literal('o' || md5(:user)) AS tsquery)"
 #: A word matching more of one user's items than this is left out of full-text ranking.
 COMMON_TERM_MATCHES = 2_000
 
@@ -80,24 +77,9 @@ class TermCounts:
                 del self._counts[key]
 
 
-def _owner_token(user_id: str) -> str:
-    return "o" + user_id.encode().hex().upper()
-
-
 def _match_count(session: Session, user_id: str, term: str, cap: int) -> int:
     """Count the user's items matching one word, stopping at ``cap``."""
-    if session.get_bind().dialect.name == "sqlite":
-        match = f'owner : {_owner_token(user_id)} AND text : "{term}"'
-        sql = "SELECT rowid FROM concepts_fts WHERE concepts_fts MATCH :match LIMIT :cap"
-        params: dict[str, object] = {"match": match, "cap": cap}
-    else:
-        sql = (
-            "SELECT 1 FROM concepts, to_tsquery('english', :term) AS q "
-            f"WHERE numnode(q) > 0 AND user_id = :user AND ({OWNER_TSV}) @@ (q && {_OWNER_QUERY}) "
-            "LIMIT :cap"
-        )
-        params = {"user": user_id, "term": term, "cap": cap}
-    return int(session.execute(text(f"SELECT count(*) FROM ({sql}) AS hits"), params).scalar_one())
+    return operations_for(session.get_bind()).full_text_match_count(session, user_id, term, cap)
 
 
 def query_terms(query: str, limit: int = 32) -> list[str]:
@@ -121,31 +103,6 @@ def lexical_candidates(
         terms = counts.selective(session, user_id, terms)
     if not terms or n <= 0:
         return {}
-    backend = session.get_bind().dialect.name
-    if backend == "sqlite":
-        owner = _owner_token(user_id)
-        words = " OR ".join('"' + term + '"' for term in terms)
-        match = f"owner : {owner} AND text : ({words})"
-        rows = session.execute(
-            text(
-                "SELECT c.id, -bm25(concepts_fts) AS score FROM concepts_fts "
-                "JOIN concepts c ON c.rowid = concepts_fts.rowid "
-                "WHERE concepts_fts MATCH :match AND c.user_id = :user "
-                "ORDER BY rank LIMIT :n"
-            ),
-            {"match": match, "user": user_id, "n": n},
-        ).all()
-    elif backend == "postgresql":
-        rows = session.execute(
-            text(
-                "SELECT id, ts_rank_cd(tsv, q) AS score FROM concepts, "
-                "to_tsquery('english', :query) AS q "
-                "WHERE numnode(q) > 0 AND user_id = :user "  # only stop words: no match
-                f"AND ({OWNER_TSV}) @@ (q && {_OWNER_QUERY}) "
-                "ORDER BY score DESC LIMIT :n"
-            ),
-            {"query": " | ".join(terms), "user": user_id, "n": n},
-        ).all()
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        return {}
-    return {str(row[0]): max(float(row[1]), 1e-9) for row in rows}
+    ops = operations_for(session.get_bind())
+    rows = ops.full_text_candidates(session, user_id, terms, n)
+    return {item_id: max(score, 1e-9) for item_id, score in rows}

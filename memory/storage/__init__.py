@@ -1,4 +1,5 @@
 """Where the memory's rows live.
 
-The database and its tables, migrations, set-based writes, edits, near-duplicates and files.
+The database and its tables, migrations, set-based writes, edits, near-duplicates and files;
+``backends/`` holds what differs between databases (one operations object per backend).
 """

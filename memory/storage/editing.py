@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text as sql_text
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from confidante._sync import sync_twin
@@ -168,15 +167,12 @@ class MemoryEdits(MemoryCore):
         self.index.forget_user(user_id)  # reload without the forgotten vector
 
     def _purge_deleted_words(self, session: Session) -> None:
-        """On SQLite, merge the full-text index's segments so deleted rows' words leave the file.
+        """Make deleted rows' words leave the full-text index's files, where they linger.
 
-        A deleted row's words stay in FTS5's index segments (hidden by a delete marker) until
-        the segments are merged; ``optimize`` merges them all.
+        On SQLite a deleted row's words stay in FTS5's index segments (hidden by a delete
+        marker) until the segments are merged; the backend merges them all.
         """
-        if self.database.backend == "sqlite":
-            session.connection().execute(
-                sql_text("INSERT INTO concepts_fts(concepts_fts) VALUES('optimize')")
-            )
+        self.database.ops.purge_deleted_text(session)
 
     async def aforget_user(self, user_id: str) -> dict[str, int]:
         """Erase everything stored for a user; returns the number of rows deleted per table.

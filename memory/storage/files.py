@@ -16,14 +16,11 @@ if TYPE_CHECKING:
 def default_images_dir(database: Database, data_dir: Path | None) -> Path:
     """Return where a memory keeps its images.
 
-    Beside a SQLite file (``NAME-images``), else in ``data_dir/images`` (default: the
-    platform's data directory).
+    Where the backend fixes one (beside a SQLite file: ``NAME-images``), else in
+    ``data_dir/images`` (default: the platform's data directory).
     """
-    url = database.engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        path = Path(url.database)
-        return path.parent / f"{path.stem}-images"
-    return (data_dir or default_data_dir()) / "images"
+    beside = database.ops.images_dir(database.engine.url)
+    return beside if beside is not None else (data_dir or default_data_dir()) / "images"
 
 
 class ImageFiles:

@@ -1,8 +1,9 @@
 """Writing rows of ``concept_vectors`` in batches, with the pgvector column when there is one.
 
 On SQLite, and on PostgreSQL without pgvector, a batch is one multi-row ``INSERT`` of the
-float32 bytes. On PostgreSQL with pgvector
-(:func:`~confidante.memory.storage.schema.prepare_pgvector`), the batch goes through one binary
+float32 bytes. Where the backend has a native vector column (PostgreSQL with pgvector,
+:func:`~confidante.memory.storage.backends.pgvector_schema.prepare_pgvector`; its connection
+comes from ``BackendOperations.native_vector_connection``), the batch goes through one binary
 ``COPY`` that also sends the ``embedding`` column itself, encoded by the ``pgvector`` package's
 psycopg adapter: the database does not compute it (the fallback trigger sees it set and does
 nothing), and ``ann``: whether the rows go into the HNSW graph, true once the user has more vectors
@@ -21,12 +22,9 @@ import numpy as np
 from sqlalchemy import insert, text
 from sqlmodel import Session
 
+from confidante.memory.storage.backends import operations_for
 from confidante.memory.storage.records import ConceptVector
-from confidante.memory.storage.schema import pgvector_state
 
-#: Key in the pooled DBAPI connection's ``info``: whether the pgvector column is in place
-#: (and the adapter registered on that connection).
-_INFO_KEY = "confidante_pgvector_copy"
 #: pgvector's largest ``vector``.
 MAX_VECTOR_DIM = 16_000
 _COPY = (
@@ -38,20 +36,7 @@ _COPY_TYPES = ["varchar", "varchar", "varchar", "int4", "bytea", "vector", "bool
 
 def _pgvector_connection(session: Session) -> Any | None:
     """Return the psycopg connection when the pgvector column is in place, else None."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        return None
-    pooled = connection.connection
-    driver: Any = pooled.driver_connection
-    ready = pooled.info.get(_INFO_KEY)
-    if ready is None:
-        ready = pgvector_state(connection) != "absent"
-        if ready:
-            from pgvector.psycopg import register_vector
-
-            register_vector(driver)
-        pooled.info[_INFO_KEY] = ready
-    return driver if ready else None
+    return operations_for(session.get_bind()).native_vector_connection(session)
 
 
 def ann_min_vectors(session: Session) -> int | None:

@@ -103,7 +103,7 @@ async def claim_user(database: Database, user_id: str) -> AsyncIterator[bool]:
     On PostgreSQL the user's row is locked with ``FOR UPDATE SKIP LOCKED`` on a dedicated
     connection until the context exits (or the process dies). On SQLite every claim succeeds.
     """
-    if database.backend != "postgresql":
+    if not database.ops.skip_locked:
         yield True
         return
     connection = await asyncio.to_thread(database.engine.connect)

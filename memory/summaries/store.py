@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, func, select
 
 from confidante.memory.items import check_user_id
+from confidante.memory.storage.backends import operations_for
 from confidante.memory.storage.records import AuditEntry, Event, Summary, new_id
 from confidante.memory.summaries.tasks import TASK_SPECS, check_task
 
@@ -148,23 +148,11 @@ def store_summary(session: Session, view: SummaryView) -> None:
         "model": view.model,
         "created_at": view.created_at,
     }
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(Summary).values(
-            id=new_id(), user_id=view.user_id, task=view.task, **values
-        )
-        updates = {name: statement.excluded[name] for name in values}
-        session.exec(
-            statement.on_conflict_do_update(index_elements=["user_id", "task"], set_=updates)
-        )
-        return
-    row = session.exec(
-        select(Summary).where(Summary.user_id == view.user_id, Summary.task == view.task)
-    ).first() or Summary(user_id=view.user_id, task=view.task, text=view.text, watermark="")
-    for name, value in values.items():
-        setattr(row, name, value)
-    session.add(row)
+    row = {"id": new_id(), "user_id": view.user_id, "task": view.task, **values}
+    table: Any = Summary.__table__  # type: ignore[attr-defined]
+    operations_for(session.get_bind()).upsert(
+        session, table, row, keys=["user_id", "task"], update=list(values)
+    )
 
 
 def delete_summary(session: Session, user_id: str, task: str) -> None:

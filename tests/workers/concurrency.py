@@ -26,6 +26,7 @@ if str(HERE) not in sys.path:
 from common import owner_tag  # noqa: E402
 from remember_worker import item_text  # noqa: E402
 
+from confidante.memory.storage.backends import backend_name  # noqa: E402
 from confidante.memory.storage.database import normalise_url  # noqa: E402
 
 
@@ -110,7 +111,7 @@ def run_concurrency(
     env: dict[str, str] | None = None,
 ) -> ConcurrencyReport:
     """Run the writers and readers on ``url`` and audit the database (see the module doc)."""
-    backend = "postgresql" if url.startswith("postgres") else "sqlite"
+    backend = backend_name(url)
     report = ConcurrencyReport(backend, processes, items)
     user_ids = [f"{run_tag}-user-{n}" for n in range(users)]
     joined = ",".join(user_ids)
