@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,6 +136,25 @@ def merge_hits(lists: Sequence[Sequence[dict[str, Any]]], k: int) -> list[dict[s
     return sorted(best.values(), key=lambda hit: -float(hit["score"]))[:k]
 
 
+async def settled(*tasks: Awaitable[Any]) -> list[Any]:
+    """Await every task, then return their results or raise the first failure.
+
+    Awaiting tasks one after another would leave the later ones unawaited when an earlier one
+    raises (their errors lost, "Task exception was never retrieved"). An
+    :class:`asyncio.TaskGroup` would await them all too, but it cancels the others at the
+    first failure (the raw turn's write among them) and raises an ``ExceptionGroup``, which
+    the callers' ``except ConfidanteError`` (the server's error mapping) would not catch. So
+    the first failure is raised as it is and any further one is logged.
+    """
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    for failure in failures[1:]:
+        logger.error("a concurrent part of the turn failed too: %r", failure, exc_info=failure)
+    if failures:
+        raise failures[0]
+    return outcomes
+
+
 async def _slot_facts(
     memory: Memory, user_id: str, text: str, named: Sequence[SubjectView]
 ) -> list[MemoryHit]:
@@ -215,9 +234,9 @@ class Nodes:
             named = mentioned_in(subjects, " ".join(queries))
             linked = await _slot_facts(memory, user_id, text, named)
             linked += await memory.asubject_facts(user_id, [s.id for s in named], limit=4)
-        finally:  # never leave the write or the reads running unobserved
-            event_id, (summary_task, summary) = await writing, await reading
-            safety_facts, subjects = await safety, await knowing
+        finally:  # never leave the write or the reads running unobserved (see settled)
+            outcomes = await settled(writing, reading, safety, knowing)
+        event_id, (summary_task, summary), safety_facts, subjects = outcomes
         hits = [[hit.model_dump(mode="json") for hit in hits] for hits in found]
         recalled = with_links(
             merge_hits(hits, self.deps.recall_k), [hit.model_dump(mode="json") for hit in linked]
