@@ -32,14 +32,11 @@ from confidante.errors import InvalidInputError
 from confidante.graphs.events import emit
 from confidante.graphs.state import AgentState
 from confidante.graphs.tool_journal import INTERRUPTED_OUTPUT, ToolJournal, call_key
+from confidante.tools.factory import has_side_effect
 
 Decision = Literal["approve", "edit", "reject"]
 DECISIONS: tuple[Decision, ...] = ("approve", "edit", "reject")
-
-
-def has_side_effect(tool: BaseTool | None) -> bool:
-    """Return True when the tool is marked ``metadata={"side_effect": True}``."""
-    return bool(tool is not None and (tool.metadata or {}).get("side_effect"))
+__all__ = ["DECISIONS", "Decision", "act", "after_act", "call_tool", "has_side_effect"]
 
 
 def signature(tool: str, args: Mapping[str, Any]) -> str:
