@@ -21,11 +21,11 @@ from pydantic import BaseModel, Field
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError
-from confidante.graphs.act import DECISIONS
 from confidante.graphs.builder import GraphBuilder
 from confidante.graphs.checkpoint import Checkpoints, open_checkpointer
 from confidante.graphs.nodes import REPLY_TAG, GraphDeps
 from confidante.graphs.router import Router
+from confidante.graphs.values import DECISIONS, ApprovalDecision, plain_state
 from confidante.memory.ingest.learning import learn
 from confidante.memory.store import Memory, check_text, check_user_id
 from confidante.models import build_chat_model
@@ -84,7 +84,8 @@ class TurnResult(BaseModel):
 
     @classmethod
     def of(cls, state: dict[str, Any], approvals: list[Approval]) -> TurnResult:
-        """Build the result from the graph's state values and its pending approvals."""
+        """Build the result from the graph's state values (as dicts) and pending approvals."""
+        state = plain_state(state)
         recalled = state.get("recalled", [])
         used_ids = set(state.get("used", []))
         reply = state.get("reply", "") if not approvals else waiting_message(approvals)
@@ -137,7 +138,7 @@ class Agent:
         graph: Changes to the default graph (nodes, subgraphs, state fields, tools); see
             :class:`~confidante.graphs.builder.GraphBuilder`.
 
-    Side-effecting tools (``metadata={"side_effect": True}``) pause the turn: its
+    Side-effecting tools (:func:`~confidante.tools.factory.has_side_effect`) pause the turn: its
     :class:`TurnResult` lists ``approvals`` and :meth:`aresume` continues it. A turn whose
     process died is continued by :meth:`aresume_task`; a new message on a thread with a
     paused or unfinished turn abandons that turn.
@@ -224,9 +225,9 @@ class Agent:
         return self._approvals(snapshot, session_id)
 
     async def astate(self, session_id: str | None = None) -> dict[str, Any]:
-        """Return the session's checkpointed graph state (fields added by extensions too)."""
+        """Return the session's checkpointed graph state (typed values as dicts, as in turns)."""
         graph = await self._ensure_graph()
-        return dict((await graph.aget_state(self._config(session_id))).values)
+        return plain_state((await graph.aget_state(self._config(session_id))).values)
 
     async def _resume_command(
         self, decision: str, args: dict[str, Any] | None, session_id: str | None
@@ -238,9 +239,7 @@ class Agent:
         pending = await self.apending(session_id)
         if not pending:
             raise InvalidInputError("nothing is waiting for approval in this session")
-        value: dict[str, Any] = {"decision": decision}
-        if decision == "edit":
-            value["args"] = dict(args or {})
+        value = ApprovalDecision.parse({"decision": decision, "args": args}).resume_value()
         return Command(resume={pending[0].id: value})
 
     async def aresume(

@@ -4,12 +4,14 @@ A plan is run in graph steps, each one checkpointed:
 
 - a run of consecutive read-only steps is one graph step, its calls run concurrently (they
   have no effect, so running them again after a crash is harmless);
-- a side-effecting step (a tool whose ``metadata`` has ``side_effect: True``) is a graph step
-  of its own. It first pauses the graph with LangGraph's :func:`~langgraph.types.interrupt`,
-  carrying ``{"tool", "args"}``; the caller resumes with ``Command(resume=decision)`` where the
-  decision is ``"approve"``, ``"reject"`` or ``{"decision": "edit", "args": {...}}``. Its
-  outcome is recorded in ``completed`` under the call's signature, in the same checkpoint
-  as the step's result, so neither a resumed nor a replanned turn calls it twice. With a
+- a side-effecting step (a tool :func:`~confidante.tools.factory.has_side_effect` is true
+  for) is a graph step of its own. It first pauses the graph with LangGraph's
+  :func:`~langgraph.types.interrupt`, carrying ``{"tool", "args"}``; the caller resumes with
+  ``Command(resume=decision)`` where the decision is ``"approve"``, ``"reject"`` or
+  ``{"decision": "edit", "args": {...}}`` (read as an
+  :class:`~confidante.graphs.values.ApprovalDecision`). Its outcome is recorded in
+  ``completed`` under the call's signature, in the same checkpoint as the step's result, so
+  neither a resumed nor a replanned turn calls it twice. With a
   :class:`~confidante.graphs.tool_journal.ToolJournal`, the call is also journaled in the
   memory database before and after it runs, so a process that died after the call but
   before that checkpoint neither repeats it nor loses its result.
@@ -22,45 +24,24 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.types import interrupt
 
-from confidante.errors import InvalidInputError
 from confidante.graphs.events import emit
 from confidante.graphs.state import AgentState
 from confidante.graphs.tool_journal import INTERRUPTED_OUTPUT, ToolJournal, call_key
+from confidante.graphs.values import ApprovalDecision, ToolResult, completed_of, results_of
+from confidante.tools.factory import has_side_effect
 
-Decision = Literal["approve", "edit", "reject"]
-DECISIONS: tuple[Decision, ...] = ("approve", "edit", "reject")
-
-
-def has_side_effect(tool: BaseTool | None) -> bool:
-    """Return True when the tool is marked ``metadata={"side_effect": True}``."""
-    return bool(tool is not None and (tool.metadata or {}).get("side_effect"))
+__all__ = ["act", "after_act", "call_tool", "has_side_effect", "next_batch", "signature"]
 
 
 def signature(tool: str, args: Mapping[str, Any]) -> str:
     """Return the identity of one call: the tool's name and its arguments as sorted JSON."""
     return f"{tool}:{json.dumps(dict(args), sort_keys=True, default=str)}"
-
-
-def parse_decision(value: Any) -> tuple[Decision, dict[str, Any] | None]:
-    """Read a resume value: ``"approve"``, ``"reject"`` or ``{"decision": ..., "args": ...}``.
-
-    Raises:
-        InvalidInputError: Not one of the three decisions, or ``edit`` without new arguments.
-    """
-    decision, args = (value, None) if isinstance(value, str) else (None, None)
-    if isinstance(value, Mapping):
-        decision, args = value.get("decision"), value.get("args")
-    if decision not in DECISIONS:
-        raise InvalidInputError(f"a decision is one of {DECISIONS}, not {value!r}")
-    if decision == "edit" and not isinstance(args, Mapping):
-        raise InvalidInputError("an 'edit' decision needs the new arguments (a dict)")
-    return decision, dict(args) if isinstance(args, Mapping) else None
 
 
 def next_batch(plan: Sequence[dict[str, Any]], start: int, tools: Mapping[str, BaseTool]) -> int:
@@ -75,16 +56,16 @@ def next_batch(plan: Sequence[dict[str, Any]], start: int, tools: Mapping[str, B
 
 async def call_tool(
     tools: Mapping[str, BaseTool], name: str, args: dict[str, Any], config: RunnableConfig
-) -> dict[str, Any]:
-    """Run one tool call and return its result entry (``{"tool", "ok", "output"}``)."""
+) -> ToolResult:
+    """Run one tool call and return its result."""
     tool = tools.get(name)
     if tool is None:
-        return {"tool": name, "ok": False, "output": f"unknown tool {name!r}"}
+        return ToolResult(tool=name, ok=False, output=f"unknown tool {name!r}")
     try:
         output = await tool.ainvoke(args, config=config)
     except Exception as exc:  # noqa: BLE001 - a failed step goes back to the planner
-        return {"tool": name, "ok": False, "output": f"{type(exc).__name__}: {exc}"}
-    return {"tool": name, "ok": True, "output": str(output)}
+        return ToolResult(tool=name, ok=False, output=f"{type(exc).__name__}: {exc}")
+    return ToolResult(tool=name, ok=True, output=str(output))
 
 
 async def _journaled_call(
@@ -94,7 +75,7 @@ async def _journaled_call(
     config: RunnableConfig,
     journal: ToolJournal | None,
     turn: tuple[str, str],
-) -> dict[str, Any]:
+) -> ToolResult:
     """Call a side-effecting tool once per turn, even across a lost checkpoint."""
     if journal is None:
         return await call_tool(tools, name, args, config)
@@ -103,37 +84,39 @@ async def _journaled_call(
     key = call_key(user_id, thread, turn_id, name, args)
     entry = await journal.aclaim(user_id, key, name)
     if entry is not None and entry.status == "done" and entry.result is not None:
-        return dict(entry.result)
+        return ToolResult.model_validate(entry.result)
     if entry is not None:  # started, never finished: the process died during the call
-        return {"tool": name, "ok": False, "output": INTERRUPTED_OUTPUT}
+        return ToolResult(tool=name, ok=False, output=INTERRUPTED_OUTPUT)
     result = await call_tool(tools, name, args, config)
-    await journal.afinish(user_id, key, result)
+    await journal.afinish(user_id, key, result.wire())
     return result
 
 
 async def _side_effect(
     tools: Mapping[str, BaseTool],
     step: dict[str, Any],
-    completed: dict[str, dict[str, Any]],
+    completed: dict[str, ToolResult],
     config: RunnableConfig,
     journal: ToolJournal | None = None,
     turn: tuple[str, str] = ("", ""),
-) -> dict[str, Any]:
+) -> ToolResult:
     name, args = step["tool"], dict(step.get("arguments") or {})
     done = completed.get(signature(name, args))
     if done is not None:  # already run this turn (before a crash, or by an earlier plan)
         return done
-    decision, new_args = parse_decision(interrupt({"tool": name, "args": args}))
-    if decision == "reject":
-        result = {"tool": name, "ok": False, "output": "the user rejected this call"}
-        result["decision"] = "rejected"
+    decision = ApprovalDecision.parse(interrupt({"tool": name, "args": args}))
+    if decision.decision == "reject":
+        result = ToolResult(
+            tool=name, ok=False, output="the user rejected this call", decision="rejected"
+        )
     else:
-        call_args = new_args if decision == "edit" and new_args is not None else args
+        call_args = dict(decision.args or {}) if decision.decision == "edit" else args
         done = completed.get(signature(name, call_args))
-        result = done or await _journaled_call(tools, name, call_args, config, journal, turn)
-        result = {**result, "decision": "edited" if decision == "edit" else "approved"}
-        if decision == "edit":
-            result["arguments"] = call_args
+        outcome = done or await _journaled_call(tools, name, call_args, config, journal, turn)
+        if decision.decision == "edit":
+            result = outcome.model_copy(update={"decision": "edited", "arguments": call_args})
+        else:
+            result = outcome.model_copy(update={"decision": "approved"})
         completed[signature(name, call_args)] = result
     completed[signature(name, args)] = result
     return result
@@ -156,7 +139,7 @@ async def act(
     by_name = {tool.name: tool for tool in tools}
     plan, start = state.get("plan", []), state.get("step", 0)
     end = next_batch(plan, start, by_name)
-    completed = dict(state.get("completed", {}))
+    completed = completed_of(state.get("completed"))
     if end == start + 1 and has_side_effect(by_name.get(plan[start]["tool"])):
         turn = (state["user_id"], state.get("event_id") or "")
         if not turn[1]:  # no stored turn to tie the call to (a custom ``recall``): no journal
@@ -172,8 +155,9 @@ async def act(
             )
         )
     for result in new:
-        emit({"event": "tool", **result})
-    return {"results": [*state.get("results", []), *new], "step": end, "completed": completed}
+        emit({"event": "tool", **result.wire()})
+    results = [*results_of(state.get("results")), *new]
+    return {"results": results, "step": end, "completed": completed}
 
 
 def after_act(state: AgentState, max_attempts: int) -> str:
@@ -181,8 +165,8 @@ def after_act(state: AgentState, max_attempts: int) -> str:
     if state.get("step", 0) < len(state.get("plan", [])):
         return "act"
     failed = any(
-        not result["ok"] and result.get("decision") != "rejected"
-        for result in state.get("results", [])
+        not result.ok and result.decision != "rejected"
+        for result in results_of(state.get("results"))
     )
     if failed and state.get("attempts", 0) < max_attempts:
         return "plan"

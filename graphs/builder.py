@@ -26,13 +26,12 @@ sync or async; it returns only the fields it writes. Pass the builder to
 
 from __future__ import annotations
 
-import inspect
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -41,6 +40,7 @@ from confidante.errors import ConfigurationError
 from confidante.graphs.nodes import GraphDeps, Nodes
 from confidante.graphs.parallel import serves_one_call_at_a_time, side_by_side
 from confidante.graphs.state import AgentState
+from confidante.tools.factory import make_tool, mark_side_effect
 
 Graph = CompiledStateGraph[Any, Any, Any, Any]
 DEFAULT_NODES = ("recall", "route", "plan", "act", "respond", "remember")
@@ -135,15 +135,9 @@ def as_tool(
                 f"tool {getattr(function, '__name__', function)!r} needs a docstring or a "
                 "description: the model reads it to decide when to call the tool"
             )
-        is_async = inspect.iscoroutinefunction(function)
-        tool = StructuredTool.from_function(
-            func=None if is_async else function,
-            coroutine=function if is_async else None,
-            name=name,
-            description=description,
-        )
+        tool = make_tool(function, name=name, description=description)
     if side_effect:
-        tool = tool.model_copy(update={"metadata": {**(tool.metadata or {}), "side_effect": True}})
+        tool = mark_side_effect(tool)
     if routing_examples:
         examples = [str(text) for text in routing_examples]
         tool = tool.model_copy(

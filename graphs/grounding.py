@@ -13,9 +13,10 @@ never told something false about themself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from confidante.graphs.values import RecalledItem
 from confidante.memory.ingest.statements import STOPWORDS, WORD, clauses, second_person_verb, stem
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
 
@@ -137,7 +138,7 @@ _YOU_AGREES = re.compile(
 
 def bears_on(
     question: str,
-    known: Iterable[dict[str, Any]],
+    known: Iterable[RecalledItem | Mapping[str, Any]],
     summary: str = "",
     slots: SlotVocabulary = DEFAULT_SLOTS,
 ) -> bool:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,10 +32,12 @@ from confidante.graphs.grounding import (
     bears_on,
     invented,
 )
+from confidante.graphs.recalled import cited, merge_hits, with_links
 from confidante.graphs.router import Router
 from confidante.graphs.safety import reminder
 from confidante.graphs.state import AgentState, fresh_turn
 from confidante.graphs.tool_journal import ToolJournal
+from confidante.graphs.values import RecalledItem, ToolResult, recalled_of, results_of
 from confidante.memory.ingest.learning import learn
 from confidante.memory.items import MemoryHit
 from confidante.memory.store import Memory
@@ -126,14 +128,23 @@ def window_trim(messages: Sequence[AnyMessage], adding: int, window: int) -> lis
     return [RemoveMessage(id=m.id) for m in messages[: max(extra, 0)] if m.id]
 
 
-def merge_hits(lists: Sequence[Sequence[dict[str, Any]]], k: int) -> list[dict[str, Any]]:
-    """Fuse the hits of several queries: each item once, at its best score, best first."""
-    best: dict[str, dict[str, Any]] = {}
-    for hits in lists:
-        for hit in hits:
-            if hit["id"] not in best or hit["score"] > best[hit["id"]]["score"]:
-                best[hit["id"]] = hit
-    return sorted(best.values(), key=lambda hit: -float(hit["score"]))[:k]
+async def settled(*tasks: Awaitable[Any]) -> list[Any]:
+    """Await every task, then return their results or raise the first failure.
+
+    Awaiting tasks one after another would leave the later ones unawaited when an earlier one
+    raises (their errors lost, "Task exception was never retrieved"). An
+    :class:`asyncio.TaskGroup` would await them all too, but it cancels the others at the
+    first failure (the raw turn's write among them) and raises an ``ExceptionGroup``, which
+    the callers' ``except ConfidanteError`` (the server's error mapping) would not catch. So
+    the first failure is raised as it is and any further one is logged.
+    """
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    for failure in failures[1:]:
+        logger.error("a concurrent part of the turn failed too: %r", failure, exc_info=failure)
+    if failures:
+        raise failures[0]
+    return outcomes
 
 
 async def _slot_facts(
@@ -152,32 +163,6 @@ async def _slot_facts(
     for subject in named[:2] if theirs else []:
         found += await memory.aslot_values(user_id, theirs, subject.id)
     return found
-
-
-def with_links(
-    recalled: Sequence[dict[str, Any]], linked: Sequence[dict[str, Any]], extra: int = 6
-) -> list[dict[str, Any]]:
-    """The retrieved memories, then up to ``extra`` linked facts.
-
-    Linked facts are the current values of the slots the message asks about and the facts of
-    the subjects it names. A linked fact already retrieved keeps its place; the others follow
-    the retrieved ones (so "where does my sister live?" carries the sister's facts even when
-    the words differ).
-    """
-    present = {item["id"] for item in recalled}
-    added = [item for item in linked if item["id"] not in present][:extra]
-    return [*recalled, *added]
-
-
-def cited(reply: str, carried: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The memories a reply used: those it cites as ``[n]``, else those whose text it quotes.
-
-    When the reply cites and quotes nothing, every memory its prompt carried is returned.
-    """
-    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", reply)}
-    chosen = [item for index, item in enumerate(carried, 1) if index in numbers]
-    chosen = chosen or [item for item in carried if item["text"] in reply]
-    return chosen or list(carried)
 
 
 class Nodes:
@@ -215,18 +200,21 @@ class Nodes:
             named = mentioned_in(subjects, " ".join(queries))
             linked = await _slot_facts(memory, user_id, text, named)
             linked += await memory.asubject_facts(user_id, [s.id for s in named], limit=4)
-        finally:  # never leave the write or the reads running unobserved
-            event_id, (summary_task, summary) = await writing, await reading
-            safety_facts, subjects = await safety, await knowing
-        hits = [[hit.model_dump(mode="json") for hit in hits] for hits in found]
-        recalled = with_links(
-            merge_hits(hits, self.deps.recall_k), [hit.model_dump(mode="json") for hit in linked]
-        )
+        finally:  # never leave the write or the reads running unobserved (see settled)
+            outcomes = await settled(writing, reading, safety, knowing)
+        event_id, (summary_task, summary), safety_facts, subjects = outcomes
         labels = {subject.id: subject.label for subject in subjects}
-        for item in recalled:
-            if item.get("subject_id") in labels:
-                item["about"] = labels[item["subject_id"]]
-        emit({"event": "recalled", "items": recalled, "queries": queries})
+        recalled = with_links(
+            [RecalledItem.from_hit(hit) for hit in merge_hits(found, self.deps.recall_k)],
+            [RecalledItem.from_hit(hit) for hit in linked],
+        )
+        recalled = [
+            item.model_copy(update={"about": labels[item.subject_id]})
+            if item.subject_id in labels
+            else item
+            for item in recalled
+        ]
+        emit({"event": "recalled", "items": [item.wire() for item in recalled], "queries": queries})
         return {
             "event_id": event_id,
             "queries": queries,
@@ -257,15 +245,15 @@ class Nodes:
 
     async def plan(self, state: AgentState) -> dict[str, Any]:
         """Turn the request into ordered tool steps (replanning after failures)."""
-        failures = [r for r in state.get("results", []) if not r["ok"]]
+        failures = [r for r in results_of(state.get("results")) if not r.ok]
         messages = prompts.plan_messages(
-            self.deps.tools, last_user_text(state), state.get("recalled", []), failures
+            self.deps.tools, last_user_text(state), recalled_of(state.get("recalled")), failures
         )
         attempts = state.get("attempts", 0) + 1
         try:
             plan: Any = await self._planner().ainvoke(messages)
         except Exception as exc:  # noqa: BLE001 - any model failure goes back to the check
-            failure = {"tool": "plan", "ok": False, "output": f"could not plan: {exc}"}
+            failure = ToolResult(tool="plan", ok=False, output=f"could not plan: {exc}")
             return {"plan": [], "step": 0, "results": [failure], "attempts": attempts}
         steps = [step.model_dump(mode="json") for step in plan.steps]
         emit({"event": "planned", "steps": steps})
@@ -304,17 +292,16 @@ class Nodes:
         lists the ids of the memories the reply relied on (see :func:`cited`).
         """
         asked, memory = last_user_text(state), self.deps.memory
+        recalled = recalled_of(state.get("recalled"))
         checked = asks_about_the_user(asked)  # checked whole before it is shown: not streamed
-        unknown = checked and not bears_on(
-            asked, state.get("recalled", []), state.get("summary", ""), memory.slots
-        )
+        unknown = checked and not bears_on(asked, recalled, state.get("summary", ""), memory.slots)
         if unknown:  # a slot the user once gave has news in other words ("I'm at the library")
             slots = memory.slots.asked_in(asked, about_user=True)
             unknown = not await memory.ahad_slot(state["user_id"], slots)
         messages, carried = prompts.respond_prompt(
             state.get("messages", []),
-            state.get("recalled", []),
-            state.get("results", []),
+            recalled,
+            results_of(state.get("results")),
             self.deps.budget_tokens,
             summary=state.get("summary", ""),
             safety=state.get("safety", []),
@@ -338,7 +325,7 @@ class Nodes:
         if warning and reply != FALLBACK_REPLY:
             reply = f"{reply} {warning}"
             emit({"event": "safety", "reminder": warning})
-        used = [item["id"] for item in cited(reply, carried)] if reply != FALLBACK_REPLY else []
+        used = [item.id for item in cited(reply, carried)] if reply != FALLBACK_REPLY else []
         trimmed = window_trim(state.get("messages", []), 1, self.deps.window_messages)
         return {"messages": [*trimmed, AIMessage(reply)], "reply": reply, "used": used}
 
@@ -350,21 +337,19 @@ class Nodes:
         """
         remembered = []
         plan = state.get("plan", [])
-        for index, result in enumerate(state.get("results", [])):
-            decision = result.get("decision")
+        for index, result in enumerate(results_of(state.get("results"))):
+            decision = result.decision
             if decision is None:
                 continue
-            args = result.get("arguments") or (
-                plan[index].get("arguments") if index < len(plan) else {}
-            )
+            args = result.arguments or (plan[index].get("arguments") if index < len(plan) else {})
             verb = "declined" if decision == "rejected" else "accepted"
-            text = f"The user {verb} {result['tool']} with {json.dumps(args, sort_keys=True)}."
+            text = f"The user {verb} {result.tool} with {json.dumps(args, sort_keys=True)}."
             item_id = await self.deps.memory.aremember(
                 state["user_id"],
                 text,
                 kind="tool_outcome",
                 provenance=[state["event_id"]],
-                attributes={"tool": result["tool"], "arguments": args, "decision": decision},
+                attributes={"tool": result.tool, "arguments": args, "decision": decision},
             )
             remembered.append({"id": item_id, "key": None, "text": text})
         return remembered

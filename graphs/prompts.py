@@ -2,17 +2,27 @@
 
 Small local models follow few-shot examples far better than instructions, so the planning
 prompt carries examples; every decision is JSON constrained by a pydantic schema.
+
+The builders take the turn's typed values (:mod:`confidante.graphs.values`); their public
+entry points also take the dicts of older callers (benchmarks, extensions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, cast
 
 from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field, create_model
+
+from confidante.graphs.values import RecalledItem, ToolResult, recalled_of, results_of
+
+#: Recalled memories as the prompt builders take them: typed, or the dicts of older callers.
+RecalledInput = Iterable[RecalledItem | Mapping[str, Any]]
+#: Tool results as the prompt builders take them.
+ResultsInput = Iterable[ToolResult | Mapping[str, Any]]
 
 SYSTEM_PROMPT = """You are confidante, a personal assistant that remembers the user.
 The user is the person writing to you: "I", "my dog", "my sister" in their messages mean the
@@ -42,7 +52,7 @@ Use search_memory first when the request refers to something about the user you 
 (for example "my dog" or "my sister"). Write tool arguments in plain words."""
 
 
-def format_memories(recalled: Sequence[dict[str, Any]], start: int = 1) -> str:
+def format_memories(recalled: Sequence[RecalledItem], start: int = 1) -> str:
     """Render recalled memories as a numbered list.
 
     An item about someone names them; a fact in a slot says which ("(employer) The user is at
@@ -50,27 +60,27 @@ def format_memories(recalled: Sequence[dict[str, Any]], start: int = 1) -> str:
     say "work".
     """
     return "\n".join(
-        f"[{index}] {_slot_label(item)}{item['about']}: {item['text']}"
-        if item.get("about")
-        else f"[{index}] {_slot_label(item)}{item['text']}"
+        f"[{index}] {_slot_label(item)}{item.about}: {item.text}"
+        if item.about
+        else f"[{index}] {_slot_label(item)}{item.text}"
         for index, item in enumerate(recalled, start)
     )
 
 
-def _slot_label(item: dict[str, Any]) -> str:
-    key = item.get("key")
-    if not key or key == "relation" or item.get("kind", "fact") != "fact":
+def _slot_label(item: RecalledItem) -> str:
+    key = item.key
+    if not key or key == "relation" or item.kind != "fact":
         return ""
     return f"({str(key).replace('_', ' ')}) "
 
 
-def grouped(memories: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+def grouped(memories: Sequence[RecalledItem]) -> tuple[str, list[RecalledItem]]:
     """The memories as prompt text, the user's own first, then those about others.
 
     Returns the text and the memories in the order they are numbered.
     """
-    own = [item for item in memories if not item.get("subject_id")]
-    others = [item for item in memories if item.get("subject_id")]
+    own = [item for item in memories if not item.subject_id]
+    others = [item for item in memories if item.subject_id]
     parts = []
     if own:
         parts.append("What you remember about the user:\n" + format_memories(own))
@@ -82,12 +92,12 @@ def grouped(memories: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any
     return "\n\n".join(parts), [*own, *others]
 
 
-def within_budget(recalled: Sequence[dict[str, Any]], budget_tokens: int) -> list[dict[str, Any]]:
+def within_budget(recalled: Sequence[RecalledItem], budget_tokens: int) -> list[RecalledItem]:
     """Keep the best-ranked memories whose texts fit in ``budget_tokens``."""
-    kept: list[dict[str, Any]] = []
+    kept: list[RecalledItem] = []
     used = 0
     for item in recalled:
-        cost = max(1, len(item["text"]) // 4) + 3
+        cost = max(1, len(item.text) // 4) + 3
         if used + cost > budget_tokens:
             break
         kept.append(item)
@@ -97,8 +107,8 @@ def within_budget(recalled: Sequence[dict[str, Any]], budget_tokens: int) -> lis
 
 def respond_messages(
     history: Sequence[AnyMessage],
-    recalled: Sequence[dict[str, Any]],
-    results: Sequence[dict[str, Any]],
+    recalled: RecalledInput,
+    results: ResultsInput,
     budget_tokens: int,
     summary: str = "",
     safety: Sequence[dict[str, Any]] = (),
@@ -111,13 +121,13 @@ def respond_messages(
 
 def respond_prompt(
     history: Sequence[AnyMessage],
-    recalled: Sequence[dict[str, Any]],
-    results: Sequence[dict[str, Any]],
+    recalled: RecalledInput,
+    results: ResultsInput,
     budget_tokens: int,
     summary: str = "",
     safety: Sequence[dict[str, Any]] = (),
     unknown: bool = False,
-) -> tuple[list[AnyMessage], list[dict[str, Any]]]:
+) -> tuple[list[AnyMessage], list[RecalledItem]]:
     """Build phi_p: the personalised prompt for the reply, within a token budget.
 
     Args:
@@ -142,11 +152,12 @@ def respond_prompt(
     if safety:
         system += "\n\n" + SAFETY_PROMPT + "".join(f"\n- {fact['text']}" for fact in safety)
         memory_budget -= sum(max(1, len(fact["text"]) // 4) + 2 for fact in safety)
-    text, memories = grouped(within_budget(recalled, memory_budget))
+    text, memories = grouped(within_budget(recalled_of(recalled), memory_budget))
     if memories:
         system += "\n\n" + text
-    if results:
-        lines = [f"- {r['tool']}: {_outcome(r)}: {r['output']}" for r in results]
+    outcomes = results_of(results)
+    if outcomes:
+        lines = [f"- {r.tool}: {_outcome(r)}: {r.output}" for r in outcomes]
         system += (
             "\n\nYou just carried out the user's request with tools. Results:\n"
             + "\n".join(lines)
@@ -166,10 +177,10 @@ def respond_prompt(
     return prompt + recent, memories
 
 
-def _outcome(result: dict[str, Any]) -> str:
-    if result.get("decision") == "rejected":
+def _outcome(result: ToolResult) -> str:
+    if result.decision == "rejected":
         return "REJECTED by the user"
-    return "ok" if result["ok"] else "FAILED"
+    return "ok" if result.ok else "FAILED"
 
 
 def _args_model(tool: BaseTool) -> type[BaseModel]:
@@ -210,15 +221,16 @@ def plan_schema(tools: Sequence[BaseTool]) -> type[BaseModel]:
 def plan_messages(
     tools: Sequence[BaseTool],
     request: str,
-    recalled: Sequence[dict[str, Any]],
-    failures: Sequence[dict[str, Any]],
+    recalled: RecalledInput,
+    failures: ResultsInput,
 ) -> list[AnyMessage]:
     """Build the planning prompt, with what failed last time when replanning."""
     system = PLAN_PROMPT.format(tools=describe_tools(tools))
-    if recalled:
-        system += "\n\nWhat you remember about the user:\n" + format_memories(recalled[:5])
-    if failures:
+    memories, failed = recalled_of(recalled), results_of(failures)
+    if memories:
+        system += "\n\nWhat you remember about the user:\n" + format_memories(memories[:5])
+    if failed:
         system += "\n\nThe previous plan failed:\n" + "\n".join(
-            f"- {f['tool']}: {f['output']}" for f in failures
+            f"- {f.tool}: {f.output}" for f in failed
         )
     return [SystemMessage(system), HumanMessage(request)]

@@ -24,6 +24,11 @@
 side-effecting call per graph step, and the step's checkpoint records the call's outcome
 under its signature (tool name and arguments), so a resumed or replanned turn reuses the
 outcome instead of calling the tool again.
+
+``recalled``, ``results`` and ``completed`` hold typed values
+(:class:`~confidante.graphs.values.RecalledItem`, :class:`~confidante.graphs.values.ToolResult`);
+read them with :func:`~confidante.graphs.values.recalled_of` and its siblings, which also
+accept the dicts an extension node or an older checkpoint holds.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from typing import Annotated, Any, TypedDict
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
+from confidante.graphs.values import RecalledItem, ToolResult
+
 
 class AgentState(TypedDict, total=False):
     """State of one turn of the agent graph (see the module docstring for the contract)."""
@@ -41,15 +48,15 @@ class AgentState(TypedDict, total=False):
     user_id: str
     event_id: str
     queries: list[str]
-    recalled: list[dict[str, Any]]
+    recalled: list[RecalledItem]
     summary: str
     summary_task: str
     safety: list[dict[str, Any]]
     route: str
     plan: list[dict[str, Any]]
     step: int
-    results: list[dict[str, Any]]
-    completed: dict[str, dict[str, Any]]
+    results: list[ToolResult]
+    completed: dict[str, ToolResult]
     attempts: int
     reply: str
     used: list[str]

@@ -45,6 +45,7 @@ from confidante.memory.items import (
     check_user_id,
     normalise_key,
 )
+from confidante.memory.retrieval.candidates import Filters
 from confidante.memory.retrieval.ranking import fuse_rankings
 from confidante.memory.retrieval.text_search import TextSearch
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
@@ -282,7 +283,7 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
         if query is None and image is None:
             raise InvalidInputError("retrieve needs a query, an image or both")
         query = None if query is None else check_text(query, "query")
-        filters = (kinds, include_history, since, until)
+        filters = Filters(kinds, include_history, since, until)
         pictured = await self._image_hits(user_id, query, image, k, filters)
         if query is None:
             return pictured
@@ -317,7 +318,7 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
         queries = [check_text(query, "query") for query in queries]
         if not queries:
             return []
-        filters = (kinds, include_history, since, until)
+        filters = Filters(kinds, include_history, since, until)
         if self.image_embedder is not None:  # each query is also fused with image ranking
             options: dict[str, Any] = {"kinds": kinds, "include_history": include_history}
             options.update(since=since, until=until, fallback=fallback)

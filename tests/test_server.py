@@ -285,8 +285,9 @@ def test_admin_api_needs_the_admin_key(server: LiveServer, ana: str) -> None:
 # ------------------------------------------------------------- tools, approvals, errors
 def test_tools_run_for_the_keys_user(server: LiveServer, ana: str, bob: str) -> None:
     with server.client(ana) as http:
-        names = [tool["name"] for tool in http.get("/v1/tools").json()["data"]]
-        assert {"search_memory", "add_reminder", "list_reminders", "boom"} <= set(names)
+        cards = {tool["name"]: tool for tool in http.get("/v1/tools").json()["data"]}
+        assert {"search_memory", "add_reminder", "list_reminders", "boom"} <= set(cards)
+        assert cards["add_reminder"]["side_effect"] and not cards["search_memory"]["side_effect"]
         saved = http.post(
             "/v1/tools/add_reminder", json={"arguments": {"text": "water the plants"}}
         )

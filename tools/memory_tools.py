@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool
 
 from confidante.errors import InvalidInputError
 from confidante.graphs.events import emit
 from confidante.memory.store import Memory
+from confidante.tools.factory import make_tool
 
 
 def user_of(config: RunnableConfig) -> str:
@@ -49,11 +50,9 @@ def memory_tools(memory: Memory) -> list[BaseTool]:
         return "\n".join(f"- {hit.text}" for hit in hits) or "no reminders"
 
     return [
-        StructuredTool.from_function(coroutine=search_memory, name="search_memory"),
-        StructuredTool.from_function(
-            coroutine=add_reminder, name="add_reminder", metadata={"side_effect": True}
-        ),
-        StructuredTool.from_function(coroutine=list_reminders, name="list_reminders"),
+        make_tool(search_memory),
+        make_tool(add_reminder, side_effect=True),
+        make_tool(list_reminders),
     ]
 
 
@@ -74,6 +73,4 @@ def forget_tool(memory: Memory) -> BaseTool:
                 return f"forgot: {hit.text}"
         return f"nothing about {what!r} to forget"
 
-    return StructuredTool.from_function(
-        coroutine=forget_memory, name="forget_memory", metadata={"side_effect": True}
-    )
+    return make_tool(forget_memory, side_effect=True)

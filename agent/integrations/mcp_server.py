@@ -184,8 +184,10 @@ def build_mcp_server(
     server.add_tool(
         forget, annotations=ToolAnnotations(read_only_hint=False, destructive_hint=True)
     )
+    from confidante.tools.factory import has_side_effect  # langchain-core only when used
+
     for tool in extra_tools:
-        side_effect = bool((tool.metadata or {}).get("side_effect"))
+        side_effect = has_side_effect(tool)
         server.add_tool(
             tool_function(tool, user),
             name=tool.name,

@@ -25,6 +25,7 @@ from confidante.server.schemas import (
     ToolList,
     TurnOutcome,
 )
+from confidante.tools.factory import has_side_effect
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 NOT_IMPLEMENTED: dict[int | str, dict[str, Any]] = {
@@ -47,7 +48,7 @@ async def list_tools(context: Context, _: User) -> ToolList:
         ToolCard(
             name=tool.name,
             description=tool.description,
-            side_effect=bool((tool.metadata or {}).get("side_effect")),
+            side_effect=has_side_effect(tool),
             parameters=tool.tool_call_schema.model_json_schema()
             if hasattr(tool.tool_call_schema, "model_json_schema")
             else {},

@@ -15,20 +15,60 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session, col, select
 
+from confidante.errors import InvalidInputError
 from confidante.memory.index.base import Vector, VectorIndex
 from confidante.memory.retrieval.full_text import TermCounts, lexical_candidates
 from confidante.memory.storage.records import Concept, ConceptVector
 
 FILTERED_SCAN_LIMIT = 50_000
 
-#: Filters of a retrieval: kinds (None: all), include history, since, until.
-Filters = tuple[Sequence[str] | None, bool, datetime | None, datetime | None]
+
+class _FilterFields(NamedTuple):
+    kinds: tuple[str, ...] | None
+    include_history: bool
+    since: datetime | None
+    until: datetime | None
+
+
+class Filters(_FilterFields):
+    """What a retrieval keeps: the kinds, superseded items or not, and a time range.
+
+    An immutable record that is still the tuple it used to be (``kinds, history, since, until
+    = filters`` and ``filters[0]`` keep working). It is checked when made: ``kinds`` as one
+    string would silently match by substring in Python and by letter in SQL, so it is refused.
+
+    Attributes:
+        kinds: Only items of these kinds (None or empty: every kind).
+        include_history: Also superseded items.
+        since: Only items valid from this time on.
+        until: Only items valid from before this time.
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        kinds: Sequence[str] | None = None,
+        include_history: bool = False,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Filters:
+        """Check and normalise the filters (``kinds`` becomes a tuple)."""
+        if isinstance(kinds, str) or not all(isinstance(k, str) for k in kinds or ()):
+            raise InvalidInputError(f"kinds must be a list of kind names, not {kinds!r}")
+        for name, moment in (("since", since), ("until", until)):
+            if moment is not None and not isinstance(moment, datetime):
+                raise InvalidInputError(f"{name} must be a datetime, not {moment!r}")
+        normalised = tuple(kinds) if kinds is not None else None
+        return super().__new__(cls, normalised, bool(include_history), since, until)
+
+
 #: No filter: every kind, current items only, any time.
-NO_FILTERS: Filters = (None, False, None, None)
+NO_FILTERS = Filters()
 
 
 @dataclass

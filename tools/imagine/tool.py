@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import Callable
 
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool
 
+from confidante.tools.factory import make_tool
 from confidante.tools.imagine.generate import GenerationOptions
 from confidante.tools.imagine.imagine import Imaginer
 from confidante.tools.memory_tools import user_of
@@ -50,11 +51,7 @@ def imagine_tools(
             f"({taste}); kept candidate {best.index} (z={best.z:.3f}); picture: {where}"
         )
 
-    return [
-        StructuredTool.from_function(
-            coroutine=generate_image, name="generate_image", metadata={"side_effect": True}
-        )
-    ]
+    return [make_tool(generate_image, side_effect=True)]
 
 
 __all__ = ["imagine_tools"]

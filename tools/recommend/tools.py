@@ -7,8 +7,9 @@ Like :mod:`confidante.tools.memory_tools`, the user comes from the run's config
 from __future__ import annotations
 
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool
 
+from confidante.tools.factory import make_tool
 from confidante.tools.memory_tools import user_of
 from confidante.tools.recommend.service import Recommender
 
@@ -34,11 +35,4 @@ def recommend_tools(recommender: Recommender) -> list[BaseTool]:
         await recommender.afeedback(user_of(config), item_id, accepted)
         return f"noted: {'accepted' if accepted else 'rejected'} {item_id}"
 
-    return [
-        StructuredTool.from_function(coroutine=recommend, name="recommend"),
-        StructuredTool.from_function(
-            coroutine=recommendation_feedback,
-            name="recommendation_feedback",
-            metadata={"side_effect": True},
-        ),
-    ]
+    return [make_tool(recommend), make_tool(recommendation_feedback, side_effect=True)]

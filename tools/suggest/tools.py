@@ -7,8 +7,9 @@ Like :mod:`confidante.tools.memory_tools`, the tool takes the user from the run'
 from __future__ import annotations
 
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool
 
+from confidante.tools.factory import make_tool
 from confidante.tools.memory_tools import user_of
 from confidante.tools.suggest.store import SuggestionStore
 
@@ -32,4 +33,4 @@ def suggest_tools(store: SuggestionStore, *, k: int = 5) -> list[BaseTool]:
         ]
         return "\n".join(lines) or "no suggestions"
 
-    return [StructuredTool.from_function(coroutine=suggest_searches, name="suggest_searches")]
+    return [make_tool(suggest_searches)]

@@ -1,0 +1,50 @@
+"""The turn's recalled memories: fuse the hits of several queries, add linked facts, cite.
+
+Used by the ``recall`` and ``respond`` nodes (:mod:`confidante.graphs.nodes`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from confidante.graphs.values import RecalledItem
+from confidante.memory.items import MemoryHit
+
+__all__ = ["cited", "merge_hits", "with_links"]
+
+
+def merge_hits(lists: Sequence[Sequence[MemoryHit]], k: int) -> list[MemoryHit]:
+    """Fuse the hits of several queries: each item once, at its best score, best first."""
+    best: dict[str, MemoryHit] = {}
+    for hits in lists:
+        for hit in hits:
+            if hit.id not in best or hit.score > best[hit.id].score:
+                best[hit.id] = hit
+    return sorted(best.values(), key=lambda hit: -hit.score)[:k]
+
+
+def with_links(
+    recalled: Sequence[RecalledItem], linked: Sequence[RecalledItem], extra: int = 6
+) -> list[RecalledItem]:
+    """The retrieved memories, then up to ``extra`` linked facts.
+
+    Linked facts are the current values of the slots the message asks about and the facts of
+    the subjects it names. A linked fact already retrieved keeps its place; the others follow
+    the retrieved ones (so "where does my sister live?" carries the sister's facts even when
+    the words differ).
+    """
+    present = {item.id for item in recalled}
+    added = [item for item in linked if item.id not in present][:extra]
+    return [*recalled, *added]
+
+
+def cited(reply: str, carried: Sequence[RecalledItem]) -> list[RecalledItem]:
+    """The memories a reply used: those it cites as ``[n]``, else those whose text it quotes.
+
+    When the reply cites and quotes nothing, every memory its prompt carried is returned.
+    """
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", reply)}
+    chosen = [item for index, item in enumerate(carried, 1) if index in numbers]
+    chosen = chosen or [item for item in carried if item.text in reply]
+    return chosen or list(carried)
