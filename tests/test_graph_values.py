@@ -105,12 +105,13 @@ def test_an_approval_decision_reads_every_wire_form_and_refuses_the_rest() -> No
             ApprovalDecision.parse(bad)
 
 
-def test_retrieval_filters_are_named_checked_and_still_a_tuple() -> None:
+def test_retrieval_filters_are_named_checked_and_frozen() -> None:
     filters = Filters(["fact", "reminder"], True, WHEN)
     assert filters.kinds == ("fact", "reminder") and filters.include_history
-    kinds, include_history, since, until = filters
-    assert filters[0] == kinds and since == WHEN and until is None and include_history
-    assert NO_FILTERS == Filters() == (None, False, None, None)
+    assert filters.since == WHEN and filters.until is None and filters.include_history
+    assert NO_FILTERS == Filters() == Filters(None, False, None, None)
+    with pytest.raises(AttributeError):
+        filters.kinds = None  # type: ignore[misc]
     with pytest.raises(InvalidInputError, match="kinds"):
         Filters("fact")  # one string would match kinds by substring
     with pytest.raises(InvalidInputError, match="since"):

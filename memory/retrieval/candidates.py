@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, cast
 
 from sqlmodel import Session, col, select
 
@@ -27,44 +27,38 @@ from confidante.memory.storage.records import Concept, ConceptVector
 FILTERED_SCAN_LIMIT = 50_000
 
 
-class _FilterFields(NamedTuple):
-    kinds: tuple[str, ...] | None
-    include_history: bool
-    since: datetime | None
-    until: datetime | None
-
-
-class Filters(_FilterFields):
+@dataclass(frozen=True)
+class Filters:
     """What a retrieval keeps: the kinds, superseded items or not, and a time range.
 
-    An immutable record that is still the tuple it used to be (``kinds, history, since, until
-    = filters`` and ``filters[0]`` keep working). It is checked when made: ``kinds`` as one
-    string would silently match by substring in Python and by letter in SQL, so it is refused.
+    It is checked when made: ``kinds`` as one string would silently match by substring in
+    Python and by letter in SQL, so it is refused.
 
     Attributes:
-        kinds: Only items of these kinds (None or empty: every kind).
+        kinds: Only items of these kinds (None or empty: every kind); a tuple once made.
         include_history: Also superseded items.
         since: Only items valid from this time on.
         until: Only items valid from before this time.
     """
 
-    __slots__ = ()
+    kinds: Sequence[str] | None = None
+    include_history: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
 
-    def __new__(
-        cls,
-        kinds: Sequence[str] | None = None,
-        include_history: bool = False,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> Filters:
+    def __post_init__(self) -> None:
         """Check and normalise the filters (``kinds`` becomes a tuple)."""
-        if isinstance(kinds, str) or not all(isinstance(k, str) for k in kinds or ()):
+        kinds: object = self.kinds
+        if isinstance(kinds, str) or not all(
+            isinstance(k, str) for k in cast(Sequence[object], kinds or ())
+        ):
             raise InvalidInputError(f"kinds must be a list of kind names, not {kinds!r}")
-        for name, moment in (("since", since), ("until", until)):
+        for name, moment in (("since", self.since), ("until", self.until)):
             if moment is not None and not isinstance(moment, datetime):
                 raise InvalidInputError(f"{name} must be a datetime, not {moment!r}")
-        normalised = tuple(kinds) if kinds is not None else None
-        return super().__new__(cls, normalised, bool(include_history), since, until)
+        if kinds is not None:
+            object.__setattr__(self, "kinds", tuple(cast(Sequence[str], kinds)))
+        object.__setattr__(self, "include_history", bool(self.include_history))
 
 
 #: No filter: every kind, current items only, any time.
@@ -99,7 +93,8 @@ _RANKING_COLUMNS = (
 
 
 def _passes(row: Any, user_id: str, filters: Filters) -> bool:
-    kinds, include_history, since, until = filters
+    kinds, include_history = filters.kinds, filters.include_history
+    since, until = filters.since, filters.until
     return bool(
         row.user_id == user_id
         and (include_history or row.valid_to is None)
@@ -128,7 +123,8 @@ def _select_rows(
             return []
         rows = session.exec(select(*columns).where(col(Concept.id).in_(list(ids)))).all()
         return [r for r in rows if _passes(r, user_id, filters)]
-    kinds, include_history, since, until = filters
+    kinds, include_history = filters.kinds, filters.include_history
+    since, until = filters.since, filters.until
     query = select(*columns).where(Concept.user_id == user_id)
     if not include_history:
         query = query.where(col(Concept.valid_to).is_(None))
@@ -171,7 +167,7 @@ def gather_candidates_many(
     of their pools are read in one statement (or, under a selective filter, the user's
     matching items once), then each query scores its own pool.
     """
-    kinds, _, since, until = filters
+    kinds, since, until = filters.kinds, filters.since, filters.until
     filtered = bool(kinds) or since is not None or until is not None
     lexical = [lexical_candidates(session, user_id, text, pool, counts) for text, _ in queries]
     if filtered:

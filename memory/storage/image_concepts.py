@@ -221,7 +221,7 @@ class ImageConcepts(MemoryCore):
                     "CONFIDANTE_IMAGE_EMBEDDER=clip:/path/to/a/clip/folder"
                 )
             return []
-        kinds = filters[0]
+        kinds = filters.kinds
         if kinds and IMAGE_KIND not in kinds:
             return []
         stored = await self.database.run(
