@@ -45,6 +45,7 @@ from confidante.memory.items import (
     check_user_id,
     normalise_key,
 )
+from confidante.memory.portability.part import PortableMemory
 from confidante.memory.retrieval.candidates import Filters
 from confidante.memory.retrieval.ranking import fuse_rankings
 from confidante.memory.retrieval.text_search import TextSearch
@@ -73,7 +74,7 @@ __all__ = [
 ]
 
 
-class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch):
+class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch, PortableMemory):
     """A personal memory over a database and an embedder (both injected).
 
     Takes the arguments of :class:`~confidante.memory._core.MemoryCore`.
@@ -389,30 +390,3 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
     def close(self) -> None:
         """Release the database connections."""
         self.database.dispose()
-
-    # ---------------------------------------------------------- export / import
-    async def aexport(self, user_id: str) -> dict[str, Any]:
-        """Return all of a user's items, superseded ones included, as a JSON-ready dict.
-
-        The format (``confidante.memory``, version 1) is documented in
-        :mod:`confidante.memory.portability.transfer`.
-        """
-        from confidante.memory.portability.transfer import export_memory
-
-        return await export_memory(self, user_id)
-
-    async def aimport(
-        self, user_id: str, data: dict[str, Any], *, keep_ids: bool = False
-    ) -> list[str]:
-        """Add the items of an export (see :meth:`aexport`) to a user; returns their ids.
-
-        The whole document is validated before anything is written (``InvalidInputError``);
-        current items follow the rules of :meth:`aremember_many`, superseded ones go to the
-        user's history. See :func:`confidante.memory.portability.transfer.import_memory`.
-        """
-        from confidante.memory.portability.transfer import import_memory
-
-        return await import_memory(self, user_id, data, keep_ids=keep_ids)
-
-    export = sync_twin(aexport)
-    import_ = sync_twin(aimport)  # ``import`` is a keyword
