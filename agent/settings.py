@@ -21,6 +21,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from confidante._private import private_folder
+
 APP_NAME = "confidante"
 
 
@@ -139,8 +141,8 @@ class Settings(BaseSettings):
         return self.data_dir / "checkpoints.db"
 
     def ensure_dirs(self) -> None:
-        """Create the data and cache directories if they do not exist."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """Create the data and cache directories if they do not exist (data: owner-only)."""
+        private_folder(self.data_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
 
 

@@ -20,6 +20,7 @@ import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+from confidante._private import private_file
 from confidante.errors import ConfigurationError
 from confidante.memory.storage.backends import backend_name
 from confidante.settings import Settings
@@ -102,7 +103,7 @@ async def open_checkpointer(settings: Settings) -> Checkpoints:
 
 async def _open_sqlite(settings: Settings) -> Checkpoints:
     path = Path(settings.checkpoint_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)  # the conversation: owner-only, like the memory
     connection = await aiosqlite.connect(str(path))
     await connection.execute("PRAGMA journal_mode=WAL")
     await connection.execute("PRAGMA busy_timeout=30000")

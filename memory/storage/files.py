@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from confidante._private import private_folder, write_private
 from confidante.settings import default_data_dir
 
 if TYPE_CHECKING:
@@ -36,10 +37,10 @@ class ImageFiles:
     def save(self, user_id: str, item_id: str, png: bytes) -> Path:
         """Write an encoded PNG and return its path (written whole, then renamed)."""
         folder = self.user_folder(user_id)
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         path = folder / f"{item_id}.png"
         partial = path.with_suffix(".partial")
-        partial.write_bytes(png)
+        write_private(partial, png)
         partial.replace(path)
         return path
 

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL
 from sqlmodel import Session, SQLModel
 
+from confidante._private import private_file
 from confidante.memory.storage.backends.base import WRITE_OPTION, BackendOperations
 from confidante.memory.storage.backends.on_conflict import do_nothing, do_update
 
@@ -78,10 +79,10 @@ class SQLiteOperations(BackendOperations):
     concurrent_writers: ClassVar[bool] = False
 
     def create_engine(self, url: URL) -> Engine:
-        """Create the engine (and the file's folder), with the pragmas on every connection."""
+        """Create the engine (and an owner-only file), with the pragmas on every connection."""
         path = _file(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _pragmas)
         event.listen(engine, "begin", _begin)
