@@ -30,6 +30,7 @@ from confidante.memory.ingest.learning import learn
 from confidante.memory.store import Memory, check_text, check_user_id
 from confidante.models import build_chat_model
 from confidante.settings import Settings
+from confidante.threads import session_of_thread, thread_id_for, user_of_thread
 from confidante.tools.memory_tools import forget_tool, memory_tools
 
 #: LangGraph checkpoints each step while the next one starts. A side-effecting step always
@@ -106,20 +107,6 @@ def waiting_message(approvals: list[Approval]) -> str:
     """Say which calls wait for approval."""
     calls = "; ".join(f"{a.tool}({json.dumps(a.args, default=str)})" for a in approvals)
     return f"Waiting for your approval to run {calls}."
-
-
-def thread_id_for(user_id: str, session_id: str) -> str:
-    """Return the checkpoint thread of a user's session (unambiguous, reversible JSON)."""
-    return json.dumps([user_id, session_id])
-
-
-def user_of_thread(thread_id: str) -> str | None:
-    """Return the user a checkpoint thread belongs to, or None for foreign threads."""
-    try:
-        value = json.loads(thread_id)
-    except json.JSONDecodeError:
-        return None
-    return value[0] if isinstance(value, list) and len(value) == 2 else None
 
 
 class Agent:
@@ -223,6 +210,19 @@ class Agent:
         graph = await self._ensure_graph()
         snapshot = await graph.aget_state(self._config(session_id))
         return self._approvals(snapshot, session_id)
+
+    async def apending_everywhere(self) -> list[Approval]:
+        """Return the calls waiting for approval in any of the user's sessions.
+
+        The agent's own session and the 100 the user last wrote in (the web page's ``web``, an
+        API client's ``X-Session-Id``...), most recent first.
+        """
+        threads = await self.memory.asession_ids(self.user_id)
+        sessions = [session_of_thread(self.user_id, thread) for thread in threads]
+        found: list[Approval] = []
+        for session in dict.fromkeys([self.session_id, *filter(None, sessions)]):
+            found += await self.apending(session)
+        return found
 
     async def astate(self, session_id: str | None = None) -> dict[str, Any]:
         """Return the session's checkpointed graph state (typed values as dicts, as in turns)."""
@@ -378,6 +378,7 @@ class Agent:
     turn = sync_twin(aturn)
     chat = sync_twin(achat)
     pending = sync_twin(apending)
+    pending_everywhere = sync_twin(apending_everywhere)
     state = sync_twin(astate)
     resume = sync_twin(aresume)
     resume_task = sync_twin(aresume_task)

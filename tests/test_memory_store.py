@@ -389,3 +389,15 @@ def test_retrieval_falls_back_to_personas_then_global(memory: Memory) -> None:
     memory.forget_user("ana")
     assert memory.personas("ana") == []
     assert memory.retrieve(persona_owner("cyclists"), "routes", k=1)  # shared data stays
+
+
+def test_session_ids_are_the_users_own_most_recent_first(memory: Memory) -> None:
+    memory.record_event("ana", "user", "hello", session_id="morning")
+    memory.record_event("bob", "user", "hi", session_id="bob-only")
+    memory.record_event("ana", "assistant", "hello ana", session_id="assistant-side")
+    memory.record_event("ana", "user", "again", session_id="evening")
+    assert memory.session_ids("ana") == ["evening", "morning"]
+    assert memory.session_ids("ana", limit=1) == ["evening"]
+    assert memory.session_ids("carol") == []
+    with pytest.raises(InvalidInputError):
+        memory.session_ids("ana", limit=0)

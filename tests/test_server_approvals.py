@@ -15,6 +15,8 @@ from server_support import live_server
 
 from confidante.agent import Agent, TurnResult
 
+REQUEST = "Remind me to water the plants on Sunday."
+
 
 @dataclass
 class Approval:
@@ -31,6 +33,9 @@ class PausingAgent(Agent):
     async def apending(self, session_id: str | None = None) -> list[Approval]:
         mine = self.paused.get(self.user_id, [])
         return [a for a in mine if session_id is None or a.session_id == session_id]
+
+    async def apending_everywhere(self) -> list[Approval]:
+        return await self.apending(None)
 
     async def aresume(
         self, decision: str, *, args: dict[str, Any] | None = None, session_id: str | None = None
@@ -78,3 +83,30 @@ def test_approvals_are_listed_and_answered_per_user(tmp_path: Path) -> None:
             assert edited.json()["session_id"] == "s1" and edited.json()["pending"] == []
             assert [item["id"] for item in http.get("/v1/approvals").json()["data"]] == ["ap-2"]
     assert PausingAgent.resumed == [("ana", "edit", {"text": "call dad"}, "s1")]
+
+
+def test_a_real_agent_pause_in_another_session_is_found_and_answered(tmp_path: Path) -> None:
+    """The web page chats in session ``web``: its pauses are listed and answered by id alone."""
+    with live_server(tmp_path) as server:
+        ana, bob = server.key_for("ana"), server.key_for("bob")
+        with server.client(ana) as http:
+            turn = http.post(
+                "/v1/chat/completions",
+                json={"model": "x", "messages": [{"role": "user", "content": REQUEST}]},
+                headers={"X-Session-Id": "web"},
+            )
+            assert turn.status_code == 200
+            listed = http.get("/v1/approvals").json()["data"]
+            assert [(item["tool"], item["session_id"]) for item in listed] == [
+                ("add_reminder", "web")
+            ]
+        with server.client(bob) as http:
+            assert http.get("/v1/approvals").json()["data"] == []
+            stolen = http.post(f"/v1/approvals/{listed[0]['id']}", json={"decision": "approve"})
+            assert stolen.status_code == 404
+        with server.client(ana) as http:
+            answered = http.post(f"/v1/approvals/{listed[0]['id']}", json={"decision": "approve"})
+            assert answered.status_code == 200 and answered.json()["session_id"] == "web"
+            assert http.get("/v1/approvals").json()["data"] == []
+            reminders = http.post("/v1/tools/list_reminders", json={}).json()["output"]
+            assert "water the plants" in reminders

@@ -95,11 +95,19 @@ async def list_approvals(
     session_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> ApprovalList:
     """List the key's user's tool calls waiting for approval (one session, or all)."""
-    session = session_of(session_id) if session_id is not None else None
     async with context.agents.using(user) as agent:
         apending = _require(agent, "apending")
-        items = await apending(session_id=session)
+        if session_id is not None:
+            items = await apending(session_id=session_of(session_id))
+        else:
+            items = await _everywhere(agent, apending)
     return ApprovalList(data=[approval_out(item) for item in items])
+
+
+async def _everywhere(agent: Any, apending: Any) -> list[Any]:
+    """Every session's pending calls (an agent without ``apending_everywhere``: its own)."""
+    everywhere = getattr(agent, "apending_everywhere", None)
+    return list(await everywhere() if everywhere is not None else await apending(session_id=None))
 
 
 @router.post(
@@ -121,7 +129,7 @@ async def answer_approval(
     async with context.agents.using(user) as agent:
         apending = _require(agent, "apending")
         _require(agent, "aresume")  # 501 before anything else when approvals are missing
-        pending = [approval_out(item) for item in await apending(session_id=None)]
+        pending = [approval_out(item) for item in await _everywhere(agent, apending)]
     match = next((item for item in pending if item.id == approval_id), None)
     if match is None:
         raise ApiError(404, "not_found", f"no pending approval {approval_id!r} for this user")

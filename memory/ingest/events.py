@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
@@ -207,6 +207,25 @@ class EventLog(MemoryCore):
 
         return await self.database.run(write) if checked else []
 
+    async def asession_ids(self, user_id: str, limit: int = 100) -> list[str]:
+        """Return the sessions the user wrote in, most recently active first.
+
+        A session id is what the turns were recorded with (the agent records its LangGraph
+        thread id). Reads the user's own messages only.
+        """
+        check_user_id(user_id)
+        if limit < 1:
+            raise InvalidInputError("limit must be at least 1")
+        latest = func.max(col(Event.created_at))
+        query = (
+            select(Event.session_id)
+            .where(Event.user_id == user_id, Event.role == "user")
+            .group_by(col(Event.session_id))
+            .order_by(latest.desc())
+            .limit(limit)
+        )
+        return list(await self.database.run(lambda s: s.exec(query).all(), write=False))
+
     async def atimeline(self, user_id: str, role: str) -> list[LoggedEvent]:
         """Return the user's events of one role, oldest first by when they happened.
 
@@ -279,6 +298,7 @@ class EventLog(MemoryCore):
 
     record_event = sync_twin(arecord_event)
     record_events = sync_twin(arecord_events)
+    session_ids = sync_twin(asession_ids)
     timeline = sync_twin(atimeline)
     recent_messages = sync_twin(arecent_messages)
     mark_event = sync_twin(amark_event)
