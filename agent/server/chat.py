@@ -31,6 +31,7 @@ from confidante.server.schemas import (
     ChatCompletion,
     ChatCompletionRequest,
     Choice,
+    MemoryOut,
     ModelCard,
     ModelList,
     TurnInfo,
@@ -203,7 +204,11 @@ def _events(mode: str, chunk: Any, session: str) -> list[dict[str, Any]]:
     if mode == "custom" and isinstance(chunk, dict):
         kind = chunk.get("event")
         if kind == "recalled":
-            return [{"session_id": session, "recalled": chunk.get("items", [])}]
+            items = [
+                MemoryOut.model_validate(item).model_dump(mode="json")
+                for item in chunk.get("items", [])
+            ]
+            return [{"session_id": session, "recalled": items}]
         if kind == "remembered":
             return [{"session_id": session, "remembered": chunk.get("items", [])}]
         return []

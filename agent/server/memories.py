@@ -6,12 +6,15 @@ a missing one, so foreign ids answer 404 (never 403: ids do not leak).
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
+from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, status
+from fastapi.responses import FileResponse
 
 from confidante.server.context import Context, User
-from confidante.server.errors import ERROR_RESPONSES, NOT_FOUND
+from confidante.server.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
 from confidante.server.schemas import (
     MAX_TEXT,
     Deleted,
@@ -87,6 +90,22 @@ async def import_(
 async def get(item_id: ItemId, context: Context, user: User) -> MemoryOut:
     """Return one of the user's items."""
     return _out(await context.memory.aget(user, item_id))
+
+
+@router.get(
+    "/memories/{item_id}/image",
+    response_class=FileResponse,
+    responses={**NOT_FOUND, 200: {"content": {"image/png": {}}}},
+)
+async def image(item_id: ItemId, context: Context, user: User) -> FileResponse:
+    """Return the picture of one of the user's image items (PNG)."""
+    hit = await context.memory.aget(user, item_id)
+    if not hit.image_path or not PurePath(hit.image_path).is_absolute():
+        raise ApiError(404, "not_found", "this memory has no picture")
+    path = FilePath(hit.image_path)
+    if not path.is_file():
+        raise ApiError(404, "not_found", "this memory's picture is gone")
+    return FileResponse(path, media_type="image/png")
 
 
 @router.get("/memories/{item_id}/history", response_model=list[dict[str, Any]], responses=NOT_FOUND)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: Longest text of a memory, a search or a chat message (embedding cost grows with length).
 MAX_TEXT = 4_000
@@ -84,6 +84,19 @@ class MemoryOut(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime | None = None
     valid_to: datetime | None = None
+    image_url: str | None = Field(
+        default=None, description="An image item's picture, for the key's user (a PNG)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_server_paths(cls, data: Any) -> Any:
+        """Never show where the server keeps a file: a picture is fetched by its URL."""
+        if isinstance(data, dict) and "image_path" in data:
+            data = {name: value for name, value in data.items() if name != "image_path"}
+            if data.get("kind") == "image" and data.get("id"):
+                data["image_url"] = f"/v1/memories/{data['id']}/image"
+        return data
 
 
 class ApprovalOut(BaseModel):
