@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 import tempfile
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +179,10 @@ async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, 
     settings = Settings(_env_file=None, data_dir=root / f"data-{n}", model="scripted")  # type: ignore[call-arg]
     agent = Agent(USER, settings=settings, memory=memory, model=TimedModel(clock=clock))
     wall, model, embed, frame, cpu = [], [], [], [], []
+    stored_before = 0
     for index, text in enumerate(messages_for(turns + warmup)):
+        if index == warmup:
+            stored_before = checkpoint_bytes(settings.checkpoint_path)
         clock.reset()
         started, cpu_started = time.perf_counter(), time.process_time()
         await agent.aturn(text)
@@ -190,8 +195,26 @@ async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, 
             cpu.append((time.process_time() - cpu_started) * 1000)
     await agent.aclose()
     memory.close()
+    growth = (checkpoint_bytes(settings.checkpoint_path) - stored_before) / max(turns, 1)
     figures = summarise(wall, model, embed, frame, cpu)
-    return {**figures, "build_s": build_s, "index_warm_s": warm_s}
+    return {
+        **figures,
+        "build_s": build_s,
+        "index_warm_s": warm_s,
+        "checkpoint_bytes_per_turn": growth,
+    }
+
+
+def checkpoint_bytes(path: Path) -> int:
+    """Bytes of checkpoint data stored in a SQLite checkpointer file (checkpoints and writes)."""
+    if not path.exists():
+        return 0
+    with closing(sqlite3.connect(path)) as db:
+        (stored,) = db.execute(
+            "SELECT coalesce(sum(length(checkpoint) + length(metadata)), 0) FROM checkpoints"
+        ).fetchone()
+        (written,) = db.execute("SELECT coalesce(sum(length(value)), 0) FROM writes").fetchone()
+    return int(stored) + int(written)
 
 
 class _StepState(MessagesState):

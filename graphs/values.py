@@ -83,8 +83,14 @@ class RecalledItem(_Value, MemoryHit):
 
     @classmethod
     def from_hit(cls, hit: MemoryHit, about: str | None = None) -> RecalledItem:
-        """Build a recalled item from a retrieval hit."""
-        item = cls.model_validate({**dict(hit), **(dict(hit.model_extra or {}))})
+        """Build a recalled item from a retrieval hit, without its ``attributes``.
+
+        Recalled items are checkpointed at every step of every turn, and no prompt reads an
+        item's attributes: they stay in the memory (``Memory.get``), so a user's large
+        attributes never multiply into the conversation's checkpoints.
+        """
+        fields = {**dict(hit), **(dict(hit.model_extra or {})), "attributes": {}}
+        item = cls.model_validate(fields)
         return item if about is None else item.model_copy(update={"about": about})
 
     def wire(self) -> dict[str, Any]:
