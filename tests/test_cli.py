@@ -128,3 +128,53 @@ def test_scripted_demo_runs_every_part(cli_env: dict[str, str], tmp_path: Path) 
 def test_help(args: list[str], cli_env: dict[str, str]) -> None:
     result = run(args, cli_env)
     assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_edit_and_forget_take_the_id_as_list_shows_it(cli_env: dict[str, str]) -> None:
+    item_id = run(["memory", "add", "--user", "u1", "I row on Sundays."], cli_env).stdout.strip()
+    shown = item_id[:12]
+    assert shown in run(["memory", "list", "--user", "u1"], cli_env).stdout
+    edited = run(["memory", "edit", "--user", "u1", shown, "I row on Saturdays."], cli_env)
+    assert edited.returncode == 0, edited.stderr
+    assert run(["memory", "forget", "--user", "u2", shown], cli_env).returncode == 1
+    forgot = run(["memory", "forget", "--user", "u1", shown], cli_env)
+    assert forgot.returncode == 0, forgot.stderr
+    assert forgot.stdout.strip() == f"forgot {shown}: I row on Saturdays."
+    again = run(["memory", "forget", "--user", "u1", shown], cli_env)
+    assert again.returncode == 1 and f"no memory '{shown}' for this user" in again.stderr
+
+
+def test_an_ambiguous_prefix_is_refused_with_the_candidates(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    items = [
+        {"id": "5d15b8a2e31d01", "text": "I row on Sundays.", "kind": "fact"},
+        {"id": "5d15b8a2e31d02", "text": "I swim on Mondays.", "kind": "fact"},
+    ]
+    added = [run(["memory", "add", "--user", "tmp", item["text"]], cli_env) for item in items]
+    assert all(result.returncode == 0 for result in added)
+    export = json.loads(run(["memory", "export", "--user", "tmp"], cli_env).stdout)
+    for exported in export["items"]:
+        exported["id"] = next(i["id"] for i in items if i["text"] == exported["text"])
+    (tmp_path / "export.json").write_text(json.dumps(export))
+    imported = run(
+        ["memory", "import", "--user", "u1", str(tmp_path / "export.json"), "--keep-ids"], cli_env
+    )
+    assert imported.returncode == 0, imported.stderr
+    refused = run(["memory", "forget", "--user", "u1", "5d15b8a2e31d"], cli_env)
+    assert refused.returncode == 1 and "ambiguous" in refused.stderr
+    assert "5d15b8a2e31d01" in refused.stderr and "5d15b8a2e31d02" in refused.stderr
+    assert len(json.loads(run(["memory", "list", "--user", "u1", "--json"], cli_env).stdout)) == 2
+
+
+def test_an_unknown_user_is_said_to_have_no_memories(cli_env: dict[str, str]) -> None:
+    run(["memory", "add", "--user", "u1", "I row on Sundays."], cli_env)
+    listed = run(["memory", "list", "--user", "nobody"], cli_env)
+    assert listed.returncode == 0
+    assert "no memories for user 'nobody'" in listed.stderr
+    exported = run(["memory", "export", "--user", "nobody"], cli_env)
+    assert exported.returncode == 0
+    assert "no memories for user 'nobody'" in exported.stderr
+    assert json.loads(exported.stdout)["items"] == []  # still a valid export
+    known = run(["memory", "list", "--user", "u1"], cli_env)
+    assert "no memories" not in known.stderr

@@ -1,4 +1,4 @@
-"""``confidante chat`` asks before side effects: decisions from stdin or a flag."""
+"""``confidante chat`` asks before side effects: on a terminal, or by ``--approvals`` when piped."""
 
 from __future__ import annotations
 
@@ -25,13 +25,46 @@ def reminders(env: dict[str, str]) -> list[str]:
     return [item["text"] for item in json.loads(listed.stdout) if item["kind"] == "reminder"]
 
 
-def test_the_next_line_answers_an_approval(cli_env: dict[str, str]) -> None:
-    result = chat(cli_env, REQUEST + 'edit {"when": "Sunday"}\n', "-v")
+def memories(env: dict[str, str]) -> list[str]:
+    command = [sys.executable, "-m", "confidante.cli", "memory", "list", "--user", "u1", "--json"]
+    listed = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return [item["text"] for item in json.loads(listed.stdout)]
+
+
+FOUR_LINES = (
+    "My dog is called Biscuit.\n" + REQUEST + "What is my dog called?\nThanks, that is all.\n"
+)
+
+
+def test_piped_input_is_never_read_as_a_decision(cli_env: dict[str, str]) -> None:
+    """Without a terminal the default is reject, and the line after a request is a message."""
+    result = chat(cli_env, FOUR_LINES, "-v")
     assert result.returncode == 0, result.stderr
-    assert "approval needed" in result.stderr and "add_reminder" in result.stderr
-    assert "(edited)" in result.stderr
-    assert reminders(cli_env) == ["Reminder: water the plants (Sunday)"]
-    assert len(result.stdout.strip().splitlines()) == 1
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 4, result.stdout
+    assert "Biscuit" in lines[2]  # answered as a message, not taken for a decision
+    assert "not a decision" not in result.stderr
+    assert "add_reminder" in result.stderr and "rejected" in result.stderr
+    assert reminders(cli_env) == []
+
+
+def test_piped_input_with_approve_runs_the_call_and_answers_every_line(
+    cli_env: dict[str, str],
+) -> None:
+    result = chat(cli_env, FOUR_LINES, "--approvals", "approve")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 4, result.stdout
+    assert "Biscuit" in lines[2]
+    assert reminders(cli_env) == ["Reminder: water the plants"]
+    assert not [text for text in memories(cli_env) if "declined" in text.lower()]
+
+
+def test_ask_needs_a_terminal(cli_env: dict[str, str]) -> None:
+    result = chat(cli_env, REQUEST, "--approvals", "ask")
+    assert result.returncode == 2
+    assert "needs a terminal" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(("flag", "saved"), [("approve", 1), ("reject", 0)])

@@ -171,3 +171,25 @@ def test_cli_refuses_a_bad_user(cli_env: dict[str, str]) -> None:
     )
     assert result.returncode == 1
     assert "user_id" in result.stderr
+
+
+async def test_the_readme_lists_the_tools_the_command_serves(cli_env: dict[str, str]) -> None:
+    import re
+
+    from confidante.cli.mcp_cmd import extra_tools
+    from confidante.integrations.mcp_server import build_mcp_server
+
+    settings = _settings(cli_env)
+    memory = Memory.open(settings=settings)
+    try:
+        server = build_mcp_server(memory, "alice", extra_tools=extra_tools(memory, settings))
+        served = {tool.name for tool in await server.list_tools()}
+    finally:
+        memory.close()
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    bullet = readme.split("- **MCP server**", 1)[1].split("\n- ", 1)[0]
+    sentence = bullet.split("Tools:", 1)[1].split(". The user", 1)[0]
+    always, _, optional = sentence.partition("(and ")
+    assert set(re.findall(r"`([a-z_]+)`", always)) == served
+    assert " ".join(optional.split()).startswith("`generate_image` when `CONFIDANTE_IMAGE_MODEL`")
+    assert "generate_image" not in served  # served only with an image model configured

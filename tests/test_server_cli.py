@@ -110,14 +110,37 @@ def test_keys_command_prints_a_working_key_once(cli_env: dict[str, str], tmp_pat
             "data": [],
         }
         key_id = listed.stdout.split('"id": "', 1)[1].split('"', 1)[0]
-        subprocess.run(
-            [CONFIDANTE, "keys", "revoke", key_id], env=cli_env, check=True, capture_output=True
+        table = subprocess.run(
+            [CONFIDANTE, "keys", "list"], env=cli_env, capture_output=True, text=True, check=True
         )
+        assert key_id[:12] in table.stdout
+        revoked = subprocess.run(  # the id as the table shows it
+            [CONFIDANTE, "keys", "revoke", key_id[:12]], env=cli_env, capture_output=True, text=True
+        )
+        assert revoked.returncode == 0, revoked.stderr
+        assert revoked.stdout.strip() == f"revoked {key_id} (ana)"
         assert httpx.get(f"{url}/v1/memories", headers=headers).status_code == 401
     bad = subprocess.run(
         [CONFIDANTE, "keys", "create", "--user", " "], env=cli_env, capture_output=True, text=True
     )
     assert bad.returncode == 1 and "user_id" in bad.stderr
+
+
+def test_serve_on_a_busy_port_fails_before_starting(cli_env: dict[str, str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [CONFIDANTE, "serve", "--port", str(port)],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "serving on" not in result.stderr and "startup complete" not in result.stderr
 
 
 @pytest.mark.slow

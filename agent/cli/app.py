@@ -71,13 +71,23 @@ def _print_reply_line(reply: str) -> None:
 
 
 ApprovalsOption = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--approvals",
-        help="Tool calls with side effects: ask (on a terminal; without one, the next input "
-        "line answers: approve, reject or edit {json}), approve or reject all.",
+        help="Tool calls with side effects: ask, approve or reject all. Default: ask on a "
+        "terminal; without one (stdin piped) reject, since every input line is a message.",
+        show_default=False,
     ),
 ]
+
+
+def _policy_note(approval: Any, decision: str) -> None:
+    """Say on stderr what happened to a call nobody was asked about (piped input)."""
+    if decision == "approve":
+        note = "approved (--approvals approve)"
+    else:
+        note = "rejected, not run (no terminal to ask; --approvals approve runs such calls)"
+    err_console.print(f"[yellow]{escape(approval.tool)}[/yellow]: {escape(note)}")
 
 
 @app.command()
@@ -89,38 +99,44 @@ def chat(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show recalled memories (stderr).")
     ] = False,
-    approvals: ApprovalsOption = "ask",
+    approvals: ApprovalsOption = None,
 ) -> None:
-    """Talk with the assistant. Without a terminal, reads one message per line from stdin."""
+    """Talk with the assistant. Without a terminal, reads one message per line from stdin.
+
+    Piped input: every line is a message; tool calls follow --approvals (default reject).
+    """
     quiet_libraries()
     from confidante._sync import run_sync
     from confidante.agent import Agent
-    from confidante.cli.render import LiveReply, ask_decision, parse_decision, stream_turn
+    from confidante.cli.render import LiveReply, ask_decision, stream_turn
 
-    if approvals not in {"ask", "approve", "reject"}:
+    if approvals not in {None, "ask", "approve", "reject"}:
         err_console.print("[red]error:[/red] --approvals is one of ask, approve, reject")
         raise typer.Exit(2)
+    piped = not sys.stdin.isatty()
+    if piped and approvals == "ask":
+        err_console.print(
+            "[red]error:[/red] --approvals ask needs a terminal; "
+            "with piped input use --approvals approve or reject"
+        )
+        raise typer.Exit(2)
     settings = load_settings(model, data_dir)
-    fixed = None if approvals == "ask" else {"decision": approvals}
+    fixed = None if approvals in {None, "ask"} else {"decision": approvals}
     try:
         agent = Agent(user_id=user, settings=settings, session_id=session)
-        if not sys.stdin.isatty():
+        if piped:
+            policy = fixed or {"decision": "reject"}  # nobody to ask: a line is a message
+
+            def by_policy(approval: Any) -> dict[str, Any]:
+                _policy_note(approval, policy["decision"])
+                return policy
+
             details = err_console if verbose else None
-
-            def from_stdin(approval: Any) -> dict[str, Any]:
-                if fixed:
-                    return fixed
-                answer = sys.stdin.readline()
-                decision = parse_decision(answer, approval)
-                if decision is None:
-                    err_console.print(f"not a decision: {answer.strip()!r}; rejecting the call")
-                return decision or {"decision": "reject"}
-
             while line := sys.stdin.readline():
                 if line.strip():
                     run_sync(
                         stream_turn(
-                            agent, line.strip(), details, _print_reply_line, decide=from_stdin
+                            agent, line.strip(), details, _print_reply_line, decide=by_policy
                         )
                     )
             return

@@ -72,7 +72,7 @@ def list_keys(
         table = Table("id", "user", "name", "prefix", "created", "revoked")
         for info in infos:
             table.add_row(
-                info.id,
+                info.id[:12],
                 escape(info.user),
                 escape(info.name),
                 info.prefix,
@@ -85,11 +85,19 @@ def list_keys(
 
 
 @keys_app.command()
-def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")]) -> None:
+def revoke(
+    key_id: Annotated[
+        str, typer.Argument(help="The key's id, or a unique prefix of it (see `keys list`).")
+    ],
+) -> None:
     """Revoke a key; it stops working at once."""
 
     def action() -> None:
-        info = _store().revoke(key_id)
+        from confidante.memory.items import match_id_prefix
+
+        store = _store()
+        keys = {info.id: f"{info.user} {info.name}".strip() for info in store.list_keys()}
+        info = store.revoke(match_id_prefix(key_id, keys, what="API key"))
         print(f"revoked {info.id} ({info.user})")
 
     _run(action)

@@ -69,17 +69,23 @@ def _run(action: object) -> None:
         raise typer.Exit(1) from exc
 
 
+def _say_if_empty(user: str, count: int) -> None:
+    """Tell on stderr that a user has nothing (a mistyped --user looks exactly like this)."""
+    if not count:
+        Console(stderr=True).print(f"no memories for user {escape(repr(user))}")
+
+
 @memory_app.command("list")
 def list_items(user: UserOption, history: bool = False, as_json: JsonOption = False) -> None:
     """List a user's memories (add --history for replaced ones)."""
     memory = _memory()
-    _run(
-        lambda: _print(
-            [h.model_dump() for h in memory.list_items(user, include_history=history)],
-            as_json,
-            _about(memory, user),
-        )
-    )
+
+    def show() -> None:
+        items = [h.model_dump() for h in memory.list_items(user, include_history=history)]
+        _print(items, as_json, _about(memory, user))
+        _say_if_empty(user, len(items))
+
+    _run(show)
 
 
 @memory_app.command()
@@ -139,26 +145,44 @@ def add(
 @memory_app.command()
 def merge(
     user: UserOption,
-    item_ids: Annotated[list[str], typer.Argument(help="Two or more ids; the first stays.")],
+    item_ids: Annotated[
+        list[str], typer.Argument(help="Two or more ids (or unique prefixes); the first stays.")
+    ],
     text: Annotated[str | None, typer.Option(help="A new text for the merged memory.")] = None,
 ) -> None:
     """Merge memories that say the same thing into the first one (the others go to history)."""
     memory = _memory()
-    _run(lambda: print(memory.merge(user, item_ids, text=text).text))
+
+    def action() -> None:
+        ids = [memory.resolve_item(user, item_id).id for item_id in item_ids]
+        print(memory.merge(user, ids, text=text).text)
+
+    _run(action)
+
+
+IdArgument = Annotated[
+    str, typer.Argument(help="The memory's id, or a unique prefix of it (as `list` shows).")
+]
 
 
 @memory_app.command()
-def edit(user: UserOption, item_id: str, text: str) -> None:
+def edit(user: UserOption, item_id: IdArgument, text: str) -> None:
     """Replace the text of one memory (the audit log keeps the old text)."""
     memory = _memory()
-    _run(lambda: print(memory.update(user, item_id, text=text).text))
+    _run(lambda: print(memory.update(user, memory.resolve_item(user, item_id).id, text=text).text))
 
 
 @memory_app.command()
-def forget(user: UserOption, item_id: str) -> None:
-    """Forget one memory."""
+def forget(user: UserOption, item_id: IdArgument) -> None:
+    """Forget one memory and say which."""
     memory = _memory()
-    _run(lambda: memory.forget(user, item_id))
+
+    def action() -> None:
+        item = memory.resolve_item(user, item_id)
+        memory.forget(user, item.id)
+        print(f"forgot {item.id[:12]}: {item.text}")
+
+    _run(action)
 
 
 def _report(result: dict[str, object], as_json: bool, summary: str) -> None:
@@ -197,6 +221,7 @@ def export_items(
 
     def action() -> None:
         data = memory.export(user)
+        _say_if_empty(user, len(data["items"]))
         text = json.dumps(data, indent=2, ensure_ascii=False)
         if out is None:
             print(text)

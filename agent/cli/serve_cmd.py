@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -13,9 +14,26 @@ from rich.markup import escape
 err_console = Console(stderr=True)
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Return why ``host:port`` cannot be listened on, or None when it can.
+
+    uvicorn reports a busy port only after the application has started (and said so), so the
+    command tries the address first, binding the way uvicorn does (``SO_REUSEADDR``, so a
+    port left in TIME_WAIT by a server that just stopped still counts as free).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (use PostgreSQL for more than one).")
     ] = 1,
@@ -59,6 +77,13 @@ def serve(
             "[yellow]warning:[/yellow] several workers share one SQLite file; "
             "set CONFIDANTE_DATABASE_URL to a PostgreSQL database for real concurrency"
         )
+    problem = port_problem(host, port)
+    if problem is not None:
+        err_console.print(
+            f"[red]error:[/red] cannot listen on {escape(host)}:{port}: {escape(problem)} "
+            "(is another server running there? choose another with --port)"
+        )
+        raise typer.Exit(1)
     err_console.print(f"confidante serving on http://{host}:{port}/ ({workers} worker(s))")
     uvicorn.run(
         "confidante.server.app:app_from_environment",

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlmodel import Session, SQLModel, col, delete, select
+from sqlmodel import Session, SQLModel, col, delete, func, select
 
 from confidante._sync import sync_twin
-from confidante.errors import InvalidInputError
+from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory._core import MemoryCore
 from confidante.memory.embeddings.images import IMAGE_KIND
 from confidante.memory.items import (
     MemoryHit,
+    _storable_id,
     check_attributes,
     check_text,
     check_user_id,
+    match_id_prefix,
     text_fingerprint,
 )
 from confidante.memory.storage.records import (
@@ -39,12 +41,39 @@ from confidante.memory.storage.records import (
     utcnow,
 )
 
-if TYPE_CHECKING:
-    pass
-
 
 class MemoryEdits(MemoryCore):
     """Update, merge and forget (a part of ``Memory``)."""
+
+    async def aresolve_item(self, user_id: str, id_or_prefix: str) -> MemoryHit:
+        """Return the user's item whose id is ``id_or_prefix`` or starts with it.
+
+        Listings show ids cut to 12 characters, so edits accept a unique prefix (at least
+        :data:`~confidante.memory.items.MIN_ID_PREFIX` characters), as git does; replaced
+        items count too, since they can be edited and forgotten. Only the user's own items
+        are candidates: another user's id is "not found", exactly like a missing one.
+
+        Raises:
+            NotFoundError: No item of the user matches (or the prefix is too short).
+            InvalidInputError: Several of the user's items match (the message lists them).
+        """
+        check_user_id(user_id)
+        if not _storable_id(id_or_prefix):
+            raise NotFoundError(f"no memory {id_or_prefix!r} for this user")
+        starts = func.substr(col(Concept.id), 1, len(id_or_prefix)) == id_or_prefix
+        query = (
+            select(Concept)
+            .where(Concept.user_id == user_id, starts)
+            .order_by(col(Concept.id))
+            .limit(11)  # the exact id sorts first; ten more are enough to show an ambiguity
+        )
+        concepts = await self.database.run(
+            lambda session: list(session.exec(query).all()), write=False
+        )
+        found = {concept.id: concept for concept in concepts}
+        labels = {item: concept.text for item, concept in found.items()}
+        item_id = match_id_prefix(id_or_prefix, labels, what="memory", where=" for this user")
+        return MemoryHit.of(found[item_id])
 
     async def aupdate(
         self,
@@ -214,6 +243,7 @@ class MemoryEdits(MemoryCore):
         self._vectors_checked.discard(user_id)
         return counts
 
+    resolve_item = sync_twin(aresolve_item)
     update = sync_twin(aupdate)
     merge = sync_twin(amerge)
     forget = sync_twin(aforget)
