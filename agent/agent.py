@@ -11,7 +11,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError
 from confidante.graphs.builder import GraphBuilder
-from confidante.graphs.checkpoint import Checkpoints, open_checkpointer
+from confidante.graphs.checkpoint import LoopGraphs
 from confidante.graphs.nodes import REPLY_TAG, GraphDeps
 from confidante.graphs.router import Router
 from confidante.graphs.values import DECISIONS, ApprovalDecision, plain_state
@@ -142,6 +142,9 @@ class Agent:
     :class:`TurnResult` lists ``approvals`` and :meth:`aresume` continues it. A turn whose
     process died is continued by :meth:`aresume_task`; a new message on a thread with a
     paused or unfinished turn abandons that turn.
+
+    Close it when done (:meth:`aclose` / :meth:`close`, or ``async with`` / ``with``): that
+    closes its checkpoint connections, and the memory when the agent opened it.
     """
 
     def __init__(
@@ -160,6 +163,7 @@ class Agent:
         self.session_id = session_id
         self.settings = settings or Settings()
         self.settings.ensure_dirs()
+        self._owns_memory = memory is None
         self.memory = memory or Memory.open(settings=self.settings)
         self.model = model or build_chat_model(self.settings)
         self.builder = graph or GraphBuilder()
@@ -178,17 +182,12 @@ class Agent:
             background_extraction=background_extraction,
             router=Router(self.memory.embedder, self.settings.cache_dir),
         )
-        self._graph: Any = None
-        self._checkpoints: Checkpoints | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._graphs = LoopGraphs(
+            self.settings, lambda saver: self.builder.build(self.deps, checkpointer=saver)
+        )
 
     async def _ensure_graph(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._graph is None or self._loop is not loop:
-            self._checkpoints = await open_checkpointer(self.settings)
-            self._graph = self.builder.build(self.deps, checkpointer=self._checkpoints.saver)
-            self._loop = loop
-        return self._graph
+        return (await self._graphs.aget()).graph
 
     def _config(self, session_id: str | None) -> dict[str, Any]:
         thread = thread_id_for(self.user_id, session_id or self.session_id)
@@ -336,12 +335,11 @@ class Agent:
 
     async def aforget_user(self) -> dict[str, int]:
         """Erase this user's memory and conversation checkpoints."""
-        await self._ensure_graph()
-        assert self._checkpoints is not None
+        checkpoints = (await self._graphs.aget()).checkpoints
         counts = await self.memory.aforget_user(self.user_id)
-        threads = await self._checkpoints.athreads()
+        threads = await checkpoints.athreads()
         mine = [thread for thread in threads if user_of_thread(thread) == self.user_id]
-        await self._checkpoints.adelete_threads(mine)
+        await checkpoints.adelete_threads(mine)
         counts["checkpoint_threads"] = len(mine)
         return counts
 
@@ -368,12 +366,27 @@ class Agent:
         return len(failed) + len(stuck)
 
     async def aclose(self) -> None:
-        """Wait for background extractions, then close the checkpoint connection."""
+        """Wait for background extractions, then close what the agent opened.
+
+        That is the checkpoints of each event loop that ran it (sync and ``await`` calls use
+        different loops), and the memory unless it was given one. A later turn reopens them.
+        """
         await self.aflush()
-        if self._checkpoints is not None:
-            await self._checkpoints.aclose()
-            self._checkpoints = None
-            self._graph = None
+        await self._graphs.aclose()
+        if self._owns_memory:
+            self.memory.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     turn = sync_twin(aturn)
     chat = sync_twin(achat)
