@@ -8,21 +8,19 @@ per message. ``achat``/``aturn`` are the async core; ``chat``/``turn`` their syn
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool
 from langgraph.types import Command
-from pydantic import BaseModel, Field
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError
 from confidante.graphs.builder import GraphBuilder
-from confidante.graphs.checkpoint import Checkpoints, open_checkpointer
+from confidante.graphs.checkpoint import LoopGraphs
 from confidante.graphs.nodes import REPLY_TAG, GraphDeps
 from confidante.graphs.router import Router
 from confidante.graphs.values import DECISIONS, ApprovalDecision, plain_state
@@ -32,6 +30,7 @@ from confidante.models import build_chat_model
 from confidante.settings import Settings
 from confidante.threads import session_of_thread, thread_id_for, user_of_thread
 from confidante.tools.memory_tools import forget_tool, memory_tools
+from confidante.turns import Approval, TurnResult, as_approval
 
 #: LangGraph checkpoints each step while the next one starts. A side-effecting step always
 #: runs alone and is followed by a pause or by its checkpoint, so a crash can repeat it only
@@ -39,74 +38,6 @@ from confidante.tools.memory_tools import forget_tool, memory_tools
 DURABILITY = "async"
 #: The key under which ``ainvoke`` returns the pauses of an interrupted run.
 INTERRUPT = "__interrupt__"
-
-
-class Approval(BaseModel):
-    """A side-effecting tool call waiting for the user's decision.
-
-    Attributes:
-        id: The pause's id (LangGraph's interrupt id).
-        tool: The tool the graph wants to call.
-        args: The arguments it would call it with.
-        session_id: The conversation thread that is paused.
-    """
-
-    id: str
-    tool: str
-    args: dict[str, Any] = Field(default_factory=dict)
-    session_id: str
-
-
-class TurnResult(BaseModel):
-    """What one turn did.
-
-    Attributes:
-        reply: The assistant's answer (while paused: what it waits for).
-        recalled: Memories retrieved for the turn (id, text, score...).
-        used: The recalled memories the reply relied on.
-        queries: The retrieval queries made from the turn (phi_q).
-        remembered: Memory items written by the turn.
-        route: ``chat`` or ``task``.
-        plan: Tool steps of a task.
-        results: Outcome of each tool step.
-        approvals: Tool calls waiting for approval; the turn is paused until
-            :meth:`Agent.aresume` (empty when the turn finished).
-    """
-
-    reply: str
-    recalled: list[dict[str, Any]] = Field(default_factory=list)
-    used: list[dict[str, Any]] = Field(default_factory=list)
-    queries: list[str] = Field(default_factory=list)
-    remembered: list[dict[str, Any]] = Field(default_factory=list)
-    route: str = "chat"
-    plan: list[dict[str, Any]] = Field(default_factory=list)
-    results: list[dict[str, Any]] = Field(default_factory=list)
-    approvals: list[Approval] = Field(default_factory=list)
-
-    @classmethod
-    def of(cls, state: dict[str, Any], approvals: list[Approval]) -> TurnResult:
-        """Build the result from the graph's state values (as dicts) and pending approvals."""
-        state = plain_state(state)
-        recalled = state.get("recalled", [])
-        used_ids = set(state.get("used", []))
-        reply = state.get("reply", "") if not approvals else waiting_message(approvals)
-        return cls(
-            reply=reply,
-            recalled=recalled,
-            used=[item for item in recalled if item["id"] in used_ids],
-            queries=state.get("queries", []),
-            remembered=state.get("remembered", []),
-            route=state.get("route", "chat"),
-            plan=state.get("plan", []),
-            results=state.get("results", []),
-            approvals=approvals,
-        )
-
-
-def waiting_message(approvals: list[Approval]) -> str:
-    """Say which calls wait for approval."""
-    calls = "; ".join(f"{a.tool}({json.dumps(a.args, default=str)})" for a in approvals)
-    return f"Waiting for your approval to run {calls}."
 
 
 class Agent:
@@ -129,6 +60,9 @@ class Agent:
     :class:`TurnResult` lists ``approvals`` and :meth:`aresume` continues it. A turn whose
     process died is continued by :meth:`aresume_task`; a new message on a thread with a
     paused or unfinished turn abandons that turn.
+
+    Close it when done (:meth:`aclose` / :meth:`close`, or ``async with`` / ``with``): that
+    closes its checkpoint connections, and the memory when the agent opened it.
     """
 
     def __init__(
@@ -147,6 +81,7 @@ class Agent:
         self.session_id = session_id
         self.settings = settings or Settings()
         self.settings.ensure_dirs()
+        self._owns_memory = memory is None
         self.memory = memory or Memory.open(settings=self.settings)
         self.model = model or build_chat_model(self.settings)
         self.builder = graph or GraphBuilder()
@@ -165,17 +100,12 @@ class Agent:
             background_extraction=background_extraction,
             router=Router(self.memory.embedder, self.settings.cache_dir),
         )
-        self._graph: Any = None
-        self._checkpoints: Checkpoints | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._graphs = LoopGraphs(
+            self.settings, lambda saver: self.builder.build(self.deps, checkpointer=saver)
+        )
 
     async def _ensure_graph(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._graph is None or self._loop is not loop:
-            self._checkpoints = await open_checkpointer(self.settings)
-            self._graph = self.builder.build(self.deps, checkpointer=self._checkpoints.saver)
-            self._loop = loop
-        return self._graph
+        return (await self._graphs.aget()).graph
 
     def _config(self, session_id: str | None) -> dict[str, Any]:
         thread = thread_id_for(self.user_id, session_id or self.session_id)
@@ -336,12 +266,11 @@ class Agent:
 
     async def aforget_user(self) -> dict[str, int]:
         """Erase this user's memory and conversation checkpoints."""
-        await self._ensure_graph()
-        assert self._checkpoints is not None
+        checkpoints = (await self._graphs.aget()).checkpoints
         counts = await self.memory.aforget_user(self.user_id)
-        threads = await self._checkpoints.athreads()
+        threads = await checkpoints.athreads()
         mine = [thread for thread in threads if user_of_thread(thread) == self.user_id]
-        await self._checkpoints.adelete_threads(mine)
+        await checkpoints.adelete_threads(mine)
         counts["checkpoint_threads"] = len(mine)
         return counts
 
@@ -368,12 +297,27 @@ class Agent:
         return len(failed) + len(stuck)
 
     async def aclose(self) -> None:
-        """Wait for background extractions, then close the checkpoint connection."""
+        """Wait for background extractions, then close what the agent opened.
+
+        That is the checkpoints of each event loop that ran it (sync and ``await`` calls use
+        different loops), and the memory unless it was given one. A later turn reopens them.
+        """
         await self.aflush()
-        if self._checkpoints is not None:
-            await self._checkpoints.aclose()
-            self._checkpoints = None
-            self._graph = None
+        await self._graphs.aclose()
+        if self._owns_memory:
+            self.memory.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     turn = sync_twin(aturn)
     chat = sync_twin(achat)
@@ -388,12 +332,4 @@ class Agent:
     close = sync_twin(aclose)
 
 
-def as_approval(pause: Any, session_id: str) -> Approval:
-    """Turn a LangGraph ``Interrupt`` raised by ``act`` into an :class:`Approval`."""
-    value = pause.value if isinstance(pause.value, dict) else {"value": pause.value}
-    return Approval(
-        id=str(pause.id),
-        tool=str(value.get("tool", "")),
-        args=dict(value.get("args") or {}),
-        session_id=session_id,
-    )
+__all__ = ["Agent", "Approval", "TurnResult", "as_approval", "thread_id_for"]

@@ -7,14 +7,20 @@
 The rest of the graph (memory recall, the reply, fact extraction) keeps working.
 
     CONFIDANTE_MODEL=scripted python examples/custom_node.py
+
+Its data (memory, checkpoints) goes to a new temporary directory, never to your own data
+directory; name a folder to keep it there: ``python examples/custom_node.py DATA_DIR``.
 """
 
 from __future__ import annotations
 
 import operator
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from confidante import Agent
+from confidante import Agent, Settings
 from confidante.graphs.builder import GraphBuilder
 from confidante.graphs.nodes import last_user_text
 
@@ -46,7 +52,11 @@ builder = (
     .replace_node("route", keyword_route)
     .add_node("audit", audit, after="respond")
 )
-agent = Agent(user_id="node-user", graph=builder)
+#: The example's data directory: the first argument, else a new temporary one.
+DATA_DIR = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="confidante-"))
+agent = Agent(
+    user_id="node-user", settings=Settings(data_dir=DATA_DIR, database_url=None), graph=builder
+)
 for message in [
     "I love my new job at the bakery!",
     "My cat is called Tom.",

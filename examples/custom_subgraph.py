@@ -6,15 +6,21 @@ reply is written from. It shares the keys ``user_id``, ``recalled`` and ``calend
 agent's state; everything else in the graph is unchanged.
 
     CONFIDANTE_MODEL=scripted python examples/custom_subgraph.py
+
+Its data (memory, checkpoints) goes to a new temporary directory, never to your own data
+directory; name a folder to keep it there: ``python examples/custom_subgraph.py DATA_DIR``.
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
-from confidante import Agent
+from confidante import Agent, Settings
 from confidante.graphs.builder import GraphBuilder
 
 CALENDARS = {"subgraph-user": ["Dentist at 9:00.", "Lunch with Marta at 13:00."]}
@@ -54,7 +60,11 @@ builder = (
     .add_state_field("calendar", list[str])
     .mount("calendar", calendar, before="respond")
 )
-agent = Agent(user_id="subgraph-user", graph=builder)
+#: The example's data directory: the first argument, else a new temporary one.
+DATA_DIR = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="confidante-"))
+agent = Agent(
+    user_id="subgraph-user", settings=Settings(data_dir=DATA_DIR, database_url=None), graph=builder
+)
 result = agent.turn("When is lunch with Marta today?")
 print("calendar:", agent.state()["calendar"])
 print("used:", [item["text"] for item in result.used])

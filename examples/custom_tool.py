@@ -7,11 +7,17 @@ messages that ask for the tool: the router learns them, so such requests become 
 
     CONFIDANTE_MODEL=scripted python examples/custom_tool.py
 
+Its data (memory, checkpoints) goes to a new temporary directory, never to your own data
+directory; name a folder to keep it there: ``python examples/custom_tool.py DATA_DIR``.
+
 With the scripted model the plan is scripted below; any other model plans on its own.
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -52,7 +58,9 @@ def scripted_planner(payload: dict[str, Any]) -> Any:
     return default_reply(payload)
 
 
-settings = Settings()
+#: The example's data directory: the first argument, else a new temporary one.
+DATA_DIR = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="confidante-"))
+settings = Settings(data_dir=DATA_DIR, database_url=None)
 model: BaseChatModel | None = None
 if settings.model == "scripted":
     model = ScriptedChatModel(function=scripted_planner)

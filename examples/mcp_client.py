@@ -20,7 +20,8 @@ async def main(data_dir: str) -> None:
     server = StdioServerParameters(
         command=sys.executable,
         args=["-m", "confidante.cli", "mcp", "--user", "ana"],
-        env={**os.environ, "CONFIDANTE_DATA_DIR": data_dir},
+        # only the example's folder: never the database of CONFIDANTE_DATABASE_URL
+        env={**os.environ, "CONFIDANTE_DATA_DIR": data_dir, "CONFIDANTE_DATABASE_URL": ""},
     )
     with open(os.devnull, "w") as quiet:  # the server's log lines
         async with (

@@ -22,7 +22,8 @@ from confidante.models.scripted import ScriptedChatModel
 from confidante.tools.imagine import GenerationOptions, Imaginer, tiny_pipeline_path
 
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="pmg-"))
-settings = Settings(model="scripted", data_dir=out / "data")  # cache_dir: from the environment
+# Never the database of CONFIDANTE_DATABASE_URL: the example writes only under `out`.
+settings = Settings(model="scripted", data_dir=out / "data", database_url=None)  # cache_dir: env
 settings.ensure_dirs()
 memory = Memory.open(settings=settings)
 

@@ -12,6 +12,9 @@ Stable Diffusion pipeline built locally; name a real one with ``CONFIDANTE_IMAGE
 
     CONFIDANTE_MODEL=scripted python examples/plan_weekend.py
 
+Its data (memory, checkpoints) goes to a new temporary directory, never to your own data
+directory; name a folder to keep it there: ``python examples/plan_weekend.py DATA_DIR``.
+
 With the scripted model the planner below stands in for the model: it plans with whichever
 tools are registered, filling their text arguments from the request.
 """
@@ -19,7 +22,10 @@ tools are registered, filling their text arguments from the request.
 from __future__ import annotations
 
 import re
+import sys
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -101,7 +107,9 @@ def scripted_planner(payload: dict[str, Any]) -> Any:
 
 BUILT_IN = {"search_memory", "add_reminder", "list_reminders", "forget_memory"}
 
-settings = Settings()
+#: The example's data directory: the first argument, else a new temporary one.
+DATA_DIR = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="confidante-"))
+settings = Settings(data_dir=DATA_DIR, database_url=None)
 settings.ensure_dirs()
 model: BaseChatModel = (
     ScriptedChatModel(function=scripted_planner)

@@ -7,10 +7,18 @@
 process, not a power cut). Every graph step is checkpointed (LangGraph's ``async``
 durability: written while the next step starts), so a killed process resumes from its last
 completed step.
+
+LangGraph's async savers belong to the event loop that made them, so :class:`LoopGraphs` keeps
+one compiled graph and checkpoint connection per loop that ran it (the caller's loop for
+``await agent.achat(...)``, the sync twins' background loop for ``agent.chat(...)``) and closes
+them all together. A SQLite connection's worker thread is a daemon: a script that forgets to
+close its agent still exits (commits are already on disk; WAL keeps the file consistent).
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +112,7 @@ async def open_checkpointer(settings: Settings) -> Checkpoints:
 async def _open_sqlite(settings: Settings) -> Checkpoints:
     path = Path(settings.checkpoint_path)
     private_file(path)  # the conversation: owner-only, like the memory
-    connection = await aiosqlite.connect(str(path))
+    connection = await daemon_worker(aiosqlite.connect(str(path)))
     await connection.execute("PRAGMA journal_mode=WAL")
     await connection.execute("PRAGMA busy_timeout=30000")
     await connection.execute("PRAGMA synchronous=NORMAL")  # WAL: safe from process crashes
@@ -112,6 +120,19 @@ async def _open_sqlite(settings: Settings) -> Checkpoints:
     saver = AsyncSqliteSaver(connection)
     await saver.setup()
     return SQLiteCheckpoints(saver, connection)
+
+
+def daemon_worker(connection: aiosqlite.Connection) -> aiosqlite.Connection:
+    """Make an unopened aiosqlite connection's worker thread a daemon.
+
+    aiosqlite runs each connection on a non-daemon thread that only :meth:`Checkpoints.aclose`
+    stops, so an agent that was never closed kept the interpreter alive after the script's end
+    (``tests/test_script_exit.py`` fails if a new aiosqlite moves the thread).
+    """
+    worker = getattr(connection, "_thread", None)
+    if isinstance(worker, threading.Thread) and not worker.is_alive():
+        worker.daemon = True
+    return connection
 
 
 async def _open_postgresql(settings: Settings) -> Checkpoints:
@@ -141,3 +162,56 @@ OPENERS: dict[str, Callable[[Settings], Awaitable[Checkpoints]]] = {
     SQLiteCheckpoints.backend: _open_sqlite,
     PostgreSQLCheckpoints.backend: _open_postgresql,
 }
+
+
+@dataclass
+class BoundGraph:
+    """A graph compiled for one event loop, with the checkpoints it writes to."""
+
+    graph: Any
+    checkpoints: Checkpoints
+
+
+class LoopGraphs:
+    """One compiled graph and checkpoint connection per event loop; :meth:`aclose` ends them all.
+
+    Args:
+        settings: Where the checkpoints go (see :func:`open_checkpointer`).
+        build: Compiles the graph with a saver.
+
+    A loop that has ended (``asyncio.run`` returned) cannot run its saver again: its connection
+    is closed when the next one is opened, from the current loop (aiosqlite and psycopg
+    connections close from any loop).
+    """
+
+    def __init__(self, settings: Settings, build: Callable[[BaseCheckpointSaver[Any]], Any]):
+        self.settings = settings
+        self.build = build
+        self._bound: dict[asyncio.AbstractEventLoop, BoundGraph] = {}
+
+    async def aget(self) -> BoundGraph:
+        """Return the running loop's graph, opening its checkpoints the first time."""
+        loop = asyncio.get_running_loop()
+        bound = self._bound.get(loop)
+        if bound is not None:
+            return bound
+        await self._aclose_where(lambda other: other.is_closed())
+        checkpoints = await open_checkpointer(self.settings)
+        if loop in self._bound:  # another task of this loop opened one meanwhile
+            await checkpoints.aclose()
+            return self._bound[loop]
+        bound = self._bound[loop] = BoundGraph(self.build(checkpoints.saver), checkpoints)
+        return bound
+
+    @property
+    def open(self) -> list[Checkpoints]:
+        """The checkpoints open now, one per loop that ran the graph since the last close."""
+        return [bound.checkpoints for bound in self._bound.values()]
+
+    async def aclose(self) -> None:
+        """Close the checkpoint connection of every loop (a later call opens a new one)."""
+        await self._aclose_where(lambda _: True)
+
+    async def _aclose_where(self, ended: Callable[[asyncio.AbstractEventLoop], bool]) -> None:
+        for loop in [loop for loop in self._bound if ended(loop)]:
+            await self._bound.pop(loop).checkpoints.aclose()

@@ -13,6 +13,12 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
 def test_example_runs(example: Path, cli_env: dict[str, str], tmp_path: Path) -> None:
+    """Each example runs, and writes nothing into the user's data directory.
+
+    ``cli_env``'s ``CONFIDANTE_DATA_DIR`` stands for the user's own data: an example keeps its
+    data in a temporary directory unless it is given one.
+    """
+    users_data = Path(cli_env["CONFIDANTE_DATA_DIR"])
     result = subprocess.run(
         [sys.executable, str(example)],
         env=cli_env,
@@ -23,6 +29,8 @@ def test_example_runs(example: Path, cli_env: dict[str, str], tmp_path: Path) ->
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip()
+    written = sorted(str(p.relative_to(users_data)) for p in users_data.rglob("*") if p.is_file())
+    assert not written, f"{example.name} wrote into the user's data directory: {written[:5]}"
 
 
 def test_quickstart_recalls_across_sessions(cli_env: dict[str, str], tmp_path: Path) -> None:

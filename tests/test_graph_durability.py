@@ -185,16 +185,16 @@ def test_checkpoints_live_in_postgresql_when_the_memory_does(
         first.turn("Remind me to feed the cat.")
         first.close()
         second = Agent(user_id="ana", settings=on_pg)
-        assert second._checkpoints is None or second._checkpoints.backend == "postgresql"
+        assert second._graphs.open == []  # opened by the first call
         assert [a.tool for a in second.pending()] == ["add_reminder"]
-        assert second._checkpoints is not None and second._checkpoints.backend == "postgresql"
+        assert [opened.backend for opened in second._graphs.open] == ["postgresql"]
         second.resume("approve")
         assert not settings.checkpoint_path.exists()
         bob = Agent(user_id="bob", settings=on_pg)
         bob.chat("Hello.")
         counts = second.forget_user()
         assert counts["checkpoint_threads"] == 1
-        threads = run_sync(second._checkpoints.athreads())
+        threads = run_sync(second._graphs.open[0].athreads())
         assert threads == [thread_id_for("bob", "default")]
         assert bob.pending() == [] and second.pending() == []
         bob.close()

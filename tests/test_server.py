@@ -395,11 +395,11 @@ async def test_agent_pool_closes_the_least_recently_used_idle_agent(tmp_path: Pa
         async with pool.turn("u1", "s") as first:
             await first.aturn("I live in Oslo.")
         async with pool.using("u2") as second:
-            assert first._graph is not None
+            assert first._graphs.open
             async with pool.using("u3"):
                 pass
             assert list(pool._agents) == ["u2"]  # the busy agent stays, idle ones go
-        assert first._graph is None  # closed once past the limit
+        assert not first._graphs.open  # closed once past the limit
         async with pool.using("u1") as again:
             assert again is not first and again is not second
     finally:
