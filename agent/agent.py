@@ -25,7 +25,8 @@ from confidante.graphs.nodes import REPLY_TAG, GraphDeps
 from confidante.graphs.router import Router
 from confidante.graphs.values import DECISIONS, ApprovalDecision, plain_state
 from confidante.memory.ingest.learning import learn
-from confidante.memory.store import Memory, check_text, check_user_id
+from confidante.memory.items import check_person_id
+from confidante.memory.store import Memory, check_text
 from confidante.models import build_chat_model
 from confidante.settings import Settings
 from confidante.threads import session_of_thread, thread_id_for, user_of_thread
@@ -77,7 +78,7 @@ class Agent:
         background_extraction: bool = False,
         graph: GraphBuilder | None = None,
     ) -> None:
-        self.user_id = check_user_id(user_id)
+        self.user_id = check_person_id(user_id)
         self.session_id = session_id
         self.settings = settings or Settings()
         self.settings.ensure_dirs()

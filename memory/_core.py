@@ -21,7 +21,7 @@ from confidante.memory.embeddings.images import ImageEmbedder
 from confidante.memory.embeddings.text import Embedder
 from confidante.memory.index.base import VectorIndex
 from confidante.memory.index.pgvector import default_vector_index
-from confidante.memory.items import _storable_id
+from confidante.memory.items import _storable_id, readable, shown
 from confidante.memory.retrieval.candidates import concepts_without_vectors
 from confidante.memory.retrieval.full_text import TermCounts
 from confidante.memory.retrieval.ranking import RankWeights
@@ -79,7 +79,17 @@ class MemoryCore:
     def _owned(session: Session, user_id: str, item_id: str) -> Concept:
         concept = session.get(Concept, item_id) if _storable_id(item_id) else None
         if concept is None or concept.user_id != user_id:
-            raise NotFoundError(f"no memory {item_id!r} for this user")
+            raise NotFoundError(f"no memory {shown(item_id)} for this user")
+        return concept
+
+    @staticmethod
+    def _owned_readable(session: Session, user_id: str, item_id: str) -> Concept:
+        """The user's item, or ``NotFoundError`` when its stored values cannot be read."""
+        concept = MemoryCore._owned(session, user_id, item_id)
+        if not readable([concept]):
+            raise NotFoundError(
+                f"memory {shown(item_id)} has stored values that are not valid text; forget it"
+            )
         return concept
 
     @staticmethod
@@ -95,7 +105,7 @@ class MemoryCore:
             query = query.where(col(Concept.valid_to).is_(None))
         if kinds:
             query = query.where(col(Concept.kind).in_(list(kinds)))
-        return list(session.exec(query).all())
+        return readable(session.exec(query).all())
 
     async def _ensure_vectors(self, user_id: str) -> None:
         """Embed, once per process and user, items that lack a vector from this embedder."""

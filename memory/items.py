@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from confidante.errors import InvalidInputError, NotFoundError
+from confidante.memory.scopes import GLOBAL_OWNER, PERSONA_PREFIX, is_reserved_owner
 from confidante.memory.storage.records import Concept
+
+logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 20_000
 #: The shortest id prefix that names an item (listings show 12 characters): shorter ones would
 #: soon match several items, and a typo in one would pick the wrong item too easily.
 MIN_ID_PREFIX = 6
+#: How deep attributes may nest (pydantic, which writes every answer, stops at 255 levels).
+MAX_ATTRIBUTE_DEPTH = 32
+#: Deeper stored values are left out of reads (see :func:`readable`); a margin below 255.
+_READABLE_DEPTH = 200
 _KEY_PATTERN = re.compile(r"[^a-z0-9]+")
 
 
@@ -78,12 +86,86 @@ class MemoryHit(BaseModel):
         )
 
 
+def readable(concepts: Iterable[Concept]) -> list[Concept]:
+    """Return the concepts whose stored values can be written out as JSON, skipping the others.
+
+    A row stored before its values were checked (a lone surrogate in its attributes, say) can
+    never be encoded as UTF-8; returned, it would fail the whole listing, search, export or chat
+    turn that read it. It is left out instead, with a warning that names it.
+    """
+    kept = []
+    for concept in concepts:
+        if _writable(
+            [
+                concept.text,
+                concept.key,
+                concept.kind,
+                concept.attributes,
+                concept.provenance,
+                concept.subject_id,
+                concept.image_path,
+            ]
+        ):
+            kept.append(concept)
+        else:
+            logger.warning(
+                "memory %s of user %s has stored values that are not valid text; it is left out"
+                " of reads (fix or forget it)",
+                shown(concept.id),
+                shown(concept.user_id),
+            )
+    return kept
+
+
+def _writable(values: object) -> bool:
+    """Whether ``values`` can be written out as strict JSON in UTF-8, by json and pydantic."""
+    if _depth(values) > _READABLE_DEPTH:
+        return False
+    try:
+        json.dumps(values, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return False
+    return True
+
+
+def _depth(value: object) -> int:
+    """How deep a JSON value nests (a stack, not recursion: the depth is the data's)."""
+    deepest = 0
+    pending: list[tuple[int, object]] = [(1, value)]
+    while pending:
+        depth, item = pending.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            pending.extend((depth + 1, inner) for inner in item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend((depth + 1, inner) for inner in item)
+    return deepest
+
+
 def check_user_id(user_id: str) -> str:
     """Validate a user id (non-empty printable text, at most 200 characters)."""
     if not isinstance(user_id, str) or not user_id.strip():
         raise InvalidInputError("user_id must be a non-empty string")
     if len(user_id) > 200 or not user_id.isprintable():
         raise InvalidInputError("user_id must be printable and at most 200 characters")
+    return user_id
+
+
+def check_person_id(user_id: str) -> str:
+    """Validate the id of a person (a key's user, a chat's user): not a reserved owner.
+
+    Ids that begin with ``@`` name the shared scopes (``@global``, ``@persona:NAME``, see
+    :mod:`confidante.memory.scopes`), whose memories every user's retrieval may read. Whoever
+    acts as one of them plants memories in other users' answers, so they never name a person
+    that comes from outside (an API key, a ``--user`` option).
+    """
+    check_user_id(user_id)
+    if is_reserved_owner(user_id):
+        raise InvalidInputError(
+            f"user id {shown(user_id, 40)} is reserved for shared memories"
+            f" ({GLOBAL_OWNER!r}, {PERSONA_PREFIX!r}NAME): ids that begin with '@'"
+            " never name a person"
+        )
     return user_id
 
 
@@ -121,12 +203,60 @@ def check_label(value: str, what: str, max_chars: int) -> str:
 
 
 def check_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
-    """Validate attributes: strict JSON (PostgreSQL's JSON refuses NaN and infinities)."""
-    try:
+    """Validate attributes: strict JSON whose every string is storable text.
+
+    PostgreSQL's JSON refuses NaN and infinities and NUL characters. A lone surrogate is
+    stored by SQLite's JSON (as an escape) but can never be written out as UTF-8 again: every
+    later listing, search or export of the user would fail. So the keys and string values are
+    checked like text, at every depth, and the depth is bounded: every answer is written by
+    pydantic, which gives up at 255 levels (a stack here, not recursion).
+    """
+    if not isinstance(attributes, dict):
+        raise InvalidInputError("attributes must be a JSON object")
+    for name, top in attributes.items():
+        where = f"attributes[{shown(name, 40)}]"  # errors name the top-level attribute
+        if isinstance(name, str):
+            _check_json_string(name, f"the name of {where}")
+        pending: list[tuple[int, Any]] = [(1, top)]
+        while pending:
+            depth, value = pending.pop()
+            if depth > MAX_ATTRIBUTE_DEPTH:
+                raise InvalidInputError(
+                    f"{where} is nested more than {MAX_ATTRIBUTE_DEPTH} levels deep"
+                )
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    if isinstance(key, str):
+                        _check_json_string(key, f"a key in {where}")
+                    pending.append((depth + 1, inner))
+            elif isinstance(value, list | tuple):
+                pending.extend((depth + 1, inner) for inner in value)
+            elif isinstance(value, str):
+                _check_json_string(value, where)
+    try:  # after the depth check, so the encoder cannot run out of stack
         json.dumps(attributes, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"attributes must be JSON-serialisable: {exc}") from exc
     return attributes
+
+
+def _check_json_string(text: str, where: str) -> None:
+    if "\x00" in text:
+        raise InvalidInputError(f"{where} contains a NUL character")
+    if not _encodable(text):
+        raise InvalidInputError(f"{where} is not valid Unicode (it has a lone surrogate)")
+
+
+def shown(value: object, limit: int = 64) -> str:
+    """Return a value quoted for an error message, cut to ``limit`` characters.
+
+    Ids and keys come from requests; echoing a 20,000-character id back in an error helps
+    nobody (and a lone surrogate could not even be encoded): ``'abc...' (20000 characters)``.
+    """
+    text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -13,6 +13,7 @@ from typing import Literal
 
 GLOBAL_OWNER = "@global"
 PERSONA_PREFIX = "@persona:"
+RESERVED_PREFIX = "@"
 
 Scope = Literal["user", "persona", "global"]
 
@@ -20,6 +21,11 @@ Scope = Literal["user", "persona", "global"]
 def persona_owner(name: str) -> str:
     """Return the owner id under which a persona's shared memories are stored."""
     return PERSONA_PREFIX + name
+
+
+def is_reserved_owner(owner: str) -> bool:
+    """Whether an owner id is reserved for a shared scope (every id that begins with ``@``)."""
+    return owner.startswith(RESERVED_PREFIX)
 
 
 def scope_of(owner: str) -> Scope:

@@ -44,6 +44,7 @@ from confidante.memory.items import (
     check_text,
     check_user_id,
     normalise_key,
+    shown,
 )
 from confidante.memory.portability.part import PortableMemory
 from confidante.memory.retrieval.candidates import Filters
@@ -345,7 +346,8 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
         """Return one of the user's items (``NotFoundError`` if it is not theirs)."""
         check_user_id(user_id)
         return await self.database.run(
-            lambda session: MemoryHit.of(self._owned(session, user_id, item_id)), write=False
+            lambda session: MemoryHit.of(self._owned_readable(session, user_id, item_id)),
+            write=False,
         )
 
     async def ahistory(self, user_id: str, item_id: str) -> list[dict[str, Any]]:
@@ -354,14 +356,14 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
 
         def read(session: Session) -> list[dict[str, Any]]:
             if not _storable_id(item_id):
-                raise NotFoundError(f"no memory {item_id!r} for this user")
+                raise NotFoundError(f"no memory {shown(item_id)} for this user")
             entries = session.exec(
                 select(AuditEntry)
                 .where(AuditEntry.user_id == user_id, AuditEntry.concept_id == item_id)
                 .order_by(col(AuditEntry.id))
             ).all()
             if not entries:
-                raise NotFoundError(f"no memory {item_id!r} for this user")
+                raise NotFoundError(f"no memory {shown(item_id)} for this user")
             return [
                 {"action": e.action, "before": e.before, "after": e.after, "at": e.at}
                 for e in entries

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 from pydantic import BaseModel, Field
 
 from confidante.errors import ConfidanteError, ConfigurationError
-from confidante.memory.items import check_user_id
+from confidante.memory.items import check_person_id
 from confidante.memory.store import Memory
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ def build_mcp_server(
     server_class = _server_class()
     from mcp.types import ToolAnnotations
 
-    user = check_user_id(user_id)
+    user = check_person_id(user_id)
     server = server_class(name, instructions=INSTRUCTIONS)
 
     async def remember(

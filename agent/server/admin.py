@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 from confidante.memory.store import check_user_id
 from confidante.server.context import Admin, Context
 from confidante.server.errors import ERROR_RESPONSES, NOT_FOUND
-from confidante.server.schemas import ErasedUser, KeyCreate, KeyList, KeyOut, NewKey
+from confidante.server.schemas import MAX_ID, ErasedUser, KeyCreate, KeyList, KeyOut, NewKey
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=ERROR_RESPONSES)
 
@@ -32,7 +32,7 @@ async def list_keys(
 
 @router.delete("/keys/{key_id}", response_model=KeyOut, responses=NOT_FOUND)
 async def revoke_key(
-    key_id: Annotated[str, Path(max_length=64)], context: Context, _: Admin
+    key_id: Annotated[str, Path(max_length=MAX_ID)], context: Context, _: Admin
 ) -> KeyOut:
     """Revoke a key; it stops working at once."""
     return KeyOut(**(await context.keys.arevoke(key_id)).model_dump())

@@ -10,6 +10,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from langchain_core.tools import BaseTool
 
+from confidante.memory.scopes import is_reserved_owner
 from confidante.memory.store import Memory
 from confidante.server.agents import AgentPool
 from confidante.server.errors import ApiError
@@ -70,6 +71,14 @@ async def current_user(context: Context, credentials: Credentials) -> str:
         )
     token = credentials.credentials
     user = await context.keys.aauthenticate(token)
+    if user is not None and is_reserved_owner(user):
+        # A key made for a shared scope before such keys were refused: acting as "@global"
+        # would plant memories that every user's answers recall.
+        raise ApiError(
+            403,
+            "reserved_user",
+            "this key's user is reserved for shared memories; revoke the key",
+        )
     if user is not None:
         return user
     if _is_admin(context, token):

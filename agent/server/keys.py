@@ -22,6 +22,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
+from confidante.memory.items import check_person_id, shown
 from confidante.memory.storage.database import Database
 from confidante.memory.storage.records import utcnow
 from confidante.memory.storage.schema import create_tables
@@ -101,8 +102,14 @@ class KeyStore:
         create_tables(self.database.engine, [api_keys])
 
     async def acreate(self, user_id: str, name: str = "") -> tuple[ApiKeyInfo, str]:
-        """Make a key for a user; returns its record and the key (shown only this once)."""
-        check_user_id(user_id)
+        """Make a key for a user; returns its record and the key (shown only this once).
+
+        Raises:
+            InvalidInputError: The user id is invalid, or reserved for shared memories
+                (``@global``, ``@persona:NAME``): a key for one would plant memories that every
+                user's retrieval reads.
+        """
+        check_person_id(user_id)
         if len(name) > 100 or "\x00" in name:
             raise InvalidInputError("a key name is at most 100 characters, no NUL")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -157,7 +164,7 @@ class KeyStore:
             connection = session.connection()
             row = connection.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
             if row is None:
-                raise NotFoundError(f"no API key {key_id!r}")
+                raise NotFoundError(f"no API key {shown(key_id)}")
             if row.revoked_at is None:
                 now = utcnow()
                 connection.execute(
@@ -167,7 +174,7 @@ class KeyStore:
             return _info(row)
 
         if "\x00" in key_id or len(key_id) > 32:
-            raise NotFoundError(f"no API key {key_id!r}")
+            raise NotFoundError(f"no API key {shown(key_id)}")
         return await self.database.run(write)
 
     async def adelete_user(self, user_id: str) -> int:

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse
 from confidante.server.context import Context, User
 from confidante.server.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
 from confidante.server.schemas import (
+    MAX_ID,
     MAX_TEXT,
     Deleted,
     ErasedUser,
@@ -27,7 +28,7 @@ from confidante.server.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["memories"], responses=ERROR_RESPONSES)
-ItemId = Annotated[str, Path(description="The item's id")]
+ItemId = Annotated[str, Path(max_length=MAX_ID, description="The item's id")]
 
 
 def _out(hit: Any) -> MemoryOut:

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: Longest text of a memory, a search or a chat message (embedding cost grows with length).
 MAX_TEXT = 4_000
+#: Longest id in a path (memory ids and approval ids are 32 characters): a longer one is
+#: refused with 422 before any lookup, and never echoed back.
+MAX_ID = 64
 
 
 # ------------------------------------------------------------------------------- chat

@@ -14,10 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import ValidationError
 
+from confidante.memory.items import shown
 from confidante.server.chat import approval_out, pending_of, session_of
 from confidante.server.context import Context, User
 from confidante.server.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
 from confidante.server.schemas import (
+    MAX_ID,
     ApprovalDecision,
     ApprovalList,
     ToolCall,
@@ -65,7 +67,7 @@ async def run_tool(
     """Run a tool for the key's user; answers ``{"tool": name, "output": ...}``."""
     tool = context.tools.get(name)
     if tool is None:
-        raise ApiError(404, "unknown_tool", f"no tool named {name!r}")
+        raise ApiError(404, "unknown_tool", f"no tool named {shown(name)}")
     config = {"configurable": {"user_id": user}}
     try:
         output = await tool.ainvoke(body.arguments, config=config)  # type: ignore[arg-type]
@@ -117,7 +119,7 @@ async def _everywhere(agent: Any, apending: Any) -> list[Any]:
     responses={**NOT_FOUND, **NOT_IMPLEMENTED},
 )
 async def answer_approval(
-    approval_id: Annotated[str, Path(max_length=200)],
+    approval_id: Annotated[str, Path(max_length=MAX_ID)],
     body: ApprovalDecision,
     context: Context,
     user: User,
@@ -132,7 +134,7 @@ async def answer_approval(
         pending = [approval_out(item) for item in await _everywhere(agent, apending)]
     match = next((item for item in pending if item.id == approval_id), None)
     if match is None:
-        raise ApiError(404, "not_found", f"no pending approval {approval_id!r} for this user")
+        raise ApiError(404, "not_found", f"no pending approval {shown(approval_id)} for this user")
     if body.decision == "edit" and body.args is None:
         raise ApiError(400, "missing_args", "an edit needs the new 'args'", param="args")
     session = match.session_id or "default"

@@ -27,6 +27,7 @@ from PIL import Image, UnidentifiedImageError
 
 from confidante.errors import InvalidInputError, ModelNotAvailableError
 from confidante.memory.embeddings.text import Vectors, normalise
+from confidante.memory.items import shown
 
 if TYPE_CHECKING:
     pass
@@ -131,30 +132,62 @@ def build_image_embedder(spec: str | None) -> ImageEmbedder | None:
 
 
 def load_image(image: ImageInput) -> Image.Image:
-    """Open and check an image (``InvalidInputError`` for anything that is not one)."""
+    """Open and check an image (``InvalidInputError`` for anything that is not one).
+
+    The size is read from the file's header and checked before any pixel is decoded: a PNG of
+    a few hundred kilobytes can hold 13000x13000 pixels, hundreds of megabytes once decoded.
+    """
     if isinstance(image, Image.Image):
-        opened = image
+        _check_size(image.size)
+        return image.convert("RGB")
+    data = _image_bytes(image)
+    try:
+        # Lazy: reads the header only. PIL's own bomb check runs here: an error above twice
+        # its limit, a warning above it (an error too where warnings are errors).
+        opened = Image.open(io.BytesIO(data))
+        _check_size(opened.size)
+        opened.verify()
+        opened = Image.open(io.BytesIO(data))
+        opened.load()
+        return opened.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InvalidInputError(
+            f"the image has too many pixels to decode (at most {MAX_IMAGE_PIXELS:,}): {exc}"
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInputError(f"not a readable image: {exc}") from exc
+
+
+def _image_bytes(image: bytes | str | PathLike[str]) -> bytes:
+    """Return the encoded image a caller passed (bytes, or a file's), at most 50 MB."""
+    if isinstance(image, bytes):
+        data = image
     else:
+        if not isinstance(image, str | PathLike):
+            raise InvalidInputError("an image must be a PIL image, bytes or a file path")
+        path = Path(image)
         try:
-            if isinstance(image, bytes):
-                if len(image) > MAX_IMAGE_BYTES:
-                    raise InvalidInputError("the image is larger than 50 MB")
-                data = image
-            else:
-                if not isinstance(image, str | PathLike):
-                    raise InvalidInputError("an image must be a PIL image, bytes or a file path")
-                path = Path(image)
-                if not path.is_file():
-                    raise InvalidInputError(f"no image file at {str(path)!r}")
-                if path.stat().st_size > MAX_IMAGE_BYTES:
-                    raise InvalidInputError("the image is larger than 50 MB")
-                data = path.read_bytes()
-            Image.open(io.BytesIO(data)).verify()
-            opened = Image.open(io.BytesIO(data))
-            opened.load()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise InvalidInputError(f"not a readable image: {exc}") from exc
-    width, height = opened.size
-    if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS:
-        raise InvalidInputError(f"image size {width}x{height} is out of range")
-    return opened.convert("RGB")
+            if not path.is_file():
+                raise InvalidInputError(f"no image file at {shown(str(path))}")
+            if path.stat().st_size > MAX_IMAGE_BYTES:
+                raise InvalidInputError("the image is larger than 50 MB")
+            data = path.read_bytes()
+        except OSError as exc:  # a name too long, a folder we may not read...
+            raise InvalidInputError(
+                f"cannot read the image file: {shown(exc.strerror or str(exc))}"
+            ) from exc
+    if len(data) > MAX_IMAGE_BYTES:
+        raise InvalidInputError("the image is larger than 50 MB")
+    return data
+
+
+def _check_size(size: tuple[int, int]) -> None:
+    """Refuse an empty image or one of more than :data:`MAX_IMAGE_PIXELS` pixels."""
+    width, height = size
+    if width < 1 or height < 1:
+        raise InvalidInputError(f"image size {width}x{height} is empty")
+    if width * height > MAX_IMAGE_PIXELS:
+        raise InvalidInputError(
+            f"image size {width}x{height} ({width * height:,} pixels) is over the limit of"
+            f" {MAX_IMAGE_PIXELS:,} pixels"
+        )

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, func, select
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory._core import MemoryCore
-from confidante.memory.items import _storable_id, check_label, check_text, check_user_id
+from confidante.memory.items import _storable_id, check_label, check_text, check_user_id, shown
 from confidante.memory.storage.records import Event
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def set_extraction(
     """
     event = session.get(Event, event_id) if _storable_id(event_id) else None
     if event is None or event.user_id != user_id:
-        raise NotFoundError(f"no event {event_id!r} for this user")
+        raise NotFoundError(f"no event {shown(event_id)} for this user")
     event.extraction = status
     event.error = error.replace("\x00", "\ufffd") if error else error
     session.add(event)

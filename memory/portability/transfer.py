@@ -79,7 +79,7 @@ from sqlmodel import Session, col, delete, select
 
 from confidante.errors import InvalidInputError
 from confidante.memory.embeddings.images import IMAGE_KIND
-from confidante.memory.items import check_user_id, text_fingerprint
+from confidante.memory.items import check_user_id, readable, text_fingerprint
 from confidante.memory.portability.events import add_events, event_documents
 from confidante.memory.portability.format import (
     FORMAT,
@@ -123,7 +123,7 @@ async def export_memory(memory: Memory, user_id: str) -> dict[str, Any]:
             .where(Concept.user_id == user_id)
             .order_by(col(Concept.created_at), col(Concept.id))
         )
-        concepts = list(session.exec(query).all())
+        concepts = readable(session.exec(query).all())
         return subject_documents(session, user_id), concepts, event_documents(session, user_id)
 
     subjects, concepts, events = await memory.database.run(read, write=False)

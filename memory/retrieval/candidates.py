@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from confidante.errors import InvalidInputError
 from confidante.memory.index.base import Vector, VectorIndex
+from confidante.memory.items import readable
 from confidante.memory.retrieval.full_text import TermCounts, lexical_candidates
 from confidante.memory.storage.records import Concept, ConceptVector
 
@@ -146,9 +147,12 @@ def read_rows(
     filters: Filters = NO_FILTERS,
     limit: int | None = None,
 ) -> list[Concept]:
-    """Read the user's whole rows among ``ids`` (all when None) that pass the filters."""
+    """Read the user's whole rows among ``ids`` (all when None) that pass the filters.
+
+    A row whose values cannot be written out is left out (see :func:`readable`).
+    """
     rows = _select_rows(session, (Concept,), user_id, ids, filters, limit)
-    return [row if isinstance(row, Concept) else row[0] for row in rows]
+    return readable(row if isinstance(row, Concept) else row[0] for row in rows)
 
 
 def gather_candidates_many(

@@ -105,7 +105,7 @@ class MemoryEdits(MemoryCore):
             if importance is not None:
                 concept.importance = importance
             if attributes is not None:
-                concept.attributes = {**concept.attributes, **attributes}
+                concept.attributes = {**(concept.attributes or {}), **attributes}
             concept.updated_at = utcnow()
             session.add(concept)
             session.add(audit(concept, "update", before, concept_snapshot(concept)))
@@ -145,7 +145,7 @@ class MemoryEdits(MemoryCore):
             for other in others:
                 other_before = concept_snapshot(other)
                 keep.provenance = sorted({*keep.provenance, *other.provenance})
-                keep.attributes = {**other.attributes, **keep.attributes}
+                keep.attributes = {**(other.attributes or {}), **(keep.attributes or {})}
                 keep.importance = max(keep.importance, other.importance)
                 other.valid_to, other.superseded_by, other.updated_at = now, keep.id, now
                 session.add(other)

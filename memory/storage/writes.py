@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from confidante.errors import NotFoundError
 from confidante.memory.index.base import VectorIndex
-from confidante.memory.items import MemoryItem, text_fingerprint
+from confidante.memory.items import MemoryItem, shown, text_fingerprint
 from confidante.memory.scopes import scope_of
 from confidante.memory.storage.near_duplicates import MERGEABLE_KINDS, nearest_each, same_fact
 from confidante.memory.storage.records import (
@@ -120,7 +120,7 @@ def _check_subjects(session: Session, user_id: str, items: Sequence[MemoryItem])
         ).all()
     )
     if missing := wanted - found:
-        raise NotFoundError(f"no subject {sorted(missing)[0]!r} for this user")
+        raise NotFoundError(f"no subject {shown(sorted(missing)[0])} for this user")
 
 
 def _supersede_listed(

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
-from confidante.memory.items import MemoryHit, _storable_id, check_user_id
+from confidante.memory.items import MemoryHit, _storable_id, check_user_id, readable, shown
 from confidante.memory.storage.editing import MemoryEdits
 from confidante.memory.storage.records import Concept, Subject, utcnow
 from confidante.memory.subjects.names import (
@@ -184,7 +184,7 @@ class SubjectDirectory(MemoryEdits):
             ).all()
             taken: dict[str, int] = {}
             hits = []
-            for row in rows:
+            for row in readable(rows):
                 count = taken.get(str(row.subject_id), 0)
                 if count < limit:
                     taken[str(row.subject_id)] = count + 1
@@ -211,7 +211,7 @@ class SubjectDirectory(MemoryEdits):
             else:
                 query = query.where(Concept.subject_id == subject_id)
             rows = session.exec(query.order_by(col(Concept.created_at).desc())).all()
-            return [MemoryHit.of(row) for row in rows]
+            return [MemoryHit.of(row) for row in readable(rows)]
 
         return await self.database.run(read, write=False)
 
@@ -280,5 +280,5 @@ def _subjects_of(session: Session, user_id: str) -> list[Subject]:
 def _owned_subject(session: Session, user_id: str, subject_id: str) -> Subject:
     subject = session.get(Subject, subject_id) if _storable_id(subject_id) else None
     if subject is None or subject.user_id != user_id:
-        raise NotFoundError(f"no subject {subject_id!r} for this user")
+        raise NotFoundError(f"no subject {shown(subject_id)} for this user")
     return subject

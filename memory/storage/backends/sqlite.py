@@ -9,10 +9,14 @@
 - After an erasure, the FTS5 segments are merged (a deleted row's words stay in them, hidden,
   until then) and the write-ahead log is emptied, so no copy is left in either file.
 - A file database keeps its images beside the file (``NAME-images``).
+- A JSON column holding text that is not JSON (SQLite does not check it) reads as NULL, with a
+  warning, instead of failing every statement that reads the row.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -44,6 +48,18 @@ FULL_TEXT_DDL = [
        SELECT rowid, text, 'o' || hex(user_id) FROM concepts
        WHERE NOT EXISTS (SELECT 1 FROM concepts_fts LIMIT 1)""",
 ]
+
+
+logger = logging.getLogger(__name__)
+
+
+def _json_or_null(stored: str) -> Any:
+    """Decode a JSON column; text that is not JSON reads as None (and is logged)."""
+    try:
+        return json.loads(stored)
+    except ValueError:
+        logger.warning("a JSON column holds text that is not JSON; it reads as null")
+        return None
 
 
 def owner_token(user_id: str) -> str:
@@ -83,7 +99,11 @@ class SQLiteOperations(BackendOperations):
         path = _file(url)
         if path is not None:
             private_file(path)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            json_deserializer=_json_or_null,
+        )
         event.listen(engine, "connect", _pragmas)
         event.listen(engine, "begin", _begin)
         return engine
