@@ -154,3 +154,11 @@ def test_progress_is_reported_per_batch(memory: Memory) -> None:
     items = [CatalogItem(id=str(i), title=f"Item {i}") for i in range(5)]
     assert run_sync(catalog.aadd(items, batch_size=2, progress=steps.append)).added == 5
     assert steps == [2, 2, 1]
+
+
+def test_load_log_reports_progress(cli_env: dict[str, str], tmp_path: Path) -> None:
+    assert load(cli_env, str(write(tmp_path, "movies.csv", MOVIES)))[0] == 0
+    ratings = str(write(tmp_path, "ratings.csv", RATINGS))
+    result = CliRunner().invoke(app, ["recommend", "load-log", ratings], env=cli_env)
+    assert result.exit_code == 0 and result.stdout.strip() == "3 interactions from 2 users"
+    assert "loading the log: 3/3" in result.stderr
