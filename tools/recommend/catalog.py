@@ -308,7 +308,8 @@ class Catalog:
                     self.embedder.embed_documents, [item.document() for item, _ in plan]
                 )
             model = self.embedder.name if self.embedder is not None else None
-            await self.database.run(partial(_write, plan, vectors, model))
+            if plan:  # an unchanged batch costs no write transaction
+                await self.database.run(partial(_write, plan, vectors, model))
             if progress is not None:
                 progress(len(batch))
         return report
