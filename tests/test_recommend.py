@@ -228,7 +228,10 @@ def test_cli(cli_env: dict[str, str], tmp_path: Path) -> None:
             timeout=300,
         )
 
-    assert cli("load-catalog", str(catalog)).stdout.strip() == "10 catalog items"
+    assert (
+        cli("load-catalog", str(catalog)).stdout.strip()
+        == "10 catalog items: 10 added, 0 unchanged"
+    )
     assert "14 interactions" in cli("load-log", str(log), "--format", "sequences").stdout
     assert cli("feedback", "--user", "v4", "dune", "--reject").returncode == 0
     shown = cli("--user", "v4", "--k", "2", "--json")

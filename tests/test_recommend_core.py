@@ -132,6 +132,7 @@ def test_public_names() -> None:
     assert sorted(recommend.__all__) == [
         "Catalog",
         "CatalogItem",
+        "CatalogLoad",
         "CoreParams",
         "InteractionLog",
         "RankingCore",

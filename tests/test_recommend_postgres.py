@@ -14,8 +14,12 @@ from confidante.tools.recommend.interactions import aload
 def test_recommend_on_each_backend(memory: Memory) -> None:
     recommender = Recommender(memory)
     items = [CatalogItem(id=str(i), title=f"Item {i}") for i in range(6)]
-    assert run_sync(recommender.catalog.aadd(items)) == 6
-    assert run_sync(recommender.catalog.aadd(items[:1])) == 1  # replaced, not duplicated
+    assert run_sync(recommender.catalog.aadd(items)).added == 6
+    assert run_sync(recommender.catalog.aadd(items[:1])).unchanged == 1
+    renamed = [items[0].model_copy(update={"title": "Item zero"})]
+    assert run_sync(recommender.catalog.aadd(renamed)).kept == 1
+    assert run_sync(recommender.catalog.aadd(renamed, replace=True)).replaced == 1
+    assert run_sync(recommender.catalog.aitems(["0"]))[0].title == "Item zero"
     assert run_sync(recommender.catalog.acount()) == 6
     for user, seen in {"a": "012", "b": "013", "c": "45"}.items():
         for item in seen:

@@ -39,6 +39,7 @@ def test_ingest_then_suggest(cli_env: dict[str, str], tmp_path: Path) -> None:
     ingested = run(["suggest", "ingest", str(log), "--json"], cli_env)
     assert ingested.returncode == 0, ingested.stderr
     assert json.loads(ingested.stdout) == {"users": 3, "queries": 24, "skipped_rows": 1}
+    assert "storing queries: 24/24" in ingested.stderr  # progress, also without a terminal
     args = ["suggest", "--user", "user1", "-s", "weather lisbon", "-s", "hobby 1 club"]
     got = run([*args, "--json", "--rerank"], cli_env)  # the scripted model reranks
     assert got.returncode == 0, got.stderr

@@ -3,7 +3,8 @@
 - ``confidante recommend --user U [--k 10] [--query TEXT] [--rerank] [--json]``
 - ``confidante recommend feedback --user U ITEM_ID --accept|--reject``
 - ``confidante recommend interact --user U ITEM_ID [--action viewed] [--rating 4.5]``
-- ``confidante recommend load-catalog FILE`` (CSV or JSON; MovieLens ``movies.csv`` works)
+- ``confidante recommend load-catalog FILE [--replace]`` (CSV or JSON; MovieLens ``movies.csv``
+  works; stored items are kept unless ``--replace``)
 - ``confidante recommend load-log PATH [--format movielens|sequences] [--prefix P]``
 """
 
@@ -127,15 +128,40 @@ def interact(
 
 
 @recommend_app.command("load-catalog")
-def load_catalog(path: Path) -> None:
-    """Add or replace catalog items from a CSV or JSON file."""
+def load_catalog(
+    path: Path,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Overwrite stored items whose fields differ (default: keep them)."
+        ),
+    ] = False,
+) -> None:
+    """Add catalog items from a CSV or JSON file (MovieLens movies.csv works).
+
+    Items already in the catalog are kept as they are unless --replace is given; unchanged
+    items are skipped without being embedded again, so a reload is quick.
+    """
     from confidante._sync import run_sync
+    from confidante.cli.progress import progress
     from confidante.tools.recommend.catalog import read_catalog_file
 
     def load() -> None:
+        items = read_catalog_file(path)
         recommender = _recommender()
-        count = run_sync(recommender.catalog.aadd(read_catalog_file(path)))
-        print(f"{count} catalog items")
+        with progress("loading the catalog", len(items)) as advance:
+            done = run_sync(recommender.catalog.aadd(items, replace=replace, progress=advance))
+        counts = [f"{done.added} added", f"{done.unchanged} unchanged"]
+        if done.replaced:
+            counts.append(f"{done.replaced} replaced")
+        if done.kept:
+            counts.append(f"{done.kept} skipped (already in the catalog with other fields)")
+        print(f"{done.total} catalog items: {', '.join(counts)}")
+        if done.kept:
+            Console(stderr=True).print(
+                f"{done.kept} stored items differ from {escape(str(path))} and were kept;"
+                " --replace overwrites them"
+            )
 
     _run(load)
 
@@ -149,13 +175,16 @@ def load_log(
     prefix: Annotated[str, typer.Option(help="Prepended to the log's user ids.")] = "",
 ) -> None:
     """Record an interaction log as users' interactions (items must be in the catalog)."""
+    from confidante.cli.progress import progress
     from confidante.tools.recommend.data import load_movielens, load_sequences
 
     def load() -> None:
         if data_format not in ("movielens", "sequences"):
             raise InvalidInputError("--format is movielens or sequences")
         data = load_movielens(path) if data_format == "movielens" else load_sequences(path)
-        count = _recommender().import_log(data, prefix=prefix)
+        recommender = _recommender()
+        with progress("loading the log", data.n_interactions) as advance:
+            count = recommender.import_log(data, prefix=prefix, progress=advance)
         print(f"{count} interactions from {len(data.users)} users")
 
     _run(load)

@@ -114,15 +114,13 @@ def ingest(
         users = {u: a for u, a in log.users.items() if not only or u in only}
         if only and not users:
             raise InvalidInputError(f"no rows of {', '.join(only)} in {file}")
-        from rich.progress import Progress
+        from confidante.cli.progress import progress
 
-        with Progress(
-            console=err_console, transient=True, disable=not err_console.is_terminal
-        ) as bar:
-            task = bar.add_task("storing queries", total=sum(len(a) for a in users.values()))
+        total = sum(len(a) for a in users.values())
+        with progress("storing queries", total, console=err_console) as advance:
             for user_id, activities in users.items():
                 store.record(user_id, activities)
-                bar.advance(task, len(activities))
+                advance(len(activities))
     except ConfidanteError as exc:
         raise _fail(exc) from exc
     result = {

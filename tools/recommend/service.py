@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -121,7 +121,13 @@ class Recommender:
             raise NotFoundError(f"no catalog item {item_id!r}")
         await log.arecord(self.memory, user_id, [(action, item_id, rating, at)])
 
-    async def aimport_log(self, data: InteractionLog, *, prefix: str = "") -> int:
+    async def aimport_log(
+        self,
+        data: InteractionLog,
+        *,
+        prefix: str = "",
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
         """Record a whole interaction log (e.g. MovieLens ratings) as users' interactions.
 
         Items missing from the catalog are skipped. Returns how many interactions were stored.
@@ -129,6 +135,8 @@ class Recommender:
         Args:
             data: The log; users become ``prefix + user id``.
             prefix: Prepended to the log's user ids (keeps imported users apart).
+            progress: Called after each user with the number of the log's interactions
+                handled (stored or skipped).
         """
         known = {item.id for item in await self.catalog.aitems()}
         stored = 0
@@ -144,6 +152,8 @@ class Recommender:
                 rows.append(("rated" if rating is not None else "viewed", item, rating, when))
             if rows:
                 stored += await log.arecord(self.memory, prefix + user, rows)
+            if progress is not None:
+                progress(len(data.sequences[row]))
         return stored
 
     async def afeedback(self, user_id: str, item_id: str, accepted: bool) -> None:
