@@ -22,6 +22,8 @@ MAX_TEXT_CHARS = 20_000
 #: The shortest id prefix that names an item (listings show 12 characters): shorter ones would
 #: soon match several items, and a typo in one would pick the wrong item too easily.
 MIN_ID_PREFIX = 6
+#: The largest attributes of one item, as UTF-8 JSON: they are read with every listing.
+MAX_ATTRIBUTE_BYTES = 16_384
 #: How deep attributes may nest (pydantic, which writes every answer, stops at 255 levels).
 MAX_ATTRIBUTE_DEPTH = 32
 #: Deeper stored values are left out of reads (see :func:`readable`); a margin below 255.
@@ -233,11 +235,20 @@ def check_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
                 pending.extend((depth + 1, inner) for inner in value)
             elif isinstance(value, str):
                 _check_json_string(value, where)
-    try:  # after the depth check, so the encoder cannot run out of stack
-        json.dumps(attributes, allow_nan=False)
+    _check_json_size(attributes)  # after the depth check: the encoder cannot run out of stack
+    return attributes
+
+
+def _check_json_size(attributes: dict[str, Any]) -> None:
+    try:
+        size = len(json.dumps(attributes, allow_nan=False).encode())
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"attributes must be JSON-serialisable: {exc}") from exc
-    return attributes
+    if size > MAX_ATTRIBUTE_BYTES:
+        raise InvalidInputError(
+            f"attributes are {size:,} bytes of JSON; the limit is {MAX_ATTRIBUTE_BYTES:,} "
+            "(keep large data elsewhere and store a reference)"
+        )
 
 
 def _check_json_string(text: str, where: str) -> None:

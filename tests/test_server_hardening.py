@@ -209,3 +209,20 @@ def test_not_found_messages_cut_long_ids(memory: Memory) -> None:
     with pytest.raises(NotFoundError) as caught:
         memory.get("ana", "z" * 20_000)
     assert len(str(caught.value)) < 200 and "(20000 characters)" in str(caught.value)
+
+
+# ------------------------------------------------------------------------ attribute size
+def test_attributes_over_16_kb_are_refused_before_they_are_stored(server: LiveServer) -> None:
+    big = {"notes": "x" * 17_000}
+    with server.client(server.key_for("sizes")) as http:
+        made = http.post("/v1/memories", json={"text": "A note.", "attributes": big})
+        assert made.status_code == 422 and "the limit is 16,384" in made.text
+        fits = http.post(
+            "/v1/memories", json={"text": "A note.", "attributes": {"n": "x" * 15_000}}
+        )
+        assert fits.status_code == 201
+        patched = http.patch(f"/v1/memories/{fits.json()['id']}", json={"attributes": big})
+        assert patched.status_code == 422
+        assert [item["text"] for item in http.get("/v1/memories").json()["data"]] == ["A note."]
+    with pytest.raises(InvalidInputError, match="the limit is 16,384"):
+        check_attributes(big)

@@ -7,10 +7,13 @@ The chat bodies follow the OpenAI chat-completions API; fields this server does 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from confidante.memory.items import MAX_ATTRIBUTE_BYTES
 
 #: Longest text of a memory, a search or a chat message (embedding cost grows with length).
 MAX_TEXT = 4_000
@@ -187,6 +190,22 @@ class MemoryCreate(BaseModel):
     importance: float = Field(default=0.5, ge=0.0, le=1.0)
     attributes: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("attributes")
+    @classmethod
+    def _small_attributes(cls, attributes: dict[str, Any]) -> dict[str, Any]:
+        return _bounded(attributes) or {}
+
+
+def _bounded(attributes: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Refuse attributes over the memory's size limit here, so the API answers 422."""
+    if attributes is not None:
+        size = len(json.dumps(attributes, default=str).encode())
+        if size > MAX_ATTRIBUTE_BYTES:
+            raise ValueError(
+                f"attributes are {size:,} bytes of JSON; the limit is {MAX_ATTRIBUTE_BYTES:,}"
+            )
+    return attributes
+
 
 class MemoryPatch(BaseModel):
     """``PATCH /v1/memories/{id}``: edit an item in place (only the fields given)."""
@@ -194,6 +213,11 @@ class MemoryPatch(BaseModel):
     text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
     importance: float | None = Field(default=None, ge=0.0, le=1.0)
     attributes: dict[str, Any] | None = None
+
+    @field_validator("attributes")
+    @classmethod
+    def _small_attributes(cls, attributes: dict[str, Any] | None) -> dict[str, Any] | None:
+        return _bounded(attributes)
 
 
 class Deleted(BaseModel):
