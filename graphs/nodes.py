@@ -9,7 +9,6 @@ needs and returns only the fields it writes. ``act`` and its edge live in
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -39,7 +38,7 @@ from confidante.graphs.state import AgentState, fresh_turn
 from confidante.graphs.tool_journal import ToolJournal
 from confidante.graphs.values import RecalledItem, ToolResult, recalled_of, results_of
 from confidante.memory.ingest.learning import learn
-from confidante.memory.items import MemoryHit
+from confidante.memory.items import TOOL_OUTCOME_KIND, MemoryHit
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import SubjectView, mentioned_in
 from confidante.memory.summaries.facts import pick_summary
@@ -342,12 +341,11 @@ class Nodes:
             if decision is None:
                 continue
             args = result.arguments or (plan[index].get("arguments") if index < len(plan) else {})
-            verb = "declined" if decision == "rejected" else "accepted"
-            text = f"The user {verb} {result.tool} with {json.dumps(args, sort_keys=True)}."
+            text = outcome_text(result.tool, args or {}, decision)
             item_id = await self.deps.memory.aremember(
                 state["user_id"],
                 text,
-                kind="tool_outcome",
+                kind=TOOL_OUTCOME_KIND,
                 provenance=[state["event_id"]],
                 attributes={"tool": result.tool, "arguments": args, "decision": decision},
             )
@@ -376,3 +374,17 @@ class Nodes:
         remembered = [*await learn(memory, self.deps.model, user_id, event_id, text), *decisions]
         emit({"event": "remembered", "items": remembered})
         return {"remembered": remembered}
+
+
+_VERBS = {"approved": "approved", "edited": "approved, with changes,", "rejected": "declined"}
+
+
+def outcome_text(tool: str, arguments: dict[str, Any], decision: str) -> str:
+    """Say a decision on a tool call in plain words: "The user declined add reminder (text: …)."."""
+    said = "; ".join(
+        f"{name.replace('_', ' ')}: {value}"
+        for name, value in sorted(arguments.items())
+        if isinstance(value, str | int | float | bool) and str(value).strip()
+    )
+    verb = _VERBS.get(decision, decision)
+    return f"The user {verb} {tool.replace('_', ' ')}" + (f" ({said})." if said else ".")

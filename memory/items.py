@@ -22,6 +22,12 @@ MAX_TEXT_CHARS = 20_000
 #: The shortest id prefix that names an item (listings show 12 characters): shorter ones would
 #: soon match several items, and a typo in one would pick the wrong item too easily.
 MIN_ID_PREFIX = 6
+#: The kind of a user's decision on a tool call ("The user declined add reminder (...)").
+TOOL_OUTCOME_KIND = "tool_outcome"
+#: Kinds a retrieval leaves out unless they are asked for by kind: the record of what tools
+#: did competes with what the user said, so it is listed, exported and erased, never recalled
+#: in passing.
+UNRECALLED_KINDS = frozenset({TOOL_OUTCOME_KIND})
 #: The largest attributes of one item, as UTF-8 JSON: they are read with every listing.
 MAX_ATTRIBUTE_BYTES = 16_384
 #: How deep attributes may nest (pydantic, which writes every answer, stops at 255 levels).

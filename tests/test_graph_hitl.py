@@ -48,7 +48,7 @@ def test_a_rejected_call_is_not_run_and_the_reply_says_so(settings: Settings) ->
     ]
     assert "REJECTED" in done.reply and done.approvals == []
     (outcome,) = agent.memory.list_items("ana", kinds=["tool_outcome"])
-    assert outcome.text.startswith("The user declined add_reminder")
+    assert outcome.text.startswith("The user declined add reminder (")
     assert outcome.attributes["decision"] == "rejected"
     assert [item["text"] for item in done.remembered] == [outcome.text]
     assert done.plan and len([r for r in done.results if r["tool"] == "add_reminder"]) == 1
@@ -151,3 +151,34 @@ async def test_forgetting_asks_first_and_streams_a_forgotten_event(settings: Set
     assert await agent.memory.alist_items("ana", kinds=["fact"]) == []
     assert len(await agent.memory.alist_items("bob")) == 1
     await agent.aclose()
+
+
+def test_decisions_are_kept_in_plain_words_and_out_of_recall(settings: Settings) -> None:
+    agent = Agent(user_id="ana", settings=settings)
+    agent.chat("My dog is called Biscuit.")
+    agent.turn("Remind me to take my dog to the vet on Friday.")
+    agent.resume("reject")
+    (outcome,) = agent.memory.list_items("ana", kinds=["tool_outcome"])
+    assert "{" not in outcome.text and "take my dog to the vet" in outcome.text
+    asked = agent.turn("What is my dog called?")
+    assert [item["kind"] for item in asked.recalled if item["kind"] == "tool_outcome"] == []
+    assert "Biscuit" in asked.reply and "declined" not in asked.reply
+    assert outcome.id not in {h.id for h in agent.memory.retrieve("ana", "dog vet", k=10)}
+    asked_for = agent.memory.retrieve("ana", "dog vet", k=10, kinds=["tool_outcome"])
+    assert [hit.id for hit in asked_for] == [outcome.id]  # still there when asked for by kind
+    agent.close()
+
+
+def test_summaries_leave_decisions_out(settings: Settings) -> None:
+    import asyncio
+
+    from confidante.memory.summaries.generate import collect_context
+
+    agent = Agent(user_id="ana", settings=settings)
+    agent.chat("I live in Lisbon.")
+    agent.turn("Remind me to take my dog to the vet on Friday.")
+    agent.resume("reject")
+    statements, _ = asyncio.run(collect_context(agent.memory, "ana", "chat"))
+    assert statements == ["The user lives in Lisbon."]
+    assert not [s for s in statements if "declined" in s or "add reminder" in s]
+    agent.close()

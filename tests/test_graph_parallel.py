@@ -55,7 +55,7 @@ def test_a_task_still_plans_from_what_was_recalled_and_remembers_decisions(
     done = agent.resume("approve")
     assert done.results[-1]["ok"]
     outcomes = [i for i in agent.memory.list_items("ana") if i.kind == "tool_outcome"]
-    assert len(outcomes) == 1 and "accepted" in outcomes[0].text
+    assert len(outcomes) == 1 and outcomes[0].text.startswith("The user approved add reminder")
     agent.close()
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from confidante.errors import InvalidInputError
 from confidante.memory.index.base import Vector, VectorIndex
-from confidante.memory.items import readable
+from confidante.memory.items import UNRECALLED_KINDS, readable
 from confidante.memory.retrieval.full_text import TermCounts, lexical_candidates
 from confidante.memory.storage.records import Concept, ConceptVector
 
@@ -184,6 +184,8 @@ def gather_candidates_many(
         pools = [list({*near, *words}) for near, words in zip(dense, lexical, strict=True)]
         union = list(dict.fromkeys(item for ids in pools for item in ids))
         rows = _select_rows(session, _RANKING_COLUMNS, user_id, union, filters, None)
+    if not kinds:  # tool outcomes and the like only when asked for by kind
+        rows = [r for r in rows if r.kind not in UNRECALLED_KINDS]
     found: list[list[Candidate]] = []
     for (_, vector), ids, near, words in zip(queries, pools, dense, lexical, strict=True):
         if filtered:  # every query's pool is all the rows read, each already scored

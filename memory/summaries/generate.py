@@ -48,7 +48,7 @@ from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
 from sqlmodel import Session, col, select
 
 from confidante.memory.embeddings.images import IMAGE_KIND
-from confidante.memory.items import check_user_id
+from confidante.memory.items import UNRECALLED_KINDS, check_user_id
 from confidante.memory.storage.records import Event, utcnow
 from confidante.memory.summaries.facts import diverse, drop_repeats, own_statements
 from confidante.memory.summaries.store import (
@@ -134,12 +134,14 @@ async def collect_context(
     """Return the user's own statements and latest messages the prompt shows.
 
     The statements are :func:`~confidante.memory.summaries.facts.own_statements` over all the
-    user's items but reminders; among the :data:`DIVERSE_POOL` best matches of the task's query,
-    :func:`~confidante.memory.summaries.facts.diverse` picks at most ``max_items``, in the order
-    picked (the most relevant first: a small model keeps the order it is given).
+    user's items but reminders and tool outcomes; among the :data:`DIVERSE_POOL` best matches
+    of the task's query, :func:`~confidante.memory.summaries.facts.diverse` picks at most
+    ``max_items``, in the order picked (the most relevant first: a small model keeps the order
+    it is given).
     """
     spec = TASK_SPECS[check_task(task)]
-    items = [item for item in await memory.alist_items(user_id) if item.kind != "reminder"]
+    unsaid = {"reminder", *UNRECALLED_KINDS}  # what the user asked for or decided, not facts
+    items = [item for item in await memory.alist_items(user_id) if item.kind not in unsaid]
     facts: list[str] = []
     if items:
         kinds = sorted({item.kind for item in items})
