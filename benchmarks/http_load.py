@@ -246,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             CONFIDANTE_CONFIG_FILE=str(root / "absent.toml"),
             CONFIDANTE_MODEL="scripted",
             CONFIDANTE_ADMIN_KEY=ADMIN_KEY,
+            # the load is the measurement: per-key request limits would answer 429 instead
+            CONFIDANTE_RATE_LIMIT_PER_MINUTE="0",
+            CONFIDANTE_MAX_CONCURRENT_PER_KEY="0",
         )
         if args.database_url:
             env["CONFIDANTE_DATABASE_URL"] = args.database_url

@@ -148,7 +148,13 @@ def test_two_workers_on_postgresql(
     cli_env: dict[str, str], postgres_admin_url: str, tmp_path: Path
 ) -> None:
     with fresh_postgres_database(postgres_admin_url) as database_url:
-        env = {**cli_env, "CONFIDANTE_DATABASE_URL": database_url, "CONFIDANTE_ADMIN_KEY": ADMIN}
+        env = {
+            **cli_env,
+            "CONFIDANTE_DATABASE_URL": database_url,
+            "CONFIDANTE_ADMIN_KEY": ADMIN,
+            # six requests of one key at once: over the default per-key limit of a worker (4)
+            "CONFIDANTE_MAX_CONCURRENT_PER_KEY": "16",
+        }
         with serving(env, "--workers", "2", "--log-level", "info") as (url, process):
             workers = _children(process.pid)
             assert len([pid for pid in workers if _is_python(pid)]) >= 2, workers
