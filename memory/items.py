@@ -241,11 +241,12 @@ def check_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
                 pending.extend((depth + 1, inner) for inner in value)
             elif isinstance(value, str):
                 _check_json_string(value, where)
-    _check_json_size(attributes)  # after the depth check: the encoder cannot run out of stack
+    check_attribute_size(attributes)  # after the depth check: the encoder cannot run out of stack
     return attributes
 
 
-def _check_json_size(attributes: dict[str, Any]) -> None:
+def check_attribute_size(attributes: dict[str, Any]) -> None:
+    """Refuse attributes that are not strict JSON or over :data:`MAX_ATTRIBUTE_BYTES`."""
     try:
         size = len(json.dumps(attributes, allow_nan=False).encode())
     except (TypeError, ValueError) as exc:

@@ -7,13 +7,13 @@ The chat bodies follow the OpenAI chat-completions API; fields this server does 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from confidante.memory.items import MAX_ATTRIBUTE_BYTES
+from confidante.errors import InvalidInputError
+from confidante.memory.items import check_attribute_size
 
 #: Longest text of a memory, a search or a chat message (embedding cost grows with length).
 MAX_TEXT = 4_000
@@ -197,13 +197,12 @@ class MemoryCreate(BaseModel):
 
 
 def _bounded(attributes: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Refuse attributes over the memory's size limit here, so the API answers 422."""
+    """The memory's size check on a request body, so that the API answers 422."""
     if attributes is not None:
-        size = len(json.dumps(attributes, default=str).encode())
-        if size > MAX_ATTRIBUTE_BYTES:
-            raise ValueError(
-                f"attributes are {size:,} bytes of JSON; the limit is {MAX_ATTRIBUTE_BYTES:,}"
-            )
+        try:
+            check_attribute_size(attributes)
+        except InvalidInputError as error:
+            raise ValueError(str(error)) from error
     return attributes
 
 

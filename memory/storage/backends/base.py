@@ -20,6 +20,8 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.engine import URL
 from sqlmodel import Session, SQLModel
 
+from confidante.memory.storage.backends.on_conflict import do_nothing, do_update
+
 #: Execution option of a connection whose transaction will write (see ``Database.run_sync``):
 #: a backend where one writer excludes the others takes the write lock when it begins.
 WRITE_OPTION = "confidante_write"
@@ -101,17 +103,24 @@ class BackendOperations(ABC):
     # -- writes that must not race --------------------------------------------------------
 
     @abstractmethod
+    def on_conflict_insert(self, table: Table) -> Any:
+        """Return the dialect's ``INSERT`` on ``table`` that takes ``ON CONFLICT`` clauses.
+
+        Both :meth:`insert_if_absent` and :meth:`upsert` are built on it; a database without
+        ``ON CONFLICT`` overrides those two instead.
+        """
+
     def insert_if_absent(self, session: Session, row: SQLModel) -> bool:
         """Insert ``row`` unless one with its primary key exists, atomically.
 
         A look-up then an insert lets two concurrent writers both insert, and one fails on
-        the key; a backend does it in one statement.
+        the key; this is one statement (``ON CONFLICT DO NOTHING RETURNING``).
 
         Returns:
             Whether the row was inserted.
         """
+        return do_nothing(self.on_conflict_insert, session, row)
 
-    @abstractmethod
     def upsert(
         self,
         session: Session,
@@ -129,6 +138,7 @@ class BackendOperations(ABC):
             keys: The columns of a unique index that identify the row.
             update: The columns set from ``values`` when the row exists.
         """
+        do_update(self.on_conflict_insert, session, table, values, keys, update)
 
     # -- vectors --------------------------------------------------------------------------
 

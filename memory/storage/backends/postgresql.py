@@ -23,10 +23,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from confidante.memory.storage.backends.base import BackendOperations
-from confidante.memory.storage.backends.on_conflict import do_nothing, do_update
 from confidante.memory.storage.backends.pgvector_schema import (
     pgvector_column_exists,
     pgvector_state,
@@ -105,20 +104,9 @@ class PostgreSQLOperations(BackendOperations):
         )
         return int(count.scalar_one())
 
-    def insert_if_absent(self, session: Session, row: SQLModel) -> bool:
-        """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (rowcount is -1 on psycopg)."""
-        return do_nothing(postgresql.insert, session, row)
-
-    def upsert(
-        self,
-        session: Session,
-        table: Table,
-        values: dict[str, Any],
-        keys: Sequence[str],
-        update: Sequence[str],
-    ) -> None:
-        """``INSERT ... ON CONFLICT DO UPDATE``."""
-        do_update(postgresql.insert, session, table, values, keys, update)
+    def on_conflict_insert(self, table: Table) -> Any:
+        """PostgreSQL's ``INSERT`` (``ON CONFLICT DO NOTHING`` / ``DO UPDATE``)."""
+        return postgresql.insert(table)
 
     def vector_column_ready(self, engine: Engine) -> bool:
         """Whether the pgvector column is in place (False, with a warning, if unreadable)."""

@@ -24,11 +24,10 @@ from typing import Any, ClassVar
 from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from confidante._private import private_file
 from confidante.memory.storage.backends.base import WRITE_OPTION, BackendOperations
-from confidante.memory.storage.backends.on_conflict import do_nothing, do_update
 
 FULL_TEXT_DDL = [
     """CREATE VIRTUAL TABLE IF NOT EXISTS concepts_fts
@@ -138,20 +137,9 @@ class SQLiteOperations(BackendOperations):
         )
         return int(count.scalar_one())
 
-    def insert_if_absent(self, session: Session, row: SQLModel) -> bool:
-        """``INSERT ... ON CONFLICT DO NOTHING``."""
-        return do_nothing(sqlite.insert, session, row)
-
-    def upsert(
-        self,
-        session: Session,
-        table: Table,
-        values: dict[str, Any],
-        keys: Sequence[str],
-        update: Sequence[str],
-    ) -> None:
-        """``INSERT ... ON CONFLICT DO UPDATE``."""
-        do_update(sqlite.insert, session, table, values, keys, update)
+    def on_conflict_insert(self, table: Table) -> Any:
+        """SQLite's ``INSERT`` (``ON CONFLICT DO NOTHING`` / ``DO UPDATE``)."""
+        return sqlite.insert(table)
 
     def purge_deleted_text(self, session: Session) -> None:
         """Merge the FTS5 segments (``optimize``), which drops deleted rows' words."""
