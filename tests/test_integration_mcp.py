@@ -1,4 +1,7 @@
-"""``confidante mcp`` driven by the official MCP SDK's client, over stdio and streamable HTTP."""
+"""``confidante mcp`` driven by the official MCP SDK's client, over stdio and streamable HTTP.
+
+Over HTTP every request needs an API key of the memory's database (the HTTP API's keys).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import pytest
 
 pytest.importorskip("mcp", reason="pip install -e '.[integrations]'")
 
+import httpx2
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -121,10 +125,23 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _make_key(env: dict[str, str], user: str) -> str:
+    """Make an API key in the CLI's memory database, as `confidante keys create` does."""
+    from confidante.server.keys import KeyStore
+
+    memory = Memory.open(settings=_settings(env))
+    try:
+        keys = KeyStore(memory.database)
+        keys.prepare()
+        return keys.create(user)[1]
+    finally:
+        memory.close()
+
+
 @asynccontextmanager
-async def _http_server(env: dict[str, str], port: int):  # type: ignore[no-untyped-def]
-    command = [sys.executable, "-m", "confidante.cli", "mcp", "--user", "alice"]
-    command += ["--transport", "http", "--port", str(port)]
+async def _http_server(env: dict[str, str], port: int, *options: str):  # type: ignore[no-untyped-def]
+    command = [sys.executable, "-m", "confidante.cli", "mcp", "--transport", "http"]
+    command += ["--port", str(port), *options]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
@@ -150,15 +167,96 @@ async def _http_server(env: dict[str, str], port: int):  # type: ignore[no-untyp
             process.wait()
 
 
+def _bearer(key: str) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=60)
+
+
 async def test_streamable_http_server(seeded: tuple[dict[str, str], str]) -> None:
+    """Over HTTP the key decides the user: Alice's key reaches Alice's memory only."""
     env, bob_id = seeded
+    alice_key = _make_key(env, "alice")
     async with (
         _http_server(env, _free_port()) as url,
-        streamable_http_client(url) as (read, write),
+        _bearer(alice_key) as http,
+        streamable_http_client(url, http_client=http) as (read, write),
         ClientSession(read, write) as session,
     ):
         await _exercise(session, bob_id)
     _check_bob_untouched(env, bob_id)
+
+
+async def test_streamable_http_server_for_one_user_needs_that_users_key(
+    seeded: tuple[dict[str, str], str],
+) -> None:
+    env, _ = seeded
+    alice_key, bob_key = _make_key(env, "alice"), _make_key(env, "bob")
+    async with _http_server(env, _free_port(), "--user", "alice") as url:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        headers = {"Accept": "application/json, text/event-stream"}
+        async with httpx2.AsyncClient(timeout=60) as http:
+            missing = await http.post(url, json=body, headers=headers)
+            assert missing.status_code == 401
+            assert missing.json()["error"]["code"] == "missing_api_key"
+            bad = await http.post(
+                url, json=body, headers={**headers, "Authorization": "Bearer cft_nope"}
+            )
+            assert bad.status_code == 401 and bad.json()["error"]["code"] == "invalid_api_key"
+            other = await http.post(
+                url, json=body, headers={**headers, "Authorization": f"Bearer {bob_key}"}
+            )
+            assert other.status_code == 403 and other.json()["error"]["code"] == "wrong_user"
+        async with (
+            _bearer(alice_key) as http,
+            streamable_http_client(url, http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            hits = await session.call_tool("recall", {"query": "locker code", "k": 10})
+            assert not hits.is_error
+            assert all("4711" not in hit["text"] for hit in hits.structured_content["result"])  # type: ignore[index]
+
+
+def test_streamable_http_refuses_to_start_without_a_key(cli_env: dict[str, str]) -> None:
+    for options in ([], ["--user", "alice"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "confidante.cli", "mcp", "--transport", "http", *options],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 1, result.stderr
+        message = " ".join(result.stderr.split())
+        assert "no API key for" in message
+        assert "confidante keys create --user" in message
+        assert "Authorization: Bearer" in message
+
+
+def test_stdio_needs_a_user(cli_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "confidante.cli", "mcp"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "pass --user" in result.stderr
+
+
+async def test_a_key_users_server_refuses_calls_that_no_key_authenticated(
+    cli_env: dict[str, str],
+) -> None:
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from confidante.integrations.mcp_server import build_mcp_server, key_user
+
+    memory = Memory.open(settings=_settings(cli_env))
+    try:
+        server = build_mcp_server(memory, key_user)
+        with pytest.raises(ToolError, match="no API key"):
+            await server.call_tool("recall", {"query": "anything"})
+    finally:
+        memory.close()
 
 
 def test_cli_refuses_a_bad_user(cli_env: dict[str, str]) -> None:

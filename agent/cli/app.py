@@ -52,15 +52,23 @@ def quiet_libraries() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def load_settings(model: str | None = None, data_dir: Path | None = None) -> Settings:
-    """Build settings from the environment, overridden by command-line options."""
+def load_settings(
+    model: str | None = None, data_dir: Path | None = None, kind: type[Settings] = Settings
+) -> Settings:
+    """Build settings from the environment, overridden by command-line options.
+
+    Args:
+        model: The chat model option.
+        data_dir: The data directory option.
+        kind: The settings class (``ServerSettings`` for commands that serve HTTP).
+    """
     overrides: dict[str, object] = {}
     if model:
         overrides["model"] = model
     if data_dir:
         overrides["data_dir"] = data_dir
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return kind(**overrides)  # type: ignore[arg-type]
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc

@@ -45,6 +45,7 @@ def serve(
 ) -> None:
     """Serve the OpenAI-compatible API, the memory API and the web chat at http://HOST:PORT/.
 
+    MCP clients connect at http://HOST:PORT/mcp (streamable HTTP) with the same API keys.
     Settings come from CONFIDANTE_* variables like everywhere else (database URL, model...);
     CONFIDANTE_ADMIN_KEY enables the admin API. Make a user's key with `confidante keys create`.
     """

@@ -3,8 +3,9 @@
 - :class:`~confidante.integrations.langgraph_store.ConfidanteStore`: a LangGraph ``BaseStore``
   (``graph.compile(store=ConfidanteStore(memory))``), namespaces mapped to users.
 - :func:`~confidante.integrations.mcp_server.build_mcp_server`: an MCP server (official ``mcp``
-  SDK) with remember/recall/forget and any extra langchain-core tools, for one user
-  (``confidante mcp``; extra ``integrations``).
+  SDK) with remember/recall/forget and any extra langchain-core tools, for one user or for
+  the user of each request's API key (``confidante mcp``, ``/mcp`` of ``confidante serve``;
+  extra ``integrations``).
 - :class:`~confidante.integrations.llama_vector_index.LlamaIndexVectorIndex`: any llama-index
   vector store as the memory's vector index (e.g. ``PGVectorStore``).
 - :func:`~confidante.integrations.mem0.mem0_to_export`: mem0's ``get_all`` export to the

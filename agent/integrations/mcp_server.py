@@ -1,4 +1,4 @@
-"""An MCP server over one user's memory, with the official ``mcp`` SDK (``MCPServer``).
+"""An MCP server over the memory, with the official ``mcp`` SDK (``MCPServer``).
 
 Any MCP client (a desktop assistant, an IDE, another agent) gets these tools:
 
@@ -9,14 +9,17 @@ Any MCP client (a desktop assistant, an IDE, another agent) gets these tools:
 
 plus any langchain-core tools passed as ``extra_tools`` (recommendation, query suggestion,
 image generation...), exposed under their own names with the argument schema their model
-sees. The server is built for ONE user, fixed when it starts (``confidante mcp --user U``):
-no tool takes a user argument; extra tools receive the user as ``configurable.user_id`` in
-their run config, the way confidante's graph calls them, so a client can never reach another
-user's memory.
+sees. No tool takes a user argument; extra tools receive the user as ``configurable.user_id``
+in their run config, the way confidante's graph calls them, so a client can never reach
+another user's memory. Whose memory a call reads is the server's ``user``:
 
-Transports: stdio (``server.run("stdio")``) and streamable HTTP
-(``server.run("streamable-http", host=..., port=..., streamable_http_path="/mcp")``).
-The ``mcp`` package comes with ``pip install 'confidante[integrations]'``.
+- a user id, fixed when the server starts (``confidante mcp --user U`` over stdio);
+- :func:`key_user`: the user of the API key that authenticated the HTTP request carrying the
+  call (``/mcp`` of ``confidante serve``, and ``confidante mcp --transport http``; see
+  :mod:`confidante.server.mcp_http`, which checks the key).
+
+Either way the id is checked on every call: a reserved owner (``@global``, ``@persona:NAME``)
+is refused. The ``mcp`` package comes with ``pip install 'confidante[integrations]'``.
 
 Example:
     >>> server = build_mcp_server(memory, "alice", extra_tools=[...])  # doctest: +SKIP
@@ -40,7 +43,17 @@ if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
     from mcp.server.mcpserver import MCPServer
 
-__all__ = ["RecalledMemory", "build_mcp_server", "tool_function"]
+__all__ = [
+    "RecalledMemory",
+    "UserSource",
+    "build_mcp_server",
+    "key_user",
+    "mcp_extra_tools",
+    "tool_function",
+]
+
+#: Whose memory a tool call uses: a fixed user id, or a function asked on every call.
+UserSource = str | Callable[[], str]
 
 INSTRUCTIONS = (
     "Personal memory of one user. Call recall before answering anything that depends on the "
@@ -69,18 +82,63 @@ def _server_class() -> type[MCPServer[Any]]:
     return MCPServer
 
 
-def _tool_error(exc: ConfidanteError) -> Exception:
+def _tool_error(exc: ConfidanteError | str) -> Exception:
     from mcp.server.mcpserver.exceptions import ToolError
 
     return ToolError(str(exc))
 
 
-def tool_function(tool: BaseTool, user_id: str) -> Callable[..., Coroutine[Any, Any, str]]:
+def key_user() -> str:
+    """Return the user of the API key that authenticated the MCP request being served.
+
+    The key's user is the ``subject`` of the request's access token, which the SDK's
+    ``AuthContextMiddleware`` makes available to the call (:mod:`confidante.server.mcp_http`
+    puts it there after checking the key).
+
+    Raises:
+        ToolError: No key authenticated the request (the server was run without that check).
+    """
+    from mcp.server.auth.middleware.auth_context import get_access_token
+
+    token = get_access_token()
+    if token is None or not token.subject:
+        raise _tool_error("no API key authenticated this request; whose memory is unknown")
+    return token.subject
+
+
+def _user_getter(user: UserSource) -> Callable[[], str]:
+    """Return a function that gives each call's user, checked (a tool error if invalid)."""
+    if isinstance(user, str):
+        fixed = check_person_id(user)  # a bad --user fails at start, not on the first call
+        return lambda: fixed
+
+    def checked() -> str:
+        try:
+            return check_person_id(user())
+        except ConfidanteError as exc:
+            raise _tool_error(exc) from exc
+
+    return checked
+
+
+def mcp_extra_tools(memory: Memory, tools: Sequence[BaseTool]) -> list[BaseTool]:
+    """Return what an MCP server serves besides remember/recall/forget.
+
+    The memory's tools (reminders...) except ``search_memory``, which ``recall`` already
+    serves, then ``tools`` (recommend, suggest...).
+    """
+    from confidante.tools.memory_tools import memory_tools
+
+    own = [tool for tool in memory_tools(memory) if tool.name != "search_memory"]
+    return [*own, *tools]
+
+
+def tool_function(tool: BaseTool, user: UserSource) -> Callable[..., Coroutine[Any, Any, str]]:
     """Wrap a langchain-core tool as an async function the MCP SDK can register.
 
     The function's signature is the tool's ``tool_call_schema`` (what a model may pass: the
     run config and other injected arguments are not in it); calling it runs the tool with
-    ``configurable.user_id`` set to ``user_id``.
+    ``configurable.user_id`` set to the call's user (``user``, or what it returns).
 
     Raises:
         ConfigurationError: The tool's argument schema is not a pydantic model.
@@ -99,9 +157,10 @@ def tool_function(tool: BaseTool, user_id: str) -> Callable[..., Coroutine[Any, 
                 name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
             )
         )
-    config = {"configurable": {"user_id": user_id}}
+    user_of = _user_getter(user)
 
     async def call(**arguments: Any) -> str:
+        config = {"configurable": {"user_id": user_of()}}
         try:
             result = await tool.ainvoke(arguments, config=config)  # type: ignore[arg-type]
         except ConfidanteError as exc:
@@ -119,27 +178,30 @@ def tool_function(tool: BaseTool, user_id: str) -> Callable[..., Coroutine[Any, 
 
 def build_mcp_server(
     memory: Memory,
-    user_id: str,
+    user: UserSource,
     *,
     extra_tools: Sequence[BaseTool] = (),
     name: str = "confidante",
 ) -> MCPServer[Any]:
-    """Build the MCP server for one user's memory (see the module docstring).
+    """Build the MCP server over the memory (see the module docstring).
 
     Args:
         memory: The memory.
-        user_id: The only user the server serves.
+        user: Whose memory: a user id (the only user the server serves), or :func:`key_user`
+            (each request's API key decides, behind :mod:`confidante.server.mcp_http`).
         extra_tools: More langchain-core tools to expose (they get the user from the config).
         name: The server's name, as clients show it.
 
     Raises:
         ConfigurationError: The ``mcp`` package is missing, or an extra tool is unusable.
+        InvalidInputError: ``user`` is an invalid or reserved id.
     """
     server_class = _server_class()
     from mcp.types import ToolAnnotations
 
-    user = check_person_id(user_id)
-    server = server_class(name, instructions=INSTRUCTIONS)
+    user_of = _user_getter(user)
+    # WARNING: the SDK configures the root logger when nobody has; a library never says INFO.
+    server = server_class(name, instructions=INSTRUCTIONS, log_level="WARNING")
 
     async def remember(
         text: Annotated[str, Field(description="A self-contained statement about the user.")],
@@ -150,7 +212,7 @@ def build_mcp_server(
     ) -> str:
         """Remember a lasting fact or preference about the user; returns the memory's id."""
         try:
-            return await memory.aremember(user, text, key=key, kind=kind, provenance=["mcp"])
+            return await memory.aremember(user_of(), text, key=key, kind=kind, provenance=["mcp"])
         except ConfidanteError as exc:
             raise _tool_error(exc) from exc
 
@@ -160,7 +222,7 @@ def build_mcp_server(
     ) -> list[RecalledMemory]:
         """Return the user's memories most relevant to a query, best first."""
         try:
-            hits = await memory.aretrieve(user, query, k)
+            hits = await memory.aretrieve(user_of(), query, k)
         except ConfidanteError as exc:
             raise _tool_error(exc) from exc
         return [
@@ -173,7 +235,7 @@ def build_mcp_server(
     ) -> str:
         """Erase one of the user's memories for good."""
         try:
-            await memory.aforget(user, item_id)
+            await memory.aforget(user_of(), item_id)
         except ConfidanteError as exc:
             raise _tool_error(exc) from exc
         return f"forgot {item_id}"
@@ -189,7 +251,7 @@ def build_mcp_server(
     for tool in extra_tools:
         side_effect = has_side_effect(tool)
         server.add_tool(
-            tool_function(tool, user),
+            tool_function(tool, user_of),
             name=tool.name,
             description=tool.description,
             annotations=ToolAnnotations(read_only_hint=not side_effect),

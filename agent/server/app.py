@@ -2,8 +2,9 @@
 
 Routes: ``/v1/chat/completions`` and ``/v1/models`` (OpenAI-compatible), ``/v1/memories``,
 ``/v1/users/me``, ``/v1/tools``, ``/v1/approvals``, ``/v1/admin``; ``/openapi.json``;
-``/healthz``; the web chat at ``/``. Interactive docs pages are off: they load scripts from a
-CDN, and the server must work offline.
+``/healthz``; MCP's streamable HTTP transport at ``/mcp`` (the same keys and limits, see
+:mod:`confidante.server.mcp_http`); the web chat at ``/``. Interactive docs pages are off:
+they load scripts from a CDN, and the server must work offline.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from langchain_core.tools import BaseTool
 
 from confidante import __version__
 from confidante.agent import Agent
+from confidante.integrations.mcp_server import mcp_extra_tools
 from confidante.memory.store import Memory
 from confidante.models import build_chat_model
 from confidante.server import admin, chat, memories, tools_api
@@ -35,6 +37,7 @@ from confidante.server.errors import (
     install_error_handlers,
 )
 from confidante.server.limits import KeyLimitMiddleware
+from confidante.server.mcp_http import mcp_route, mcp_service, serving
 from confidante.server.registry import registered_tools
 from confidante.server.settings import ServerSettings
 from confidante.server.startup import open_storage
@@ -87,7 +90,10 @@ def create_app(
             started=int(time.time()),
         )
         try:
-            yield
+            served = mcp_extra_tools(store, extra)
+            mcp = mcp_service(store, keys, served, admin_key=settings.admin_key)
+            async with serving(app, mcp):
+                yield
         finally:
             await agents.aclose()
             if memory is None:
@@ -121,6 +127,7 @@ def create_app(
     async def page() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
 
+    app.router.routes.append(mcp_route("/mcp"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
