@@ -234,6 +234,31 @@ def test_isolation_across_keys_on_every_memory_endpoint(server: LiveServer) -> N
         assert [item["id"] for item in http.get("/v1/memories").json()["data"]] == [sid]
 
 
+def test_a_sessions_messages_are_read_back_by_their_user_only(server: LiveServer) -> None:
+    greta, hans = server.key_for("greta"), server.key_for("hans")
+    web = {"X-Session-Id": "web"}
+    with server.client(greta) as http:
+        for text in ("My sister is called Nora.", "What is my sister called?"):
+            chat = {"model": "x", "messages": [{"role": "user", "content": text}]}
+            http.post("/v1/chat/completions", json=chat, headers=web).raise_for_status()
+        listed = http.get("/v1/chat/messages", headers=web).json()
+        assert listed["object"] == "list" and listed["session_id"] == "web"
+        roles = [message["role"] for message in listed["data"]]
+        assert roles == ["user", "assistant", "user", "assistant"]
+        assert listed["data"][0]["content"] == "My sister is called Nora."
+        assert "Nora" in listed["data"][3]["content"]
+        assert http.get("/v1/chat/messages").json()["data"] == []  # session "default"
+        assert http.get("/v1/chat/messages", headers={"X-Session-Id": "a\tb"}).status_code == 400
+    with server.client(hans) as http:  # the same session name is another user's own thread
+        theirs = http.get("/v1/chat/messages", headers=web)
+        assert theirs.status_code == 200 and theirs.json()["data"] == []
+    anonymous = httpx.get(f"{server.url}/v1/chat/messages", headers=web)
+    assert anonymous.status_code == 401
+    with server.client(greta) as http:
+        http.delete("/v1/users/me").raise_for_status()
+        assert http.get("/v1/chat/messages", headers=web).json()["data"] == []
+
+
 def test_delete_me_erases_memory_and_conversation(server: LiveServer) -> None:
     key = server.key_for("frank")
     with server.client(key) as http:
@@ -350,6 +375,7 @@ def test_openapi_document(server: LiveServer) -> None:
     for path, method in [
         ("/v1/chat/completions", "post"),
         ("/v1/models", "get"),
+        ("/v1/chat/messages", "get"),
         ("/v1/memories", "get"),
         ("/v1/memories", "post"),
         ("/v1/memories/{item_id}", "patch"),
@@ -381,6 +407,10 @@ def test_web_page_is_self_contained(server: LiveServer) -> None:
     assert "http://" not in page.text and "https://" not in page.text
     script = httpx.get(f"{server.url}/static/app.js")
     assert script.status_code == 200 and "https://" not in script.text
+    for icon in ("/static/favicon.svg", "/favicon.ico"):  # no 404 on every load
+        answer = httpx.get(f"{server.url}{icon}")
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/svg+xml"
+    assert 'rel="icon" href="/static/favicon.svg"' in page.text
 
 
 async def test_agent_pool_closes_the_least_recently_used_idle_agent(tmp_path: Path) -> None:

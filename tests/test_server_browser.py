@@ -1,28 +1,17 @@
 """The web chat in real headless Chromium (Debian's ``chromium``) driven by Playwright.
 
-Send a message, see the recalled memory in the side panel, forget it there, reload: it is gone.
+Send a message, see the recalled memory in the side panel, forget it there (it goes once its
+undo time is up), reload: it is gone. ``test_server_page.py`` has the page's other behaviours.
 Playwright's own browser builds are never downloaded: it drives ``/usr/bin/chromium``.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+from browser_support import chromium_path as _chromium
 from server_support import live_server
-
-CHROMIUM = os.environ.get("CONFIDANTE_TEST_CHROMIUM", "/usr/bin/chromium")
-
-
-def _chromium() -> str:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI", "").lower() in {"true", "1", "yes"}:
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
 
 
 @pytest.mark.slow

@@ -1,10 +1,11 @@
 """The FastAPI application: :func:`create_app` builds it over settings (and optional parts).
 
-Routes: ``/v1/chat/completions`` and ``/v1/models`` (OpenAI-compatible), ``/v1/memories``,
-``/v1/users/me``, ``/v1/tools``, ``/v1/approvals``, ``/v1/admin``; ``/openapi.json``;
-``/healthz``; MCP's streamable HTTP transport at ``/mcp`` (the same keys and limits, see
-:mod:`confidante.server.mcp_http`); the web chat at ``/``. Interactive docs pages are off:
-they load scripts from a CDN, and the server must work offline.
+Routes: ``/v1/chat/completions`` and ``/v1/models`` (OpenAI-compatible), ``/v1/chat/messages``
+(a session's conversation), ``/v1/memories``, ``/v1/users/me``, ``/v1/tools``, ``/v1/approvals``,
+``/v1/admin``; ``/openapi.json``; ``/healthz``; MCP's streamable HTTP transport at ``/mcp``
+(the same keys and limits, see :mod:`confidante.server.mcp_http`); the web chat at ``/`` (its
+icon also at ``/favicon.ico``). Interactive docs pages are off: they load scripts from a CDN,
+and the server must work offline.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from confidante.agent import Agent
 from confidante.integrations.mcp_server import mcp_extra_tools
 from confidante.memory.store import Memory
 from confidante.models import build_chat_model
-from confidante.server import admin, chat, memories, tools_api
+from confidante.server import admin, chat, conversation, memories, tools_api
 from confidante.server.agents import AgentPool
 from confidante.server.context import ServerContext
 from confidante.server.errors import (
@@ -116,7 +117,7 @@ def create_app(
         concurrent=settings.max_concurrent_per_key,
     )
     app.add_middleware(SecurityHeadersMiddleware, page_policy=PAGE_POLICY)
-    for module in (chat, memories, tools_api, admin):
+    for module in (chat, conversation, memories, tools_api, admin):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)
@@ -126,6 +127,11 @@ def create_app(
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        # The page names its icon; this answers clients that ask at the conventional place.
+        return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
     app.router.routes.append(mcp_route("/mcp"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

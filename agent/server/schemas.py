@@ -173,6 +173,21 @@ class ModelList(BaseModel):
     data: list[ModelCard]
 
 
+class SessionMessage(BaseModel):
+    """One message of a session's conversation, as the server keeps it."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class SessionMessages(BaseModel):
+    """``GET /v1/chat/messages``: the messages a session's conversation keeps, oldest first."""
+
+    object: Literal["list"] = "list"
+    session_id: str
+    data: list[SessionMessage]
+
+
 # --------------------------------------------------------------------------- memories
 class MemoryList(BaseModel):
     """A list of memory items."""
