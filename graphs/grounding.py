@@ -42,6 +42,19 @@ _COMMON = frozenset(
 )
 
 
+_ADMITS = re.compile(
+    r"\b(?:don't|do not|didn't|did not|haven't|have not|hasn't|can't|cannot|no|not)\b.{0,40}"
+    r"\b(?:know|sure|told|mention\w*|said|shared|information|record|recall|remember|idea|"
+    r"details?|aware)\b|\bnot sure\b|\bno idea\b|\bunknown\b",
+    re.I,
+)
+
+
+def admits_not_knowing(reply: str) -> bool:
+    """Whether a reply says it does not know ("I don't know", "you haven't told me")."""
+    return bool(_ADMITS.search(reply))
+
+
 def asks_about_the_user(message: str) -> bool:
     """Whether a message asks about the user's own life (not for advice or a pick)."""
     asked = [text for text, kind in clauses(message) if kind == "question"]

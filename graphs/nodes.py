@@ -27,6 +27,7 @@ from confidante.graphs.events import emit
 from confidante.graphs.grounding import (
     UNKNOWN_REPLY,
     addressed,
+    admits_not_knowing,
     asks_about_the_user,
     bears_on,
     invented,
@@ -319,6 +320,9 @@ class Nodes:
             made_up = invented(reply, [m.text for m in messages])
             if made_up:  # the model made up the user's life: say it is not known
                 emit({"event": "ungrounded", "specifics": sorted(made_up)})
+                reply = UNKNOWN_REPLY
+            elif unknown and not admits_not_knowing(reply):  # nothing known bears on it
+                emit({"event": "ungrounded", "specifics": []})
                 reply = UNKNOWN_REPLY
         warning = reminder(asked, reply, state.get("safety", []))
         if warning and reply != FALLBACK_REPLY:

@@ -143,6 +143,13 @@ _DEFAULTS = (
         asked_by="live living lives home city town",
     ),
     Slot(
+        "location",
+        r"\b(?:currently|right now|now|made it|arrived|landed|just got) (?:\w+ ){0,2}?"
+        r"(?:in|to|at) (?-i:[A-Z])",
+        "where they are right now (a traveller's current stop)",
+        asked_by="right currently staying",
+    ),
+    Slot(
         "hometown",
         r"\b(?:grew up in|is (?:originally )?from|comes from|was born in|hometown)\b",
         "where they come from",

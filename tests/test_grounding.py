@@ -8,6 +8,7 @@ from confidante import Agent
 from confidante.graphs.grounding import (
     UNKNOWN_REPLY,
     addressed,
+    admits_not_knowing,
     asks_about_the_user,
     bears_on,
     invented,
@@ -115,3 +116,33 @@ def test_news_of_a_slot_in_other_words_is_not_called_unknown(settings: Settings)
     assert UNKNOWN_PROMPT in model.calls[-1]["messages"][0]["content"]
     agent.close()
     stranger.close()
+
+
+def test_a_confident_answer_when_nothing_known_bears_on_it_becomes_i_dont_know(
+    settings: Settings,
+) -> None:
+    """The model names only what it was shown (the user's own name), but nothing answers."""
+
+    def confident(payload: dict[str, Any]) -> Any:
+        asked = str(payload["messages"][-1]["content"])
+        if payload.get("response_format") is None and "dog" in asked:
+            return "Your dog's name is Jamal."
+        if payload.get("response_format") is None and "instrument" in asked:
+            return "I'm not sure, you haven't told me about any instrument."
+        return default_reply(payload)
+
+    model = ScriptedChatModel(function=confident)
+    agent = Agent(user_id="jamal", settings=settings, model=model)
+    agent.turn("I'm Jamal, I fly for Delta.")
+    assert agent.turn("What's my dog's name?").reply == UNKNOWN_REPLY
+    # a reply that already admits it is left as the model said it
+    said = agent.turn("What instrument do I play?").reply
+    assert said == "I'm not sure, you haven't told me about any instrument."
+    agent.close()
+
+
+def test_replies_that_admit_not_knowing_are_told_apart() -> None:
+    assert admits_not_knowing("I don't know what your dog is called.")
+    assert admits_not_knowing("You haven't told me about a dog.")
+    assert not admits_not_knowing("Your dog's name is Jamal.")
+    assert not admits_not_knowing("You play the cello.")

@@ -15,6 +15,8 @@ from confidante.memory.subjects.directory import Mention
 
 # (statement, about_user, expected slot): a positive and a negative example of every default slot
 SLOT_CASES = [
+    ("The user is currently in Hanoi.", True, "location"),
+    ("The user is currently in a band.", True, None),
     # relation (others only)
     ("Ana is the user's sister.", False, "relation"),
     ("Ana is now the user's ex-partner.", False, "relation"),
@@ -242,3 +244,17 @@ def test_the_same_slot_text_about_two_subjects_is_two_items(memory: Memory) -> N
     mine = memory.remember("alice", "Allergic to peanuts.", key="allergies")
     assert mine != hers
     assert [h.id for h in memory.slot_values("alice", "allergies")] == [mine]
+
+
+def _slot(statement: str) -> str | None:
+    found = DEFAULT_SLOTS.slot_of(statement, about_user=True)
+    return found.name if found else None
+
+
+def test_where_someone_is_right_now_is_its_own_slot() -> None:
+    assert _slot("The user is currently in Hanoi.") == "location"
+    assert _slot("The user made it to Luang Prabang.") == "location"
+    assert _slot("The user lives in Leeds.") == "home_city"
+    # not a place: no capitalised name after it
+    assert _slot("The user is currently in a band.") is None
+    assert DEFAULT_SLOTS.asked_in("where am I right now?", about_user=True) == ["location"]

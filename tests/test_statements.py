@@ -185,7 +185,8 @@ def _plain(extracted: Extracted) -> list[tuple[str, Any, str | None]]:
 
 def test_an_ungrounded_statement_is_dropped() -> None:
     out = _interpret("I like jazz", ["The user lives in Paris."])
-    assert out.statements == [] and out.notes == [] and out.mentions == []
+    # the model's invention is dropped; what the user said is kept in their words
+    assert _plain(out) == [("The user likes jazz.", None, None)]
     out = _interpret("I like jazz", ["The user lives in Paris.", "The user likes jazz."])
     assert _plain(out) == [("The user likes jazz.", None, None)]
 
@@ -237,8 +238,11 @@ def test_relations_stated_by_the_model() -> None:
         "tom": "ex-husband",
     }
     assert stated_relations(["Ana is the user's favourite singer.", "The user is tall."]) == {}
-    out = _interpret("We adopted Pixel.", ["Pixel is the user's cat."])
+    out = _interpret("We adopted Pixel, our cat.", ["Pixel is the user's cat."])
     assert _plain(out) == [("Pixel is the user's cat.", ("Pixel", "cat"), "relation")]
+    # a relation nothing in the message says is the model's guess: dropped
+    out = _interpret("yo. kenji. 34, dev at Rakuten", ["Kenji is the user's brother."])
+    assert all(s.slot != "relation" for s in out.statements)
 
 
 def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
@@ -266,13 +270,23 @@ def test_a_pronoun_statement_goes_to_the_one_person_the_message_names() -> None:
     out = _interpret(
         "My sister Ana lives in Berlin. She works as a nurse.", ["She works as a nurse."]
     )
-    assert _plain(out) == [("Ana works as a nurse.", ("Ana", "sister"), "job_title")]
+    assert _plain(out) == [
+        ("Ana works as a nurse.", ("Ana", "sister"), "job_title"),
+        # the clause the model left out, kept in the user's words
+        ("The user's sister Ana lives in Berlin.", ("Ana", "sister"), "home_city"),
+    ]
     assert out.notes == []
     two = _interpret(
         "My sister Ana and my brother Tom visited. She works as a nurse.",
         ["She works as a nurse."],
     )
-    assert [(s.subject, s.slot) for s in two.statements] == [(None, None)]  # which one?
+    # which one? The model's statement has no subject; the first clause is kept in full
+    first = two.statements[0]
+    assert (first.text, first.subject, first.slot) == (
+        "She works as a nurse.",
+        None,
+        None,
+    )
 
 
 def test_first_person_words_and_repeats_are_tidied() -> None:
@@ -295,8 +309,12 @@ def test_a_self_reference_is_dropped_and_related_subjects_are_mentioned() -> Non
         "My brother Diego lives in Quito. I work at Acme.",
         ["The user is the user's brother.", "The user works at Acme."],
     )
-    assert _plain(out) == [("The user works at Acme.", None, "employer")]
-    assert out.mentions == [Mention(name="Diego", relation="brother")]
+    assert _plain(out) == [
+        ("The user works at Acme.", None, "employer"),
+        ("The user's brother Diego lives in Quito.", ("Diego", "brother"), "home_city"),
+    ]
+    out = _interpret("My brother Diego visited. I work at Acme.", ["The user works at Acme."])
+    assert _plain(out)[1] == ("The user's brother Diego visited.", ("Diego", "brother"), None)
 
 
 # ----------------------------------------------------------------- known bugs

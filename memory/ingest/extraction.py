@@ -34,6 +34,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, StringConstraints
 
+from confidante.memory.ingest.relations_said import (
+    as_own_place,
+    relation_grounded,
+    stated_relations,
+)
+from confidante.memory.ingest.said import left_out, opening_name
 from confidante.memory.ingest.self_names import as_user, user_names_in
 from confidante.memory.ingest.statements import (
     WORD,
@@ -49,7 +55,6 @@ from confidante.memory.slots import SlotVocabulary
 from confidante.memory.subjects.directory import SubjectView
 from confidante.memory.subjects.names import (
     Mention,
-    is_relation_word,
     name_pattern,
     normalise_relation,
 )
@@ -126,9 +131,6 @@ _FIRST_PERSON_WORDS = (
     (re.compile(r"\byou\b", re.I), "the user"),
 )
 _PRONOUN_HEAD = re.compile(r"^(?:he|she|they|it|his|her|their|its)\b", re.I)
-_RELATION_STATEMENT = re.compile(
-    r"^([A-Z][\w-]*(?: [A-Z][\w-]*){0,2}) is (?:now )?the user's ([\w' -]+?)\.?$"
-)
 #: Sentences that are not facts: the user is their own relation, a thing is itself, advice
 #: or a question retold ("The user should grab a slice.", "The user wonders whether...").
 _NOT_A_FACT = re.compile(
@@ -159,17 +161,6 @@ def _tidy(statement: str) -> str:
 def _agree(match: re.Match[str]) -> str:
     """Retell a first-person statement: "I really like" -> "The user really likes"."""
     return f"The user {match.group(1)}{third_person_verb(match.group(2))}"
-
-
-def stated_relations(statements: Sequence[str]) -> dict[str, str]:
-    """Relations the statements give ("Ana is the user's sister." → {"ana": "sister"})."""
-    found = {}
-    for statement in statements:
-        match = _RELATION_STATEMENT.match(statement.strip())
-        relation = normalise_relation(match.group(2)) if match else None
-        if match and relation and is_relation_word(relation):
-            found[match.group(1).casefold()] = relation
-    return found
 
 
 def _retell(text: str, mention: Mention) -> str:
@@ -259,12 +250,16 @@ def interpret(
         slots: The slot vocabulary.
         user_names: Names the user is known by (a statement about them is about the user).
     """
+    tidied = [_tidy(fact) for fact in result.facts]
     introduced = user_names_in(message)
+    if not user_names and not introduced and (opening := opening_name(message, tidied)):
+        introduced.add(opening)
     mine = {name.casefold() for name in user_names} | introduced
     relations: dict[str, str | None] = {
         name.casefold(): subject.relation for subject in known for name in subject.names()
     }
-    texts = [as_user(_tidy(fact), mine, message) for fact in result.facts]
+    texts = [as_own_place(as_user(text, mine, message)) for text in tidied]
+    texts = [text for text in texts if relation_grounded(text, message, relations)]
     relations.update({k: v for k, v in stated_relations(texts).items() if k not in mine})
     relations.update(relations_in(message))
     reading = _Reading(
@@ -285,6 +280,12 @@ def interpret(
             out.statements.append(
                 Statement(f"The user's name is {_spelled(name, message)}.", None, "name")
             )
+    kept = [statement.text for statement in out.statements]
+    named = {name: rel for name, rel in relations.items() if rel}
+    for text, mention in left_out(message, kept, named, _tidy, bool(introduced)):
+        quoted = text.startswith("The user said ")
+        slot = None if quoted else slots.slot_of(text, about_user=mention is None)
+        out.statements.append(Statement(text, mention, slot.name if slot else None))
     out.statements = _drop_repeats(out.statements)
     about = {_whom(statement) for statement in out.statements}
     for name, relation in relations_in(message).items():
@@ -294,8 +295,9 @@ def interpret(
 
 
 def _spelled(name: str, message: str) -> str:
-    """A case-folded name as the message spells it."""
-    return next((m for m in re.findall(r"[\w-]+", message) if m.casefold() == name), name)
+    """A case-folded name as the message spells it (capitalised when it is not)."""
+    spelled = next((m for m in re.findall(r"[\w-]+", message) if m.casefold() == name), name)
+    return spelled[:1].upper() + spelled[1:] if spelled.islower() else spelled
 
 
 def _user_safety(text: str, slots: SlotVocabulary) -> bool:

@@ -262,7 +262,7 @@ def relations_in(message: str) -> dict[str, str]:
     return found
 
 
-def _subject_opening(clause: str, relations: dict[str, str]) -> Mention | None:
+def subject_opening(clause: str, relations: dict[str, str]) -> Mention | None:
     """The subject a clause opens with: a name the message relates, or "my <relation>"."""
     text = re.sub(_LEAD, "", clause).strip()
     mine = re.match(r"(?i:my|our)\s+([\w-]+(?:\s+[\w-]+)?)", text)
@@ -296,7 +296,7 @@ def speaker_of(statement: str, message: str, relations: dict[str, str]) -> Menti
                 best, overlap = clause, shared
     if best is None:
         return None
-    return _subject_opening(best, relations)
+    return subject_opening(best, relations)
 
 
 _RENAMES = (

@@ -1,0 +1,82 @@
+"""Relations the model's statements give, checked against what the user said.
+
+- :func:`stated_relations`: "Ana is the user's sister." relates Ana to the user;
+- :func:`relation_grounded`: a relation must have been said ("Kenji is the user's brother."
+  from "yo. kenji. 34" is invented and dropped);
+- :func:`as_own_place`: an employer, school or hometown stated as if it were someone ("Delta
+  is the user's employer.") is a fact of the user's ("The user works for Delta.");
+- :func:`relation_said`: whether a message says a relation, in any familiar form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from confidante.memory.ingest.statements import WORD
+from confidante.memory.subjects.names import is_relation_word, normalise_relation
+
+#: A statement that relates someone to the user: "Ana is the user's sister.".
+RELATION_STATEMENT = re.compile(
+    r"^([A-Z][\w-]*(?: [A-Z][\w-]*){0,2}) is (?:now )?the user's ([\w' -]+?)\.?$"
+)
+
+
+def relation_said(relation: str, message: str) -> bool:
+    """Whether the message says a relation (any familiar form: "mum" says "mother")."""
+    wanted = normalise_relation(relation)
+    if not wanted:
+        return False
+    head = wanted.split(" ")[-1]
+    words = {normalise_relation(word) for word in WORD.findall(message.lower())}
+    return head in words or wanted in message.lower()
+
+
+def stated_relations(statements: Sequence[str]) -> dict[str, str]:
+    """Relations the statements give ("Ana is the user's sister." → {"ana": "sister"})."""
+    found = {}
+    for statement in statements:
+        match = RELATION_STATEMENT.match(statement.strip())
+        relation = normalise_relation(match.group(2)) if match else None
+        if match and relation and is_relation_word(relation):
+            found[match.group(1).casefold()] = relation
+    return found
+
+
+#: Relations that are not someone but a place or an organisation of the user's own life:
+#: "Delta is the user's employer." is the user's employer.
+_OWN_PLACES = {
+    "employer": "The user works for {}.",
+    "company": "The user works for {}.",
+    "workplace": "The user works at {}.",
+    "job": "The user works at {}.",
+    "school": "The user studies at {}.",
+    "university": "The user studies at {}.",
+    "college": "The user studies at {}.",
+    "uni": "The user studies at {}.",
+    "hometown": "The user is from {}.",
+    "home town": "The user is from {}.",
+    "city": "The user lives in {}.",
+    "home city": "The user lives in {}.",
+    "home": "The user lives in {}.",
+}
+
+
+def as_own_place(text: str) -> str:
+    """Say "Delta is the user's employer." said of the user: "The user works for Delta."."""
+    match = RELATION_STATEMENT.match(text.strip())
+    pattern = _OWN_PLACES.get(match.group(2).strip().lower()) if match else None
+    return pattern.format(match.group(1)) if match and pattern else text
+
+
+def relation_grounded(text: str, message: str, relations: dict[str, str | None]) -> bool:
+    """A relation statement's relation must be said, or be the one the memory knows.
+
+    "Kenji is the user's brother." from "yo. kenji. 34" is dropped: nothing says brother.
+    """
+    match = RELATION_STATEMENT.match(text.strip())
+    relation = normalise_relation(match.group(2)) if match else None
+    if match is None or relation is None or not is_relation_word(relation):
+        return True
+    known = relations.get(match.group(1).casefold())
+    return relation_said(relation, message) or (known is not None and known == relation)

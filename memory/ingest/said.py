@@ -1,0 +1,140 @@
+"""What the model's statements left out of a message: kept in the user's words, never lost.
+
+A small model reading "yo. kenji. 34, software dev at Rakuten in Osaka" may write down the
+employer and drop the job, or skip "based out of Atlanta" altogether. After the model's
+statements are checked (:mod:`confidante.memory.ingest.extraction`), each stating clause of
+the message is compared with them: a clause whose names, numbers and most of whose content
+words no statement carries is kept as a fact of its own, in the user's words:
+
+- a clause that opens in the first person ("I'm backpacking SE Asia for 6 months") is retold
+  in the third person ("The user is backpacking SE Asia for 6 months.");
+- a clause that opens with someone in the user's life ("my mum reminded me ...", "Léa says
+  ...") is a fact about them;
+- any other clause is quoted as the user said it ('The user said "first officer with
+  Delta".'), which a reply can read and a search can find.
+
+Clauses with fewer than two content words after fillers ("lol", "honestly", "so tired tbh")
+are left out: they carry no fact. :func:`opening_name` finds a name the user gives
+themself as a bare first word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from confidante.memory.ingest.statements import clauses, content_stems, names_in, subject_opening
+from confidante.memory.subjects.names import Mention
+
+#: Words that carry no fact of their own ("honestly", "lol", greetings, intensifiers).
+FILLERS = frozenset(
+    """lol lmao haha hahaha tbh honestly basically literally actually just really ok okay yeah
+    yep yes nope oh ah ugh hmm wow omg btw fyi anyway anyways thanks thank cheers hi hello hey
+    yo hiya morning evening night good great cool nice awesome amazing sweet sure bit news
+    kinda sorta pretty stuff thing things lot lots guess think mean know well though tho
+    totally super quite bad big little today tonight yesterday tomorrow lately right now
+    again else ever never always feel feeling sure fine glad happy sad tired our ours my mine
+    me i'm i've i'd we're we've you your""".split()
+)
+_LEADING = re.compile(
+    r"^\W*(?:(?:and|but|so|oh|ok|okay|also|then|hey|btw|well|anyway|lol|honestly|tbh|plus|"
+    r"fyi|bit of news|big news|news)\b\W*)*",
+    re.I,
+)
+_TRAILING = re.compile(r"(?:\W+(?:lol|haha\w*|lmao|tbh|tho|though|honestly))+\W*$", re.I)
+#: Clauses the retelling says in the third person ("we ..." is quoted: who is "we"?).
+_OPENS_FIRST_PERSON = re.compile(r"^(?:i|i'm|i've|i'll|i'd|my)\b", re.I)
+_BARE_AGE = re.compile(r"^\d{2}$")
+_GREETING = r"(?:hi|hey|hello|yo|hiya|heya|sup|morning|evening|ok|okay|alright|oi)"
+_OPENING_WORD = re.compile(rf"^\W*(?:{_GREETING}\W+)*([^\W\d_][\w'-]*)\s*[.,!]+(?:\s|$)", re.I)
+
+
+def _content(text: str) -> frozenset[str]:
+    return content_stems(text, FILLERS)
+
+
+def opening_name(message: str, statements: Sequence[str]) -> str | None:
+    """A name the user gives themself as the message's first word ("yo. kenji. 34, ...").
+
+    Only when the model's statements spell that word as a name (capitalised): "ok. cool."
+    opens with no name.
+    """
+    match = _OPENING_WORD.match(message)
+    if match is None:
+        return None
+    word = match.group(1)
+    if word.lower() in FILLERS or len(word) < 2:
+        return None
+    spelled = word[:1].upper() + word[1:]
+    named = re.compile(rf"(?<![\w-]){re.escape(spelled)}(?![\w-])")
+    return word.casefold() if any(named.search(text) for text in statements) else None
+
+
+_PRONOUNS = frozenset({"i", "i'm", "im", "i've", "i'll", "i'd"})
+#: Clauses said to the assistant ("testing you", "please forget ..."), not about a life.
+_TO_THE_ASSISTANT = re.compile(r"\b(?:you|your|you're|u|please|pls|forget)\b", re.I)
+
+
+def _names(clause: str) -> set[str]:
+    """The clause's names and numbers ("I've" is not a name)."""
+    return names_in(clause) - _PRONOUNS
+
+
+def _covered(clause: str, carried: str, carried_stems: frozenset[str]) -> bool:
+    """Whether the statements carry the clause: its names and numbers, and half its words."""
+    lowered = carried.lower()
+    if any(name not in lowered for name in _names(clause)):
+        return False
+    words = _content(clause)
+    return len(words & carried_stems) * 2 >= len(words)
+
+
+def _in_questions(message: str) -> list[tuple[str, str]]:
+    """``(sentence, clause)`` of each clause in a sentence that ends with a question mark."""
+    found = []
+    for sentence in re.findall(r"[^.!?\n]+[.!?]*", message):
+        if sentence.strip().endswith("?"):
+            found += [(sentence, raw.strip()) for raw, _ in clauses(sentence)]
+    return found
+
+
+def left_out(
+    message: str,
+    statements: Sequence[str],
+    relations: dict[str, str],
+    retell: Callable[[str], str],
+    self_named: bool = False,
+) -> list[tuple[str, Mention | None]]:
+    """The message's stating clauses no statement carries, as ``(fact text, subject)``.
+
+    Args:
+        message: What the user said.
+        statements: The checked statements kept from the model's answer.
+        relations: Names the message or memory relates to the user (case-folded).
+        retell: Says a first-person clause in the third person ("I'm" → "The user is").
+        self_named: The message gives the user's name (a bare two-digit number in it is an
+            age: "kenji. 34, software dev").
+    """
+    carried = " ".join(statements)
+    stems: frozenset[str] = frozenset().union(*(_content(text) for text in statements))
+    found: list[tuple[str, Mention | None]] = []
+    asking = {raw for _, raw in _in_questions(message)}
+    for raw, kind in clauses(message):
+        if kind != "statement" or _TO_THE_ASSISTANT.search(raw):
+            continue
+        clause = _TRAILING.sub("", _LEADING.sub("", raw)).strip(" .!,;:-")
+        if raw in asking and not _OPENS_FIRST_PERSON.match(clause):
+            continue  # "plain or sesame" in a question is not a fact
+        if self_named and _BARE_AGE.match(clause) and clause not in carried:
+            found.append((f"The user is {clause} years old.", None))
+            continue
+        if len(_content(clause)) < 2 or _covered(clause, carried, stems):
+            continue
+        subject = subject_opening(clause, relations)
+        if _OPENS_FIRST_PERSON.match(clause):  # "I ...", "my sister Ana ..."
+            found.append((retell(clause), subject))
+        elif subject is not None:  # "Léa says the bus is hell"
+            found.append((clause[0].upper() + clause[1:] + ".", subject))
+        elif len(_content(clause)) >= 3 or _names(clause):
+            found.append((f'The user said "{clause}".', None))
+    return found
