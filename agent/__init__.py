@@ -20,6 +20,7 @@ from confidante.errors import (
     ModelError,
     ModelNotAvailableError,
     NotFoundError,
+    SecretRefusedError,
     StructuredOutputError,
 )
 from confidante.settings import Settings
@@ -50,6 +51,7 @@ __all__ = [
     "ModelError",
     "ModelNotAvailableError",
     "NotFoundError",
+    "SecretRefusedError",
     "Settings",
     "StructuredOutputError",
     "TurnResult",

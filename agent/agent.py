@@ -26,6 +26,7 @@ from confidante.graphs.router import Router
 from confidante.graphs.values import DECISIONS, ApprovalDecision, plain_state
 from confidante.memory.ingest.learning import learn
 from confidante.memory.items import check_person_id
+from confidante.memory.secrets import redact, refusal_reply, screen_json, withheld_note
 from confidante.memory.store import Memory, check_text
 from confidante.models import build_chat_model
 from confidante.settings import Settings
@@ -39,6 +40,8 @@ from confidante.turns import Approval, TurnResult, as_approval
 DURABILITY = "async"
 #: The key under which ``ainvoke`` returns the pauses of an interrupted run.
 INTERRUPT = "__interrupt__"
+#: Custom events whose sentence ends the reply, with the field that holds it.
+_APPENDED = {"safety": "reminder", "withheld": "note"}
 
 
 class Agent:
@@ -61,6 +64,13 @@ class Agent:
     :class:`TurnResult` lists ``approvals`` and :meth:`aresume` continues it. A turn whose
     process died is continued by :meth:`aresume_task`; a new message on a thread with a
     paused or unfinished turn abandons that turn.
+
+    Secrets in a message (card numbers, IBANs, passwords, API keys; see
+    :mod:`confidante.memory.secrets`) follow the settings' ``secret_policy`` before the graph
+    sees the message, so none reaches a checkpoint, the model or the memory: ``redact``
+    replaces each with a placeholder and the reply ends by saying so, ``refuse`` keeps nothing
+    of the message and replies that it was not kept. (The memory applies its own policy to
+    every write too.)
 
     Close it when done (:meth:`aclose` / :meth:`close`, or ``async with`` / ``with``): that
     closes its checkpoint connections, and the memory when the agent opened it.
@@ -112,8 +122,18 @@ class Agent:
         thread = thread_id_for(self.user_id, session_id or self.session_id)
         return {"configurable": {"thread_id": thread, "user_id": self.user_id}}
 
-    def _input(self, text: str) -> dict[str, Any]:
-        return {"messages": [HumanMessage(check_text(text, "message"))], "user_id": self.user_id}
+    def _screen(self, text: str) -> tuple[str, list[str]]:
+        """The message under the secret policy, and the kinds of secret it held (redacted)."""
+        text = check_text(text, "message")
+        if self.settings.secret_policy == "allow":
+            return text, []
+        return redact(text)
+
+    def _refused(self, withheld: list[str]) -> bool:
+        return bool(withheld) and self.settings.secret_policy == "refuse"
+
+    def _input(self, message: str) -> dict[str, Any]:
+        return {"messages": [HumanMessage(message)], "user_id": self.user_id}
 
     async def _run(self, graph_input: Any, session_id: str | None) -> TurnResult:
         graph = await self._ensure_graph()
@@ -129,8 +149,19 @@ class Agent:
         return [as_approval(pause, session) for pause in snapshot.interrupts]
 
     async def aturn(self, text: str, *, session_id: str | None = None) -> TurnResult:
-        """Run one turn and return everything it did (or the approvals it waits for)."""
-        return await self._run(self._input(text), session_id)
+        """Run one turn and return everything it did (or the approvals it waits for).
+
+        A message with a secret is redacted first (``withheld`` lists what was removed), or
+        under ``secret_policy="refuse"`` not run at all: the reply says it was not kept.
+        """
+        message, withheld = self._screen(text)
+        if self._refused(withheld):
+            return TurnResult(reply=refusal_reply(withheld), withheld=withheld)
+        result = await self._run(self._input(message), session_id)
+        reply = result.reply
+        if withheld and result.approvals:  # paused before respond, which would have said it
+            reply = f"{reply} {withheld_note(withheld)}"
+        return result.model_copy(update={"withheld": withheld, "reply": reply})
 
     async def achat(self, text: str, *, session_id: str | None = None) -> str:
         """Send a message and return the assistant's reply."""
@@ -167,6 +198,8 @@ class Agent:
             raise InvalidInputError(f"decision must be one of {DECISIONS}, not {decision!r}")
         if decision == "edit" and args is None:
             raise InvalidInputError("an 'edit' decision needs args= (the new arguments)")
+        if args is not None:  # typed by the user: no secret goes to a tool or its journal
+            args = screen_json(args, self.settings.secret_policy, "arguments")
         pending = await self.apending(session_id)
         if not pending:
             raise InvalidInputError("nothing is waiting for approval in this session")
@@ -228,6 +261,9 @@ class Agent:
         - ``("approval", Approval)``: the turn paused for approval; continue with
           ``astream(resume={"decision": ...})`` or :meth:`aresume`.
 
+        A message refused for a secret (``secret_policy="refuse"``) yields a ``withheld``
+        custom event and the refusal as the ``respond`` update's reply, and runs nothing.
+
         Args:
             text: The user's message (None with ``resume``).
             session_id: The session (default: the agent's).
@@ -239,7 +275,12 @@ class Agent:
             args = resume.get("args") if isinstance(resume, dict) else None
             graph_input: Any = await self._resume_command(str(decision), args, session_id)
         elif text is not None:
-            graph_input = self._input(text)
+            message, withheld = self._screen(text)
+            if self._refused(withheld):
+                yield "custom", {"event": "withheld", "kinds": withheld, "refused": True}
+                yield "updates", {"respond": {"reply": refusal_reply(withheld)}}
+                return
+            graph_input = self._input(message)
         else:
             raise InvalidInputError("astream needs a message or a resume decision")
         graph = await self._ensure_graph()
@@ -255,9 +296,10 @@ class Agent:
                 if REPLY_TAG in (metadata.get("tags") or []) and message.text:
                     streamed = True
                     yield "token", {"node": metadata.get("langgraph_node"), "text": message.text}
-            elif mode == "custom" and isinstance(chunk, dict) and chunk.get("event") == "safety":
-                if streamed:  # the reminder appended to a streamed reply goes out as its end
-                    yield "token", {"node": "respond", "text": " " + str(chunk["reminder"])}
+            elif mode == "custom" and isinstance(chunk, dict) and chunk.get("event") in _APPENDED:
+                if streamed:  # a sentence appended to a streamed reply goes out as its end
+                    appended = str(chunk[_APPENDED[chunk["event"]]])
+                    yield "token", {"node": "respond", "text": " " + appended}
                 yield mode, chunk
             elif mode == "updates" and "__interrupt__" in chunk:
                 for pause in chunk["__interrupt__"]:

@@ -6,7 +6,8 @@
     ├── ConfigurationError        a setting, a package or a model file is missing or wrong
     │   └── ModelNotAvailableError    the chosen chat model or embedder cannot be loaded
     ├── InvalidInputError         the caller passed something unusable (empty text, bad id...)
-    │   └── NotFoundError             no such user / memory for this user
+    │   ├── NotFoundError             no such user / memory for this user
+    │   └── SecretRefusedError        a text to store holds a secret (``secret_policy=refuse``)
     └── ModelError                the chat model failed at run time (timeout, bad output)
         └── StructuredOutputError     output did not validate against the schema after retries
 
@@ -37,6 +38,19 @@ class NotFoundError(InvalidInputError, LookupError):
     """The user or the memory item does not exist (for this user)."""
 
 
+class SecretRefusedError(InvalidInputError):
+    """A text to store holds a secret and the write policy is ``refuse``; nothing was stored.
+
+    Attributes:
+        kinds: What was found (``card_number``, ``iban``, ``password``, ``api_key``...); the
+            message names them too, never the secret itself.
+    """
+
+    def __init__(self, message: str, kinds: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.kinds = list(kinds or [])
+
+
 class ModelError(ConfidanteError):
     """The chat model failed at run time: a timeout, an error or unusable output."""
 
@@ -52,5 +66,6 @@ __all__ = [
     "ModelError",
     "ModelNotAvailableError",
     "NotFoundError",
+    "SecretRefusedError",
     "StructuredOutputError",
 ]

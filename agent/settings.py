@@ -10,7 +10,7 @@ from highest to lowest priority: keyword arguments, ``CONFIDANTE_*`` environment
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         session_window: Messages a session's checkpointed graph state keeps (the reply reads
             the last 8; older ones stay in earlier checkpoints and the event log).
         request_timeout_s: Timeout for one chat-model call.
+        secret_policy: What happens to card numbers, IBANs, passwords and API keys a user
+            types (see :mod:`confidante.memory.secrets`): ``redact`` (the default) replaces
+            each with a placeholder before anything is stored, ``refuse`` stores nothing
+            that holds one (the API answers 422, the chat says it did not keep the message),
+            ``allow`` stores them as they are.
     """
 
     model_config = SettingsConfigDict(
@@ -92,6 +97,7 @@ class Settings(BaseSettings):
     recall_k: int = 6
     session_window: int = Field(default=40, ge=2)
     request_timeout_s: float = 120.0
+    secret_policy: Literal["allow", "redact", "refuse"] = "redact"
 
     @field_validator("model")
     @classmethod

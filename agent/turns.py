@@ -45,6 +45,9 @@ class TurnResult(BaseModel):
         results: Outcome of each tool step.
         approvals: Tool calls waiting for approval; the turn is paused until
             :meth:`Agent.aresume` (empty when the turn finished).
+        withheld: The kinds of secret (``card_number``, ``password``...) the message held:
+            removed before anything was stored, or the reason it was not kept at all (see
+            :mod:`confidante.memory.secrets`).
     """
 
     reply: str
@@ -56,6 +59,7 @@ class TurnResult(BaseModel):
     plan: list[dict[str, Any]] = Field(default_factory=list)
     results: list[dict[str, Any]] = Field(default_factory=list)
     approvals: list[Approval] = Field(default_factory=list)
+    withheld: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, state: dict[str, Any], approvals: list[Approval]) -> TurnResult:

@@ -10,6 +10,11 @@ Every event is a dict with an ``event`` key:
 | remembered   | remember          | ``items`` (``id``, ``key``, ``text``)               |
 | remembering  | remember          | ``event_id`` (extraction continues in the background) |
 | forgotten    | forget_memory     | ``items`` (``id``, ``text``)                        |
+| safety       | respond           | ``reminder`` (appended to the reply)                |
+| withheld     | respond           | ``kinds`` of secret removed, ``note`` (appended)    |
+
+The agent emits ``withheld`` too, with ``kinds`` and ``refused`` True, for a message it did not
+keep at all (``secret_policy="refuse"``; see :mod:`confidante.memory.secrets`).
 
 Nodes and tools added through the extension API may emit their own events with :func:`emit`.
 """

@@ -40,6 +40,7 @@ from confidante.graphs.tool_journal import ToolJournal
 from confidante.graphs.values import RecalledItem, ToolResult, recalled_of, results_of
 from confidante.memory.ingest.learning import learn
 from confidante.memory.items import TOOL_OUTCOME_KIND, MemoryHit
+from confidante.memory.secrets import removed_kinds, withheld_note
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import SubjectView, mentioned_in
 from confidante.memory.summaries.facts import pick_summary
@@ -288,8 +289,10 @@ class Nodes:
         The reply is checked before it is sent: an answer about the user's own life that names
         what the prompt never showed is replaced by "I don't know" (see
         :mod:`confidante.graphs.grounding`), and one that ignores a safety fact the message
-        touches gets a reminder of it appended (see :mod:`confidante.graphs.safety`). ``used``
-        lists the ids of the memories the reply relied on (see :func:`cited`).
+        touches gets a reminder of it appended (see :mod:`confidante.graphs.safety`). When
+        secrets were removed from the message (its placeholders, see
+        :mod:`confidante.memory.secrets`), the reply ends by saying they were not kept.
+        ``used`` lists the ids of the memories the reply relied on (see :func:`cited`).
         """
         asked, memory = last_user_text(state), self.deps.memory
         recalled = recalled_of(state.get("recalled"))
@@ -329,6 +332,11 @@ class Nodes:
             reply = f"{reply} {warning}"
             emit({"event": "safety", "reminder": warning})
         used = [item.id for item in cited(reply, carried)] if reply != FALLBACK_REPLY else []
+        withheld = removed_kinds(asked)
+        if withheld:
+            note = withheld_note(withheld)
+            reply = f"{reply} {note}"
+            emit({"event": "withheld", "kinds": withheld, "note": note})
         trimmed = window_trim(state.get("messages", []), 1, self.deps.window_messages)
         return {"messages": [*trimmed, AIMessage(reply)], "reply": reply, "used": used}
 

@@ -3,7 +3,8 @@
 :class:`MemoryCore` holds the database, the embedders, the vector index and the image folder,
 and the steps that the parts of :class:`~confidante.memory.store.Memory` (editing, images,
 conversation ingestion, events, personas) build on: locking a user's row, reading an owned
-item, numbering and storing vectors, embedding off the event loop.
+item, numbering and storing vectors, embedding off the event loop, and keeping secrets out of
+what is written (:meth:`MemoryCore._screened`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from confidante.memory.embeddings.images import ImageEmbedder
 from confidante.memory.embeddings.text import Embedder
 from confidante.memory.index.base import VectorIndex
 from confidante.memory.index.pgvector import default_vector_index
-from confidante.memory.items import _storable_id, readable, shown
+from confidante.memory.items import MemoryItem, _storable_id, readable, shown
 from confidante.memory.retrieval.candidates import concepts_without_vectors
 from confidante.memory.retrieval.full_text import TermCounts
 from confidante.memory.retrieval.ranking import RankWeights
+from confidante.memory.secrets import SecretPolicy, check_policy, screen, screen_json
 from confidante.memory.storage.database import Database, insert_if_absent
 from confidante.memory.storage.files import ImageFiles, default_images_dir
 from confidante.memory.storage.records import Concept, ConceptVector, UserRecord
@@ -43,6 +45,10 @@ class MemoryCore:
         image_embedder: Embeds image concepts (default: none, captions only).
         images_dir: Where image files are kept (default: beside a SQLite file, else in the
             default data directory).
+        secret_policy: What a write does with a secret in a text (card numbers, IBANs,
+            passwords, API keys; see :mod:`confidante.memory.secrets`): ``redact`` replaces it
+            with a placeholder, ``refuse`` raises
+            :class:`~confidante.errors.SecretRefusedError`, ``allow`` stores it.
     """
 
     def __init__(
@@ -53,6 +59,7 @@ class MemoryCore:
         index: VectorIndex | None = None,
         image_embedder: ImageEmbedder | None = None,
         images_dir: Path | None = None,
+        secret_policy: SecretPolicy = "redact",
     ) -> None:
         self.database = database
         self.embedder = embedder
@@ -62,6 +69,26 @@ class MemoryCore:
         self.images = ImageFiles(images_dir or default_images_dir(database, None))
         self.term_counts = TermCounts()
         self._vectors_checked: set[str] = set()
+        self.secret_policy: SecretPolicy = check_policy(secret_policy)
+
+    def _screened(self, text: str, what: str = "text") -> str:
+        """``text`` under the memory's secret policy: as it is, redacted, or refused."""
+        return screen(text, self.secret_policy, what)
+
+    def _screened_json(self, value: Any, what: str = "attributes") -> Any:
+        """Every string inside a JSON value under the memory's secret policy."""
+        return screen_json(value, self.secret_policy, what)
+
+    def _screened_item(self, item: MemoryItem) -> MemoryItem:
+        """An item to write with its text and attributes under the memory's secret policy."""
+        if self.secret_policy == "allow":
+            return item
+        return item.model_copy(
+            update={
+                "text": self._screened(item.text),
+                "attributes": self._screened_json(item.attributes),
+            }
+        )
 
     @staticmethod
     def _ensure_user(session: Session, user_id: str) -> None:

@@ -101,7 +101,10 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
         embedder: Embedder | None = None,
         settings: Settings | None = None,
     ) -> Memory:
-        """Open the memory at a database URL or SQLite path (default: from settings)."""
+        """Open the memory at a database URL or SQLite path (default: from settings).
+
+        The settings also give the embedders, the image folder and the ``secret_policy``.
+        """
         settings = settings or Settings()
         target = url_or_path if url_or_path is not None else settings.resolved_database_url
         database = Database.open(target)
@@ -110,6 +113,7 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
             embedder or build_embedder(settings),
             image_embedder=build_image_embedder(settings.image_embedder),
             images_dir=default_images_dir(database, settings.data_dir),
+            secret_policy=settings.secret_policy,
         )
 
     # ----------------------------------------------------------------- writes
@@ -160,7 +164,9 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
         """Remember many items for a user: one embedder call and one transaction per batch.
 
         Each item follows the rules of :meth:`aremember` (slots supersede, same text dedupes).
-        Every item is validated before anything is written.
+        Every item is validated before anything is written: a secret in a text or attribute is
+        replaced by a placeholder, or the whole batch refused, as :attr:`secret_policy` says
+        (see :mod:`confidante.memory.secrets`).
 
         Returns:
             The ids, in the order of ``items``.
@@ -203,7 +209,10 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
         if any(not isinstance(item, str | MemoryItem) for item in items):
             raise InvalidInputError("items must be texts or MemoryItem values")
         checked = [
-            (MemoryItem(text=item) if isinstance(item, str) else item).checked() for item in items
+            self._screened_item(
+                (MemoryItem(text=item) if isinstance(item, str) else item).checked()
+            )
+            for item in items
         ]
         batches = [
             checked[start : start + batch_size] for start in range(0, len(checked), batch_size)

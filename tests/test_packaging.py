@@ -21,6 +21,7 @@ def test_public_names() -> None:
             "ModelError",
             "ModelNotAvailableError",
             "NotFoundError",
+            "SecretRefusedError",
             "Settings",
             "StructuredOutputError",
             "TurnResult",

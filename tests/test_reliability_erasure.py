@@ -14,11 +14,18 @@ so that tables and files added later are covered without editing it:
 - every log record emitted while the user was served.
 
 A second user's canary must survive everything (erasure is not over-deletion).
+
+The same scan proves that secrets never land (``secret_policy``, see
+:mod:`confidante.memory.secrets`): after chat turns and direct writes holding a valid test
+card number, a fake API key, a password and an IBAN, none of them is in any table, file of the
+data directory, log line or export, under the default ``redact`` policy; under ``allow`` the
+scan finds them (so it can see them).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -253,3 +260,93 @@ async def test_forget_one_item_leaves_its_words_in_no_index_segment_or_page(
     ]
     assert "Bob likes green tea too." in [h.text for h in await memory.aretrieve("bob", "tea")]
     memory.close()
+
+
+# ------------------------------------------------------------------- secrets never land
+TEST_CARD = "4111 1111 1111 1111"  # the well-known Visa test number: valid, never issued
+
+
+def secret_canaries() -> dict[str, str]:
+    """Fresh secrets of each kind (lower case, as the scans compare), and the card's digits."""
+    token = uuid.uuid4().hex
+    return {
+        "card": TEST_CARD,
+        "card digits": TEST_CARD.replace(" ", ""),
+        "api key": f"sk-{token}",
+        "password": f"zq{token[:10]}x",
+        "iban": "gb82west12345698765432",
+    }
+
+
+async def _type_secrets(settings: Settings, memory: Memory, user: str, s: dict[str, str]) -> None:
+    """Send the secrets through chat turns (plain and streamed) and direct memory writes."""
+    agent = Agent(user_id=user, settings=settings, memory=memory, model=echoing_model())
+    await agent.aturn(f"My dog is called Rex and my card number is {s['card']}.")
+    await agent.aturn(f"I use the api key {s['api key']} at work.")
+    await agent.aturn(f"This broken sentence has the wifi password is {s['password']}.")
+    async for _ in agent.astream(f"Remind me to pay rent from {s['iban'].upper()}."):
+        pass
+    await agent.aturn(f"My password is {s['password']} and my IBAN is {s['iban'].upper()}.")
+    await memory.aremember(
+        user, f"Ana's backup key is {s['api key']}.", attributes={"c": s["card digits"]}
+    )
+    await memory.aremember_image(user, _png((9, 9, 9)), caption=f"A photo of card {TEST_CARD}")
+    await memory.aobserve(user, f"my password is {s['password']}", speaker="Bo")
+    await SummaryJob(memory, agent.model, users=[user]).arun()
+    await agent.aclose()
+
+
+def _everywhere(settings: Settings, memory: Memory, log: Capture, needle: str) -> dict[str, Any]:
+    """Where ``needle`` is: tables, database and checkpoint files, data files, log lines."""
+    url = memory.database.engine.url.render_as_string(hide_password=False)
+    return {
+        "tables": _scan_tables(url, needle),
+        "files of the data directory": _scan_files(
+            _files_under(memory.images.root, settings.data_dir), needle
+        ),
+        "log lines": [line[:120] for line in log.lines if needle in line.lower()],
+    }
+
+
+@pytest.mark.parametrize("policy", ["redact", "allow"])
+async def test_secrets_typed_in_chat_land_nowhere(
+    settings: Settings, log_capture: Capture, policy: str
+) -> None:
+    settings = settings.model_copy(update={"secret_policy": policy})
+    secrets = secret_canaries()
+    memory = Memory.open(settings=settings)
+    await _type_secrets(settings, memory, "ana", secrets)
+    exported = json.dumps(await memory.aexport("ana")).lower()
+    assert "data" in {path.name for path in settings.data_dir.parent.iterdir()}
+    assert Path(f"{settings.checkpoint_path}").is_file()  # the checkpoints are in the scan
+    found = {
+        name: {**_everywhere(settings, memory, log_capture, needle), "export": needle in exported}
+        for name, needle in secrets.items()
+    }
+    memory.close()
+    if policy == "allow":  # the scan sees a secret that is stored
+        assert all(where["tables"] and where["export"] for where in found.values()), found
+        return
+    nowhere = {"tables": [], "files of the data directory": [], "log lines": [], "export": False}
+    assert found == {name: nowhere for name in secrets}, found
+    assert "[card number removed]" in exported and "[api key removed]" in exported
+
+
+async def test_secrets_written_to_postgres_land_in_no_table(
+    postgres_admin_url: str, tmp_path: Path
+) -> None:
+    secrets = secret_canaries()
+    with fresh_postgres_database(postgres_admin_url) as url:
+        memory = Memory(Database.open(url), HashEmbedder(), images_dir=tmp_path / "images")
+        await memory.aremember(
+            "ana", f"The card is {TEST_CARD}.", attributes={"k": secrets["api key"]}
+        )
+        await memory.arecord_event("ana", "user", f"my password is {secrets['password']}")
+        await memory.aobserve("ana", f"IBAN {secrets['iban'].upper()}", speaker="Bo")
+        await memory.aremember_image("ana", _png((4, 5, 6)), caption=f"key {secrets['api key']}")
+        sa_url = memory.database.engine.url.render_as_string(hide_password=False)
+        for needle in secrets.values():
+            assert _scan_tables(sa_url, needle) == [], needle
+            assert _scan_files(_files_under(memory.images.root), needle) == []
+        assert _scan_tables(sa_url, "[card number removed]")
+        memory.close()

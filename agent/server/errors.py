@@ -29,6 +29,7 @@ from confidante.errors import (
     InvalidInputError,
     ModelError,
     NotFoundError,
+    SecretRefusedError,
 )
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Missing or invalid API key"},
     403: {"model": ErrorResponse, "description": "The key may not do this"},
     413: {"model": ErrorResponse, "description": "Request body too large"},
-    422: {"model": ErrorResponse, "description": "The request does not match the schema"},
+    422: {
+        "model": ErrorResponse,
+        "description": "The request does not match the schema, or holds a secret that is not"
+        " stored (code secret_refused)",
+    },
     429: {"model": ErrorResponse, "description": "Too many requests for this key (Retry-After)"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -173,6 +178,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _confidante_error(_: Request, exc: ConfidanteError) -> JSONResponse:
         if isinstance(exc, NotFoundError):
             return error_response(404, "not_found", str(exc))
+        if isinstance(exc, SecretRefusedError):  # well-formed, but not storable
+            return error_response(422, "secret_refused", str(exc))
         if isinstance(exc, InvalidInputError):
             return error_response(400, "invalid_value", str(exc))
         if isinstance(exc, ModelError):

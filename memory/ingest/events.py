@@ -163,9 +163,13 @@ class EventLog(MemoryCore):
     async def arecord_event(
         self, user_id: str, role: str, text: str, *, session_id: str = "default"
     ) -> str:
-        """Store a raw turn before anything is derived from it; returns the event id."""
+        """Store a raw turn before anything is derived from it; returns the event id.
+
+        A secret in the text is handled by the memory's ``secret_policy`` first (see
+        :mod:`confidante.memory.secrets`): replaced by a placeholder, or refused.
+        """
         check_user_id(user_id)
-        text = check_text(text, "message")
+        text = self._screened(check_text(text, "message"), "message")
         check_label(role, "role", 32)
         check_label(session_id, "session_id", 200)
 
@@ -180,13 +184,15 @@ class EventLog(MemoryCore):
     async def arecord_events(self, user_id: str, events: Sequence[NewEvent]) -> list[str]:
         """Store several events of one user in one transaction; returns their ids, in order.
 
-        Every event is validated before anything is written, so a bad one stores none.
+        Every event is validated before anything is written, so a bad one stores none; secrets
+        in their texts follow the memory's ``secret_policy``.
 
         Raises:
             InvalidInputError: A bad user id or event (see :func:`check_event`).
         """
         check_user_id(user_id)
         checked = [check_event(event) for event in events]
+        checked = [replace(e, text=self._screened(e.text, "event text")) for e in checked]
 
         def write(session: Session) -> list[str]:
             self._ensure_user(session, user_id)

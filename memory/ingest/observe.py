@@ -154,11 +154,22 @@ async def observe_turns(
     """
     if batch_size < 1:
         raise InvalidInputError("batch_size must be positive")
-    checked = [as_turn(turn) for turn in turns]
+    checked = [_screened_turn(memory, as_turn(turn)) for turn in turns]
     ids: list[str] = []
     for start in range(0, len(checked), batch_size):
         ids += await _observe_batch(memory, user_id, checked[start : start + batch_size])
     return ids
+
+
+def _screened_turn(memory: MemoryCore, turn: ObservedTurn) -> ObservedTurn:
+    """The turn with its text and image caption under the memory's secret policy."""
+    caption = turn.image_caption
+    return turn.model_copy(
+        update={
+            "text": memory._screened(turn.text, "message"),
+            "image_caption": memory._screened(caption, "image_caption") if caption else None,
+        }
+    )
 
 
 async def _observe_batch(

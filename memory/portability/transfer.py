@@ -84,6 +84,7 @@ from confidante.memory.portability.events import add_events, event_documents
 from confidante.memory.portability.format import (
     FORMAT,
     VERSION,
+    EventEntry,
     ExportEntry,
     as_utc,
     iso,
@@ -184,9 +185,12 @@ async def import_memory(
         InvalidInputError: The document is invalid, or (``keep_ids``) an id is already used.
     """
     check_user_id(user_id)
-    parsed = parse_export(data, keep_ids=keep_ids)
+    parsed = [
+        replace(entry, item=memory._screened_item(entry.item))
+        for entry in parse_export(data, keep_ids=keep_ids)
+    ]
     subjects = parse_subjects(data)
-    events = parse_events(data)
+    events = [_screened_event(memory, event) for event in parse_events(data)]
     pictures = await prepare_images(memory, user_id, [e for e in parsed if e.image_png])
     entries = [entry for entry in parsed if entry.image_png is None]
     embedder = memory.embedder
@@ -223,6 +227,17 @@ async def import_memory(
         pictures.discard()
         raise
     return [mapping[str(raw["id"])] for raw in data["items"]]
+
+
+def _screened_event(memory: Memory, event: EventEntry) -> EventEntry:
+    """The event with its texts under the memory's secret policy."""
+    caption, error = event.image_caption, event.error
+    return replace(
+        event,
+        text=memory._screened(event.text, "event text"),
+        image_caption=memory._screened(caption, "image_caption") if caption else caption,
+        error=memory._screened(error, "event error") if error else error,
+    )
 
 
 def _about(entry: ExportEntry, subject_ids: Mapping[str, str]) -> ExportEntry:

@@ -86,11 +86,11 @@ class MemoryEdits(MemoryCore):
     ) -> MemoryHit:
         """Edit an item in place (the audit log keeps what it replaced); visible at once."""
         check_user_id(user_id)
-        new_text = check_text(text) if text is not None else None
+        new_text = self._screened(check_text(text)) if text is not None else None
         if importance is not None and not 0.0 <= importance <= 1.0:
             raise InvalidInputError("importance must be between 0 and 1")
         if attributes is not None:
-            check_attributes(attributes)
+            attributes = self._screened_json(check_attributes(attributes))
         vector = await self._embed_documents([new_text]) if new_text else None
 
         def write(session: Session) -> MemoryHit:
@@ -131,7 +131,7 @@ class MemoryEdits(MemoryCore):
         ids = list(dict.fromkeys(item_ids))
         if len(ids) < 2:
             raise InvalidInputError("merge needs at least two distinct item ids")
-        new_text = check_text(text) if text is not None else None
+        new_text = self._screened(check_text(text)) if text is not None else None
         vector = await self._embed_documents([new_text]) if new_text else None
 
         def write(session: Session) -> MemoryHit:

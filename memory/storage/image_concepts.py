@@ -119,6 +119,7 @@ class ImageConcepts(MemoryCore):
             provenance=list(provenance),
             attributes=dict(attributes or {}),
         ).checked()
+        item = self._screened_item(item)
         picture = await asyncio.to_thread(load_image, image)
         png, digest = await asyncio.to_thread(encode_png, picture)
         text_vector = await self._embed_documents([item.text])
