@@ -215,6 +215,7 @@ def test_a_turn_result_keeps_its_json_shape() -> None:
             {"tool": "list_reminders", "ok": True, "output": "no reminders"},
         ],
         "approvals": [],
+        "withheld": [],
     }
     assert TurnResult.of(state, []).model_dump(mode="json") == expected
     as_dicts = plain_state(state)  # what a checkpoint written before the types holds
