@@ -1,8 +1,8 @@
 """The features of a candidate query: what the rankers weigh.
 
-A :class:`Context` is computed once per suggestion (the session's queries and words, and what
-the user's profile and the global layer say about them); each candidate then gets a dict of
-features from it:
+A :class:`Context` is computed once per suggestion (the session's queries and words, what the
+user's profile and the global layer say about them, and the topics of the conversation the
+user is having, if any); each candidate then gets a dict of features from it:
 
 - :func:`linear_features` (:data:`FEATURES`): what the hand-weighted ranking sums
   (:class:`~confidante.tools.suggest.ranker.Weights` documents each one);
@@ -30,12 +30,19 @@ from dataclasses import dataclass, field
 
 from confidante.tools.suggest.global_layer import GlobalLayer
 from confidante.tools.suggest.profile import UserProfile
-from confidante.tools.suggest.text import extract_entities, normalise_query, terms
+from confidante.tools.suggest.text import (
+    extract_entities,
+    normalise_query,
+    terms,
+    topic_phrases,
+    topic_terms,
+)
 
 __all__ = [
     "FEATURES",
     "NEW_FEATURES",
     "SESSION_FEATURES",
+    "TOPIC_WEIGHT",
     "Context",
     "learned_features",
     "linear_features",
@@ -105,6 +112,12 @@ NEW_FEATURES = (
 )
 
 
+#: How much a conversation topic's words count in the session's words (a query's: up to 1).
+TOPIC_WEIGHT = 0.5
+#: Phrases of the conversation proposed as searches, at most.
+TOPIC_PHRASES = 6
+
+
 def shares(counts: Counter[str] | None) -> dict[str, float]:
     """Each key's share of the counts, smoothed by one (a single observation counts less)."""
     total = sum(counts.values()) if counts else 0
@@ -134,10 +147,24 @@ class Context:
     global_follow: dict[str, float] = field(default_factory=dict)
     #: The per-suggestion learned features (:data:`_CONTEXT_FEATURES`).
     shared: dict[str, float] = field(default_factory=dict)
+    #: The conversation's topic words and entities (by the message's recency), and phrases.
+    topic_terms: dict[str, float] = field(default_factory=dict)
+    topic_entities: set[str] = field(default_factory=set)
+    topic_phrases: list[str] = field(default_factory=list)
+
+    def fits_topics(self, query: str, entities: Sequence[str]) -> bool:
+        """Whether a candidate shares a word or an entity with the conversation's topics."""
+        return any(word in self.topic_terms for word in terms(query)) or any(
+            name in self.topic_entities for name in entities
+        )
 
 
 def make_context(
-    session: Sequence[str], decay: float, profile: UserProfile | None, layer: GlobalLayer
+    session: Sequence[str],
+    decay: float,
+    profile: UserProfile | None,
+    layer: GlobalLayer,
+    topics: Sequence[str] = (),
 ) -> Context:
     """Read the session, and what the profile and the global layer know about it.
 
@@ -146,6 +173,10 @@ def make_context(
         decay: Weight per step back in the session (1: the latest query).
         profile: The user's store, or None.
         layer: The global layer.
+        topics: What the user just said in a conversation (chat messages, newest first):
+            their topic words and entities join the session's at :data:`TOPIC_WEIGHT` (less
+            for older messages), so the user's queries about them become candidates, and
+            their phrases are candidates themselves.
     """
     queries = [q for q in (normalise_query(text) for text in session) if q]
     recency = [decay ** (len(queries) - 1 - i) for i in range(len(queries))]
@@ -155,6 +186,7 @@ def make_context(
             context.terms[term] = max(context.terms.get(term, 0.0), weight)
         for name in extract_entities(query):
             context.entities[name] = max(context.entities.get(name, 0.0), weight)
+    _add_topics(context, topics, decay)
     if profile is not None:  # each session entity's neighbours, as shares of its links
         for name, weight in context.entities.items():
             neighbours = profile.links.get(name)
@@ -170,6 +202,20 @@ def make_context(
     if queries and profile is not None:
         _add_latest(context, profile, layer)
     return context
+
+
+def _add_topics(context: Context, topics: Sequence[str], decay: float) -> None:
+    """The conversation's words, entities and phrases (the newest message weighs most)."""
+    for age, text in enumerate(topics):
+        weight = TOPIC_WEIGHT * decay**age
+        for term in topic_terms(text):
+            context.topic_terms[term] = max(context.topic_terms.get(term, 0.0), weight)
+            context.terms[term] = max(context.terms.get(term, 0.0), weight)
+        for phrase in topic_phrases(text):
+            context.topic_entities.add(phrase)
+            context.entities[phrase] = max(context.entities.get(phrase, 0.0), weight)
+            if len(context.topic_phrases) < TOPIC_PHRASES and phrase not in context.topic_phrases:
+                context.topic_phrases.append(phrase)
 
 
 def _add_latest(context: Context, profile: UserProfile, layer: GlobalLayer) -> None:

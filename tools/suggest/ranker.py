@@ -156,6 +156,7 @@ class Ranker:
         k: int = 10,
         *,
         include_session: bool = True,
+        topics: Sequence[str] = (),
     ) -> list[Suggestion]:
         """Return up to ``k`` suggestions, best first.
 
@@ -166,15 +167,22 @@ class Ranker:
             include_session: Also suggest the session's own queries again (people often do
                 search one again; a user interface that shows them elsewhere may leave them
                 out).
+            topics: What the user just said in a conversation (their chat messages, newest
+                first): the user's queries that share its words or entities and the phrases
+                it names become candidates (source ``conversation``), and the suggestions
+                that fit it come first, in the ranking's order.
         """
-        context = self._prepare(session, profile)
+        context = self._prepare(session, profile, topics)
         sources = self._candidates(context, profile)
         if not include_session:
             for query in context.queries:
                 sources.pop(query, None)
         found = self._featurized(sources, context, profile)
         scores = self._scores(found, context, profile)
-        best = heapq.nsmallest(k, found, key=lambda query: (-scores[query], query))
+        fits = dict.fromkeys(found, True)
+        if context.topic_terms or context.topic_entities:
+            fits = {query: self._fits(query, context, profile) for query in found}
+        best = heapq.nsmallest(k, found, key=lambda query: (not fits[query], -scores[query], query))
         return [
             self._suggestion(query, scores[query], found[query], sources[query], context, profile)
             for query in best
@@ -242,8 +250,15 @@ class Ranker:
             for query, features in found.items()
         }
 
-    def _prepare(self, session: Sequence[str], profile: UserProfile | None) -> Context:
-        return make_context(session, self.weights.recency, profile, self.global_layer)
+    def _prepare(
+        self, session: Sequence[str], profile: UserProfile | None, topics: Sequence[str] = ()
+    ) -> Context:
+        return make_context(session, self.weights.recency, profile, self.global_layer, topics)
+
+    @staticmethod
+    def _fits(query: str, context: Context, profile: UserProfile | None) -> bool:
+        stats = profile.queries.get(query) if profile is not None else None
+        return context.fits_topics(query, stats.entities if stats else extract_entities(query))
 
     # ------------------------------------------------------------ candidates
     def _candidates(self, context: Context, profile: UserProfile | None) -> dict[str, set[str]]:
@@ -260,6 +275,9 @@ class Ranker:
                 found.setdefault(query, set()).add(source)
                 edits = context.generated.setdefault(query, {})
                 edits[source] = max(edits.get(source, 0.0), value)
+        for phrase in context.topic_phrases:
+            if phrase not in context.queries:
+                found.setdefault(phrase, set()).add("conversation")
         if not found:
             for query in self.global_layer.top_queries(self.pool):
                 found[query] = {"global_top"}
