@@ -126,7 +126,9 @@ def main() -> int:
     def matrices(part: Sequence[Target], with_profiles: bool) -> dict[float, Matrix]:
         return {
             recency: featurize(
-                Ranker(layer, Weights(recency=recency)), part, profiles if with_profiles else None
+                Ranker(layer, Weights(recency=recency), scorer=None),
+                part,
+                profiles if with_profiles else None,
             )
             for recency in RECENCY
         }
@@ -136,11 +138,11 @@ def main() -> int:
     print(f"start: tune {personal[start.recency].mrr(vector(start)):.4f}")
     best, score = ascend(personal, start, args.rounds)
     print(f"chosen on tune: tune {score:.4f}\n{best}")
-    held_personal = featurize(Ranker(layer, best), held, profiles)
+    held_personal = featurize(Ranker(layer, best, scorer=None), held, profiles)
     alone = matrices(tune, False)
     own, own_score = ascend(alone, start, args.rounds)
-    held_alone = featurize(Ranker(layer, best), held, None)
-    held_own = featurize(Ranker(layer, own), held, None)
+    held_alone = featurize(Ranker(layer, best, scorer=None), held, None)
+    held_own = featurize(Ranker(layer, own, scorer=None), held, None)
     print(
         f"held_out: personalized {held_personal.mrr(vector(best)):.4f}; "
         f"session_only with these weights {held_alone.mrr(vector(best)):.4f}, "

@@ -33,7 +33,7 @@ from confidante.graphs.grounding import (
     invented,
 )
 from confidante.graphs.recalled import cited, merge_hits, with_links
-from confidante.graphs.router import Router
+from confidante.graphs.router import CHAT, Router
 from confidante.graphs.safety import reminder
 from confidante.graphs.state import AgentState, fresh_turn
 from confidante.graphs.tool_journal import ToolJournal
@@ -230,25 +230,32 @@ class Nodes:
         """Decide whether the turn is conversation or a task, without a model call.
 
         See :mod:`confidante.graphs.router`; any failure of the router answers as chat (the
-        turn's statements are learned either way).
+        turn's statements are learned either way). For a task, ``route_tool`` names the tool
+        the router picked: the planner is told (a hint, not a constraint).
         """
         if not self.deps.tools:
-            return {"route": "chat"}
+            return {"route": "chat", "route_tool": ""}
         if self.deps.router is None:
             self.deps.router = Router(self.deps.memory.embedder)
         router, tools = self.deps.router, list(self.deps.tools)
         try:
-            route = await asyncio.to_thread(router.route, last_user_text(state), tools)
+            label = await asyncio.to_thread(router.label, last_user_text(state), tools)
         except Exception as exc:  # noqa: BLE001 - routing must never fail a turn
             logger.warning("routing failed, answering as chat: %s", type(exc).__name__)
-            return {"route": "chat"}
-        return {"route": route}
+            return {"route": "chat", "route_tool": ""}
+        if label == CHAT:
+            return {"route": "chat", "route_tool": ""}
+        return {"route": "task", "route_tool": label}
 
     async def plan(self, state: AgentState) -> dict[str, Any]:
         """Turn the request into ordered tool steps (replanning after failures)."""
         failures = [r for r in results_of(state.get("results")) if not r.ok]
         messages = prompts.plan_messages(
-            self.deps.tools, last_user_text(state), recalled_of(state.get("recalled")), failures
+            self.deps.tools,
+            last_user_text(state),
+            recalled_of(state.get("recalled")),
+            failures,
+            likely=state.get("route_tool", ""),
         )
         attempts = state.get("attempts", 0) + 1
         try:

@@ -218,14 +218,30 @@ def plan_schema(tools: Sequence[BaseTool]) -> type[BaseModel]:
     )
 
 
+#: How the planning prompt names the tool the router expects (the scripted model reads it).
+LIKELY_TOOL = "The request most likely asks for the tool {tool}."
+
+
 def plan_messages(
     tools: Sequence[BaseTool],
     request: str,
     recalled: RecalledInput,
     failures: ResultsInput,
+    likely: str = "",
 ) -> list[AnyMessage]:
-    """Build the planning prompt, with what failed last time when replanning."""
+    """Build the planning prompt, with what failed last time when replanning.
+
+    Args:
+        tools: The tools the plan may call.
+        request: The user's message.
+        recalled: Memories recalled for the turn (the first five are shown).
+        failures: The failed steps of the previous plan, if replanning.
+        likely: The tool the router picked for the message, named as a hint when it is one
+            of ``tools``.
+    """
     system = PLAN_PROMPT.format(tools=describe_tools(tools))
+    if likely and likely in {tool.name for tool in tools}:
+        system += "\n" + LIKELY_TOOL.format(tool=likely)
     memories, failed = recalled_of(recalled), results_of(failures)
     if memories:
         system += "\n\nWhat you remember about the user:\n" + format_memories(memories[:5])

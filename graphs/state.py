@@ -11,6 +11,7 @@
 | summary_task | recall              | which task's summary it is (``recommendation``...)        |
 | safety       | recall              | the user's safety facts (allergies, diet, medications...) |
 | route        | route               | ``chat`` or ``task``                                      |
+| route_tool   | route               | the tool the router expects a task to need ("" for chat)  |
 | plan         | plan                | ordered tool steps of a task                              |
 | step         | plan, act           | index of the next plan step to run                        |
 | results      | plan, act           | outcome of each executed step of the current plan         |
@@ -53,6 +54,7 @@ class AgentState(TypedDict, total=False):
     summary_task: str
     safety: list[dict[str, Any]]
     route: str
+    route_tool: str
     plan: list[dict[str, Any]]
     step: int
     results: list[ToolResult]

@@ -109,7 +109,7 @@ def test_a_failing_router_answers_as_chat_and_still_learns(settings: Settings) -
         raise RuntimeError("router down")
 
     assert agent.deps.router is not None
-    agent.deps.router.route = broken  # type: ignore[method-assign]
+    agent.deps.router.label = broken  # type: ignore[method-assign]
     result = agent.turn("I live in Lisbon. Remind me to water the plants.")
     assert result.route == "chat" and result.reply and result.approvals == []
     assert [item.text for item in agent.memory.list_items("ana")] == ["The user lives in Lisbon."]

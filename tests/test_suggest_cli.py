@@ -90,6 +90,22 @@ def test_benchmark_on_a_synthetic_log(bench: ModuleType, tmp_path: Path) -> None
         assert sum(row[name]["mrr_part"] for row in parts) == pytest.approx(mrr, abs=1e-3)
     interval = result["ratio_ci95_vs_session_only"]["all"]
     assert interval["users"] == 6 and interval["low"] <= interval["high"]
+    # new queries per half, for every system, and issue 22's goals on the held-out half
+    held = result["held_out"]["new_queries"]
+    assert (
+        held["targets"]
+        == result["baselines"]["linear_weights"]["held_out"]["new_queries"]["targets"]
+    )
+    plus = result["baselines"]["followups_plus_frequent"]["held_out"]["new_queries"]["mrr@10"]
+    ratio = result["ratios"]["vs_followups_plus_frequent"]["held_out.new_queries"]
+    assert ratio == (round(held["mrr@10"] / plus, 3) if plus else None)
+    goals = result["goals"]
+    assert set(goals) == {
+        "held_out_new_queries_vs_followups_plus_frequent",
+        "held_out_all_vs_session_only",
+        "latency_p95_ms",
+    }
+    assert goals["latency_p95_ms"]["met"] == (result["latency_ms"]["p95"] < 10.0)
     # the store in the memory database gives exactly the in-process ranking
     assert result["through_memory"]["mrr@10"] == result["mrr@10"]
 
@@ -113,7 +129,7 @@ def test_tuner_scores_exactly_as_the_ranker_ranks(bench: ModuleType, tmp_path: P
         Weights(repeat=3.0, user_follow=0.0, user_weight=1.0),
         Weights(session_edit=1.0, global_edit=1.0, user_edit=2.0, entity_edit=0.5),
     ):
-        ranker = Ranker(layer, weights)
+        ranker = Ranker(layer, weights, scorer=None)
         expected = sum(
             bench.reciprocal_rank(
                 [s.query for s in ranker.suggest(t.session, profiles[t.user])], t.query
@@ -141,3 +157,37 @@ def test_model_rerank_benchmark_compares_on_the_same_targets(tmp_path: Path) -> 
     assert fallen["fallbacks"] == 5
     assert fallen["mrr@10_model_rerank"] == fallen["mrr@10_fast"] == ruled["mrr@10_fast"]
     assert rerank.main(["--data", str(tmp_path / "absent.tsv")]) == 0
+
+
+def routine_log(path: Path, users: int = 6, days: int = 30) -> Path:
+    """Daily routines with a query searched twice in a row (both learned models get hits)."""
+    rows = ["user_id\ttimestamp\tquery"]
+    start = datetime(2026, 3, 1, 8, 0)
+    for u in range(users):
+        for day in range(days):
+            at = start + timedelta(days=day, minutes=u)
+            routine = ["weather lisbon", "weather lisbon", "lisbon tram 28", f"hobby {u} club"]
+            routine += [f"hobby {u} news" if day % 2 else f"hobby {u} shop"]
+            for step, query in enumerate(routine):
+                rows.append(f"user{u}\t{at + timedelta(minutes=3 * step)}\t{query}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_trainer_fits_on_the_tune_half_only(tmp_path: Path) -> None:
+    from confidante.tools.suggest.learned import LearnedScorer
+
+    trainer = load_benchmark("train_query_suggestion.py", "benchmark_train_query_suggestion")
+    log = routine_log(tmp_path / "log.tsv")
+    users = trainer.read_log(log)
+    tune = {user for user in users if trainer.half_of(user) == "tune"}
+    assert tune and tune != set(users)  # both halves are there
+    found = trainer.examples(users)
+    assert {example.user for example in found} == tune  # never a held-out user's target
+    assert {example.window for example in found} == set(trainer.WINDOWS)
+    out = tmp_path / "model.json"
+    result = trainer.train(log, out)
+    scorer = LearnedScorer.load(out)
+    assert scorer.trained_on["half"] == "tune" and scorer.trained_on["users"] == len(tune)
+    assert scorer.boost == result["chosen"]["cross_validation"]["boost"] in trainer.BOOSTS
+    assert trainer.main(["--data", str(tmp_path / "absent.tsv")]) == 0

@@ -134,12 +134,39 @@ def _tool_names(payload: dict[str, Any]) -> list[str]:
     return [name.removeprefix("Step_") for name in schema.get("$defs", {}) if "Step_" in name]
 
 
+#: How the planning prompt names the tool the router expects (``graphs.prompts.LIKELY_TOOL``).
+_LIKELY = re.compile(r"most likely asks for the tool (\w+)")
+#: Tools the rules below plan themselves.
+_MEMORY_TOOLS = frozenset({"add_reminder", "list_reminders", "search_memory", "forget_memory"})
+
+
+def _arguments(payload: dict[str, Any], tool: str, text: str) -> dict[str, Any]:
+    """The required arguments of ``tool`` filled with the request: a string, or a list of it."""
+    definitions = payload["response_format"]["json_schema"]["schema"].get("$defs", {})
+    step = definitions.get(f"Step_{tool}", {}).get("properties", {})
+    reference = str(step.get("arguments", {}).get("$ref", "")).rsplit("/", 1)[-1]
+    schema = definitions.get(reference, {})
+    found: dict[str, Any] = {}
+    for name in schema.get("required", []):
+        kind = schema.get("properties", {}).get(name, {}).get("type")
+        found[name] = [text] if kind == "array" else text
+    return found
+
+
 def plan(payload: dict[str, Any]) -> dict[str, Any]:
-    """Plan reminder requests with the memory tools (the ``Plan`` shape)."""
+    """Plan a request (the ``Plan`` shape).
+
+    The tool the planning prompt says the router expects, with the request as its required
+    arguments; else reminder requests with the memory tools.
+    """
     text = _user_text(payload)
     tools = _tool_names(payload)
     steps: list[dict[str, Any]] = []
     lowered = text.lower()
+    likely = _LIKELY.search(_system_text(payload))
+    if likely and likely.group(1) in tools and likely.group(1) not in _MEMORY_TOOLS:
+        tool = likely.group(1)
+        return {"steps": [{"tool": tool, "arguments": _arguments(payload, tool, text)}]}
     if "reminders" in lowered and "list_reminders" in tools:
         return {"steps": [{"tool": "list_reminders", "arguments": {}}]}
     mine = re.search(r"\bmy (\w+)", text)

@@ -6,11 +6,13 @@ kept in their memory (:class:`SuggestionStore`), aggregated into an entity-centr
 time decay and co-occurrence links (:class:`UserProfile`), and combined with a k-anonymous
 global layer (:class:`GlobalLayer`) to rank the next queries of a session (:class:`Ranker`),
 known ones and edits of the session's latest query made from the user's store or the global
-layer (:mod:`~confidante.tools.suggest.generate`), optionally reranked by the chat model
-(:mod:`~confidante.tools.suggest.rerank`).
+layer (:mod:`~confidante.tools.suggest.generate`), scored by a learned ranker fitted offline
+(:class:`LearnedScorer`; features in :mod:`~confidante.tools.suggest.features`), optionally
+reranked by the chat model (:mod:`~confidante.tools.suggest.rerank`).
 """
 
 from confidante.tools.suggest.global_layer import DEFAULT_MIN_USERS, GlobalLayer
+from confidante.tools.suggest.learned import LearnedScorer
 from confidante.tools.suggest.model_entities import aextract_entities
 from confidante.tools.suggest.profile import Activity, UserProfile, split_sessions
 from confidante.tools.suggest.ranker import Ranker, Suggestion, Weights
@@ -24,6 +26,7 @@ __all__ = [
     "DEFAULT_MIN_USERS",
     "Activity",
     "GlobalLayer",
+    "LearnedScorer",
     "Ranker",
     "SuggestedQueries",
     "Suggestion",

@@ -15,7 +15,13 @@ user's activities into:
 - ``cosession``: for each query, the other queries the user typed in the same session (before
   or after it, in how many sessions): the user's habits beyond the next query;
 - ``edits``: how the user refines a query into the next one (words added in front or behind,
-  a word dropped; see :mod:`~confidante.tools.suggest.generate`), with how often.
+  a word dropped; see :mod:`~confidante.tools.suggest.generate`), with how often;
+- ``chains``: the user's queries after a pair of consecutive queries (their follow-up chains);
+- :class:`Habits`: how this user's next query relates to the session, counted *before* each
+  transition is added (prequentially, so a rate is what the profile would have predicted, not
+  a fit of the data it describes): searched the latest query again, one of the session's, a
+  query of an earlier session (re-finding), or one that followed the previous query before
+  (a habit). The learned ranker reads them as the user's calibration.
 
 Time decay: an occurrence ``d`` days before the profile's ``as_of`` time weighs
 ``0.5 ** (d / half_life_days)``. Sessions end after :data:`SESSION_GAP` of inactivity.
@@ -39,6 +45,7 @@ __all__ = [
     "SESSION_GAP",
     "Activity",
     "EntityStats",
+    "Habits",
     "QueryStats",
     "UserProfile",
     "split_sessions",
@@ -111,6 +118,29 @@ class QueryStats:
 
 
 @dataclass
+class Habits:
+    """How a user's next queries related to their sessions (counted before each was added).
+
+    Attributes:
+        transitions: Queries that followed another one in a session.
+        again: Of those, how many repeated the previous query.
+        session: How many repeated any query of the session so far.
+        refinds: How many, not in the session, re-found a query of an earlier session.
+        follows: How many, not in the session, had followed the previous query before.
+    """
+
+    transitions: int = 0
+    again: int = 0
+    session: int = 0
+    refinds: int = 0
+    follows: int = 0
+
+    def rate(self, count: int) -> float:
+        """A count's share of the transitions, smoothed (one in two before any is seen)."""
+        return (count + 1) / (self.transitions + 2)
+
+
+@dataclass
 class EntityStats:
     """Aggregate of one entity of a user."""
 
@@ -134,15 +164,28 @@ class UserProfile:
     by_term: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     by_entity: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     edits: Counter[Edit] = field(default_factory=Counter)
-    transitions: int = 0
-    repeats: int = 0
+    chains: dict[tuple[str, str], Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    habits: Habits = field(default_factory=Habits)
+    #: Index (0 = oldest) of the latest session in which each query was typed, and how many.
+    last_session: dict[str, int] = field(default_factory=dict)
+    sessions: int = 0
+    #: Queries typed in all, and each query's rank by count (0: the most typed).
+    total: int = 0
+    count_rank: dict[str, int] = field(default_factory=dict)
     _ranked: list[str] = field(default_factory=list, repr=False)
     _ranked_entities: list[tuple[str, float]] = field(default_factory=list, repr=False)
 
     @property
+    def transitions(self) -> int:
+        """Queries that followed another one in a session."""
+        return self.habits.transitions
+
+    @property
     def repeat_rate(self) -> float:
         """How often (smoothed) the user searched again for a query of the same session."""
-        return (self.repeats + 1) / (self.transitions + 2)
+        return self.habits.rate(self.habits.session)
 
     @classmethod
     def build(
@@ -169,6 +212,9 @@ class UserProfile:
         for session in split_sessions(ordered):
             profile._add_session(session, half_life_days)
         profile._ranked = sorted(profile.queries, key=lambda q: (-profile.queries[q].weight, q))
+        by_count = sorted(profile.queries, key=lambda q: (-profile.queries[q].count, q))
+        profile.count_rank = {query: rank for rank, query in enumerate(by_count)}
+        profile.total = sum(stats.count for stats in profile.queries.values())
         profile._ranked_entities = [
             (name, stats.weight)
             for name, stats in sorted(
@@ -183,8 +229,7 @@ class UserProfile:
         return float(0.5 ** (days / half_life_days))
 
     def _add_session(self, session: list[Activity], half_life_days: float) -> None:
-        previous_query: str | None = None
-        seen: set[str] = set()
+        typed: list[str] = []  # the session's queries so far
         previous_entities: list[str] = []
         for activity in session:
             decay = self._decay(activity.at, half_life_days)
@@ -200,30 +245,51 @@ class UserProfile:
                     self.links[name][other] += decay
                     self.links[other][name] += decay
             previous_entities = entities
-            if activity.kind != "query":
-                continue
-            query = normalise_query(activity.text)
-            stats_q = self.queries.get(query)
-            if stats_q is None:
-                stats_q = self.queries[query] = QueryStats(entities=tuple(entities))
-                for term in terms(query):
-                    self.by_term[term].add(query)
-                for name in entities:
-                    self.by_entity[name].add(query)
-            stats_q.count += 1
-            stats_q.weight += decay
-            stats_q.last = activity.at
-            if previous_query is not None:
-                self.follows[previous_query][query] += 1
-                edit = edit_between(previous_query, query)
-                if edit is not None:
-                    self.edits[edit] += 1
-                self.transitions += 1
-                self.repeats += query in seen
-            previous_query = query
-            seen.add(query)
+            if activity.kind == "query":
+                typed.append(self._add_query(activity, entities, decay, typed))
+        seen = list(dict.fromkeys(typed))  # in order: the counters' ties are reproducible
         for query in seen:
             self.cosession[query].update(other for other in seen if other != query)
+        self.sessions += 1 if seen else 0
+
+    def _add_query(
+        self, activity: Activity, entities: list[str], decay: float, typed: list[str]
+    ) -> str:
+        """Add one query after the session's ``typed`` ones; return it normalised."""
+        query = normalise_query(activity.text)
+        previous = typed[-1] if typed else None
+        if previous is not None:
+            self._count_habits(previous, query, set(typed))
+            if len(typed) > 1:
+                self.chains[(typed[-2], previous)][query] += 1
+        stats = self.queries.get(query)
+        if stats is None:
+            stats = self.queries[query] = QueryStats(entities=tuple(entities))
+            for term in terms(query):
+                self.by_term[term].add(query)
+            for name in entities:
+                self.by_entity[name].add(query)
+        stats.count += 1
+        stats.weight += decay
+        stats.last = activity.at
+        self.last_session[query] = self.sessions  # this session's index (0: the oldest)
+        if previous is not None:
+            self.follows[previous][query] += 1
+            edit = edit_between(previous, query)
+            if edit is not None:
+                self.edits[edit] += 1
+        return query
+
+    def _count_habits(self, previous: str, query: str, seen: set[str]) -> None:
+        """Count how ``query`` relates to its session, before it is added (see :class:`Habits`)."""
+        habits = self.habits
+        habits.transitions += 1
+        habits.again += query == previous
+        if query in seen:
+            habits.session += 1
+        else:
+            habits.refinds += query in self.queries
+            habits.follows += query in self.follows.get(previous, ())
 
     def top_entities(self, n: int = 10) -> list[tuple[str, float]]:
         """Return the user's ``n`` heaviest entities with their decayed weights."""

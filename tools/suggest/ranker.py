@@ -16,41 +16,34 @@ the benchmark compares against.
 from __future__ import annotations
 
 import heapq
-import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
+from confidante.tools.suggest.features import (
+    FEATURES,
+    Context,
+    learned_features,
+    linear_features,
+    make_context,
+)
 from confidante.tools.suggest.generate import (
     added_word_edits,
     drop_word_edits,
     entity_additions,
 )
 from confidante.tools.suggest.global_layer import GlobalLayer
+from confidante.tools.suggest.learned import LearnedScorer, shipped_scorer
 from confidante.tools.suggest.profile import UserProfile
-from confidante.tools.suggest.text import extract_entities, normalise_query, terms
+from confidante.tools.suggest.text import extract_entities
 
-__all__ = ["FEATURES", "Ranker", "Suggestion", "Weights"]
+__all__ = ["FEATURES", "MIN_TRANSITIONS", "Ranker", "Suggestion", "Weights"]
 
-FEATURES = (
-    "repeat",
-    "repeat_habit",
-    "repeat_streak",
-    "user_follow",
-    "user_cosession",
-    "global_follow",
-    "user_weight",
-    "user_count",
-    "user_recent",
-    "overlap",
-    "entity_affinity",
-    "entity_link",
-    "global_popularity",
-    "session_edit",
-    "global_edit",
-    "user_edit",
-    "entity_edit",
-)
+#: The learned ranker scores a user's suggestions from this much history on (queries that
+#: followed another in a session): it was fitted on users with long histories, and on a short
+#: one it would extrapolate (one observed habit counts for little there).
+MIN_TRANSITIONS = 20
 
 
 @dataclass(frozen=True)
@@ -123,39 +116,6 @@ class Suggestion:
         return asdict(self)
 
 
-@dataclass
-class _Context:
-    queries: list[str]
-    recency: list[float]
-    terms: dict[str, float]
-    entities: dict[str, float]
-    links: list[tuple[float, dict[str, float]]] = field(default_factory=list)
-    #: Per session query: its recency weight and its next/co-session queries as shares.
-    neighbours: list[tuple[float, dict[str, float], dict[str, float], dict[str, float]]] = field(
-        default_factory=list
-    )
-    #: Generated candidates (edits of the latest query) and their edit features.
-    generated: dict[str, dict[str, float]] = field(default_factory=dict)
-
-
-def _shares(counts: Counter[str] | None) -> dict[str, float]:
-    total = sum(counts.values()) if counts else 0
-    return {query: n / (total + 1) for query, n in counts.items()} if counts and total else {}
-
-
-def _context(session: Sequence[str], decay: float) -> _Context:
-    queries = [q for q in (normalise_query(text) for text in session) if q]
-    recency = [decay ** (len(queries) - 1 - i) for i in range(len(queries))]
-    term_weights: dict[str, float] = {}
-    entity_weights: dict[str, float] = {}
-    for query, weight in zip(queries, recency, strict=True):
-        for term in terms(query):
-            term_weights[term] = max(term_weights.get(term, 0.0), weight)
-        for name in extract_entities(query):
-            entity_weights[name] = max(entity_weights.get(name, 0.0), weight)
-    return _Context(queries, recency, term_weights, entity_weights)
-
-
 class Ranker:
     """Suggest the next queries from a session, a user's profile and the global layer."""
 
@@ -164,6 +124,8 @@ class Ranker:
         global_layer: GlobalLayer | None = None,
         weights: Weights | None = None,
         *,
+        scorer: LearnedScorer | Literal["shipped"] | None = "shipped",
+        min_transitions: int = MIN_TRANSITIONS,
         pool: int = 30,
         edits: int = 10,
     ) -> None:
@@ -171,12 +133,19 @@ class Ranker:
 
         Args:
             global_layer: The k-anonymous global layer (default: an empty one).
-            weights: The feature weights.
+            weights: The feature weights of the linear ranking (and its ``recency``, which
+                the learned ranker's features use too).
+            scorer: The learned ranker, used given a session and a profile with at least
+                ``min_transitions`` (``"shipped"``: the model shipped with the package); None
+                always ranks by the weights.
+            min_transitions: See :data:`MIN_TRANSITIONS`.
             pool: How many candidates each source gives at most.
             edits: How many edits of the latest query each edit source generates at most.
         """
         self.global_layer = global_layer or GlobalLayer()
         self.weights = weights or Weights()
+        self.scorer = shipped_scorer() if scorer == "shipped" else scorer
+        self.min_transitions = min_transitions
         self.pool = pool
         self.edits = edits
 
@@ -187,6 +156,7 @@ class Ranker:
         k: int = 10,
         *,
         include_session: bool = True,
+        topics: Sequence[str] = (),
     ) -> list[Suggestion]:
         """Return up to ``k`` suggestions, best first.
 
@@ -197,61 +167,101 @@ class Ranker:
             include_session: Also suggest the session's own queries again (people often do
                 search one again; a user interface that shows them elsewhere may leave them
                 out).
+            topics: What the user just said in a conversation (their chat messages, newest
+                first): the user's queries that share its words or entities and the phrases
+                it names become candidates (source ``conversation``), and the suggestions
+                that fit it come first, in the ranking's order.
         """
-        context = self._prepare(session, profile)
+        context = self._prepare(session, profile, topics)
         sources = self._candidates(context, profile)
         if not include_session:
             for query in context.queries:
                 sources.pop(query, None)
-        weights = asdict(self.weights)
-        scored = []
-        for query in sources:
-            features = self._features(query, context, profile)
-            score = sum(weights[name] * value for name, value in features.items())
-            scored.append((-score, query, features))
-        best = heapq.nsmallest(k, scored, key=lambda item: (item[0], item[1]))
+        found = self._featurized(sources, context, profile)
+        scores = self._scores(found, context, profile)
+        fits = dict.fromkeys(found, True)
+        if context.topic_terms or context.topic_entities:
+            fits = {query: self._fits(query, context, profile) for query in found}
+        best = heapq.nsmallest(k, found, key=lambda query: (not fits[query], -scores[query], query))
         return [
-            self._suggestion(query, -negative, features, sources[query], context, profile)
-            for negative, query, features in best
+            self._suggestion(query, scores[query], found[query], sources[query], context, profile)
+            for query in best
         ]
 
     def featurize(
-        self, session: Sequence[str], profile: UserProfile | None = None
+        self,
+        session: Sequence[str],
+        profile: UserProfile | None = None,
+        *,
+        learned: bool | None = None,
     ) -> dict[str, dict[str, float]]:
-        """Return every candidate with its features (what :meth:`suggest` weighs).
+        """Return every candidate with its features.
 
-        The features depend on the weights only through ``recency``: this is what tuning the
-        other weights needs (``benchmarks/tune_query_suggestion.py``).
+        Args:
+            session: The session's queries so far, oldest first.
+            profile: The user's store, or None.
+            learned: True: the learned features (given a profile and a session), whatever
+                the scorer; False: the linear ones; None: those :meth:`suggest` scores by.
+
+        The features depend on the weights only through ``recency``: this is what tuning or
+        fitting needs (``benchmarks/tune_query_suggestion.py``,
+        ``benchmarks/train_query_suggestion.py``).
         """
         context = self._prepare(session, profile)
+        sources = self._candidates(context, profile)
+        if learned is None:
+            return self._featurized(sources, context, profile)
+        layer = self.global_layer
+        if learned and profile is not None and context.queries:
+            return {query: learned_features(query, context, profile, layer) for query in sources}
+        return {query: linear_features(query, context, profile, layer) for query in sources}
+
+    def learned_applies(self, session: Sequence[str], profile: UserProfile | None) -> bool:
+        """Whether the learned ranker scores this suggestion (see ``scorer``)."""
+        return (
+            self.scorer is not None
+            and profile is not None
+            and profile.transitions >= self.min_transitions
+            and any(text.strip() for text in session)
+        )
+
+    def _learned(self, context: Context, profile: UserProfile | None) -> bool:
+        return self.learned_applies(context.queries, profile)
+
+    def _featurized(
+        self, sources: dict[str, set[str]], context: Context, profile: UserProfile | None
+    ) -> dict[str, dict[str, float]]:
+        layer = self.global_layer
+        if profile is not None and self._learned(context, profile):
+            return {query: learned_features(query, context, profile, layer) for query in sources}
+        return {query: linear_features(query, context, profile, layer) for query in sources}
+
+    def _scores(
+        self,
+        found: dict[str, dict[str, float]],
+        context: Context,
+        profile: UserProfile | None,
+    ) -> dict[str, float]:
+        if self.scorer is not None and self._learned(context, profile):
+            return self.scorer.score(found, set(context.queries))
+        weights = asdict(self.weights)
         return {
-            query: self._features(query, context, profile)
-            for query in self._candidates(context, profile)
+            query: sum(weights[name] * features[name] for name in FEATURES)
+            for query, features in found.items()
         }
 
-    def _prepare(self, session: Sequence[str], profile: UserProfile | None) -> _Context:
-        context = _context(session, self.weights.recency)
-        if profile is not None:  # each session entity's neighbours, as shares of its links
-            for name, weight in context.entities.items():
-                neighbours = profile.links.get(name)
-                total = sum(neighbours.values()) if neighbours else 0.0
-                if neighbours and total > 0:
-                    context.links.append((weight / total, neighbours))
-        for query, weight in zip(context.queries, context.recency, strict=True):
-            user_next = profile.follows.get(query) if profile is not None else None
-            together = profile.cosession.get(query) if profile is not None else None
-            context.neighbours.append(
-                (
-                    weight,
-                    _shares(self.global_layer.follows.get(query)),
-                    _shares(user_next),
-                    _shares(together),
-                )
-            )
-        return context
+    def _prepare(
+        self, session: Sequence[str], profile: UserProfile | None, topics: Sequence[str] = ()
+    ) -> Context:
+        return make_context(session, self.weights.recency, profile, self.global_layer, topics)
+
+    @staticmethod
+    def _fits(query: str, context: Context, profile: UserProfile | None) -> bool:
+        stats = profile.queries.get(query) if profile is not None else None
+        return context.fits_topics(query, stats.entities if stats else extract_entities(query))
 
     # ------------------------------------------------------------ candidates
-    def _candidates(self, context: _Context, profile: UserProfile | None) -> dict[str, set[str]]:
+    def _candidates(self, context: Context, profile: UserProfile | None) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
         for query in context.queries:
             found.setdefault(query, set()).add("session")
@@ -265,12 +275,15 @@ class Ranker:
                 found.setdefault(query, set()).add(source)
                 edits = context.generated.setdefault(query, {})
                 edits[source] = max(edits.get(source, 0.0), value)
+        for phrase in context.topic_phrases:
+            if phrase not in context.queries:
+                found.setdefault(phrase, set()).add("conversation")
         if not found:
             for query in self.global_layer.top_queries(self.pool):
                 found[query] = {"global_top"}
         return found
 
-    def _global_candidates(self, context: _Context) -> Iterator[tuple[str, str]]:
+    def _global_candidates(self, context: Context) -> Iterator[tuple[str, str]]:
         layer = self.global_layer
         for query in context.queries:
             for nxt, _ in layer.follows.get(query, Counter()).most_common(self.pool):
@@ -279,9 +292,7 @@ class Ranker:
             for query in layer.by_term.get(term, [])[: self.pool]:
                 yield query, "global_words"
 
-    def _user_candidates(
-        self, context: _Context, profile: UserProfile
-    ) -> Iterator[tuple[str, str]]:
+    def _user_candidates(self, context: Context, profile: UserProfile) -> Iterator[tuple[str, str]]:
         for query in context.queries:
             for nxt, _ in profile.follows.get(query, Counter()).most_common(self.pool):
                 yield nxt, "user_follow"
@@ -299,7 +310,7 @@ class Ranker:
             yield query, "user_top"
 
     def _edit_candidates(
-        self, context: _Context, profile: UserProfile | None
+        self, context: Context, profile: UserProfile | None
     ) -> Iterator[tuple[str, str, float]]:
         """Edits of the latest query; the source names the feature the value goes to."""
         context.generated.clear()
@@ -316,55 +327,14 @@ class Ranker:
             for query, value in entity_additions(profile.ranked_entities(), latest, self.edits):
                 yield query, "entity_edit", value
 
-    # --------------------------------------------------------------- scoring
-    def _features(
-        self, query: str, context: _Context, profile: UserProfile | None
-    ) -> dict[str, float]:
-        layer = self.global_layer
-        words = terms(query)
-        features = dict.fromkeys(FEATURES, 0.0)
-        queries = context.queries
-        for previous, weight in zip(queries, context.recency, strict=True):
-            if previous == query:
-                features["repeat"] = max(features["repeat"], weight)
-        if len(queries) > 1 and query == queries[-1] == queries[-2]:
-            features["repeat_streak"] = 1.0
-        for weight, global_next, user_next, together in context.neighbours:
-            features["global_follow"] += weight * global_next.get(query, 0.0)
-            features["user_follow"] += weight * user_next.get(query, 0.0)
-            features["user_cosession"] += weight * together.get(query, 0.0)
-        features.update(context.generated.get(query, {}))
-        if words:
-            features["overlap"] = sum(context.terms.get(w, 0.0) for w in words) / len(words)
-        if layer.top_users:
-            popularity = math.log1p(layer.queries.get(query, 0))
-            features["global_popularity"] = popularity / math.log1p(layer.top_users)
-        if profile is not None:
-            stats = profile.queries.get(query)
-            features["repeat_habit"] = features["repeat"] * profile.repeat_rate
-            if stats is not None:
-                features["user_weight"] = math.log1p(stats.weight)
-                features["user_count"] = math.log1p(stats.count)
-                if profile.as_of is not None and stats.last is not None:
-                    days = max(0.0, (profile.as_of - stats.last).total_seconds() / 86400.0)
-                    features["user_recent"] = 0.5**days
-            entities = stats.entities if stats else tuple(extract_entities(query))
-            features["entity_affinity"] = sum(
-                math.log1p(profile.entities[e].weight) for e in entities if e in profile.entities
-            ) / max(1, len(entities))
-            features["entity_link"] = sum(
-                weight * sum(neighbours.get(e, 0.0) for e in entities)
-                for weight, neighbours in context.links
-            )
-        return features
-
+    # ----------------------------------------------------------- suggestions
     @staticmethod
     def _suggestion(
         query: str,
         score: float,
         features: dict[str, float],
         sources: set[str],
-        context: _Context,
+        context: Context,
         profile: UserProfile | None,
     ) -> Suggestion:
         stats = profile.queries.get(query) if profile is not None else None
@@ -380,7 +350,7 @@ class Ranker:
 
 
 def _justifying(
-    entities: Sequence[str], context: _Context, profile: UserProfile | None, limit: int = 4
+    entities: Sequence[str], context: Context, profile: UserProfile | None, limit: int = 4
 ) -> list[str]:
     """Return the entities that justify a suggestion, the user's heaviest first.
 

@@ -14,8 +14,12 @@ global layer), never the memory's tables.
 
 Conversation topics also come from the chat itself, without a write of their own: the agent
 stores every user message as an event of the user's memory (``Memory.arecord_event``), and a
-user's profile reads their latest messages as ``topic`` activities (their entities count, they
-are never suggested back; see ``conversation_topics``). They stay out of the global layer.
+user's profile reads their latest messages as ``topic`` activities (their entities count; see
+``conversation_topics``). They stay out of the global layer. The messages of the conversation
+going on (the user's latest ones, none older than :data:`~.profile.SESSION_GAP` before the
+next) are also what was *just discussed*: ``asuggest(..., conversation=True)`` (the graph
+tool's way) proposes searches that fit them (see ``topics`` in
+:meth:`~confidante.tools.suggest.ranker.Ranker.suggest`).
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError
@@ -36,7 +40,13 @@ from confidante.memory.ingest.events import LoggedEvent
 from confidante.memory.items import MemoryItem, check_user_id
 from confidante.memory.scopes import scope_of
 from confidante.tools.suggest.global_layer import DEFAULT_MIN_USERS, GlobalLayer
-from confidante.tools.suggest.profile import DEFAULT_HALF_LIFE_DAYS, Activity, UserProfile
+from confidante.tools.suggest.learned import LearnedScorer, shipped_scorer
+from confidante.tools.suggest.profile import (
+    DEFAULT_HALF_LIFE_DAYS,
+    SESSION_GAP,
+    Activity,
+    UserProfile,
+)
 from confidante.tools.suggest.ranker import Ranker, Suggestion, Weights
 from confidante.tools.suggest.text import normalise_query
 
@@ -45,7 +55,13 @@ if TYPE_CHECKING:
 
     from confidante.memory.store import Memory
 
-__all__ = ["ACTIVITY_KIND", "SuggestionStore", "activities_of", "activity_item"]
+__all__ = [
+    "ACTIVITY_KIND",
+    "SuggestionStore",
+    "activities_of",
+    "activity_item",
+    "current_conversation",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -89,10 +105,36 @@ def activities_of(attributes: dict[str, Any], provenance: Iterable[str]) -> list
 class _Cached:
     version: tuple[Watermark, Watermark]
     value: Any
+    #: The user's latest chat messages, newest first (for a profile).
+    messages: list[LoggedEvent] = field(default_factory=list)
 
 
 #: Characters of a chat message read as a conversation topic.
 TOPIC_CHARS = 1000
+#: Messages of the conversation going on that a suggestion reads, at most.
+CONVERSATION_MESSAGES = 5
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def current_conversation(messages: Sequence[LoggedEvent], now: datetime) -> list[str]:
+    """Return the texts of the conversation going on, newest first.
+
+    They are the user's latest messages (``messages``, newest first) back to the first pause
+    longer than :data:`~.profile.SESSION_GAP`, provided the newest is that recent at ``now``;
+    at most :data:`CONVERSATION_MESSAGES`.
+    """
+    found: list[str] = []
+    later = _utc(now)
+    for message in messages[:CONVERSATION_MESSAGES]:
+        at = _utc(message.at)
+        if later - at > SESSION_GAP:
+            break
+        found.append(message.text[:TOPIC_CHARS])
+        later = at
+    return found
 
 
 def _conversation_topics(messages: Sequence[LoggedEvent]) -> list[Activity]:
@@ -122,6 +164,7 @@ class SuggestionStore:
         memory: Memory,
         *,
         weights: Weights | None = None,
+        scorer: LearnedScorer | Literal["shipped"] | None = "shipped",
         half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
         min_users: int = DEFAULT_MIN_USERS,
         global_ttl_s: float = 60.0,
@@ -132,6 +175,8 @@ class SuggestionStore:
         Args:
             memory: The memory that keeps the activities.
             weights: Ranking weights (default: :class:`Weights`).
+            scorer: The learned ranker (see :class:`~confidante.tools.suggest.ranker.Ranker`;
+                None ranks by the weights).
             half_life_days: Time decay of the profiles.
             min_users: k of the global layer (see :mod:`~confidante.tools.suggest.global_layer`).
             global_ttl_s: Seconds during which the global layer is reused without checking the
@@ -142,6 +187,7 @@ class SuggestionStore:
         """
         self.memory = memory
         self.weights = weights or Weights()
+        self.scorer = shipped_scorer() if scorer == "shipped" else scorer
         self.half_life_days = half_life_days
         self.min_users = min_users
         self.global_ttl_s = global_ttl_s
@@ -200,7 +246,7 @@ class SuggestionStore:
             self._drop_global()  # something was forgotten: the global layer may include it
         activities = _activities(snapshot.items or []) + _conversation_topics(snapshot.messages)
         profile = UserProfile.build(activities, half_life_days=self.half_life_days)
-        self._profiles[user_id] = _Cached(snapshot.version, profile)
+        self._profiles[user_id] = _Cached(snapshot.version, profile, list(snapshot.messages))
         return profile
 
     async def aglobal_layer(self) -> GlobalLayer:
@@ -255,6 +301,7 @@ class SuggestionStore:
         *,
         model: BaseChatModel | None = None,
         include_session: bool = True,
+        conversation: bool = False,
     ) -> list[Suggestion]:
         """Suggest the user's next ``k`` queries after the session's queries (oldest first).
 
@@ -266,14 +313,21 @@ class SuggestionStore:
                 output, see :mod:`~confidante.tools.suggest.rerank`); None keeps the fast
                 ranking.
             include_session: Also suggest the session's own queries again.
+            conversation: Fit what the user just said in the chat (see
+                :func:`current_conversation`; needs ``conversation_topics``).
         """
         check_user_id(user_id)
         if k <= 0:
             raise InvalidInputError("k must be positive")
         profile = await self.aprofile(user_id)
-        ranker = Ranker(await self.aglobal_layer(), self.weights)
+        topics: list[str] = []
+        if conversation and user_id in self._profiles:
+            topics = current_conversation(self._profiles[user_id].messages, datetime.now(UTC))
+        ranker = Ranker(await self.aglobal_layer(), self.weights, scorer=self.scorer)
         pool = 2 * k if model is not None else k
-        suggestions = ranker.suggest(list(session), profile, pool, include_session=include_session)
+        suggestions = ranker.suggest(
+            list(session), profile, pool, include_session=include_session, topics=topics
+        )
         if model is None:
             return suggestions
         from confidante.tools.suggest.rerank import arerank

@@ -11,6 +11,10 @@ Entities are extracted without any model, by rules that suit search queries and 
 - in a text that has capitals (a title, a chat message), runs of capitalised words are named
   entities even across stopwords ("Bank of America").
 
+A chat message also carries the words of the request itself ("what should I *search* for
+about..."): :func:`topic_phrases` and :func:`topic_terms` leave out :data:`CHAT_WORDS` as well,
+so what remains is what the message is about.
+
 Search queries are short, lower-case keyword strings without grammar, on which taggers and
 named-entity recognisers trained on edited prose do little; spaCy's English pipelines are also
 not published on PyPI by their authors (only unofficial re-uploads are), so they are not a
@@ -23,11 +27,14 @@ import re
 from collections.abc import Iterable
 
 __all__ = [
+    "CHAT_WORDS",
     "MAX_ENTITY_WORDS",
     "STOPWORDS",
     "extract_entities",
     "normalise_query",
     "terms",
+    "topic_phrases",
+    "topic_terms",
 ]
 
 MAX_ENTITY_WORDS = 3
@@ -37,6 +44,15 @@ STOPWORDS = frozenset(
     of on or our out over she so some than that the their them then there these they this those
     to too up us was we were what when where which while who why will with would you your
     vs www http https com net org html htm""".split()
+)
+#: Words of a chat message that ask or chat rather than name a topic.
+CHAT_WORDS = frozenset(
+    """search searches searching searched google googling look looking lookup type typing
+    query queries keywords keyword terms term phrases ideas idea suggest suggestions suggestion
+    find finding online web internet want wanted know think thinking like tell please help need
+    thanks thank maybe really something anything things thing stuff good great some more lot
+    i'm im i've i'd i'll let get got go going make give list can't don't should could would
+    might much many well yes okay ok hi hello hey just also very""".split()
 )
 _URL_AFFIX = re.compile(r"https?://|www\.|\.(?:com|net|org|edu|gov|us|html?)\b")
 _SPACES = re.compile(r"\s+")
@@ -108,3 +124,25 @@ def extract_entities(text: str) -> list[str]:
 def _words(text: str) -> list[str]:
     """Return the lower-case words of a name, stopwords kept (``bank of america``)."""
     return [token for token in _TOKEN.findall(_URL_AFFIX.sub(" ", text.lower())) if token]
+
+
+def topic_terms(text: str) -> list[str]:
+    """Return the content words of a chat message that name its topic (see :data:`CHAT_WORDS`)."""
+    return [term for term in terms(text) if term not in CHAT_WORDS]
+
+
+def topic_phrases(text: str) -> list[str]:
+    """Return what a chat message is about, as short search phrases, in order.
+
+    Its entities (:func:`extract_entities`) with the request's own words dropped from them.
+
+    Example:
+        >>> topic_phrases("What should I search for about surf lessons in Lisbon?")
+        ['surf lessons', 'lisbon', 'surf', 'lessons']
+    """
+    found: list[str] = []
+    for name in extract_entities(text):
+        phrase = " ".join(word for word in name.split() if word not in CHAT_WORDS)
+        if phrase and not phrase.isdigit() and phrase not in found:
+            found.append(phrase)
+    return found

@@ -1,7 +1,11 @@
 """The graph tool: the assistant proposes follow-up searches for the user.
 
 Like :mod:`confidante.tools.memory_tools`, the tool takes the user from the run's config
-(``configurable.user_id``), never from the model's arguments.
+(``configurable.user_id``), never from the model's arguments. Inside a conversation it also
+fits what the user just said: the agent stores each user message in the memory before a task
+is planned, and the store reads the latest ones (``SuggestionStore.asuggest(...,
+conversation=True)``), so "what should I search for about it?" after talking about a trip
+gets searches about the trip, the user's own earlier searches about it first.
 """
 
 from __future__ import annotations
@@ -24,9 +28,15 @@ def suggest_tools(store: SuggestionStore, *, k: int = 5) -> list[BaseTool]:
         k: How many follow-up searches the tool proposes.
     """
 
-    async def suggest_searches(queries: list[str], config: RunnableConfig) -> str:
-        """Propose follow-up web searches for the user, given the searches of this session."""
-        suggestions = await store.asuggest(user_of(config), queries, k=k, include_session=False)
+    async def suggest_searches(config: RunnableConfig, queries: list[str] | None = None) -> str:
+        """Suggest searches the user could look up next (ideas of what to search for).
+
+        They fit the searches of this session (``queries``, oldest first; may be empty) and
+        what the user has just been talking about, the user's own past searches first.
+        """
+        suggestions = await store.asuggest(
+            user_of(config), queries or [], k=k, include_session=False, conversation=True
+        )
         lines = [
             f"- {s.query}" + (f" (because of: {', '.join(s.entities)})" if s.entities else "")
             for s in suggestions
