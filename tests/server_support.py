@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from confidante.memory.storage.database import Database
+from confidante.models.scripted import ScriptedChatModel
 from confidante.server import ServerSettings, create_app, running_server
+from confidante.server.keys import KeyStore, api_keys, hash_key
 
 ADMIN_KEY = "test-admin-key-0123456789"
 
@@ -49,6 +55,46 @@ class LiveServer:
         return httpx.Client(
             base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
         )
+
+    def plant_old_key(self, user: str) -> str:
+        """Write a key for ``user`` straight into the key table, as an older version could.
+
+        The key API refuses reserved owners (``@global``...); a key left from before it did
+        must be refused where it is used. Returns the secret.
+        """
+        secret = "cft_" + uuid.uuid4().hex
+        store = KeyStore(Database.open(f"sqlite:///{self.settings.data_dir / 'confidante.db'}"))
+        try:
+            with store.database.engine.begin() as connection:
+                connection.execute(
+                    api_keys.insert().values(
+                        id=uuid.uuid4().hex,
+                        user_id=user,
+                        name="old",
+                        prefix=secret[:12],
+                        key_hash=hash_key(secret),
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        finally:
+            store.database.dispose()
+        return secret
+
+
+class GatedModel(ScriptedChatModel):
+    """The scripted model; while ``gate`` is clear, a streamed reply stops after its first word."""
+
+    gate: Any = None
+    finished: bool = False
+
+    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
+        first = True
+        async for piece in super()._astream_text(payload):
+            yield piece
+            if first:
+                first = False
+                await asyncio.to_thread(self.gate.wait, 60)
+        self.finished = True
 
 
 @contextmanager

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
-from server_support import live_server
+from server_support import GatedModel, live_server
 
 from confidante import Agent
 from confidante.models.base import OpenAIStyleChatModel, iterate_in_thread
@@ -90,22 +88,6 @@ async def test_agent_astream_yields_the_reply_token_by_token(settings: Settings)
     assert len(tokens) > 3
     assert "".join(tokens) == reply and "Biscuit" in reply
     await agent.aclose()
-
-
-class GatedModel(ScriptedChatModel):
-    """Streams its first word, then waits for the test to allow the rest."""
-
-    gate: Any = None
-    finished: bool = False
-
-    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
-        first = True
-        async for piece in super()._astream_text(payload):
-            yield piece
-            if first:
-                first = False
-                await asyncio.to_thread(self.gate.wait, 30)
-        self.finished = True
 
 
 def test_http_streaming_sends_each_token_as_it_is_produced(tmp_path: Path) -> None:

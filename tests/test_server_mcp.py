@@ -7,10 +7,8 @@ whose memory a call reads and writes; no tool argument can change it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +22,6 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from server_support import ADMIN_KEY, LiveServer, live_server, server_settings
-
-from confidante.memory.storage.database import Database
-from confidante.server.keys import KeyStore, api_keys, hash_key
 
 #: A JSON-RPC ``initialize`` request, for the raw HTTP checks.
 INITIALIZE = {
@@ -176,22 +171,7 @@ async def test_the_sdk_client_cannot_open_a_session_without_a_valid_key(
 
 
 def test_a_key_left_from_before_for_a_reserved_owner_gets_403(server: LiveServer) -> None:
-    secret = "cft_" + uuid.uuid4().hex
-    store = KeyStore(Database.open(f"sqlite:///{server.settings.data_dir / 'confidante.db'}"))
-    try:
-        with store.database.engine.begin() as connection:
-            connection.execute(
-                api_keys.insert().values(
-                    id=uuid.uuid4().hex,
-                    user_id="@global",
-                    name="old",
-                    prefix=secret[:12],
-                    key_hash=hash_key(secret),
-                    created_at=datetime.now(UTC),
-                )
-            )
-    finally:
-        store.database.dispose()
+    secret = server.plant_old_key("@global")
     planted = _post(server.url, {"Authorization": f"Bearer {secret}"})
     assert planted.status_code == 403
     assert planted.json()["error"]["code"] == "reserved_user"

@@ -7,49 +7,30 @@ memory panel basics.
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from browser_support import chromium_path
-from server_support import LiveServer, live_server
-
-from confidante.models.scripted import ScriptedChatModel
+from server_support import GatedModel, LiveServer, live_server
 
 pytestmark = pytest.mark.slow
 sync_api = pytest.importorskip("playwright.sync_api")
 UNDO_MS = 6_000  # app.js: how long a forget can be undone
 
 
-class HeldModel(ScriptedChatModel):
-    """The scripted model; while ``gate`` is clear, a streamed reply stops after its first word."""
-
-    gate: Any = None
-    finished: bool = False
-
-    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
-        first = True
-        async for piece in super()._astream_text(payload):
-            yield piece
-            if first:
-                first = False
-                await asyncio.to_thread(self.gate.wait, 60)
-        self.finished = True
-
-
 @pytest.fixture(scope="module")
-def model() -> HeldModel:
+def model() -> GatedModel:
     gate = threading.Event()
     gate.set()
-    return HeldModel(gate=gate)
+    return GatedModel(gate=gate)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, model: HeldModel) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, model: GatedModel) -> Iterator[LiveServer]:
     with live_server(tmp_path_factory.mktemp("page"), model=model) as live:
         yield live
     model.gate.set()
@@ -130,7 +111,9 @@ def test_a_reload_shows_the_conversation_again(browser: Any, server: LiveServer)
     page.context.close()
 
 
-def test_the_reply_appears_word_by_word(browser: Any, server: LiveServer, model: HeldModel) -> None:
+def test_the_reply_appears_word_by_word(
+    browser: Any, server: LiveServer, model: GatedModel
+) -> None:
     page = _open(browser, server, server.key_for("stella"))
     model.gate.clear()
     model.finished = False

@@ -89,13 +89,14 @@ def _covered(clause: str, carried: str, carried_stems: frozenset[str]) -> bool:
     return len(words & carried_stems) * 2 >= len(words)
 
 
-def _in_questions(message: str) -> list[tuple[str, str]]:
-    """``(sentence, clause)`` of each clause in a sentence that ends with a question mark."""
-    found = []
-    for sentence in re.findall(r"[^.!?\n]+[.!?]*", message):
-        if sentence.strip().endswith("?"):
-            found += [(sentence, raw.strip()) for raw, _ in clauses(sentence)]
-    return found
+def _in_questions(message: str) -> set[str]:
+    """The clauses of the message's sentences that end with a question mark."""
+    return {
+        clause
+        for sentence in re.findall(r"[^.!?\n]+[.!?]*", message)
+        if sentence.strip().endswith("?")
+        for clause, _ in clauses(sentence)
+    }
 
 
 def left_out(
@@ -118,7 +119,7 @@ def left_out(
     carried = " ".join(statements)
     stems: frozenset[str] = frozenset().union(*(_content(text) for text in statements))
     found: list[tuple[str, Mention | None]] = []
-    asking = {raw for _, raw in _in_questions(message)}
+    asking = _in_questions(message)
     for raw, kind in clauses(message):
         if kind != "statement" or _TO_THE_ASSISTANT.search(raw):
             continue
