@@ -132,6 +132,34 @@ def test_letta_first_schema_and_string_wrapped_file(memory: Memory) -> None:
     )
 
 
+def test_letta_v1_agents_reply_in_their_text() -> None:
+    data = fixture("letta")
+    agent = data["agents"][0]
+    reply = {
+        "type": "message",
+        "role": "assistant",
+        "content": [
+            {"type": "reasoning", "reasoning": "She likes hiking; note it."},
+            {"type": "text", "text": "Noted: I'll look for trails near Porto."},
+        ],
+        "tool_calls": [
+            {
+                "id": "call-9",
+                "type": "function",
+                "function": {"name": "memory_insert", "arguments": "{}"},
+            }
+        ],
+        "id": "message-9",
+        "created_at": "2025-05-01T12:00:00+00:00",
+    }
+    agent["messages"].append(reply)
+    memgpt = [e["text"] for e in letta_to_export(data, user_id="ana")["events"]]
+    assert "Noted: I'll look for trails near Porto." not in memgpt  # inner thoughts
+    agent["agent_type"] = "letta_v1_agent"
+    v1 = [e["text"] for e in letta_to_export(data, user_id="ana")["events"]]
+    assert v1[-1] == "Noted: I'll look for trails near Porto."
+
+
 def test_graphiti_invalidated_facts_arrive_as_history(memory: Memory) -> None:
     memory.import_("ana", convert_export("graphiti", fixture("graphiti"), user_id="ana"))
     current = {item.text: item for item in memory.list_items("ana")}

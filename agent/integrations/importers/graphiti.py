@@ -199,15 +199,23 @@ def graphiti_to_export(
         system=SYSTEM,
         field="user_id" if zep_user else "group_id",
     )
-    if chosen is not None and not zep_user:
-        episodes = [e for e in episodes if str(e.get("group_id")) == chosen]
-        edges = [e for e in edges if str(e.get("group_id")) == chosen]
-    events = [_episode_event(e, f"episodes[{i}]") for i, e in enumerate(episodes)]
-    by_uuid = {str(e["uuid"]): event["id"] for e, event in zip(episodes, events, strict=True)}
+
+    def kept(records: list[Mapping[str, Any]]) -> list[tuple[int, Mapping[str, Any]]]:
+        """The records to import, with their position in the file (for messages)."""
+        return [
+            (index, record)
+            for index, record in enumerate(records)
+            if chosen is None or zep_user or str(record.get("group_id")) == chosen
+        ]
+
+    said = kept(episodes)
+    events = [_episode_event(e, f"episodes[{i}]") for i, e in said]
+    by_uuid = {str(e["uuid"]): event["id"] for (_, e), event in zip(said, events, strict=True)}
     names = {str(n.get("uuid")): str(n["name"]) for n in nodes if n.get("name")}
+    fact_list = fact_lists[0] if fact_lists else "edges"
     now = datetime.now(UTC)
     items = [
-        _fact_item(edge, f"edges[{i}]", events=by_uuid, names=names, now=now, kind=kind)
-        for i, edge in enumerate(edges)
+        _fact_item(edge, f"{fact_list}[{i}]", events=by_uuid, names=names, now=now, kind=kind)
+        for i, edge in kept(edges)
     ]
     return document(chosen or user_id, items, events)

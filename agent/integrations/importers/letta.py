@@ -29,9 +29,9 @@ Mapping:
 - **messages** become raw turns (``events``) of the session ``letta:<agent name>``, with the
   time each was said (``created_at``): the user's messages (the text of a JSON-packed
   ``user_message``; heartbeats, logins and system alerts left out) and the assistant's replies
-  (its text, or the ``message`` of a ``send_message`` tool call; inner thoughts, tool calls
-  and tool results left out). They are marked ``done``: Letta's blocks already hold what was
-  learned from them.
+  (the ``message`` of a ``send_message`` tool call, or its text when it calls no tool or the
+  agent is a ``letta_v1_agent``; inner thoughts, tool calls and tool results left out). They
+  are marked ``done``: Letta's blocks already hold what was learned from them.
 
 The user: an agent file names its user through the agents' ``identity_ids`` (Letta's
 identities, one per end user of an app), the ``sender_id`` of user messages, or an agent's
@@ -166,17 +166,17 @@ def _sent_message(tool_calls: Any) -> str | None:
     return None
 
 
-def _said(message: Mapping[str, Any]) -> str | None:
+def _said(message: Mapping[str, Any], replies_in_text: bool) -> str | None:
+    """What a message said to or from the user (None: nothing the user saw)."""
     role = message.get("role")
     if role == "user":
         texts = [t for t in (_user_text(text) for text in _texts(message.get("content"))) if t]
     elif role == "assistant":
         sent = _sent_message(message.get("tool_calls"))
-        texts = (
-            [sent]
-            if sent
-            else ([] if message.get("tool_calls") else _texts(message.get("content")))
-        )
+        # MemGPT-style agents think in their text and reply through send_message; agents of
+        # type letta_v1_agent reply in their text, beside any tool call
+        thinking = bool(message.get("tool_calls")) and not replies_in_text
+        texts = [sent] if sent else ([] if thinking else _texts(message.get("content")))
     else:
         return None
     text = "\n".join(t.strip() for t in texts if t.strip())
@@ -186,12 +186,13 @@ def _said(message: Mapping[str, Any]) -> str | None:
 def _events(agent: Mapping[str, Any], where: str, chosen: str | None) -> Iterator[dict[str, Any]]:
     session = f"letta:{agent.get('name') or agent.get('id') or 'agent'}"[:200]
     messages = _objects(agent.get("messages"), f"{where}.messages")
+    replies_in_text = agent.get("agent_type") == "letta_v1_agent"
     for index, message in enumerate(messages):
         at = f"{where}.messages[{index}]"
         sender = message.get("sender_id")
         if chosen is not None and sender and str(sender) != chosen:
             continue
-        text = _said(message)
+        text = _said(message, replies_in_text)
         if text is None:
             continue
         said_at = required_time(message, ("created_at",), at)
