@@ -15,6 +15,7 @@ def test_public_names_resolve() -> None:
         "ConfidanteStore",
         "LlamaIndexVectorIndex",
         "build_mcp_server",
+        "convert_export",
         "mem0_to_export",
         "user_at",
     ]

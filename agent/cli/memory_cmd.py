@@ -1,7 +1,8 @@
 """``confidante memory``: list, search, add, edit, merge and forget a user's memories.
 
 Also ``export``/``import`` (JSON, see :mod:`confidante.memory.portability.transfer`; ``import
---format mem0`` reads mem0's export, see :mod:`confidante.integrations.mem0`) and ``ingest``
+--format mem0|letta|graphiti|langgraph`` reads another memory system's export, see
+:mod:`confidante.integrations.importers`) and ``ingest``
 (documents split into chunks with llama-index, see :mod:`confidante.memory.llama`).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -199,10 +200,16 @@ def _read_json(file: Path) -> object:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"cannot read {file}: {exc}") from exc
     except json.JSONDecodeError as exc:
+        if not text.strip():
+            raise InvalidInputError(f"{file} is empty") from exc
+        if exc.pos >= len(text.rstrip()):
+            raise InvalidInputError(
+                f"{file} ends before its JSON does (truncated?): {exc.msg} at line {exc.lineno}"
+            ) from exc
         raise InvalidInputError(f"{file} is not JSON: {exc}") from exc
 
 
-def _read_export(file: Path) -> dict[str, object]:
+def _read_export(file: Path) -> dict[str, Any]:
     data = _read_json(file)
     if not isinstance(data, dict):
         raise InvalidInputError(f"{file} is not a memory export (not a JSON object)")
@@ -238,15 +245,27 @@ def export_items(
 @memory_app.command("import")
 def import_items(
     user: UserOption,
-    file: Annotated[Path, typer.Argument(help="A file written by 'memory export' ('-': stdin).")],
+    file: Annotated[Path, typer.Argument(help="The export to import ('-': stdin).")],
     keep_ids: Annotated[
         bool, typer.Option("--keep-ids", help="Keep the exported ids (restore a backup).")
     ] = False,
     as_json: JsonOption = False,
     file_format: Annotated[
         str,
-        typer.Option("--format", help="confidante (memory export) or mem0 (mem0's get_all JSON)."),
+        typer.Option(
+            "--format",
+            help="confidante (memory export), mem0 (get_all JSON), letta (agent file .af), "
+            "graphiti or zep (episodes and facts), langgraph (store dump).",
+        ),
     ] = "confidante",
+    source_user: Annotated[
+        str | None,
+        typer.Option(
+            "--source-user",
+            help="The export's user to import (required when it names several users, or "
+            "another user than --user: that maps it to --user on purpose).",
+        ),
+    ] = None,
     mem0_user: Annotated[
         str | None, typer.Option("--mem0-user", help="mem0: import only this mem0 user_id.")
     ] = None,
@@ -255,17 +274,20 @@ def import_items(
     memory = _memory()
 
     def action() -> None:
-        if file_format == "mem0":
-            from confidante.integrations.mem0 import mem0_to_export
-
-            data = mem0_to_export(_read_json(file), source_user=mem0_user)
-        elif file_format == "confidante":
+        data: dict[str, Any]
+        if file_format == "confidante":
             data = _read_export(file)
         else:
-            raise InvalidInputError(f"unknown format {file_format!r}: use confidante or mem0")
+            from confidante.integrations.importers import convert_export, import_formats
+
+            if file_format not in import_formats():  # before reading the file
+                convert_export(file_format, None, user_id=user)
+            chosen = mem0_user if file_format == "mem0" and mem0_user else source_user
+            data = convert_export(file_format, _read_json(file), user_id=user, source_user=chosen)
         ids = memory.import_(user, data, keep_ids=keep_ids)
-        result = {"user": user, "items": len(ids), "ids": ids}
-        _report(result, as_json, f"imported {len(ids)} items for {user}")
+        events = len(data.get("events") or [])
+        result = {"user": user, "items": len(ids), "events": events, "ids": ids}
+        _report(result, as_json, f"imported {len(ids)} items and {events} turns for {user}")
 
     _run(action)
 

@@ -10,6 +10,9 @@
   vector store as the memory's vector index (e.g. ``PGVectorStore``).
 - :func:`~confidante.integrations.mem0.mem0_to_export`: mem0's ``get_all`` export to the
   ``confidante.memory`` JSON format (``confidante memory import --format mem0``).
+- :func:`~confidante.integrations.importers.convert_export`: a Letta agent file, a Zep/Graphiti
+  export or a LangGraph store dump (or mem0's) to that format (``--format letta|graphiti|
+  langgraph``; :mod:`confidante.integrations.importers`).
 
 Names are imported lazily, so ``import confidante.integrations`` needs none of the optional
 packages.
@@ -24,6 +27,7 @@ __all__ = [
     "ConfidanteStore",
     "LlamaIndexVectorIndex",
     "build_mcp_server",
+    "convert_export",
     "mem0_to_export",
     "user_at",
 ]
@@ -34,6 +38,7 @@ _WHERE = {
     "build_mcp_server": "mcp_server",
     "LlamaIndexVectorIndex": "llama_vector_index",
     "mem0_to_export": "mem0",
+    "convert_export": "importers",
 }
 
 
