@@ -201,7 +201,7 @@ class EventLog(MemoryCore):
             # spent a third of their time constructing them); created_at increases by a
             # microsecond per event, so the order of the batch is the order of its times.
             now = utcnow()
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {
                     "id": new_id(),
                     "user_id": user_id,
