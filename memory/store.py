@@ -58,7 +58,12 @@ from confidante.memory.storage.near_duplicates import DEFAULT_THRESHOLD
 from confidante.memory.storage.records import (
     AuditEntry,
 )
-from confidante.memory.storage.writes import NearDuplicates, write_items
+from confidante.memory.storage.writes import (
+    NearDuplicates,
+    already_stored,
+    vectors_for,
+    write_items,
+)
 from confidante.memory.subjects.directory import SubjectDirectory
 from confidante.memory.summaries.store import SummaryView, read_summary
 from confidante.settings import Settings
@@ -224,8 +229,12 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
             last = finish if number == len(batches) else None
 
             def work(batch: list[MemoryItem] = batch, last: Any = last) -> list[str]:
-                texts = [item.text for item in batch]
-                vectors = self.embedder.embed_documents(texts) if texts else np.zeros((0, 0))
+                # Texts already stored for the user, and repeats, are not embedded again.
+                multi = self.slots.multi_valued()
+                known = self.database.run_sync(
+                    lambda session: already_stored(session, user_id, batch, multi), write=False
+                )
+                vectors = vectors_for(self.embedder, batch, known)
 
                 def write(session: Session) -> list[str]:
                     written: list[str] = []
@@ -238,7 +247,9 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
                             vectors,
                             self.embedder.name,
                             self._near(),
-                            self.slots.multi_valued(),
+                            multi,
+                            known,
+                            self.embedder.embed_documents,
                         )
                     if last is not None:
                         last(session)

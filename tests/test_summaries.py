@@ -7,13 +7,18 @@ import io
 import json
 import subprocess
 import sys
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
 from sqlmodel import select
+from typer.testing import CliRunner
 
 from confidante import Agent
+from confidante.cli.app import app
+from confidante.cli.progress import progress
 from confidante.memory.storage.database import Database
 from confidante.memory.storage.records import Summary, UserRecord
 from confidante.memory.store import Memory
@@ -149,6 +154,27 @@ def test_the_progress_bar_counts_users_times_tasks(memory: Memory) -> None:
     quiet = io.StringIO()
     SummaryJob(memory, ScriptedChatModel(), console=Console(file=quiet)).run()
     assert quiet.getvalue() == ""
+
+
+def test_without_a_terminal_the_cli_progress_writes_lines(memory: Memory) -> None:
+    fill(memory)
+    out = io.StringIO()
+    console = Console(file=out, width=100)  # a file, no terminal: no bar, plain lines
+    bar = partial(progress, console=console, every=0.0)
+    SummaryJob(memory, ScriptedChatModel(), tasks=["chat", "image"], progress=bar).run()
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("summaries: 1/4") and lines[-1].startswith("summaries: 4/4")
+    assert len(lines) == 4
+
+
+def test_the_summarize_command_reports_progress_on_stderr(cli_env: dict[str, str]) -> None:
+    stored = Memory.open(Path(cli_env["CONFIDANTE_DATA_DIR"]) / "confidante.db")
+    fill(stored)
+    stored.close()
+    result = CliRunner().invoke(app, ["summarize", "--task", "chat", "--json"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)  # stdout keeps only the report
+    assert "summaries: 2/2" in result.stderr
 
 
 def test_force_regenerates_fresh_summaries(memory: Memory) -> None:

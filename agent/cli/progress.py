@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import Protocol
 
 from rich.console import Console
 from rich.progress import (
@@ -22,8 +23,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-#: Advances the progress by a number of units done.
-Advance = Callable[[int], None]
+
+class Advance(Protocol):
+    """Advances the progress by a number of units done, optionally naming the latest one."""
+
+    def __call__(self, count: int, detail: str = "") -> None:
+        """Count ``count`` more units done; ``detail`` (on a terminal) names the current one."""
 
 
 @contextlib.contextmanager
@@ -46,10 +51,15 @@ def progress(
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
+            TextColumn("{task.fields[detail]}"),
         )
         with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task(label, total=total)
-            yield lambda count: bar.advance(task, count)
+            task = bar.add_task(label, total=total, detail="")
+
+            def step(count: int, detail: str = "") -> None:
+                bar.update(task, advance=count, detail=detail)
+
+            yield step
         return
     started = shown = time.monotonic()
     done = 0
@@ -58,7 +68,7 @@ def progress(
         elapsed = time.monotonic() - started
         console.print(f"{label}: {done}/{total} ({elapsed:.0f} s)", highlight=False)
 
-    def advance(count: int) -> None:
+    def advance(count: int, detail: str = "") -> None:
         nonlocal done, shown
         done += count
         now = time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -68,6 +69,7 @@ def summarize(
 ) -> None:
     """Generate stale or missing user summaries; fresh ones are skipped, so reruns resume."""
     from confidante.cli.app import load_settings, quiet_libraries
+    from confidante.cli.progress import progress
 
     quiet_libraries()
     from confidante.memory.store import Memory
@@ -85,8 +87,7 @@ def summarize(
                 users=user,
                 tasks=task,
                 force=force,
-                progress=True,
-                console=err_console,
+                progress=partial(progress, console=err_console),
             )
             report = job.run()
         finally:

@@ -17,17 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
 from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory._core import MemoryCore
 from confidante.memory.items import _storable_id, check_label, check_text, check_user_id, shown
-from confidante.memory.storage.records import Event
+from confidante.memory.storage.records import Event, new_id, utcnow
 
 if TYPE_CHECKING:
     pass
@@ -196,20 +197,26 @@ class EventLog(MemoryCore):
 
         def write(session: Session) -> list[str]:
             self._ensure_user(session, user_id)
-            rows = [
-                Event(
-                    user_id=user_id,
-                    session_id=event.session_id,
-                    role=event.role,
-                    text=event.text,
-                    extraction=event.extraction,
-                    source_id=event.source_id,
-                    occurred_at=event.occurred_at,
-                )
-                for event in checked
+            # One multi-row INSERT, without building ORM objects (100k interactions of a log
+            # spent a third of their time constructing them); created_at increases by a
+            # microsecond per event, so the order of the batch is the order of its times.
+            now = utcnow()
+            rows: list[dict[str, Any]] = [
+                {
+                    "id": new_id(),
+                    "user_id": user_id,
+                    "session_id": event.session_id,
+                    "role": event.role,
+                    "text": event.text,
+                    "extraction": event.extraction,
+                    "source_id": event.source_id,
+                    "occurred_at": event.occurred_at,
+                    "created_at": now + timedelta(microseconds=number),
+                }
+                for number, event in enumerate(checked)
             ]
-            session.add_all(rows)
-            return [row.id for row in rows]
+            session.execute(insert(Event), rows)
+            return [row["id"] for row in rows]
 
         return await self.database.run(write) if checked else []
 

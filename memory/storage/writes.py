@@ -13,11 +13,15 @@ caller's transaction (the caller holds the user's row lock):
   in other words (:mod:`confidante.memory.storage.near_duplicates`) merges into it: provenance
   joined, the higher importance kept, a ``merge`` audit entry recording the other wording;
 - every new item gets its vector, numbered by the user's vector sequence, and an audit entry.
+
+An item that will only add its provenance to an identical current item needs no vector:
+:func:`already_stored` finds those before the batch is embedded, so storing a text again (a
+query searched again, a file ingested twice) costs a read, not an embedding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +31,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from confidante.errors import NotFoundError
+from confidante.memory.embeddings.text import Embedder, Vectors, embed_distinct
 from confidante.memory.index.base import VectorIndex
 from confidante.memory.items import MemoryItem, shown, text_fingerprint
 from confidante.memory.scopes import scope_of
@@ -109,6 +114,32 @@ def _single_slot(item: MemoryItem, multi: frozenset[str]) -> bool:
     return bool(item.key) and item.key not in multi
 
 
+def already_stored(
+    session: Session, user_id: str, items: Sequence[MemoryItem], multi: frozenset[str]
+) -> frozenset[int]:
+    """Positions of items whose text is a current item of the user, so they need no vector.
+
+    Only items without a single-valued slot count: they merge into the stored item of the same
+    subject and text (an item with such a slot may supersede one written earlier in its batch).
+    """
+    fingerprints = [text_fingerprint(item.text) for item in items]
+    _, by_text = _current_items(session, user_id, items, fingerprints, multi)
+    return frozenset(
+        position
+        for position, (item, fingerprint) in enumerate(zip(items, fingerprints, strict=True))
+        if not _single_slot(item, multi) and (item.subject_id, fingerprint) in by_text
+    )
+
+
+def vectors_for(embedder: Embedder, items: Sequence[MemoryItem], skip: frozenset[int]) -> Vectors:
+    """Embed the items, except those at ``skip`` positions (zeros), each distinct text once."""
+    vectors = np.zeros((len(items), embedder.dim), dtype=np.float32)
+    todo = [position for position in range(len(items)) if position not in skip]
+    if todo:
+        vectors[todo] = embed_distinct(embedder, [items[position].text for position in todo])
+    return vectors
+
+
 def _check_subjects(session: Session, user_id: str, items: Sequence[MemoryItem]) -> None:
     """Raise ``NotFoundError`` unless every subject the items name is one of the user's."""
     wanted = {item.subject_id for item in items if item.subject_id}
@@ -151,10 +182,18 @@ def _near_matches(
     items: Sequence[MemoryItem],
     vectors: np.ndarray[Any, Any],
     near: NearDuplicates | None,
+    unembedded: frozenset[int] = frozenset(),
 ) -> list[Concept | None]:
-    """For each item, the current item of the user it would merge into, if any."""
+    """For each item, the current item of the user it would merge into, if any.
+
+    Items at ``unembedded`` positions have no vector (they match a stored text exactly).
+    """
     found: list[Concept | None] = [None] * len(items)
-    positions = [i for i, item in enumerate(items) if not item.key and item.kind in MERGEABLE_KINDS]
+    positions = [
+        i
+        for i, item in enumerate(items)
+        if not item.key and item.kind in MERGEABLE_KINDS and i not in unembedded
+    ]
     if near is None or not positions:
         return found
     stacked = np.asarray(vectors, dtype=np.float32)[positions]
@@ -194,6 +233,8 @@ def write_items(
     model: str,
     near: NearDuplicates | None = None,
     multi: frozenset[str] = frozenset(),
+    unembedded: frozenset[int] = frozenset(),
+    embed: Callable[[Sequence[str]], np.ndarray[Any, Any]] | None = None,
 ) -> list[str]:
     """Write a batch of validated items for one user; returns their ids in order.
 
@@ -205,6 +246,10 @@ def write_items(
         model: The embedder's name, stored with each vector.
         near: How to find near-duplicates; None writes without merging them.
         multi: Slots whose values accumulate instead of superseding each other.
+        unembedded: Positions whose rows of ``vectors`` were not computed, because
+            :func:`already_stored` found their text stored. Should one of them no longer be
+            (deleted since), ``embed`` is called for it inside this transaction.
+        embed: Embeds texts (required with ``unembedded``).
 
     Raises:
         NotFoundError: An item names a subject that is not the user's.
@@ -212,7 +257,19 @@ def write_items(
     _check_subjects(session, user_id, items)
     fingerprints = [text_fingerprint(item.text) for item in items]
     by_slot, by_text = _current_items(session, user_id, items, fingerprints, multi)
-    similar = _near_matches(session, user_id, items, vectors, near)
+    stale = sorted(
+        position
+        for position in unembedded
+        if _single_slot(items[position], multi)
+        or (items[position].subject_id, fingerprints[position]) not in by_text
+    )
+    if stale:
+        if embed is None:
+            raise ValueError("write_items needs embed= for items without a vector")
+        vectors = np.array(vectors, dtype=np.float32)
+        vectors[stale] = embed([items[position].text for position in stale])
+    skipped = unembedded.difference(stale)
+    similar = _near_matches(session, user_id, items, vectors, near, skipped)
     pending: dict[str, dict[str, Any]] = {}  # new rows of this batch, by slot or fingerprint
     rows: list[dict[str, Any]] = []
     row_vectors: list[Any] = []

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -44,6 +45,10 @@ from confidante.memory.summaries.store import read_summary
 from confidante.memory.summaries.tasks import TASKS, check_task
 
 logger = logging.getLogger(__name__)
+
+#: Opens a progress display: ``bar(label, total)`` yields ``advance(count, detail)``
+#: (``confidante.cli.progress.progress`` is one: a bar on a terminal, plain lines elsewhere).
+ProgressBar = Callable[[str, int], AbstractContextManager[Callable[[int, str], None]]]
 
 Status = Literal["generated", "fresh", "empty", "busy", "failed"]
 STATUSES: tuple[Status, ...] = ("generated", "fresh", "empty", "busy", "failed")
@@ -129,7 +134,9 @@ class SummaryJob:
         users: Users to summarise (default: every user).
         tasks: Tasks to summarise (default: all of
         :data:`~confidante.memory.summaries.tasks.TASKS`). force: Regenerate fresh summaries too.
-        progress: Show a progress bar over users × tasks on ``console``.
+        progress: Show a progress bar over users × tasks on ``console`` (a rich bar, drawn
+            at the end only when ``console`` is no terminal), or report it to this
+            :data:`ProgressBar`.
         console: Where the progress bar goes (default: stderr).
         retries: Extra model calls allowed per summary when its output does not validate.
 
@@ -147,7 +154,7 @@ class SummaryJob:
         users: Sequence[str] | None = None,
         tasks: Sequence[str] | None = None,
         force: bool = False,
-        progress: bool = False,
+        progress: bool | ProgressBar = False,
         console: Console | None = None,
         retries: int = 1,
     ) -> None:
@@ -202,6 +209,10 @@ class SummaryJob:
     def _progress_bar(self, total: int) -> Iterator[Callable[[str], None]]:
         if not self.progress:
             yield lambda _label: None
+            return
+        if callable(self.progress):
+            with self.progress("summaries", total) as step:
+                yield lambda label: step(1, label)
             return
         columns = (
             TextColumn("summaries"),
