@@ -52,6 +52,7 @@ from confidante.memory.retrieval.ranking import fuse_rankings
 from confidante.memory.retrieval.text_search import TextSearch
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
 from confidante.memory.storage.database import Database
+from confidante.memory.storage.expiry import TTL, check_expiry
 from confidante.memory.storage.files import default_images_dir
 from confidante.memory.storage.image_concepts import ImageConcepts
 from confidante.memory.storage.near_duplicates import DEFAULT_THRESHOLD
@@ -61,6 +62,7 @@ from confidante.memory.storage.records import (
 from confidante.memory.storage.writes import NearDuplicates, write_items
 from confidante.memory.subjects.directory import SubjectDirectory
 from confidante.memory.summaries.store import SummaryView, read_summary
+from confidante.memory.sweep import MemorySweep
 from confidante.settings import Settings
 
 __all__ = [
@@ -75,7 +77,9 @@ __all__ = [
 ]
 
 
-class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch, PortableMemory):
+class Memory(
+    SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch, PortableMemory, MemorySweep
+):
     """A personal memory over a database and an embedder (both injected).
 
     Takes the arguments of :class:`~confidante.memory._core.MemoryCore`.
@@ -128,6 +132,8 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
         provenance: Iterable[str] = (),
         attributes: dict[str, Any] | None = None,
         subject_id: str | None = None,
+        expires_at: datetime | None = None,
+        ttl: TTL | None = None,
         **extra_attributes: Any,
     ) -> str:
         """Remember one item for a user and return its id.
@@ -143,7 +149,14 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
             attributes: Typed attributes (JSON-serialisable).
             subject_id: The user's subject the item is about (see :meth:`aresolve`); None
                 when it is about the user.
+            expires_at: When the item expires (naive: UTC; must be in the future). From then
+                on no read returns it and the next sweep (:meth:`asweep`) erases it.
+            ttl: Or how long it lives, a timedelta or seconds (positive).
             **extra_attributes: More attributes, merged into ``attributes``.
+
+        Raises:
+            InvalidInputError: Bad input, e.g. ``expires_at`` in the past, a TTL that is not
+                positive, or both given.
         """
         check_user_id(user_id)
         item = MemoryItem(
@@ -154,6 +167,7 @@ class Memory(SubjectDirectory, ImageConcepts, TurnObserver, EventLog, TextSearch
             provenance=list(provenance),
             attributes={**(attributes or {}), **extra_attributes},
             subject_id=subject_id,
+            expires_at=check_expiry(expires_at, ttl),
         )
         (item_id,) = await self.aremember_many(user_id, [item])
         return item_id

@@ -95,6 +95,7 @@ from confidante.memory.portability.format import (
 from confidante.memory.portability.images import ImageImport, prepare_images
 from confidante.memory.portability.subjects import add_subjects, subject_documents
 from confidante.memory.scopes import scope_of
+from confidante.memory.storage.expiry import live
 from confidante.memory.storage.records import (
     AuditEntry,
     Concept,
@@ -121,7 +122,7 @@ async def export_memory(memory: Memory, user_id: str) -> dict[str, Any]:
     ) -> tuple[list[dict[str, Any]], list[Concept], list[dict[str, Any]]]:
         query = (
             select(Concept)
-            .where(Concept.user_id == user_id)
+            .where(Concept.user_id == user_id, live())
             .order_by(col(Concept.created_at), col(Concept.id))
         )
         concepts = readable(session.exec(query).all())

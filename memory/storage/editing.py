@@ -26,6 +26,7 @@ from confidante.memory.items import (
     match_id_prefix,
     text_fingerprint,
 )
+from confidante.memory.storage.expiry import has_expired
 from confidante.memory.storage.records import (
     AuditEntry,
     Concept,
@@ -166,34 +167,67 @@ class MemoryEdits(MemoryCore):
 
         On SQLite its words are also merged out of the full-text index and the write-ahead log
         is checkpointed, so no copy of its row is left in the database files (the turns it was
-        learned from are kept: they are the user's messages, erased by ``forget_user``).
+        learned from are kept: they are the user's messages, erased by ``forget_user`` or the
+        retention of turns). An expired item can be forgotten too.
         """
         check_user_id(user_id)
+        await self._erase(user_id, [item_id], "forget")
 
-        def write(session: Session) -> str | None:
-            concept = self._owned(session, user_id, item_id)
-            for table in (ConceptVector, ConceptImageVector):
-                session.exec(delete(table).where(col(table.concept_id) == item_id))
-            entries = session.exec(
-                select(AuditEntry).where(
-                    AuditEntry.user_id == user_id, AuditEntry.concept_id == item_id
-                )
-            ).all()
-            for entry in entries:
-                entry.before = {"redacted": True} if entry.before else None
-                entry.after = {"redacted": True} if entry.after else None
-                session.add(entry)
-            session.add(AuditEntry(user_id=user_id, concept_id=item_id, action="forget"))
-            image_path = concept.image_path
-            session.delete(concept)
-            session.flush()  # the FTS trigger runs before the segments are merged
-            self._purge_deleted_words(session)
-            return image_path
+    async def _erase(self, user_id: str, item_ids: Sequence[str], action: str) -> int:
+        """Erase the user's items as :meth:`aforget` does, in one transaction; returns how many.
 
-        image_path = await self.database.run(write)
+        ``action`` is the audit entry's: ``forget`` raises ``NotFoundError`` for an item that
+        is not the user's; ``expire`` (the sweep) erases only items that are still expired;
+        ``retention`` (the sweep, for copies of erased turns) any of the user's listed items.
+        Both skip the ids they do not find.
+        """
+
+        def write(session: Session) -> list[str | None]:
+            now = utcnow()
+            image_paths: list[str | None] = []
+            for item_id in item_ids:
+                if action == "forget":
+                    concept = self._owned(session, user_id, item_id, expired=True)
+                else:
+                    found = session.get(Concept, item_id)
+                    if found is None or found.user_id != user_id:
+                        continue
+                    if action == "expire" and not has_expired(found.expires_at, now):
+                        continue
+                    concept = found
+                self._erase_row(session, concept, action)
+                image_paths.append(concept.image_path)
+            if image_paths:
+                session.flush()  # the FTS trigger runs before the segments are merged
+                self._purge_deleted_words(session)
+            return image_paths
+
+        image_paths = await self.database.run(write)
+        if not image_paths:
+            return 0
         await asyncio.to_thread(self.database.truncate_wal)
-        self.images.delete(image_path)
-        self.index.forget_user(user_id)  # reload without the forgotten vector
+        for image_path in image_paths:
+            self.images.delete(image_path)
+        self.index.forget_user(user_id)  # reload without the erased vectors
+        return len(image_paths)
+
+    @staticmethod
+    def _erase_row(session: Session, concept: Concept, action: str) -> None:
+        """Delete a concept's vectors and row, redact its audit trail, record ``action``."""
+        user_id, item_id = concept.user_id, concept.id
+        for table in (ConceptVector, ConceptImageVector):
+            session.exec(delete(table).where(col(table.concept_id) == item_id))
+        entries = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.user_id == user_id, AuditEntry.concept_id == item_id
+            )
+        ).all()
+        for entry in entries:
+            entry.before = {"redacted": True} if entry.before else None
+            entry.after = {"redacted": True} if entry.after else None
+            session.add(entry)
+        session.add(AuditEntry(user_id=user_id, concept_id=item_id, action=action))
+        session.delete(concept)
 
     def _purge_deleted_words(self, session: Session) -> None:
         """Make deleted rows' words leave the full-text index's files, where they linger.

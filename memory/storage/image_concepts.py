@@ -32,6 +32,7 @@ from confidante.memory.items import (
 )
 from confidante.memory.retrieval.candidates import Filters, read_rows
 from confidante.memory.storage.editing import audit
+from confidante.memory.storage.expiry import live
 from confidante.memory.storage.records import (
     Concept,
     ConceptImageVector,
@@ -77,6 +78,7 @@ def image_concept(
         valid_to=valid_to,
         created_at=created_at or valid_from,
         updated_at=created_at or valid_from,
+        expires_at=item.expires_at,
     )
 
 
@@ -135,6 +137,7 @@ class ImageConcepts(MemoryCore):
                     Concept.kind == IMAGE_KIND,
                     Concept.text_hash == digest,
                     col(Concept.valid_to).is_(None),
+                    live(),
                 )
             ).first()
             if same is not None:
