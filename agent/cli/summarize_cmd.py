@@ -87,6 +87,7 @@ def summarize(
                 force=force,
                 progress=True,
                 console=err_console,
+                keep_turns_days=settings.keep_turns_days,
             )
             report = job.run()
         finally:
