@@ -4,7 +4,7 @@ An item may carry an expiry (``Concept.expires_at``), given as a moment (``expir
 time to live (``ttl=``, a :class:`~datetime.timedelta` or seconds). From that moment on the item
 is never returned by any read (retrieval, listings, ``get``, subject facts, slot values, bulk
 reads, the export, summaries), and the next sweep
-(:meth:`~confidante.memory.storage.sweep.MemorySweep.asweep`) erases it as ``forget`` does.
+(:meth:`~confidante.memory.sweep.MemorySweep.asweep`) erases it as ``forget`` does.
 
 Times: an aware datetime is converted to UTC; a naive one is taken as UTC, as everywhere in the
 memory (see :func:`~confidante.memory.items.as_utc`). A moment that is not in the future, a
