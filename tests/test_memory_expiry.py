@@ -6,6 +6,9 @@ no test sleeps and none depends on the machine's speed.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -13,7 +16,7 @@ from sqlalchemy import text as sql
 from sqlmodel import Session, col, select, update
 
 from confidante import InvalidInputError, NotFoundError
-from confidante.memory.storage.records import AuditEntry, Concept, ConceptVector, Event
+from confidante.memory.storage.records import AuditEntry, Concept, ConceptVector, Event, Summary
 from confidante.memory.store import Memory
 from confidante.memory.subjects.names import Mention
 from confidante.memory.sweep import ERASED_SOURCE
@@ -212,3 +215,48 @@ def test_an_old_database_without_expiry_still_opens(memory_url: str, settings) -
         assert reopened.get("ana", later).expires_at is not None
     finally:
         reopened.close()
+
+
+def test_a_summary_is_not_read_once_an_item_it_saw_expires(memory: Memory) -> None:
+    from confidante.memory.summaries.job import SummaryJob
+    from confidante.models.scripted import ScriptedChatModel
+
+    memory.remember("ana", "The user likes jazz.")
+    brief = memory.remember("ana", "The user is training for a marathon.", ttl=timedelta(days=2))
+    report = SummaryJob(memory, ScriptedChatModel(), users=["ana"], tasks=["chat"]).run()
+    assert report.totals()["generated"] == 1 and report.swept is not None
+    view = memory.summary("ana", "chat")
+    assert view is not None and view.expires_at is not None
+    assert view.expires_at == memory.get("ana", brief).expires_at  # the soonest of its items
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    _backdate_expiry(memory, brief)  # time passes for the item and the summary alike
+    memory.database.run_sync(
+        lambda session: session.exec(update(Summary).values(expires_at=past))  # type: ignore[call-overload]
+    )
+    assert memory.summary("ana", "chat") is None  # it may state the expired item
+    again = SummaryJob(memory, ScriptedChatModel(), users=["ana"], tasks=["chat"]).run()
+    assert again.swept is not None and again.swept.expired == 1
+    assert again.totals()["generated"] == 1
+    fresh = memory.summary("ana", "chat")
+    assert fresh is not None and "marathon" not in fresh.text and fresh.expires_at is None
+
+
+def test_cli_sweep(cli_env: dict[str, str]) -> None:
+    cli = [sys.executable, "-m", "confidante.cli"]
+    done = subprocess.run(
+        [*cli, "sweep", "--keep-turns-days", "30", "--json"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"expired": 0, "turns": 0, "copies": 0, "marked": 0}
+    bad = subprocess.run(
+        [*cli, "sweep", "--keep-turns-days", "-3"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 2 and "keep_turns_days must be positive" in bad.stderr
