@@ -9,12 +9,16 @@ runs it, and so does ``confidante summarize``'s job before it writes summaries
   audit trail is redacted and ends with an ``expire`` entry. Expired items are never read even
   before the sweep; the sweep is what removes them from the database files.
 - **Retention of raw turns.** With ``keep_turns_days`` (``Settings.keep_turns_days``,
-  ``CONFIDANTE_KEEP_TURNS_DAYS``; default: keep forever), every event of the raw log stored more
-  than that many days ago is deleted (chat turns, observed turns and the events tools log), with
-  the ``turn`` and ``episode`` items derived from them (verbatim copies of the turns, erased as
-  ``forget`` does, audited ``retention``). The facts learned from those turns stay: each erased
-  turn in their provenance becomes ``erased:<turn id>`` (:data:`ERASED_SOURCE`), and an audit
-  entry ``source_erased`` records the change.
+  ``CONFIDANTE_KEEP_TURNS_DAYS``; default: keep forever), every raw conversation turn stored
+  more than that many days ago is deleted, with the ``turn`` and ``episode`` items derived from
+  them (verbatim copies of the turns, erased as ``forget`` does, audited ``retention``). A turn
+  is an event of role ``user`` or ``assistant`` (:data:`TURN_ROLES`: chat messages) or an
+  observed conversation turn (one with a position in its session, whatever its speaker's role).
+  Other events stay: the recommender's ``interaction`` events and whatever else a tool logs
+  with a role of its own are not turns, and tools' own tables are never touched. The facts
+  learned from erased turns stay: each erased turn in their provenance becomes
+  ``erased:<turn id>`` (:data:`ERASED_SOURCE`), and an audit entry ``source_erased`` records
+  the change.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, delete, select
 
 from confidante._sync import sync_twin
@@ -35,10 +40,20 @@ from confidante.memory.items import check_user_id
 from confidante.memory.storage.editing import MemoryEdits
 from confidante.memory.storage.records import AuditEntry, Concept, Event, utcnow
 
-__all__ = ["ERASED_SOURCE", "MemorySweep", "SweepReport", "erased_source", "is_erased_source"]
+__all__ = [
+    "ERASED_SOURCE",
+    "TURN_ROLES",
+    "MemorySweep",
+    "SweepReport",
+    "erased_source",
+    "is_conversation_turn",
+    "is_erased_source",
+]
 
 #: How a provenance entry says that the turn it names was erased by the retention of turns.
 ERASED_SOURCE = "erased:"
+#: The roles of the events that are conversation messages (what the chat records).
+TURN_ROLES = ("user", "assistant")
 #: Items that copy turns word for word: erased with the turns they copy.
 _COPY_KINDS = frozenset({TURN_KIND, EPISODE_KIND})
 #: Turns deleted per statement (well under every backend's limit on bound parameters).
@@ -55,12 +70,21 @@ def is_erased_source(source: str) -> bool:
     return source.startswith(ERASED_SOURCE)
 
 
+def is_conversation_turn() -> ColumnElement[bool]:
+    """The SQL condition of the events that are raw conversation turns (see the module).
+
+    A chat message (role in :data:`TURN_ROLES`) or an observed turn (it has a ``position``);
+    never a tool's events, such as the recommender's ``interaction`` ones.
+    """
+    return or_(col(Event.role).in_(TURN_ROLES), col(Event.position).is_not(None))
+
+
 class SweepReport(BaseModel):
     """What one sweep erased.
 
     Attributes:
         expired: Items erased because they expired.
-        turns: Raw turns (events) erased by the retention setting.
+        turns: Raw conversation turns (events) erased by the retention setting.
         copies: ``turn`` and ``episode`` items erased with those turns.
         marked: Items whose provenance now says a source of theirs was erased.
     """
@@ -133,9 +157,12 @@ class MemorySweep(MemoryEdits):
     async def _old_turns(
         self, cutoff: datetime, users: Sequence[str] | None
     ) -> dict[str, dict[str, str]]:
-        """Events stored before ``cutoff``, by user: event id → the id items cite for it."""
+        """Turns stored before ``cutoff``, by user: event id → the id items cite for it.
+
+        Only conversation turns (:func:`is_conversation_turn`): other events are kept.
+        """
         query: Any = select(Event.user_id, Event.id, Event.source_id).where(
-            col(Event.created_at) < cutoff
+            col(Event.created_at) < cutoff, is_conversation_turn()
         )
         if users is not None:
             query = query.where(col(Event.user_id).in_(list(users)))

@@ -6,6 +6,7 @@ no test sleeps and none depends on the machine's speed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -182,6 +183,36 @@ def test_retention_erases_old_turns_and_marks_what_was_learned(memory: Memory) -
     assert [e.id for e in _rows(memory, Event, user_id="bob")] == [theirs]  # not swept
     assert memory.sweep(keep_turns_days=30).turns == 1
     assert memory.sweep(keep_turns_days=30).turns == 0
+
+
+def test_retention_erases_only_conversation_turns(memory: Memory) -> None:
+    from confidante.memory.ingest.events import NewEvent
+    from confidante.tools.recommend import interactions
+    from confidante.tools.recommend.catalog import Catalog, CatalogItem, CatalogRecord
+
+    said = memory.record_event("ana", "user", "Recommend me a film.")
+    answered = memory.record_event("ana", "assistant", "Try Stalker.")
+    memory.record_event("ana", "user", "Thanks!")  # recent: kept
+    asyncio.run(interactions.arecord(memory, "ana", [("rated", "film-7", 9.0, None)]))
+    (interaction,) = [e.id for e in _rows(memory, Event, role=interactions.ROLE)]
+    (logged,) = memory.record_events(
+        "ana", [NewEvent(role="weather_tool", text='{"city": "Lisbon"}', extraction="skipped")]
+    )
+    catalog = Catalog(memory.database)
+    asyncio.run(catalog.aadd([CatalogItem(id="film-7", title="Stalker")]))
+    _backdate_events(memory, 90, said, answered, interaction, logged)
+
+    def backdate_catalog(session: Session) -> None:
+        old = datetime.now(UTC) - timedelta(days=90)
+        session.exec(update(CatalogRecord).values(created_at=old))  # type: ignore[call-overload]
+
+    memory.database.run_sync(backdate_catalog)
+    assert memory.sweep(keep_turns_days=30).turns == 2
+    left = {e.id: e.role for e in _rows(memory, Event, user_id="ana")}
+    assert said not in left and answered not in left
+    assert left[interaction] == interactions.ROLE and left[logged] == "weather_tool"
+    assert [i.item for i in asyncio.run(interactions.aload(memory, "ana"))] == ["film-7"]
+    assert [item.id for item in asyncio.run(catalog.aitems())] == ["film-7"]
 
 
 def test_retention_is_off_by_default_and_checked(memory: Memory) -> None:
