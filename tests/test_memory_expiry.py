@@ -154,6 +154,28 @@ def test_the_sweep_erases_expired_items_as_forget_does(memory: Memory) -> None:
     assert memory.sweep().expired == 0  # nothing left
 
 
+def test_an_image_takes_the_same_expiry_options(memory: Memory) -> None:
+    from pathlib import Path
+
+    from PIL import Image
+
+    red, blue = Image.new("RGB", (8, 8), "red"), Image.new("RGB", (8, 8), "blue")
+    brief = memory.remember_image("ana", red, caption="Ana's parking ticket", ttl=3600)
+    hit = memory.get("ana", brief)
+    assert hit.expires_at is not None and hit.image_path and Path(hit.image_path).is_file()
+    soon = datetime.now(UTC) + timedelta(days=2)
+    kept = memory.remember_image("ana", blue, caption="Ana's boarding pass", expires_at=soon)
+    assert memory.get("ana", kept).expires_at == soon
+    again = memory.remember_image("ana", blue, caption="Ana's boarding pass")  # no expiry now
+    assert again == kept and memory.get("ana", kept).expires_at is None  # the longer life
+    with pytest.raises(InvalidInputError):
+        memory.remember_image("ana", red, caption="x", ttl=60, expires_at=soon)
+    _backdate_expiry(memory, brief)
+    assert [h.id for h in memory.list_items("ana")] == [kept]
+    assert memory.sweep().expired == 1
+    assert not Path(hit.image_path).exists()  # erased as forget erases: the file too
+
+
 def test_forget_erases_an_expired_item_too(memory: Memory) -> None:
     item = memory.remember("ana", "Ana's locker is 12.", ttl=60)
     _backdate_expiry(memory, item)
