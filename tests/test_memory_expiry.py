@@ -176,6 +176,35 @@ def test_an_image_takes_the_same_expiry_options(memory: Memory) -> None:
     assert not Path(hit.image_path).exists()  # erased as forget erases: the file too
 
 
+def test_update_moves_or_removes_an_expiry(memory: Memory) -> None:
+    from confidante.memory.storage.expiry import NEVER
+
+    item = memory.remember("ana", "Ana is at the dentist.", ttl=60)
+    first = memory.get("ana", item).expires_at
+    assert first is not None
+    later = memory.update("ana", item, ttl=timedelta(hours=2)).expires_at
+    assert later is not None and later - first > timedelta(hours=1)
+    assert memory.update("ana", item, importance=0.9).expires_at == later  # None: unchanged
+    when = datetime(2999, 1, 1, 12, 0)  # naive: UTC
+    assert memory.update("ana", item, expires_at=when).expires_at == when.replace(tzinfo=UTC)
+    assert memory.update("ana", item, expires_at=NEVER).expires_at is None
+    assert memory.get("ana", item).expires_at is None
+    for options in (
+        {"ttl": 60, "expires_at": NEVER},
+        {"expires_at": datetime.now(UTC) - timedelta(seconds=1)},
+        {"expires_at": "tomorrow"},
+        {"ttl": 0},
+    ):
+        with pytest.raises(InvalidInputError):
+            memory.update("ana", item, **options)  # type: ignore[arg-type]
+    with pytest.raises(NotFoundError):
+        memory.update("bob", item, ttl=60)  # never another user's
+    memory.update("ana", item, ttl=60)
+    _backdate_expiry(memory, item)
+    with pytest.raises(NotFoundError):
+        memory.update("ana", item, ttl=3600)  # an expired item cannot be brought back
+
+
 def test_forget_erases_an_expired_item_too(memory: Memory) -> None:
     item = memory.remember("ana", "Ana's locker is 12.", ttl=60)
     _backdate_expiry(memory, item)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal, cast
 
 from sqlmodel import Session, SQLModel, col, delete, func, select
 
@@ -26,7 +27,7 @@ from confidante.memory.items import (
     match_id_prefix,
     text_fingerprint,
 )
-from confidante.memory.storage.expiry import has_expired
+from confidante.memory.storage.expiry import NEVER, TTL, check_expiry, has_expired
 from confidante.memory.storage.records import (
     AuditEntry,
     Concept,
@@ -84,9 +85,31 @@ class MemoryEdits(MemoryCore):
         text: str | None = None,
         importance: float | None = None,
         attributes: dict[str, Any] | None = None,
+        expires_at: datetime | Literal["never"] | None = None,
+        ttl: TTL | None = None,
     ) -> MemoryHit:
-        """Edit an item in place (the audit log keeps what it replaced); visible at once."""
+        """Edit an item in place (the audit log keeps what it replaced); visible at once.
+
+        Args:
+            user_id: The owner.
+            item_id: One of the user's current or replaced items (not an expired one).
+            text: A new text (re-embedded).
+            importance: A new importance (0..1).
+            attributes: Attributes to set (merged into the item's).
+            expires_at: A new expiry (naive: UTC; in the future), or ``"never"`` to remove it;
+                None leaves it as it is (see :mod:`confidante.memory.storage.expiry`).
+            ttl: Or a new time to live from now, a timedelta or seconds (positive).
+
+        Raises:
+            NotFoundError: The user has no such item, or it has expired.
+            InvalidInputError: Bad input, e.g. an expiry in the past, or both ``expires_at``
+                and ``ttl``.
+        """
         check_user_id(user_id)
+        never = expires_at == NEVER
+        if never and ttl is not None:
+            raise InvalidInputError("give expires_at or ttl, not both")
+        expiry = None if never else check_expiry(cast("datetime | None", expires_at), ttl)
         new_text = self._screened(check_text(text)) if text is not None else None
         if importance is not None and not 0.0 <= importance <= 1.0:
             raise InvalidInputError("importance must be between 0 and 1")
@@ -107,6 +130,8 @@ class MemoryEdits(MemoryCore):
                 concept.importance = importance
             if attributes is not None:
                 concept.attributes = {**(concept.attributes or {}), **attributes}
+            if never or expiry is not None:
+                concept.expires_at = expiry
             concept.updated_at = utcnow()
             session.add(concept)
             session.add(audit(concept, "update", before, concept_snapshot(concept)))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import col
@@ -25,6 +25,7 @@ from confidante.errors import InvalidInputError
 from confidante.memory.storage.records import Concept, utcnow
 
 __all__ = [
+    "NEVER",
     "TTL",
     "check_expiry",
     "has_expired",
@@ -34,6 +35,8 @@ __all__ = [
 
 #: A time to live: a timedelta, or seconds.
 TTL = timedelta | float | int
+#: What ``aupdate(..., expires_at=NEVER)`` takes to remove an item's expiry.
+NEVER: Literal["never"] = "never"
 
 
 def _utc(moment: datetime) -> datetime:
