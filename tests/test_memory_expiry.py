@@ -342,3 +342,40 @@ def test_cli_sweep(cli_env: dict[str, str]) -> None:
         timeout=300,
     )
     assert bad.returncode == 2 and "keep_turns_days must be positive" in bad.stderr
+
+
+def test_export_and_import_carry_the_expiry(memory: Memory, tmp_path, settings) -> None:
+    from confidante.memory.portability.format import JSON_SCHEMA, VERSION
+
+    lasting = memory.remember("ana", "Ana keeps bees.")
+    soon = datetime.now(UTC) + timedelta(days=3)
+    brief = memory.remember("ana", "Ana is in Ghent until Friday.", expires_at=soon)
+    gone = memory.remember("ana", "Ana's parcel waits at the depot.", ttl=3600)
+    _backdate_expiry(memory, gone)
+    export = json.loads(json.dumps(memory.export("ana")))
+    assert export["version"] == VERSION == 4 and "expires_at" in str(JSON_SCHEMA)
+    by_id = {item["id"]: item for item in export["items"]}
+    assert set(by_id) == {lasting, brief}  # an expired item is not exported
+    assert by_id[lasting]["expires_at"] is None
+    assert datetime.fromisoformat(by_id[brief]["expires_at"]) == soon
+    other = Memory.open(tmp_path / "other.db", settings=settings)
+    try:
+        # an item of the document that has expired since it was written is skipped
+        stale = {**by_id[lasting], "id": "stale-1", "text": "Ana's door code is 1234."}
+        stale["expires_at"] = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        ids = other.import_("bea", {**export, "items": [*export["items"], stale]})
+        assert len(ids) == 2
+        imported = {h.text: h for h in other.list_items("bea", include_history=True)}
+        assert set(imported) == {"Ana keeps bees.", "Ana is in Ghent until Friday."}
+        assert imported["Ana is in Ghent until Friday."].expires_at == soon
+        assert imported["Ana keeps bees."].expires_at is None
+        # a version 3 document (no expiries) still imports; its items never expire
+        legacy = {**export, "version": 3, "items": [{**by_id[lasting], "id": "old-1"}]}
+        legacy["items"][0].pop("expires_at")
+        (kept,) = other.import_("cleo", legacy)
+        assert other.get("cleo", kept).expires_at is None
+        with pytest.raises(InvalidInputError, match="expires_at"):
+            bad = {**by_id[lasting], "expires_at": "next week"}
+            other.import_("dora", {**export, "items": [bad]})
+    finally:
+        other.close()
