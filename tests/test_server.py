@@ -491,6 +491,12 @@ def test_memories_expire_over_http(server: LiveServer) -> None:
             database.dispose()
         listed = [entry["id"] for entry in http.get("/v1/memories").json()["data"]]
         assert listed == [lasting["id"]]
+        # the web page's list is this same GET /v1/memories; history too
+        script = (Path(__file__).parents[1] / "agent" / "server" / "static" / "app.js").read_text()
+        assert 'api("GET", "/v1/memories")' in script
+        page = http.get("/v1/memories", params={"history": True}).json()["data"]
+        assert [entry["id"] for entry in page] == [lasting["id"]]
+        assert http.get("/v1/memories", params={"kind": "fact"}).json()["data"] == page
         found = http.get("/v1/memories", params={"query": "Erin Ghent Friday", "k": 5}).json()
         assert brief["id"] not in [entry["id"] for entry in found["data"]]
         assert http.get(f"/v1/memories/{brief['id']}").status_code == 404
