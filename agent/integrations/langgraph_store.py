@@ -54,7 +54,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Literal
 
 from langgraph.store.base import (
     BaseStore,
@@ -261,7 +261,7 @@ class ConfidanteStore(TTLSweeper, BaseStore):
             "expires_at": None if deadline is None else deadline.isoformat(),
             "indexed": op.index is not False,
         }
-        expiry: datetime | Any = deadline or NEVER  # the memory item's own expiry
+        expiry: datetime | Literal["never"] = NEVER if deadline is None else deadline
         if current is not None and current.text == text.strip():
             try:
                 await self.memory.aupdate(
