@@ -71,6 +71,10 @@ class Settings(BaseSettings):
             each with a placeholder before anything is stored, ``refuse`` stores nothing
             that holds one (the API answers 422, the chat says it did not keep the message),
             ``allow`` stores them as they are.
+        keep_turns_days: How many days raw turns are kept (``CONFIDANTE_KEEP_TURNS_DAYS``;
+            default unset: forever). ``confidante sweep`` and ``confidante summarize`` erase
+            older ones, with their ``turn``/``episode`` copies; the facts learned from them stay,
+            their provenance marked ``erased:<turn id>`` (see :mod:`confidante.memory.sweep`).
     """
 
     model_config = SettingsConfigDict(
@@ -98,6 +102,7 @@ class Settings(BaseSettings):
     session_window: int = Field(default=40, ge=2)
     request_timeout_s: float = 120.0
     secret_policy: Literal["allow", "redact", "refuse"] = "redact"
+    keep_turns_days: float | None = Field(default=None, gt=0)
 
     @field_validator("model")
     @classmethod

@@ -28,6 +28,7 @@ from confidante.memory.retrieval.full_text import TermCounts
 from confidante.memory.retrieval.ranking import RankWeights
 from confidante.memory.secrets import SecretPolicy, check_policy, screen, screen_json
 from confidante.memory.storage.database import Database, insert_if_absent
+from confidante.memory.storage.expiry import has_expired, live
 from confidante.memory.storage.files import ImageFiles, default_images_dir
 from confidante.memory.storage.records import Concept, ConceptVector, UserRecord
 from confidante.memory.storage.writes import next_vector_seq
@@ -103,9 +104,14 @@ class MemoryCore:
         session.exec(lock).all()
 
     @staticmethod
-    def _owned(session: Session, user_id: str, item_id: str) -> Concept:
+    def _owned(session: Session, user_id: str, item_id: str, *, expired: bool = False) -> Concept:
+        """The user's item; ``NotFoundError`` if not theirs, or expired (unless ``expired``)."""
         concept = session.get(Concept, item_id) if _storable_id(item_id) else None
-        if concept is None or concept.user_id != user_id:
+        if (
+            concept is None
+            or concept.user_id != user_id
+            or (not expired and has_expired(concept.expires_at))
+        ):
             raise NotFoundError(f"no memory {shown(item_id)} for this user")
         return concept
 
@@ -125,7 +131,7 @@ class MemoryCore:
     ) -> list[Concept]:
         query = (
             select(Concept)
-            .where(Concept.user_id == user_id)
+            .where(Concept.user_id == user_id, live())
             .order_by(col(Concept.created_at), col(Concept.id))
         )
         if not include_history:

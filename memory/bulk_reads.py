@@ -36,6 +36,7 @@ from confidante.errors import InvalidInputError
 from confidante.memory.ingest.events import LoggedEvent, read_logged_events, read_recent_messages
 from confidante.memory.items import check_label, check_user_id
 from confidante.memory.storage.database import Database
+from confidante.memory.storage.expiry import live
 from confidante.memory.storage.records import Concept, Event, PersonaMember
 
 __all__ = ["BulkReads", "KindItem", "Snapshot", "Watermark"]
@@ -95,12 +96,14 @@ class Snapshot:
 def _live_of_kind(query: Any, kind: str, user_id: str | None) -> Any:
     """Keep the live items of one kind of a user (or of every user of scope ``user``).
 
+    Live: current (not superseded) and not expired (:mod:`confidante.memory.storage.expiry`).
+
     For one user, the kind is compared as an expression (``kind || ''``) so that the database
     looks the rows up by the user's index: without statistics, SQLite otherwise picks the index
     on ``kind`` and reads every user's items of that kind (1.4 ms instead of 0.03 ms per query
     on the suggestion benchmark's file, growing with the number of users).
     """
-    query = query.where(col(Concept.valid_to).is_(None))
+    query = query.where(col(Concept.valid_to).is_(None), live())
     if user_id is None:
         return query.where(Concept.kind == kind, Concept.scope == "user")
     return query.where(col(Concept.kind).concat("") == kind, Concept.user_id == user_id)

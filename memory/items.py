@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory.scopes import GLOBAL_OWNER, PERSONA_PREFIX, is_reserved_owner
+from confidante.memory.storage.expiry import check_expiry, has_expired
 from confidante.memory.storage.records import Concept
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class MemoryHit(BaseModel):
         image_path: For image concepts, the stored image file.
         subject_id: The subject the item is about (see :mod:`confidante.memory.subjects.directory`);
             None when it is about the user.
+        expires_at: When it expires (None: never); see :mod:`confidante.memory.storage.expiry`.
     """
 
     id: str
@@ -72,6 +74,7 @@ class MemoryHit(BaseModel):
     valid_to: datetime | None = None
     image_path: str | None = None
     subject_id: str | None = None
+    expires_at: datetime | None = None
 
     @classmethod
     def of(cls, concept: Concept, score: float = 0.0) -> MemoryHit:
@@ -91,18 +94,25 @@ class MemoryHit(BaseModel):
             valid_to=concept.valid_to,
             image_path=concept.image_path,
             subject_id=concept.subject_id,
+            expires_at=as_utc(concept.expires_at),
         )
 
 
-def readable(concepts: Iterable[Concept]) -> list[Concept]:
-    """Return the concepts whose stored values can be written out as JSON, skipping the others.
+def readable(concepts: Iterable[Concept], now: datetime | None = None) -> list[Concept]:
+    """Return the concepts that may be read: not expired, with values that can be written out.
+
+    An expired concept (``expires_at`` at or before ``now``, default now) is left out silently:
+    queries filter on it too, this is the last guard of every read that goes through here.
 
     A row stored before its values were checked (a lone surrogate in its attributes, say) can
     never be encoded as UTF-8; returned, it would fail the whole listing, search, export or chat
     turn that read it. It is left out instead, with a warning that names it.
     """
+    now = now or datetime.now(UTC)
     kept = []
     for concept in concepts:
+        if has_expired(concept.expires_at, now):
+            continue
         if _writable(
             [
                 concept.text,
@@ -361,6 +371,8 @@ class MemoryItem(BaseModel):
             per subject ("Ana lives in Berlin" does not supersede where the user lives).
         replaces: Ids of the user's current items that the new one makes no longer true
             (superseded together with the write, history kept).
+        expires_at: When the item expires (None: never): it is then never read again, and
+            erased by the next sweep. Naive means UTC; it must be in the future.
     """
 
     text: str
@@ -372,6 +384,7 @@ class MemoryItem(BaseModel):
     valid_from: datetime | None = None
     subject_id: str | None = None
     replaces: list[str] = Field(default_factory=list)
+    expires_at: datetime | None = None
 
     def checked(self) -> MemoryItem:
         """Return the item validated and normalised, or raise ``InvalidInputError``."""
@@ -386,5 +399,6 @@ class MemoryItem(BaseModel):
                 "attributes": check_attributes(dict(self.attributes)),
                 "valid_from": as_utc(self.valid_from),
                 "replaces": [str(item) for item in self.replaces if _storable_id(item)],
+                "expires_at": check_expiry(self.expires_at),
             }
         )

@@ -283,3 +283,73 @@ def test_ttl_sweeper_thread(sqlite_memory: Memory) -> None:
     finally:
         assert store.stop_ttl_sweeper(timeout=10)
     assert [h.text for h in sqlite_memory.list_items("ivy")] == ["Ivy is a nurse."]
+
+
+def _expire_now(memory: Memory, item_id: str) -> None:
+    """Make a memory item's own expiry pass (its LangGraph record still says later)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import col, update
+
+    from confidante.memory.storage.records import Concept
+
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    memory.database.run_sync(
+        lambda session: session.exec(
+            update(Concept).where(col(Concept.id) == item_id).values(expires_at=past)  # type: ignore[call-overload]
+        )
+    )
+
+
+def test_a_ttl_is_the_memory_items_own_expiry(memory: Memory) -> None:
+    """On every backend: the memory's reads and sweep honour a store item's TTL."""
+    from datetime import UTC, datetime, timedelta
+
+    store = ConfidanteStore(memory)
+    ns = ("kim", "notes")
+    store.put(ns, "trip", {"text": "Kim is in Oslo this week."}, ttl=60)
+    (hit,) = memory.list_items("kim")
+    record = hit.attributes["langgraph"]
+    assert hit.expires_at is not None
+    assert hit.expires_at == datetime.fromisoformat(record["expires_at"])
+    assert timedelta(minutes=59) < hit.expires_at - datetime.now(UTC) <= timedelta(minutes=60)
+    # refresh on read moves the memory's expiry too; refresh_ttl=False does not
+    time.sleep(0.01)
+    assert store.get(ns, "trip", refresh_ttl=False) is not None
+    assert memory.get("kim", hit.id).expires_at == hit.expires_at
+    assert store.get(ns, "trip") is not None
+    refreshed = memory.get("kim", hit.id)
+    assert refreshed.expires_at is not None and refreshed.expires_at > hit.expires_at
+    assert refreshed.expires_at == datetime.fromisoformat(
+        refreshed.attributes["langgraph"]["expires_at"]
+    )
+    store.search(ns, query="Oslo")  # a search refreshes what it returns
+    assert memory.get("kim", hit.id).expires_at > refreshed.expires_at  # type: ignore[operator]
+    # a put without a TTL makes it last (the same text: the same memory item)
+    store.put(ns, "trip", {"text": "Kim is in Oslo this week."})
+    assert memory.get("kim", hit.id).expires_at is None
+    store.put(ns, "trip", {"text": "Kim is in Bergen this week."}, ttl=60)  # a new value
+    (current,) = memory.list_items("kim")
+    assert current.id != hit.id and current.expires_at is not None
+    # once the memory item expires: gone from the store and from the memory's own reads
+    store.put(ns, "pin", {"text": "Kim's locker code is 4471."}, ttl=60)
+    pin = next(h for h in memory.list_items("kim") if "locker" in h.text)
+    _expire_now(memory, current.id)
+    _expire_now(memory, pin.id)
+    assert store.get(ns, "trip") is None
+    assert store.search(ns) == [] and store.search(ns, query="Bergen locker") == []
+    assert store.list_namespaces(prefix=("kim",)) == []
+    assert memory.list_items("kim") == []
+    assert memory.retrieve("kim", "Bergen locker code", k=5, fallback=False) == []
+    exported = memory.export("kim")["items"]
+    assert [item["text"] for item in exported] == ["Kim is in Oslo this week."]  # history
+
+    # the memory's sweep erases the expired version; the store's every version of its key
+    assert memory.sweep(users=["kim"]).expired == 2
+    assert store.sweep_ttl() == 0
+    store.put(ns, "pin", {"text": "Kim's locker code is 5582."}, ttl=60)
+    (again,) = memory.list_items("kim")
+    assert store.get(ns, "pin").value == {"text": "Kim's locker code is 5582."}  # type: ignore[union-attr]
+    _expire_now(memory, again.id)
+    assert store.sweep_ttl() == 1
+    assert all("locker" not in h.text for h in memory.list_items("kim", include_history=True))

@@ -63,7 +63,7 @@ def test_round_trip_into_another_user_and_database(memory: Memory, other: Memory
     export = json.loads(json.dumps(memory.export("alice")))  # survives JSON as is
     assert export["format"] == FORMAT and export["version"] == VERSION
     assert export["user_id"] == "alice" and len(export["items"]) == 5  # history included
-    assert set(export["items"][0]) == {"id", "subject_id", *COMPARED, *TIMES}
+    assert set(export["items"][0]) == {"id", "subject_id", "expires_at", *COMPARED, *TIMES}
     ids = other.import_("carol", export)
     assert len(ids) == 5 and set(ids).isdisjoint(item["id"] for item in export["items"])
     again = other.export("carol")
@@ -149,7 +149,7 @@ def _broken(path: str, value: Any) -> dict[str, Any]:
     [
         ([1, 2], "JSON object"),
         (_broken("format", "something.else"), "not a memory export"),
-        (_broken("version", 4), "unsupported export version 4"),
+        (_broken("version", 5), "unsupported export version 5"),
         (_broken("items", {"a": 1}), "'items' must be a list"),
         (_broken("items.1.text", KeyError), r"items\[1\] lacks text"),
         (_broken("items.1.text", "   "), r"items\[1\]: text must be a non-empty"),

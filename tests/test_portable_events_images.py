@@ -52,7 +52,7 @@ def learn(memory: Memory, user: str) -> dict[str, str]:
 def test_events_and_pictures_round_trip(memory: Memory, other: Memory) -> None:
     ids = learn(memory, "alice")
     export = json.loads(json.dumps(memory.export("alice")))
-    assert export["version"] == 3
+    assert export["version"] == 4
     (event,) = export["events"]
     assert event["id"] == ids["event"] and event["text"] == "My cat Miso is ginger."
     assert event["extraction"] == "done" and event["session_id"] == "s1"

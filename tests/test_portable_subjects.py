@@ -76,7 +76,7 @@ EXPECTED_ABOUT = {
 def test_subjects_and_what_items_are_about_round_trip(memory: Memory, other: Memory) -> None:
     subjects = learn(memory, "alice")
     export = json.loads(json.dumps(memory.export("alice")))  # survives JSON as is
-    assert export["version"] == 3
+    assert export["version"] == 4
     assert [set(s) for s in export["subjects"]] == [SUBJECT_FIELDS] * 3
     exported = {s["id"]: s for s in export["subjects"]}
     assert exported[subjects["ana"].id] | {"created_at": None} == {
@@ -299,7 +299,7 @@ def test_version_2_and_1_documents_still_import(memory: Memory) -> None:
         (item_id,) = memory.import_(user, {**legacy, "version": version})
         assert memory.get(user, item_id).text == "I live in Lisbon."
         again = memory.export(user)
-        assert again["version"] == 3 and again["subjects"] == []
+        assert again["version"] == 4 and again["subjects"] == []
         assert [item["subject_id"] for item in again["items"]] == [None]
     # a version 2 document imports into a user who has subjects: they are left alone
     (mother,) = memory.resolve("dave", [Mention(relation="mother")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -449,3 +450,55 @@ def test_session_and_length_limits(server: LiveServer, ana: str) -> None:
         )
         assert bad_session.status_code == 400
         assert http.post("/v1/memories", json={"text": "b" * 4001}).status_code == 422
+
+
+def test_memories_expire_over_http(server: LiveServer) -> None:
+    from sqlmodel import col, update
+
+    from confidante.memory.storage.database import Database
+    from confidante.memory.storage.records import Concept
+
+    with server.client(server.key_for("erin")) as http:
+        lasting = http.post("/v1/memories", json={"text": "Erin keeps bees."}).json()
+        brief = http.post(
+            "/v1/memories", json={"text": "Erin is in Ghent until Friday.", "ttl_seconds": 3600}
+        ).json()
+        assert brief["expires_at"] is not None and lasting["expires_at"] is None
+        naive = http.post(
+            "/v1/memories",
+            json={"text": "Erin's parcel is held at the depot.", "expires_at": "2999-01-01T00:00"},
+        ).json()
+        assert naive["expires_at"].startswith("2999-01-01T00:00:00")  # no offset: UTC
+        for bad in (
+            {"text": "x", "ttl_seconds": -1},
+            {"text": "x", "ttl_seconds": 0},
+            {"text": "x", "expires_at": "2001-01-01T00:00:00Z"},
+            {"text": "x", "ttl_seconds": 5, "expires_at": "2999-01-01T00:00:00Z"},
+        ):
+            refused = http.post("/v1/memories", json=bad)
+            assert refused.status_code in (400, 422), bad
+        past = datetime.now(UTC) - timedelta(minutes=1)
+        database = Database.open(server.settings.resolved_database_url)
+        try:
+            database.run_sync(
+                lambda session: session.exec(
+                    update(Concept)  # type: ignore[call-overload]
+                    .where(col(Concept.id).in_([brief["id"], naive["id"]]))
+                    .values(expires_at=past)
+                )
+            )
+        finally:
+            database.dispose()
+        listed = [entry["id"] for entry in http.get("/v1/memories").json()["data"]]
+        assert listed == [lasting["id"]]
+        # the web page's list is this same GET /v1/memories; history too
+        script = (Path(__file__).parents[1] / "agent" / "server" / "static" / "app.js").read_text()
+        assert 'api("GET", "/v1/memories")' in script
+        page = http.get("/v1/memories", params={"history": True}).json()["data"]
+        assert [entry["id"] for entry in page] == [lasting["id"]]
+        assert http.get("/v1/memories", params={"kind": "fact"}).json()["data"] == page
+        found = http.get("/v1/memories", params={"query": "Erin Ghent Friday", "k": 5}).json()
+        assert brief["id"] not in [entry["id"] for entry in found["data"]]
+        assert http.get(f"/v1/memories/{brief['id']}").status_code == 404
+        exported = http.get("/v1/memories/export").json()
+        assert [item["id"] for item in exported["items"]] == [lasting["id"]]

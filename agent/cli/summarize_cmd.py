@@ -88,6 +88,7 @@ def summarize(
                 tasks=task,
                 force=force,
                 progress=partial(progress, console=err_console),
+                keep_turns_days=settings.keep_turns_days,
             )
             report = job.run()
         finally:

@@ -4,6 +4,10 @@ A LangGraph item lives in the memory as one item whose attribute ``langgraph`` h
 
     {"namespace": [...], "key": "...", "value": {...}, "created_at": ISO, "updated_at": ISO,
      "ttl": minutes or null, "expires_at": ISO or null, "indexed": true}
+
+An item with a TTL also carries the same moment as the memory item's own ``expires_at``
+(:mod:`confidante.memory.storage.expiry`), so the memory's reads drop it once expired and its
+sweep erases it; the record's copy is what items written before that still carry.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from typing import Any
 from langgraph.store.base import MatchCondition
 from langgraph.store.base.embed import get_text_at_path
 
-from confidante.memory.items import MAX_TEXT_CHARS
+from confidante.memory.items import MAX_TEXT_CHARS, MemoryHit
+from confidante.memory.storage.expiry import has_expired
 
 __all__ = [
     "ATTRIBUTE",
-    "expires_at",
+    "expiry_of",
     "is_expired",
+    "item_expired",
     "matches_condition",
     "matches_filter",
     "slot_of",
@@ -66,11 +72,11 @@ def text_of(value: Mapping[str, Any], fields: Sequence[str] | None) -> str:
     return text[:MAX_TEXT_CHARS]
 
 
-def expires_at(ttl_minutes: float | None, now: datetime) -> str | None:
-    """Return when an item with this TTL expires, as ISO 8601 (None: never)."""
+def expiry_of(ttl_minutes: float | None, now: datetime) -> datetime | None:
+    """Return when an item with this TTL (minutes) expires (None: never)."""
     if ttl_minutes is None:
         return None
-    return (now + timedelta(minutes=ttl_minutes)).isoformat()
+    return now + timedelta(minutes=ttl_minutes)
 
 
 def is_expired(record: Mapping[str, Any], now: datetime) -> bool:
@@ -80,6 +86,16 @@ def is_expired(record: Mapping[str, Any], now: datetime) -> bool:
         return False
     when = datetime.fromisoformat(str(expiry))
     return (when if when.tzinfo else when.replace(tzinfo=UTC)) <= now
+
+
+def item_expired(hit: MemoryHit, now: datetime) -> bool:
+    """Whether a store item has expired: by the memory item's own expiry, or by its record's.
+
+    The record's is what items stored before the memory had expiries carry.
+    """
+    record = hit.attributes.get(ATTRIBUTE)
+    lapsed = isinstance(record, Mapping) and is_expired(record, now)
+    return has_expired(hit.expires_at, now) or lapsed
 
 
 def _operator(actual: Any, operator: str, expected: Any) -> bool:

@@ -1,14 +1,52 @@
-"""A background thread that sweeps a store's expired items, as LangGraph's stores offer."""
+"""A background thread that sweeps a store's expired items, as LangGraph's stores offer.
+
+:func:`expired_keys` finds them: expired items are no longer returned by the memory's reads, so
+they are looked up by their rows.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+
+from sqlmodel import Session, col, select
+
+from confidante.integrations._store_values import ATTRIBUTE, is_expired
+from confidante.memory.storage.expiry import has_expired
+from confidante.memory.storage.records import Concept
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["TTLSweeper"]
+__all__ = ["TTLSweeper", "expired_keys"]
+
+
+def expired_keys(
+    session: Session, users: Sequence[str], kind: str, now: datetime
+) -> list[tuple[str, tuple[str, ...], str]]:
+    """The ``(user, namespace, key)`` of the users' current store items expired at ``now``.
+
+    An item has expired when its memory item's ``expires_at`` has passed, or (items stored
+    before the memory had expiries) its record's.
+    """
+    if not users:
+        return []
+    query = select(Concept).where(
+        col(Concept.user_id).in_(list(users)),
+        Concept.kind == kind,
+        col(Concept.valid_to).is_(None),
+    )
+    found = []
+    for concept in session.exec(query).all():
+        record = (concept.attributes or {}).get(ATTRIBUTE)
+        if not isinstance(record, dict) or "namespace" not in record:
+            continue
+        if has_expired(concept.expires_at, now) or is_expired(record, now):
+            namespace = tuple(str(label) for label in record["namespace"])
+            found.append((concept.user_id, namespace, str(record.get("key"))))
+    return found
 
 
 class TTLSweeper:

@@ -34,9 +34,13 @@ Search:
 TTL (``supports_ttl``):
     ``put(..., ttl=minutes)`` (or ``ttl={"default_ttl": minutes}`` for every item) makes an item
     expire that long after its last write or read; reads refresh the deadline unless
-    ``refresh_ttl=False`` (or ``ttl={"refresh_on_read": False}``). Expired items are never
-    returned; :meth:`ConfidanteStore.sweep_ttl` forgets them for good, and
-    :meth:`ConfidanteStore.start_ttl_sweeper` does so every few minutes (LangGraph's names).
+    ``refresh_ttl=False`` (or ``ttl={"refresh_on_read": False}``). The deadline is the memory
+    item's own ``expires_at`` (:mod:`confidante.memory.storage.expiry`), moved by each refresh:
+    an expired item is never returned, neither by the store nor by the memory's own reads
+    (retrieval, listings, the export), and the memory's sweep (``confidante sweep``) erases it.
+    :meth:`ConfidanteStore.sweep_ttl` forgets the store's expired items (every version of
+    their key), and :meth:`ConfidanteStore.start_ttl_sweeper` does so every few minutes
+    (LangGraph's names).
 
 Example:
     >>> store = ConfidanteStore(memory)  # doctest: +SKIP
@@ -50,6 +54,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Literal
 
 from langgraph.store.base import (
     BaseStore,
@@ -71,15 +76,16 @@ from confidante._sync import run_sync, sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
 from confidante.integrations._store_values import (
     ATTRIBUTE,
-    expires_at,
-    is_expired,
+    expiry_of,
+    item_expired,
     matches_condition,
     matches_filter,
     slot_of,
     text_of,
 )
-from confidante.integrations._sweeper import TTLSweeper
+from confidante.integrations._sweeper import TTLSweeper, expired_keys
 from confidante.memory.items import MemoryHit, MemoryItem, check_user_id
+from confidante.memory.storage.expiry import NEVER, live
 from confidante.memory.storage.records import Concept
 from confidante.memory.store import Memory
 
@@ -198,6 +204,7 @@ class ConfidanteStore(TTLSweeper, BaseStore):
                     Concept.key == slot,
                     Concept.kind == self.kind,
                     col(Concept.valid_to).is_(None),
+                    live(),
                 )
             ).first()
 
@@ -213,19 +220,24 @@ class ConfidanteStore(TTLSweeper, BaseStore):
     async def _get(self, op: GetOp) -> Item | None:
         user = self._owner(op.namespace)
         hit = await self._current(user, op.namespace, op.key)
-        now = datetime.now(UTC)
-        if hit is None or is_expired(hit.attributes[ATTRIBUTE], now):
+        if hit is None or item_expired(hit, datetime.now(UTC)):
             return None
-        if op.refresh_ttl:
-            hit = await self._refresh(user, hit, now)
-        return _item(hit)
+        fresh = await self._refresh(user, hit) if op.refresh_ttl else hit
+        return None if fresh is None else _item(fresh)
 
-    async def _refresh(self, user: str, hit: MemoryHit, now: datetime) -> MemoryHit:
+    async def _refresh(self, user: str, hit: MemoryHit) -> MemoryHit | None:
+        """Move an item's deadline to its TTL from now (None: it expired or went meanwhile)."""
         record = dict(hit.attributes[ATTRIBUTE])
         if record.get("ttl") is None:
             return hit
-        record["expires_at"] = expires_at(record["ttl"], now)
-        return await self.memory.aupdate(user, hit.id, attributes={ATTRIBUTE: record})
+        deadline = expiry_of(record["ttl"], datetime.now(UTC))
+        record["expires_at"] = None if deadline is None else deadline.isoformat()
+        try:
+            return await self.memory.aupdate(
+                user, hit.id, attributes={ATTRIBUTE: record}, expires_at=deadline
+            )
+        except NotFoundError:
+            return None
 
     # ------------------------------------------------------------------- put
     async def _put(self, op: PutOp) -> None:
@@ -238,6 +250,7 @@ class ConfidanteStore(TTLSweeper, BaseStore):
         fields = self.fields if op.index is None or op.index is False else list(op.index)
         text = text_of(op.value, fields)
         previous = current.attributes[ATTRIBUTE] if current is not None else None
+        deadline = expiry_of(op.ttl, now)
         record = {
             "namespace": list(op.namespace),
             "key": op.key,
@@ -245,12 +258,18 @@ class ConfidanteStore(TTLSweeper, BaseStore):
             "created_at": previous["created_at"] if previous else now.isoformat(),
             "updated_at": now.isoformat(),
             "ttl": op.ttl,
-            "expires_at": expires_at(op.ttl, now),
+            "expires_at": None if deadline is None else deadline.isoformat(),
             "indexed": op.index is not False,
         }
+        expiry: datetime | Literal["never"] = NEVER if deadline is None else deadline
         if current is not None and current.text == text.strip():
-            await self.memory.aupdate(user, current.id, attributes={ATTRIBUTE: record})
-            return
+            try:
+                await self.memory.aupdate(
+                    user, current.id, attributes={ATTRIBUTE: record}, expires_at=expiry
+                )
+                return
+            except NotFoundError:  # it expired (or was deleted) meanwhile: written anew
+                current = None
         item = MemoryItem(
             text=text,
             key=slot_of(op.namespace, op.key),
@@ -258,10 +277,13 @@ class ConfidanteStore(TTLSweeper, BaseStore):
             importance=self.importance,
             provenance=["langgraph:" + "/".join(op.namespace) + ":" + op.key],
             attributes={ATTRIBUTE: record},
+            expires_at=deadline,
         )
         (item_id,) = await self.memory.aremember_many(user, [item])
         if current is not None and item_id == current.id:  # same text after normalisation
-            await self.memory.aupdate(user, item_id, attributes={ATTRIBUTE: record})
+            await self.memory.aupdate(
+                user, item_id, attributes={ATTRIBUTE: record}, expires_at=expiry
+            )
 
     async def _delete(self, user: str, namespace: tuple[str, ...], key: str) -> None:
         slot = slot_of(namespace, key)
@@ -281,7 +303,7 @@ class ConfidanteStore(TTLSweeper, BaseStore):
     # ---------------------------------------------------------------- search
     def _visible(self, hit: MemoryHit, op: SearchOp, now: datetime) -> bool:
         record = hit.attributes.get(ATTRIBUTE)
-        if not isinstance(record, dict) or is_expired(record, now):
+        if not isinstance(record, dict) or item_expired(hit, now):
             return False
         prefix = op.namespace_prefix
         if tuple(record["namespace"][: len(prefix)]) != prefix:
@@ -317,10 +339,11 @@ class ConfidanteStore(TTLSweeper, BaseStore):
         else:
             hits.sort(key=lambda pair: pair[1].attributes[ATTRIBUTE]["updated_at"], reverse=True)
         page = hits[op.offset : want]
-        now = datetime.now(UTC)
         results: list[SearchItem] = []
         for user, hit in page:
-            fresh = await self._refresh(user, hit, now) if op.refresh_ttl else hit
+            fresh = await self._refresh(user, hit) if op.refresh_ttl else hit
+            if fresh is None:  # expired since it was found
+                continue
             item = _item(fresh)
             score = hit.score if op.query else None
             results.append(
@@ -341,7 +364,7 @@ class ConfidanteStore(TTLSweeper, BaseStore):
         for user in await self._users(prefix):
             for hit in await self.memory.alist_items(user, kinds=[self.kind]):
                 record = hit.attributes.get(ATTRIBUTE)
-                if not isinstance(record, dict) or is_expired(record, now):
+                if not isinstance(record, dict) or item_expired(hit, now):
                     continue
                 namespace = tuple(record["namespace"])
                 if all(matches_condition(c, namespace) for c in op.match_conditions or ()):
@@ -350,16 +373,20 @@ class ConfidanteStore(TTLSweeper, BaseStore):
 
     # ------------------------------------------------------------------- TTL
     async def asweep_ttl(self) -> int:
-        """Forget every expired store item (all users); returns how many were forgotten."""
+        """Forget every expired store item (all users); returns how many were forgotten.
+
+        Each expired current item of the store's kind (:func:`expired_keys`) has every
+        version of its key forgotten.
+        """
         now = datetime.now(UTC)
-        count = 0
-        for user in await self._users(()):
-            for hit in await self.memory.alist_items(user, kinds=[self.kind]):
-                record = hit.attributes.get(ATTRIBUTE)
-                if isinstance(record, dict) and is_expired(record, now):
-                    await self._delete(user, tuple(record["namespace"]), str(record["key"]))
-                    count += 1
-        return count
+        users = await self._users(())
+
+        expired = await self.memory.database.run(
+            lambda session: expired_keys(session, users, self.kind, now), write=False
+        )
+        for user, namespace, key in expired:
+            await self._delete(user, namespace, key)
+        return len(expired)
 
     sweep_ttl = sync_twin(asweep_ttl)
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from pydantic import BaseModel, Field
@@ -209,10 +210,17 @@ def build_mcp_server(
             str | None, Field(description="A stable slot (e.g. home_city); replaces its value.")
         ] = None,
         kind: Annotated[str, Field(description="fact, preference, reminder...")] = "fact",
+        ttl_days: Annotated[
+            float | None,
+            Field(gt=0, description="Forget it after this many days (e.g. a plan for a week)."),
+        ] = None,
     ) -> str:
         """Remember a lasting fact or preference about the user; returns the memory's id."""
         try:
-            return await memory.aremember(user_of(), text, key=key, kind=kind, provenance=["mcp"])
+            ttl = None if ttl_days is None else timedelta(days=ttl_days)
+            return await memory.aremember(
+                user_of(), text, key=key, kind=kind, provenance=["mcp"], ttl=ttl
+            )
         except ConfidanteError as exc:
             raise _tool_error(exc) from exc
 

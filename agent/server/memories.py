@@ -66,6 +66,8 @@ async def remember(body: MemoryCreate, context: Context, user: User) -> MemoryOu
         importance=body.importance,
         attributes=body.attributes,
         provenance=["http"],
+        expires_at=body.expires_at,
+        ttl=body.ttl_seconds,
     )
     return _out(await context.memory.aget(user, item_id))
 

@@ -90,6 +90,9 @@ class MemoryOut(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime | None = None
     valid_to: datetime | None = None
+    expires_at: datetime | None = Field(
+        default=None, description="When the item expires (never returned after that)"
+    )
     image_url: str | None = Field(
         default=None, description="An image item's picture, for the key's user (a PNG)"
     )
@@ -204,6 +207,13 @@ class MemoryCreate(BaseModel):
     kind: str = Field(default="fact", min_length=1, max_length=32)
     importance: float = Field(default=0.5, ge=0.0, le=1.0)
     attributes: dict[str, Any] = Field(default_factory=dict)
+    expires_at: datetime | None = Field(
+        default=None,
+        description="When the item expires (ISO 8601, in the future; without an offset: UTC)",
+    )
+    ttl_seconds: float | None = Field(
+        default=None, gt=0, description="Or how many seconds it lives (not with expires_at)"
+    )
 
     @field_validator("attributes")
     @classmethod

@@ -1,4 +1,4 @@
-"""The ``confidante.memory`` export format (version 3): constants, JSON Schema and validation.
+"""The ``confidante.memory`` export format (version 4): constants, JSON Schema and validation.
 
 The format is documented in :mod:`confidante.memory.portability.transfer` (and in the README);
 :data:`JSON_SCHEMA` states it as a JSON Schema (draft 2020-12) for tools in other languages.
@@ -10,7 +10,10 @@ convert to this one, so every import is validated the same way.
 Version 2 adds the user's raw ``events`` (turns and interactions) and, on image items, the
 picture itself (``image_png``: the PNG file in base64). Version 3 adds the user's
 ``subjects`` (people, pets, places... of :mod:`confidante.memory.subjects.directory`) and, on each
-item, the ``subject_id`` it is about (null: the user). Versions 1 and 2 are still read.
+item, the ``subject_id`` it is about (null: the user). Version 4 adds, on each item, when it
+expires (``expires_at``, null: never; :mod:`confidante.memory.storage.expiry`); it is a new
+version so that an importer that does not know expiries refuses the document instead of keeping
+expiring items forever. Versions 1 to 3 are still read (their items never expire).
 """
 
 from __future__ import annotations
@@ -42,9 +45,9 @@ __all__ = [
 ]
 
 FORMAT = "confidante.memory"
-VERSION = 3
+VERSION = 4
 #: Versions :func:`parse_export` reads.
-READABLE_VERSIONS = (1, 2, 3)
+READABLE_VERSIONS = (1, 2, 3, 4)
 ITEM_FIELDS = (
     "id",
     "text",
@@ -114,7 +117,7 @@ _OPTIONAL_LABELS = (("speaker", 200), ("source_id", 200))
 #: The format as a JSON Schema (draft 2020-12).
 JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "confidante.memory export, version 3",
+    "title": f"confidante.memory export, version {VERSION}",
     "type": "object",
     "required": ["format", "version", "items"],
     "properties": {
@@ -150,6 +153,11 @@ JSON_SCHEMA: dict[str, Any] = {
                     "subject_id": {
                         "type": ["string", "null"],
                         "description": "The subject it is about (null: the user; version 3).",
+                    },
+                    "expires_at": {
+                        "anyOf": [_TIME, {"type": "null"}],
+                        "description": "When it expires (null: never; version 4). An item "
+                        "already expired is not imported.",
                     },
                 },
             },
@@ -269,6 +277,8 @@ def _entry(raw: Any, index: int, keep_ids: bool, subjects: set[str]) -> ExportEn
     if valid_to is not None and valid_to < valid_from:
         raise InvalidInputError(f"{where}.valid_to is before its valid_from")
     created_at = parse_time(raw, "created_at", where)
+    if raw.get("expires_at") is not None:  # may have passed: the importer skips the item
+        item = item.model_copy(update={"expires_at": parse_time(raw, "expires_at", where)})
     return ExportEntry(item_id, item, created_at, valid_from, valid_to, _picture(raw, where))
 
 

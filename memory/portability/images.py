@@ -21,6 +21,7 @@ from confidante.errors import InvalidInputError
 from confidante.memory.embeddings.images import IMAGE_KIND, load_image
 from confidante.memory.portability.format import ExportEntry, as_utc
 from confidante.memory.storage.editing import audit
+from confidante.memory.storage.expiry import later_expiry
 from confidante.memory.storage.image_concepts import image_concept
 from confidante.memory.storage.records import Concept, concept_snapshot, new_id
 
@@ -49,6 +50,7 @@ class ImageImport:
             same = self._same(session, entry, digest)
             if same is not None:
                 same.provenance = sorted({*same.provenance, *entry.item.provenance})
+                same.expires_at = later_expiry(same.expires_at, entry.item.expires_at)
                 session.add(same)
                 result[entry.id] = same.id
                 continue

@@ -1,10 +1,10 @@
 """Export and import a user's memory as JSON, to back it up or move it to another database.
 
-The format (``confidante.memory``, version 3) is one JSON object::
+The format (``confidante.memory``, version 4) is one JSON object::
 
     {
       "format": "confidante.memory",
-      "version": 3,
+      "version": 4,
       "user_id": "alice",
       "exported_at": "2026-05-01T09:30:00+00:00",
       "subjects": [                        # who or what items are about (portability/subjects.py)
@@ -30,6 +30,7 @@ The format (``confidante.memory``, version 3) is one JSON object::
           "valid_from": "2026-04-30T18:02:11.503211+00:00",
           "valid_to": null,                # set when a newer value superseded the item
           "subject_id": "9c1d...",         # the subject it is about; null: the user
+          "expires_at": null,              # when it expires; null: never
           "image_png": "iVBORw0..."        # image items only: the picture (PNG, base64)
         }
       ],
@@ -42,7 +43,8 @@ superseded ones included, and ``events`` every raw turn and interaction
 (:mod:`confidante.memory.portability.events`), so nothing is lost. Vectors, summaries and the
 audit log are not exported (nor the ``superseded_by`` link of a superseded item): vectors are
 recomputed on import with the target memory's embedders and summaries by the next summary job.
-Version 1 (no events, no pictures) and version 2 (no subjects) documents are still imported.
+Expired items are not exported. Version 1 (no events, no pictures), version 2 (no subjects) and
+version 3 (no expiries) documents are still imported.
 
 Import (:func:`import_memory`) checks the whole document first and writes nothing if anything is
 wrong (``InvalidInputError`` naming the faulty field; an item's ``subject_id`` must be null
@@ -55,7 +57,9 @@ or the id of a subject of the document). Then, in one transaction:
   like ``aremember_many``: an item with a key supersedes the target user's current item of that
   key, and an item whose text the user already has only adds its provenance to it;
 - superseded items are added to the user's history as they are (they supersede nothing);
-- new items keep their ``created_at``, ``valid_from`` and (history) ``valid_to``;
+- new items keep their ``created_at``, ``valid_from``, (history) ``valid_to`` and
+  ``expires_at``; an item whose ``expires_at`` has already passed is skipped (it would never be
+  read), and one that says the same as an item of the user gives it the later expiry;
 - with ``keep_ids=True`` new items keep their exported ids (an id already in the database is
   refused), e.g. to restore a backup into an empty database;
 - events keep their ids unless another user's event has one (then provenance follows the new
@@ -95,6 +99,7 @@ from confidante.memory.portability.format import (
 from confidante.memory.portability.images import ImageImport, prepare_images
 from confidante.memory.portability.subjects import add_subjects, subject_documents
 from confidante.memory.scopes import scope_of
+from confidante.memory.storage.expiry import has_expired, live
 from confidante.memory.storage.records import (
     AuditEntry,
     Concept,
@@ -121,7 +126,7 @@ async def export_memory(memory: Memory, user_id: str) -> dict[str, Any]:
     ) -> tuple[list[dict[str, Any]], list[Concept], list[dict[str, Any]]]:
         query = (
             select(Concept)
-            .where(Concept.user_id == user_id)
+            .where(Concept.user_id == user_id, live())
             .order_by(col(Concept.created_at), col(Concept.id))
         )
         concepts = readable(session.exec(query).all())
@@ -153,6 +158,7 @@ def _item_document(concept: Concept) -> dict[str, Any]:
         "valid_from": iso(concept.valid_from),
         "valid_to": iso(concept.valid_to),
         "subject_id": concept.subject_id,
+        "expires_at": iso(concept.expires_at),
     }
     if concept.image_path and Path(concept.image_path).is_file():
         picture = Path(concept.image_path).read_bytes()
@@ -179,15 +185,18 @@ async def import_memory(
 
     Returns:
         The id each item has now, in the order of ``data["items"]`` (an item merged into an
-        existing one returns that one's id).
+        existing one returns that one's id); an item that had already expired is skipped and
+        has none.
 
     Raises:
         InvalidInputError: The document is invalid, or (``keep_ids``) an id is already used.
     """
     check_user_id(user_id)
+    now = utcnow()
     parsed = [
         replace(entry, item=memory._screened_item(entry.item))
         for entry in parse_export(data, keep_ids=keep_ids)
+        if not has_expired(entry.item.expires_at, now)
     ]
     subjects = parse_subjects(data)
     events = [_screened_event(memory, event) for event in parse_events(data)]
@@ -226,7 +235,7 @@ async def import_memory(
     except BaseException:
         pictures.discard()
         raise
-    return [mapping[str(raw["id"])] for raw in data["items"]]
+    return [mapping[str(raw["id"])] for raw in data["items"] if str(raw["id"]) in mapping]
 
 
 def _screened_event(memory: Memory, event: EventEntry) -> EventEntry:
@@ -355,6 +364,7 @@ def _add_history(
             valid_to=entry.valid_to,
             created_at=entry.created_at,
             subject_id=item.subject_id,
+            expires_at=item.expires_at,
         )
         if keep_ids:
             concept.id = entry.id

@@ -3,11 +3,11 @@
 A query gathers a pool of candidates from two sides — the user's nearest vectors
 (:class:`~confidante.memory.index.base.VectorIndex`) and the user's best full-text matches
 (FTS5 on SQLite, ``tsvector`` on PostgreSQL) — then reads the columns ranking needs of those rows
-from the database, with the user, validity and kind filters applied. Reading the rows is what
-enforces isolation and drops superseded or forgotten items, whatever the index returned; only
-the items that rank are then read whole (:func:`read_rows`, with the same filters). When a
-filter is selective (kinds, time range), the pool is instead every matching item of the user,
-scored exactly.
+from the database, with the user, validity, expiry and kind filters applied. Reading the rows is
+what enforces isolation and drops superseded, expired or forgotten items, whatever the index
+returned; only the items that rank are then read whole (:func:`read_rows`, with the same
+filters). When a filter is selective (kinds, time range), the pool is instead every matching
+item of the user, scored exactly.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from confidante.errors import InvalidInputError
 from confidante.memory.index.base import Vector, VectorIndex
 from confidante.memory.items import UNRECALLED_KINDS, readable
 from confidante.memory.retrieval.full_text import TermCounts, lexical_candidates
-from confidante.memory.storage.records import Concept, ConceptVector
+from confidante.memory.storage.expiry import has_expired, live
+from confidante.memory.storage.records import Concept, ConceptVector, utcnow
 
 FILTERED_SCAN_LIMIT = 50_000
 
@@ -90,14 +91,16 @@ _RANKING_COLUMNS = (
     Concept.valid_to,
     Concept.importance,
     Concept.created_at,
+    Concept.expires_at,
 )
 
 
-def _passes(row: Any, user_id: str, filters: Filters) -> bool:
+def _passes(row: Any, user_id: str, filters: Filters, now: datetime) -> bool:
     kinds, include_history = filters.kinds, filters.include_history
     since, until = filters.since, filters.until
     return bool(
         row.user_id == user_id
+        and not has_expired(row.expires_at, now)
         and (include_history or row.valid_to is None)
         and (not kinds or row.kind in kinds)
         and (since is None or row.valid_from >= since)
@@ -119,14 +122,15 @@ def _select_rows(
     statistics (SQLite) would otherwise walk the user's whole index, which costs seconds
     for a user with a hundred thousand items.
     """
+    now = utcnow()
     if ids is not None:
         if not ids:
             return []
         rows = session.exec(select(*columns).where(col(Concept.id).in_(list(ids)))).all()
-        return [r for r in rows if _passes(r, user_id, filters)]
+        return [r for r in rows if _passes(r, user_id, filters, now)]
     kinds, include_history = filters.kinds, filters.include_history
     since, until = filters.since, filters.until
-    query = select(*columns).where(Concept.user_id == user_id)
+    query = select(*columns).where(Concept.user_id == user_id, live(now))
     if not include_history:
         query = query.where(col(Concept.valid_to).is_(None))
     if kinds:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal, cast
 
 from sqlmodel import Session, SQLModel, col, delete, func, select
 
@@ -26,6 +27,7 @@ from confidante.memory.items import (
     match_id_prefix,
     text_fingerprint,
 )
+from confidante.memory.storage.expiry import NEVER, TTL, check_expiry, has_expired
 from confidante.memory.storage.records import (
     AuditEntry,
     Concept,
@@ -83,9 +85,31 @@ class MemoryEdits(MemoryCore):
         text: str | None = None,
         importance: float | None = None,
         attributes: dict[str, Any] | None = None,
+        expires_at: datetime | Literal["never"] | None = None,
+        ttl: TTL | None = None,
     ) -> MemoryHit:
-        """Edit an item in place (the audit log keeps what it replaced); visible at once."""
+        """Edit an item in place (the audit log keeps what it replaced); visible at once.
+
+        Args:
+            user_id: The owner.
+            item_id: One of the user's current or replaced items (not an expired one).
+            text: A new text (re-embedded).
+            importance: A new importance (0..1).
+            attributes: Attributes to set (merged into the item's).
+            expires_at: A new expiry (naive: UTC; in the future), or ``"never"`` to remove it;
+                None leaves it as it is (see :mod:`confidante.memory.storage.expiry`).
+            ttl: Or a new time to live from now, a timedelta or seconds (positive).
+
+        Raises:
+            NotFoundError: The user has no such item, or it has expired.
+            InvalidInputError: Bad input, e.g. an expiry in the past, or both ``expires_at``
+                and ``ttl``.
+        """
         check_user_id(user_id)
+        never = expires_at == NEVER
+        if never and ttl is not None:
+            raise InvalidInputError("give expires_at or ttl, not both")
+        expiry = None if never else check_expiry(cast("datetime | None", expires_at), ttl)
         new_text = self._screened(check_text(text)) if text is not None else None
         if importance is not None and not 0.0 <= importance <= 1.0:
             raise InvalidInputError("importance must be between 0 and 1")
@@ -106,6 +130,8 @@ class MemoryEdits(MemoryCore):
                 concept.importance = importance
             if attributes is not None:
                 concept.attributes = {**(concept.attributes or {}), **attributes}
+            if never or expiry is not None:
+                concept.expires_at = expiry
             concept.updated_at = utcnow()
             session.add(concept)
             session.add(audit(concept, "update", before, concept_snapshot(concept)))
@@ -166,34 +192,67 @@ class MemoryEdits(MemoryCore):
 
         On SQLite its words are also merged out of the full-text index and the write-ahead log
         is checkpointed, so no copy of its row is left in the database files (the turns it was
-        learned from are kept: they are the user's messages, erased by ``forget_user``).
+        learned from are kept: they are the user's messages, erased by ``forget_user`` or the
+        retention of turns). An expired item can be forgotten too.
         """
         check_user_id(user_id)
+        await self._erase(user_id, [item_id], "forget")
 
-        def write(session: Session) -> str | None:
-            concept = self._owned(session, user_id, item_id)
-            for table in (ConceptVector, ConceptImageVector):
-                session.exec(delete(table).where(col(table.concept_id) == item_id))
-            entries = session.exec(
-                select(AuditEntry).where(
-                    AuditEntry.user_id == user_id, AuditEntry.concept_id == item_id
-                )
-            ).all()
-            for entry in entries:
-                entry.before = {"redacted": True} if entry.before else None
-                entry.after = {"redacted": True} if entry.after else None
-                session.add(entry)
-            session.add(AuditEntry(user_id=user_id, concept_id=item_id, action="forget"))
-            image_path = concept.image_path
-            session.delete(concept)
-            session.flush()  # the FTS trigger runs before the segments are merged
-            self._purge_deleted_words(session)
-            return image_path
+    async def _erase(self, user_id: str, item_ids: Sequence[str], action: str) -> int:
+        """Erase the user's items as :meth:`aforget` does, in one transaction; returns how many.
 
-        image_path = await self.database.run(write)
+        ``action`` is the audit entry's: ``forget`` raises ``NotFoundError`` for an item that
+        is not the user's; ``expire`` (the sweep) erases only items that are still expired;
+        ``retention`` (the sweep, for copies of erased turns) any of the user's listed items.
+        Both skip the ids they do not find.
+        """
+
+        def write(session: Session) -> list[str | None]:
+            now = utcnow()
+            image_paths: list[str | None] = []
+            for item_id in item_ids:
+                if action == "forget":
+                    concept = self._owned(session, user_id, item_id, expired=True)
+                else:
+                    found = session.get(Concept, item_id)
+                    if found is None or found.user_id != user_id:
+                        continue
+                    if action == "expire" and not has_expired(found.expires_at, now):
+                        continue
+                    concept = found
+                self._erase_row(session, concept, action)
+                image_paths.append(concept.image_path)
+            if image_paths:
+                session.flush()  # the FTS trigger runs before the segments are merged
+                self._purge_deleted_words(session)
+            return image_paths
+
+        image_paths = await self.database.run(write)
+        if not image_paths:
+            return 0
         await asyncio.to_thread(self.database.truncate_wal)
-        self.images.delete(image_path)
-        self.index.forget_user(user_id)  # reload without the forgotten vector
+        for image_path in image_paths:
+            self.images.delete(image_path)
+        self.index.forget_user(user_id)  # reload without the erased vectors
+        return len(image_paths)
+
+    @staticmethod
+    def _erase_row(session: Session, concept: Concept, action: str) -> None:
+        """Delete a concept's vectors and row, redact its audit trail, record ``action``."""
+        user_id, item_id = concept.user_id, concept.id
+        for table in (ConceptVector, ConceptImageVector):
+            session.exec(delete(table).where(col(table.concept_id) == item_id))
+        entries = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.user_id == user_id, AuditEntry.concept_id == item_id
+            )
+        ).all()
+        for entry in entries:
+            entry.before = {"redacted": True} if entry.before else None
+            entry.after = {"redacted": True} if entry.after else None
+            session.add(entry)
+        session.add(AuditEntry(user_id=user_id, concept_id=item_id, action=action))
+        session.delete(concept)
 
     def _purge_deleted_words(self, session: Session) -> None:
         """Make deleted rows' words leave the full-text index's files, where they linger.

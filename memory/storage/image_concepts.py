@@ -32,6 +32,7 @@ from confidante.memory.items import (
 )
 from confidante.memory.retrieval.candidates import Filters, read_rows
 from confidante.memory.storage.editing import audit
+from confidante.memory.storage.expiry import TTL, check_expiry, later_expiry, live
 from confidante.memory.storage.records import (
     Concept,
     ConceptImageVector,
@@ -77,6 +78,7 @@ def image_concept(
         valid_to=valid_to,
         created_at=created_at or valid_from,
         updated_at=created_at or valid_from,
+        expires_at=item.expires_at,
     )
 
 
@@ -93,6 +95,8 @@ class ImageConcepts(MemoryCore):
         importance: float = 0.5,
         provenance: Iterable[str] = (),
         attributes: dict[str, Any] | None = None,
+        expires_at: datetime | None = None,
+        ttl: TTL | None = None,
     ) -> str:
         """Remember an image with its caption; returns the item id.
 
@@ -109,6 +113,14 @@ class ImageConcepts(MemoryCore):
             importance: 0..1.
             provenance: Ids of the turns or documents it came from.
             attributes: Typed attributes (JSON).
+            expires_at: When the item expires (naive: UTC; in the future), as for
+                :meth:`~confidante.memory.store.Memory.aremember`; the same image remembered
+                again keeps the later of the two expiries.
+            ttl: Or how long it lives, a timedelta or seconds (positive).
+
+        Raises:
+            InvalidInputError: Bad input, e.g. an expiry in the past or both ``expires_at`` and
+                ``ttl``.
         """
         check_user_id(user_id)
         item = MemoryItem(
@@ -118,6 +130,7 @@ class ImageConcepts(MemoryCore):
             importance=importance,
             provenance=list(provenance),
             attributes=dict(attributes or {}),
+            expires_at=check_expiry(expires_at, ttl),
         ).checked()
         item = self._screened_item(item)
         picture = await asyncio.to_thread(load_image, image)
@@ -135,10 +148,12 @@ class ImageConcepts(MemoryCore):
                     Concept.kind == IMAGE_KIND,
                     Concept.text_hash == digest,
                     col(Concept.valid_to).is_(None),
+                    live(),
                 )
             ).first()
             if same is not None:
                 same.provenance = sorted({*same.provenance, *item.provenance})
+                same.expires_at = later_expiry(same.expires_at, item.expires_at)
                 session.add(same)
                 return same.id
             now = utcnow()

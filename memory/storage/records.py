@@ -5,7 +5,8 @@ Every row that holds a user's content carries ``user_id``; every query filters o
 - :class:`UserRecord`: one person.
 - :class:`Concept`: one memory item of the key-value store: a key (a stable slot such as
   ``home_city``, or empty for free-form facts), a text, typed attributes, a kind, a scope,
-  provenance, importance and a validity interval. A superseded or forgotten concept keeps its
+  provenance, importance, a validity interval and an optional expiry (``expires_at``, see
+  :mod:`confidante.memory.storage.expiry`). A superseded or forgotten concept keeps its
   row with ``valid_to`` set (history), except after ``forget_user``.
 - :class:`Subject`: someone or something in a user's life (a person, pet, place or
   organisation) that facts can be about, with its relation to the user (see
@@ -73,6 +74,7 @@ class Concept(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     image_path: str | None = Field(default=None, max_length=1000)  # image concepts: the file
     subject_id: str | None = Field(default=None, index=True, max_length=32)  # None: the user
+    expires_at: datetime | None = None  # from then on never read; erased by the sweep
 
 
 class Subject(SQLModel, table=True):
@@ -184,6 +186,7 @@ class Summary(SQLModel, table=True):
     watermark: str = Field(max_length=200)
     model: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None  # the soonest expiry of the items it was built from
 
 
 class ToolCall(SQLModel, table=True):
@@ -206,12 +209,16 @@ class ToolCall(SQLModel, table=True):
 
 def concept_snapshot(concept: Concept) -> dict[str, Any]:
     """Return the JSON-safe state of a concept, for the audit log and history."""
-    return {
-        "text": concept.text,
-        "key": concept.key,
-        "kind": concept.kind,
-        "attributes": dict(concept.attributes or {}),
-        "importance": concept.importance,
-        "valid_from": concept.valid_from.isoformat(),
-        "valid_to": concept.valid_to.isoformat() if concept.valid_to else None,
-    } | ({"subject_id": concept.subject_id} if concept.subject_id else {})
+    return (
+        {
+            "text": concept.text,
+            "key": concept.key,
+            "kind": concept.kind,
+            "attributes": dict(concept.attributes or {}),
+            "importance": concept.importance,
+            "valid_from": concept.valid_from.isoformat(),
+            "valid_to": concept.valid_to.isoformat() if concept.valid_to else None,
+        }
+        | ({"subject_id": concept.subject_id} if concept.subject_id else {})
+        | ({"expires_at": concept.expires_at.isoformat()} if concept.expires_at else {})
+    )

@@ -25,6 +25,12 @@ AUDIT_INDEXES = [
     "CREATE INDEX IF NOT EXISTS ix_audit_log_user_edits ON audit_log (user_id, id) "
     "WHERE action <> 'add'",
 ]
+#: What the sweep reads: items that carry an expiry (``storage.expiry``), turns by age.
+EXPIRY_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS ix_concepts_expires_at ON concepts (expires_at) "
+    "WHERE expires_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS ix_events_created_at ON events (created_at)",  # retention
+]
 
 
 def add_missing_columns(connection: Connection) -> list[str]:
@@ -61,7 +67,7 @@ def prepare_schema(engine: Engine) -> None:
     with schema_transaction(engine) as connection:
         SQLModel.metadata.create_all(connection)
         add_missing_columns(connection)
-        for statement in [*ops.full_text_ddl(), *AUDIT_INDEXES]:
+        for statement in [*ops.full_text_ddl(), *AUDIT_INDEXES, *EXPIRY_INDEXES]:
             connection.execute(text(statement))
     ops.prepare_extensions(engine)
 

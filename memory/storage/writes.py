@@ -12,7 +12,10 @@ caller's transaction (the caller holds the user's row lock):
 - an item of a mergeable kind that states the same fact as a current item of the same subject
   in other words (:mod:`confidante.memory.storage.near_duplicates`) merges into it: provenance
   joined, the higher importance kept, a ``merge`` audit entry recording the other wording;
-- every new item gets its vector, numbered by the user's vector sequence, and an audit entry.
+- every new item gets its vector, numbered by the user's vector sequence, and an audit entry;
+- an item that meets one saying the same (same text, or a near-duplicate) gives it the later of
+  their two expiries, "never" beating any moment
+  (:func:`~confidante.memory.storage.expiry.later_expiry`); expired items count as absent.
 
 An item that will only add its provenance to an identical current item needs no vector:
 :func:`already_stored` finds those before the batch is embedded, so storing a text again (a
@@ -35,6 +38,7 @@ from confidante.memory.embeddings.text import Embedder, Vectors, embed_distinct
 from confidante.memory.index.base import VectorIndex
 from confidante.memory.items import MemoryItem, shown, text_fingerprint
 from confidante.memory.scopes import scope_of
+from confidante.memory.storage.expiry import has_expired, later_expiry, live
 from confidante.memory.storage.near_duplicates import MERGEABLE_KINDS, nearest_each, same_fact
 from confidante.memory.storage.records import (
     AuditEntry,
@@ -70,15 +74,19 @@ def next_vector_seq(session: Session, user_id: str, count: int) -> int:
 
 def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
     valid_to: datetime | None = row["valid_to"]
-    return {
-        "text": row["text"],
-        "key": row["key"],
-        "kind": row["kind"],
-        "attributes": dict(row["attributes"]),
-        "importance": row["importance"],
-        "valid_from": row["valid_from"].isoformat(),
-        "valid_to": valid_to.isoformat() if valid_to else None,
-    } | ({"subject_id": row["subject_id"]} if row.get("subject_id") else {})
+    return (
+        {
+            "text": row["text"],
+            "key": row["key"],
+            "kind": row["kind"],
+            "attributes": dict(row["attributes"]),
+            "importance": row["importance"],
+            "valid_from": row["valid_from"].isoformat(),
+            "valid_to": valid_to.isoformat() if valid_to else None,
+        }
+        | ({"subject_id": row["subject_id"]} if row.get("subject_id") else {})
+        | ({"expires_at": row["expires_at"].isoformat()} if row.get("expires_at") else {})
+    )
 
 
 SlotKey = tuple[str | None, str]  # (subject id, slot)
@@ -95,7 +103,9 @@ def _current_items(
     free = sorted(
         {fp for item, fp in zip(items, fingerprints, strict=True) if not _single_slot(item, multi)}
     )
-    current = select(Concept).where(Concept.user_id == user_id, col(Concept.valid_to).is_(None))
+    current = select(Concept).where(
+        Concept.user_id == user_id, col(Concept.valid_to).is_(None), live()
+    )
     by_slot: dict[SlotKey, Concept] = {}
     by_text: dict[tuple[str | None, str], Concept] = {}
     if slots:
@@ -207,6 +217,7 @@ def _near_matches(
             concept is not None
             and concept.user_id == user_id
             and concept.valid_to is None
+            and not has_expired(concept.expires_at)
             and concept.kind == item.kind
             and concept.subject_id == item.subject_id
             and same_fact(item.text, concept.text, hit[1], near.threshold)
@@ -220,6 +231,7 @@ def _merge_into(stored: Concept, item: MemoryItem, now: datetime) -> dict[str, A
     before = concept_snapshot(stored)
     stored.provenance = sorted({*stored.provenance, *item.provenance})
     stored.importance = max(stored.importance, item.importance)
+    stored.expires_at = later_expiry(stored.expires_at, item.expires_at)
     stored.updated_at = now
     after = {**concept_snapshot(stored), "merged_text": item.text}
     return _audit(stored.user_id, stored.id, "merge", before, after)
@@ -292,9 +304,11 @@ def write_items(
         kept: str | None = None  # the id of an item this one is the same as
         if fresh is not None and fresh["text_hash"] == fingerprint:
             fresh["provenance"] = sorted({*fresh["provenance"], *item.provenance})
+            fresh["expires_at"] = later_expiry(fresh["expires_at"], item.expires_at)
             kept = fresh["id"]
         elif fresh is None and stored is not None and stored.text_hash == fingerprint:
             stored.provenance = sorted({*stored.provenance, *item.provenance})
+            stored.expires_at = later_expiry(stored.expires_at, item.expires_at)
             stored.updated_at = now
             session.add(stored)
             kept = stored.id
@@ -325,6 +339,7 @@ def write_items(
             "created_at": now,
             "updated_at": now,
             "subject_id": item.subject_id,
+            "expires_at": item.expires_at,
         }
         audits += _supersede_listed(session, user_id, item.replaces, row_id, now)
         if fresh is not None:  # superseding an item written earlier in this batch

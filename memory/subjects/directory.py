@@ -28,6 +28,7 @@ from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory.items import MemoryHit, _storable_id, check_user_id, readable, shown
 from confidante.memory.storage.editing import MemoryEdits
+from confidante.memory.storage.expiry import live
 from confidante.memory.storage.records import Concept, Subject, utcnow
 from confidante.memory.subjects.names import (
     PERSON_RELATIONS,
@@ -179,7 +180,7 @@ class SubjectDirectory(MemoryEdits):
             rows = session.exec(
                 select(Concept)
                 .where(Concept.user_id == user_id, col(Concept.subject_id).in_(wanted))
-                .where(col(Concept.valid_to).is_(None))
+                .where(col(Concept.valid_to).is_(None), live())
                 .order_by(col(Concept.created_at).desc())
             ).all()
             taken: dict[str, int] = {}
@@ -205,6 +206,7 @@ class SubjectDirectory(MemoryEdits):
                 Concept.user_id == user_id,
                 col(Concept.key).in_(wanted),
                 col(Concept.valid_to).is_(None),
+                live(),
             )
             if subject_id is None:
                 query = query.where(col(Concept.subject_id).is_(None))

@@ -55,6 +55,7 @@ from confidante.memory.summaries.store import (
     SummaryView,
     current_watermark,
     delete_summary,
+    soonest_expiry,
     store_summary,
 )
 from confidante.memory.summaries.tasks import (
@@ -251,8 +252,11 @@ async def generate_summary(
     """
     check_user_id(user_id)
     with_messages = TASK_SPECS[check_task(task)].messages > 0
-    watermark = await memory.database.run(
-        lambda session: current_watermark(session, user_id, with_messages)
+    watermark, expires_at = await memory.database.run(
+        lambda session: (
+            current_watermark(session, user_id, with_messages),
+            soonest_expiry(session, user_id),
+        )
     )
     facts, messages = await collect_context(memory, user_id, task, max_items)
     if not facts and not messages:
@@ -268,6 +272,7 @@ async def generate_summary(
         model=model_label(model),
         created_at=utcnow(),
         watermark=str(watermark),
+        expires_at=expires_at,
     )
     await memory.database.run(lambda session: store_summary(session, view))
     logger.debug("summary %s/%s written at %s", user_id, task, watermark)

@@ -43,6 +43,7 @@ from confidante.memory.store import Memory, check_user_id
 from confidante.memory.summaries.generate import generate_summary
 from confidante.memory.summaries.store import read_summary
 from confidante.memory.summaries.tasks import TASKS, check_task
+from confidante.memory.sweep import SweepReport
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class JobReport(BaseModel):
     """What one run of :class:`SummaryJob` did, one outcome per user and task."""
 
     outcomes: list[SummaryOutcome] = Field(default_factory=list)
+    swept: SweepReport | None = None
 
     def count(self, status: Status) -> int:
         """Return how many outcomes have ``status``."""
@@ -139,6 +141,10 @@ class SummaryJob:
             :data:`ProgressBar`.
         console: Where the progress bar goes (default: stderr).
         retries: Extra model calls allowed per summary when its output does not validate.
+        sweep: First erase expired items and, with ``keep_turns_days``, raw turns past their
+            retention (:meth:`~confidante.memory.sweep.MemorySweep.asweep`, over the job's
+            users), so no summary is written from them; the report's ``swept`` says what went.
+        keep_turns_days: How many days raw turns are kept (None: forever).
 
     Example:
         >>> report = SummaryJob(memory, model, tasks=["chat"]).run()  # doctest: +SKIP
@@ -157,6 +163,8 @@ class SummaryJob:
         progress: bool | ProgressBar = False,
         console: Console | None = None,
         retries: int = 1,
+        sweep: bool = True,
+        keep_turns_days: float | None = None,
     ) -> None:
         self.memory = memory
         self.model = model
@@ -166,6 +174,8 @@ class SummaryJob:
         self.progress = progress
         self.console = console
         self.retries = retries
+        self.sweep = sweep
+        self.keep_turns_days = keep_turns_days
 
     async def arun(self) -> JobReport:
         """Run the job and report what it did for each user and task.
@@ -173,8 +183,12 @@ class SummaryJob:
         A model failure on one summary is reported (``failed``) and the job goes on; any other
         error stops the job, and a rerun resumes where it stopped.
         """
-        users = self.users or await list_user_ids(self.memory.database)
         report = JobReport()
+        if self.sweep:
+            report.swept = await self.memory.asweep(
+                keep_turns_days=self.keep_turns_days, users=self.users or None
+            )
+        users = self.users or await list_user_ids(self.memory.database)
         with self._progress_bar(len(users) * len(self.tasks)) as advance:
             for user_id in users:
                 async with claim_user(self.memory.database, user_id) as claimed:

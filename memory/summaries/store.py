@@ -24,7 +24,8 @@ from sqlmodel import Session, col, delete, func, select
 
 from confidante.memory.items import check_user_id
 from confidante.memory.storage.backends import operations_for
-from confidante.memory.storage.records import AuditEntry, Event, Summary, new_id
+from confidante.memory.storage.expiry import has_expired, live
+from confidante.memory.storage.records import AuditEntry, Concept, Event, Summary, new_id, utcnow
 from confidante.memory.summaries.tasks import TASK_SPECS, check_task
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ class SummaryView(BaseModel):
         stale: The user's data changed since (a batch job will refresh it).
         usable: Nothing it was built from was edited, superseded or forgotten since, so it
             can still go into prompts (additions alone leave it usable).
+        expires_at: The soonest expiry among the items it was built from (None: none
+            expires). From then on the summary is never returned, like an expired item.
     """
 
     user_id: str
@@ -89,6 +92,7 @@ class SummaryView(BaseModel):
     watermark: str
     stale: bool = False
     usable: bool = True
+    expires_at: datetime | None = None
 
 
 def current_watermark(session: Session, user_id: str, with_messages: bool) -> Watermark:
@@ -108,6 +112,14 @@ def current_watermark(session: Session, user_id: str, with_messages: bool) -> Wa
     return Watermark(last=int(last or 0), edits=edits, messages=messages)
 
 
+def soonest_expiry(session: Session, user_id: str) -> datetime | None:
+    """The soonest expiry among the user's live items (None: none of them expires)."""
+    soonest: datetime | None = session.exec(
+        select(func.min(Concept.expires_at)).where(Concept.user_id == user_id, live())
+    ).one()
+    return soonest
+
+
 def to_view(row: Summary, current: Watermark) -> SummaryView:
     """Build the view of a stored summary against the user's current watermark."""
     seen = Watermark.parse(row.watermark)
@@ -120,6 +132,7 @@ def to_view(row: Summary, current: Watermark) -> SummaryView:
         watermark=row.watermark,
         stale=row.watermark != str(current),
         usable=seen is not None and seen.edits == current.edits,
+        expires_at=row.expires_at,
     )
 
 
@@ -133,6 +146,8 @@ def load_summaries(
     rows = session.exec(
         select(Summary).where(Summary.user_id == user_id, col(Summary.task).in_(list(tasks)))
     ).all()
+    now = utcnow()
+    rows = [row for row in rows if not has_expired(row.expires_at, now)]  # as items: never read
     if not rows:
         return {}
     current = current_watermark(session, user_id, any(tasks[row.task] for row in rows))
@@ -147,6 +162,7 @@ def store_summary(session: Session, view: SummaryView) -> None:
         "watermark": view.watermark,
         "model": view.model,
         "created_at": view.created_at,
+        "expires_at": view.expires_at,
     }
     row = {"id": new_id(), "user_id": view.user_id, "task": view.task, **values}
     table: Any = Summary.__table__  # type: ignore[attr-defined]
