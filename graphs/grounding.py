@@ -55,6 +55,12 @@ def admits_not_knowing(reply: str) -> bool:
     return bool(_ADMITS.search(reply))
 
 
+def only_tells(message: str) -> bool:
+    """Whether a message only tells something: no question and no request in it."""
+    found = clauses(message)
+    return bool(found) and all(kind == "statement" for _, kind in found)
+
+
 def asks_about_the_user(message: str) -> bool:
     """Whether a message asks about the user's own life (not for advice or a pick)."""
     asked = [text for text, kind in clauses(message) if kind == "question"]

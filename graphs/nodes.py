@@ -31,6 +31,7 @@ from confidante.graphs.grounding import (
     asks_about_the_user,
     bears_on,
     invented,
+    only_tells,
 )
 from confidante.graphs.recalled import cited, merge_hits, with_links
 from confidante.graphs.router import CHAT, Router
@@ -316,6 +317,7 @@ class Nodes:
             summary=state.get("summary", ""),
             safety=state.get("safety", []),
             unknown=unknown,
+            telling=only_tells(asked),
         )
         try:
             tags = [] if checked else [REPLY_TAG]

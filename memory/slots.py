@@ -75,7 +75,23 @@ _DIETS = (
     r"vegan|vegetarian|pescatarian|keto|paleo|plant-based|gluten-free|dairy-free|halal|"
     r"kosher|carnivore|flexitarian|low-carb|raw food|fruitarian"
 )
-_JOBS = r"works? as|working as|job (?:is|as)|profession|occupation|promoted to|employed as"
+#: Head nouns of common jobs: "The user is a backend engineer." says a job title, "The user
+#: is a big fan of jazz." does not. Applications with other trades register their own slot.
+_JOB_NOUNS = (
+    r"engineer|developer|dev|programmer|coder|designer|analyst|manager|director|lead|nurse|"
+    r"doctor|physician|surgeon|dentist|pharmacist|teacher|professor|lecturer|tutor|chef|cook|"
+    r"baker|barista|waiter|waitress|bartender|driver|pilot|officer|captain|accountant|"
+    r"lawyer|attorney|solicitor|paralegal|architect|electrician|plumber|carpenter|mechanic|"
+    r"technician|scientist|researcher|consultant|writer|editor|journalist|photographer|"
+    r"firefighter|paramedic|midwife|librarian|cashier|clerk|receptionist|therapist|"
+    r"physio|physiotherapist|psychologist|vet|veterinarian|carer|caregiver|intern|coach|"
+    r"instructor|recruiter|banker|trader|freelancer|translator|interpreter|social worker|"
+    r"surveyor|administrator|secretary|courier|supervisor|foreman|ceo|cto|cfo"
+)
+_JOBS = (
+    r"works? as|working as|job (?:is|as)|profession|occupation|promoted to|employed as|"
+    rf"(?:is|became|is now|has become) (?:a|an) (?:[\w-]+ ){{0,2}}(?:{_JOB_NOUNS})s?(?![\w'’-])"
+)
 
 _DEFAULTS = (
     Slot(

@@ -12,8 +12,9 @@ from confidante.graphs.grounding import (
     asks_about_the_user,
     bears_on,
     invented,
+    only_tells,
 )
-from confidante.graphs.prompts import UNKNOWN_PROMPT
+from confidante.graphs.prompts import ASKING_RULE, TELLING_RULE, UNKNOWN_PROMPT
 from confidante.models.scripted import ScriptedChatModel
 from confidante.models.scripted_rules import default_reply
 from confidante.settings import Settings
@@ -146,3 +147,29 @@ def test_replies_that_admit_not_knowing_are_told_apart() -> None:
     assert admits_not_knowing("You haven't told me about a dog.")
     assert not admits_not_knowing("Your dog's name is Jamal.")
     assert not admits_not_knowing("You play the cello.")
+
+
+def test_news_is_told_apart_from_questions_and_requests() -> None:
+    assert only_tells("good news: started at Stripe on Monday!")
+    assert only_tells("my sister Aiko lives in Kyoto, she's a nurse")
+    assert not only_tells("I moved to Leeds. Where's a good gym?")
+    assert not only_tells("remind me to call mum")
+    assert not only_tells("")
+
+
+def test_news_gets_a_reply_to_it_and_a_question_gets_answers_from_facts(
+    settings: Settings,
+) -> None:
+    """A prompt that says "answer that you don't know" makes a small model say it to news."""
+    model = ScriptedChatModel()
+    agent = Agent(user_id="kenji", settings=settings, model=model)
+
+    def reply_prompt() -> str:
+        systems = [str(call["messages"][0]["content"]) for call in model.calls]
+        return [text for text in systems if text.startswith("You are confidante")][-1]
+
+    agent.turn("Good news, I started at Stripe on Monday!")
+    assert TELLING_RULE in reply_prompt() and ASKING_RULE not in reply_prompt()
+    agent.turn("Where do I work?")
+    assert ASKING_RULE in reply_prompt() and TELLING_RULE not in reply_prompt()
+    agent.close()

@@ -60,6 +60,10 @@ SLOT_CASES = [
     ("The user works as a nurse.", True, "job_title"),
     ("The user was promoted to team lead.", True, "job_title"),
     ("The user works hard.", True, None),
+    ("The user is a backend engineer.", True, "job_title"),
+    ("Keisha is now a head nurse.", False, "job_title"),
+    ("The user is a big fan of jazz.", True, None),
+    ("The user is a devoted cook's daughter.", True, None),
     # employer
     ("The user works at Google.", True, "employer"),
     ("The user joined Spotify.", True, "employer"),

@@ -24,6 +24,7 @@ from confidante.memory.ingest.statements import (
     names_in,
     relations_in,
     renames_in,
+    respelled,
     speaker_of,
     statement_clauses,
 )
@@ -376,3 +377,21 @@ def test_the_users_name_misspelled_by_the_model_is_still_the_user() -> None:
     )
     assert ("The user works at Libreria Ulisse.", None, "employer") in _plain(out)
     assert any(text == "Chiana loves the shop." for text, _, _ in _plain(out))  # said: not her
+
+
+def test_words_a_model_wrote_without_accents_take_the_users_spelling() -> None:
+    message = "I got a job at a förskola in Bergsjön. Malmö next week!"
+    assert (
+        respelled("The user got a job at a forskola in Bergsjon.", message)
+        == "The user got a job at a förskola in Bergsjön."
+    )
+    assert respelled("Malmo is next.", message) == "Malmö is next."
+    assert respelled("The user has a resume.", message) == "The user has a resume."  # not said
+    assert respelled("The user likes Résumé.", "my resume") == "The user likes Résumé."
+
+
+def test_interpret_keeps_the_users_spelling() -> None:
+    extracted = _interpret(
+        "I work at a förskola in Bergsjön now.", ["The user works at a forskola in Bergsjon."]
+    )
+    assert [s.text for s in extracted.statements] == ["The user works at a förskola in Bergsjön."]

@@ -22,7 +22,7 @@ from confidante.cli.progress import progress
 from confidante.memory.storage.database import Database
 from confidante.memory.storage.records import Summary, UserRecord
 from confidante.memory.store import Memory
-from confidante.memory.summaries.generate import generate_summary
+from confidante.memory.summaries.generate import generate_summary, keep_grounded
 from confidante.memory.summaries.job import SummaryJob, claim_user
 from confidante.memory.summaries.store import Watermark
 from confidante.memory.summaries.tasks import TASKS
@@ -376,3 +376,15 @@ def test_the_scripted_summary_groups_and_deduplicates_within_its_limit() -> None
     short = summarize(prompt, limit=60)["summary"]
     assert short == "The user likes hiking. The user's dog is called Biscuit."  # no cut facts
     assert summarize("Facts about the user:\n")["summary"].startswith("Nothing is known")
+
+
+def test_a_summary_never_turns_a_question_into_a_fact() -> None:
+    source = "- The user has a dog called Biscuit.\n- what's my dog called?"
+    summary = (
+        "The user has a dog called Biscuit. The user is asking about their dog's name. "
+        "The user wants to know what their dog is called."
+    )
+    assert keep_grounded(summary, source) == "The user has a dog called Biscuit."
+    assert keep_grounded("The user asked for a table for two.", "") == ""
+    kept = "The user asks a lot of questions at work meetings."  # a habit, not a question
+    assert keep_grounded(kept, "") == kept

@@ -363,3 +363,71 @@ async def test_a_new_value_said_in_other_words_takes_the_ended_slot(settings: Se
     employer = [hit.text for hit in await memory.aslot_values("u", "employer")]
     assert employer == ["The user is at the library now."]
     memory.close()
+
+
+def _replaces_everything(facts: list[str]) -> Any:
+    """A model that states ``facts`` and answers "replaced" for every pair it is shown."""
+
+    def answer(payload: dict[str, Any]) -> Any:
+        if _schema(payload) == "FactExtraction":
+            return {"facts": facts}
+        if _schema(payload) == "UpdateDecision":
+            return {"answers": ["replaced"] * _user_text(payload).count("Earlier:")}
+        return default_reply(payload)
+
+    return ScriptedChatModel(function=answer)
+
+
+async def test_news_that_says_no_change_ends_nothing_whatever_the_model_says(
+    settings: Settings,
+) -> None:
+    """ "I like jazz festivals" shares "jazz" with "I like jazz": added, nothing ended."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user likes jazz.")
+    model = _replaces_everything(["The user likes jazz festivals in summer."])
+    await _say(memory, "I like jazz festivals in summer.", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert {"The user likes jazz.", "The user likes jazz festivals in summer."} <= current
+    memory.close()
+
+
+async def test_a_change_ends_at_most_the_nearest_plain_fact_of_its_subject(
+    settings: Settings,
+) -> None:
+    """ "I'm done climbing" said to a model that calls everything replaced ends one fact at most.
+
+    The nearest in meaning of the user's plain facts is put to the model (with any that share
+    its words: none here); the others, and the sister's job, are never asked about.
+    """
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    plain = [
+        "The user boulders three times a week.",
+        "The user signed up for a pottery class.",
+        "The user keeps forgetting their keys.",
+    ]
+    for text in plain:
+        await memory.aremember("u", text)
+    ana = (await memory.aresolve("u", [Mention(name="Ana", relation="sister")]))[0]
+    await memory.aremember("u", "Ana loves her job.", subject_id=ana.id)
+    model = _replaces_everything(["The user is done with it for good."])
+    await _say(memory, "Honestly I'm done with it for good.", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert len(set(plain) - current) == 1
+    assert {"Ana loves her job.", "The user is done with it for good."} <= current
+    memory.close()
+
+
+async def test_a_renamed_team_ends_the_fact_that_shares_its_name(settings: Settings) -> None:
+    """Names other than the subjects' link two facts: "Dhanmondi" in the old and new name."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user opens the batting for the Dhanmondi Tigresses.")
+    await memory.aremember("u", "The user studies economics.")
+    model = _replaces_everything(["The user's club changed its name to the Dhanmondi Royals."])
+    await _say(memory, "the sponsor made us change the name, we're the Dhanmondi Royals", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user opens the batting for the Dhanmondi Tigresses." not in current
+    assert "The user studies economics." in current
+    memory.close()

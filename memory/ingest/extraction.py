@@ -47,6 +47,7 @@ from confidante.memory.ingest.statements import (
     head_of,
     is_grounded,
     relations_in,
+    respelled,
     speaker_of,
     statement_clauses,
     third_person_verb,
@@ -209,7 +210,7 @@ class _Reading:
         """One model statement checked and resolved (None when it is dropped)."""
         if not text or len(text) > 500 or _NOT_A_FACT.search(text):
             return None
-        text = _named_pronoun(text, self.message, self.relations)
+        text = _named_pronoun(respelled(text, self.message), self.message, self.relations)
         whose, mention = _subject_of(text, self.relations)
         if whose == "user":
             named = {name: rel for name, rel in self.relations.items() if rel}

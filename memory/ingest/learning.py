@@ -9,11 +9,12 @@
    an alias. A new subject with a relation also gets its relation fact ("Ana is the user's
    sister."), which answers "who is Ana?".
 3. **Updates.** A value for a single-valued slot supersedes the subject's current one by
-   itself. Other changes are said in ordinary words ("I stopped climbing", "we broke up"): the
-   subject's current facts that share a content word with a new statement (and the relation
-   fact of anyone it names) are put to the model in one call, which answers per pair whether
-   the new fact ``replaced`` the old one, says the ``same``, or whether ``both`` hold. Replaced
-   facts are superseded with the write (history kept); "same" ones are not written again.
+   itself. Other changes are said in ordinary words ("I stopped climbing", "we broke up"):
+   the likely pairs of (new statement, current fact of the same subject) are put to the model
+   in one call, which answers per pair whether the new fact ``replaced`` the old one, says the
+   ``same``, or whether ``both`` hold (:mod:`confidante.memory.ingest.updates` picks the pairs
+   and says which answers are taken). Replaced facts are superseded with the write (history
+   kept); "same" ones are not written again.
 4. One transaction writes the items and marks the turn ``done`` (or ``failed`` with the
    error, for a later retry); notes on statements kept without a subject are recorded on the
    turn as its ``error`` while it is ``done``. A turn that states nothing (a question, a
@@ -25,73 +26,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel
 
-from confidante.errors import StructuredOutputError
 from confidante.memory.ingest.extraction import Statement, extract, states_something
-from confidante.memory.ingest.statements import STOPWORDS, content_stems, renames_in
+from confidante.memory.ingest.statements import renames_in
+from confidante.memory.ingest.updates import CHANGE, decide_or_keep, says_change, update_pairs
 from confidante.memory.items import MemoryHit, MemoryItem
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import SubjectView
 from confidante.memory.subjects.names import Mention, name_pattern
-from confidante.models.structured import ask_structured
 
 logger = logging.getLogger(__name__)
 
-UPDATE_PROMPT = """You compare facts about a user's life. In each pair, the earlier fact was \
-true before and the new fact was just said.
-Answer "replaced" when the new fact makes the earlier one no longer true (it changed, ended or \
-was corrected), "same" when both say the same thing, "both" when both can be true.
-Earlier: The user works at the bakery. New: The user works at the library now. -> replaced
-Earlier: The user is vegetarian. New: The user is vegan. -> replaced
-Earlier: The user goes climbing every weekend. New: The user stopped climbing. -> replaced
-Earlier: Mia is the user's girlfriend. New: The user and Mia broke up. -> replaced
-Earlier: The user has a cat named Tom. New: The user got a dog named Rex. -> both
-Earlier: The user likes jazz. New: The user likes hiking. -> both
-Earlier: The user lives in Oslo. New: The user lives in Oslo with a roommate. -> same
-Answer with {"answers": [...]}, one answer per pair, in order."""
-
-_GENERIC = STOPWORDS | frozenset(
-    "likes like love loves enjoys enjoy wants want need needs feels feel thinks think said "
-    "says told lot lots thing things time today week year day really recently".split()
-)
-MAX_PAIRS = 6
-#: Slots whose value changes only by a new value of the slot, never by a decision on other
-#: words ("the sponsor made us change the name" does not end the user's name).
-_SLOT_ONLY = frozenset({"name", "birthday", "age", "hometown"})
-
-
-class UpdateDecision(BaseModel):
-    """The model's answer on pairs of (earlier fact, new fact)."""
-
-    answers: list[Literal["replaced", "same", "both"]]
-
-
-_ENDING = re.compile(
-    r"\b(?:broke up|split up|separated|divorc\w*|passed away|died|no longer|anymore|ex-|"
-    r"former|left (?:me|him|her|them)|not together|dumped)\b",
-    re.I,
-)
-#: Words that say something ended, changed or was corrected ("now", "new" or "started" alone
-#: do not: "the new job takes my evenings" ends nothing).
-_CHANGE = re.compile(
-    r"\b(?:any ?more|no longer|stopped|quit|gave up|done with|left|used to|switched|changed|"
-    r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
-    r"replaced|dropped|sold|lost)\b|\bdone \w+ing\b",
-    re.I,
-)
-_NAMED = re.compile(r"[A-Z][\w-]+")
 _CALLED = re.compile(r"\bname is ([A-Z][\w-]+)")
-
-
-def _stems(text: str) -> frozenset[str]:
-    """Content stems of a text, without names (two facts about Ana share "Ana")."""
-    names = {word.lower() for word in _NAMED.findall(text)}
-    return content_stems(text, names | _GENERIC)
 
 
 async def _user_names(memory: Memory, user_id: str) -> list[str]:
@@ -162,105 +111,6 @@ async def _apply_renames(
                 statement.subject = Mention(name=new, relation=mention.relation)
 
 
-async def _pairs(
-    memory: Memory,
-    user_id: str,
-    statements: Sequence[Statement],
-    ids: Sequence[str | None],
-) -> list[tuple[int, MemoryHit]]:
-    """(statement index, earlier fact) pairs that may be updates, at most :data:`MAX_PAIRS`."""
-    if not statements:
-        return []
-    found = await memory.aretrieve_many(
-        user_id, [s.text for s in statements], k=6, kinds=["fact"], fallback=False
-    )
-    subjects = await memory.asubjects(user_id)
-    pairs: list[tuple[int, MemoryHit]] = []
-    for index, (statement, subject_id, hits) in enumerate(zip(statements, ids, found, strict=True)):
-        relations: list[MemoryHit] = []
-        if _ENDING.search(statement.text):  # "we broke up": the relation may have ended
-            named = [
-                s.id
-                for s in subjects
-                if s.id == subject_id
-                or any(name_pattern(n).search(statement.text) for n in s.names())
-            ]
-            facts = await memory.asubject_facts(user_id, named)
-            relations = [hit for hit in facts if hit.key == "relation"]
-        for hit in [*relations, *_candidates(statement, subject_id, hits)]:
-            if all(hit.id != other.id or i != index for i, other in pairs):
-                pairs.append((index, hit))
-    return pairs[:MAX_PAIRS]
-
-
-def _candidates(
-    statement: Statement, subject_id: str | None, hits: Sequence[MemoryHit]
-) -> list[MemoryHit]:
-    """The subject's current facts a new statement may replace.
-
-    Those that share a content word with it; and, when it says that something changed ("I
-    stopped climbing", "I'm at the library now"), its two nearest plain facts of the same
-    subject (an earlier value may be worded otherwise: "I boulder" before "I stopped
-    climbing"). A fact in a slot changes through its slot: it is a candidate only when the
-    statement shares a content word with it ("I'm no longer allergic to cats"), never for
-    being near, so news about a new job cannot end the user's allergy or name. Facts the
-    statement's own slot supersedes anyway are left out.
-    """
-    words = _stems(statement.text)
-    changes = bool(_CHANGE.search(statement.text))
-    found, near = [], 0
-    for hit in hits:
-        if hit.subject_id != subject_id or hit.key == "relation" or hit.text == statement.text:
-            continue
-        if (statement.slot is not None and hit.key == statement.slot) or hit.key in _SLOT_ONLY:
-            continue
-        near += 1
-        if words & _stems(hit.text) or (changes and near <= 2 and hit.key is None):
-            found.append(hit)
-    return found
-
-
-async def _decide(
-    model: BaseChatModel, statements: Sequence[Statement], pairs: Sequence[tuple[int, MemoryHit]]
-) -> list[str]:
-    lines = [
-        f"{n}. Earlier: {hit.text} New: {statements[index].text}"
-        for n, (index, hit) in enumerate(pairs, 1)
-    ]
-    prompt = [SystemMessage(UPDATE_PROMPT), HumanMessage("\n".join(lines))]
-
-    def accept(result: UpdateDecision) -> list[str] | None:
-        if not result.answers:
-            return None
-        answers: list[str] = [str(answer) for answer in result.answers][: len(pairs)]
-        return answers + ["both"] * (len(pairs) - len(answers))
-
-    return await ask_structured(
-        model, UpdateDecision, prompt, accept, retries=1, what="update decision"
-    )
-
-
-async def _decide_or_keep(
-    model: BaseChatModel,
-    statements: Sequence[Statement],
-    pairs: Sequence[tuple[int, MemoryHit]],
-    notes: list[str],
-) -> list[str]:
-    """The model's answer on each pair; "both" for all when it gives none usable.
-
-    A failed decision must not lose the turn's facts: they are written, nothing is
-    superseded by it, and a note says so on the turn.
-    """
-    if not pairs:
-        return []
-    try:
-        return await _decide(model, statements, pairs)
-    except StructuredOutputError as exc:
-        logger.warning("update decision failed: %s", type(exc).__name__)
-        notes.append("the update decision failed: nothing was superseded")
-        return ["both"] * len(pairs)
-
-
 def _relation_statement(subject: SubjectView) -> Statement | None:
     """The relation fact of a named subject ("Ana is the user's sister.")."""
     if not subject.name or not subject.relation:
@@ -298,8 +148,13 @@ async def learn(
                 ids.append(subject.id)
         replaces: list[list[str]] = [[] for _ in statements]
         skip: set[int] = set()
-        pairs = await _pairs(memory, user_id, statements, ids)
-        answers = await _decide_or_keep(model, statements, pairs, extracted.notes)
+        pairs = await update_pairs(memory, user_id, statements, ids)
+        answers = await decide_or_keep(model, statements, pairs, extracted.notes)
+        many = memory.slots.multi_valued()
+        answers = [  # a "replaced" from a statement that says no news is not taken
+            "both" if answer == "replaced" and not says_change(statements[i], hit, many) else answer
+            for (i, hit), answer in zip(pairs, answers, strict=True)
+        ]
         if pairs:
             for (index, hit), answer in zip(pairs, answers, strict=True):
                 if answer == "replaced":
@@ -361,7 +216,7 @@ def _take_over_ended_slots(
                 other != index
                 and statement.slot is None
                 and ids[other] == ids[index] == hit.subject_id
-                and not _CHANGE.search(statement.text)
+                and not CHANGE.search(statement.text)
                 and _PLACED.search(statement.text)
             ):
                 statement.slot = hit.key

@@ -18,6 +18,7 @@ These checks make the write path robust to a small model (see
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from confidante.memory.subjects.names import Mention, is_relation_word, normalise_relation
@@ -134,6 +135,41 @@ def names_in(text: str) -> set[str]:
         if any(ch.isdigit() for ch in bare) or (index > 0 and bare[:1].isupper()):
             found.add(bare.lower())
     return found - {"user"}
+
+
+def _folded(word: str) -> str:
+    """A word without its accents ("förskola" is "forskola")."""
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)
+    ).casefold()
+
+
+_ANY_WORD = re.compile(r"[^\W\d_][\w'-]*")
+
+
+def respelled(text: str, message: str) -> str:
+    """``text`` with the message's spelling of the words a model wrote without accents.
+
+    A small model retelling "a förskola in Bergsjön" may write "forskola": the stored fact
+    then fails a search for the user's own word. Only words that differ from one of the
+    message's words by accents alone are changed.
+    """
+    spelled: dict[str, str] = {
+        _folded(word): word
+        for word in _ANY_WORD.findall(message)
+        if _folded(word) != word.casefold()
+    }
+    if not spelled:
+        return text
+
+    def spell(match: re.Match[str]) -> str:
+        word = str(match.group(0))
+        said = spelled.get(_folded(word))
+        if said is None or _folded(word) != word.casefold():  # unknown, or accented already
+            return word
+        return said[0].upper() + said[1:] if word[0].isupper() else said
+
+    return _ANY_WORD.sub(spell, text)
 
 
 def content_stems(text: str, drop: Iterable[str] = ()) -> frozenset[str]:

@@ -173,16 +173,29 @@ _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 _CHECKED = re.compile(r"\b(?:\d[\w.:/-]*|[A-Z][\w'-]*)")
 
 
+#: Sentences that retell the user's questions as facts about them.
+_ASKING = re.compile(
+    r"\b(?:is|was|has been) (?:asking|wondering|curious)\b|\b(?:asked|asks|wants to know|"
+    r"would like to know|wonders|inquired|enquired) (?:about|what|where|who|when|how|why|if|"
+    r"whether|for)\b",
+    re.I,
+)
+
+
 def keep_grounded(summary: str, source: str) -> str:
     """Drop the sentences of ``summary`` that name something absent from ``source``.
 
     A sentence is kept when each of its numbers and capitalised words (after its first word)
-    occurs in the prompt's data, so an invented age, date or name never reaches a prompt.
+    occurs in the prompt's data, so an invented age, date or name never reaches a prompt. A
+    sentence that retells a question as news about the user ("The user is asking about their
+    dog's name.") is dropped too: asking says nothing about who the user is.
     """
     said = source.lower()
     kept = []
     for raw in _SENTENCE.findall(" ".join(summary.split())):
         sentence = raw.strip()
+        if _ASKING.search(sentence):
+            continue
         words = _CHECKED.findall(sentence)
         if sentence[:1].isupper():
             words = words[1:]  # the first word is capitalised anyway

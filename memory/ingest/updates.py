@@ -1,0 +1,265 @@
+"""Which earlier facts a turn's statements may end, and the model's word on each pair.
+
+Part of the write path (:mod:`confidante.memory.ingest.learning`). A statement that says a
+change in ordinary words ("I stopped climbing", "we're Low Tide Club now") may end a current
+fact of the same subject that no slot links to it. :func:`update_pairs` picks the likely
+pairs; :func:`decide_or_keep` asks the model about them in one call; :func:`says_change`
+decides which of its "replaced" answers are taken.
+
+Measured on the default local model (a 1.5B model), the decision alone is weak: asked about
+pairs of unrelated facts it answers "replaced" for most of them. So code makes both ends
+likely: a pair is asked about only when the facts share a content word or a name, or when
+the earlier fact is the nearest in meaning of the subject's plain facts to a statement that
+says something changed; and a "replaced" answer is taken only from a statement that says a
+change or sets the earlier fact's slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel
+
+from confidante.errors import StructuredOutputError
+from confidante.memory.ingest.extraction import Statement
+from confidante.memory.ingest.statements import STOPWORDS, content_stems
+from confidante.memory.items import MemoryHit
+from confidante.memory.store import Memory
+from confidante.memory.subjects.names import name_pattern
+from confidante.models.structured import ask_structured
+
+logger = logging.getLogger(__name__)
+
+UPDATE_PROMPT = """You compare facts about a user's life. In each pair, the earlier fact was \
+true before and the new fact was just said.
+Answer "replaced" when the new fact makes the earlier one no longer true (it changed, ended or \
+was corrected), "same" when both say the same thing, "both" when both can be true.
+Earlier: The user works at the bakery. New: The user works at the library now. -> replaced
+Earlier: The user is vegetarian. New: The user is vegan. -> replaced
+Earlier: The user goes climbing every weekend. New: The user stopped climbing. -> replaced
+Earlier: Mia is the user's girlfriend. New: The user and Mia broke up. -> replaced
+Earlier: The user has a cat named Tom. New: The user got a dog named Rex. -> both
+Earlier: The user likes jazz. New: The user likes hiking. -> both
+Earlier: The user lives in Oslo. New: The user lives in Oslo with a roommate. -> same
+Answer with {"answers": [...]}, one answer per pair, in order."""
+
+_GENERIC = STOPWORDS | frozenset(
+    "likes like love loves enjoys enjoy wants want need needs feels feel thinks think said "
+    "says told lot lots thing things time today week year day really recently".split()
+)
+MAX_PAIRS = 6
+#: Slots whose value changes only by a new value of the slot, never by a decision on other
+#: words ("the sponsor made us change the name" does not end the user's name).
+_SLOT_ONLY = frozenset({"name", "birthday", "age", "hometown"})
+
+
+class UpdateDecision(BaseModel):
+    """The model's answer on pairs of (earlier fact, new fact)."""
+
+    answers: list[Literal["replaced", "same", "both"]]
+
+
+_ENDING = re.compile(
+    r"\b(?:broke up|split up|separated|divorc\w*|passed away|died|no longer|anymore|ex-|"
+    r"former|left (?:me|him|her|them)|not together|dumped)\b",
+    re.I,
+)
+#: Words that say something ended, changed or was corrected ("now", "new" or "started" alone
+#: do not: "the new job takes my evenings" ends nothing).
+CHANGE = re.compile(
+    r"\b(?:any ?more|no longer|stopped|quit|gave up|done with|left|used to|switched|changed|"
+    r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
+    r"replaced|dropped|sold|lost|change|changing)\b|\bdone \w+ing\b",
+    re.I,
+)
+_NAMED = re.compile(r"[A-Z][\w-]+")
+
+
+def _stems(text: str) -> frozenset[str]:
+    """Content stems of a text, without names (two facts about Ana share "Ana")."""
+    names = {word.lower() for word in _NAMED.findall(text)}
+    return content_stems(text, names | _GENERIC)
+
+
+async def update_pairs(
+    memory: Memory,
+    user_id: str,
+    statements: Sequence[Statement],
+    ids: Sequence[str | None],
+) -> list[tuple[int, MemoryHit]]:
+    """(statement index, earlier fact) pairs that may be updates, at most :data:`MAX_PAIRS`."""
+    if not statements:
+        return []
+    found = await memory.aretrieve_many(
+        user_id, [s.text for s in statements], k=6, kinds=["fact"], fallback=False
+    )
+    subjects = await memory.asubjects(user_id)
+    subject_names = {name.casefold() for subject in subjects for name in subject.names()}
+    nearest = await _nearest_plain(memory, statements, ids, found)
+    pairs: list[tuple[int, MemoryHit]] = []
+    for index, (statement, subject_id, hits) in enumerate(zip(statements, ids, found, strict=True)):
+        relations: list[MemoryHit] = []
+        if _ENDING.search(statement.text):  # "we broke up": the relation may have ended
+            named = [
+                s.id
+                for s in subjects
+                if s.id == subject_id
+                or any(name_pattern(n).search(statement.text) for n in s.names())
+            ]
+            facts = await memory.asubject_facts(user_id, named)
+            relations = [hit for hit in facts if hit.key == "relation"]
+        near = _candidates(statement, subject_id, hits, nearest[index], subject_names)
+        for hit in [*relations, *near]:
+            if all(hit.id != other.id or i != index for i, other in pairs):
+                pairs.append((index, hit))
+    return pairs[:MAX_PAIRS]
+
+
+def _candidates(
+    statement: Statement,
+    subject_id: str | None,
+    hits: Sequence[MemoryHit],
+    nearest: str | None,
+    subject_names: set[str],
+) -> list[MemoryHit]:
+    """The subject's current facts a new statement may replace.
+
+    Those that share a content word or a name with it (the names of the user's subjects
+    excepted: two facts about Ana share "Ana"); and, when it says that something changed ("I
+    stopped climbing", "I'm at the library now"), the plain fact of the same subject whose
+    meaning is nearest (``nearest``: an earlier value may be worded otherwise, "I boulder"
+    before "I stopped climbing"), with the plain facts that share a content word with that
+    one ("The user boulders 3 times a week." beside "Bouldering is the user's personality.").
+    No more: a small model asked about a pair tends to answer "replaced" whatever the pair, so
+    a candidate must be likely before it is asked about. A fact in a slot changes through its
+    slot: it is a candidate only when the statement shares a content word with it ("I'm no
+    longer allergic to cats"), never for being near, so news about a new job cannot end the
+    user's allergy or name. Facts the statement's own slot supersedes anyway are left out.
+    """
+    words = _stems(statement.text) | _names(statement.text, subject_names)
+    changes = bool(CHANGE.search(statement.text))
+    near = next((hit for hit in hits if hit.id == nearest), None) if changes else None
+    near_words = _stems(near.text) if near is not None else frozenset()
+    found = []
+    for hit in hits:
+        if hit.subject_id != subject_id or hit.key == "relation" or hit.text == statement.text:
+            continue
+        if (statement.slot is not None and hit.key == statement.slot) or hit.key in _SLOT_ONLY:
+            continue
+        shared = words & (_stems(hit.text) | _names(hit.text, subject_names))
+        alike = hit.key is None and bool(near_words & _stems(hit.text))  # the same thing
+        if shared or (changes and hit.key is None and (hit.id == nearest or alike)):
+            found.append(hit)
+    return found
+
+
+def _names(text: str, subject_names: set[str]) -> frozenset[str]:
+    """The names a fact says past its opening, less the names of the user's subjects."""
+    return frozenset(
+        name.lower()
+        for name in _NAMED.findall(text.split(" ", 1)[-1])
+        if name.lower() not in subject_names and name.lower() not in _GENERIC
+    )
+
+
+async def _nearest_plain(
+    memory: Memory,
+    statements: Sequence[Statement],
+    ids: Sequence[str | None],
+    found: Sequence[Sequence[MemoryHit]],
+) -> list[str | None]:
+    """For each statement, the id of its subject's plain fact nearest in meaning, if any."""
+    nearest: list[str | None] = []
+    for statement, subject_id, hits in zip(statements, ids, found, strict=True):
+        plain = [
+            hit
+            for hit in hits
+            if hit.subject_id == subject_id and hit.key is None and hit.text != statement.text
+        ]
+        if not plain:
+            nearest.append(None)
+            continue
+        vectors = await asyncio.to_thread(
+            memory.embedder.embed_documents, [statement.text, *(hit.text for hit in plain)]
+        )
+        matrix = np.asarray(vectors, dtype=np.float32)
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        scores = matrix[1:] @ matrix[0]
+        nearest.append(plain[int(np.argmax(scores))].id)
+    return nearest
+
+
+#: Words of news that may replace an earlier fact, past those of :data:`CHANGE` ("I'm at
+#: Stripe now", "started at Stripe as an engineering manager", "made captain").
+_NEWS = re.compile(
+    r"\b(?:now|these days|nowadays|from now on|any ?more|start(?:ed|ing|s)?|new|became|"
+    r"become|joined|promoted|made|took|taking|got the job|got a job|hired)\b",
+    re.I,
+)
+
+
+def says_change(statement: Statement, earlier: MemoryHit, many: frozenset[str]) -> bool:
+    """Whether a statement can end an earlier fact: it says news, or sets a stable slot.
+
+    A small model asked about a pair answers "replaced" for most pairs it is shown ("The user
+    likes jazz festivals" would end "The user likes jazz"); a replacement is taken only from
+    a statement that says something changed, ended or began ("quit", "broke up", "now",
+    "started"), or that sets a single-valued slot (news about a job, a home, a diet).
+
+    Args:
+        statement: The new statement.
+        earlier: The fact the model said it replaced.
+        many: The vocabulary's multi-valued slots.
+    """
+    if statement.slot is not None and (statement.slot == earlier.key or statement.slot not in many):
+        return True
+    text = statement.text
+    return bool(CHANGE.search(text) or _ENDING.search(text) or _NEWS.search(text))
+
+
+async def _decide(
+    model: BaseChatModel, statements: Sequence[Statement], pairs: Sequence[tuple[int, MemoryHit]]
+) -> list[str]:
+    lines = [
+        f"{n}. Earlier: {hit.text} New: {statements[index].text}"
+        for n, (index, hit) in enumerate(pairs, 1)
+    ]
+    prompt = [SystemMessage(UPDATE_PROMPT), HumanMessage("\n".join(lines))]
+
+    def accept(result: UpdateDecision) -> list[str] | None:
+        if not result.answers:
+            return None
+        answers: list[str] = [str(answer) for answer in result.answers][: len(pairs)]
+        return answers + ["both"] * (len(pairs) - len(answers))
+
+    return await ask_structured(
+        model, UpdateDecision, prompt, accept, retries=1, what="update decision"
+    )
+
+
+async def decide_or_keep(
+    model: BaseChatModel,
+    statements: Sequence[Statement],
+    pairs: Sequence[tuple[int, MemoryHit]],
+    notes: list[str],
+) -> list[str]:
+    """The model's answer on each pair; "both" for all when it gives none usable.
+
+    A failed decision must not lose the turn's facts: they are written, nothing is
+    superseded by it, and a note says so on the turn.
+    """
+    if not pairs:
+        return []
+    try:
+        return await _decide(model, statements, pairs)
+    except StructuredOutputError as exc:
+        logger.warning("update decision failed: %s", type(exc).__name__)
+        notes.append("the update decision failed: nothing was superseded")
+        return ["both"] * len(pairs)
