@@ -33,6 +33,7 @@ from confidante.settings import Settings
 from confidante.threads import session_of_thread, thread_id_for, user_of_thread
 from confidante.tools.memory_tools import forget_tool, memory_tools
 from confidante.turns import Approval, TurnResult, as_approval
+from confidante.usage import Usage, UsageRecorder
 
 #: LangGraph checkpoints each step while the next one starts. A side-effecting step always
 #: runs alone and is followed by a pause or by its checkpoint, so a crash can repeat it only
@@ -118,9 +119,14 @@ class Agent:
     async def _ensure_graph(self) -> Any:
         return (await self._graphs.aget()).graph
 
-    def _config(self, session_id: str | None) -> dict[str, Any]:
+    def _config(
+        self, session_id: str | None, recorder: UsageRecorder | None = None
+    ) -> dict[str, Any]:
         thread = thread_id_for(self.user_id, session_id or self.session_id)
-        return {"configurable": {"thread_id": thread, "user_id": self.user_id}}
+        config: dict[str, Any] = {"configurable": {"thread_id": thread, "user_id": self.user_id}}
+        if recorder is not None:  # every model call of the run reports to it
+            config["callbacks"] = [recorder]
+        return config
 
     def _screen(self, text: str) -> tuple[str, list[str]]:
         """The message under the secret policy, and the kinds of secret it held (redacted)."""
@@ -137,12 +143,18 @@ class Agent:
 
     async def _run(self, graph_input: Any, session_id: str | None) -> TurnResult:
         graph = await self._ensure_graph()
-        config = self._config(session_id)
-        output = await graph.ainvoke(graph_input, config=config, durability=DURABILITY)
+        recorder = UsageRecorder()
+        config = self._config(session_id, recorder)
+        try:
+            output = await graph.ainvoke(graph_input, config=config, durability=DURABILITY)
+        finally:
+            usage = recorder.close()  # a background extraction ends after: not this turn's
         if isinstance(output, dict) and INTERRUPT not in output:
-            return TurnResult.of(output, [])  # the turn finished: its last values are the state
-        snapshot = await graph.aget_state(config)  # paused: the checkpoint lists the pauses
-        return TurnResult.of(snapshot.values, self._approvals(snapshot, session_id))
+            result = TurnResult.of(output, [])  # the turn finished: its last values are the state
+        else:
+            snapshot = await graph.aget_state(config)  # paused: the checkpoint lists the pauses
+            result = TurnResult.of(snapshot.values, self._approvals(snapshot, session_id))
+        return result.model_copy(update={"usage": usage})
 
     def _approvals(self, snapshot: Any, session_id: str | None) -> list[Approval]:
         session = session_id or self.session_id
@@ -259,7 +271,9 @@ class Agent:
         - ``("custom", {"event": ...})``: memory and tool events, see
           :mod:`confidante.graphs.events` (``recalled``, ``remembered``, ``forgotten``...);
         - ``("approval", Approval)``: the turn paused for approval; continue with
-          ``astream(resume={"decision": ...})`` or :meth:`aresume`.
+          ``astream(resume={"decision": ...})`` or :meth:`aresume`;
+        - ``("usage", Usage)``: last, the model calls, tokens and seconds of the turn (see
+          :mod:`confidante.usage`).
 
         A message refused for a secret (``secret_policy="refuse"``) yields a ``withheld``
         custom event and the refusal as the ``respond`` update's reply, and runs nothing.
@@ -279,15 +293,17 @@ class Agent:
             if self._refused(withheld):
                 yield "custom", {"event": "withheld", "kinds": withheld, "refused": True}
                 yield "updates", {"respond": {"reply": refusal_reply(withheld)}}
+                yield "usage", Usage()
                 return
             graph_input = self._input(message)
         else:
             raise InvalidInputError("astream needs a message or a resume decision")
         graph = await self._ensure_graph()
         streamed = False  # whether the reply came as tokens (a reminder then follows as one)
+        recorder = UsageRecorder()
         async for mode, chunk in graph.astream(
             graph_input,
-            config=self._config(session_id),
+            config=self._config(session_id, recorder),
             stream_mode=["updates", "messages", "custom"],
             durability=DURABILITY,
         ):
@@ -306,6 +322,7 @@ class Agent:
                     yield "approval", as_approval(pause, session_id or self.session_id)
             else:
                 yield mode, chunk
+        yield "usage", recorder.close()
 
     async def aforget_user(self) -> dict[str, int]:
         """Erase this user's memory and conversation checkpoints."""
