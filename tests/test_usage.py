@@ -7,6 +7,7 @@ against the requests it received.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -16,7 +17,8 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 
 from confidante._sync import run_sync
 from confidante.agent import Agent
-from confidante.models.base import prompt_text
+from confidante.models.base import TokenCount, prompt_text
+from confidante.models.local import chunk_tokens
 from confidante.models.scripted import ScriptedChatModel, approximate_tokens
 from confidante.models.scripted_rules import default_reply
 from confidante.settings import Settings
@@ -127,3 +129,19 @@ def test_tokens_are_read_from_usage_metadata_or_llm_output() -> None:
     )
     assert tokens_of(bare) == (5, 3)
     assert tokens_of(LLMResult(generations=[[ChatGeneration(message=AIMessage("hi"))]])) is None
+
+
+def test_llama_cpp_stream_chunks_give_the_models_own_counts() -> None:
+    """As llama.cpp streams them: ``usage`` on the last chunk, ``timings`` before it."""
+    usage_chunk = {
+        "choices": [],
+        "object": "chat.completion.chunk",
+        "usage": {"completion_tokens": 8, "prompt_tokens": 31, "total_tokens": 39},
+        "timings": {"cache_n": 30, "prompt_n": 1, "predicted_n": 8},
+    }
+    assert chunk_tokens(usage_chunk) == TokenCount(31, 8)
+    assert chunk_tokens(json.dumps(usage_chunk)) == TokenCount(31, 8)
+    timings_only = {"choices": [], "timings": {"cache_n": 30, "prompt_n": 1, "predicted_n": 8}}
+    assert chunk_tokens(timings_only) == TokenCount(31, 8)
+    assert chunk_tokens({"choices": [{"delta": {"content": "hi"}}]}) is None
+    assert chunk_tokens("[DONE]") is None
