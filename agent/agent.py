@@ -34,6 +34,7 @@ from confidante.threads import session_of_thread, thread_id_for, user_of_thread
 from confidante.tools.memory_tools import forget_tool, memory_tools
 from confidante.turns import Approval, TurnResult, as_approval
 from confidante.usage import Usage, UsageRecorder
+from confidante.usage_log import UsageLog
 
 #: LangGraph checkpoints each step while the next one starts. A side-effecting step always
 #: runs alone and is followed by a pause or by its checkpoint, so a crash can repeat it only
@@ -112,6 +113,7 @@ class Agent:
             background_extraction=background_extraction,
             router=Router(self.memory.embedder, self.settings.cache_dir),
         )
+        self.usage_log = UsageLog(self.memory.database)
         self._graphs = LoopGraphs(
             self.settings, lambda saver: self.builder.build(self.deps, checkpointer=saver)
         )
@@ -148,13 +150,17 @@ class Agent:
         try:
             output = await graph.ainvoke(graph_input, config=config, durability=DURABILITY)
         finally:
-            usage = recorder.close()  # a background extraction ends after: not this turn's
+            usage = await self._kept(recorder)
         if isinstance(output, dict) and INTERRUPT not in output:
             result = TurnResult.of(output, [])  # the turn finished: its last values are the state
         else:
             snapshot = await graph.aget_state(config)  # paused: the checkpoint lists the pauses
             result = TurnResult.of(snapshot.values, self._approvals(snapshot, session_id))
         return result.model_copy(update={"usage": usage})
+
+    async def _kept(self, recorder: UsageRecorder) -> Usage:
+        """Close a turn's recorder and log its usage (see :meth:`UsageLog.akeep`)."""
+        return await self.usage_log.akeep(self.user_id, recorder)
 
     def _approvals(self, snapshot: Any, session_id: str | None) -> list[Approval]:
         session = session_id or self.session_id
@@ -322,16 +328,17 @@ class Agent:
                     yield "approval", as_approval(pause, session_id or self.session_id)
             else:
                 yield mode, chunk
-        yield "usage", recorder.close()
+        yield "usage", await self._kept(recorder)
 
     async def aforget_user(self) -> dict[str, int]:
-        """Erase this user's memory and conversation checkpoints."""
+        """Erase this user's memory, conversation checkpoints and usage log."""
         checkpoints = (await self._graphs.aget()).checkpoints
         counts = await self.memory.aforget_user(self.user_id)
         threads = await checkpoints.athreads()
         mine = [thread for thread in threads if user_of_thread(thread) == self.user_id]
         await checkpoints.adelete_threads(mine)
         counts["checkpoint_threads"] = len(mine)
+        counts["confidante_usage"] = await self.usage_log.adelete_user(self.user_id)
         return counts
 
     async def aflush(self) -> None:
