@@ -15,9 +15,9 @@ default they yield the whole completion at once. langchain-core uses them for ``
 ``response_format`` (structured output) are never streamed: they are answered in one chunk.
 
 Usage: a completion's ``usage`` becomes the message's ``usage_metadata``. A streamed reply ends
-with an empty chunk that carries its token counts: those the provider's stream reported (its
-text iterator yields a :class:`TokenCount` among the pieces), else those of
-:meth:`OpenAIStyleChatModel._count_tokens` (the local model counts with its own tokenizer).
+with an empty chunk that carries the token counts the provider's stream reported (its text
+iterator yields a :class:`TokenCount` after the pieces; the local model's are llama.cpp's own
+count, with the model's tokenizer). A stream that reports none has no such chunk.
 """
 
 from __future__ import annotations
@@ -275,19 +275,13 @@ class OpenAIStyleChatModel(BaseChatModel):
         if counted is not None:
             yield counted
 
-    def _count_tokens(self, payload: dict[str, Any], reply: str) -> TokenCount | None:
-        """Count a streamed call's tokens when its stream reported none (None: cannot)."""
-        return None
-
-    def _usage_chunk(
-        self, payload: dict[str, Any], reply: str, reported: TokenCount | None
-    ) -> ChatGenerationChunk | None:
-        """The empty last chunk of a stream, carrying its token counts (if any are known)."""
-        counted = reported or self._count_tokens(payload, reply)
-        if counted is None:
+    @staticmethod
+    def _usage_chunk(reported: TokenCount | None) -> ChatGenerationChunk | None:
+        """The empty last chunk of a stream, carrying its token counts (if it reported any)."""
+        if reported is None:
             return None
         return ChatGenerationChunk(
-            message=AIMessageChunk(content="", usage_metadata=counted.metadata())
+            message=AIMessageChunk(content="", usage_metadata=reported.metadata())
         )
 
     def _payload(
@@ -336,15 +330,13 @@ class OpenAIStyleChatModel(BaseChatModel):
             message = from_openai_response(self._complete(payload))
             yield ChatGenerationChunk(message=as_chunk(message))
             return
-        pieces: list[str] = []
         reported: TokenCount | None = None
         for text in self._stream_text(payload):
             if isinstance(text, TokenCount):
                 reported = text
             elif text:  # langchain-core reports each chunk to the callbacks itself
-                pieces.append(text)
                 yield ChatGenerationChunk(message=AIMessageChunk(content=text))
-        last = self._usage_chunk(payload, "".join(pieces), reported)
+        last = self._usage_chunk(reported)
         if last is not None:
             yield last
 
@@ -360,15 +352,13 @@ class OpenAIStyleChatModel(BaseChatModel):
             message = from_openai_response(await self._acomplete(payload))
             yield ChatGenerationChunk(message=as_chunk(message))
             return
-        pieces: list[str] = []
         reported: TokenCount | None = None
         async for text in self._astream_text(payload):
             if isinstance(text, TokenCount):
                 reported = text
             elif text:  # langchain-core reports each chunk to the callbacks itself
-                pieces.append(text)
                 yield ChatGenerationChunk(message=AIMessageChunk(content=text))
-        last = self._usage_chunk(payload, "".join(pieces), reported)
+        last = self._usage_chunk(reported)
         if last is not None:
             yield last
 
