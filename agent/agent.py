@@ -33,6 +33,8 @@ from confidante.settings import Settings
 from confidante.threads import session_of_thread, thread_id_for, user_of_thread
 from confidante.tools.memory_tools import forget_tool, memory_tools
 from confidante.turns import Approval, TurnResult, as_approval
+from confidante.usage import Usage, UsageRecorder
+from confidante.usage_log import UsageLog
 
 #: LangGraph checkpoints each step while the next one starts. A side-effecting step always
 #: runs alone and is followed by a pause or by its checkpoint, so a crash can repeat it only
@@ -111,6 +113,7 @@ class Agent:
             background_extraction=background_extraction,
             router=Router(self.memory.embedder, self.settings.cache_dir),
         )
+        self.usage_log = UsageLog(self.memory.database)
         self._graphs = LoopGraphs(
             self.settings, lambda saver: self.builder.build(self.deps, checkpointer=saver)
         )
@@ -118,9 +121,14 @@ class Agent:
     async def _ensure_graph(self) -> Any:
         return (await self._graphs.aget()).graph
 
-    def _config(self, session_id: str | None) -> dict[str, Any]:
+    def _config(
+        self, session_id: str | None, recorder: UsageRecorder | None = None
+    ) -> dict[str, Any]:
         thread = thread_id_for(self.user_id, session_id or self.session_id)
-        return {"configurable": {"thread_id": thread, "user_id": self.user_id}}
+        config: dict[str, Any] = {"configurable": {"thread_id": thread, "user_id": self.user_id}}
+        if recorder is not None:  # every model call of the run reports to it
+            config["callbacks"] = [recorder]
+        return config
 
     def _screen(self, text: str) -> tuple[str, list[str]]:
         """The message under the secret policy, and the kinds of secret it held (redacted)."""
@@ -137,12 +145,22 @@ class Agent:
 
     async def _run(self, graph_input: Any, session_id: str | None) -> TurnResult:
         graph = await self._ensure_graph()
-        config = self._config(session_id)
-        output = await graph.ainvoke(graph_input, config=config, durability=DURABILITY)
+        recorder = UsageRecorder()
+        config = self._config(session_id, recorder)
+        try:
+            output = await graph.ainvoke(graph_input, config=config, durability=DURABILITY)
+        finally:
+            usage = await self._kept(recorder)
         if isinstance(output, dict) and INTERRUPT not in output:
-            return TurnResult.of(output, [])  # the turn finished: its last values are the state
-        snapshot = await graph.aget_state(config)  # paused: the checkpoint lists the pauses
-        return TurnResult.of(snapshot.values, self._approvals(snapshot, session_id))
+            result = TurnResult.of(output, [])  # the turn finished: its last values are the state
+        else:
+            snapshot = await graph.aget_state(config)  # paused: the checkpoint lists the pauses
+            result = TurnResult.of(snapshot.values, self._approvals(snapshot, session_id))
+        return result.model_copy(update={"usage": usage})
+
+    async def _kept(self, recorder: UsageRecorder) -> Usage:
+        """Close a turn's recorder and log its usage (see :meth:`UsageLog.akeep`)."""
+        return await self.usage_log.akeep(self.user_id, recorder)
 
     def _approvals(self, snapshot: Any, session_id: str | None) -> list[Approval]:
         session = session_id or self.session_id
@@ -259,7 +277,9 @@ class Agent:
         - ``("custom", {"event": ...})``: memory and tool events, see
           :mod:`confidante.graphs.events` (``recalled``, ``remembered``, ``forgotten``...);
         - ``("approval", Approval)``: the turn paused for approval; continue with
-          ``astream(resume={"decision": ...})`` or :meth:`aresume`.
+          ``astream(resume={"decision": ...})`` or :meth:`aresume`;
+        - ``("usage", Usage)``: last, the model calls, tokens and seconds of the turn (see
+          :mod:`confidante.usage`).
 
         A message refused for a secret (``secret_policy="refuse"``) yields a ``withheld``
         custom event and the refusal as the ``respond`` update's reply, and runs nothing.
@@ -279,15 +299,17 @@ class Agent:
             if self._refused(withheld):
                 yield "custom", {"event": "withheld", "kinds": withheld, "refused": True}
                 yield "updates", {"respond": {"reply": refusal_reply(withheld)}}
+                yield "usage", Usage()
                 return
             graph_input = self._input(message)
         else:
             raise InvalidInputError("astream needs a message or a resume decision")
         graph = await self._ensure_graph()
         streamed = False  # whether the reply came as tokens (a reminder then follows as one)
+        recorder = UsageRecorder()
         async for mode, chunk in graph.astream(
             graph_input,
-            config=self._config(session_id),
+            config=self._config(session_id, recorder),
             stream_mode=["updates", "messages", "custom"],
             durability=DURABILITY,
         ):
@@ -306,15 +328,17 @@ class Agent:
                     yield "approval", as_approval(pause, session_id or self.session_id)
             else:
                 yield mode, chunk
+        yield "usage", await self._kept(recorder)
 
     async def aforget_user(self) -> dict[str, int]:
-        """Erase this user's memory and conversation checkpoints."""
+        """Erase this user's memory, conversation checkpoints and usage log."""
         checkpoints = (await self._graphs.aget()).checkpoints
         counts = await self.memory.aforget_user(self.user_id)
         threads = await checkpoints.athreads()
         mine = [thread for thread in threads if user_of_thread(thread) == self.user_id]
         await checkpoints.adelete_threads(mine)
         counts["checkpoint_threads"] = len(mine)
+        counts["confidante_usage"] = await self.usage_log.adelete_user(self.user_id)
         return counts
 
     async def aflush(self) -> None:

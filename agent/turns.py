@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from confidante.graphs.values import plain_state
+from confidante.usage import Usage
 
 
 class Approval(BaseModel):
@@ -48,6 +49,9 @@ class TurnResult(BaseModel):
         withheld: The kinds of secret (``card_number``, ``password``...) the message held:
             removed before anything was stored, or the reason it was not kept at all (see
             :mod:`confidante.memory.secrets`).
+        usage: The turn's model calls, tokens and seconds, in total and per kind (``reply``,
+            ``routing``, ``planning``, ``extraction``...); see :mod:`confidante.usage`. Only
+            calls that ended within the turn count (not a background extraction).
     """
 
     reply: str
@@ -60,6 +64,7 @@ class TurnResult(BaseModel):
     results: list[dict[str, Any]] = Field(default_factory=list)
     approvals: list[Approval] = Field(default_factory=list)
     withheld: list[str] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
 
     @classmethod
     def of(cls, state: dict[str, Any], approvals: list[Approval]) -> TurnResult:

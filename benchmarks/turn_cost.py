@@ -8,6 +8,8 @@ deterministic ``HashingEmbedder`` of ``memory_scale.py``). Per turn:
 - wall time, time inside the chat model and time inside the embedding model (the union of
   the intervals spent in them, so concurrent calls are not counted twice);
 - framework time = wall − model − embedding;
+- model calls and tokens (``TurnResult.usage``), and those of the turn's memory writes
+  (``write_model_calls_per_turn_*``, ``write_tokens_per_turn_*``: extraction, summaries);
 - the CPU time of the whole process during the turn (``cpu_p50_ms_*``: all threads, the
   model's and the embedder's included): other processes on the machine barely move it, so
   ``cpu_ratio_vs_bare_*`` (over the bare graph's) is the figure to compare between runs on a
@@ -56,6 +58,7 @@ from confidante import Agent, Settings
 from confidante.memory.storage.database import Database
 from confidante.memory.store import Memory
 from confidante.models.scripted import ScriptedChatModel
+from confidante.usage import Usage
 
 USER = "measured"
 #: Nodes of a chat turn (recall, route, respond, remember): the chained bare baseline's steps.
@@ -166,6 +169,22 @@ def summarise(
     }
 
 
+#: The kinds of model call that write memory (see ``confidante.usage``).
+WRITE_KINDS = ("extraction", "summary")
+
+
+def usage_per_turn(usages: list[Usage]) -> dict[str, float]:
+    """Model calls and tokens per turn, and those of its memory writes (``TurnResult.usage``)."""
+    count = max(len(usages), 1)
+    writes = [u.by_kind[k] for u in usages for k in WRITE_KINDS if k in u.by_kind]
+    return {
+        "model_calls_per_turn": sum(u.calls for u in usages) / count,
+        "tokens_per_turn": sum(u.total_tokens for u in usages) / count,
+        "write_model_calls_per_turn": sum(w.calls for w in writes) / count,
+        "write_tokens_per_turn": sum(w.total_tokens for w in writes) / count,
+    }
+
+
 async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, float]:
     """Framework time per full graph turn for a user who owns ``n`` memories."""
     clock = Clock()
@@ -179,15 +198,17 @@ async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, 
     settings = Settings(_env_file=None, data_dir=root / f"data-{n}", model="scripted")  # type: ignore[call-arg]
     agent = Agent(USER, settings=settings, memory=memory, model=TimedModel(clock=clock))
     wall, model, embed, frame, cpu = [], [], [], [], []
+    usages: list[Usage] = []
     stored_before = 0
     for index, text in enumerate(messages_for(turns + warmup)):
         if index == warmup:
             stored_before = checkpoint_bytes(settings.checkpoint_path)
         clock.reset()
         started, cpu_started = time.perf_counter(), time.process_time()
-        await agent.aturn(text)
+        result = await agent.aturn(text)
         elapsed = time.perf_counter() - started
         if index >= warmup:
+            usages.append(result.usage)
             wall.append(elapsed * 1000)
             model.append(clock.model * 1000)
             embed.append(clock.embed * 1000)
@@ -199,6 +220,7 @@ async def agent_turns(n: int, turns: int, warmup: int, root: Path) -> dict[str, 
     figures = summarise(wall, model, embed, frame, cpu)
     return {
         **figures,
+        **usage_per_turn(usages),
         "build_s": build_s,
         "index_warm_s": warm_s,
         "checkpoint_bytes_per_turn": growth,

@@ -19,8 +19,9 @@ Reported (EVAL.md §7): route accuracy; fact recall and precision (a stored curr
 matches a gold fact when its subject and value match); wrong-subject rate (stored facts
 that carry a gold value under the wrong subject, over stored facts); update accuracy (the
 new value current, the old one not, the old one in the history); answer accuracy, overall
-and per question type; cross-user leaks (recalled memories another user owns); seconds and
-model calls per turn.
+and per question type; cross-user leaks (recalled memories another user owns); seconds,
+model calls and tokens per turn, and the model calls and tokens of its memory writes
+(extraction, summaries; from ``TurnResult.usage``).
 
     python benchmarks/write_path.py --json OUT            # all systems, local model
     python benchmarks/write_path.py --limit 4 --systems full
@@ -57,6 +58,10 @@ from confidante.tools.defaults import default_tools
 
 DATA = Path(__file__).parent / "data" / "write_path"
 SYSTEMS = ("full", "no_memory", "raw_turns")
+
+
+#: The kinds of model call that write memory (see ``confidante.usage``).
+WRITE_KINDS = ("extraction", "summary")
 
 
 class ModelCalls(AsyncCallbackHandler):
@@ -190,8 +195,11 @@ async def run_conversation(
                 continue
             before_calls, before_s, started = calls.calls, calls.seconds, time.perf_counter()
             result = await agent.aturn(turn["say"])
+            usage = result.usage
             while result.approvals:
                 result = await agent.aresume("approve")
+                usage = usage.merged(result.usage)
+            writes = [usage.by_kind[k] for k in WRITE_KINDS if k in usage.by_kind]
             turns.append(
                 {
                     "say": turn["say"],
@@ -200,6 +208,9 @@ async def run_conversation(
                     "seconds": time.perf_counter() - started,
                     "model_calls": calls.calls - before_calls,
                     "model_seconds": calls.seconds - before_s,
+                    "tokens": usage.total_tokens,
+                    "write_model_calls": sum(part.calls for part in writes),
+                    "write_tokens": sum(part.total_tokens for part in writes),
                 }
             )
             leaks += await foreign(memory, user, [item["id"] for item in result.recalled])
@@ -257,6 +268,12 @@ def summarise(system: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         "seconds_per_turn": _ratio(sum(seconds), len(seconds)),
         "seconds_per_turn_p50": round(seconds[len(seconds) // 2], 3) if seconds else 0.0,
         "model_calls_per_turn": _ratio(sum(t["model_calls"] for t in turns), len(turns)),
+        "tokens_per_turn": _ratio(sum(t["tokens"] for t in turns), len(turns)),
+        # what writing to memory cost (extraction, summaries: TurnResult.usage by kind)
+        "write_model_calls_per_turn": _ratio(
+            sum(t["write_model_calls"] for t in turns), len(turns)
+        ),
+        "write_tokens_per_turn": _ratio(sum(t["write_tokens"] for t in turns), len(turns)),
         "model_seconds_per_chat_turn_p50": (
             round(model_seconds[len(model_seconds) // 2], 3) if model_seconds else 0.0
         ),

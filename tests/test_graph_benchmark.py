@@ -30,6 +30,10 @@ def test_turn_cost_benchmark_on_a_tiny_store(cli_env: dict[str, str], tmp_path: 
     assert figures["ratio_vs_bare_1k"] > 0 and figures["bare_p50_ms"] > 0
     assert figures["bare_4_steps_p50_ms"] > 0 and figures["ratio_vs_bare_4_steps_1k"] > 0
     assert figures["cpu_p50_ms_1k"] > 0 and figures["bare_cpu_p50_ms"] > 0
+    # model calls and tokens per turn, and per memory write (TurnResult.usage)
+    assert figures["model_calls_per_turn_1k"] >= 1 and figures["tokens_per_turn_1k"] > 0
+    assert 0 < figures["write_tokens_per_turn_1k"] < figures["tokens_per_turn_1k"]
+    assert 0 < figures["write_model_calls_per_turn_1k"] < figures["model_calls_per_turn_1k"]
     ratio = figures["cpu_p50_ms_1k"] / figures["bare_cpu_p50_ms"]
     assert abs(figures["cpu_ratio_vs_bare_1k"] - ratio) < 1e-9
     # prompt tokens at equal recall, on questions whose answers span many memories

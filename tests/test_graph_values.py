@@ -58,6 +58,7 @@ HIT_KEYS = [
     "valid_to",
     "image_path",
     "subject_id",
+    "expires_at",
 ]
 
 
@@ -176,6 +177,7 @@ def test_a_turn_result_keeps_its_json_shape() -> None:
         "valid_to": None,
         "image_path": None,
         "subject_id": None,
+        "expires_at": None,
     }
     expected = {
         "reply": "Done.",
@@ -195,6 +197,7 @@ def test_a_turn_result_keeps_its_json_shape() -> None:
                 "valid_to": None,
                 "image_path": None,
                 "subject_id": "s1",
+                "expires_at": None,
                 "about": "Biscuit (the user's dog)",
             },
             city_json,
@@ -216,6 +219,15 @@ def test_a_turn_result_keeps_its_json_shape() -> None:
         ],
         "approvals": [],
         "withheld": [],
+        "usage": {  # filled by the agent from the turn's model calls; none here
+            "calls": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "total_tokens": 0,
+            "seconds": 0.0,
+            "unreported": 0,
+            "by_kind": {},
+        },
     }
     assert TurnResult.of(state, []).model_dump(mode="json") == expected
     as_dicts = plain_state(state)  # what a checkpoint written before the types holds

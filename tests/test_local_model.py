@@ -367,3 +367,14 @@ def test_concurrent_async_calls(real_model: LocalChatModel) -> None:
 
     replies = asyncio.run(both())
     assert all(reply.text.strip() for reply in replies)
+
+
+@pytest.mark.slow
+async def test_a_streamed_reply_reports_the_models_own_token_counts(
+    real_model: LocalChatModel,
+) -> None:
+    prompt = [HumanMessage("Count from one to ten in words, separated by commas.")]
+    chunks = [chunk async for chunk in real_model.astream(prompt, max_tokens=12)]
+    counted = [chunk.usage_metadata for chunk in chunks if chunk.usage_metadata]
+    assert len(counted) == 1  # on the empty chunk after the text
+    assert counted[0]["input_tokens"] > 10 and 0 < counted[0]["output_tokens"] <= 12

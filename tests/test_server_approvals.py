@@ -96,6 +96,7 @@ def test_a_real_agent_pause_in_another_session_is_found_and_answered(tmp_path: P
                 headers={"X-Session-Id": "web"},
             )
             assert turn.status_code == 200
+            assert turn.json()["confidante"]["usage"]["by_kind"]["planning"]["calls"] == 1
             listed = http.get("/v1/approvals").json()["data"]
             assert [(item["tool"], item["session_id"]) for item in listed] == [
                 ("add_reminder", "web")
@@ -107,6 +108,7 @@ def test_a_real_agent_pause_in_another_session_is_found_and_answered(tmp_path: P
         with server.client(ana) as http:
             answered = http.post(f"/v1/approvals/{listed[0]['id']}", json={"decision": "approve"})
             assert answered.status_code == 200 and answered.json()["session_id"] == "web"
+            assert answered.json()["usage"]["by_kind"]["reply"]["calls"] == 1  # after the pause
             assert http.get("/v1/approvals").json()["data"] == []
             reminders = http.post("/v1/tools/list_reminders", json={}).json()["output"]
             assert "water the plants" in reminders

@@ -7,6 +7,7 @@ Playwright's own browser builds are never downloaded: it drives ``/usr/bin/chrom
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,10 @@ def test_chat_page_shows_recall_and_forgets_on_the_spot(tmp_path: Path) -> None:
                 page.click("#send")
                 reply = page.locator("#log li.assistant.done")
                 sync_api.expect(reply).to_contain_text("Biscuit")
+                usage = reply.locator(".usage")  # the reply's tokens and time, per kind
+                sync_api.expect(usage).to_have_text(
+                    re.compile(r"^\d+ tokens · \d+\.\d s \(reply \d+")
+                )
                 recalled = page.locator(f"#recalled li[data-id='{remembered['id']}']")
                 sync_api.expect(recalled).to_contain_text("Wendy's dog is called Biscuit.")
 

@@ -102,6 +102,10 @@ def test_write_path_benchmark_on_the_scripted_model(
         assert 0.0 <= full[key] <= 1.0
     assert full["cross_user_leaks"] == 0 and full["turns"] > 10 and full["questions"] >= 8
     assert full["model_calls_per_turn"] > 0
+    assert full["tokens_per_turn"] > 0
+    assert 0 < full["write_model_calls_per_turn"] < full["model_calls_per_turn"]
+    assert 0 < full["write_tokens_per_turn"] < full["tokens_per_turn"]
+    assert figures["systems"]["raw_turns"]["write_model_calls_per_turn"] == 0
     assert figures["systems"]["no_memory"]["questions"] == full["questions"]
     assert set(figures["facts"]) == {c["conversation"] for c in figures["questions"]["full"]}
 

@@ -215,6 +215,7 @@ def _register_subcommands() -> None:
     app.add_typer(module("suggest_cmd").suggest_app, name="suggest")
     app.command("summarize")(module("summarize_cmd").summarize)
     app.command("sweep")(module("sweep_cmd").sweep)
+    app.command("usage")(module("usage_cmd").usage)
     app.command("mcp")(module("mcp_cmd").mcp)
     app.command("imagine")(module("imagine_cmd").imagine)
     app.command("serve")(module("serve_cmd").serve)

@@ -13,6 +13,11 @@ default they yield the whole completion at once. langchain-core uses them for ``
 ``astream`` and, inside a LangGraph run streamed with ``stream_mode="messages"``, for
 ``invoke`` / ``ainvoke`` too, so graph nodes stream without changes. Requests with tools or a
 ``response_format`` (structured output) are never streamed: they are answered in one chunk.
+
+Usage: a completion's ``usage`` becomes the message's ``usage_metadata``. A streamed reply ends
+with an empty chunk that carries the token counts the provider's stream reported (its text
+iterator yields a :class:`TokenCount` after the pieces; the local model's are llama.cpp's own
+count, with the model's tokenizer). A stream that reports none has no such chunk.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -34,6 +40,7 @@ from langchain_core.messages import (
     ToolCall,
     ToolMessage,
 )
+from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -44,6 +51,41 @@ from pydantic import BaseModel
 from confidante.errors import StructuredOutputError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    """The tokens of one call: what a stream reports at its end, or what a model counted.
+
+    Attributes:
+        prompt: Tokens of the request.
+        completion: Tokens of the reply.
+    """
+
+    prompt: int
+    completion: int
+
+    @classmethod
+    def of(cls, usage: Any) -> TokenCount | None:
+        """Read an OpenAI ``usage`` (dict or object), or None when there is none."""
+        if not usage:
+            return None
+        get = usage.get if isinstance(usage, dict) else lambda name: getattr(usage, name, 0)
+        return cls(int(get("prompt_tokens") or 0), int(get("completion_tokens") or 0))
+
+    def metadata(self) -> UsageMetadata:
+        """As langchain-core's ``usage_metadata``."""
+        return UsageMetadata(
+            input_tokens=self.prompt,
+            output_tokens=self.completion,
+            total_tokens=self.prompt + self.completion,
+        )
+
+
+def prompt_text(payload: dict[str, Any]) -> str:
+    """The text of a request's messages, joined by spaces (for counting its tokens)."""
+    return " ".join(str(message.get("content") or "") for message in payload["messages"])
 
 
 def to_openai_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
@@ -128,7 +170,7 @@ def is_streamable(payload: dict[str, Any]) -> bool:
     return not payload.get("tools") and not payload.get("response_format")
 
 
-async def iterate_in_thread(produce: Callable[[], Iterator[str]]) -> AsyncIterator[str]:
+async def iterate_in_thread(produce: Callable[[], Iterator[ItemT]]) -> AsyncIterator[ItemT]:
     """Run a blocking iterator in a worker thread and yield its items as they come.
 
     The event loop is never blocked; an exception raised by the iterator is re-raised here.
@@ -214,13 +256,33 @@ class OpenAIStyleChatModel(BaseChatModel):
         """Async twin of :meth:`_complete`; runs it in a worker thread by default."""
         return await asyncio.to_thread(self._complete, payload)
 
-    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str]:
-        """Yield the reply's text as the model writes it; by default all at once."""
-        yield from_openai_response(self._complete(payload)).text
+    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str | TokenCount]:
+        """Yield the reply's text as the model writes it; by default all at once.
 
-    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
+        A provider whose stream reports usage yields it as a :class:`TokenCount`.
+        """
+        response = self._complete(payload)
+        yield from_openai_response(response).text
+        counted = TokenCount.of(response.get("usage"))
+        if counted is not None:
+            yield counted
+
+    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str | TokenCount]:
         """Async twin of :meth:`_stream_text`; by default the whole completion at once."""
-        yield from_openai_response(await self._acomplete(payload)).text
+        response = await self._acomplete(payload)
+        yield from_openai_response(response).text
+        counted = TokenCount.of(response.get("usage"))
+        if counted is not None:
+            yield counted
+
+    @staticmethod
+    def _usage_chunk(reported: TokenCount | None) -> ChatGenerationChunk | None:
+        """The empty last chunk of a stream, carrying its token counts (if it reported any)."""
+        if reported is None:
+            return None
+        return ChatGenerationChunk(
+            message=AIMessageChunk(content="", usage_metadata=reported.metadata())
+        )
 
     def _payload(
         self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
@@ -268,9 +330,15 @@ class OpenAIStyleChatModel(BaseChatModel):
             message = from_openai_response(self._complete(payload))
             yield ChatGenerationChunk(message=as_chunk(message))
             return
+        reported: TokenCount | None = None
         for text in self._stream_text(payload):
-            if text:  # langchain-core reports each chunk to the callbacks itself
+            if isinstance(text, TokenCount):
+                reported = text
+            elif text:  # langchain-core reports each chunk to the callbacks itself
                 yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+        last = self._usage_chunk(reported)
+        if last is not None:
+            yield last
 
     async def _astream(
         self,
@@ -284,9 +352,15 @@ class OpenAIStyleChatModel(BaseChatModel):
             message = from_openai_response(await self._acomplete(payload))
             yield ChatGenerationChunk(message=as_chunk(message))
             return
+        reported: TokenCount | None = None
         async for text in self._astream_text(payload):
-            if text:  # langchain-core reports each chunk to the callbacks itself
+            if isinstance(text, TokenCount):
+                reported = text
+            elif text:  # langchain-core reports each chunk to the callbacks itself
                 yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+        last = self._usage_chunk(reported)
+        if last is not None:
+            yield last
 
     async def astream_text(
         self, messages: Sequence[BaseMessage], **kwargs: Any

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from confidante.errors import ModelError, ModelNotAvailableError
-from confidante.models.base import OpenAIStyleChatModel, iterate_in_thread
+from confidante.models.base import OpenAIStyleChatModel, TokenCount, iterate_in_thread
 from confidante.models.gguf import bundled_model_path, verify_gguf
 
 if TYPE_CHECKING:
@@ -145,15 +145,18 @@ class LocalChatModel(OpenAIStyleChatModel):
             _recover_tool_calls(response, _tool_names(body["tools"]))
         return response
 
-    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str]:
-        """Yield the reply's text pieces as llama.cpp generates them.
+    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str | TokenCount]:
+        """Yield the reply's text pieces as llama.cpp generates them, then its token counts.
+
+        The counts are llama.cpp's own (its tokenizer, the model's): the ``usage`` of the last
+        chunk, which ``stream_options.include_usage`` asks for, else the chunk's ``timings``.
 
         Raises:
             ModelError: llama.cpp rejected the request or streamed an error.
             ModelNotAvailableError: The model could not be loaded.
         """
         server = self._server()
-        body = {**payload, "stream": True}
+        body = {**payload, "stream": True, "stream_options": {"include_usage": True}}
         pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
 
         def generate() -> None:
@@ -174,9 +177,12 @@ class LocalChatModel(OpenAIStyleChatModel):
             text = _chunk_text(value)
             if text:
                 yield text
+            counted = chunk_tokens(value)
+            if counted is not None:
+                yield counted
         worker.join()
 
-    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
+    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str | TokenCount]:
         async for text in iterate_in_thread(partial(self._stream_text, payload)):
             yield text
 
@@ -228,6 +234,25 @@ def _error_message(response: dict[str, Any]) -> str | None:
         return str(error)
     if "choices" not in response and "message" in response:
         return str(response["message"])
+    return None
+
+
+def chunk_tokens(chunk: Any) -> TokenCount | None:
+    """The token counts a streamed llama.cpp chunk reports (its ``usage``, else ``timings``)."""
+    if isinstance(chunk, str):
+        try:
+            chunk = json.loads(chunk)
+        except json.JSONDecodeError:
+            return None
+    if not isinstance(chunk, dict):
+        return None
+    counted = TokenCount.of(chunk.get("usage"))
+    if counted is not None:
+        return counted
+    timings = chunk.get("timings")
+    if isinstance(timings, dict) and "predicted_n" in timings:
+        prompt = int(timings.get("cache_n") or 0) + int(timings.get("prompt_n") or 0)
+        return TokenCount(prompt, int(timings["predicted_n"]))
     return None
 
 

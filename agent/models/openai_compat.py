@@ -1,7 +1,7 @@
 """Chat models behind any OpenAI-compatible server (OpenAI, vLLM, llama.cpp server, Ollama).
 
 Plain replies can be streamed (``stream: true``): the server's chunks are yielded as they
-arrive.
+arrive; they are asked to end with the call's token counts (``stream_options.include_usage``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ConfigDict, PrivateAttr, SecretStr
 
 from confidante.errors import ModelError
-from confidante.models.base import OpenAIStyleChatModel
+from confidante.models.base import OpenAIStyleChatModel, TokenCount
 from confidante.models.guard import check_network_allowed
 
 
@@ -76,7 +76,7 @@ class OpenAICompatibleChatModel(OpenAIStyleChatModel):
         result: dict[str, Any] = response.model_dump()
         return result
 
-    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str]:
+    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str | TokenCount]:
         check_network_allowed(self.model_name)
         import openai
 
@@ -84,15 +84,18 @@ class OpenAICompatibleChatModel(OpenAIStyleChatModel):
             self._client = openai.OpenAI(**self._client_kwargs())
         try:
             stream = self._client.chat.completions.create(
-                model=self.model_name, stream=True, **payload
+                model=self.model_name, stream=True, **_with_usage(payload)
             )
             for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
+                counted = TokenCount.of(getattr(chunk, "usage", None))
+                if counted is not None:
+                    yield counted
         except openai.OpenAIError as exc:
             raise ModelError(f"{self.model_name}: {exc}") from exc
 
-    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
+    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str | TokenCount]:
         check_network_allowed(self.model_name)
         import openai
 
@@ -100,10 +103,18 @@ class OpenAICompatibleChatModel(OpenAIStyleChatModel):
             self._aclient = openai.AsyncOpenAI(**self._client_kwargs())
         try:
             stream = await self._aclient.chat.completions.create(
-                model=self.model_name, stream=True, **payload
+                model=self.model_name, stream=True, **_with_usage(payload)
             )
             async for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
+                counted = TokenCount.of(getattr(chunk, "usage", None))
+                if counted is not None:
+                    yield counted
         except openai.OpenAIError as exc:
             raise ModelError(f"{self.model_name}: {exc}") from exc
+
+
+def _with_usage(payload: dict[str, Any]) -> dict[str, Any]:
+    """The request asking the server to end its stream with the call's ``usage``."""
+    return {**payload, "stream_options": {"include_usage": True}}

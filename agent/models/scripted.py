@@ -13,6 +13,10 @@
 Every request body is recorded in ``calls`` so tests can inspect prompts. Streamed replies
 (``stream``/``astream``, or any call inside a LangGraph run streamed in ``messages`` mode) come
 word by word, each word with the spaces after it, so the pieces add up to the reply exactly.
+
+Usage: every answer reports deterministic token counts computed by :func:`approximate_tokens`
+(one token per 4 characters of the prompt's messages and of the reply, at least 1 each), the
+same whether the reply is streamed (then on the stream's last, empty chunk) or not.
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from confidante.models.base import OpenAIStyleChatModel, from_openai_response
+from confidante.models.base import (
+    OpenAIStyleChatModel,
+    TokenCount,
+    from_openai_response,
+    prompt_text,
+)
 from confidante.models.scripted_rules import default_reply
 
 Reply = str | dict[str, Any] | BaseModel | AIMessage
@@ -110,14 +119,16 @@ class ScriptedChatModel(OpenAIStyleChatModel):
             reply = self.function(payload)
         else:
             reply = default_reply(payload)
-        prompt_text = " ".join(str(m.get("content") or "") for m in payload["messages"])
-        return _response(reply, prompt_text)
+        return _response(reply, prompt_text(payload))
 
-    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str]:
-        yield from word_pieces(from_openai_response(self._complete(payload)).text)
+    def _stream_text(self, payload: dict[str, Any]) -> Iterator[str | TokenCount]:
+        response = self._complete(payload)
+        yield from word_pieces(from_openai_response(response).text)
+        yield TokenCount.of(response["usage"]) or TokenCount(0, 0)
 
-    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str]:
-        reply = from_openai_response(await self._acomplete(payload)).text
-        for piece in word_pieces(reply):
+    async def _astream_text(self, payload: dict[str, Any]) -> AsyncIterator[str | TokenCount]:
+        response = await self._acomplete(payload)
+        for piece in word_pieces(from_openai_response(response).text):
             yield piece
             await asyncio.sleep(0)  # let consumers handle each piece as it comes
+        yield TokenCount.of(response["usage"]) or TokenCount(0, 0)

@@ -28,7 +28,7 @@ from confidante.agent import Agent
 from confidante.integrations.mcp_server import mcp_extra_tools
 from confidante.memory.store import Memory
 from confidante.models import build_chat_model
-from confidante.server import admin, chat, conversation, memories, tools_api
+from confidante.server import admin, chat, conversation, memories, tools_api, usage_api
 from confidante.server.agents import AgentPool
 from confidante.server.context import ServerContext
 from confidante.server.errors import (
@@ -117,7 +117,7 @@ def create_app(
         concurrent=settings.max_concurrent_per_key,
     )
     app.add_middleware(SecurityHeadersMiddleware, page_policy=PAGE_POLICY)
-    for module in (chat, conversation, memories, tools_api, admin):
+    for module in (chat, conversation, memories, tools_api, usage_api, admin):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -6,6 +6,11 @@ header (default ``default``): the server keeps the conversation, so earlier mess
 body are not replayed. Streaming sends each piece of the reply as the model writes it (one
 ``content`` delta per piece), before the turn's fact extraction, then what was remembered; a
 reply the model did not stream (a fallback, a paused turn) is sent whole when ``respond`` ends.
+
+Answers carry the OpenAI ``usage`` (the tokens of all the turn's model calls; per kind and with
+seconds in ``confidante.usage``). A stream carries it when the request asks with
+``stream_options: {"include_usage": true}`` (as the ``openai`` client does): in one last chunk
+with no choices, before ``[DONE]``, as OpenAI sends it.
 """
 
 from __future__ import annotations
@@ -31,11 +36,13 @@ from confidante.server.schemas import (
     ChatCompletion,
     ChatCompletionRequest,
     Choice,
+    CompletionUsage,
     MemoryOut,
     ModelCard,
     ModelList,
     TurnInfo,
 )
+from confidante.usage import Usage
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["chat"])
@@ -127,8 +134,9 @@ async def chat_completions(
     session = session_of(x_session_id)
     text = turn_text(body)
     if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return StreamingResponse(
-            _stream(context, user, session, text, body.model),
+            _stream(context, user, session, text, body.model, include_usage),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -142,32 +150,45 @@ async def chat_completions(
         remembered=result.remembered,
         results=result.results,
         pending=pending,
+        usage=result.usage,
     )
     return ChatCompletion(
         id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
         model=body.model,
         choices=[Choice(message=AssistantMessage(content=result.reply))],
+        usage=CompletionUsage.of(result.usage),
         confidante=info,
     )
 
 
 def _chunk(
-    completion_id: str, model: str, delta: dict[str, Any], finish: str | None = None, **extra: Any
+    completion_id: str,
+    model: str,
+    delta: dict[str, Any] | None,
+    finish: str | None = None,
+    **extra: Any,
 ) -> str:
+    """One server-sent chunk (``delta=None``: a chunk with no choices, the usage chunk)."""
+    choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
     data = {
         "id": completion_id,
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        "choices": choices,
         **extra,
     }
     return f"data: {json.dumps(data, default=str)}\n\n"
 
 
 async def _stream(
-    context: ServerContext, user: str, session: str, text: str, model: str
+    context: ServerContext,
+    user: str,
+    session: str,
+    text: str,
+    model: str,
+    include_usage: bool = False,
 ) -> AsyncIterator[str]:
     """Yield the server-sent events of one streamed turn."""
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
@@ -175,7 +196,11 @@ async def _stream(
     try:
         async with context.agents.turn(user, session) as agent:
             streamed = False  # whether the reply came as tokens (then it is not sent again)
+            usage = Usage()
             async for mode, chunk in agent.astream(text, session_id=session):
+                if mode == "usage":
+                    usage = chunk
+                    continue
                 if mode == "token":
                     streamed = True
                     yield _chunk(completion_id, model, {"content": chunk["text"]})
@@ -186,8 +211,15 @@ async def _stream(
                     elif not streamed:
                         yield _chunk(completion_id, model, {"content": event["content"]})
             pending = await pending_of(agent, session)
-        final = {"session_id": session, "pending": [p.model_dump() for p in pending]}
+        final = {
+            "session_id": session,
+            "pending": [p.model_dump() for p in pending],
+            "usage": usage.model_dump(mode="json"),
+        }
         yield _chunk(completion_id, model, {}, "stop", confidante=final)
+        if include_usage:
+            totals = CompletionUsage.of(usage).model_dump()
+            yield _chunk(completion_id, model, None, usage=totals)
     except (InvalidInputError, ModelError) as exc:
         status, code = (
             (400, "invalid_value") if isinstance(exc, InvalidInputError) else (502, "model_error")

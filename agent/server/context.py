@@ -14,6 +14,7 @@ from confidante.server.agents import AgentPool
 from confidante.server.auth import authenticate_key, bearer, is_admin_key, unauthorized
 from confidante.server.keys import KeyStore
 from confidante.server.settings import ServerSettings
+from confidante.usage_log import UsageLog
 
 
 @dataclass
@@ -27,6 +28,7 @@ class ServerContext:
         agents: Per-user agents.
         tools: Tools callable through ``/v1/tools/{name}``, by name.
         started: When the server started (Unix time, for ``/v1/models``).
+        usage: The users' usage log (in the memory's database), for ``/v1/usage``.
     """
 
     settings: ServerSettings
@@ -35,6 +37,10 @@ class ServerContext:
     agents: AgentPool
     tools: dict[str, BaseTool] = field(default_factory=dict)
     started: int = 0
+    usage: UsageLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.usage = UsageLog(self.memory.database)
 
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from confidante.errors import InvalidInputError
 from confidante.memory.items import check_attribute_size
+from confidante.usage import Usage
 
 #: Longest text of a memory, a search or a chat message (embedding cost grows with length).
 MAX_TEXT = 4_000
@@ -117,8 +118,32 @@ class ApprovalOut(BaseModel):
     session_id: str | None = None
 
 
+class CompletionUsage(BaseModel):
+    """The OpenAI ``usage`` of a chat answer: the tokens of every model call of the turn.
+
+    That is the reply's call and the turn's others (planning, fact extraction that finished
+    within the turn); ``confidante.usage`` splits them by kind.
+    """
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+    @classmethod
+    def of(cls, usage: Usage) -> CompletionUsage:
+        """The totals of a turn's :class:`~confidante.usage.Usage`."""
+        return cls(
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            total_tokens=usage.total_tokens,
+        )
+
+
 class TurnInfo(BaseModel):
-    """What the turn did besides answering (the ``confidante`` field of chat answers)."""
+    """What the turn did besides answering (the ``confidante`` field of chat answers).
+
+    ``usage`` is the turn's model calls, tokens and seconds, in total and per kind.
+    """
 
     session_id: str
     route: str = "chat"
@@ -126,6 +151,7 @@ class TurnInfo(BaseModel):
     remembered: list[dict[str, Any]] = Field(default_factory=list)
     results: list[dict[str, Any]] = Field(default_factory=list)
     pending: list[ApprovalOut] = Field(default_factory=list)
+    usage: Usage | None = None
 
 
 class TurnOutcome(TurnInfo):
@@ -157,6 +183,7 @@ class ChatCompletion(BaseModel):
     created: int
     model: str
     choices: list[Choice]
+    usage: CompletionUsage | None = None
     confidante: TurnInfo
 
 

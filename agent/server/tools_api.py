@@ -150,4 +150,5 @@ async def answer_approval(
         remembered=list(getattr(result, "remembered", [])),
         results=list(getattr(result, "results", [])),
         pending=still,
+        usage=getattr(result, "usage", None),  # the continued part of the turn
     )

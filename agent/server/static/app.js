@@ -236,6 +236,23 @@ async function loadConversation() {
 function applyEvent(turn, info) {
   if (info.recalled) turn.recalled = info.recalled;
   if (info.remembered) turn.remembered = info.remembered;
+  if (info.usage) turn.usage = info.usage;
+}
+
+// "123 tokens · 1.4 s" under a reply: all the turn's model calls (reply, extraction...).
+function usageText(usage) {
+  const kinds = Object.entries(usage.by_kind || {})
+    .map(([kind, part]) => `${kind} ${part.total_tokens}`).join(", ");
+  const total = `${usage.total_tokens} tokens · ${usage.seconds.toFixed(1)} s`;
+  return kinds ? `${total} (${kinds})` : total;
+}
+
+function showUsage(bubble, usage) {
+  if (!usage) return;
+  const note = el("small", "usage", usageText(usage));
+  note.title = `${usage.calls} model calls: ${usage.prompt_tokens} prompt + `
+    + `${usage.completion_tokens} completion tokens`;
+  bubble.append(note);
 }
 
 // Reads the server-sent events of a streamed reply, calling onChunk with each parsed chunk.
@@ -289,6 +306,7 @@ async function send(text) {
     throw error;
   }
   bubble.textContent = reply || "(no reply)";
+  showUsage(bubble, turn.usage);
   bubble.classList.remove("streaming");
   bubble.classList.add("done");
   renderPanel();
