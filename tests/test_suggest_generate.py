@@ -91,7 +91,10 @@ def test_the_user_store_gives_personal_edits_of_the_latest_query_only_as_real_qu
 
 def test_session_only_gets_the_non_personal_edits() -> None:
     users = {
-        f"u{i}": [*acts("weather", "weather boston"), *acts("pizza boston", start=T0 + timedelta(1))]
+        f"u{i}": [
+            *acts("weather", "weather boston"),
+            *acts("pizza boston", start=T0 + timedelta(1)),
+        ]
         for i in range(3)
     }
     ranker = Ranker(GlobalLayer.build(users, min_users=3))

@@ -9,8 +9,8 @@ the session's latest query without one of its words (:mod:`~confidante.tools.sug
 an addition to it (words that ``k`` users add, words this user tends to add, one of the user's
 heaviest entities) is a candidate only when the result is a real query, the user's own or one
 of the global layer's, so no suggestion is made of memory words glued onto the session (issue
-25: "ericeira biscuit and i"); the addition then gives the query a feature. Each candidate gets a few
-features, and its score is their weighted sum (:class:`Weights`). Without a profile the same
+25: "ericeira biscuit and i"); the addition then gives the query a feature. Each candidate gets
+a few features, and its score is their weighted sum (:class:`Weights`). Without a profile the same
 machinery runs on the session and the global layer alone: that is the non-personalised ranking
 the benchmark compares against.
 """
