@@ -187,7 +187,7 @@ def test_rerank_orders_by_numbers_and_keeps_true_reasons(
     ("answers", "expected"),
     [
         (['{"order": [3, 1]}'], [2, 0, 1]),  # left-out candidates follow in order
-        (['{"order": [9, 2, 2]}'], [1, 0, 2]),  # out of range and repeats dropped
+        (['{"order": [9, 2]}', '{"order": [2, 2]}'], [1, 0, 2]),  # 9 is no candidate: retried
         (['{"order": []}', '{"order": [2]}'], [1, 0, 2]),  # empty: retried
         (['{"items": []}', "not json"], None),  # never usable: the core's order, flagged
         (['{"order": [0, 7]}', '{"order": [-1]}'], None),

@@ -4,7 +4,8 @@ Recommendation as language (the P5 idea): the model sees what the memory says ab
 user's tastes, what the user asks for now, and the numbered candidates, and answers with the
 candidates' numbers, best first, as JSON constrained by :class:`RerankOrder`.
 
-The schema is what a small local model can fill: a non-empty list of small integers. The
+The schema is what a small local model can fill: a non-empty list of the offered numbers
+(an enum, :func:`order_schema`, so a grammar-constrained model cannot write others). The
 earlier schema (each candidate's id copied out with a written reason) failed on every call of
 the default 1.5B model, whose grammar-constrained answer was an empty list (issue 25). The
 model writes no reasons: a reason it wrote could not be checked, and the recommender's own
@@ -18,14 +19,23 @@ attempt is retried, then :func:`arerank` raises and the caller keeps its own ord
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from confidante.models.structured import ask_structured
 
-__all__ = ["MAX_CANDIDATES", "RerankOrder", "accepted_order", "arerank", "rerank_prompt"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "RerankOrder",
+    "accepted_order",
+    "arerank",
+    "order_schema",
+    "rerank_prompt",
+]
 
 #: At most this many candidates are offered to the model.
 MAX_CANDIDATES = 50
@@ -39,6 +49,21 @@ class RerankOrder(BaseModel):
         max_length=MAX_CANDIDATES,
         description="the numbers of the candidates, best first, each once",
     )
+
+
+@lru_cache(maxsize=MAX_CANDIDATES)
+def order_schema(count: int) -> type[RerankOrder]:
+    """Return :class:`RerankOrder` with its numbers restricted to ``1..count`` (an enum).
+
+    A grammar-constrained model can then write only offered numbers: unconstrained, the
+    default model filled the list with ``-1`` on half of the calls.
+    """
+    numbers: Any = Literal.__getitem__(tuple(range(1, count + 1)))
+    field = Field(min_length=1, max_length=count, description="candidate numbers, best first")
+    model: type[RerankOrder] = create_model(
+        "RerankOrder", __base__=RerankOrder, order=(list[numbers], field)
+    )
+    return model
 
 
 def rerank_prompt(
@@ -97,7 +122,7 @@ async def arerank(
     offered = list(candidates)[:MAX_CANDIDATES]
     ranked = await ask_structured(
         model,
-        RerankOrder,
+        order_schema(len(offered)),
         rerank_prompt(memories, offered, request),
         lambda answer: accepted_order(answer, len(offered)),
         retries=retries,
