@@ -26,6 +26,7 @@ from confidante.tools.recommend import (
 )
 from confidante.tools.recommend.constraints import read_constraints
 from confidante.tools.recommend.interactions import aload
+from confidante.tools.recommend.reasons import fact_reason
 
 MOVIES = [
     ("alien", "Alien (1979)", ["Horror", "Sci-Fi"]),
@@ -166,18 +167,76 @@ def test_isolation_and_forget_user(recommender: Recommender, memory: Memory) -> 
     assert fitted.version[0] == sum(len(v) for v in VIEWERS.values()) + 1  # bob's only
 
 
-def test_rerank_reasons_from_memories(recommender: Recommender, memory: Memory) -> None:
+def test_rerank_orders_by_numbers_and_keeps_true_reasons(
+    recommender: Recommender, memory: Memory
+) -> None:
     memory.remember("ana", "Ana likes slow science fiction dramas.")
+    plain = Recommender(memory).recommend("ana", k=3)
     model = ScriptedChatModel()
     reranking = Recommender(memory, model=model, rerank=True)
     found = reranking.recommend("ana", k=3)
     assert found[0].item.id == "arrival"  # Drama + Sci-Fi shares most words
-    assert found[0].reason == "You said: Ana likes slow science fiction dramas."
-    assert model.calls[0]["response_format"]["json_schema"]["name"] == "RecommendationReasons"
-    broken = Recommender(
-        memory, model=ScriptedChatModel(responses=["nope", "still not"]), rerank=True
+    assert all(r.reranked for r in found) and sorted(ids(found)) == sorted(ids(plain))
+    assert {r.item.id: r.reason for r in found} == {r.item.id: r.reason for r in plain}
+    assert model.calls[0]["response_format"]["json_schema"]["name"] == "RerankOrder"
+    prompt = json.dumps(model.calls[0]["messages"])
+    assert "1. " in prompt and "Ana likes slow science fiction dramas." in prompt
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        (['{"order": [3, 1]}'], [2, 0, 1]),  # left-out candidates follow in order
+        (['{"order": [9, 2]}', '{"order": [2, 2]}'], [1, 0, 2]),  # 9 is no candidate: retried
+        (['{"order": []}', '{"order": [2]}'], [1, 0, 2]),  # empty: retried
+        (['{"items": []}', "not json"], None),  # never usable: the core's order, flagged
+        (['{"order": [0, 7]}', '{"order": [-1]}'], None),
+    ],
+)
+def test_rerank_answers_are_parsed_or_fall_back(
+    recommender: Recommender, memory: Memory, answers: list[str], expected: list[int] | None
+) -> None:
+    memory.remember("ana", "Ana likes slow science fiction dramas.")
+    plain = Recommender(memory).recommend("ana", k=3)
+    model = ScriptedChatModel(responses=answers)
+    found = Recommender(memory, model=model, rerank=True).recommend("ana", k=3)
+    if expected is None:
+        assert ids(found) == ids(plain) and not any(r.reranked for r in found)
+    else:
+        assert ids(found) == [plain[i].item.id for i in expected]
+        assert all(r.reranked for r in found)
+
+
+def test_reasons_are_true_or_absent(recommender: Recommender, memory: Memory) -> None:
+    """Issue 25: no unrelated fact, no request retold as "what you told me"."""
+    run_sync(
+        recommender.catalog.aadd(
+            [
+                CatalogItem(
+                    id="chien",
+                    title="Un chien andalou (1929)",
+                    attributes={"genres": ["Drama", "Fantasy"]},
+                )
+            ]
+        )
     )
-    assert ids(broken.recommend("ana", k=3)) == ids(Recommender(memory).recommend("ana", k=3))
+    biscuit = "The user lives in Lisbon and has a dog called Biscuit."
+    assert fact_reason(run_sync(recommender.catalog.aitems(["chien"]))[0], [biscuit]) == ""
+    memory.remember("lee", "The user loves Lisbon and their dog Biscuit.")
+    for rec in recommender.recommend("lee", k=6, query="something to watch tonight"):
+        assert "Lisbon" not in rec.reason and "tonight" not in rec.reason, rec
+        assert "told me: something" not in rec.reason
+    memory.remember("kid", "The user loves animated cartoons for children.")
+    found = recommender.recommend("kid", k=3)
+    assert found[0].source == "content" and found[0].item.id in {"toy", "up"}
+    assert (
+        found[0].reason
+        == "Matches what you told me: The user loves animated cartoons for children."
+    )
+    asked = recommender.recommend("newcomer", k=3, query="a funny comedy for the family")
+    paddington = next(r for r in asked if r.item.id == "paddington")
+    assert paddington.reason == "Fits your request (comedy, family)."
+    assert all("told me" not in r.reason for r in asked)
 
 
 async def test_graph_tools(recommender: Recommender) -> None:

@@ -66,30 +66,41 @@ def test_profile_and_global_layer_learn_edits() -> None:
     assert layer.edits == {Edit("after", "boston"): 3}  # one user's edit stays out
 
 
-def test_the_user_store_generates_personal_edits_of_the_latest_query() -> None:
+def test_the_user_store_gives_personal_edits_of_the_latest_query_only_as_real_queries() -> None:
     profile = UserProfile.build(
         [
             *acts("pizza", "pizza reviews"),
             *acts("sushi", "sushi reviews", start=T0 + timedelta(hours=3)),
             *acts("boston weather", "boston weather", start=T0 + timedelta(hours=6)),
+            *acts("tacos reviews", "tacos boston", start=T0 + timedelta(hours=9)),
         ]
     )
     ranker = Ranker(GlobalLayer())
     found = ranker.featurize(["tacos"], profile)
-    assert found["tacos reviews"]["user_edit"] > 0  # how this user refines
-    assert found["tacos boston"]["entity_edit"] > 0  # the user's heaviest entity
+    assert found["tacos reviews"]["user_edit"] > 0  # how this user refines, and a query of theirs
+    assert found["tacos boston"]["entity_edit"] > 0  # the user's heaviest entity, typed before
     alone = ranker.featurize(["tacos"], None)
     assert "tacos reviews" not in alone and "tacos boston" not in alone
     weighted = Ranker(GlobalLayer(), replace(Weights(), user_edit=50.0))
     top = weighted.suggest(["tacos"], profile, k=1)[0]
     assert top.query == "tacos reviews" and "user_edit" in top.sources
+    # the same edits of a query the user never typed make no candidate
+    glued = ranker.featurize(["burrito"], profile)
+    assert "burrito reviews" not in glued and "burrito boston" not in glued
 
 
 def test_session_only_gets_the_non_personal_edits() -> None:
-    users = {f"u{i}": acts("weather", "weather boston") for i in range(3)}
+    users = {
+        f"u{i}": [
+            *acts("weather", "weather boston"),
+            *acts("pizza boston", start=T0 + timedelta(1)),
+        ]
+        for i in range(3)
+    }
     ranker = Ranker(GlobalLayer.build(users, min_users=3))
     found = ranker.featurize(["cheap pizza", "pizza"], None)
-    assert found["pizza boston"]["global_edit"] > 0
+    assert found["pizza boston"]["global_edit"] > 0  # k users typed it
+    assert "sushi boston" not in ranker.featurize(["sushi"], None)  # nobody typed that
     assert "pizza" in ranker.featurize(["cheap pizza"], None)  # a word dropped
     assert ranker.featurize(["cheap pizza"], None)["pizza"]["session_edit"] == 1.0
 
@@ -109,4 +120,25 @@ def test_generated_candidates_never_hold_another_users_private_words() -> None:
             assert not (bob_words - own) & set(query.split()), query
     generated = ranker.featurize(["tacos"], profiles["ana"])
     assert "tacos bob secret clinic" not in generated
-    assert any(q.startswith("tacos ") and "lisbon" in q for q in generated)  # ana's own
+    assert not any(q.startswith("tacos ") and "lisbon" in q for q in generated)  # not glued
+
+
+def test_memory_words_are_never_glued_onto_the_session() -> None:
+    """Issue 25: ``ericeira biscuit and i``, ``ericeira remind``, ``ericeira take``."""
+    said = [
+        Activity("Biscuit and I walked to the beach", T0, kind="topic"),
+        Activity("Remind me to take Biscuit to the vet", T0 + timedelta(minutes=1), kind="topic"),
+        Activity("Biscuit and I love Lisbon", T0 + timedelta(minutes=2), kind="topic"),
+        *acts("surf lisbon", "surf lisbon", "surf camp", start=T0 + timedelta(hours=2)),
+    ]
+    profile = UserProfile.build(said)
+    session = ["surf lisbon", "ericeira"]
+    real = set(profile.queries)
+    for ranker in (Ranker(GlobalLayer()), Ranker(GlobalLayer(), scorer=None)):
+        for found in (ranker.featurize(session, profile), ranker.featurize(session, None)):
+            for query in found:
+                grounded = set(query.split()) <= {"surf", "lisbon", "ericeira"}
+                assert query in real or grounded, query
+        queries = [s.query for s in ranker.suggest(session, profile, k=20)]
+        assert not [q for q in queries if q.startswith("ericeira ")], queries
+        assert "surf camp" in queries  # the user's own query stays a candidate

@@ -83,6 +83,10 @@ def recommend(
 
     def show() -> None:
         found = _recommender(model, rerank).recommend(user, k, query=query)
+        if rerank and found and not any(rec.reranked for rec in found):
+            Console(stderr=True).print(
+                "note: the model's rerank was unusable; showing the ranking core's order"
+            )
         if as_json:
             print(json.dumps([r.model_dump(mode="json") for r in found], indent=2))
             return

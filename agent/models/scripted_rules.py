@@ -2,7 +2,7 @@
 
 They recognise each request by its ``response_format`` schema name (``FactExtraction``,
 ``UpdateDecision``, ``Plan``, ``UserSummary``, ``ImageKeywords``,
-``RecommendationReasons``) and otherwise write a chat reply from the memories and tool results
+``RerankOrder``) and otherwise write a chat reply from the memories and tool results
 placed in the system prompt. They cover simple English
 first-person statements only; they make the assistant usable offline in tests and examples,
 not smart.
@@ -291,22 +291,19 @@ def image_keywords(text: str) -> dict[str, Any]:
     return {"preference": preference[:8], "target": target[:8]}
 
 
-def reasons(text: str) -> dict[str, Any]:
-    """Order recommendation candidates by overlap with the memories (``RecommendationReasons``).
+def rerank_order(text: str) -> dict[str, Any]:
+    """Order recommendation candidates by overlap with the tastes and request (``RerankOrder``).
 
-    Each candidate's reason quotes the memory sharing most words with it (none when no memory
-    shares a word: the caller keeps its own reason).
+    Candidates are the prompt's numbered lines after ``Candidates:``; the rest is what the user
+    likes and asks for. Ties keep the offered order.
     """
-    memories = re.findall(r"^\[\d+\] (.+)$", text, flags=re.M)
-    scored = []
-    for position, (item_id, about) in enumerate(re.findall(r"^- (\S+?): (.+)$", text, re.M)):
-        overlaps = [
-            (len(_stems(about) & _stems(m) - _stems(" ".join(_STOPWORDS))), m) for m in memories
-        ]
-        best = max(overlaps, default=(0, ""))
-        reason = f"You said: {best[1]}" if best[0] else ""  # no memory to cite
-        scored.append((-best[0], position, {"item_id": item_id, "reason": reason[:160]}))
-    return {"items": [entry for *_, entry in sorted(scored, key=lambda row: row[:2])]}
+    known, _, offered = text.partition("Candidates:")
+    wanted = _stems(known) - _stems(" ".join(_STOPWORDS))
+    scored = [
+        (-len(_stems(about) & wanted), int(number))
+        for number, about in re.findall(r"^(\d+)\. (.+)$", offered, flags=re.M)
+    ]
+    return {"order": [number for _, number in sorted(scored)]}
 
 
 def _summary_limit(payload: dict[str, Any], default: int = 480) -> int:
@@ -330,8 +327,8 @@ def default_reply(payload: dict[str, Any]) -> str | dict[str, Any]:
         return summarize(_user_text(payload), _summary_limit(payload))
     if name == "ImageKeywords":
         return image_keywords(_user_text(payload))
-    if name == "RecommendationReasons":
-        return reasons(_user_text(payload))
+    if name == "RerankOrder":
+        return rerank_order(_user_text(payload))
     if response_format:
         return {}
     return chat(payload)

@@ -9,11 +9,12 @@ or owned things, rejected items). Cold start falls back to the user's personas (
 the persona scope, popularity among the persona's members), then to global popularity.
 
 Each recommendation carries a one-line reason: by default from the signal that ranked it
-(the history item it resembles, the preference it matches); with ``rerank=True`` the chat
-model reorders the list and writes the reasons from the user's memories
-(:mod:`confidante.tools.recommend.rerank`). Feedback (:meth:`Recommender.afeedback`) is an
-interaction like any other, so the next list changes: an accepted item joins the history,
-a rejected one is excluded and pulls its neighbours down.
+(the history item it resembles, the remembered taste it shares words with, or none: see
+:mod:`confidante.tools.recommend.reasons`); with ``rerank=True`` the chat model reorders the
+list by the candidates' numbers (:mod:`confidante.tools.recommend.rerank`) and, when its answer
+is unusable, the list keeps its order with ``reranked`` False. Feedback
+(:meth:`Recommender.afeedback`) is an interaction like any other, so the next list changes: an
+accepted item joins the history, a rejected one is excluded and pulls its neighbours down.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from confidante.tools.recommend.catalog import Catalog, CatalogItem
 from confidante.tools.recommend.constraints import Constraints, read_constraints
 from confidante.tools.recommend.core import CoreParams, RankingCore, top_k_rows
 from confidante.tools.recommend.data import InteractionLog
+from confidante.tools.recommend.reasons import fact_reason
 from confidante.tools.recommend.rerank import arerank
 
 logger = logging.getLogger(__name__)
@@ -45,12 +47,22 @@ PREFERENCE_QUERY = "what the user likes, loves, enjoys, dislikes and already own
 
 
 class Recommendation(BaseModel):
-    """One recommended item, its score, the signal that ranked it and a one-line reason."""
+    """One recommended item, its score, the signal that ranked it and a one-line reason.
+
+    Attributes:
+        item: The catalog item.
+        score: The ranking core's score.
+        source: The signal that ranked it (``cf``, ``seq``, ``interest``, ``content``...).
+        reason: Why, in one line; empty when nothing true can be said.
+        reranked: Whether the chat model ordered the list it is in (``rerank=True`` and a
+            usable answer).
+    """
 
     item: CatalogItem
     score: float
     source: str
-    reason: str
+    reason: str = ""
+    reranked: bool = False
 
 
 @dataclass
@@ -208,7 +220,8 @@ class Recommender:
         rejected = [fitted.index[i.item] for i in mine if not i.positive and i.item in fitted.index]
         memories = [hit.text for hit in await self.memory.alist_items(user_id)]
         constraints = read_constraints(memories)
-        preferences = await self._preferences(user_id, constraints, query, bool(history))
+        facts = await self._preferences(user_id, constraints, bool(history))
+        preferences = [query, *facts] if query else facts
         scores, parts = await self._score(fitted, user_id, history, rejected, preferences)
         for position in {*constraints.excluded(fitted.items), *rejected}:
             scores[position] = -np.inf
@@ -219,16 +232,17 @@ class Recommender:
             ranked = top_k_rows(scores[None, :], k)[0]
         top = [int(i) for i in ranked if i >= 0]
         chosen = [
-            self._explain(fitted, i, float(scores[i]), parts, history, preferences) for i in top
+            self._explain(fitted, i, float(scores[i]), parts, history, facts, query) for i in top
         ]
         if self.rerank and self.model is not None and chosen:
             liked = [f"The user liked {fitted.items[i].title}." for i in history[-10:]]
-            chosen = await self._rerank(chosen, [*preferences, *liked])
+            chosen = await self._rerank(chosen, [*facts, *liked], query)
         return chosen
 
     async def _preferences(
-        self, user_id: str, constraints: Constraints, query: str | None, has_history: bool
+        self, user_id: str, constraints: Constraints, has_history: bool
     ) -> list[str]:
+        """Return what the memory says the user likes (stated likes, the summary)."""
         preferences = list(constraints.likes)
         summary = await self.memory.asummary(user_id, "recommendation")
         if summary is not None and summary.usable:
@@ -236,8 +250,6 @@ class Recommender:
         if not preferences and not has_history:  # cold start: persona, then global memories
             hits = await self.memory.aretrieve(user_id, PREFERENCE_QUERY, k=5)
             preferences = read_constraints(hit.text for hit in hits).likes
-        if query:
-            preferences.insert(0, query)
         return preferences
 
     async def _score(
@@ -318,7 +330,8 @@ class Recommender:
         score: float,
         parts: dict[str, np.ndarray],
         history: list[int],
-        preferences: list[str],
+        facts: list[str],
+        query: str | None,
     ) -> Recommendation:
         item = fitted.items[position]
         source = max(parts, key=lambda name: float(parts[name][position])) if parts else "popular"
@@ -327,30 +340,31 @@ class Recommender:
             column = fitted.core.cf_weights[history][:, position].toarray().ravel()
             anchor = fitted.items[history[int(np.argmax(column))] if column.any() else history[-1]]
             reason = f"Because you liked {anchor.title}."
-        elif source == "content" and preferences:
-            reason = f"Matches what you told me: {preferences[0]}"
+        elif source == "content":
+            reason = fact_reason(item, facts, query)  # true or absent
         elif source == "persona":
             reason = "Popular with people like you."
         return Recommendation(item=item, score=score, source=source, reason=reason)
 
     async def _rerank(
-        self, chosen: list[Recommendation], memories: list[str]
+        self, chosen: list[Recommendation], memories: list[str], query: str | None
     ) -> list[Recommendation]:
-        by_id = {r.item.id: r for r in chosen}
+        """Let the model reorder ``chosen``; keep the order (not reranked) when it cannot.
+
+        The reasons stay the recommender's own, true or absent (the model writes none).
+        """
         unique = list(dict.fromkeys(memories))[:20]
         try:
-            ranked = await arerank(
+            order = await arerank(
                 self.model,  # type: ignore[arg-type]
                 unique,
-                [(r.item.id, r.item.document()) for r in chosen],
+                [r.item.document() for r in chosen],
+                query,
             )
         except StructuredOutputError as exc:
             logger.warning("rerank failed, keeping the ranking core's order: %s", exc)
             return chosen
-        return [
-            by_id[item_id].model_copy(update={"reason": reason}) if reason else by_id[item_id]
-            for item_id, reason in ranked
-        ]
+        return [chosen[position].model_copy(update={"reranked": True}) for position in order]
 
     recommend = sync_twin(arecommend)
     feedback = sync_twin(afeedback)

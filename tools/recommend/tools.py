@@ -26,9 +26,9 @@ def recommend_tools(recommender: Recommender) -> list[BaseTool]:
         found = await recommender.arecommend(
             user_of(config), max(1, min(k, 20)), query=request.strip() or None
         )
-        return "\n".join(f"- {r.item.title} [{r.item.id}]: {r.reason}" for r in found) or (
-            "nothing to recommend"
-        )
+        return "\n".join(
+            f"- {r.item.title} [{r.item.id}]" + (f": {r.reason}" if r.reason else "") for r in found
+        ) or ("nothing to recommend")
 
     async def recommendation_feedback(item_id: str, accepted: bool, config: RunnableConfig) -> str:
         """Remember that the user accepted or rejected a recommended item (by its id)."""

@@ -14,8 +14,10 @@ or one word was dropped (``Edit("drop", "")``). Generators:
   places, brands, people: the entity-centric store); the non-personal source is the global
   layer's edits, kept only when ``k`` distinct users made them (:attr:`GlobalLayer.edits`).
 
-So a generated candidate is made of the session's words plus words from the user's own store
-or from the k-anonymous global layer: never from another user's raw queries.
+The ranker (:class:`~confidante.tools.suggest.ranker.Ranker`) offers an addition only when the
+result is a real query, the user's own or one that ``k`` users typed: the user's memory words
+glued onto the session ("ericeira biscuit and i") are no suggestion. A drop is grounded in the
+session itself. Nothing generated comes from another user's raw queries.
 """
 
 from __future__ import annotations

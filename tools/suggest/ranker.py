@@ -4,11 +4,13 @@ Candidates come from three places: the session (its previous queries and words),
 store (:class:`~confidante.tools.suggest.profile.UserProfile`: queries that share words or
 entities with the session, that followed the session's queries before, that the user typed in
 past sessions along with them, or that the user types most) and the global layer (k-anonymous
-follow-ups and popular queries sharing words with the session). New queries are also generated
-by editing the session's latest query (:mod:`~confidante.tools.suggest.generate`): without one
-of its words or with words that ``k`` users add (non-personal), and with the words this user
-tends to add or one of the user's heaviest entities (personal). Each candidate gets a few
-features, and its score is their weighted sum (:class:`Weights`). Without a profile the same
+follow-ups and popular queries sharing words with the session). The only new queries are
+the session's latest query without one of its words (:mod:`~confidante.tools.suggest.generate`);
+an addition to it (words that ``k`` users add, words this user tends to add, one of the user's
+heaviest entities) is a candidate only when the result is a real query, the user's own or one
+of the global layer's, so no suggestion is made of memory words glued onto the session (issue
+25: "ericeira biscuit and i"); the addition then gives the query a feature. Each candidate gets
+a few features, and its score is their weighted sum (:class:`Weights`). Without a profile the same
 machinery runs on the session and the global layer alone: that is the non-personalised ranking
 the benchmark compares against.
 """
@@ -319,13 +321,20 @@ class Ranker:
         latest = context.queries[-1]
         for query in drop_word_edits(latest):
             yield query, "session_edit", 1.0
+        known = self.global_layer.queries
+        mine = profile.queries if profile is not None else {}
+        # An addition is a candidate only when its result is a real query (the user's, or
+        # one that k users typed): words glued onto the session are no suggestion of their own.
         for query, share in added_word_edits(latest, self.global_layer.edits, self.edits):
-            yield query, "global_edit", share
+            if query in known or query in mine:
+                yield query, "global_edit", share
         if profile is not None:
             for query, share in added_word_edits(latest, profile.edits, self.edits):
-                yield query, "user_edit", share
+                if query in known or query in mine:
+                    yield query, "user_edit", share
             for query, value in entity_additions(profile.ranked_entities(), latest, self.edits):
-                yield query, "entity_edit", value
+                if query in mine:
+                    yield query, "entity_edit", value
 
     # ----------------------------------------------------------- suggestions
     @staticmethod
