@@ -40,8 +40,9 @@ Questions about the user's own health, diet or medicines are fine: answer them f
 #: The rule for a message that only tells something: a small model shown the rule above reads
 #: "nothing known" into news and answers "I don't know where you work".
 TELLING_RULE = """The user is telling you something about their life, not asking: reply to what
-they said in one or two warm sentences (congratulate, sympathise, or ask one short follow-up
-question). Do not explain what things are, and do not say what you don't know."""
+they said in one or two warm sentences that fit it (glad about good news, sorry about bad news,
+noted for a plain fact), or ask one short follow-up question. Do not explain what things are,
+and do not say what you don't know."""
 SAFETY_PROMPT = (
     "Safety facts about the user (always respect them; when a request involves one, warn the "
     "user clearly):"

@@ -104,9 +104,23 @@ def touches(message: str, fact: dict[str, Any]) -> bool:
     return bool(set(words) & cues)
 
 
-def heeds(reply: str, fact: dict[str, Any]) -> bool:
-    """Whether a reply mentions the fact (one of its distinctive words)."""
-    return bool(_stems(_WORDS.findall(reply.lower())) & distinctive(fact["text"]))
+_AFFIRMS = re.compile(
+    r"^\W*(?:yes|yeah|yep|sure|of course|absolutely|definitely|certainly|go ahead|enjoy|"
+    r"you can|you could|feel free)\b",
+    re.I,
+)
+
+
+def heeds(reply: str, fact: dict[str, Any], message: str = "") -> bool:
+    """Whether a reply mentions the fact (one of its distinctive words).
+
+    A word of the fact the message said already ("peanut" in "Can I eat peanut butter
+    cookies?") counts only in a reply that does not open by saying yes: "Yes, you can eat
+    peanut butter cookies." echoes the question, "Careful: those contain peanuts." warns.
+    """
+    named = _stems(_WORDS.findall(reply.lower())) & distinctive(fact["text"])
+    said = _stems(_WORDS.findall(message.lower()))
+    return bool(named - said) or (bool(named) and not _AFFIRMS.match(reply))
 
 
 def second_person(fact: str) -> str:
@@ -128,7 +142,7 @@ def reminder(message: str, reply: str, facts: Sequence[dict[str, Any]]) -> str:
     """
     if not any(kind != "statement" for _, kind in clauses(message)):
         return ""
-    missed = [fact for fact in facts if touches(message, fact) and not heeds(reply, fact)]
+    missed = [fact for fact in facts if touches(message, fact) and not heeds(reply, fact, message)]
     if not missed:
         return ""
     said = "; ".join(second_person(fact["text"]) for fact in missed[:3])

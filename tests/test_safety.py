@@ -31,6 +31,15 @@ def test_no_reminder_when_the_reply_mentions_the_fact(reply: str) -> None:
     assert reminder("Can I eat peanut butter cookies?", reply, [PEANUTS]) == ""
 
 
+def test_a_yes_that_echoes_the_question_is_no_heed() -> None:
+    reply = "Yes, you can eat peanut butter cookies."
+    assert not heeds(reply, PEANUTS, "Can I eat peanut butter cookies?")
+    assert reminder("Can I eat peanut butter cookies?", reply, [PEANUTS]) == (
+        "Please keep in mind that you are allergic to peanuts."
+    )
+    assert heeds("Yes, but not with your allergy.", PEANUTS, "Can I eat peanut butter cookies?")
+
+
 def test_no_reminder_for_statements() -> None:
     assert reminder("I ate peanut butter cookies yesterday.", "Nice!", [PEANUTS]) == ""
     assert reminder("I'm going to a party tonight, there will be cake.", "Fun!", [PEANUTS]) == ""

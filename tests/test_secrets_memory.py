@@ -208,10 +208,12 @@ async def test_refuse_in_chat_keeps_nothing_and_says_so(settings: Settings) -> N
         assert await agent.memory.aevents("ana") == []
         assert (await agent.astate()).get("messages", []) == []
         streamed = [item async for item in agent.astream(PASSWORD_LINE)]
-        assert streamed == [
+        assert streamed[:2] == [
             ("custom", {"event": "withheld", "kinds": ["password"], "refused": True}),
             ("updates", {"respond": {"reply": refusal_reply(["password"])}}),
         ]
+        (kind, usage), *more = streamed[2:]  # the stream ends with the turn's usage: no call
+        assert kind == "usage" and usage.calls == 0 and not more
         assert await agent.memory.aevents("ana") == []
         assert (await agent.aturn("My dog is called Biscuit.")).withheld == []
 

@@ -112,10 +112,12 @@ def _current_items(
         for concept in session.exec(current.where(col(Concept.key).in_(slots))):
             by_slot[(concept.subject_id, str(concept.key))] = concept
     if free:
-        query = current.where(col(Concept.text_hash).in_(free))
-        for concept in session.exec(query):
-            if concept.key is None or concept.key in multi:
-                by_text[(concept.subject_id, str(concept.text_hash))] = concept
+        query = current.where(col(Concept.text_hash).in_(free)).order_by(
+            col(Concept.created_at), col(Concept.id)
+        )
+        for concept in session.exec(query):  # two items may say the same (one was edited):
+            if concept.key is None or concept.key in multi:  # the oldest is the one merged into
+                by_text.setdefault((concept.subject_id, str(concept.text_hash)), concept)
     return by_slot, by_text
 
 
