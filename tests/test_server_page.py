@@ -70,6 +70,16 @@ def _chat(page: Any, text: str) -> Any:
     return reply
 
 
+_REPLY_ONLY = """li => Array.from(li.childNodes)
+    .filter(node => !(node.classList && node.classList.contains("usage")))
+    .map(node => node.textContent).join("")"""
+
+
+def _reply_text(reply: Any) -> str:
+    """A finished reply's text, without the usage line the page shows under it."""
+    return str(reply.evaluate(_REPLY_ONLY))
+
+
 def test_at_phone_width_nothing_scrolls_sideways(browser: Any, server: LiveServer) -> None:
     key = server.key_for("phoebe")
     with server.client(key) as http:
@@ -90,13 +100,16 @@ def test_at_phone_width_nothing_scrolls_sideways(browser: Any, server: LiveServe
 def test_a_reload_shows_the_conversation_again(browser: Any, server: LiveServer) -> None:
     key, other = server.key_for("rita"), server.key_for("otto")
     page = _open(browser, server, key)
-    reply = _chat(page, "My cat is called Miso.").inner_text()
-    second = _chat(page, "What is my cat called?").inner_text()
+    reply = _reply_text(_chat(page, "My cat is called Miso."))
+    second_reply = _chat(page, "What is my cat called?")
+    second = _reply_text(second_reply)
     assert "Miso" in second
+    sync_api.expect(second_reply.locator("small.usage")).to_contain_text("tokens")
     page.reload()
     sync_api.expect(page.locator("#whoami")).to_have_text("connected")
     users = page.locator("#log li.user")
     sync_api.expect(users).to_have_text(["My cat is called Miso.", "What is my cat called?"])
+    # the thread is shown again; the usage lines were for replies made on this page
     sync_api.expect(page.locator("#log li.assistant")).to_have_text([reply, second])
     page.locator("#log li.assistant").first.click()
     sync_api.expect(page.locator("#recalled li.empty")).to_contain_text("before a reload")
@@ -126,7 +139,10 @@ def test_the_reply_appears_word_by_word(
         sync_api.expect(page.locator("#log li.assistant.done")).to_have_count(0)
     finally:
         model.gate.set()
-    sync_api.expect(page.locator("#log li.assistant.done")).to_have_text("I don't know that yet.")
+    done = page.locator("#log li.assistant.done")
+    sync_api.expect(done).to_contain_text("I don't know that yet.")
+    assert _reply_text(done) == "I don't know that yet."
+    sync_api.expect(done.locator("small.usage")).to_contain_text("tokens")
     assert model.finished
     page.context.close()
 
