@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph.store.memory import InMemoryStore
+from sqlmodel import col, update
 
 from confidante.integrations.importers import convert_export
 from confidante.integrations.importers.letta import letta_to_export
 from confidante.integrations.langgraph_store import ConfidanteStore
+from confidante.memory.storage.records import Concept
 from confidante.memory.store import Memory
 from confidante.settings import Settings
 
@@ -257,3 +259,55 @@ def test_round_trip_through_confidante_export(
         assert _comparable(other.export("ben")) == _comparable(exported)
     finally:
         other.close()
+
+
+def _sqlite_store_rows(store: Any) -> list[dict[str, Any]]:
+    """The rows of a LangGraph ``SqliteStore``'s ``store`` table, as a dump of it holds them."""
+    cursor = store.conn.execute(
+        "SELECT prefix, key, value, created_at, updated_at, expires_at, ttl_minutes FROM store"
+    )
+    names = [column[0] for column in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        if isinstance(row["value"], bytes):
+            row["value"] = row["value"].decode()
+    return json.loads(json.dumps(rows, default=str))
+
+
+def test_langgraph_items_keep_their_expiry(memory: Memory) -> None:
+    """A dump of a real ``SqliteStore`` with TTLs: each item expires when it would have there."""
+    sqlite_store = pytest.importorskip("langgraph.store.sqlite")
+    ttl = {"refresh_on_read": True}
+    with sqlite_store.SqliteStore.from_conn_string(":memory:", ttl=ttl) as source:
+        source.setup()
+        source.put(("ana", "trips"), "lisbon", {"text": "Ana is in Lisbon this week."}, ttl=60)
+        source.put(("ana", "trips"), "azores", {"text": "Ana hikes the Azores in May."}, ttl=90)
+        source.put(("ana", "memories"), "diet", {"text": "Ana is vegetarian."})
+        dump = _sqlite_store_rows(source)
+    deadlines = {row["key"]: row["expires_at"] for row in dump}
+    assert deadlines["diet"] is None and deadlines["lisbon"] is not None
+
+    memory.import_("ana", convert_export("langgraph", dump, user_id="ana"))
+    items = {i.attributes["langgraph"]["key"]: i for i in memory.list_items("ana")}
+    for key in ("lisbon", "azores"):
+        assert items[key].expires_at == at(deadlines[key].replace(" ", "T"))
+    assert items["diet"].expires_at is None
+    store = ConfidanteStore(memory)
+    lisbon = store.get(("ana", "trips"), "lisbon", refresh_ttl=False)
+    assert lisbon is not None and lisbon.value == {"text": "Ana is in Lisbon this week."}
+    # a confidante export carries it on
+    exported = memory.export("ana")
+    expiries = {i["attributes"]["langgraph"]["key"]: i["expires_at"] for i in exported["items"]}
+    assert at(expiries["lisbon"]) == items["lisbon"].expires_at and expiries["diet"] is None
+    # once its moment passes, the item is gone, as it would be from the LangGraph store
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    memory.database.run_sync(
+        lambda session: session.exec(
+            update(Concept)  # type: ignore[call-overload]
+            .where(col(Concept.id) == items["lisbon"].id)
+            .values(expires_at=past)
+        )
+    )
+    assert store.get(("ana", "trips"), "lisbon") is None
+    assert store.get(("ana", "trips"), "azores", refresh_ttl=False) is not None
+    assert memory.sweep().expired == 1

@@ -68,7 +68,30 @@ def langgraph_of(user: str) -> Any:
     return data
 
 
+def mem0_of(user: str) -> Any:
+    """mem0's open-source ``get_all`` result for ``user`` (two memories)."""
+    return {
+        "results": [
+            {
+                "id": "f38b689d-6b24-45b7-bced-17fbb4d8bac7",
+                "memory": "Is travelling to Paris in June",
+                "created_at": "2024-02-25T23:57:00.108347-07:00",
+                "updated_at": "2024-07-25T23:57:00.108367-07:00",
+                "user_id": user,
+            },
+            {
+                "id": "0b7b1e3c-7f8c-4c2e-9d1a-6a0f5b1c2d3e",
+                "memory": "Is vegetarian",
+                "created_at": "2024-03-01T10:00:00Z",
+                "user_id": user,
+            },
+        ],
+        "relations": [],
+    }
+
+
 OTHER_USERS = {
+    "mem0": (mem0_of("bob"), "bob"),
     "letta": (letta_of("identity-bob"), "identity-bob"),
     "graphiti": (graphiti_of("bob"), "bob"),
     "langgraph": (langgraph_of("bob"), "bob"),
@@ -114,6 +137,23 @@ def test_an_export_of_several_users_needs_a_choice(memory: Memory) -> None:
     assert len(texts) == 4  # Bob's extra fact stayed out
     with pytest.raises(InvalidInputError, match="names no user 'carol'"):
         convert_export("graphiti", mixed, user_id="ana", source_user="carol")
+
+
+def test_a_mem0_export_of_several_users_needs_a_choice(memory: Memory) -> None:
+    mixed = mem0_of("ana")
+    mixed["results"].append({"id": "b-1", "memory": "Has a cat named Tom", "user_id": "bob"})
+    with pytest.raises(InvalidInputError, match=r"several users.*'ana', 'bob'.*--source-user"):
+        convert_export("mem0", mixed, user_id="ana")
+    with pytest.raises(InvalidInputError, match="names no user 'carol'"):
+        convert_export("mem0", mixed, user_id="ana", source_user="carol")
+    assert nothing_written(memory)
+    memory.import_("ana", convert_export("mem0", mixed, user_id="ana", source_user="ana"))
+    assert sorted(i.text for i in memory.list_items("ana")) == [
+        "Is travelling to Paris in June",
+        "Is vegetarian",
+    ]
+    memory.import_("ben", convert_export("mem0", mixed, user_id="ben", source_user="bob"))
+    assert [i.text for i in memory.list_items("ben")] == ["Has a cat named Tom"]
 
 
 def _broken_letta() -> Any:

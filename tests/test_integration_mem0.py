@@ -151,6 +151,19 @@ def test_cli_import_format_mem0(cli_env: dict[str, str], tmp_path: Path) -> None
         text=True,
     )
     assert bad.returncode == 1 and "unknown format" in bad.stderr
+    # alice's export into another user: refused, nothing written, unless mapped on purpose
+    other = [*run, "import", "--user", "carol", "--format", "mem0", str(export), "--json"]
+    refused = subprocess.run(other, env=cli_env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "--source-user alice" in refused.stderr
+    carol = [*run, "list", "--user", "carol", "--json"]
+    assert (
+        json.loads(subprocess.run(carol, env=cli_env, capture_output=True, text=True).stdout) == []
+    )
+    mapped = subprocess.run(
+        [*other, "--source-user", "alice"], env=cli_env, capture_output=True, text=True, timeout=300
+    )
+    assert mapped.returncode == 0, mapped.stderr
+    assert json.loads(mapped.stdout)["items"] == 2
 
 
 def test_exports_match_the_documented_json_schema(sqlite_memory: Memory) -> None:
@@ -220,7 +233,7 @@ def test_export_made_by_mem0_itself(tmp_path: Path, cli_env: dict[str, str]) -> 
 
     run = [sys.executable, "-m", "confidante.cli", "memory", "import", "--format", "mem0"]
     imported = subprocess.run(
-        [*run, "--user", "ana", str(alice_file), "--json"],
+        [*run, "--user", "ana", "--source-user", "alice", str(alice_file), "--json"],
         env=cli_env,
         capture_output=True,
         text=True,

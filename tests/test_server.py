@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -502,3 +503,43 @@ def test_memories_expire_over_http(server: LiveServer) -> None:
         assert http.get(f"/v1/memories/{brief['id']}").status_code == 404
         exported = http.get("/v1/memories/export").json()
         assert [item["id"] for item in exported["items"]] == [lasting["id"]]
+
+
+def test_an_edit_sets_or_removes_an_expiry_over_http(server: LiveServer) -> None:
+    with server.client(server.key_for("fay")) as http:
+        item = http.post("/v1/memories", json={"text": "Fay is in Lyon this week."}).json()
+        path = f"/v1/memories/{item['id']}"
+        assert item["expires_at"] is None
+        before = datetime.now(UTC)
+        brief = http.patch(path, json={"ttl_seconds": 3600})
+        assert brief.status_code == 200, brief.text
+        moment = datetime.fromisoformat(brief.json()["expires_at"])
+        assert before + timedelta(seconds=3590) < moment < datetime.now(UTC) + timedelta(hours=1)
+        assert http.get(path).json()["expires_at"] == brief.json()["expires_at"]
+        kept = http.patch(path, json={"importance": 0.9}).json()
+        assert kept["expires_at"] == brief.json()["expires_at"]  # absent: unchanged
+        naive = http.patch(path, json={"expires_at": "2999-01-01T00:00"}).json()
+        assert naive["expires_at"].startswith("2999-01-01T00:00:00")  # no offset: UTC
+        aware = http.patch(path, json={"expires_at": "2999-01-01T02:00:00+02:00"}).json()
+        assert datetime.fromisoformat(aware["expires_at"]) == datetime(2999, 1, 1, tzinfo=UTC)
+        for bad, status, said in (
+            ({"ttl_seconds": -1}, 422, "ttl_seconds"),
+            ({"ttl_seconds": 0}, 422, "ttl_seconds"),
+            ({"expires_at": "2001-01-01T00:00:00Z"}, 400, "not in the future"),
+            ({"expires_at": "next week"}, 422, "expires_at"),
+            ({"ttl_seconds": 5, "expires_at": "2999-01-01T00:00:00Z"}, 400, "not both"),
+            ({"ttl_seconds": 5, "expires_at": "never"}, 400, "not both"),
+        ):
+            refused = http.patch(path, json=bad)
+            assert refused.status_code == status, (bad, refused.text)
+            assert said in json.dumps(refused.json()), (bad, refused.text)
+        assert (
+            http.get(path).json()["expires_at"] == aware["expires_at"]
+        )  # refusals changed nothing
+        removed = http.patch(path, json={"expires_at": "never"}).json()
+        assert removed["expires_at"] is None and http.get(path).json()["expires_at"] is None
+        gone = http.patch(path, json={"ttl_seconds": 1}).json()
+        assert gone["expires_at"] is not None
+        time.sleep(1.2)
+        assert http.get(path).status_code == 404  # expired: never returned
+        assert http.patch(path, json={"expires_at": "never"}).status_code == 404

@@ -75,6 +75,7 @@ def summarize(
     from confidante.memory.store import Memory
     from confidante.memory.summaries.job import SummaryJob
     from confidante.models import build_chat_model
+    from confidante.usage_log import UsageLog
 
     settings = load_settings(model, data_dir)
     err_console = Console(stderr=True)
@@ -89,6 +90,7 @@ def summarize(
                 force=force,
                 progress=partial(progress, console=err_console),
                 keep_turns_days=settings.keep_turns_days,
+                usage_log=UsageLog(memory.database),
             )
             report = job.run()
         finally:

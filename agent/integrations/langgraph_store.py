@@ -65,7 +65,6 @@ from langgraph.store.base import (
     Op,
     PutOp,
     Result,
-    SearchItem,
     SearchOp,
     TTLConfig,
     validate_op_namespace,
@@ -74,12 +73,11 @@ from sqlmodel import Session, col, select
 
 from confidante._sync import run_sync, sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
+from confidante.integrations._store_search import StoreReads, item_of
 from confidante.integrations._store_values import (
     ATTRIBUTE,
     expiry_of,
     item_expired,
-    matches_condition,
-    matches_filter,
     slot_of,
     text_of,
 )
@@ -104,7 +102,7 @@ def user_at(position: int = 0) -> UserOf:
     return user_of
 
 
-class ConfidanteStore(TTLSweeper, BaseStore):
+class ConfidanteStore(TTLSweeper, StoreReads, BaseStore):
     """LangGraph's ``BaseStore`` over a confidante :class:`~confidante.memory.store.Memory`.
 
     Args:
@@ -223,7 +221,7 @@ class ConfidanteStore(TTLSweeper, BaseStore):
         if hit is None or item_expired(hit, datetime.now(UTC)):
             return None
         fresh = await self._refresh(user, hit) if op.refresh_ttl else hit
-        return None if fresh is None else _item(fresh)
+        return None if fresh is None else item_of(fresh)
 
     async def _refresh(self, user: str, hit: MemoryHit) -> MemoryHit | None:
         """Move an item's deadline to its TTL from now (None: it expired or went meanwhile)."""
@@ -300,77 +298,6 @@ class ConfidanteStore(TTLSweeper, BaseStore):
             except NotFoundError:  # forgotten meanwhile
                 continue
 
-    # ---------------------------------------------------------------- search
-    def _visible(self, hit: MemoryHit, op: SearchOp, now: datetime) -> bool:
-        record = hit.attributes.get(ATTRIBUTE)
-        if not isinstance(record, dict) or item_expired(hit, now):
-            return False
-        prefix = op.namespace_prefix
-        if tuple(record["namespace"][: len(prefix)]) != prefix:
-            return False
-        if op.query and not record.get("indexed", True):
-            return False
-        return matches_filter(record["value"], op.filter)
-
-    async def _search_user(self, user: str, op: SearchOp, want: int) -> list[MemoryHit]:
-        now = datetime.now(UTC)
-        if not op.query:
-            hits = await self.memory.alist_items(user, kinds=[self.kind])
-            visible = [hit for hit in hits if self._visible(hit, op, now)]
-            visible.sort(key=lambda hit: hit.attributes[ATTRIBUTE]["updated_at"], reverse=True)
-            return visible
-        k = max(2 * want, 20)
-        while True:
-            hits = await self.memory.aretrieve(user, op.query, k, kinds=[self.kind], fallback=False)
-            visible = [hit for hit in hits if self._visible(hit, op, now)]
-            if len(visible) >= want or len(hits) < k:
-                return visible
-            k *= 4
-
-    async def _search(self, op: SearchOp) -> list[SearchItem]:
-        if op.limit < 0 or op.offset < 0:
-            raise ValueError("limit and offset must not be negative")
-        want = op.offset + op.limit
-        hits: list[tuple[str, MemoryHit]] = []
-        for user in await self._users(op.namespace_prefix):
-            hits += [(user, hit) for hit in await self._search_user(user, op, want)]
-        if op.query:
-            hits.sort(key=lambda pair: pair[1].score, reverse=True)
-        else:
-            hits.sort(key=lambda pair: pair[1].attributes[ATTRIBUTE]["updated_at"], reverse=True)
-        page = hits[op.offset : want]
-        results: list[SearchItem] = []
-        for user, hit in page:
-            fresh = await self._refresh(user, hit) if op.refresh_ttl else hit
-            if fresh is None:  # expired since it was found
-                continue
-            item = _item(fresh)
-            score = hit.score if op.query else None
-            results.append(
-                SearchItem(
-                    item.namespace, item.key, item.value, item.created_at, item.updated_at, score
-                )
-            )
-        return results
-
-    # ------------------------------------------------------------ namespaces
-    async def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
-        prefix: tuple[str, ...] = ()
-        for condition in op.match_conditions or ():
-            if condition.match_type == "prefix" and "*" not in condition.path:
-                prefix = tuple(condition.path)
-        now = datetime.now(UTC)
-        found: set[tuple[str, ...]] = set()
-        for user in await self._users(prefix):
-            for hit in await self.memory.alist_items(user, kinds=[self.kind]):
-                record = hit.attributes.get(ATTRIBUTE)
-                if not isinstance(record, dict) or item_expired(hit, now):
-                    continue
-                namespace = tuple(record["namespace"])
-                if all(matches_condition(c, namespace) for c in op.match_conditions or ()):
-                    found.add(namespace[: op.max_depth] if op.max_depth else namespace)
-        return sorted(found)[op.offset : op.offset + op.limit]
-
     # ------------------------------------------------------------------- TTL
     async def asweep_ttl(self) -> int:
         """Forget every expired store item (all users); returns how many were forgotten.
@@ -392,14 +319,3 @@ class ConfidanteStore(TTLSweeper, BaseStore):
 
     def _sweep(self) -> int:
         return self.sweep_ttl()
-
-
-def _item(hit: MemoryHit) -> Item:
-    record = hit.attributes[ATTRIBUTE]
-    return Item(
-        value=dict(record["value"]),
-        key=str(record["key"]),
-        namespace=tuple(record["namespace"]),
-        created_at=datetime.fromisoformat(record["created_at"]),
-        updated_at=datetime.fromisoformat(record["updated_at"]),
-    )

@@ -19,8 +19,12 @@ importance 0.5); ``created_at`` its creation time and ``updated_at`` (or ``creat
 time its current value holds from; the provenance is ``mem0:<id>``; everything else mem0
 knew (ids, hash, metadata, categories...) is kept under the attribute ``mem0``.
 
-Isolation: an export that holds several users' memories is refused unless ``source_user``
-names the one to import, so two people's memories never end up in one confidante user.
+Whose memories: the ``user_id`` of the memories, by the rule every importer follows
+(:func:`~confidante.integrations.importers._common.choose_user`). An export that holds several
+users' memories is refused unless ``source_user`` names the one to import, so two people's
+memories never end up in one confidante user; an export of another user than ``user_id`` (the
+user imported into) is refused unless ``source_user`` names that user, which maps it on
+purpose. Memories that name no user belong to whoever the export is imported into.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from confidante.errors import InvalidInputError
+from confidante.integrations.importers._common import choose_user
 from confidante.memory.portability.format import FORMAT, VERSION, as_utc, iso
 
 __all__ = ["mem0_records", "mem0_to_export"]
@@ -82,31 +87,40 @@ def _time(value: Any, where: str, default: datetime) -> datetime:
 
 
 def mem0_to_export(
-    data: Any, *, source_user: str | None = None, kind: str = "fact"
+    data: Any,
+    *,
+    user_id: str | None = None,
+    source_user: str | None = None,
+    kind: str = "fact",
 ) -> dict[str, Any]:
     """Convert a mem0 ``get_all`` result to a ``confidante.memory`` document.
 
     Args:
         data: The parsed JSON of mem0's result (see the module docstring for the shapes).
-        source_user: Import only the memories whose ``user_id`` is this one.
+        user_id: The user it is imported into: an export of another mem0 user is refused
+            (None: no check, as for a call that only converts).
+        source_user: Import only the memories whose ``user_id`` is this one; it may differ
+            from ``user_id``, which maps that user's memories to ``user_id`` on purpose.
         kind: The kind the imported items get.
 
     Returns:
         A document for ``Memory.aimport`` / ``confidante memory import``.
 
     Raises:
-        InvalidInputError: Not a mem0 export, a memory is malformed, or the export mixes
-            several users and ``source_user`` is not given.
+        InvalidInputError: Not a mem0 export, a memory is malformed, the export mixes several
+            users and ``source_user`` is not given, ``source_user`` is not in the export, or
+            the export is another user's and ``source_user`` does not name them.
     """
     records = mem0_records(data)
-    users = sorted({str(r["user_id"]) for r in records if r.get("user_id") is not None})
-    if source_user is not None:
-        records = [r for r in records if r.get("user_id") == source_user]
-    elif len(users) > 1:
-        raise InvalidInputError(
-            f"this mem0 export holds the memories of several users ({', '.join(users[:10])}): "
-            "choose one with source_user (--mem0-user)"
-        )
+    chosen = choose_user(
+        (str(r["user_id"]) for r in records if r.get("user_id") is not None),
+        user_id=user_id,
+        source_user=source_user,
+        system="mem0 export",
+        field="user_id",
+    )
+    if chosen is not None:
+        records = [r for r in records if r.get("user_id") in (None, chosen)]
     now = datetime.now(UTC)
     items = []
     seen: set[str] = set()
@@ -135,7 +149,7 @@ def mem0_to_export(
     return {
         "format": FORMAT,
         "version": VERSION,
-        "user_id": source_user or (users[0] if users else ""),
+        "user_id": chosen or user_id or "",
         "exported_at": iso(now),
         "items": items,
     }

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel
 
 from confidante.errors import StructuredOutputError
@@ -47,13 +47,15 @@ async def ask_structured(
     retries: int = 1,
     what: str = "structured output",
     max_tokens: int | None = None,
+    config: RunnableConfig | None = None,
 ) -> ResultT:
     """Invoke ``model`` for an instance of ``schema`` and return ``accept(instance)``.
 
     An attempt is retried when the reply does not validate against the schema or when
     ``accept`` returns None (the output validated but is unusable, e.g. ungrounded).
     ``max_tokens`` raises the model's cap on generated tokens for this call (a long answer
-    cut at the cap would not parse).
+    cut at the cap would not parse). ``config`` is passed to each call (callbacks and tags,
+    e.g. a :class:`~confidante.usage.UsageRecorder` and the call's kind).
 
     Raises:
         StructuredOutputError: No attempt out of ``retries + 1`` gave an accepted result.
@@ -63,7 +65,7 @@ async def ask_structured(
     for _attempt in range(retries + 1):
         try:
             options: dict[str, Any] = {"max_tokens": max_tokens} if max_tokens else {}
-            result = await runnable.ainvoke(list(prompt), None, **options)
+            result = await runnable.ainvoke(list(prompt), config, **options)
         except StructuredOutputError as exc:
             last_error = exc
             continue

@@ -137,9 +137,18 @@ async def history(item_id: ItemId, context: Context, user: User) -> list[dict[st
 
 @router.patch("/memories/{item_id}", response_model=MemoryOut, responses=NOT_FOUND)
 async def edit(item_id: ItemId, body: MemoryPatch, context: Context, user: User) -> MemoryOut:
-    """Edit one of the user's items in place; the next turn sees the change."""
+    """Edit one of the user's items in place; the next turn sees the change.
+
+    ``expires_at`` or ``ttl_seconds`` gives it a new expiry; ``"expires_at": "never"`` removes it.
+    """
     hit = await context.memory.aupdate(
-        user, item_id, text=body.text, importance=body.importance, attributes=body.attributes
+        user,
+        item_id,
+        text=body.text,
+        importance=body.importance,
+        attributes=body.attributes,
+        expires_at=body.expires_at,
+        ttl=body.ttl_seconds,
     )
     return _out(hit)
 

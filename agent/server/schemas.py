@@ -259,11 +259,25 @@ def _bounded(attributes: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class MemoryPatch(BaseModel):
-    """``PATCH /v1/memories/{id}``: edit an item in place (only the fields given)."""
+    """``PATCH /v1/memories/{id}``: edit an item in place (only the fields given).
+
+    The expiry is set as ``POST /v1/memories`` sets it (``expires_at`` or ``ttl_seconds``, not
+    both; a moment in the past is refused with 400), and ``"expires_at": "never"`` removes it.
+    """
 
     text: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
     importance: float | None = Field(default=None, ge=0.0, le=1.0)
     attributes: dict[str, Any] | None = None
+    expires_at: Literal["never"] | datetime | None = Field(
+        default=None,
+        description="A new expiry (ISO 8601, in the future; without an offset: UTC), or "
+        '"never" to remove it; absent or null: unchanged',
+    )
+    ttl_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="Or how many seconds from now it lives (not with expires_at)",
+    )
 
     @field_validator("attributes")
     @classmethod

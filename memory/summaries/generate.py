@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
 from sqlmodel import Session, col, select
 
 from confidante.memory.embeddings.images import IMAGE_KIND
@@ -222,11 +223,12 @@ async def ask_summary(
     prompt: list[AnyMessage],
     retries: int = 1,
     schema: type[UserSummary] = UserSummary,
+    config: RunnableConfig | None = None,
 ) -> str:
     """Ask the model for a summary (answer ``schema``) and return its grounded, cleaned text.
 
     Sentences that repeat an earlier one are dropped, then those naming something absent from
-    the data (:func:`keep_grounded`).
+    the data (:func:`keep_grounded`). ``config`` goes with each model call (callbacks, tags).
 
     Raises:
         StructuredOutputError: The output never validated or named nothing from the data.
@@ -239,6 +241,7 @@ async def ask_summary(
         lambda result: keep_grounded(drop_repeats(result.summary), data) or None,
         retries=retries,
         what="summary generation",
+        config=config,
     )
 
 
@@ -250,12 +253,15 @@ async def generate_summary(
     *,
     retries: int = 1,
     max_items: int = MAX_ITEMS,
+    config: RunnableConfig | None = None,
 ) -> SummaryView | None:
     """Write (or rewrite) the user's summary for ``task`` and return it.
 
     The prompt shows at most ``max_items`` of the user's own statements, picked by relevance to
     the task and unlikeness to each other (default :data:`MAX_ITEMS`, sized for a small local
-    model's context).
+    model's context). ``config`` goes with each model call: the job passes a
+    :class:`~confidante.usage.UsageRecorder` and the ``summary`` kind's tag, so that what the
+    summary cost is logged.
 
     Returns None, and deletes any stored summary for the task, when the user has nothing the
     task could use (a summary of forgotten data must not outlive it).
@@ -277,7 +283,7 @@ async def generate_summary(
         return None
     prompt = summary_messages(task, facts, messages)
     writer = with_room(model, TASK_SPECS[task].max_chars)
-    text = await ask_summary(writer, prompt, retries, summary_schema(task))
+    text = await ask_summary(writer, prompt, retries, summary_schema(task), config)
     view = SummaryView(
         user_id=user_id,
         task=task,

@@ -26,9 +26,10 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -44,6 +45,10 @@ from confidante.memory.summaries.generate import generate_summary
 from confidante.memory.summaries.store import read_summary
 from confidante.memory.summaries.tasks import TASKS, check_task
 from confidante.memory.sweep import SweepReport
+from confidante.usage import UsageRecorder, kind_tag
+
+if TYPE_CHECKING:
+    from confidante.usage_log import UsageLog
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +150,10 @@ class SummaryJob:
             retention (:meth:`~confidante.memory.sweep.MemorySweep.asweep`, over the job's
             users), so no summary is written from them; the report's ``swept`` says what went.
         keep_turns_days: How many days raw turns are kept (None: forever).
+        usage_log: Where each summary's model calls are logged, under the user and the kind
+            ``summary`` (``confidante summarize`` passes the memory database's
+            :class:`~confidante.usage_log.UsageLog`; None: not logged). A failed summary's
+            calls are logged too: they were made.
 
     Example:
         >>> report = SummaryJob(memory, model, tasks=["chat"]).run()  # doctest: +SKIP
@@ -165,6 +174,7 @@ class SummaryJob:
         retries: int = 1,
         sweep: bool = True,
         keep_turns_days: float | None = None,
+        usage_log: UsageLog | None = None,
     ) -> None:
         self.memory = memory
         self.model = model
@@ -176,6 +186,7 @@ class SummaryJob:
         self.retries = retries
         self.sweep = sweep
         self.keep_turns_days = keep_turns_days
+        self.usage_log = usage_log
 
     async def arun(self) -> JobReport:
         """Run the job and report what it did for each user and task.
@@ -208,16 +219,27 @@ class SummaryJob:
             current = await read_summary(self.memory.database, user_id, task)
             if current is not None and not current.stale:
                 return SummaryOutcome(user_id=user_id, task=task, status="fresh")
+        recorder = UsageRecorder()
+        config = RunnableConfig(callbacks=[recorder], tags=[kind_tag("summary")])
         try:
             view = await generate_summary(
-                self.memory, self.model, user_id, task, retries=self.retries
+                self.memory, self.model, user_id, task, retries=self.retries, config=config
             )
         except ConfidanteError as exc:
             logger.warning("summary %s/%s failed: %s", user_id, task, type(exc).__name__)
+            await self._log_usage(user_id, recorder)
             return SummaryOutcome(user_id=user_id, task=task, status="failed", error=str(exc))
+        await self._log_usage(user_id, recorder)
         if view is None:
             return SummaryOutcome(user_id=user_id, task=task, status="empty")
         return SummaryOutcome(user_id=user_id, task=task, status="generated", text=view.text)
+
+    async def _log_usage(self, user_id: str, recorder: UsageRecorder) -> None:
+        """Close the summary's recorder and log its calls (never fails the job)."""
+        if self.usage_log is None:
+            recorder.close()
+        else:
+            await self.usage_log.akeep(user_id, recorder)
 
     @contextlib.contextmanager
     def _progress_bar(self, total: int) -> Iterator[Callable[[str], None]]:

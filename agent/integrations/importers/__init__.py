@@ -20,7 +20,7 @@ the import's, and refuses what it cannot read with an ``InvalidInputError`` that
 record and field. The document it returns is then validated as a whole by ``Memory.aimport``
 and written in one transaction: an import is complete or absent, never half done.
 
-Whose memories (all formats but mem0, whose rule is its own): an export that names another
+Whose memories (every format): an export that names another
 user than the one imported into is refused unless ``source_user`` (``--source-user``) names
 that user, which maps it to the target on purpose; an export of several users is refused
 unless ``source_user`` picks one. Each module's docstring says what names the user in its
@@ -35,7 +35,6 @@ from confidante.errors import InvalidInputError
 from confidante.integrations.importers.graphiti import graphiti_to_export
 from confidante.integrations.importers.langgraph_dump import langgraph_to_export
 from confidante.integrations.importers.letta import letta_to_export
-from confidante.integrations.mem0 import mem0_to_export
 
 __all__ = ["IMPORTERS", "convert_export", "import_formats"]
 
@@ -51,8 +50,10 @@ class Importer(Protocol):
 
 
 def _mem0(data: Any, *, user_id: str | None, source_user: str | None) -> dict[str, Any]:
-    del user_id  # mem0's rule: a single-user export is imported into whoever is named
-    return mem0_to_export(data, source_user=source_user)
+    # imported here: confidante.integrations.mem0 uses this package's user rule
+    from confidante.integrations.mem0 import mem0_to_export
+
+    return mem0_to_export(data, user_id=user_id, source_user=source_user)
 
 
 #: Format name -> converter (``confidante`` itself needs none: it is the target format).

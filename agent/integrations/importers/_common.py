@@ -115,9 +115,15 @@ def item(
     provenance: list[str],
     attributes: dict[str, Any],
     key: str | None = None,
+    expires_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Return one item of a ``confidante.memory`` document (its times in ISO 8601 UTC)."""
+    """Return one item of a ``confidante.memory`` document (its times in ISO 8601 UTC).
+
+    ``expires_at``, when given, is when the item expires in the other system too: the memory
+    then never returns it after that moment, and its sweep erases it.
+    """
     start = valid_from or created_at
+    extra = {"expires_at": iso(expires_at)} if expires_at is not None else {}
     return {
         "id": item_id,
         "text": text,
@@ -129,6 +135,7 @@ def item(
         "created_at": iso(created_at),
         "valid_from": iso(start),
         "valid_to": iso(max(valid_to, start)) if valid_to is not None else None,
+        **extra,
     }
 
 

@@ -16,7 +16,10 @@ Each item becomes exactly what ``ConfidanteStore.put`` would have stored: a memo
 whose ``langgraph`` attribute holds the namespace, key, value, TTL and its **own** times
 (``created_at``, ``updated_at``: the item's, not the import's). So after the import
 ``ConfidanteStore(memory).get(namespace, key)`` returns the item as the old store did, and the
-assistant recalls it. An item whose TTL had already run out is not imported.
+assistant recalls it. An item whose TTL had already run out is not imported; one whose TTL
+runs keeps its ``expires_at`` as the memory item's own expiry, so it expires when it would
+have in the old store (and a read through ``ConfidanteStore`` refreshes it as LangGraph's
+``refresh_on_read`` does).
 
 The user: the namespace label at ``user_label`` (0 by default, as in
 ``namespace = (user_id, "memories")`` and ``ConfidanteStore``'s default; ``user_at(n)`` is
@@ -178,6 +181,7 @@ def langgraph_to_export(
                 valid_from=max(updated, created),
                 provenance=["langgraph:" + "/".join(namespace) + ":" + key],
                 attributes={ATTRIBUTE: stored},
+                expires_at=expiry,
             )
         )
     return document(chosen or user_id, items)
