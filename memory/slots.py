@@ -77,7 +77,7 @@ _DIETS = (
 )
 #: Head nouns of common jobs: "The user is a backend engineer." says a job title, "The user
 #: is a big fan of jazz." does not. Applications with other trades register their own slot.
-_JOB_NOUNS = (
+JOB_NOUNS = (
     r"engineer|developer|dev|programmer|coder|designer|analyst|manager|director|lead|nurse|"
     r"doctor|physician|surgeon|dentist|pharmacist|teacher|professor|lecturer|tutor|chef|cook|"
     r"baker|barista|waiter|waitress|bartender|driver|pilot|officer|captain|accountant|"
@@ -90,7 +90,7 @@ _JOB_NOUNS = (
 )
 _JOBS = (
     r"works? as|working as|job (?:is|as)|profession|occupation|promoted to|employed as|"
-    rf"(?:is|became|is now|has become) (?:a|an) (?:[\w-]+ ){{0,2}}(?:{_JOB_NOUNS})s?(?![\w'’-])"
+    rf"(?:is|became|is now|has become) (?:a|an) (?:[\w-]+ ){{0,2}}(?:{JOB_NOUNS})s?(?![\w'’-])"
 )
 
 _DEFAULTS = (
@@ -175,7 +175,7 @@ _DEFAULTS = (
         "job_title",
         rf"\b(?:{_JOBS})\b",
         "their job or role",
-        asked_by="work working works job profession",
+        asked_by="work working works job profession rank title role position",
     ),
     Slot(
         "employer",

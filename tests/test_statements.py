@@ -17,6 +17,7 @@ from confidante.memory.ingest.extraction import (
     states_something,
 )
 from confidante.memory.ingest.self_names import user_names_in
+from confidante.memory.ingest.spelling import respelled
 from confidante.memory.ingest.statements import (
     clauses,
     head_of,
@@ -24,7 +25,6 @@ from confidante.memory.ingest.statements import (
     names_in,
     relations_in,
     renames_in,
-    respelled,
     speaker_of,
     statement_clauses,
 )
@@ -154,6 +154,20 @@ def test_speaker_of_moves_a_statement_to_whom_its_clause_is_about() -> None:
     assert speaker_of("The user lives in Berlin.", said, relations_in(said)) == Mention(
         name="Ana", relation="sister"
     )
+
+
+def test_a_clause_opening_with_he_or_she_is_about_the_last_person_named() -> None:
+    said = "cooking for my boyfriend Ivan's parents. he's allergic to shellfish, fine by me"
+    relations = relations_in(said)
+    assert speaker_of("The user is allergic to shellfish.", said, relations) == Mention(
+        name="Ivan", relation="boyfriend"
+    )
+    # nobody named before the pronoun: not moved (and never to a name said after it)
+    later = "she's allergic to shellfish, says my sister Ana"
+    assert speaker_of("The user is allergic to shellfish.", later, relations_in(later)) is None
+    # the user's own clause keeps the statement the user's
+    mine = "my boyfriend Ivan cooks. I'm allergic to shellfish"
+    assert speaker_of("The user is allergic to shellfish.", mine, relations_in(mine)) is None
 
 
 # ----------------------------------------------------------------- interpret (no model)
@@ -388,6 +402,15 @@ def test_words_a_model_wrote_without_accents_take_the_users_spelling() -> None:
     assert respelled("Malmo is next.", message) == "Malmö is next."
     assert respelled("The user has a resume.", message) == "The user has a resume."  # not said
     assert respelled("The user likes Résumé.", "my resume") == "The user likes Résumé."
+
+
+def test_a_name_the_model_misspelled_takes_the_messages_spelling() -> None:
+    message = "my bandmate Ffion is our singer, Zeynep plays keys"
+    assert respelled("Fion is the user's bandmate.", message) == "Ffion is the user's bandmate."
+    assert respelled("Zeynap plays keys.", message) == "Zeynep plays keys."
+    # another name, or one the message says itself, is left as it is
+    assert respelled("Mark is the user's friend.", "my friend Marco") == "Mark is the user's friend."
+    assert respelled("Anna and Ana met.", "Anna and Ana met") == "Anna and Ana met."
 
 
 def test_interpret_keeps_the_users_spelling() -> None:

@@ -34,20 +34,21 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, StringConstraints
 
+from confidante.memory.ingest.jobs_said import job_said, job_statement
 from confidante.memory.ingest.relations_said import (
     as_own_place,
     relation_grounded,
     stated_relations,
 )
+from confidante.memory.ingest.repeats import drop_repeats, whom
 from confidante.memory.ingest.said import left_out, opening_name
 from confidante.memory.ingest.self_names import as_user, user_names_in
+from confidante.memory.ingest.spelling import respelled
 from confidante.memory.ingest.statements import (
     WORD,
-    content_stems,
     head_of,
     is_grounded,
     relations_in,
-    respelled,
     speaker_of,
     statement_clauses,
     third_person_verb,
@@ -281,14 +282,17 @@ def interpret(
             out.statements.append(
                 Statement(f"The user's name is {_spelled(name, message)}.", None, "name")
             )
+    job = job_said(message)
+    if job and not any(s.slot == "job_title" and s.subject is None for s in out.statements):
+        out.statements.append(Statement(job_statement(job), None, "job_title"))
     kept = [statement.text for statement in out.statements]
     named = {name: rel for name, rel in relations.items() if rel}
     for text, mention in left_out(message, kept, named, _tidy, bool(introduced)):
         quoted = text.startswith("The user said ")
         slot = None if quoted else slots.slot_of(text, about_user=mention is None)
         out.statements.append(Statement(text, mention, slot.name if slot else None))
-    out.statements = _drop_repeats(out.statements)
-    about = {_whom(statement) for statement in out.statements}
+    out.statements = drop_repeats(out.statements)
+    about = {whom(statement) for statement in out.statements}
     for name, relation in relations_in(message).items():
         if name not in about and name not in reading.known_names:
             out.mentions.append(Mention(name=_spelled(name, message), relation=relation))
@@ -324,50 +328,6 @@ def _usable(mention: Mention | None, message: str, known_names: set[str]) -> boo
     words = {normalise_relation(w) for w in WORD.findall(message.lower())}
     head = relation.split(" ")[-1]
     return head in words or relation in message.lower() or "'s " in relation
-
-
-def _whom(statement: Statement) -> str:
-    """A key for the subject of a statement: its name, else its relation ("" for the user)."""
-    if statement.subject is None:
-        return ""
-    mention = statement.subject.cleaned()
-    return (mention.name or mention.relation or "").casefold()
-
-
-def _drop_repeats(statements: list[Statement]) -> list[Statement]:
-    """Keep one of two statements about one subject when one says nothing the other lacks.
-
-    And only the first relation statement of each subject.
-    """
-
-    def content(statement: Statement) -> frozenset[str]:
-        own = {part.lower() for part in re.findall(r"[\w-]+", _whom(statement))}
-        return content_stems(statement.text, own)
-
-    kept: list[Statement] = []
-    related: set[str] = set()
-    for statement in statements:
-        if statement.slot == "relation":  # one relation per subject: a small model may loop
-            if _whom(statement) in related:  # ("Vera is the user's uncle's grandmother."...)
-                continue
-            related.add(_whom(statement))
-        mine = content(statement)
-        twin = next(
-            (
-                other
-                for other in kept
-                if mine
-                and _whom(other) == _whom(statement)
-                and other.slot == statement.slot
-                and (mine <= content(other) or content(other) <= mine)
-            ),
-            None,
-        )
-        if twin is None:
-            kept.append(statement)
-        elif len(content(twin)) < len(mine):
-            kept[kept.index(twin)] = statement
-    return kept
 
 
 async def extract(

@@ -18,7 +18,6 @@ These checks make the write path robust to a small model (see
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 from confidante.memory.subjects.names import Mention, is_relation_word, normalise_relation
@@ -135,41 +134,6 @@ def names_in(text: str) -> set[str]:
         if any(ch.isdigit() for ch in bare) or (index > 0 and bare[:1].isupper()):
             found.add(bare.lower())
     return found - {"user"}
-
-
-def _folded(word: str) -> str:
-    """A word without its accents ("förskola" is "forskola")."""
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)
-    ).casefold()
-
-
-_ANY_WORD = re.compile(r"[^\W\d_][\w'-]*")
-
-
-def respelled(text: str, message: str) -> str:
-    """``text`` with the message's spelling of the words a model wrote without accents.
-
-    A small model retelling "a förskola in Bergsjön" may write "forskola": the stored fact
-    then fails a search for the user's own word. Only words that differ from one of the
-    message's words by accents alone are changed.
-    """
-    spelled: dict[str, str] = {
-        _folded(word): word
-        for word in _ANY_WORD.findall(message)
-        if _folded(word) != word.casefold()
-    }
-    if not spelled:
-        return text
-
-    def spell(match: re.Match[str]) -> str:
-        word = str(match.group(0))
-        said = spelled.get(_folded(word))
-        if said is None or _folded(word) != word.casefold():  # unknown, or accented already
-            return word
-        return said[0].upper() + said[1:] if word[0].isupper() else said
-
-    return _ANY_WORD.sub(spell, text)
 
 
 def content_stems(text: str, drop: Iterable[str] = ()) -> frozenset[str]:
@@ -322,17 +286,38 @@ def speaker_of(statement: str, message: str, relations: dict[str, str]) -> Menti
     "Ngozi ...", a name the message relates), that someone is returned.
     """
     words = content_stems(statement)
-    best, overlap = None, 0
-    for sentence in _SENTENCE.findall(message):
-        for clause in _CLAUSE.findall(sentence):
-            shared = len(words & content_stems(clause))
-            if shared and FIRST_PERSON.search(clause):
+    best, overlap, at = None, 0, 0
+    for sentence in _SENTENCE.finditer(message):
+        for clause in _CLAUSE.finditer(sentence.group(0)):
+            shared = len(words & content_stems(clause.group(0)))
+            if shared and FIRST_PERSON.search(clause.group(0)):
                 return None
             if shared > overlap:
-                best, overlap = clause, shared
+                best, overlap, at = clause.group(0), shared, sentence.start() + clause.start()
     if best is None:
         return None
-    return subject_opening(best, relations)
+    return subject_opening(best, relations) or _pronoun_subject(best, message[:at], relations)
+
+
+_THIRD_PERSON_OPENING = re.compile(r"(?:he|she|he's|she's|his|her)\b", re.I)
+
+
+def _pronoun_subject(clause: str, before: str, relations: dict[str, str]) -> Mention | None:
+    """The person a clause opening with "he"/"she"/"his"/"her" is about: the last one named.
+
+    "cooking for my boyfriend Ivan's parents. he's allergic to shellfish": the allergy is
+    Ivan's, never the user's. Only a name the message relates to the user is taken.
+    """
+    if not _THIRD_PERSON_OPENING.match(re.sub(_LEAD, "", clause).strip()):
+        return None
+    last: tuple[int, str] | None = None
+    for name in relations:
+        for match in re.finditer(rf"\b{re.escape(name)}\b", before, re.I):
+            if last is None or match.start() > last[0]:
+                last = (match.start(), match.group(0))
+    if last is None:
+        return None
+    return Mention(name=last[1], relation=relations[last[1].casefold()])
 
 
 _RENAMES = (

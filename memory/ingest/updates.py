@@ -32,6 +32,7 @@ from confidante.memory.ingest.extraction import Statement
 from confidante.memory.ingest.statements import STOPWORDS, content_stems
 from confidante.memory.items import MemoryHit
 from confidante.memory.store import Memory
+from confidante.memory.subjects.directory import SubjectView
 from confidante.memory.subjects.names import name_pattern
 from confidante.models.structured import ask_structured
 
@@ -76,7 +77,8 @@ _ENDING = re.compile(
 CHANGE = re.compile(
     r"\b(?:any ?more|no longer|stopped|quit|gave up|done with|left|used to|switched|changed|"
     r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
-    r"replaced|dropped|sold|lost|change|changing)\b|\bdone \w+ing\b",
+    r"replaced|dropped|sold|lost|change|changing|switch(?:ed|ing|es)?|moving|transferr\w*)\b"
+    r"|\bdone \w+ing\b|\b(?:is|am|are|'m) off\b|\bfrom next (?:week|month|year|semester|term)\b",
     re.I,
 )
 _NAMED = re.compile(r"[A-Z][\w-]+")
@@ -107,19 +109,42 @@ async def update_pairs(
     for index, (statement, subject_id, hits) in enumerate(zip(statements, ids, found, strict=True)):
         relations: list[MemoryHit] = []
         if _ENDING.search(statement.text):  # "we broke up": the relation may have ended
-            named = [
-                s.id
+            ended = [
+                s
                 for s in subjects
                 if s.id == subject_id
                 or any(name_pattern(n).search(statement.text) for n in s.names())
             ]
-            facts = await memory.asubject_facts(user_id, named)
+            facts = await memory.asubject_facts(user_id, [s.id for s in ended])
             relations = [hit for hit in facts if hit.key == "relation"]
+            relations += await _shared_with(memory, user_id, ended)
         near = _candidates(statement, subject_id, hits, nearest[index], subject_names)
         for hit in [*relations, *near]:
             if all(hit.id != other.id or i != index for i, other in pairs):
                 pairs.append((index, hit))
     return pairs[:MAX_PAIRS]
+
+
+async def _shared_with(
+    memory: Memory, user_id: str, ended: Sequence[SubjectView]
+) -> list[MemoryHit]:
+    """The user's own plain facts that name a subject whose tie to the user ended.
+
+    "Felix and I split up" may end "The user shares a flat with her boyfriend Felix.".
+    """
+    found: list[MemoryHit] = []
+    for subject in ended:
+        for name in [n for n in subject.names() if n][:1]:
+            hits = await memory.aretrieve(user_id, name, k=8, kinds=["fact"], fallback=False)
+            found += [
+                hit
+                for hit in hits
+                if hit.subject_id is None
+                and hit.key is None
+                and name_pattern(name).search(hit.text)
+                and all(hit.id != other.id for other in found)
+            ]
+    return found[:2]
 
 
 def _candidates(

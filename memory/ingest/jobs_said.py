@@ -1,0 +1,65 @@
+"""A job the user says in so many words, when the model's statements leave it out.
+
+A small model reading "I'm Seun, a staff nurse on the cardiac ward at Manchester Royal
+Infirmary" may keep the ward and the hospital and drop the job; reading "made captain!!!" it
+may write "The user is the captain of the team." The job title is a single-valued slot that
+later news replaces, so it is read from the message by rule as well: "I'm (Name,) (now) a
+<job>", "I work as a <job>", "made / promoted to / became <job>", where the job's head is one
+of the vocabulary's common job nouns (:data:`confidante.memory.slots.JOB_NOUNS`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from confidante.memory.ingest.statements import statement_clauses
+from confidante.memory.slots import JOB_NOUNS
+
+_NAME = r"[A-Z][\w'-]+"
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+#: Up to two words before the job's head ("staff nurse", "first officer", "senior backend
+#: engineer"); the words are checked by :func:`_modifiers_only`.
+_JOB = rf"(?P<job>(?:[\w-]+\s+){{0,2}}?(?i:{JOB_NOUNS}))(?![\w'’-])"
+_ENDS = r"(?=\s*(?:$|[.,!;:)]|\s(?i:at|for|with|in|on|of|and|now|today|since|after|here)\b))"
+_SAID = (
+    re.compile(
+        rf"\b(?i:i'm|i am|im)\s+(?:{_NAME},\s*)?(?i:(?:now|still|currently)\s+)?"
+        rf"(?i:(?:a|an)\s+)?{_JOB}{_ENDS}"
+    ),
+    re.compile(rf"\b(?i:i work as|i'm working as|working as)\s+(?i:(?:a|an)\s+)?{_JOB}{_ENDS}"),
+    re.compile(
+        rf"(?:^|\b(?i:i|i've|i have|just|finally|got)\s+)(?i:made|promoted to|became|been promoted "
+        rf"to)\s+(?i:(?:a|an)\s+)?{_JOB}{_ENDS}"
+    ),
+)
+_NOT_MODIFIERS = frozenset(
+    "a an the my your his her our their not no never to with at for in on of and or but so "
+    "seeing see visit visiting call calling meet meeting ask asking like love hate".split()
+)
+
+
+def _modifiers_only(job: str) -> bool:
+    """Whether the words before the job's head describe the job ("staff", "first", "senior")."""
+    *before, _ = job.split()
+    return all(w.lower() not in _NOT_MODIFIERS and not w.lower().endswith("ing") for w in before)
+
+
+def job_said(message: str) -> str | None:
+    """The job title the user gives themself in the message, if any ("staff nurse").
+
+    Only from sentences that state something (not from questions or requests).
+    """
+    for sentence in _SENTENCE.findall(message):
+        if not statement_clauses(sentence, min_words=1):
+            continue
+        for pattern in _SAID:
+            match = pattern.search(sentence)
+            if match and _modifiers_only(match.group("job")):
+                return " ".join(match.group("job").split())
+    return None
+
+
+def job_statement(job: str) -> str:
+    """The statement of a job title: "The user is a staff nurse."."""
+    article = "an" if job[:1].lower() in "aeiou" else "a"
+    return f"The user is {article} {job}."

@@ -1,0 +1,89 @@
+"""Updates said in ordinary words, on the scripted model: breakups, promotions, rota changes."""
+
+from __future__ import annotations
+
+from test_write_path_graph import _replaces_everything, _say
+
+from confidante.memory.ingest.extraction import FactExtraction, interpret
+from confidante.memory.ingest.jobs_said import job_said
+from confidante.memory.slots import SlotVocabulary
+from confidante.memory.store import Memory
+from confidante.memory.subjects.directory import Mention
+from confidante.settings import Settings
+
+
+def test_a_job_is_read_from_the_users_own_words() -> None:
+    assert job_said("I'm Seun, a staff nurse on the cardiac ward, been doing nights") == (
+        "staff nurse"
+    )
+    assert job_said("I'm Jamal, first officer with Delta, based out of Atlanta") == (
+        "first officer"
+    )
+    assert job_said("made captain!!! 12 years of flying to get here") == "captain"
+    assert job_said("got promoted to head nurse today") == "head nurse"
+    for no_job in (
+        "I'm seeing a therapist on Monday",
+        "I'm a big fan of jazz",
+        "I'm not a doctor lol",
+        "we made the doctor laugh",
+        "am I a good manager?",
+    ):
+        assert job_said(no_job) is None, no_job
+
+
+def test_a_job_the_model_left_out_is_kept_with_its_slot() -> None:
+    message = "I'm Jamal, first officer with Delta, based out of Atlanta"
+    model_said = FactExtraction(facts=["The user's name is Jamal.", "The user works for Delta."])
+    got = interpret(model_said, message, [], SlotVocabulary())
+    assert ("The user is a first officer.", None, "job_title") in {
+        (s.text, s.subject, s.slot) for s in got.statements
+    }
+    # a job the model wrote with its slot is not said twice
+    said = FactExtraction(facts=["The user works as a first officer for Delta."])
+    again = interpret(said, message, [], SlotVocabulary())
+    assert [s.text for s in again.statements if s.slot == "job_title"] == [
+        "The user works as a first officer for Delta."
+    ]
+
+
+async def test_a_promotion_said_as_made_captain_replaces_the_title(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await _say(memory, "I'm Jamal, first officer with Delta", _replaces_everything([]))
+    await _say(memory, "made captain!!!", _replaces_everything(["The user is the team captain."]))
+    titles = [i.text for i in await memory.alist_items("u") if i.key == "job_title"]
+    assert titles == ["The user is a captain."]
+    memory.close()
+
+
+async def test_a_breakup_ends_the_users_fact_that_names_the_ex(settings: Settings) -> None:
+    """ "Felix and I split up" may end "The user shares a flat with Felix."; not other facts."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    felix = (await memory.aresolve("u", [Mention(name="Felix", relation="boyfriend")]))[0]
+    await memory.aremember(
+        "u", "Felix is the user's boyfriend.", key="relation", subject_id=felix.id
+    )
+    await memory.aremember("u", "The user shares a flat with her boyfriend Felix.")
+    await memory.aremember("u", "The user sings alto in a choir.")
+    model = _replaces_everything(["Felix and the user split up."])
+    await _say(memory, "Felix and I split up.", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user shares a flat with her boyfriend Felix." not in current
+    assert "Felix is the user's boyfriend." not in current
+    assert "The user sings alto in a choir." in current
+    memory.close()
+
+
+async def test_a_rota_change_said_as_off_nights_may_end_the_night_shifts(
+    settings: Settings,
+) -> None:
+    """ "I'm off nights from next month" says a change: the model's "replaced" is taken."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user has been doing nights for about 2 years.")
+    model = _replaces_everything(["The user is off nights from next month."])
+    await _say(memory, "Rota change! I'm off nights from next month.", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert current == {"The user is off nights from next month."}
+    memory.close()
