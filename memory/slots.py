@@ -169,7 +169,7 @@ _DEFAULTS = (
         "hometown",
         r"\b(?:grew up in|is (?:originally )?from|comes from|was born in|hometown)\b",
         "where they come from",
-        asked_by="from grew hometown born",
+        asked_by="from grew grow hometown born",
     ),
     Slot(
         "job_title",

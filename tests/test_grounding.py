@@ -173,3 +173,9 @@ def test_news_gets_a_reply_to_it_and_a_question_gets_answers_from_facts(
     agent.turn("Where do I work?")
     assert ASKING_RULE in reply_prompt() and TELLING_RULE not in reply_prompt()
     agent.close()
+
+
+def test_a_question_in_the_present_bears_on_a_fact_in_the_past() -> None:
+    grew = [{"text": "The user grew up in Cali.", "key": "hometown"}]
+    assert bears_on("quiz time, I'm testing you: where did I grow up?", grew)
+    assert not bears_on("what instrument do I play?", grew)

@@ -27,6 +27,7 @@ from confidante.memory.ingest.statements import (
     renames_in,
     speaker_of,
     statement_clauses,
+    stem,
 )
 from confidante.memory.slots import DEFAULT_SLOTS
 from confidante.memory.subjects.directory import Mention, SubjectView
@@ -409,7 +410,8 @@ def test_a_name_the_model_misspelled_takes_the_messages_spelling() -> None:
     assert respelled("Fion is the user's bandmate.", message) == "Ffion is the user's bandmate."
     assert respelled("Zeynap plays keys.", message) == "Zeynep plays keys."
     # another name, or one the message says itself, is left as it is
-    assert respelled("Mark is the user's friend.", "my friend Marco") == "Mark is the user's friend."
+    mark = "Mark is the user's friend."
+    assert respelled(mark, "my friend Marco") == mark
     assert respelled("Anna and Ana met.", "Anna and Ana met") == "Anna and Ana met."
 
 
@@ -418,3 +420,8 @@ def test_interpret_keeps_the_users_spelling() -> None:
         "I work at a förskola in Bergsjön now.", ["The user works at a forskola in Bergsjon."]
     )
     assert [s.text for s in extracted.statements] == ["The user works at a förskola in Bergsjön."]
+
+
+def test_irregular_past_forms_share_the_present_stem() -> None:
+    assert stem("grew") == stem("grow") and stem("bought") == stem("buy")
+    assert stem("taught") == stem("teaches")

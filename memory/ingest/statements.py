@@ -81,12 +81,52 @@ def statement_clauses(message: str, *, min_words: int = 2) -> list[str]:
     ]
 
 
+#: Common irregular past forms and their present: "where did I grow up?" asks about "The
+#: user grew up in Cali.", "what did I buy?" about "The user bought a bike.".
+_PAST = {
+    past: present
+    for present, forms in {
+        "grow": "grew grown",
+        "buy": "bought",
+        "teach": "taught",
+        "meet": "met",
+        "leave": "left",
+        "eat": "ate eaten",
+        "drive": "drove driven",
+        "write": "wrote written",
+        "run": "ran",
+        "swim": "swam swum",
+        "sing": "sang sung",
+        "fly": "flew flown",
+        "give": "gave given",
+        "take": "took taken",
+        "make": "made",
+        "find": "found",
+        "lose": "lost",
+        "sell": "sold",
+        "tell": "told",
+        "think": "thought",
+        "bring": "brought",
+        "catch": "caught",
+        "fall": "fell fallen",
+        "break": "broke broken",
+        "speak": "spoke spoken",
+        "begin": "began begun",
+        "win": "won",
+        "see": "saw seen",
+        "know": "knew known",
+    }.items()
+    for past in forms.split()
+}
+
+
 def stem(word: str) -> str:
     """A crude stem: a common ending off, then the first five letters.
 
     "allergic" and "allergy" share "aller", "hates" and "hate" share "hate".
     """
     word = word.removesuffix("'s")
+    word = _PAST.get(word, word)
     if len(word) > 4:
         for ending in ("ing", "ed", "s"):
             if word.endswith(ending):
