@@ -38,7 +38,8 @@ _FOOD = frozenset(
     spirits whisky vodka rum gin champagne prosecco rose rosé sangria baklava pavlova biryani
     kebab tacos burrito dumplings ramen pho falafel hummus brownie muffin icecream gelato
     cheesecake tiramisu fondue camembert brie feta mozzarella parmesan honey jam peanutbutter
-    buffet barbecue bbq potluck picnic party feast""".split()
+    buffet barbecue bbq potluck picnic party feast bagel bagels croissant pancake pancakes
+    waffle waffles toast cereal crackers porridge oats granola doughnut donut""".split()
 )
 _MEDICINE = frozenset(
     """medicine medicines medication pill pills tablet tablets painkiller painkillers ibuprofen
@@ -61,7 +62,8 @@ _CUES = {
 _GENERIC = frozenset(
     """the user user's is are has have had a an to of and or with on in at for from by be been
     was were not no does do did very really also
-    intolerance takes taking diet condition since after before""".split()
+    intolerance takes taking diet condition since after before about knows know knew said
+    says told think thinks aware mentioned""".split()
 )
 _SECOND_PERSON = (
     (re.compile(r"^The user's\b"), "your"),

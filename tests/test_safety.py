@@ -113,3 +113,11 @@ def test_a_medication_someone_gave_the_user_is_the_users_safety_fact() -> None:
     assert warning == (
         "Please keep in mind that the doctor prescribed warfarin to you after the heart trouble."
     )
+
+
+def test_a_reply_saying_know_does_not_heed_a_fact_worded_with_knows() -> None:
+    """A fact a model worded "knows about coeliac disease" is heeded by "coeliac", not "know"."""
+    message = "thinking of grabbing a bagel before shift. plain or sesame, what do you reckon?"
+    fact = {"text": "The user knows about coeliac disease.", "key": "health_conditions"}
+    assert reminder(message, "I don't know what you mean by bagel.", [fact])
+    assert not reminder(message, "With your coeliac disease, pick a gluten-free one.", [fact])
