@@ -87,3 +87,17 @@ async def test_a_rota_change_said_as_off_nights_may_end_the_night_shifts(
     current = {i.text for i in await memory.alist_items("u")}
     assert current == {"The user is off nights from next month."}
     memory.close()
+
+
+async def test_a_change_that_names_what_ended_is_paired_by_the_name(settings: Settings) -> None:
+    """ "I left Libreria Ulisse last week" ends the job there, not the trip "next week"."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user works at Libreria Ulisse.")
+    await memory.aremember("u", "The user is going to Rome next week.")
+    model = _replaces_everything(["The user left Libreria Ulisse last week."])
+    await _say(memory, "I left Libreria Ulisse last week, sad to go", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user works at Libreria Ulisse." not in current
+    assert "The user is going to Rome next week." in current
+    memory.close()

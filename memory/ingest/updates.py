@@ -82,6 +82,11 @@ CHANGE = re.compile(
     re.I,
 )
 _NAMED = re.compile(r"[A-Z][\w-]+")
+#: The name of what a statement says ended: "left Libreria Ulisse", "quit Low Tide Club".
+_LEFT_NAMED = re.compile(
+    r"\b(?:left|quit|leaving|leaves|quitting|no longer (?:at|with|in|for)|not (?:at|with|in|"
+    r"for)) (?:the )?([A-Z][\w-]+)"
+)
 
 
 def _stems(text: str) -> frozenset[str]:
@@ -170,7 +175,12 @@ def _candidates(
     """
     words = _stems(statement.text) | _names(statement.text, subject_names)
     changes = bool(CHANGE.search(statement.text))
+    # a statement that names what ended ("I left Libreria Ulisse") is paired by that name, not
+    # by nearness ("going to Rome next week" is near "left ... last week")
     near = next((hit for hit in hits if hit.id == nearest), None) if changes else None
+    ended = {name.lower() for name in _LEFT_NAMED.findall(statement.text)}
+    if ended and near is not None and not ended & _names(near.text, subject_names):
+        near = None
     near_words = _stems(near.text) if near is not None else frozenset()
     found = []
     for hit in hits:
@@ -180,7 +190,7 @@ def _candidates(
             continue
         shared = words & (_stems(hit.text) | _names(hit.text, subject_names))
         alike = hit.key is None and bool(near_words & _stems(hit.text))  # the same thing
-        if shared or (changes and hit.key is None and (hit.id == nearest or alike)):
+        if shared or (near is not None and hit.key is None and (hit.id == near.id or alike)):
             found.append(hit)
     return found
 
