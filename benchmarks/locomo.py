@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import tempfile
@@ -49,9 +48,12 @@ from confidante.memory.store import Memory
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared LoCoMo helpers
 from _busy import busy_neighbour
 from _locomo_data import (
+    BUDGET,
     DEFAULT_DATA,
     BM25Index,
     Conversation,
+    budget_recall,
+    busy_summary,
     full_history_tokens,
     parse_conversation,
     recall_at,
@@ -63,7 +65,6 @@ from _locomo_data import (
 DEFAULT_VARIANTS = "w3s1"
 DEFAULT_POLICIES = "default,plain,o60b0,o200b40"
 TOKENS_K = 10
-BUDGET = 1_000
 Record = dict[str, Any]  # category, recall@k..., tokens, ratio, ms, ms_excl
 
 
@@ -91,20 +92,6 @@ def parse_policy(name: str) -> Diversity:
         boost = int(m[4]) / 100 if m[4] else DEFAULT_DIVERSITY.speaker_boost
         return Diversity(int(m[1]) / 100, int(m[2] or 0), widen, boost)
     raise ValueError(f"unknown policy {name!r}: use default, plain or o60s2b40-like names")
-
-
-def budget_recall(
-    provenances: Sequence[Sequence[str]], sizes: Sequence[int], evidence: Any
-) -> float:
-    """Recall of the longest prefix of hits (their provenance and tokens) within :data:`BUDGET`."""
-    covered: set[str] = set()
-    spent = 0
-    for sources, size in zip(provenances, sizes, strict=True):
-        spent += size
-        if spent > BUDGET:
-            break
-        covered.update(sources)
-    return len(covered & set(evidence)) / len(set(evidence))
 
 
 class CachedDocuments:
@@ -298,20 +285,6 @@ def run(
         "questions": len(records["bm25"]),
         "dropped_questions": sum(c.dropped_questions for c in conversations),
         "embedder": embedder.name,
-    }
-
-
-def busy_summary(spent: Sequence[tuple[float, float]]) -> dict[str, float]:
-    """Latency percentiles of the busy-neighbour pass (empty without ``--busy``)."""
-    if not spent:
-        return {}
-    with_embedding, without = [a for a, _ in spent], [b for _, b in spent]
-    return {
-        "p50_ms": float(np.percentile(with_embedding, 50)),
-        "p95_ms": float(np.percentile(with_embedding, 95)),
-        "p50_ms_excl_embedding": float(np.percentile(without, 50)),
-        "p95_ms_excl_embedding": float(np.percentile(without, 95)),
-        "processes": float(os.cpu_count() or 2),
     }
 
 

@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _busy import busy_neighbour
 from _report import report
+from _scale_latency import busy_case, percentile, retrieval_ms
 from rich.progress import track
 from sqlalchemy import text as sql
 from sqlmodel import Session, select
@@ -112,10 +112,6 @@ def synthetic_texts(n: int, seed: int) -> list[str]:
     ]
 
 
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else 0.0
-
-
 async def build(memory: Memory, n: int) -> dict[str, float]:
     """Fill the store; returns write throughput figures."""
     mine = n // 10
@@ -171,54 +167,6 @@ async def measure(
             [a + b for a, b in zip(excluding, embed_ms, strict=True)], 95
         ),
     }
-
-
-async def retrieval_ms(memory: Memory, queries: list[str], vectors: list[Any]) -> list[float]:
-    """Milliseconds of one top-10 retrieval per query, its vector given."""
-    spent = []
-    for query, vector in zip(queries, vectors, strict=True):
-        started = time.perf_counter()
-        await memory.aretrieve("measured", query, k=10, query_vector=vector)
-        spent.append((time.perf_counter() - started) * 1000)
-    return spent
-
-
-def embedding_ms(embedder: Any, queries: list[str]) -> list[float]:
-    """Milliseconds of one query embedding per query."""
-    embedder.embed_query("warm up")
-    spent = []
-    for query in queries:
-        started = time.perf_counter()
-        embedder.embed_query(query)
-        spent.append((time.perf_counter() - started) * 1000)
-    return spent
-
-
-async def busy_case(
-    memory: Memory, queries: list[str], embedders: dict[str, Any]
-) -> dict[str, Any]:
-    """Retrieval with each query embedder, quiet and while a neighbour keeps every core busy.
-
-    ``retrieve_with_<name>_p95_ms`` adds each query's embedding time to its retrieval time,
-    both measured in the same condition.
-    """
-    vectors = [memory.embedder.embed_query(q) for q in queries]
-    out: dict[str, Any] = {}
-    for condition in ("quiet", "busy"):
-        with ExitStack() as stack:
-            if condition == "busy":
-                out["busy_processes"] = stack.enter_context(busy_neighbour())
-            excluding = await retrieval_ms(memory, queries, vectors)
-            row = {"retrieve_p50_ms": percentile(excluding, 50)}
-            row["retrieve_p95_ms"] = percentile(excluding, 95)
-            for name, embedder in embedders.items():
-                spent = embedding_ms(embedder, queries)
-                total = [a + b for a, b in zip(excluding, spent, strict=True)]
-                row[f"{name}_embedding_p50_ms"] = percentile(spent, 50)
-                row[f"{name}_embedding_p95_ms"] = percentile(spent, 95)
-                row[f"retrieve_with_{name}_p95_ms"] = percentile(total, 95)
-            out[condition] = row
-    return out
 
 
 async def hnsw_baseline(memory: Memory, queries: list[str]) -> dict[str, Any]:
