@@ -7,6 +7,7 @@ numbers follow the official evaluation code: 1 multi-hop, 2 temporal, 3 open-dom
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/locomo/locomo_dev.json"
+BUDGET = 1_000  # tokens of the budgeted recall
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 Ranking = npt.NDArray[np.intp]
 
@@ -185,6 +187,8 @@ def summarise_records(
         if not rows:
             continue
         entry = {f"recall@{k}": float(np.mean([r[f"recall@{k}"] for r in rows])) for k in ks}
+        for key in sorted({key for r in rows for key in r if key.endswith("tok")}):
+            entry[key] = float(np.mean([r[key] for r in rows if key in r]))
         entry["tokens_per_query"] = float(np.mean([r["tokens"] for r in rows]))
         entry["full_history_ratio"] = float(np.mean([r["ratio"] for r in rows]))
         for key, suffix in (("ms", ""), ("ms_excl", "_excl_embedding")):
@@ -194,3 +198,31 @@ def summarise_records(
         entry["n"] = len(rows)
         out[label] = entry
     return out
+
+
+def budget_recall(
+    provenances: Sequence[Sequence[str]], sizes: Sequence[int], evidence: Any
+) -> float:
+    """Recall of the longest prefix of hits (their provenance and tokens) within :data:`BUDGET`."""
+    covered: set[str] = set()
+    spent = 0
+    for sources, size in zip(provenances, sizes, strict=True):
+        spent += size
+        if spent > BUDGET:
+            break
+        covered.update(sources)
+    return len(covered & set(evidence)) / len(set(evidence))
+
+
+def busy_summary(spent: Sequence[tuple[float, float]]) -> dict[str, float]:
+    """Latency percentiles of the busy-neighbour pass (empty without ``--busy``)."""
+    if not spent:
+        return {}
+    with_embedding, without = [a for a, _ in spent], [b for _, b in spent]
+    return {
+        "p50_ms": float(np.percentile(with_embedding, 50)),
+        "p95_ms": float(np.percentile(with_embedding, 95)),
+        "p50_ms_excl_embedding": float(np.percentile(without, 50)),
+        "p95_ms_excl_embedding": float(np.percentile(without, 95)),
+        "processes": float(os.cpu_count() or 2),
+    }

