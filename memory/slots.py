@@ -154,9 +154,10 @@ _DEFAULTS = (
     Slot(
         "home_city",
         r"\b(?:lives?|living|resides?|is based|settled|(?:has |just |recently )?moved|"
-        r"relocated) (?:\w+ ){0,3}?(?:in|to|near)\b",
+        r"relocated) (?:\w+ ){0,3}?(?:in|to|near)\b"
+        r"|\bmoved into (?:\w+ ){0,3}?(?:flat|apartment|studio|house|place|home|room|condo)\b",
         "where they live now",
-        asked_by="live living lives home city town",
+        asked_by="live living lives home city town flat apartment house",
     ),
     Slot(
         "location",

@@ -48,6 +48,8 @@ SLOT_CASES = [
     # home_city
     ("The user lives in Lisbon.", True, "home_city"),
     ("The user moved to Porto.", True, "home_city"),
+    ("The user moved into a tiny studio in Schwabing.", True, "home_city"),
+    ("The user moved into a new role at work.", True, None),
     ("Ana lives in Berlin.", False, "home_city"),
     ("The user's sister is moving to Berlin in May.", True, None),
     ("The user visited Berlin in May.", True, None),

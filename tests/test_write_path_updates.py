@@ -101,3 +101,17 @@ async def test_a_change_that_names_what_ended_is_paired_by_the_name(settings: Se
     assert "The user works at Libreria Ulisse." not in current
     assert "The user is going to Rome next week." in current
     memory.close()
+
+
+async def test_a_move_ends_where_the_user_lived_not_where_they_work(settings: Settings) -> None:
+    """A statement setting ``home_city`` is paired by nearness only with a fact about a home."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user works in Munich.")
+    await memory.aremember("u", "The user shares a flat with Felix.")
+    model = _replaces_everything(["The user moved into a tiny studio in Schwabing."])
+    await _say(memory, "I moved into a tiny studio in Schwabing", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user works in Munich." in current
+    assert "The user shares a flat with Felix." not in current
+    memory.close()

@@ -109,7 +109,8 @@ async def update_pairs(
     )
     subjects = await memory.asubjects(user_id)
     subject_names = {name.casefold() for subject in subjects for name in subject.names()}
-    nearest = await _nearest_plain(memory, statements, ids, found)
+    kinds = [_stems(memory.slots.asked_words(s.slot)) if s.slot else None for s in statements]
+    nearest = await _nearest_plain(memory, statements, ids, found, kinds)
     pairs: list[tuple[int, MemoryHit]] = []
     for index, (statement, subject_id, hits) in enumerate(zip(statements, ids, found, strict=True)):
         relations: list[MemoryHit] = []
@@ -123,7 +124,7 @@ async def update_pairs(
             facts = await memory.asubject_facts(user_id, [s.id for s in ended])
             relations = [hit for hit in facts if hit.key == "relation"]
             relations += await _shared_with(memory, user_id, ended)
-        near = _candidates(statement, subject_id, hits, nearest[index], subject_names)
+        near = _candidates(statement, subject_id, hits, nearest[index], subject_names, kinds[index])
         for hit in [*relations, *near]:
             if all(hit.id != other.id or i != index for i, other in pairs):
                 pairs.append((index, hit))
@@ -158,6 +159,7 @@ def _candidates(
     hits: Sequence[MemoryHit],
     nearest: str | None,
     subject_names: set[str],
+    kind: frozenset[str] | None = None,
 ) -> list[MemoryHit]:
     """The subject's current facts a new statement may replace.
 
@@ -172,6 +174,9 @@ def _candidates(
     slot: it is a candidate only when the statement shares a content word with it ("I'm no
     longer allergic to cats"), never for being near, so news about a new job cannot end the
     user's allergy or name. Facts the statement's own slot supersedes anyway are left out.
+    A statement that sets a slot is paired by nearness only with a fact of the slot's kind
+    (``kind``: the stems of its ``asked_by`` words): a move into a studio may end "shares a
+    flat with Felix", never "works in Munich".
     """
     words = _stems(statement.text) | _names(statement.text, subject_names)
     changes = bool(CHANGE.search(statement.text))
@@ -180,6 +185,8 @@ def _candidates(
     near = next((hit for hit in hits if hit.id == nearest), None) if changes else None
     ended = {name.lower() for name in _LEFT_NAMED.findall(statement.text)}
     if ended and near is not None and not ended & _names(near.text, subject_names):
+        near = None
+    if kind is not None and near is not None and not kind & _stems(near.text):
         near = None
     near_words = _stems(near.text) if near is not None else frozenset()
     found = []
@@ -209,14 +216,21 @@ async def _nearest_plain(
     statements: Sequence[Statement],
     ids: Sequence[str | None],
     found: Sequence[Sequence[MemoryHit]],
+    kinds: Sequence[frozenset[str] | None],
 ) -> list[str | None]:
-    """For each statement, the id of its subject's plain fact nearest in meaning, if any."""
+    """For each statement, the id of its subject's plain fact nearest in meaning, if any.
+
+    Of the facts of the statement's slot's kind when it sets a slot (see :func:`_candidates`).
+    """
     nearest: list[str | None] = []
-    for statement, subject_id, hits in zip(statements, ids, found, strict=True):
+    for statement, subject_id, hits, kind in zip(statements, ids, found, kinds, strict=True):
         plain = [
             hit
             for hit in hits
-            if hit.subject_id == subject_id and hit.key is None and hit.text != statement.text
+            if hit.subject_id == subject_id
+            and hit.key is None
+            and hit.text != statement.text
+            and (kind is None or kind & _stems(hit.text))
         ]
         if not plain:
             nearest.append(None)
