@@ -413,6 +413,11 @@ def test_a_name_the_model_misspelled_takes_the_messages_spelling() -> None:
     mark = "Mark is the user's friend."
     assert respelled(mark, "my friend Marco") == mark
     assert respelled("Anna and Ana met.", "Anna and Ana met") == "Anna and Ana met."
+    # a possessive is the same name, not a near one
+    assert respelled("Ivan is the user's boyfriend.", "my boyfriend Ivan's parents") == (
+        "Ivan is the user's boyfriend."
+    )
+    assert respelled("Fion's bass.", "Ffion plays") == "Ffion's bass."
 
 
 def test_interpret_keeps_the_users_spelling() -> None:

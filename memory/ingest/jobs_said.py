@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import re
 
-from confidante.memory.ingest.statements import statement_clauses
+from confidante.memory.ingest.statements import sentences, statement_clauses
 from confidante.memory.slots import JOB_NOUNS
 
 _NAME = r"[A-Z][\w'-]+"
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 #: Up to two words before the job's head ("staff nurse", "first officer", "senior backend
 #: engineer"); the words are checked by :func:`_modifiers_only`.
 _JOB = rf"(?P<job>(?:[\w-]+\s+){{0,2}}?(?i:{JOB_NOUNS}))(?![\w'’-])"
@@ -49,7 +48,7 @@ def job_said(message: str) -> str | None:
 
     Only from sentences that state something (not from questions or requests).
     """
-    for sentence in _SENTENCE.findall(message):
+    for sentence in sentences(message):
         if not statement_clauses(sentence, min_words=1):
             continue
         for pattern in _SAID:

@@ -52,25 +52,31 @@ def respelled(text: str, message: str) -> str:
 _CAPITALISED = re.compile(r"\b[A-Z][\w'-]{3,}")
 
 
+def _bare(word: str) -> str:
+    """A word without its possessive ("Ivan's" is "Ivan")."""
+    return word.removesuffix("'s").removesuffix("’s")
+
+
 def _names_respelled(text: str, message: str) -> str:
     """``text`` with a name the model misspelled ("Fion") spelled as the message does ("Ffion").
 
     A capitalised word of four letters or more that the message never says takes the one
     name of the message that starts with the same letter and is nearly the same word.
     """
-    said = {word.casefold() for word in _ANY_WORD.findall(message)}
-    names = {name for name in _CAPITALISED.findall(message)}
+    said = {_bare(word).casefold() for word in _ANY_WORD.findall(message)}
+    names = {_bare(name) for name in _CAPITALISED.findall(message)}
 
     def spell(match: re.Match[str]) -> str:
         word = match.group(0)
-        if word.casefold() in said:
+        bare = _bare(word)
+        if bare.casefold() in said:
             return word
         near = [
             name
             for name in names
             if name[0] == word[0]
-            and SequenceMatcher(None, name.casefold(), word.casefold()).ratio() >= 0.8
+            and SequenceMatcher(None, name.casefold(), bare.casefold()).ratio() >= 0.8
         ]
-        return near[0] if len(near) == 1 else word
+        return near[0] + word[len(bare) :] if len(near) == 1 else word
 
     return _CAPITALISED.sub(spell, text)

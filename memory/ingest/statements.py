@@ -20,7 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from confidante.memory.subjects.names import Mention, is_relation_word, normalise_relation
+from confidante.memory.subjects.names import (
+    Mention,
+    is_relation_word,
+    name_pattern,
+    normalise_relation,
+)
 
 WORD = re.compile(r"[a-z0-9à-ÿ]+")
 NAME = r"[A-Z][\w-]*(?: [A-Z][\w-]*){0,2}"
@@ -70,6 +75,11 @@ def clauses(message: str) -> list[tuple[str, str]]:
                 kind = "statement"
             found.append((part, kind))
     return found
+
+
+def sentences(message: str) -> list[str]:
+    """The sentences of a message (split at ".", "!", "?" and line breaks)."""
+    return list(_SENTENCE.findall(message))
 
 
 def statement_clauses(message: str, *, min_words: int = 2) -> list[str]:
@@ -352,7 +362,7 @@ def _pronoun_subject(clause: str, before: str, relations: dict[str, str]) -> Men
         return None
     last: tuple[int, str] | None = None
     for name in relations:
-        for match in re.finditer(rf"\b{re.escape(name)}\b", before, re.I):
+        for match in name_pattern(name).finditer(before):
             if last is None or match.start() > last[0]:
                 last = (match.start(), match.group(0))
     if last is None:

@@ -140,16 +140,17 @@ async def _shared_with(
     """
     found: list[MemoryHit] = []
     for subject in ended:
-        for name in [n for n in subject.names() if n][:1]:
-            hits = await memory.aretrieve(user_id, name, k=8, kinds=["fact"], fallback=False)
-            found += [
-                hit
-                for hit in hits
-                if hit.subject_id is None
-                and hit.key is None
-                and name_pattern(name).search(hit.text)
-                and all(hit.id != other.id for other in found)
-            ]
+        if not subject.name:  # known by relation only: no name to find
+            continue
+        hits = await memory.aretrieve(user_id, subject.name, k=8, kinds=["fact"], fallback=False)
+        found += [
+            hit
+            for hit in hits
+            if hit.subject_id is None
+            and hit.key is None
+            and name_pattern(subject.name).search(hit.text)
+            and all(hit.id != other.id for other in found)
+        ]
     return found[:2]
 
 
