@@ -21,7 +21,7 @@ from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError
 from confidante.graphs.builder import GraphBuilder
 from confidante.graphs.checkpoint import LoopGraphs
-from confidante.graphs.nodes import REPLY_TAG, GraphDeps
+from confidante.graphs.nodes import GraphDeps
 from confidante.graphs.router import Router
 from confidante.graphs.values import DECISIONS, ApprovalDecision, plain_state
 from confidante.memory.ingest.learning import learn
@@ -29,21 +29,13 @@ from confidante.memory.items import check_person_id
 from confidante.memory.secrets import redact, refusal_reply, screen_json, withheld_note
 from confidante.memory.store import Memory, check_text
 from confidante.models import build_chat_model
+from confidante.runs import DURABILITY, INTERRUPT, stream_run
 from confidante.settings import Settings
 from confidante.threads import session_of_thread, thread_id_for, user_of_thread
 from confidante.tools.memory_tools import forget_tool, memory_tools
 from confidante.turns import Approval, TurnResult, as_approval
 from confidante.usage import Usage, UsageRecorder
 from confidante.usage_log import UsageLog
-
-#: LangGraph checkpoints each step while the next one starts. A side-effecting step always
-#: runs alone and is followed by a pause or by its checkpoint, so a crash can repeat it only
-#: if the process dies between the call's end and its checkpoint's commit (milliseconds).
-DURABILITY = "async"
-#: The key under which ``ainvoke`` returns the pauses of an interrupted run.
-INTERRUPT = "__interrupt__"
-#: Custom events whose sentence ends the reply, with the field that holds it.
-_APPENDED = {"safety": "reminder", "withheld": "note"}
 
 
 class Agent:
@@ -305,29 +297,12 @@ class Agent:
         else:
             raise InvalidInputError("astream needs a message or a resume decision")
         graph = await self._ensure_graph()
-        streamed = False  # whether the reply came as tokens (a reminder then follows as one)
         recorder = UsageRecorder()
-        async for mode, chunk in graph.astream(
-            graph_input,
-            config=self._config(session_id, recorder),
-            stream_mode=["updates", "messages", "custom"],
-            durability=DURABILITY,
+        config = self._config(session_id, recorder)
+        async for kind, data in stream_run(
+            graph, graph_input, config, session_id or self.session_id
         ):
-            if mode == "messages":
-                message, metadata = chunk
-                if REPLY_TAG in (metadata.get("tags") or []) and message.text:
-                    streamed = True
-                    yield "token", {"node": metadata.get("langgraph_node"), "text": message.text}
-            elif mode == "custom" and isinstance(chunk, dict) and chunk.get("event") in _APPENDED:
-                if streamed:  # a sentence appended to a streamed reply goes out as its end
-                    appended = str(chunk[_APPENDED[chunk["event"]]])
-                    yield "token", {"node": "respond", "text": " " + appended}
-                yield mode, chunk
-            elif mode == "updates" and "__interrupt__" in chunk:
-                for pause in chunk["__interrupt__"]:
-                    yield "approval", as_approval(pause, session_id or self.session_id)
-            else:
-                yield mode, chunk
+            yield kind, data
         yield "usage", await self._kept(recorder)
 
     async def aforget_user(self) -> dict[str, int]:

@@ -33,6 +33,7 @@ from confidante.graphs.grounding import (
     invented,
     only_tells,
 )
+from confidante.graphs.outcomes import remember_decisions
 from confidante.graphs.recalled import cited, merge_hits, with_links
 from confidante.graphs.router import CHAT, Router
 from confidante.graphs.safety import reminder
@@ -40,7 +41,7 @@ from confidante.graphs.state import AgentState, fresh_turn
 from confidante.graphs.tool_journal import ToolJournal
 from confidante.graphs.values import RecalledItem, ToolResult, recalled_of, results_of
 from confidante.memory.ingest.learning import learn
-from confidante.memory.items import TOOL_OUTCOME_KIND, MemoryHit
+from confidante.memory.items import MemoryHit
 from confidante.memory.secrets import removed_kinds, withheld_note
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import SubjectView, mentioned_in
@@ -349,43 +350,20 @@ class Nodes:
         trimmed = window_trim(state.get("messages", []), 1, self.deps.window_messages)
         return {"messages": [*trimmed, AIMessage(reply)], "reply": reply, "used": used}
 
-    async def _remember_decisions(self, state: AgentState) -> list[dict[str, Any]]:
-        """Write the user's decisions on side-effecting calls (kind ``tool_outcome``).
-
-        An approved, edited or rejected call says what the user wants (an accepted
-        recommendation, a refused booking); later turns and summaries can use it.
-        """
-        remembered = []
-        plan = state.get("plan", [])
-        for index, result in enumerate(results_of(state.get("results"))):
-            decision = result.decision
-            if decision is None:
-                continue
-            args = result.arguments or (plan[index].get("arguments") if index < len(plan) else {})
-            text = outcome_text(result.tool, args or {}, decision)
-            item_id = await self.deps.memory.aremember(
-                state["user_id"],
-                text,
-                kind=TOOL_OUTCOME_KIND,
-                provenance=[state["event_id"]],
-                attributes={"tool": result.tool, "arguments": args, "decision": decision},
-            )
-            remembered.append({"id": item_id, "key": None, "text": text})
-        return remembered
-
     async def remember(self, state: AgentState) -> dict[str, Any]:
         """Learn what the user's message states and write it to memory, whatever the route.
 
         A task's message may state facts too ("We got a second cat, Pixel — remind me to buy
         a bigger litter box"): extraction reads its statements and ignores its requests. After
-        a task, the user's decisions on side-effecting calls are remembered as well. A failed
-        extraction is recorded on the stored raw turn (``extraction=failed``), never lost.
+        a task, the user's decisions on side-effecting calls are remembered as well (see
+        :mod:`confidante.graphs.outcomes`). A failed extraction is recorded on the stored raw
+        turn (``extraction=failed``), never lost.
         """
         memory, user_id, event_id = self.deps.memory, state["user_id"], state["event_id"]
         text = last_user_text(state)
         decisions: list[dict[str, Any]] = []
         if state.get("route") == "task":
-            decisions = await self._remember_decisions(state)
+            decisions = await remember_decisions(memory, state)
         if self.deps.background_extraction:
             task = asyncio.create_task(learn(memory, self.deps.model, user_id, event_id, text))
             self.deps.pending.add(task)
@@ -395,17 +373,3 @@ class Nodes:
         remembered = [*await learn(memory, self.deps.model, user_id, event_id, text), *decisions]
         emit({"event": "remembered", "items": remembered})
         return {"remembered": remembered}
-
-
-_VERBS = {"approved": "approved", "edited": "approved, with changes,", "rejected": "declined"}
-
-
-def outcome_text(tool: str, arguments: dict[str, Any], decision: str) -> str:
-    """Say a decision on a tool call in plain words: "The user declined add reminder (text: …)."."""
-    said = "; ".join(
-        f"{name.replace('_', ' ')}: {value}"
-        for name, value in sorted(arguments.items())
-        if isinstance(value, str | int | float | bool) and str(value).strip()
-    )
-    verb = _VERBS.get(decision, decision)
-    return f"The user {verb} {tool.replace('_', ' ')}" + (f" ({said})." if said else ".")

@@ -6,13 +6,13 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from confidante.errors import InvalidInputError, NotFoundError
+from confidante.errors import InvalidInputError
 from confidante.memory.scopes import GLOBAL_OWNER, PERSONA_PREFIX, is_reserved_owner
 from confidante.memory.storage.expiry import check_expiry, has_expired
 from confidante.memory.storage.records import Concept
@@ -20,9 +20,6 @@ from confidante.memory.storage.records import Concept
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 20_000
-#: The shortest id prefix that names an item (listings show 12 characters): shorter ones would
-#: soon match several items, and a typo in one would pick the wrong item too easily.
-MIN_ID_PREFIX = 6
 #: The kind of a user's decision on a tool call ("The user declined add reminder (...)").
 TOOL_OUTCOME_KIND = "tool_outcome"
 #: Kinds a retrieval leaves out unless they are asked for by kind: the record of what tools
@@ -292,44 +289,6 @@ def as_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def match_id_prefix(
-    prefix: str, candidates: Mapping[str, str], *, what: str, where: str = ""
-) -> str:
-    """Return the one id in ``candidates`` that is ``prefix`` or starts with it, as git does.
-
-    Listings cut ids short, so commands accept what they show. An exact id always wins (ids
-    given at import may be short); otherwise the prefix needs :data:`MIN_ID_PREFIX` characters
-    and must name exactly one candidate.
-
-    Args:
-        prefix: What the user typed.
-        candidates: Ids to choose from (at least those starting with ``prefix``), each with a
-            short label shown when the prefix is ambiguous.
-        what: What the ids name, for messages ("memory", "API key").
-        where: Appended to "not found" messages (" for this user").
-
-    Raises:
-        NotFoundError: Nothing matches, or the prefix is too short to be trusted.
-        InvalidInputError: Several ids start with the prefix (the message lists them).
-    """
-    if prefix in candidates:
-        return prefix
-    matches = sorted(item for item in candidates if prefix and item.startswith(prefix))
-    if not matches:
-        raise NotFoundError(f"no {what} {prefix!r}{where}")
-    if len(prefix) < MIN_ID_PREFIX:
-        raise NotFoundError(
-            f"no {what} {prefix!r}{where}: give at least {MIN_ID_PREFIX} characters of its id"
-        )
-    if len(matches) > 1:
-        listed = "\n".join(f"  {item}  {candidates[item][:60]}" for item in matches[:10])
-        more = "\n  ..." if len(matches) > 10 else ""
-        raise InvalidInputError(
-            f"{what} id {prefix!r} is ambiguous (give more characters); it starts:\n{listed}{more}"
-        )
-    return matches[0]
 
 
 def _storable_id(value: object) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from confidante.errors import InvalidInputError, NotFoundError
-from confidante.memory.items import match_id_prefix
+from confidante.memory.id_prefix import match_id_prefix
 from confidante.memory.store import Memory
 
 

@@ -93,7 +93,7 @@ def revoke(
     """Revoke a key; it stops working at once."""
 
     def action() -> None:
-        from confidante.memory.items import match_id_prefix
+        from confidante.memory.id_prefix import match_id_prefix
 
         store = _store()
         keys = {info.id: f"{info.user} {info.name}".strip() for info in store.list_keys()}

@@ -3,9 +3,10 @@
 A provider only implements :meth:`OpenAIStyleChatModel._complete` (and, when it has a native
 async client, :meth:`OpenAIStyleChatModel._acomplete`): it receives an OpenAI
 ``chat.completions`` request body as a dict and returns the response body as a dict. The base
-class converts langchain messages to that format and back, binds tools, and implements
-structured output through ``response_format`` with a JSON schema, which the embedded llama.cpp
-model enforces with a grammar.
+class converts langchain messages to that format and back (see
+:mod:`confidante.models.openai_format`), binds tools, and implements structured output through
+``response_format`` with a JSON schema, which the embedded llama.cpp model enforces with a
+grammar.
 
 Token streaming: a provider that can stream overrides :meth:`OpenAIStyleChatModel._stream_text`
 and :meth:`OpenAIStyleChatModel._astream_text` (iterators of the reply's text pieces); by
@@ -23,7 +24,6 @@ count, with the model's tokenizer). A stream that reports none has no such chunk
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,26 +31,22 @@ from typing import Any, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import (
-    AIMessage,
-    AIMessageChunk,
-    BaseMessage,
-    HumanMessage,
-    SystemMessage,
-    ToolCall,
-    ToolMessage,
-)
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
-from confidante.errors import StructuredOutputError
+from confidante.models.openai_format import (
+    as_chunk,
+    from_openai_response,
+    json_schema_format,
+    parse_structured,
+    to_openai_messages,
+)
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
 ItemT = TypeVar("ItemT")
 
 
@@ -86,83 +82,6 @@ class TokenCount:
 def prompt_text(payload: dict[str, Any]) -> str:
     """The text of a request's messages, joined by spaces (for counting its tokens)."""
     return " ".join(str(message.get("content") or "") for message in payload["messages"])
-
-
-def to_openai_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """Convert langchain messages to OpenAI chat messages."""
-    converted: list[dict[str, Any]] = []
-    for message in messages:
-        if isinstance(message, SystemMessage):
-            converted.append({"role": "system", "content": message.text})
-        elif isinstance(message, HumanMessage):
-            converted.append({"role": "user", "content": message.text})
-        elif isinstance(message, ToolMessage):
-            converted.append(
-                {"role": "tool", "content": message.text, "tool_call_id": message.tool_call_id}
-            )
-        elif isinstance(message, AIMessage):
-            entry: dict[str, Any] = {"role": "assistant", "content": message.text}
-            if message.tool_calls:
-                entry["tool_calls"] = [
-                    {
-                        "id": call["id"],
-                        "type": "function",
-                        "function": {"name": call["name"], "arguments": json.dumps(call["args"])},
-                    }
-                    for call in message.tool_calls
-                ]
-            converted.append(entry)
-        else:
-            converted.append({"role": "user", "content": message.text})
-    return converted
-
-
-def from_openai_response(response: dict[str, Any]) -> AIMessage:
-    """Convert an OpenAI chat completion body to an :class:`AIMessage`."""
-    choices = response.get("choices") or []
-    if not choices:
-        return AIMessage(content="", response_metadata={"finish_reason": "empty"})
-    choice = choices[0]
-    message = choice.get("message") or {}
-    tool_calls: list[ToolCall] = []
-    for index, call in enumerate(message.get("tool_calls") or []):
-        function = call.get("function") or {}
-        try:
-            args = json.loads(function.get("arguments") or "{}")
-        except json.JSONDecodeError:
-            args = {"__raw__": function.get("arguments")}
-        tool_calls.append(
-            ToolCall(name=function.get("name", ""), args=args, id=call.get("id") or f"call_{index}")
-        )
-    usage = response.get("usage") or {}
-    metadata: dict[str, Any] = {"finish_reason": choice.get("finish_reason")}
-    if "timings" in response:
-        metadata["timings"] = response["timings"]
-    result = AIMessage(
-        content=message.get("content") or "", tool_calls=tool_calls, response_metadata=metadata
-    )
-    if usage:
-        result.usage_metadata = {
-            "input_tokens": int(usage.get("prompt_tokens", 0)),
-            "output_tokens": int(usage.get("completion_tokens", 0)),
-            "total_tokens": int(usage.get("total_tokens", 0)),
-        }
-    return result
-
-
-def as_chunk(message: AIMessage) -> AIMessageChunk:
-    """Turn a whole reply into one message chunk (tool calls and metadata kept)."""
-    return AIMessageChunk(
-        content=message.content,
-        tool_call_chunks=[
-            tool_call_chunk(
-                name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=i
-            )
-            for i, call in enumerate(message.tool_calls)
-        ],
-        response_metadata=message.response_metadata,
-        usage_metadata=message.usage_metadata,
-    )
 
 
 def is_streamable(payload: dict[str, Any]) -> bool:
@@ -204,33 +123,6 @@ async def iterate_in_thread(produce: Callable[[], Iterator[ItemT]]) -> AsyncIter
     finally:
         cancelled.set()
         await asyncio.shield(worker)
-
-
-def json_schema_format(schema: type[BaseModel]) -> dict[str, Any]:
-    """Return an OpenAI ``response_format`` asking for JSON that matches ``schema``."""
-    return {
-        "type": "json_schema",
-        "json_schema": {
-            "name": schema.__name__,
-            "schema": schema.model_json_schema(),
-            "strict": True,
-        },
-    }
-
-
-def parse_structured(schema: type[ModelT], message: BaseMessage) -> ModelT:
-    """Validate a model reply against ``schema``.
-
-    Raises:
-        StructuredOutputError: The reply is not JSON or does not match the schema.
-    """
-    text = message.text.strip()
-    if text.startswith("```"):
-        text = text.strip("`").removeprefix("json").strip()
-    try:
-        return schema.model_validate_json(text)
-    except ValueError as exc:
-        raise StructuredOutputError(f"reply does not match {schema.__name__}: {exc}") from exc
 
 
 class OpenAIStyleChatModel(BaseChatModel):

@@ -31,12 +31,8 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from confidante.models.base import (
-    OpenAIStyleChatModel,
-    TokenCount,
-    from_openai_response,
-    prompt_text,
-)
+from confidante.models.base import OpenAIStyleChatModel, TokenCount, prompt_text
+from confidante.models.openai_format import from_openai_response
 from confidante.models.scripted_rules import default_reply
 
 Reply = str | dict[str, Any] | BaseModel | AIMessage

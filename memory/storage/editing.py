@@ -18,13 +18,13 @@ from confidante._sync import sync_twin
 from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory._core import MemoryCore
 from confidante.memory.embeddings.images import IMAGE_KIND
+from confidante.memory.id_prefix import match_id_prefix
 from confidante.memory.items import (
     MemoryHit,
     _storable_id,
     check_attributes,
     check_text,
     check_user_id,
-    match_id_prefix,
     text_fingerprint,
 )
 from confidante.memory.storage.expiry import NEVER, TTL, check_expiry, has_expired
@@ -51,7 +51,7 @@ class MemoryEdits(MemoryCore):
         """Return the user's item whose id is ``id_or_prefix`` or starts with it.
 
         Listings show ids cut to 12 characters, so edits accept a unique prefix (at least
-        :data:`~confidante.memory.items.MIN_ID_PREFIX` characters), as git does; replaced
+        :data:`~confidante.memory.id_prefix.MIN_ID_PREFIX` characters), as git does; replaced
         items count too, since they can be edited and forgotten. Only the user's own items
         are candidates: another user's id is "not found", exactly like a missing one.
 
