@@ -304,10 +304,6 @@ def normalise_key(key: str | None) -> str | None:
     return normalised[:100] or None
 
 
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.lower().split()).rstrip(".") == " ".join(b.lower().split()).rstrip(".")
-
-
 def text_fingerprint(text: str) -> str:
     """Return a short hash of a text, equal for texts that differ only in case and spacing."""
     normal = " ".join(text.lower().split()).rstrip(".")
