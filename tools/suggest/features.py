@@ -151,6 +151,16 @@ class Context:
     topic_terms: dict[str, float] = field(default_factory=dict)
     topic_entities: set[str] = field(default_factory=set)
     topic_phrases: list[str] = field(default_factory=list)
+    _linked: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def linked(self, name: str) -> float:
+        """How much an entity is linked, for this user, to the session's entities (remembered)."""
+        value = self._linked.get(name)
+        if value is None:
+            value = self._linked[name] = sum(
+                weight * neighbours.get(name, 0.0) for weight, neighbours in self.links
+            )
+        return value
 
     def fits_topics(self, query: str, entities: Sequence[str]) -> bool:
         """Whether a candidate shares a word or an entity with the conversation's topics."""
@@ -283,10 +293,7 @@ def linear_features(
         features["entity_affinity"] = sum(
             math.log1p(profile.entities[e].weight) for e in entities if e in profile.entities
         ) / max(1, len(entities))
-        features["entity_link"] = sum(
-            weight * sum(neighbours.get(e, 0.0) for e in entities)
-            for weight, neighbours in context.links
-        )
+        features["entity_link"] = sum(context.linked(e) for e in entities)
     return features
 
 

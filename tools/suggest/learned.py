@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,20 @@ class LogisticPart:
         """The probability of each row (a missing feature counts as 0)."""
         if not rows:
             return np.zeros(0)
-        values = np.array([[row.get(name, 0.0) for name in self.features] for row in rows])
+        values = np.array([_values(row, self.features) for row in rows])
         logits = ((values - self.mean) / self.scale) @ np.asarray(self.coef) + self.intercept
         probabilities: np.ndarray[Any, Any] = 1.0 / (1.0 + np.exp(-logits))
         return probabilities
+
+
+def _values(row: Mapping[str, float], names: tuple[str, ...]) -> tuple[float, ...]:
+    """The row's values of ``names`` in order (a missing one counts as 0)."""
+    try:
+        if len(names) > 1:
+            return tuple(itemgetter(*names)(row))
+        return tuple(row[name] for name in names)
+    except KeyError:
+        return tuple(row.get(name, 0.0) for name in names)
 
 
 @dataclass(frozen=True)

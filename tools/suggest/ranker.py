@@ -366,13 +366,11 @@ def _justifying(
     They are those in the session, those the user came back to, and those linked (for this
     user) to an entity of the session.
     """
-    linked: set[str] = set()
-    if profile is not None:
-        for name in context.entities:
-            linked.update(profile.links.get(name, {}))
+    links = [profile.links.get(name, {}) for name in context.entities] if profile else []
     chosen = []
     for name in entities:
         stats = profile.entities.get(name) if profile is not None else None
-        if name in context.entities or name in linked or (stats is not None and stats.count > 1):
+        linked = any(name in neighbours for neighbours in links)
+        if name in context.entities or linked or (stats is not None and stats.count > 1):
             chosen.append((-(stats.weight if stats else 0.0), name))
     return [name for _, name in sorted(chosen)[:limit]]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = [
     "CHAT_WORDS",
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 MAX_ENTITY_WORDS = 3
+#: How many texts' words and entities are remembered (the same candidates recur across calls).
+CACHED_TEXTS = 1 << 16
 STOPWORDS = frozenset(
     """a about after all also an and any are as at be because been but by can could did do does
     for from had has have he her here his how i if in into is it its just me more most my no not
@@ -68,12 +71,18 @@ def normalise_query(text: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Return the content words of a text (lower case, no stopwords, URL affixes dropped)."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def _terms(text: str) -> tuple[str, ...]:
+    """:func:`terms`, remembered: the ranker asks it of the same candidates on every call."""
     cleaned = _URL_AFFIX.sub(" ", text.lower())
-    return [
+    return tuple(
         token.strip("'-+&")
         for token in _TOKEN.findall(cleaned)
         if token not in STOPWORDS and len(token.strip("'-+&")) > 1
-    ]
+    )
 
 
 def _chunks(text: str) -> Iterable[list[str]]:
@@ -101,6 +110,12 @@ def extract_entities(text: str) -> list[str]:
         >>> extract_entities("Deals at Bank of America")
         ['bank of america', 'deals']
     """
+    return list(_entities(text))
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def _entities(text: str) -> tuple[str, ...]:
+    """:func:`extract_entities`, remembered (as :func:`_terms`)."""
     names = [" ".join(_words(match.group(0))) for match in _CAPITALISED.finditer(text)]
     covered = {word for name in names for word in name.split()}
     found = [name for name in names if name]
@@ -118,7 +133,7 @@ def extract_entities(text: str) -> list[str]:
             continue
         if name not in result and (name in names or name not in covered):
             result.append(name)
-    return result
+    return tuple(result)
 
 
 def _words(text: str) -> list[str]:
