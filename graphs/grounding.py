@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from confidante.graphs.values import RecalledItem
-from confidante.memory.ingest.statements import STOPWORDS, WORD, clauses, second_person_verb, stem
+from confidante.memory.ingest.statements import STOPWORDS, WORD, clauses
+from confidante.memory.ingest.verbs import second_person_verb, stem
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
 
 #: The reply that replaces one that made up the user's life.
@@ -68,14 +69,26 @@ def asks_about_the_user(message: str) -> bool:
 
 
 def invented(reply: str, shown: Iterable[str]) -> set[str]:
-    """The specifics of ``reply`` (names, numbers) that none of the ``shown`` texts contains."""
+    """The specifics of ``reply`` (names, numbers) that none of the ``shown`` texts contains.
+
+    A name that only places a shown name ("Luang Prabang, Laos", "Kadıköy in Istanbul") is
+    general knowledge about it, not a made-up fact of the user's life.
+    """
     seen = {word.removesuffix("'s") for word in _TOKEN.findall(" ".join(shown).lower())}
+    text = _TITLE.sub(r"\1", reply)  # "Dr. Smith" is one name
     found = set()
-    for match in _SPECIFIC.finditer(_TITLE.sub(r"\1", reply)):  # "Dr. Smith" is one name
+    for match in _SPECIFIC.finditer(text):
         word = match.group(0).strip(".,:").removesuffix("'s")
+        placed = _PLACES_SHOWN.search(text[: match.start()])
+        if placed and word[:1].isupper() and placed.group(1).lower() in seen:
+            continue
         if word.lower() not in _COMMON and word.lower() not in seen:
             found.add(word)
     return found
+
+
+#: A shown name right before a name that places it: "Luang Prabang, " or "Kadıköy in ".
+_PLACES_SHOWN = re.compile(r"\b([A-Z][\w'-]+)(?:,\s*|\s+in\s+)$")
 
 
 _TOKEN = re.compile(r"\d[\d.,:]*\d|[\w'-]+")
@@ -174,8 +187,17 @@ def bears_on(
         return True
     for slot in slots.asked_in(question, about_user=True):  # "work" also asks about a "job"
         asked |= _words(slots.asked_words(slot))
-    texts = [summary, *(f"{i['text']} {slots.asked_words(i.get('key'))}" for i in known)]
+    if not _ANYONE_ELSE.search(question):  # "am I allergic?": Ivan's allergy does not bear on it
+        known = [i for i in known if not i.get("subject_id")]
+    texts = [  # an item about someone carries whom ("Felix (the user's former boyfriend)")
+        summary,
+        *(f"{i['text']} {slots.asked_words(i.get('key'))} {i.get('about') or ''}" for i in known),
+    ]
     return any(asked & _words(text) for text in texts if text)
+
+
+#: A question that may ask about someone else: "my sister", "our dog", a name past its start.
+_ANYONE_ELSE = re.compile(r"\b(?i:my|our|mine)\b|(?<!^)(?<![.!?] )\b(?!I')[A-Z][\w'-]+")
 
 
 def _words(text: str) -> set[str]:

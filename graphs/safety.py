@@ -8,7 +8,8 @@ and the reply is checked before it is sent, whatever the model's size:
   cookies" and a peanut allergy), or when it is about what the fact's kind bears on: food and
   drink for allergies, diets and intolerances; medicines and alcohol for medications; food,
   drink, medicines and exercise for health conditions;
-- a reply *heeds* a fact when it mentions it (its distinctive words: "peanut", "allerg...");
+- a reply *heeds* a fact when it mentions it (its distinctive words: "peanut", "allerg..."),
+  and an allergy only with a word of allergy or caution ("bee stings" alone does not);
 - a reply to a question or request that touches a fact it does not heed gets a reminder of
   the fact appended ("Please keep in mind that you are allergic to peanuts.").
 
@@ -21,7 +22,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from confidante.memory.ingest.statements import clauses, second_person_verb
+from confidante.memory.ingest.statements import clauses
+from confidante.memory.ingest.verbs import second_person_verb
 
 _WORDS = re.compile(r"[a-z0-9]+")
 _FOOD = frozenset(
@@ -120,9 +122,19 @@ def heeds(reply: str, fact: dict[str, Any], message: str = "") -> bool:
     cookies?") counts only in a reply that does not open by saying yes: "Yes, you can eat
     peanut butter cookies." echoes the question, "Careful: those contain peanuts." warns.
     """
-    named = _stems(_WORDS.findall(reply.lower())) & distinctive(fact["text"])
+    words = _WORDS.findall(reply.lower())
+    named = _stems(words) & distinctive(fact["text"])
+    if fact.get("key") == "allergies" and not (set(words) & _CAUTION or named & {"allerg"}):
+        return False  # "protect yourself from bee stings" forgets that stings are the danger
     said = _stems(_WORDS.findall(message.lower()))
     return bool(named - said) or (bool(named) and not _AFFIRMS.match(reply))
+
+
+#: Words of a reply that warns about an allergen it names ("careful: those contain peanuts").
+_CAUTION = frozenset(
+    """careful caution avoid avoiding contain contains containing warning warn risk risky
+    unsafe safe safer not don't dont skip epipen anaphylaxis reaction react trigger""".split()
+)
 
 
 def second_person(fact: str) -> str:

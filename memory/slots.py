@@ -89,7 +89,7 @@ JOB_NOUNS = (
     r"surveyor|administrator|secretary|courier|supervisor|foreman|ceo|cto|cfo"
 )
 _JOBS = (
-    r"works? as|working as|job (?:is|as)|profession|occupation|promoted to|employed as|"
+    r"works? as|working as|job as|profession|occupation|promoted to|employed as|"
     rf"(?:is|became|is now|has become) (?:a|an) (?:[\w-]+ ){{0,2}}(?:{JOB_NOUNS})s?(?![\w'’-])"
 )
 
@@ -155,7 +155,8 @@ _DEFAULTS = (
         "home_city",
         r"\b(?:lives?|living|resides?|is based|settled|(?:has |just |recently )?moved|"
         r"relocated) (?:\w+ ){0,3}?(?:in|to|near)\b"
-        r"|\bmoved into (?:\w+ ){0,3}?(?:flat|apartment|studio|house|place|home|room|condo)\b",
+        r"|\bmoved into (?:\w+ ){0,3}?(?:flat|apartment|studio|house|place|home|room|condo)\b"
+        r"|\bis based out of\b",
         "where they live now",
         asked_by="live living lives home city town flat apartment house",
     ),
@@ -181,7 +182,9 @@ _DEFAULTS = (
     Slot(
         "employer",
         r"\b(?:works?|working|employed|job) (?:\w+ ){0,2}?(?:at|for)\b|\bemployer\b|"
-        r"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b",
+        r"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b"
+        # a new job said as its start: "is starting at Swiggy next Monday"
+        r"|\bstart(?:s|ing)? (?:working |work |a (?:new )?job )?at (?-i:[A-Z])",
         "the organisation they work for",
         asked_by="work working works job company employer",
     ),

@@ -41,6 +41,10 @@ def test_invented_specifics_are_those_never_shown() -> None:
     assert invented("You live in Lisbon, near your sister Ana.", shown) == set()
     assert invented("You are 34.", shown) == set()
     assert invented("You are 43.", shown) == {"43"}
+    # a name that places a shown one is knowledge about it; a surname or a number is not
+    assert invented("You're in Lisbon, Portugal.", shown) == set()
+    assert invented("Your sister Ana Silva lives in Lisbon.", shown) == {"Silva"}
+    assert invented("Your sister is Ana, 43.", shown) == {"43"}
 
 
 def test_a_reply_about_the_user_is_retold_to_them() -> None:
@@ -57,6 +61,19 @@ def test_a_question_bears_on_a_fact_by_its_words_or_its_slot() -> None:
     assert bears_on("how old am I again?", [{"text": "The user is 34.", "key": "age"}])
     assert bears_on("where do I work these days?", [{"text": "The user works at the library."}])
     assert bears_on("what instrument do I play?", [], summary="The user plays the cello.")
+
+
+def test_a_question_about_the_user_alone_is_not_answered_by_others_facts() -> None:
+    ivan = {"text": "Ivan is allergic to shellfish.", "key": "allergies", "subject_id": "s1"}
+    assert not bears_on("am I allergic to anything?", [ivan])
+    assert bears_on("is my boyfriend allergic to anything?", [ivan])
+    assert bears_on("what is Ivan allergic to?", [ivan])
+    # whom a fact is about counts: "who's my boyfriend?" bears on the ex-boyfriend's news
+    split = {"text": "Felix and the user split up.", "subject_id": "s2"}
+    assert not bears_on("who's my boyfriend?", [split])
+    assert bears_on(
+        "who's my boyfriend?", [{**split, "about": "Felix (the user's former boyfriend)"}]
+    )
 
 
 def test_a_made_up_answer_about_the_user_becomes_i_dont_know(settings: Settings) -> None:

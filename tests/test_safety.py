@@ -121,3 +121,10 @@ def test_a_reply_saying_know_does_not_heed_a_fact_worded_with_knows() -> None:
     fact = {"text": "The user knows about coeliac disease.", "key": "health_conditions"}
     assert reminder(message, "I don't know what you mean by bagel.", [fact])
     assert not reminder(message, "With your coeliac disease, pick a gluten-free one.", [fact])
+
+
+def test_naming_the_allergen_without_a_word_of_caution_does_not_heed_the_allergy() -> None:
+    stings = [{"text": "The user is allergic to bee stings.", "key": "allergies"}]
+    message = "my uncle keeps bees and wants me to help with the hives. what should I wear?"
+    assert reminder(message, "Wear long sleeves to protect yourself from bee stings.", stings)
+    assert not reminder(message, "With your bee sting allergy, bring your EpiPen.", stings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from test_write_path_graph import _replaces_everything, _say
 
-from confidante.memory.ingest.extraction import FactExtraction, interpret
+from confidante.memory.ingest.extraction import FactExtraction, _tidy, interpret
 from confidante.memory.ingest.jobs_said import job_said
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.store import Memory
@@ -21,14 +21,38 @@ def test_a_job_is_read_from_the_users_own_words() -> None:
     )
     assert job_said("made captain!!! 12 years of flying to get here") == "captain"
     assert job_said("got promoted to head nurse today") == "head nurse"
+    assert job_said("yo. kenji. 34, software dev at Rakuten in Osaka") == "software dev"
+    assert job_said("I quit Infosys. Starting at Swiggy next Monday as a product analyst 🎉") == (
+        "product analyst"
+    )
+    assert job_said("I joined Stripe as an engineering manager") == "engineering manager"
+    assert job_said("we gig round Cardiff, day job is sound engineer at a studio") == (
+        "sound engineer"
+    )
     for no_job in (
         "I'm seeing a therapist on Monday",
         "I'm a big fan of jazz",
         "I'm not a doctor lol",
         "we made the doctor laugh",
         "am I a good manager?",
+        "my brother joined Google as an engineer",
+        "Kavya, nurse at Manipal, is visiting",
+        "starting at 9 as a favour",
     ):
         assert job_said(no_job) is None, no_job
+
+
+def test_a_job_slot_needs_a_job_and_a_new_employer_its_name() -> None:
+    slots = SlotVocabulary()
+
+    def slot(text: str) -> str | None:
+        found = slots.slot_of(text, about_user=True)
+        return found.name if found else None
+
+    assert slot("The user's job is mostly boring spreadsheets.") is None
+    assert slot("The user's job is a nurse.") == "job_title"
+    assert slot("The user is starting at Swiggy next Monday.") == "employer"
+    assert slot("The user starts at 9am on Mondays.") is None
 
 
 def test_a_job_the_model_left_out_is_kept_with_its_slot() -> None:
@@ -115,3 +139,41 @@ async def test_a_move_ends_where_the_user_lived_not_where_they_work(settings: Se
     assert "The user works in Munich." in current
     assert "The user shares a flat with Felix." not in current
     memory.close()
+
+
+def _said(message: str, *model_facts: str) -> set[tuple[str, str | None]]:
+    got = interpret(FactExtraction(facts=list(model_facts)), message, [], SlotVocabulary())
+    return {(s.text, s.slot) for s in got.statements}
+
+
+def test_a_fact_the_model_turned_into_knowing_is_kept_in_the_users_words() -> None:
+    message = "Also so you know I've got coeliac disease, so anything with gluten is a no for me"
+    got = _said(message, "The user knows about coeliac disease.")
+    assert ("The user has got coeliac disease.", "health_conditions") in got
+    assert not any("knows" in text for text, _ in got)
+    # the user's own "told" is kept as the model says it
+    told = _said("I told my boss about the promotion", "The user told their boss about it.")
+    assert ("The user told their boss about it.", None) in told
+
+
+def test_a_clause_that_goes_on_describing_the_user_is_the_users() -> None:
+    message = "I'm Jamal, first officer with Delta, based out of Atlanta"
+    got = _said(message, "The user's name is Jamal.", "The user works for Delta.")
+    assert ("The user is based out of Atlanta.", "home_city") in got
+    # after someone else is named, such a clause is not put on the user
+    other = _said(
+        "My brother Tom, living in Leeds now, works as a chef", "Tom is the user's brother."
+    )
+    assert not any(text.startswith("The user is living") for text, _ in other)
+
+
+def test_a_clause_with_its_i_left_out_is_retold_in_the_past() -> None:
+    got = _said("quit my job in Jan and I'm backpacking SE Asia for 6 months", "The user is hot.")
+    assert any(text.startswith("The user quit the user's job in Jan") for text, _ in got), got
+    # a past form stays past, a present one agrees
+    for said, told in (
+        ("I left the bakery", "The user left the bakery."),
+        ("I need milk", "The user needs milk."),
+        ("I got a cat", "The user got a cat."),
+    ):
+        assert _tidy(said) == told

@@ -51,8 +51,8 @@ from confidante.memory.ingest.statements import (
     relations_in,
     speaker_of,
     statement_clauses,
-    third_person_verb,
 )
+from confidante.memory.ingest.verbs import third_person_verb
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.subjects.directory import SubjectView
 from confidante.memory.subjects.names import (
@@ -125,6 +125,9 @@ class Extracted:
 
 _FIRST_PERSON_WORDS = (
     (re.compile(r"\b(?:I'm|I am)\b"), "the user is"),
+    (re.compile(r"\bI've\b"), "the user has"),
+    (re.compile(r"\bI'll\b"), "the user will"),
+    (re.compile(r"\bI'd\b"), "the user would"),
     (re.compile(r"\bI\b"), "the user"),
     (re.compile(r"\b(?:my|our)\b", re.I), "the user's"),
     (re.compile(r"\bme\b", re.I), "the user"),
@@ -133,6 +136,14 @@ _FIRST_PERSON_WORDS = (
     (re.compile(r"\byou\b", re.I), "the user"),
 )
 _PRONOUN_HEAD = re.compile(r"^(?:he|she|they|it|his|her|their|its)\b", re.I)
+#: The model's report of the user knowing or saying something ("The user knows about coeliac
+#: disease." for "I've got coeliac disease"): taken only when the message says that verb, else
+#: the clause is kept in the user's own words (:func:`~confidante.memory.ingest.said.left_out`).
+_HEARSAY = re.compile(
+    r"^the user (?:knows|knew|is aware|learned|heard|mentioned|mentions|said|says|told|talked|"
+    r"talks|is talking|shared|shares) (?:about |of |that )?",
+    re.I,
+)
 #: Sentences that are not facts: the user is their own relation, a thing is itself, advice
 #: or a question retold ("The user should grab a slice.", "The user wonders whether...").
 _NOT_A_FACT = re.compile(
@@ -210,6 +221,13 @@ class _Reading:
     def statement(self, text: str, notes: list[str]) -> Statement | None:
         """One model statement checked and resolved (None when it is dropped)."""
         if not text or len(text) > 500 or _NOT_A_FACT.search(text):
+            return None
+        hearsay = _HEARSAY.match(text)
+        if hearsay and not re.search(
+            rf"\b(?:i|we)\b(?:\W+\w+){{0,2}}?\W+{hearsay.group(0).split()[2][:4]}",
+            self.message,
+            re.I,
+        ):
             return None
         text = _named_pronoun(respelled(text, self.message), self.message, self.relations)
         whose, mention = _subject_of(text, self.relations)

@@ -4,8 +4,10 @@ A small model reading "I'm Seun, a staff nurse on the cardiac ward at Manchester
 Infirmary" may keep the ward and the hospital and drop the job; reading "made captain!!!" it
 may write "The user is the captain of the team." The job title is a single-valued slot that
 later news replaces, so it is read from the message by rule as well: "I'm (Name,) (now) a
-<job>", "I work as a <job>", "made / promoted to / became <job>", where the job's head is one
-of the vocabulary's common job nouns (:data:`confidante.memory.slots.JOB_NOUNS`).
+<job>", "I work as a <job>", "made / promoted to / became <job>", "starting at <Employer> as
+a <job>", or a sentence that opens with "<job> at <Employer>" ("34, software dev at Rakuten"),
+where the job's head is one of the vocabulary's common job nouns
+(:data:`confidante.memory.slots.JOB_NOUNS`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ _NAME = r"[A-Z][\w'-]+"
 #: Up to two words before the job's head ("staff nurse", "first officer", "senior backend
 #: engineer"); the words are checked by :func:`_modifiers_only`.
 _JOB = rf"(?P<job>(?:[\w-]+\s+){{0,2}}?(?i:{JOB_NOUNS}))(?![\w'’-])"
-_ENDS = r"(?=\s*(?:$|[.,!;:)]|\s(?i:at|for|with|in|on|of|and|now|today|since|after|here)\b))"
+_ENDS = r"(?=\s*(?:$|[^\w\s'’-]|\s(?i:at|for|with|in|on|of|and|now|today|since|after|here)\b))"
 _SAID = (
     re.compile(
         rf"\b(?i:i'm|i am|im)\s+(?:{_NAME},\s*)?(?i:(?:now|still|currently)\s+)?"
@@ -30,6 +32,19 @@ _SAID = (
         rf"(?:^|\b(?i:i|i've|i have|just|finally|got)\s+)(?i:made|promoted to|became|been promoted "
         rf"to)\s+(?i:(?:a|an)\s+)?{_JOB}{_ENDS}"
     ),
+    # a new job's title after its employer: "starting at Swiggy next Monday as a product analyst"
+    re.compile(
+        rf"(?:^\W*|\b(?i:i|i'm|im|i am|i've|i have|i'll be|just|finally)\s+)"
+        rf"(?i:start(?:s|ed|ing)?|join(?:s|ed|ing)?)\s+(?i:at\s+|with\s+)?{_NAME}"
+        rf"(?:\s+[\w-]+){{0,3}}?\s+(?i:as)\s+(?i:(?:a|an)\s+)?{_JOB}{_ENDS}"
+    ),
+    # "my job is ...", "day job is sound engineer at a little studio"
+    re.compile(
+        rf"(?:^\W*|[,;]\s*|\b(?i:my)\s+)(?i:(?:day |new |main )?job(?:'s|\s+is))\s+"
+        rf"(?i:(?:a|an)\s+)?{_JOB}{_ENDS}"
+    ),
+    # a bare self-description opening a sentence, with its employer: "34, software dev at Rakuten"
+    re.compile(rf"^\W*(?:\d{{1,2}}\s*,\s*)?{_JOB}\s+(?i:at|for|with)\s+{_NAME}"),
 )
 _NOT_MODIFIERS = frozenset(
     "a an the my your his her our their not no never to with at for in on of and or but so "
@@ -37,10 +52,20 @@ _NOT_MODIFIERS = frozenset(
 )
 
 
+#: Fields of work that end in "-ing" yet describe a job ("engineering manager").
+_FIELDS = frozenset(
+    "engineering marketing nursing accounting teaching training consulting banking publishing "
+    "recruiting manufacturing".split()
+)
+
+
 def _modifiers_only(job: str) -> bool:
     """Whether the words before the job's head describe the job ("staff", "first", "senior")."""
     *before, _ = job.split()
-    return all(w.lower() not in _NOT_MODIFIERS and not w.lower().endswith("ing") for w in before)
+    return all(
+        w.lower() not in _NOT_MODIFIERS and (not w.lower().endswith("ing") or w.lower() in _FIELDS)
+        for w in before
+    )
 
 
 def job_said(message: str) -> str | None:

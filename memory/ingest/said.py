@@ -38,12 +38,25 @@ FILLERS = frozenset(
 )
 _LEADING = re.compile(
     r"^\W*(?:(?:and|but|so|oh|ok|okay|also|then|hey|btw|well|anyway|lol|honestly|tbh|plus|"
-    r"fyi|bit of news|big news|news)\b\W*)*",
+    r"fyi|bit of news|big news|news|(?:just )?so you know|you know|for the record)\b\W*)*",
     re.I,
 )
 _TRAILING = re.compile(r"(?:\W+(?:lol|haha\w*|lmao|tbh|tho|though|honestly))+\W*$", re.I)
 #: Clauses the retelling says in the third person ("we ..." is quoted: who is "we"?).
 _OPENS_FIRST_PERSON = re.compile(r"^(?:i|i'm|i've|i'll|i'd|my)\b", re.I)
+#: A clause that goes on describing the speaker with no subject of its own ("I'm Jamal, first
+#: officer with Delta, based out of Atlanta"): said of the user while no one else was named.
+#: A clause that opens with a verb of the speaker's own doing ("quit my job in Jan and I'm
+#: backpacking SE Asia"): said in the first person with its "I" left out.
+_DROPPED_I = re.compile(
+    r"^(?:quit|left|got|made|took|went|moved|started|finished|lost|met|bought|sold|broke|tore|"
+    r"signed|joined|switched|stopped|finally|just)\b.*\b(?:my|me|I'm|I)\b",
+)
+_GOES_ON = re.compile(
+    r"^(?:based|living|located|settled|working|studying|originally from|from|born|raised|"
+    r"married|engaged|single|retired|allergic|vegan|vegetarian)\b",
+    re.I,
+)
 _BARE_AGE = re.compile(r"^\d{2}$")
 _GREETING = r"(?:hi|hey|hello|yo|hiya|heya|sup|morning|evening|ok|okay|alright|oi)"
 _OPENING_WORD = re.compile(rf"^\W*(?:{_GREETING}\W+)*([^\W\d_][\w'-]*)\s*[.,!]+(?:\s|$)", re.I)
@@ -120,10 +133,13 @@ def left_out(
     stems: frozenset[str] = frozenset().union(*(_content(text) for text in statements))
     found: list[tuple[str, Mention | None]] = []
     asking = _in_questions(message)
+    someone_else = False  # an earlier clause of the message opened with someone else
     for raw, kind in clauses(message):
-        if kind != "statement" or _TO_THE_ASSISTANT.search(raw):
-            continue
         clause = _TRAILING.sub("", _LEADING.sub("", raw)).strip(" .!,;:-")
+        subject = subject_opening(clause, relations)
+        someone_else = someone_else or subject is not None
+        if kind != "statement" or _TO_THE_ASSISTANT.search(clause):
+            continue
         if raw in asking and not _OPENS_FIRST_PERSON.match(clause):
             continue  # "plain or sesame" in a question is not a fact
         if self_named and _BARE_AGE.match(clause) and clause not in carried:
@@ -131,9 +147,12 @@ def left_out(
             continue
         if len(_content(clause)) < 2 or _covered(clause, carried, stems):
             continue
-        subject = subject_opening(clause, relations)
         if _OPENS_FIRST_PERSON.match(clause):  # "I ...", "my sister Ana ..."
             found.append((retell(clause), subject))
+        elif subject is None and not someone_else and _DROPPED_I.match(clause):
+            found.append((retell(f"I {clause}"), None))  # "quit my job in Jan"
+        elif subject is None and not someone_else and _GOES_ON.match(clause):
+            found.append((retell(f"I'm {clause}"), None))  # "based out of Atlanta"
         elif subject is not None:  # "Léa says the bus is hell"
             found.append((clause[0].upper() + clause[1:] + ".", subject))
         elif len(_content(clause)) >= 3 or _names(clause):
