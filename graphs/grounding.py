@@ -177,21 +177,25 @@ def bears_on(
     """Whether a remembered item (or the summary) shares a word with a question about the user.
 
     "What instrument do I play?" with nothing about instruments or playing remembered bears
-    on nothing: the reply prompt then says so. A slot's ``asked_by`` words join both sides:
-    an item's slot lends it words ("how old" bears on "The user is 34.", an ``age``), and a
-    question asking about a slot brings the slot's other words ("who do I work for?" bears on
-    "The user has a new job.").
+    on nothing: the reply prompt then says so. An item in a slot the question asks about bears
+    on it ("how old" and "The user is 34.", an ``age``), and a question asking about a slot
+    brings the slot's other words ("who do I work for?" bears on "The user has a new job.");
+    two slots that share an ``asked_by`` word ("eat": allergies, diet) do not bear on each
+    other's questions.
     """
     asked = _words(question) - _QUESTION_WORDS
     if not asked:
         return True
-    for slot in slots.asked_in(question, about_user=True):  # "work" also asks about a "job"
+    wanted = slots.asked_in(question, about_user=True)
+    for slot in wanted:  # "work" also asks about a "job"
         asked |= _words(slots.asked_words(slot))
     if not _ANYONE_ELSE.search(question):  # "am I allergic?": Ivan's allergy does not bear on it
         known = [i for i in known if not i.get("subject_id")]
+    if any(i.get("key") in wanted for i in known):  # "how old am I?" and an ``age``
+        return True
     texts = [  # an item about someone carries whom ("Felix (the user's former boyfriend)")
         summary,
-        *(f"{i['text']} {slots.asked_words(i.get('key'))} {i.get('about') or ''}" for i in known),
+        *(f"{i['text']} {i.get('about') or ''}" for i in known),
     ]
     return any(asked & _words(text) for text in texts if text)
 

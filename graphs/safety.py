@@ -124,10 +124,20 @@ def heeds(reply: str, fact: dict[str, Any], message: str = "") -> bool:
     """
     words = _WORDS.findall(reply.lower())
     named = _stems(words) & distinctive(fact["text"])
-    if fact.get("key") == "allergies" and not (set(words) & _CAUTION or named & {"allerg"}):
+    if fact.get("key") == "allergies" and not _warns(reply, distinctive(fact["text"])):
         return False  # "protect yourself from bee stings" forgets that stings are the danger
     said = _stems(_WORDS.findall(message.lower()))
     return bool(named - said) or (bool(named) and not _AFFIRMS.match(reply))
+
+
+def _warns(reply: str, allergy: set[str]) -> bool:
+    """Whether a sentence of the reply names the allergy, or names the allergen with caution."""
+    for sentence in re.split(r"(?<=[.!?])\s+", reply.lower()):
+        words = _WORDS.findall(sentence)
+        named = _stems(words) & allergy
+        if "allerg" in named or (named and set(words) & _CAUTION):
+            return True
+    return False
 
 
 #: Words of a reply that warns about an allergen it names ("careful: those contain peanuts").

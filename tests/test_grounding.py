@@ -68,6 +68,9 @@ def test_a_question_about_the_user_alone_is_not_answered_by_others_facts() -> No
     assert not bears_on("am I allergic to anything?", [ivan])
     assert bears_on("is my boyfriend allergic to anything?", [ivan])
     assert bears_on("what is Ivan allergic to?", [ivan])
+    # "eat" asks about allergies and diet alike: a diet does not answer an allergy question
+    vegan = {"text": "The user has gone fully vegan.", "key": "diet"}
+    assert not bears_on("am I allergic to anything?", [ivan, vegan])
     # whom a fact is about counts: "who's my boyfriend?" bears on the ex-boyfriend's news
     split = {"text": "Felix and the user split up.", "subject_id": "s2"}
     assert not bears_on("who's my boyfriend?", [split])

@@ -128,3 +128,6 @@ def test_naming_the_allergen_without_a_word_of_caution_does_not_heed_the_allergy
     message = "my uncle keeps bees and wants me to help with the hives. what should I wear?"
     assert reminder(message, "Wear long sleeves to protect yourself from bee stings.", stings)
     assert not reminder(message, "With your bee sting allergy, bring your EpiPen.", stings)
+    # a word of caution elsewhere in the reply does not make it about the allergen
+    long = "Wear a hat to protect yourself from bee stings. Avoid loose shoes on the hill."
+    assert reminder(message, long, stings)
