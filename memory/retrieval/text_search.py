@@ -31,6 +31,7 @@ from confidante.memory.retrieval.diversity import (
     diversify,
     favour_speakers,
 )
+from confidante.memory.retrieval.expansion import DEFAULT_EXPANSION, Expansion, lift_neighbours
 from confidante.memory.retrieval.personas import PersonaDirectory
 from confidante.memory.retrieval.ranking import RankWeights, fuse, top_k
 from confidante.memory.scopes import GLOBAL_OWNER, persona_owner, scope_of
@@ -89,9 +90,12 @@ class TextSearch(PersonaDirectory):
         diversity: How the ranking is thinned of near-repeats before its top ``k`` are taken
             (see :mod:`confidante.memory.retrieval.diversity`; ``NO_DIVERSITY`` for the plain
             top ``k``).
+        expansion: How the turns said next to the best hits are lifted before that (see
+            :mod:`confidante.memory.retrieval.expansion`; ``NO_EXPANSION`` for none).
     """
 
     diversity: Diversity = DEFAULT_DIVERSITY
+    expansion: Expansion = DEFAULT_EXPANSION
 
     def _ranked(
         self,
@@ -111,15 +115,17 @@ class TextSearch(PersonaDirectory):
             filters=filters,
             counts=self.term_counts,
         )
-        policy = self.diversity
+        policy, expansion = self.diversity, self.expansion
         wide = k * max(1, policy.widen) if policy.active else k
-        rankings = [rank_candidates(found, wide, self.weights) for found in candidates]
+        pool = pool_size(k) if expansion.active else wide  # neighbours may rank below ``wide``
+        rankings = [rank_candidates(found, pool, self.weights) for found in candidates]
         found = load_hits(session, owner, rankings, filters)
-        if not policy.active:
+        if not policy.active and not expansion.active:
             return found
         chosen = []
         for (text, _), ranked in zip(queries, found, strict=True):
             scored = favour_speakers(ranked, text, policy.speaker_boost)
+            scored = lift_neighbours(scored, expansion)[:wide]
             hits = [hit.model_copy(update={"score": score}) for hit, score in scored]
             chosen.append(diversify(hits, k, policy))
         return chosen
