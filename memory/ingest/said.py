@@ -44,14 +44,14 @@ _LEADING = re.compile(
 _TRAILING = re.compile(r"(?:\W+(?:lol|haha\w*|lmao|tbh|tho|though|honestly))+\W*$", re.I)
 #: Clauses the retelling says in the third person ("we ..." is quoted: who is "we"?).
 _OPENS_FIRST_PERSON = re.compile(r"^(?:i|i'm|i've|i'll|i'd|my)\b", re.I)
-#: A clause that goes on describing the speaker with no subject of its own ("I'm Jamal, first
-#: officer with Delta, based out of Atlanta"): said of the user while no one else was named.
 #: A clause that opens with a verb of the speaker's own doing ("quit my job in Jan and I'm
 #: backpacking SE Asia"): said in the first person with its "I" left out.
 _DROPPED_I = re.compile(
     r"^(?:quit|left|got|made|took|went|moved|started|finished|lost|met|bought|sold|broke|tore|"
     r"signed|joined|switched|stopped|finally|just)\b.*\b(?:my|me|I'm|I)\b",
 )
+#: A clause that goes on describing the speaker with no subject of its own ("I'm Jamal, first
+#: officer with Delta, based out of Atlanta"): said of the user while no one else was named.
 _GOES_ON = re.compile(
     r"^(?:based|living|located|settled|working|studying|originally from|from|born|raised|"
     r"married|engaged|single|retired|allergic|vegan|vegetarian)\b",
