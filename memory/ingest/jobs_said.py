@@ -5,8 +5,8 @@ Infirmary" may keep the ward and the hospital and drop the job; reading "made ca
 may write "The user is the captain of the team." The job title is a single-valued slot that
 later news replaces, so it is read from the message by rule as well: "I'm (Name,) (now) a
 <job>", "I work as a <job>", "made / promoted to / became <job>", "starting at <Employer> as
-a <job>", "(day) job is <job>", or a sentence that opens with "<job> at <Employer>" ("34, software dev at Rakuten"),
-where the job's head is one of the vocabulary's common job nouns
+a <job>", "(day) job is <job>", or a sentence that opens with "<job> at <Employer>" ("34,
+software dev at Rakuten"), where the job's head is one of the vocabulary's common job nouns
 (:data:`confidante.memory.slots.JOB_NOUNS`).
 """
 
