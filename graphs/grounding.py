@@ -197,7 +197,35 @@ def bears_on(
         summary,
         *(f"{i['text']} {i.get('about') or ''}" for i in known),
     ]
-    return any(asked & _words(text) for text in texts if text)
+    if any(asked & _words(text) for text in texts if text):
+        return True
+    kinds = [answer for word, answer in _KINDS_OF_ANSWER if word.search(question)]
+    return any(kind.search(text) for kind in kinds for text in texts if text)
+
+
+#: Questions that name a kind of thing no fact calls by that name, and how facts say one:
+#: "what hobby am I into?" is answered by "The user signed up for a pottery class.".
+_KINDS_OF_ANSWER = (
+    (
+        re.compile(r"\b(?:hobby|hobbies|pastimes?|for fun|free time|spare time)\b", re.I),
+        re.compile(
+            r"\b(?:class(?:es)?|course|lessons?|club|team|league|choir|band|practi[cs]\w*|"
+            r"plays?|playing|trains?|training|took up|taken up|taking up|signed up|"
+            r"(?:once|twice|\w+ times) (?:a|per) (?:week|month)|every (?:week\w*|morning|"
+            r"evening|night|day|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+            r"(?:is|are|got) into|loves?|enjoys?|hobby|hobbies|pastime)\b",
+            re.I,
+        ),
+    ),
+    (
+        re.compile(r"\bprojects?\b", re.I),
+        re.compile(
+            r"\b(?:working on|building|restor\w+|renovat\w+|rebuild\w*|fixing up|making|"
+            r"writing|project)\b",
+            re.I,
+        ),
+    ),
+)
 
 
 #: A question that may ask about someone else: "my sister", "our dog", a name past its start.

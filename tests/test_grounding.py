@@ -63,6 +63,17 @@ def test_a_question_bears_on_a_fact_by_its_words_or_its_slot() -> None:
     assert bears_on("what instrument do I play?", [], summary="The user plays the cello.")
 
 
+def test_a_question_that_names_a_kind_bears_on_facts_of_that_kind() -> None:
+    pottery = [{"text": "The user signed up for a pottery class, Tuesday nights in Namba."}]
+    assert bears_on("what hobby am I into these days?", pottery)
+    assert bears_on("what do I do in my free time?", [{"text": "The user boulders 3 times a week."}])
+    assert not bears_on("what hobby am I into?", [{"text": "The user lives in Osaka."}])
+    assert not bears_on("what hobby am I into?", [])
+    mustang = [{"text": "The user is restoring a 1967 Mustang in the garage."}]
+    assert bears_on("what's my current project?", mustang)
+    assert not bears_on("what's my current project?", [{"text": "The user has a cat."}])
+
+
 def test_a_question_about_the_user_alone_is_not_answered_by_others_facts() -> None:
     ivan = {"text": "Ivan is allergic to shellfish.", "key": "allergies", "subject_id": "s1"}
     assert not bears_on("am I allergic to anything?", [ivan])

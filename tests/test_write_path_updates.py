@@ -6,6 +6,7 @@ from test_write_path_graph import _replaces_everything, _say
 
 from confidante.memory.ingest.extraction import FactExtraction, _tidy, interpret
 from confidante.memory.ingest.jobs_said import job_said
+from confidante.memory.ingest.said import left_out
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import Mention
@@ -177,3 +178,16 @@ def test_a_clause_with_its_i_left_out_is_retold_in_the_past() -> None:
         ("I got a cat", "The user got a cat."),
     ):
         assert _tidy(said) == told
+
+
+def test_a_clause_the_statements_carry_in_other_words_is_not_quoted() -> None:
+    relations = {"pancho": "dog", "lucía": "girlfriend"}
+    naming = "my girlfriend Lucía and I adopted a dog, we're calling him Pancho"
+    said = ["Lucía is the user's girlfriend.", "The user adopted a dog named Pancho."]
+    assert left_out(naming, said, relations, _tidy) == []
+    remark = "drew a picture of Pancho asleep on the sofa, came out pretty cute"
+    drawn = ["The user drew a picture of Pancho asleep on the sofa.", "The picture was cute."]
+    assert left_out(remark, drawn, relations, _tidy) == []
+    # a name no statement carries is still kept
+    renamed = left_out("we renamed her Chispa", ["The user has a dog."], relations, _tidy)
+    assert renamed == [('The user said "we renamed her Chispa".', None)]

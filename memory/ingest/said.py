@@ -34,8 +34,11 @@ FILLERS = frozenset(
     kinda sorta pretty stuff thing things lot lots guess think mean know well though tho
     totally super quite bad big little today tonight yesterday tomorrow lately right now
     again else ever never always feel feeling sure fine glad happy sad tired our ours my mine
-    me i'm i've i'd we're we've you your""".split()
+    me i'm i've i'd we're we've you your out off over back down away came come him her them
+    his hers their theirs she he they""".split()
 )
+#: Words of naming: "we're calling him Pancho" says what "The user's dog is named Pancho." says.
+_NAMING = frozenset("call calling called calls name named names naming".split())
 _LEADING = re.compile(
     r"^\W*(?:(?:and|but|so|oh|ok|okay|also|then|hey|btw|well|anyway|lol|honestly|tbh|plus|"
     r"fyi|bit of news|big news|news|(?:just )?so you know|you know|for the record)\b\W*)*",
@@ -94,11 +97,18 @@ def _names(clause: str) -> set[str]:
 
 
 def _covered(clause: str, carried: str, carried_stems: frozenset[str]) -> bool:
-    """Whether the statements carry the clause: its names and numbers, and half its words."""
+    """Whether the statements carry the clause: its names and numbers, and half its words.
+
+    A clause that names someone or something only to say what they are called ("we're
+    calling him Pancho") is carried by any statement that carries the name.
+    """
     lowered = carried.lower()
-    if any(name not in lowered for name in _names(clause)):
+    names = _names(clause)
+    if any(name not in lowered for name in names):
         return False
     words = _content(clause)
+    if names and not words - _content(" ".join([*_NAMING, *names])):
+        return True
     return len(words & carried_stems) * 2 >= len(words)
 
 
