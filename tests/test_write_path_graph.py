@@ -431,3 +431,19 @@ async def test_a_renamed_team_ends_the_fact_that_shares_its_name(settings: Setti
     assert "The user opens the batting for the Dhanmondi Tigresses." not in current
     assert "The user studies economics." in current
     memory.close()
+
+
+async def test_a_pet_renamed_ends_no_fact_near_it(settings: Settings) -> None:
+    """ "we renamed her Chispa" renames the dog; the user's job is not "near" enough to end."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await _say(memory, "My dog is called Pancho.")
+    await memory.aremember("u", "The user is a freelance illustrator.")
+    model = _replaces_everything(["The user renamed Pancho to Chispa."])
+    await _say(memory, "turns out Pancho is a girl, we renamed her Chispa", model)
+    (dog,) = await memory.asubjects("u")
+    assert (dog.name, dog.aliases) == ("Chispa", ["Pancho"])
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user is a freelance illustrator." in current
+    assert "The user renamed Pancho to Chispa." in current  # says the rename as it was said
+    memory.close()

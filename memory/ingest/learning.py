@@ -94,7 +94,8 @@ async def _apply_renames(
     """Rename a known subject whose name the message corrects ("Pepper, not Peppa").
 
     The old name becomes an alias; the subject's current facts and this turn's statements
-    that say the old name say the new one (each fact's edit is in its history).
+    that say the old name say the new one (each fact's edit is in its history), except a
+    statement that says both ("The user renamed Pancho to Chispa." says the rename).
     """
     names = [name for subject in known for name in subject.names()]
     for old, new in renames_in(message, names):
@@ -104,8 +105,10 @@ async def _apply_renames(
         for hit in await memory.asubject_facts(user_id, [subject.id], limit=100):
             if said_old.search(hit.text):
                 await memory.aupdate(user_id, hit.id, text=said_old.sub(new, hit.text))
+        said_new = name_pattern(new)
         for statement in statements:
-            statement.text = said_old.sub(new, statement.text)
+            if not said_new.search(statement.text):  # "renamed Pancho to Chispa" stays as said
+                statement.text = said_old.sub(new, statement.text)
             mention = statement.subject
             if mention is not None and mention.name and said_old.fullmatch(mention.name):
                 statement.subject = Mention(name=new, relation=mention.relation)

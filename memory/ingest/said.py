@@ -41,7 +41,8 @@ FILLERS = frozenset(
 _NAMING = frozenset("call calling called calls name named names naming".split())
 _LEADING = re.compile(
     r"^\W*(?:(?:and|but|so|oh|ok|okay|also|then|hey|btw|well|anyway|lol|honestly|tbh|plus|"
-    r"fyi|bit of news|big news|news|(?:just )?so you know|you know|for the record)\b\W*)*",
+    r"fyi|bit of news|big news|news|(?:just )?so you know|you know|for the record|"
+    r"(?:it )?turns out|apparently|guess what)\b\W*)*",
     re.I,
 )
 _TRAILING = re.compile(r"(?:\W+(?:lol|haha\w*|lmao|tbh|tho|though|honestly))+\W*$", re.I)

@@ -89,6 +89,10 @@ _LEFT_NAMED = re.compile(
 )
 
 
+#: A statement that says a name changed ("The user renamed Pancho to Chispa.").
+_RENAMING = re.compile(r"\brenam\w*|\bnow call\w*|\b(?:is|are) now called\b", re.I)
+
+
 def _stems(text: str) -> frozenset[str]:
     """Content stems of a text, without names (two facts about Ana share "Ana")."""
     names = {word.lower() for word in _NAMED.findall(text)}
@@ -183,7 +187,12 @@ def _candidates(
     changes = bool(CHANGE.search(statement.text))
     # a statement that names what ended ("I left Libreria Ulisse") is paired by that name, not
     # by nearness ("going to Rome next week" is near "left ... last week")
+    # the rename of someone the memory knows is carried by their record: nothing near it ends
+    renamed = _RENAMING.search(statement.text) and any(
+        name_pattern(name).search(statement.text) for name in subject_names
+    )
     near = next((hit for hit in hits if hit.id == nearest), None) if changes else None
+    near = None if renamed else near
     ended = {name.lower() for name in _LEFT_NAMED.findall(statement.text)}
     if ended and near is not None and not ended & _names(near.text, subject_names):
         near = None
