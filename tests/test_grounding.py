@@ -66,7 +66,8 @@ def test_a_question_bears_on_a_fact_by_its_words_or_its_slot() -> None:
 def test_a_question_that_names_a_kind_bears_on_facts_of_that_kind() -> None:
     pottery = [{"text": "The user signed up for a pottery class, Tuesday nights in Namba."}]
     assert bears_on("what hobby am I into these days?", pottery)
-    assert bears_on("what do I do in my free time?", [{"text": "The user boulders 3 times a week."}])
+    boulders = [{"text": "The user boulders 3 times a week."}]
+    assert bears_on("what do I do in my free time?", boulders)
     assert not bears_on("what hobby am I into?", [{"text": "The user lives in Osaka."}])
     assert not bears_on("what hobby am I into?", [])
     mustang = [{"text": "The user is restoring a 1967 Mustang in the garage."}]

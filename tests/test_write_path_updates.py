@@ -7,6 +7,7 @@ from test_write_path_graph import _replaces_everything, _say
 from confidante.memory.ingest.extraction import FactExtraction, _tidy, interpret
 from confidante.memory.ingest.jobs_said import job_said
 from confidante.memory.ingest.said import left_out
+from confidante.memory.ingest.self_names import as_user_when_unnamed
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import Mention
@@ -191,3 +192,18 @@ def test_a_clause_the_statements_carry_in_other_words_is_not_quoted() -> None:
     # a name no statement carries is still kept
     renamed = left_out("we renamed her Chispa", ["The user has a dog."], relations, _tidy)
     assert renamed == [('The user said "we renamed her Chispa".', None)]
+
+
+def test_a_statement_opened_with_someone_unmentioned_is_the_users() -> None:
+    relations: dict[str, str | None] = {"lucía": "girlfriend", "pancho": "dog", "łukasz": "son"}
+    drew = "drew a picture of Pancho asleep on the sofa, came out pretty cute"
+    assert as_user_when_unnamed("Lucía drew a picture of Pancho.", relations, drew) == (
+        "The user drew a picture of Pancho."
+    )
+    # named, said by relation, or spoken of by a pronoun: the model's reading stands
+    for message in ("Lucía drew a picture", "my gf drew a picture", "she drew a picture"):
+        assert as_user_when_unnamed("Lucía drew a picture.", relations, message).startswith("Lucía")
+    assert as_user_when_unnamed("Łukasz is 3.", relations, "Łukasz is 3") == "Łukasz is 3."
+    assert as_user_when_unnamed("Lucía and the user split.", relations, "we split") == (
+        "Lucía and the user split."
+    )

@@ -42,7 +42,7 @@ from confidante.memory.ingest.relations_said import (
 )
 from confidante.memory.ingest.repeats import drop_repeats, whom
 from confidante.memory.ingest.said import left_out, opening_name
-from confidante.memory.ingest.self_names import as_user, user_names_in
+from confidante.memory.ingest.self_names import as_user, as_user_when_unnamed, user_names_in
 from confidante.memory.ingest.spelling import respelled
 from confidante.memory.ingest.statements import (
     WORD,
@@ -279,6 +279,7 @@ def interpret(
         name.casefold(): subject.relation for subject in known for name in subject.names()
     }
     texts = [as_own_place(as_user(text, mine, message)) for text in tidied]
+    texts = [as_user_when_unnamed(text, relations, message) for text in texts]
     texts = [text for text in texts if relation_grounded(text, message, relations)]
     relations.update({k: v for k, v in stated_relations(texts).items() if k not in mine})
     relations.update(relations_in(message))

@@ -2,13 +2,15 @@
 
 A statement the model writes about the user by their name ("Chiara works at Ulisse.") is a
 statement about the user: :func:`as_user` says it as "The user works at Ulisse.", also when the
-model misspelled the name ("Chiaro").
+model misspelled the name ("Chiaro"). :func:`as_user_when_unnamed` does the same for a
+statement the model opened with someone the message never mentions.
 """
 
 from __future__ import annotations
 
 import re
 
+from confidante.memory.ingest.relations_said import relation_said
 from confidante.memory.ingest.statements import WORD
 
 _SELF_INTRO = re.compile(
@@ -62,3 +64,32 @@ def as_user(text: str, names: set[str], message: str = "") -> str:
         )
         text = pattern.sub("the user", text)
     return text[0].upper() + text[1:] if text else text
+
+
+#: Words by which a message may speak of someone other than the user.
+_SOMEONE = re.compile(r"\b(?:he|she|they|him|her|his|hers|them|their|we|us|our)\b", re.I)
+
+
+def as_user_when_unnamed(text: str, relations: dict[str, str | None], message: str) -> str:
+    """A statement opened with someone the message never mentions, said of the user.
+
+    Shown the user's earlier subjects, a small model reads "drew a picture of Pancho, came
+    out pretty cute" as "Lucía drew a picture of Pancho.". A message that neither names
+    that person, nor says their relation, nor speaks of anyone by a pronoun ("she", "we")
+    tells of the user's own doing: "The user drew a picture of Pancho.".
+
+    Args:
+        text: The statement.
+        relations: The user's subjects by case-folded name, with their relation.
+        message: What the user said.
+    """
+    match = re.match(r"([A-Z][\w-]*(?: [A-Z][\w-]*)?)(?='s | )", text)
+    if match is None or match.group(1).casefold() not in relations or _SOMEONE.search(message):
+        return text
+    name, relation = match.group(1), relations[match.group(1).casefold()]
+    said = {word.casefold() for word in re.findall(r"[^\W_]+", message)}
+    if name.casefold() in said or set(name.casefold().split()) & said:
+        return text
+    if relation and relation_said(relation, message):
+        return text
+    return "The user" + text[len(name) :]
