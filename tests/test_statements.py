@@ -56,6 +56,9 @@ def test_clauses_split_statements_requests_and_questions() -> None:
         ("Oh and where is my phone", ["question"]),
         ("I live in Lisbon and I love it", ["statement"]),
         ("Thanks!", ["statement"]),
+        # a clause that only goes on with a request is the request's
+        ("make me a picture of a kitten, for the fridge", ["request", "request"]),
+        ("I live in Lisbon, with my sister", ["statement", "statement"]),
     ],
 )
 def test_clause_kinds(message: str, kinds: list[str]) -> None:

@@ -207,3 +207,11 @@ def test_a_statement_opened_with_someone_unmentioned_is_the_users() -> None:
     assert as_user_when_unnamed("Lucía and the user split.", relations, "we split") == (
         "Lucía and the user split."
     )
+
+
+def test_a_left_out_verb_and_time_is_not_quoted() -> None:
+    promoted = ["The user was promoted to design lead."]
+    assert left_out("GOT PROMOTED to design lead!!! starts next month", promoted, {}, _tidy) == []
+    assert left_out("first officer with Delta", [], {}, _tidy) == [
+        ('The user said "first officer with Delta".', None)
+    ]

@@ -87,6 +87,12 @@ def opening_name(message: str, statements: Sequence[str]) -> str | None:
     return word.casefold() if any(named.search(text) for text in statements) else None
 
 
+#: Words of when: a clause of a verb and a time ("starts next month") is no fact to quote.
+_WHEN = _content(
+    "next last this coming month months week weeks weekend year years day days morning "
+    "evening night today tomorrow yesterday soon later early late ago monday tuesday wednesday "
+    "thursday friday saturday sunday"
+)
 _PRONOUNS = frozenset({"i", "i'm", "im", "i've", "i'll", "i'd"})
 #: Clauses said to the assistant ("testing you", "please forget ..."), not about a life.
 _TO_THE_ASSISTANT = re.compile(r"\b(?:you|your|you're|u|please|pls|forget)\b", re.I)
@@ -166,6 +172,6 @@ def left_out(
             found.append((retell(f"I'm {clause}"), None))  # "based out of Atlanta"
         elif subject is not None:  # "Léa says the bus is hell"
             found.append((clause[0].upper() + clause[1:] + ".", subject))
-        elif len(_content(clause)) >= 3 or _names(clause):
-            found.append((f'The user said "{clause}".', None))
+        elif len(_content(clause) - _WHEN) >= 3 or _names(clause):
+            found.append((f'The user said "{clause}".', None))  # not "starts next month"
     return found

@@ -67,15 +67,20 @@ def clauses(message: str) -> list[tuple[str, str]]:
     for sentence in _SENTENCE.findall(message):
         parts = [part.strip() for part in _CLAUSE.findall(sentence) if part.strip()]
         asks = sentence.strip().endswith("?")
+        kind = "statement"
         for index, part in enumerate(parts):
             if (asks and index == len(parts) - 1) or _QUESTION.match(part):
                 kind = "question"
             elif _REQUEST.search(part):
                 kind = "request"
-            else:
-                kind = "statement"
+            elif not (kind != "statement" and _GOES_ON_ASKING.match(part)):
+                kind = "statement"  # "..., for the fridge" goes on with the request
             found.append((part, kind))
     return found
+
+
+#: A clause that only goes on with the one before it ("make me a picture, for the fridge").
+_GOES_ON_ASKING = re.compile(r"^(?:for|with|without|to|at|in|on|about|like|from|by|as)\b", re.I)
 
 
 def sentences(message: str) -> list[str]:
