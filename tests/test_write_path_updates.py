@@ -7,7 +7,7 @@ from test_write_path_graph import _replaces_everything, _say
 from confidante.memory.ingest.extraction import FactExtraction, _tidy, interpret
 from confidante.memory.ingest.jobs_said import job_said
 from confidante.memory.ingest.said import left_out
-from confidante.memory.ingest.self_names import as_user_when_unnamed
+from confidante.memory.ingest.self_names import as_user_when_unnamed, names_the_unmentioned
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import Mention
@@ -215,3 +215,15 @@ def test_a_left_out_verb_and_time_is_not_quoted() -> None:
     assert left_out("first officer with Delta", [], {}, _tidy) == [
         ('The user said "first officer with Delta".', None)
     ]
+
+
+def test_a_statement_that_brings_in_someone_unmentioned_is_dropped() -> None:
+    relations: dict[str, str | None] = {"mere": "wife", "kuri": "dog"}
+    fed = "i keep forgetting which one I've already fed in the morning lol"
+    assert names_the_unmentioned("The user has already fed Mere.", relations, fed)
+    assert not names_the_unmentioned("The user fed the dog.", relations, fed)
+    assert not names_the_unmentioned("The user fed Kuri.", relations, "fed the dog already")
+    assert not names_the_unmentioned("Mere and the user ate.", relations, "we ate out")
+    got = _said(fed, "The user has already fed Mere in the morning.")
+    assert not any("Mere" in text for text, _ in got)
+    assert any(text.startswith("The user keeps forgetting") for text, _ in got), got

@@ -42,7 +42,12 @@ from confidante.memory.ingest.relations_said import (
 )
 from confidante.memory.ingest.repeats import drop_repeats, whom
 from confidante.memory.ingest.said import left_out, opening_name
-from confidante.memory.ingest.self_names import as_user, as_user_when_unnamed, user_names_in
+from confidante.memory.ingest.self_names import (
+    as_user,
+    as_user_when_unnamed,
+    names_the_unmentioned,
+    user_names_in,
+)
 from confidante.memory.ingest.spelling import respelled
 from confidante.memory.ingest.statements import (
     WORD,
@@ -135,6 +140,7 @@ _FIRST_PERSON_WORDS = (
     (re.compile(r"\byour\b", re.I), "the user's"),
     (re.compile(r"\byou\b", re.I), "the user"),
 )
+_LOWER_I = re.compile(r"(?<![\w'’.-])i(?=(?:'m|'ve|'ll|'d)?(?![\w'’.-]))")
 _PRONOUN_HEAD = re.compile(r"^(?:he|she|they|it|his|her|their|its)\b", re.I)
 #: The model's report of the user knowing or saying something ("The user knows about coeliac
 #: disease." for "I've got coeliac disease"): taken only when the message says that verb, else
@@ -149,7 +155,8 @@ _HEARSAY = re.compile(
 _NOT_A_FACT = re.compile(
     r"\bthe user (?:is|was) the user's\b|^the user's ([\w -]+) is the user's \1\.?$"
     r"|^the user (?:should|could|might|may|would like to know|wants to know|is wondering|"
-    r"wonders|asked|asks|is asking|is considering whether|is not sure (?:if|whether))\b",
+    r"wonders|asked|asks|is asking|is considering whether|is not sure (?:if|whether|about)|"
+    r"is unsure|is uncertain|wants (?:advice|to check|a second opinion))\b",
     re.I,
 )
 
@@ -161,6 +168,7 @@ def states_something(message: str) -> bool:
 
 def _tidy(statement: str) -> str:
     text = " ".join(statement.split()).strip()
+    text = _LOWER_I.sub("I", text)  # "i keep forgetting" is said as "I keep forgetting"
     if re.match(r"I (?!am\b|'m\b)", text):  # "I like jazz" -> "The user likes jazz"
         text = re.sub(r"^I ((?:\w+ly |also |still |just |now )?)(\w+)", _agree, text, count=1)
     for pattern, third_person in _FIRST_PERSON_WORDS:
@@ -280,6 +288,7 @@ def interpret(
     }
     texts = [as_own_place(as_user(text, mine, message)) for text in tidied]
     texts = [as_user_when_unnamed(text, relations, message) for text in texts]
+    texts = [text for text in texts if not names_the_unmentioned(text, relations, message)]
     texts = [text for text in texts if relation_grounded(text, message, relations)]
     relations.update({k: v for k, v in stated_relations(texts).items() if k not in mine})
     relations.update(relations_in(message))

@@ -3,7 +3,8 @@
 A statement the model writes about the user by their name ("Chiara works at Ulisse.") is a
 statement about the user: :func:`as_user` says it as "The user works at Ulisse.", also when the
 model misspelled the name ("Chiaro"). :func:`as_user_when_unnamed` does the same for a
-statement the model opened with someone the message never mentions.
+statement the model opened with someone the message never mentions;
+:func:`names_the_unmentioned` finds one that brings such a person in elsewhere.
 """
 
 from __future__ import annotations
@@ -70,6 +71,14 @@ def as_user(text: str, names: set[str], message: str = "") -> str:
 _SOMEONE = re.compile(r"\b(?:he|she|they|him|her|his|hers|them|their|we|us|our)\b", re.I)
 
 
+def _unmentioned(name: str, relation: str | None, message: str) -> bool:
+    """Whether a message says neither a subject's name nor its relation."""
+    said = {word.casefold() for word in re.findall(r"[^\W_]+", message)}
+    if name.casefold() in said or set(name.casefold().split()) & said:
+        return False
+    return not (relation and relation_said(relation, message))
+
+
 def as_user_when_unnamed(text: str, relations: dict[str, str | None], message: str) -> str:
     """A statement opened with someone the message never mentions, said of the user.
 
@@ -86,10 +95,22 @@ def as_user_when_unnamed(text: str, relations: dict[str, str | None], message: s
     match = re.match(r"([A-Z][\w-]*(?: [A-Z][\w-]*)?)(?='s | )", text)
     if match is None or match.group(1).casefold() not in relations or _SOMEONE.search(message):
         return text
-    name, relation = match.group(1), relations[match.group(1).casefold()]
-    said = {word.casefold() for word in re.findall(r"[^\W_]+", message)}
-    if name.casefold() in said or set(name.casefold().split()) & said:
-        return text
-    if relation and relation_said(relation, message):
+    name = match.group(1)
+    if not _unmentioned(name, relations[name.casefold()], message):
         return text
     return "The user" + text[len(name) :]
+
+
+def names_the_unmentioned(text: str, relations: dict[str, str | None], message: str) -> bool:
+    """Whether a statement brings in someone the message never mentions, even by a pronoun.
+
+    "i keep forgetting which one I've already fed" is not "The user has already fed Mere."
+    (Mere is the user's wife, whom the model was shown among the user's subjects).
+    """
+    if _SOMEONE.search(message):
+        return False
+    return any(
+        _unmentioned(name, relation, message)
+        for name, relation in relations.items()
+        if name and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.I)
+    )
