@@ -271,6 +271,15 @@ def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
         ("The user's name is Tomás.", None, "name"),
     ]
     assert user_names_in("Tomás here, in Buenos Aires") == {"tomás"}
+    # a greeting in another language introduces the user too
+    assert user_names_in("holaa, soy Majo 😊 well, María José") == {"majo"}
+    out = _interpret("holaa, soy Majo. I'm a dentist", ["Majo is the user's dentist."])
+    assert not any("dentist" in text and subject for text, subject, _ in _plain(out))
+    # "they're" stands for "we", not for the one person the message names
+    out = _interpret(
+        "Andrés got an offer so we're moving there", ["They're moving there in November."]
+    )
+    assert not any(text.startswith("Andrés're") for text, _, _ in _plain(out))
     # a name the user is known by already: no new name statement
     out = _interpret("Tomás lives in Lima", ["Tomás lives in Lima."], user_names=["Tomás"])
     assert _plain(out) == [("The user lives in Lima.", None, "home_city")]

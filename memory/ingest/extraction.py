@@ -141,7 +141,8 @@ _FIRST_PERSON_WORDS = (
     (re.compile(r"\byou\b", re.I), "the user"),
 )
 _LOWER_I = re.compile(r"(?<![\w'’.-])i(?=(?:'m|'ve|'ll|'d)?(?![\w'’.-]))")
-_PRONOUN_HEAD = re.compile(r"^(?:he|she|they|it|his|her|their|its)\b", re.I)
+#: A statement's opening pronoun that stands for one person ("They're moving" is left: "we").
+_PRONOUN_HEAD = re.compile(r"^(?:he|she|it|his|her|its|their|they(?!['’]))\b", re.I)
 #: The model's report of the user knowing or saying something ("The user knows about coeliac
 #: disease." for "I've got coeliac disease"): taken only when the message says that verb, else
 #: the clause is kept in the user's own words (:func:`~confidante.memory.ingest.said.left_out`).

@@ -15,7 +15,10 @@ from confidante.memory.ingest.relations_said import relation_said
 from confidante.memory.ingest.statements import WORD
 
 _SELF_INTRO = re.compile(
-    r"\b(?i:i'm|i am|im|my name is|my name's|call me|this is)\s+([A-Z][\w-]+)(?=\W|$)"
+    r"\b(?i:i'm|i am|im|my name is|my name's|call me|this is"
+    # the same opening in a greeting of another language ("holaa, soy Majo", "je suis Léa")
+    r"|soy|me llamo|je suis|je m'appelle|ich bin|ich heiße|sono|mi chiamo|eu sou|sou|"
+    r"ik ben|jag heter|jeg heter)\s+([A-Z][\w-]+)(?=\W|$)"
     # "Mehmet here", opening the message, maybe after a one-word greeting ("Merhaba. Mehmet
     # here, 52")
     r"|^\W*(?:[^\W\d_]+[.!,]*\s+)?([A-Z][\w-]+) (?i:here)\b(?! (?:is|are|was)\b)"
