@@ -307,9 +307,18 @@ async def run(
         task = progress.add_task("conversations", total=total)
         for conversation in conversations:
             for system in systems:
-                records[system].append(
-                    await run_conversation(conversation, system, memory, model, settings, calls)
+                record = await run_conversation(
+                    conversation, system, memory, model, settings, calls
                 )
+                records[system].append(record)
+                for question in record["questions"]:  # each answer as soon as it is known
+                    mark = "ok  " if question["ok"] else "FAIL"
+                    progress.console.print(
+                        f"{conversation['id']} {system} {mark} {question['question']} -> "
+                        f"{question['answer']}",
+                        markup=False,
+                        highlight=False,
+                    )
                 progress.advance(task)
     memory.close()
     return {
