@@ -199,14 +199,38 @@ def bears_on(
     ]
     if any(asked & _words(text) for text in texts if text):
         return True
-    kinds = [answer for word, answer in _KINDS_OF_ANSWER if word.search(question)]
+    kinds = [answer for _, word, answer in _KINDS_OF_ANSWER if word.search(question)]
     return any(kind.search(text) for kind in kinds for text in texts if text)
+
+
+def of_the_kind_asked(question: str, known: Iterable[RecalledItem]) -> list[RecalledItem]:
+    """The items, those of the kind a question names labeled with it (for the reply prompt).
+
+    Asked "what hobby am I into?", a small model shown "The user signed up for a pottery
+    class." answers that it knows of no hobby; shown it as "(hobby) The user signed up for a
+    pottery class." it answers. The label is the item's ``key`` in the prompt only: an item
+    in a slot, or about someone else, keeps its own.
+    """
+    items = list(known)
+    for name, word, answer in _KINDS_OF_ANSWER:
+        if word.search(question):
+            return [
+                item.model_copy(update={"key": name})
+                if item.kind == "fact"
+                and not item.key
+                and not item.subject_id
+                and answer.search(item.text)
+                else item
+                for item in items
+            ]
+    return items
 
 
 #: Questions that name a kind of thing no fact calls by that name, and how facts say one:
 #: "what hobby am I into?" is answered by "The user signed up for a pottery class.".
 _KINDS_OF_ANSWER = (
     (
+        "hobby",
         re.compile(r"\b(?:hobby|hobbies|pastimes?|for fun|free time|spare time)\b", re.I),
         re.compile(
             r"\b(?:class(?:es)?|course|lessons?|club|team|league|choir|band|practi[cs]\w*|"
@@ -218,6 +242,7 @@ _KINDS_OF_ANSWER = (
         ),
     ),
     (
+        "project",
         re.compile(r"\bprojects?\b", re.I),
         re.compile(
             r"\b(?:working on|building|restor\w+|renovat\w+|rebuild\w*|fixing up|making|"

@@ -31,6 +31,7 @@ from confidante.graphs.grounding import (
     asks_about_the_user,
     bears_on,
     invented,
+    of_the_kind_asked,
     only_tells,
 )
 from confidante.graphs.outcomes import remember_decisions
@@ -312,7 +313,7 @@ class Nodes:
             unknown = not await memory.ahad_slot(state["user_id"], slots)
         messages, carried = prompts.respond_prompt(
             state.get("messages", []),
-            recalled,
+            of_the_kind_asked(asked, recalled) if checked else recalled,
             results_of(state.get("results")),
             self.deps.budget_tokens,
             summary=state.get("summary", ""),

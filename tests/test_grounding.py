@@ -12,9 +12,11 @@ from confidante.graphs.grounding import (
     asks_about_the_user,
     bears_on,
     invented,
+    of_the_kind_asked,
     only_tells,
 )
-from confidante.graphs.prompts import ASKING_RULE, TELLING_RULE, UNKNOWN_PROMPT
+from confidante.graphs.prompts import ASKING_RULE, TELLING_RULE, UNKNOWN_PROMPT, format_memories
+from confidante.graphs.values import RecalledItem
 from confidante.models.scripted import ScriptedChatModel
 from confidante.models.scripted_rules import default_reply
 from confidante.settings import Settings
@@ -211,3 +213,13 @@ def test_a_question_in_the_present_bears_on_a_fact_in_the_past() -> None:
     grew = [{"text": "The user grew up in Cali.", "key": "hometown"}]
     assert bears_on("quiz time, I'm testing you: where did I grow up?", grew)
     assert not bears_on("what instrument do I play?", grew)
+
+
+def test_facts_of_the_kind_asked_are_labeled_for_the_prompt() -> None:
+    pottery = RecalledItem(id="1", text="The user signed up for a pottery class.", kind="fact")
+    knee = RecalledItem(id="2", text="The user tore their meniscus.", kind="fact")
+    jazz = RecalledItem(id="3", text="Ana loves jazz.", kind="fact", subject_id="s1")
+    labeled = of_the_kind_asked("what hobby am I into these days?", [pottery, knee, jazz])
+    assert [item.key for item in labeled] == ["hobby", None, None]
+    assert "(hobby) The user signed up" in format_memories(labeled)
+    assert of_the_kind_asked("where do I live?", [pottery]) == [pottery]
