@@ -447,3 +447,20 @@ async def test_a_pet_renamed_ends_no_fact_near_it(settings: Settings) -> None:
     assert "The user is a freelance illustrator." in current
     assert "The user renamed Pancho to Chispa." in current  # says the rename as it was said
     memory.close()
+
+
+async def test_a_left_wrist_ends_nothing_and_a_quote_is_never_near(settings: Settings) -> None:
+    """ "left" says a change only of what was left: "my left wrist" ends no fact."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", 'The user said "a rescue huntaway called Tama".')
+    await memory.aremember("u", "The user cycles to work.")
+    model = _replaces_everything(["The user's left wrist is broken."])
+    await _say(memory, "broke my left wrist", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert {'The user said "a rescue huntaway called Tama".', "The user cycles to work."} <= current
+    model = _replaces_everything(["The user stopped it for good."])
+    await _say(memory, "I stopped it for good", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert 'The user said "a rescue huntaway called Tama".' in current  # a quote is no state
+    memory.close()

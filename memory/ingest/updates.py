@@ -75,10 +75,13 @@ _ENDING = re.compile(
 #: Words that say something ended, changed or was corrected ("now", "new" or "started" alone
 #: do not: "the new job takes my evenings" ends nothing).
 CHANGE = re.compile(
-    r"\b(?:any ?more|no longer|stopped|quit|gave up|done with|left|used to|switched|changed|"
+    r"\b(?:any ?more|no longer|stopped|quit|gave up|done with|used to|switched|changed|"
     r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
     r"replaced|dropped|sold|lost|change|changing|switch(?:ed|ing|es)?|moving|transferr\w*)\b"
-    r"|\bdone \w+ing\b|\b(?:is|am|are|'m) off\b|\bfrom next (?:week|month|year|semester|term)\b",
+    r"|\bdone \w+ing\b|\b(?:is|am|are|'m) off\b|\bfrom next (?:week|month|year|semester|term)\b"
+    # "left the bakery", "left KPMG", "left." (not "left wrist", "left turn")
+    r"|\bleft(?= (?:the|my|his|her|their|our|a|an|for|home|work|school|town|him|them|me|it|"
+    r"(?-i:[A-Z])\w*)\b|\s*[.,;!]|$)",
     re.I,
 )
 _NAMED = re.compile(r"[A-Z][\w-]+")
@@ -234,12 +237,13 @@ async def _nearest_plain(
     """
     nearest: list[str | None] = []
     for statement, subject_id, hits, kind in zip(statements, ids, found, kinds, strict=True):
-        plain = [
+        plain = [  # the user's words quoted are no state to be near ('The user said "..."')
             hit
             for hit in hits
             if hit.subject_id == subject_id
             and hit.key is None
             and hit.text != statement.text
+            and not hit.text.startswith('The user said "')
             and (kind is None or kind & _stems(hit.text))
         ]
         if not plain:
