@@ -90,6 +90,12 @@ def test_relations_in_takes_the_named_relation_only() -> None:
         ("My mum Carla called", {"carla": "mother"}),
         ("My car Betsy broke down", {}),  # a car is not a relation
         ("I met Ana in Berlin", {}),
+        (
+            "I share a flat with two roommates, Jordan and Bea",
+            {"jordan": "roommate", "bea": "roommate"},
+        ),
+        ("my sisters Ana, Eva and Mia", {"ana": "sister", "eva": "sister", "mia": "sister"}),
+        ("my cars Betsy and Ford", {}),
     ],
 )
 def test_relations_in_forms(message: str, expected: dict[str, str]) -> None:

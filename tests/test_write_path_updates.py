@@ -227,3 +227,11 @@ def test_a_statement_that_brings_in_someone_unmentioned_is_dropped() -> None:
     got = _said(fed, "The user has already fed Mere in the morning.")
     assert not any("Mere" in text for text, _ in got)
     assert any(text.startswith("The user keeps forgetting") for text, _ in got), got
+
+
+def test_a_remark_to_the_assistant_is_no_fact_and_myself_is_retold() -> None:
+    got = _said("it was a whole thing. I won't bore you", "I won't bore you.")
+    assert not any("bore" in text for text, _ in got)
+    assert _tidy("I plan on eating half of it myself") == (
+        "The user plans on eating half of it themself."
+    )

@@ -134,12 +134,15 @@ _FIRST_PERSON_WORDS = (
     (re.compile(r"\bI'll\b"), "the user will"),
     (re.compile(r"\bI'd\b"), "the user would"),
     (re.compile(r"\bI\b"), "the user"),
+    (re.compile(r"\b(?:myself|ourselves)\b", re.I), "themself"),
     (re.compile(r"\b(?:my|our)\b", re.I), "the user's"),
     (re.compile(r"\bme\b", re.I), "the user"),
     # a model that retells the message to the user: "Ammu is cooking for your birthday."
     (re.compile(r"\byour\b", re.I), "the user's"),
     (re.compile(r"\byou\b", re.I), "the user"),
 )
+#: A model's statement in the first person said to "you", the assistant ("I won't bore you").
+_TO_YOU = re.compile(r"^(?:I|I'm|I'll|I've|I'd)\b.*\byou\b", re.I)
 _LOWER_I = re.compile(r"(?<![\w'’.-])i(?=(?:'m|'ve|'ll|'d)?(?![\w'’.-]))")
 #: A statement's opening pronoun that stands for one person ("They're moving" is left: "we").
 _PRONOUN_HEAD = re.compile(r"^(?:he|she|it|his|her|its|their|they(?!['’]))\b", re.I)
@@ -279,7 +282,8 @@ def interpret(
         slots: The slot vocabulary.
         user_names: Names the user is known by (a statement about them is about the user).
     """
-    tidied = [_tidy(fact) for fact in result.facts]
+    # "I won't bore you": a remark to the assistant, no fact of the user's life
+    tidied = [_tidy(fact) for fact in result.facts if not _TO_YOU.search(fact)]
     introduced = user_names_in(message)
     if not user_names and not introduced and (opening := opening_name(message, tidied)):
         introduced.add(opening)

@@ -216,9 +216,22 @@ _A_RELATION_NAME = re.compile(
 )
 
 
+#: Relations given to a list of names: "two roommates, Jordan and Bea", "my sisters Ana and Eva".
+_RELATION_LISTED = re.compile(
+    rf"\b(?i:my|our|two|three|four|both)\s+([a-z-]+?)s,?\s+({_ONE_NAME}(?:,\s+{_ONE_NAME})*),?"
+    rf"\s+(?i:and|&)\s+({_ONE_NAME})\b"
+)
+
+
 def relations_in(message: str) -> dict[str, str]:
     """Relations the message states, by case-folded name: {"ana": "sister"}."""
     found: dict[str, str] = {}
+    for match in _RELATION_LISTED.finditer(message):
+        relation = _relation_at([match.group(1)])
+        names = [*re.split(r",\s+", match.group(2)), match.group(3)]
+        if relation is not None:
+            for name in names:
+                found.setdefault(name.casefold(), str(normalise_relation(relation[0])))
     for pattern, name_first in (
         (_MY_RELATION_NAME, False),
         (_NAME_MY_RELATION, True),
