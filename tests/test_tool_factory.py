@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool
 
@@ -9,6 +12,7 @@ from confidante.graphs import act
 from confidante.graphs.builder import GraphBuilder, as_tool
 from confidante.memory.store import Memory
 from confidante.settings import Settings
+from confidante.tools import memory_tools as memory_tools_module
 from confidante.tools.factory import SIDE_EFFECT, has_side_effect, make_tool, mark_side_effect
 from confidante.tools.memory_tools import forget_tool, memory_tools
 from confidante.tools.recommend.tools import recommend_tools
@@ -81,3 +85,26 @@ def test_the_plan_runs_each_side_effect_as_its_own_step() -> None:
     tools = {t.name: t for t in (make_tool(lookup), make_tool(book_table, side_effect=True))}
     plan = [{"tool": "lookup"}, {"tool": "lookup"}, {"tool": "book_table"}, {"tool": "lookup"}]
     assert act.next_batch(plan, 0, tools) == 2 and act.next_batch(plan, 2, tools) == 3
+
+
+async def test_forget_memory_forgets_every_memory_that_says_what_was_named(
+    memory: Memory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[dict[str, Any]] = []
+    monkeypatch.setattr(memory_tools_module, "emit", events.append)  # outside a graph run
+    said = "Jordan's ex showed up at 2am drunk last night."
+    turn = await memory.aobserve("u", said, speaker="user")
+    fact = await memory.aremember("u", "Jordan's ex showed up drunk at 2am.")
+    kept = await memory.aremember("u", "Jordan is hardcore vegan.")
+    other = await memory.aremember("v", "Jordan's ex showed up drunk at 2am.")
+    forget = forget_tool(memory)
+    config = {"configurable": {"user_id": "u"}}
+    out = await forget.ainvoke({"what": "what I told you about Jordan's ex"}, config=config)
+    assert out.startswith("forgot: ")
+    assert len(events[0]["items"]) == 2  # the turn and the fact
+    left = {item.id for item in await memory.alist_items("u", include_history=True)}
+    assert fact not in left and kept in left
+    assert not any(turn_id in left for turn_id in ([turn] if isinstance(turn, str) else turn))
+    assert other in {item.id for item in await memory.alist_items("v")}  # another user's stays
+    nothing = await forget.ainvoke({"what": "my cat's vet"}, config=config)
+    assert nothing.startswith("nothing about")

@@ -15,6 +15,7 @@ from langchain_core.tools import BaseTool
 
 from confidante.errors import InvalidInputError
 from confidante.graphs.events import emit
+from confidante.memory.ingest.statements import STOPWORDS
 from confidante.memory.store import Memory
 from confidante.tools.factory import make_tool
 
@@ -56,21 +57,35 @@ def memory_tools(memory: Memory) -> list[BaseTool]:
     ]
 
 
-_WORD = re.compile(r"[a-z0-9]{3,}")
+_WORD = re.compile(r"[a-z0-9]{2,}")
+#: Words of the asking itself ("what I told you about Jordan's ex"), not of what to forget.
+_ASKING = frozenset(
+    "told tell said say mentioned forget remember about what everything you your me my mine "
+    "our we".split()
+)
 
 
 def forget_tool(memory: Memory) -> BaseTool:
     """Return ``forget_memory`` bound to one memory store."""
 
     async def forget_memory(what: str, config: RunnableConfig) -> str:
-        """Forget something the user asks you to forget (their best-matching memory)."""
+        """Forget something the user asks you to forget (the memories that say it)."""
         user_id = user_of(config)
         words = set(_WORD.findall(what.lower()))
-        for hit in await memory.aretrieve(user_id, what, k=3, fallback=False):
-            if words & set(_WORD.findall(hit.text.lower())):  # never a merely similar memory
-                await memory.aforget(user_id, hit.id)
-                emit({"event": "forgotten", "items": [{"id": hit.id, "text": hit.text}]})
-                return f"forgot: {hit.text}"
-        return f"nothing about {what!r} to forget"
+        hits = await memory.aretrieve(user_id, what, k=6, fallback=False)
+        # every memory that says all of what was named ("Jordan's ex": the turn and the fact),
+        # else the best one saying most of it; never a merely similar memory ("Jordan is vegan")
+        named = words - STOPWORDS - _ASKING
+        shared = [len(named & set(_WORD.findall(hit.text.lower()))) for hit in hits]
+        chosen = [hit for hit, n in zip(hits, shared, strict=True) if named and n == len(named)]
+        best = max(range(len(hits)), key=lambda i: shared[i], default=None)
+        if not chosen and best is not None and shared[best] * 2 > len(named):
+            chosen = [hits[best]]
+        for hit in chosen:
+            await memory.aforget(user_id, hit.id)
+        if not chosen:
+            return f"nothing about {what!r} to forget"
+        emit({"event": "forgotten", "items": [{"id": h.id, "text": h.text} for h in chosen]})
+        return "forgot: " + "; ".join(hit.text for hit in chosen)
 
     return make_tool(forget_memory, side_effect=True)
