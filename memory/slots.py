@@ -194,7 +194,15 @@ _DEFAULTS = (
         "where they study",
         asked_by="study studying studies school university college",
     ),
-    Slot("birthday", r"\bbirthday\b|\bborn on\b", "their birthday", asked_by="birthday born"),
+    Slot(
+        "birthday",
+        # the subject's own birthday, not one they attend ("hosting their sister's birthday")
+        r"^(?:the user|[A-Z][\w-]*(?: [A-Z][\w-]*)?)'s birthday\b(?! (?:dinner|party|present|gift|"
+        r"cake|plans?))|\bborn on\b|^(?:the user|[A-Z][\w-]*) (?:celebrates|has) (?:their|his|her) "
+        r"birthday\b",
+        "their birthday",
+        asked_by="birthday born",
+    ),
     Slot(
         "age",
         r"^(?:the user|[A-Z][\w-]*) (?:is|turned|turns|will turn) \d{1,3}\b(?! ?(?:feet|foot|ft|"

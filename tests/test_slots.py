@@ -76,6 +76,9 @@ SLOT_CASES = [
     # birthday
     ("The user's birthday is on May 3.", True, "birthday"),
     ("Ana was born on 4 July.", False, "birthday"),
+    ("Hiro's birthday is on March 12.", False, "birthday"),
+    ("The user is hosting the user's sister's birthday dinner.", True, None),
+    ("The user's birthday party is on Saturday.", True, None),
     ("Lena is getting married in June in Seville.", True, None),
     # age
     ("The user is 34 years old.", True, "age"),

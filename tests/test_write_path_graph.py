@@ -464,3 +464,18 @@ async def test_a_left_wrist_ends_nothing_and_a_quote_is_never_near(settings: Set
     current = {i.text for i in await memory.alist_items("u")}
     assert 'The user said "a rescue huntaway called Tama".' in current  # a quote is no state
     memory.close()
+
+
+async def test_made_a_card_is_no_news_and_leaving_a_place_ends_it(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user teaches 4th medio at Liceo Eduardo.")
+    model = _replaces_everything(["The user's 4th medio class made them a card."])
+    await _say(memory, "the kids in 4th medio made me a card", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user teaches 4th medio at Liceo Eduardo." in current
+    model = _replaces_everything(["The user is leaving Liceo."])
+    await _say(memory, "I'm leaving Liceo", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user teaches 4th medio at Liceo Eduardo." not in current
+    memory.close()

@@ -79,8 +79,9 @@ CHANGE = re.compile(
     r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
     r"replaced|dropped|sold|lost|change|changing|switch(?:ed|ing|es)?|moving|transferr\w*)\b"
     r"|\bdone \w+ing\b|\b(?:is|am|are|'m) off\b|\bfrom next (?:week|month|year|semester|term)\b"
-    # "left the bakery", "left KPMG", "left." (not "left wrist", "left turn")
-    r"|\bleft(?= (?:the|my|his|her|their|our|a|an|for|home|work|school|town|him|them|me|it|"
+    # "left the bakery", "is leaving Liceo", "left." (not "left wrist", "left turn")
+    r"|\b(?:left|leaving)(?= (?:the|my|his|her|their|our|a|an|for|home|work|school|town|him|"
+    r"them|me|it|"
     r"(?-i:[A-Z])\w*)\b|\s*[.,;!]|$)",
     re.I,
 )
@@ -263,7 +264,9 @@ async def _nearest_plain(
 #: Stripe now", "started at Stripe as an engineering manager", "made captain").
 _NEWS = re.compile(
     r"\b(?:now|these days|nowadays|from now on|any ?more|start(?:ed|ing|s)?|new|became|"
-    r"become|joined|promoted|made|took|taking|got the job|got a job|hired)\b",
+    r"become|joined|promoted|took|taking|got the job|got a job|hired)\b"
+    # "made captain", "made partner" (not "made them a card", "made a cake")
+    r"|\bmade (?!(?:me|him|her|them|us|you|it|a|an|the|some|my|our|their|his|its)\b)",
     re.I,
 )
 
