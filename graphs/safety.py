@@ -6,7 +6,8 @@ and the reply is checked before it is sent, whatever the model's size:
 
 - a message *touches* a safety fact when it names what the fact names ("peanut butter
   cookies" and a peanut allergy), or when it is about what the fact's kind bears on: food and
-  drink for allergies, diets and intolerances; medicines and alcohol for medications; food,
+  drink for diets and intolerances; food, drink and medicines for allergies (a drug allergy);
+  medicines and alcohol for medications; food,
   drink, medicines and exercise for health conditions;
 - a reply *heeds* a fact when it mentions it (its distinctive words: "peanut", "allerg..."),
   and an allergy only with a word of allergy or caution ("bee stings" alone does not);
@@ -56,7 +57,7 @@ _EXERCISE = frozenset(
     sport sports marathon training train sprint ski skiing dance dancing""".split()
 )
 _CUES = {
-    "allergies": _FOOD,
+    "allergies": _FOOD | _MEDICINE,  # an allergy to penicillin bears on amoxicillin
     "diet": _FOOD,
     "medications": _MEDICINE,
     "health_conditions": _FOOD | _MEDICINE | _EXERCISE,

@@ -68,6 +68,11 @@ def test_each_kind_of_fact_has_its_own_cues() -> None:
     assert touches("Can I have a glass of wine?", THINNERS)
     assert not touches("Should I go for a run tonight?", THINNERS)
     assert touches("Is satay ok?", PEANUTS)  # food cue
+    penicillin = {"text": "The user is allergic to penicillin.", "key": "allergies"}
+    asked = "GP is suggesting amoxicillin for my ear infection. sound ok?"
+    assert reminder(asked, "Amoxicillin is a common antibiotic.", [penicillin]) == (
+        "Please keep in mind that you are allergic to penicillin."
+    )
 
 
 def test_only_missed_facts_are_reminded_and_at_most_three() -> None:
