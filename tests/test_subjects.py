@@ -240,6 +240,8 @@ def test_mentioned_in_finds_names_and_relations() -> None:
     assert found("I'll see you in may") == []  # a word-like name counts only capitalised
     assert found("May called me") == ["may"]
     assert found("the sister of a friend") == []  # not "my"
+    assert found("what are my dogs' names?") == ["rex"]  # each of them
+    assert found("are my friends coming?") == ["may"]
 
 
 def test_find_subject_prefers_names_then_the_latest_by_relation() -> None:

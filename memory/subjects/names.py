@@ -187,6 +187,14 @@ def name_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flags)
 
 
+def _singular(word: str) -> str:
+    """A relation word in the singular ("dogs" → "dog", "children" → "child")."""
+    irregular = {"children": "child", "people": "person", "wives": "wife"}
+    if word in irregular:
+        return irregular[word]
+    return str(normalise_relation(word[:-1])) if word.endswith("s") and len(word) > 3 else word
+
+
 def mentioned_in(subjects: Sequence[NamedT], text: str) -> list[NamedT]:
     """The subjects ``text`` names ("Ana") or refers to by relation ("my sister"), in order."""
     found: list[NamedT] = []
@@ -197,6 +205,7 @@ def mentioned_in(subjects: Sequence[NamedT], text: str) -> list[NamedT]:
             str(normalise_relation(" ".join(words[:n]))) for n in range(1, len(words) + 1)
         }
     heads = {relation.split(" ")[-1] for relation in possessed if relation}
+    heads |= {_singular(head) for head in heads}  # "my dogs" are each of the user's dogs
     for subject in subjects:
         by_name = any(name_pattern(name).search(text) for name in subject.names())
         relation = subject.relation or ""
