@@ -252,6 +252,11 @@ _KINDS_OF_ANSWER = (
         ),
     ),
     (
+        "wedding",
+        re.compile(r"\bwedding\b", re.I),
+        re.compile(r"\b(?:marr(?:y|ies|ied|ying|iage)|wedding|engaged|ceremony|reception)\b", re.I),
+    ),
+    (
         "project",
         re.compile(r"\bprojects?\b", re.I),
         re.compile(

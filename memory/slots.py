@@ -156,7 +156,11 @@ _DEFAULTS = (
         r"\b(?:lives?|living|resides?|is based|settled|(?:has |just |recently )?moved|"
         r"relocated) (?:\w+ ){0,3}?(?:in|to|near)\b"
         r"|\bmoved into (?:\w+ ){0,3}?(?:flat|apartment|studio|house|place|home|room|condo)\b"
-        r"|\bis based out of\b",
+        r"|\bis based out of\b"
+        # "The user is in Buenos Aires." said of itself, with nothing after the place ("is in
+        # London for a conference" is a trip; "is now in Hue" a traveller's stop)
+        r"|^(?:the user|[A-Z][\w-]*) (?:is|are) (?:officially |finally )?in "
+        r"(?-i:[A-Z][a-zà-ÿ])[\w'-]*(?: (?-i:[A-Z])[\w'-]+)*(?:,? (?-i:[A-Z])[\w'-]+)?\.?$",
         "where they live now",
         asked_by="live living lives home city town flat apartment house",
     ),

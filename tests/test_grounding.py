@@ -76,6 +76,8 @@ def test_a_question_that_names_a_kind_bears_on_facts_of_that_kind() -> None:
     mustang = [{"text": "The user is restoring a 1967 Mustang in the garage."}]
     assert bears_on("what's my current project?", mustang)
     assert not bears_on("what's my current project?", [{"text": "The user has a cat."}])
+    married = [{"text": "The user and Andrés are getting married in Cartagena next March."}]
+    assert bears_on("where's my wedding again?", married)
 
 
 def test_a_question_about_the_user_alone_is_not_answered_by_others_facts() -> None:

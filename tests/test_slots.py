@@ -58,6 +58,11 @@ SLOT_CASES = [
     ("The user is originally from Porto.", True, "hometown"),
     ("The user grew up in Leeds.", True, "hometown"),
     ("The user flew in from Porto.", True, None),
+    ("The user is in Buenos Aires.", True, "home_city"),
+    ("The user is officially in Medellín.", True, "home_city"),
+    ("The user is in London for a conference.", True, None),
+    ("The user is now in Hue.", True, "location"),
+    ("The user is in HR.", True, None),
     # job_title
     ("The user works as a nurse.", True, "job_title"),
     ("The user was promoted to team lead.", True, "job_title"),
