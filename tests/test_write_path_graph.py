@@ -439,11 +439,13 @@ async def test_a_pet_renamed_ends_no_fact_near_it(settings: Settings) -> None:
     memory = Memory.open(settings=settings)
     await _say(memory, "My dog is called Pancho.")
     await memory.aremember("u", "The user is a freelance illustrator.")
+    await memory.aremember("u", "The user adopted a dog named Pancho.")
     model = _replaces_everything(["The user renamed Pancho to Chispa."])
     await _say(memory, "turns out Pancho is a girl, we renamed her Chispa", model)
     (dog,) = await memory.asubjects("u")
     assert (dog.name, dog.aliases) == ("Chispa", ["Pancho"])
     current = {i.text for i in await memory.alist_items("u")}
+    assert "The user adopted a dog named Chispa." in current  # the user's fact says it too
     assert "The user is a freelance illustrator." in current
     assert "The user renamed Pancho to Chispa." in current  # says the rename as it was said
     memory.close()

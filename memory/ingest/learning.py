@@ -93,17 +93,20 @@ async def _apply_renames(
 ) -> None:
     """Rename a known subject whose name the message corrects ("Pepper, not Peppa").
 
-    The old name becomes an alias; the subject's current facts and this turn's statements
-    that say the old name say the new one (each fact's edit is in its history), except a
-    statement that says both ("The user renamed Pancho to Chispa." says the rename).
+    The old name becomes an alias; the subject's current facts, the user's facts and this
+    turn's statements that say the old name say the new one (each fact's edit is in its
+    history), except a statement that says both ("The user renamed Pancho to Chispa.").
     """
     names = [name for subject in known for name in subject.names()]
     for old, new in renames_in(message, names):
         subject = next(s for s in known if any(n.casefold() == old.casefold() for n in s.names()))
         await memory.aupdate_subject(user_id, subject.id, name=new)
         said_old = name_pattern(old)
-        for hit in await memory.asubject_facts(user_id, [subject.id], limit=100):
-            if said_old.search(hit.text):
+        facts = await memory.asubject_facts(user_id, [subject.id], limit=100)
+        # the user's own facts that name it too ("The user got a kitten named Mimmi.")
+        facts += await memory.aretrieve(user_id, old, k=8, kinds=["fact"], fallback=False)
+        for hit in {hit.id: hit for hit in facts}.values():
+            if said_old.search(hit.text) and hit.subject_id in (None, subject.id):
                 await memory.aupdate(user_id, hit.id, text=said_old.sub(new, hit.text))
         said_new = name_pattern(new)
         for statement in statements:
