@@ -101,6 +101,20 @@ async def test_a_breakup_ends_the_users_fact_that_names_the_ex(settings: Setting
     memory.close()
 
 
+async def test_a_roommate_who_moved_out_is_a_former_roommate(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    bea = (await memory.aresolve("u", [Mention(name="Bea", relation="roommate")]))[0]
+    await memory.aremember("u", "Bea is the user's roommate.", key="relation", subject_id=bea.id)
+    await memory.aremember("u", "The user sings alto in a choir.")
+    model = _replaces_everything(["Bea moved out last week."])
+    await _say(memory, "Bea moved out last week", model)
+    (bea,) = await memory.asubjects("u")
+    assert bea.relation == "former roommate"
+    assert "The user sings alto in a choir." in {i.text for i in await memory.alist_items("u")}
+    memory.close()
+
+
 async def test_a_rota_change_said_as_off_nights_may_end_the_night_shifts(
     settings: Settings,
 ) -> None:

@@ -69,6 +69,7 @@ class UpdateDecision(BaseModel):
 
 _ENDING = re.compile(
     r"\b(?:broke up|split up|separated|divorc\w*|passed away|died|no longer|anymore|ex-|"
+    r"moved out|moving out|moved away|"
     r"former|left (?:me|him|her|them)|not together|dumped)\b",
     re.I,
 )
