@@ -249,3 +249,23 @@ def test_a_remark_to_the_assistant_is_no_fact_and_myself_is_retold() -> None:
     assert _tidy("I plan on eating half of it myself") == (
         "The user plans on eating half of it themself."
     )
+
+
+async def test_a_change_of_part_of_a_fact_keeps_the_rest(settings: Settings) -> None:
+    """ "switching from architecture to urban planning" keeps the school and the city."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    old = "The user is a second year architecture student at Los Andes in Bogotá."
+    await memory.aremember("u", old)
+    model = _replaces_everything(
+        ["The user is switching from architecture to urban planning next semester."]
+    )
+    await _say(memory, "I'm switching from architecture to urban planning next semester", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert old not in current
+    assert "The user is a second year urban planning student at Los Andes in Bogotá." in current
+    assert "The user is switching from architecture to urban planning next semester." in current
+    (edited,) = [i for i in await memory.alist_items("u") if "Los Andes" in i.text]
+    trail = await memory.ahistory("u", edited.id)
+    assert any(old in str(entry["before"]) for entry in trail)  # the earlier text is kept
+    memory.close()

@@ -168,6 +168,7 @@ async def learn(
                 elif answer == "same" and hit.subject_id == ids[index]:
                     skip.add(index)
         _take_over_ended_slots(memory, statements, ids, pairs, answers)
+        revised = _carry_over(statements, pairs, answers, replaces)
         items = [
             MemoryItem(
                 text=statement.text,
@@ -181,6 +182,8 @@ async def learn(
         ]
         note = "; ".join(extracted.notes) or None
         written = await memory.aremember_learned(user_id, event_id, items, note=note)
+        for hit_id, text in revised:  # the edit is in the fact's history
+            await memory.aupdate(user_id, hit_id, text=text)
         await _follow_relations(memory, user_id, items, pairs, replaces)
         return [
             {"id": item_id, "key": item.key, "text": item.text, "subject_id": item.subject_id}
@@ -227,6 +230,50 @@ def _take_over_ended_slots(
             ):
                 statement.slot = hit.key
                 break
+
+
+#: A change said as what it was and what it is: "switching from architecture to urban
+#: planning", "urban planning instead of architecture" (groups: old, new / new, old).
+_FROM_TO = re.compile(
+    r"\bfrom (?:the |a |an )?([\w' -]{2,40}?) to (?:the |a |an )?([\w' -]{2,40}?)"
+    r"(?= next| this| in| at| on| for| from| starting|[.,;!]|$)",
+    re.I,
+)
+_INSTEAD_OF = re.compile(
+    r"\b(?:is|are|'s|now) ([\w' -]{2,40}?) instead of ([\w' -]{2,40}?)(?=[.,;!]|$)", re.I
+)
+
+
+def _carry_over(
+    statements: Sequence[Statement],
+    pairs: Sequence[tuple[int, MemoryHit]],
+    answers: Sequence[str],
+    replaces: list[list[str]],
+) -> list[tuple[str, str]]:
+    """The facts a change replaced only part of, as ``(id, text with the new part)``.
+
+    "The user is switching from architecture to urban planning." would end "The user is a
+    second year architecture student at Los Andes in Bogotá."; what else that fact said stays
+    current: the fact is edited to "The user is a second year urban planning student at Los
+    Andes in Bogotá." (its history keeps the earlier text) instead of being ended.
+    """
+    revised = []
+    for (index, hit), answer in zip(pairs, answers, strict=True):
+        if answer != "replaced" or hit.id not in replaces[index]:
+            continue
+        text = statements[index].text
+        found = _FROM_TO.search(text)
+        old, new = found.group(1, 2) if found else (None, None)
+        if found is None and (instead := _INSTEAD_OF.search(text)):
+            new, old = instead.group(1, 2)
+        if not old or not new or old.lower() in new.lower():
+            continue
+        said_old = re.compile(rf"(?<![\w-]){re.escape(old.strip())}(?![\w-])", re.I)
+        if not said_old.search(hit.text) or said_old.fullmatch(hit.text.strip(" .")):
+            continue
+        replaces[index].remove(hit.id)
+        revised.append((hit.id, said_old.sub(new.strip(), hit.text, count=1)))
+    return revised
 
 
 _RELATION_OF = re.compile(r"\bis (?:now )?the user's ([\w' -]+?)\.?$", re.I)
