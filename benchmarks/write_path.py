@@ -279,6 +279,11 @@ def summarise(system: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         ),
     }
     if system == "full":
+        out["misrouted"] = [
+            {"say": t["say"], "route": t["route"], "gold": t["gold_route"]}
+            for t in turns
+            if t["route"] != t["gold_route"]
+        ]
         facts = [r["facts"] for r in records if r["facts"]]
         total = {key: sum(f[key] for f in facts) for key in facts[0]} if facts else {}
         out.update(
