@@ -8,6 +8,7 @@ import pytest
 
 from confidante.errors import InvalidInputError, NotFoundError
 from confidante.memory.embeddings.text import build_embedder
+from confidante.memory.items import MemoryItem
 from confidante.memory.storage.near_duplicates import DEFAULT_THRESHOLD, same_fact, specifics
 from confidante.memory.store import Memory
 from confidante.settings import Settings
@@ -127,3 +128,13 @@ def test_observed_turns_are_valid_from_when_they_were_said(memory: Memory) -> No
     assert items and all(item.valid_from == said for item in items)
     assert memory.retrieve("ana", "dog", since=datetime(2024, 1, 1, tzinfo=UTC)) == []
     assert memory.retrieve("ana", "dog", until=datetime(2023, 6, 1, tzinfo=UTC))
+
+
+def test_an_item_that_replaces_its_paraphrase_supersedes_it(memory: Memory) -> None:
+    first = memory.remember("ana", "Ana's dog is called Biscuit.")
+    item = MemoryItem(text="Ana has a dog named Biscuit.", replaces=[first])
+    (second,) = memory.remember_many("ana", [item])
+    assert second != first  # not merged into the fact it replaces
+    assert [i.text for i in memory.list_items("ana")] == ["Ana has a dog named Biscuit."]
+    history = memory.list_items("ana", include_history=True)
+    assert "Ana's dog is called Biscuit." in {i.text for i in history}

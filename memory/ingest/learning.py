@@ -168,7 +168,7 @@ async def learn(
                 elif answer == "same" and hit.subject_id == ids[index]:
                     skip.add(index)
         _take_over_ended_slots(memory, statements, ids, pairs, answers)
-        revised = _carry_over(statements, pairs, answers, replaces)
+        _carry_over(statements, ids, pairs, answers, replaces)
         items = [
             MemoryItem(
                 text=statement.text,
@@ -182,8 +182,6 @@ async def learn(
         ]
         note = "; ".join(extracted.notes) or None
         written = await memory.aremember_learned(user_id, event_id, items, note=note)
-        for hit_id, text in revised:  # the edit is in the fact's history
-            await memory.aupdate(user_id, hit_id, text=text)
         await _follow_relations(memory, user_id, items, pairs, replaces)
         return [
             {"id": item_id, "key": item.key, "text": item.text, "subject_id": item.subject_id}
@@ -245,19 +243,19 @@ _INSTEAD_OF = re.compile(
 
 
 def _carry_over(
-    statements: Sequence[Statement],
+    statements: list[Statement],
+    ids: list[str | None],
     pairs: Sequence[tuple[int, MemoryHit]],
     answers: Sequence[str],
     replaces: list[list[str]],
-) -> list[tuple[str, str]]:
-    """The facts a change replaced only part of, as ``(id, text with the new part)``.
+) -> None:
+    """Keep the rest of a fact a change replaced part of, with the new part in it.
 
-    "The user is switching from architecture to urban planning." would end "The user is a
+    "The user is switching from architecture to urban planning." replaces "The user is a
     second year architecture student at Los Andes in Bogotá."; what else that fact said stays
-    current: the fact is edited to "The user is a second year urban planning student at Los
-    Andes in Bogotá." (its history keeps the earlier text) instead of being ended.
+    current: "The user is a second year urban planning student at Los Andes in Bogotá." is
+    added, and it is what replaces the earlier fact in the history.
     """
-    revised = []
     for (index, hit), answer in zip(pairs, answers, strict=True):
         if answer != "replaced" or hit.id not in replaces[index]:
             continue
@@ -272,8 +270,10 @@ def _carry_over(
         if not said_old.search(hit.text) or said_old.fullmatch(hit.text.strip(" .")):
             continue
         replaces[index].remove(hit.id)
-        revised.append((hit.id, said_old.sub(new.strip(), hit.text, count=1)))
-    return revised
+        revised = said_old.sub(new.strip(), hit.text, count=1)
+        statements.append(Statement(revised, statements[index].subject, hit.key))
+        ids.append(hit.subject_id)
+        replaces.append([hit.id])
 
 
 _RELATION_OF = re.compile(r"\bis (?:now )?the user's ([\w' -]+?)\.?$", re.I)

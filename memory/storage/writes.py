@@ -314,7 +314,8 @@ def write_items(
             stored.updated_at = now
             session.add(stored)
             kept = stored.id
-        elif fresh is None and stored is None and twin is not None:
+        elif fresh is None and stored is None and twin is not None and twin.id not in item.replaces:
+            # (an item never merges into the one it replaces: "vegan" is near "vegetarian")
             audits.append(_merge_into(twin, item, now))
             session.add(twin)
             kept = twin.id
