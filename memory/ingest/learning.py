@@ -93,9 +93,10 @@ async def _apply_renames(
 ) -> None:
     """Rename a known subject whose name the message corrects ("Pepper, not Peppa").
 
-    The old name becomes an alias; the subject's current facts, the user's facts and this
-    turn's statements that say the old name say the new one (each fact's edit is in its
-    history), except a statement that says both ("The user renamed Pancho to Chispa.").
+    The old name becomes an alias; the subject's current facts and the user's facts that say
+    the old name are replaced by facts that say the new one (the old ones stay in the
+    history), and so are this turn's statements, except one that says both ("The user
+    renamed Pancho to Chispa.").
     """
     names = [name for subject in known for name in subject.names()]
     for old, new in renames_in(message, names):
@@ -105,9 +106,19 @@ async def _apply_renames(
         facts = await memory.asubject_facts(user_id, [subject.id], limit=100)
         # the user's own facts that name it too ("The user got a kitten named Mimmi.")
         facts += await memory.aretrieve(user_id, old, k=8, kinds=["fact"], fallback=False)
-        for hit in {hit.id: hit for hit in facts}.values():
-            if said_old.search(hit.text) and hit.subject_id in (None, subject.id):
-                await memory.aupdate(user_id, hit.id, text=said_old.sub(new, hit.text))
+        renamed = [  # each a new fact that replaces the old one: the old stays in the history
+            MemoryItem(
+                text=said_old.sub(new, hit.text),
+                key=hit.key,
+                subject_id=hit.subject_id,
+                replaces=[hit.id],
+                provenance=list(hit.provenance),
+            )
+            for hit in {hit.id: hit for hit in facts}.values()
+            if said_old.search(hit.text) and hit.subject_id in (None, subject.id)
+        ]
+        if renamed:
+            await memory.aremember_many(user_id, renamed)
         said_new = name_pattern(new)
         for statement in statements:
             if not said_new.search(statement.text):  # "renamed Pancho to Chispa" stays as said
