@@ -273,7 +273,7 @@ def test_relations_stated_by_the_model() -> None:
 def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
     out = _interpret("Tomás here, in Buenos Aires", ["Tomás is in Buenos Aires."])
     assert _plain(out) == [
-        ("The user is in Buenos Aires.", None, None),
+        ("The user is in Buenos Aires.", None, "home_city"),
         ("The user's name is Tomás.", None, "name"),
     ]
     assert user_names_in("Tomás here, in Buenos Aires") == {"tomás"}

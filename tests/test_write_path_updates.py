@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from test_write_path_graph import _replaces_everything, _say
 
-from confidante.memory.ingest.extraction import FactExtraction, _tidy, interpret
+from confidante.memory.ingest.extraction import FactExtraction, interpret
 from confidante.memory.ingest.jobs_said import job_said
 from confidante.memory.ingest.said import left_out
 from confidante.memory.ingest.self_names import as_user_when_unnamed, names_the_unmentioned
+from confidante.memory.ingest.verbs import retold as _tidy
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import Mention

@@ -57,7 +57,7 @@ from confidante.memory.ingest.statements import (
     speaker_of,
     statement_clauses,
 )
-from confidante.memory.ingest.verbs import third_person_verb
+from confidante.memory.ingest.verbs import retold
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.subjects.directory import SubjectView
 from confidante.memory.subjects.names import (
@@ -128,22 +128,8 @@ class Extracted:
     mentions: list[Mention] = field(default_factory=list)
 
 
-_FIRST_PERSON_WORDS = (
-    (re.compile(r"\b(?:I'm|I am)\b"), "the user is"),
-    (re.compile(r"\bI've\b"), "the user has"),
-    (re.compile(r"\bI'll\b"), "the user will"),
-    (re.compile(r"\bI'd\b"), "the user would"),
-    (re.compile(r"\bI\b"), "the user"),
-    (re.compile(r"\b(?:myself|ourselves)\b", re.I), "themself"),
-    (re.compile(r"\b(?:my|our)\b", re.I), "the user's"),
-    (re.compile(r"\bme\b", re.I), "the user"),
-    # a model that retells the message to the user: "Ammu is cooking for your birthday."
-    (re.compile(r"\byour\b", re.I), "the user's"),
-    (re.compile(r"\byou\b", re.I), "the user"),
-)
 #: A model's statement in the first person said to "you", the assistant ("I won't bore you").
 _TO_YOU = re.compile(r"^(?:I|I'm|I'll|I've|I'd)\b.*\byou\b", re.I)
-_LOWER_I = re.compile(r"(?<![\w'’.-])i(?=(?:'m|'ve|'ll|'d)?(?![\w'’.-]))")
 #: A statement's opening pronoun that stands for one person ("They're moving" is left: "we").
 _PRONOUN_HEAD = re.compile(r"^(?:he|she|it|his|her|its|their|they(?!['’]))\b", re.I)
 #: The model's report of the user knowing or saying something ("The user knows about coeliac
@@ -168,24 +154,6 @@ _NOT_A_FACT = re.compile(
 def states_something(message: str) -> bool:
     """Return True when the message has at least one clause that states something."""
     return bool(statement_clauses(message))
-
-
-def _tidy(statement: str) -> str:
-    text = " ".join(statement.split()).strip()
-    text = _LOWER_I.sub("I", text)  # "i keep forgetting" is said as "I keep forgetting"
-    if re.match(r"I (?!am\b|'m\b)", text):  # "I like jazz" -> "The user likes jazz"
-        text = re.sub(r"^I ((?:\w+ly |also |still |just |now )?)(\w+)", _agree, text, count=1)
-    for pattern, third_person in _FIRST_PERSON_WORDS:
-        text = pattern.sub(third_person, text)
-    if not text:
-        return ""
-    text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?" else text + "."
-
-
-def _agree(match: re.Match[str]) -> str:
-    """Retell a first-person statement: "I really like" -> "The user really likes"."""
-    return f"The user {match.group(1)}{third_person_verb(match.group(2))}"
 
 
 def _retell(text: str, mention: Mention) -> str:
@@ -283,7 +251,7 @@ def interpret(
         user_names: Names the user is known by (a statement about them is about the user).
     """
     # "I won't bore you": a remark to the assistant, no fact of the user's life
-    tidied = [_tidy(fact) for fact in result.facts if not _TO_YOU.search(fact)]
+    tidied = [retold(fact) for fact in result.facts if not _TO_YOU.search(fact)]
     introduced = user_names_in(message)
     if not user_names and not introduced and (opening := opening_name(message, tidied)):
         introduced.add(opening)
@@ -320,7 +288,7 @@ def interpret(
         out.statements.append(Statement(job_statement(job), None, "job_title"))
     kept = [statement.text for statement in out.statements]
     named = {name: rel for name, rel in relations.items() if rel}
-    for text, mention in left_out(message, kept, named, _tidy, bool(introduced)):
+    for text, mention in left_out(message, kept, named, retold, bool(introduced)):
         quoted = text.startswith("The user said ")
         slot = None if quoted else slots.slot_of(text, about_user=mention is None)
         out.statements.append(Statement(text, mention, slot.name if slot else None))

@@ -1,10 +1,12 @@
-"""Word forms of the write path: crude stems, and verbs retold in the third person.
+"""Word forms of the write path: crude stems, verbs and statements retold in the third person.
 
 "where did I grow up?" must share a stem with "The user grew up in Cali.", and "I like jazz"
 is retold as "The user likes jazz." while "I quit my job in Jan" stays "The user quit ...".
 """
 
 from __future__ import annotations
+
+import re
 
 #: Common irregular past forms and their present: "where did I grow up?" asks about "The
 #: user grew up in Cali.", "what did I buy?" about "The user bought a bike.".
@@ -100,3 +102,42 @@ def second_person_verb(verb: str) -> str:
     if lowered.endswith("s") and not lowered.endswith("ss"):
         return verb[:-1]
     return verb
+
+
+_FIRST_PERSON_WORDS = (
+    (re.compile(r"\b(?:I'm|I am)\b"), "the user is"),
+    (re.compile(r"\bI've\b"), "the user has"),
+    (re.compile(r"\bI'll\b"), "the user will"),
+    (re.compile(r"\bI'd\b"), "the user would"),
+    (re.compile(r"\bI\b"), "the user"),
+    (re.compile(r"\b(?:myself|ourselves)\b", re.I), "themself"),
+    (re.compile(r"\b(?:my|our)\b", re.I), "the user's"),
+    (re.compile(r"\bme\b", re.I), "the user"),
+    # a model that retells the message to the user: "Ammu is cooking for your birthday."
+    (re.compile(r"\byour\b", re.I), "the user's"),
+    (re.compile(r"\byou\b", re.I), "the user"),
+)
+_LOWER_I = re.compile(r"(?<![\w'’.-])i(?=(?:'m|'ve|'ll|'d)?(?![\w'’.-]))")
+
+
+def retold(statement: str) -> str:
+    """A first-person statement said in the third person, as a sentence.
+
+    "I've got a cat" is "The user has got a cat."; "i keep forgetting" is "The user keeps
+    forgetting.".
+    """
+    text = " ".join(statement.split()).strip()
+    text = _LOWER_I.sub("I", text)  # "i keep forgetting" is said as "I keep forgetting"
+    if re.match(r"I (?!am\b|'m\b)", text):  # "I like jazz" -> "The user likes jazz"
+        text = re.sub(r"^I ((?:\w+ly |also |still |just |now )?)(\w+)", _agree, text, count=1)
+    for pattern, third_person in _FIRST_PERSON_WORDS:
+        text = pattern.sub(third_person, text)
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def _agree(match: re.Match[str]) -> str:
+    """Retell a first-person statement: "I really like" -> "The user really likes"."""
+    return f"The user {match.group(1)}{third_person_verb(match.group(2))}"
