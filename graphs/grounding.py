@@ -62,6 +62,16 @@ def only_tells(message: str) -> bool:
     return bool(found) and all(kind == "statement" for _, kind in found)
 
 
+def asks_about_someone(message: str, names: Iterable[str]) -> bool:
+    """Whether a message asks about someone in the user's life by name.
+
+    "What does Mattias do?" does; "Kenji brought baklava, should I have some?" asks advice.
+    """
+    patterns = [re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])") for name in names if name]
+    asked = [text for text, kind in clauses(message) if kind == "question"]
+    return any(any(p.search(text) for p in patterns) and not _ADVICE.search(text) for text in asked)
+
+
 def asks_about_the_user(message: str) -> bool:
     """Whether a message asks about the user's own life (not for advice or a pick)."""
     asked = [text for text, kind in clauses(message) if kind == "question"]

@@ -28,6 +28,7 @@ from confidante.graphs.grounding import (
     UNKNOWN_REPLY,
     addressed,
     admits_not_knowing,
+    asks_about_someone,
     asks_about_the_user,
     bears_on,
     invented,
@@ -308,6 +309,10 @@ class Nodes:
         recalled = recalled_of(state.get("recalled"))
         checked = asks_about_the_user(asked)  # checked whole before it is shown: not streamed
         unknown = checked and not bears_on(asked, recalled, state.get("summary", ""), memory.slots)
+        # a question about someone named ("what's Tavita studying?") is checked for made-up
+        # specifics too (not for bearing: their facts may answer it in other words)
+        named = [str(item.about).split(" (")[0] for item in recalled if item.about]
+        someone = not checked and asks_about_someone(asked, named)
         if unknown:  # a slot the user once gave has news in other words ("I'm at the library")
             slots = memory.slots.asked_in(asked, about_user=True)
             unknown = not await memory.ahad_slot(state["user_id"], slots)
@@ -322,7 +327,7 @@ class Nodes:
             telling=only_tells(asked),
         )
         try:
-            tags = [] if checked else [REPLY_TAG]
+            tags = [] if checked or someone else [REPLY_TAG]
             answer = await self.deps.model.ainvoke(messages, config={"tags": tags})
             reply = answer.text.strip() or FALLBACK_REPLY
         except Exception as exc:  # noqa: BLE001 - the turn must end with a message
@@ -330,7 +335,7 @@ class Nodes:
             reply = FALLBACK_REPLY
         if checked:  # a streamed reply is left as the user saw it
             reply = addressed(reply)
-        if reply != FALLBACK_REPLY and checked:
+        if reply != FALLBACK_REPLY and (checked or someone):
             made_up = invented(reply, [m.text for m in messages])
             if made_up:  # the model made up the user's life: say it is not known
                 emit({"event": "ungrounded", "specifics": sorted(made_up)})

@@ -9,6 +9,7 @@ from confidante.graphs.grounding import (
     UNKNOWN_REPLY,
     addressed,
     admits_not_knowing,
+    asks_about_someone,
     asks_about_the_user,
     bears_on,
     invented,
@@ -225,3 +226,21 @@ def test_facts_of_the_kind_asked_are_labeled_for_the_prompt() -> None:
     assert [item.key for item in labeled] == ["hobby", None, None]
     assert "(hobby) The user signed up" in format_memories(labeled)
     assert of_the_kind_asked("where do I live?", [pottery]) == [pottery]
+
+
+def test_a_made_up_answer_about_someone_named_becomes_i_dont_know(settings: Settings) -> None:
+    def inventive(payload: dict[str, Any]) -> Any:
+        asked = str(payload["messages"][-1]["content"])
+        if payload.get("response_format") is None and "studying" in asked:
+            return "Tavita is studying at the University of Toronto."
+        if payload.get("response_format") is None and "from" in asked:
+            return "Tavita is from Auckland."
+        return default_reply(payload)
+
+    model = ScriptedChatModel(function=inventive)
+    agent = Agent(user_id="aisha", settings=settings, model=model)
+    agent.turn("Our new roommate Tavita is a grad student from Auckland.")
+    assert agent.turn("what's Tavita studying?").reply == UNKNOWN_REPLY
+    assert agent.turn("where's Tavita from?").reply == "Tavita is from Auckland."
+    assert not asks_about_someone("Tavita brought cake, should I have some?", ["Tavita"])
+    agent.close()
