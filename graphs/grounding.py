@@ -67,9 +67,44 @@ def asks_about_someone(message: str, names: Iterable[str]) -> bool:
 
     "What does Mattias do?" does; "Kenji brought baklava, should I have some?" asks advice.
     """
-    patterns = [re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])") for name in names if name]
+    patterns = [_whole_name(name) for name in names if name]
     asked = [text for text, kind in clauses(message) if kind == "question"]
     return any(any(p.search(text) for p in patterns) and not _ADVICE.search(text) for text in asked)
+
+
+def knows_of_someone(
+    question: str, known: Iterable[RecalledItem], slots: SlotVocabulary = DEFAULT_SLOTS
+) -> bool:
+    """Whether a recalled item about someone the question names bears on what it asks.
+
+    "What does Mattias do for work?" with only "Mattias is the user's partner." and "Mattias
+    plays football on Sundays." remembered about him bears on nothing: the names themselves
+    are not what is asked. An item in a slot the question asks about bears on it.
+    """
+    items = list(known)
+    names = {str(item.about).split(" (")[0] for item in items if item.about}
+    asked = [name for name in names if _whole_name(name).search(question)]
+    about = [  # "The user and Omar are flying together." is about Omar too
+        item
+        for item in items
+        if str(item.about).split(" (")[0] in asked
+        or any(_whole_name(name).search(item.text) for name in asked)
+    ]
+    rest = question
+    for name in asked:
+        rest = _whole_name(name).sub(" ", rest)
+    wanted = slots.asked_in(rest, about_user=False)
+    if any(item.key in wanted for item in about):
+        return True
+    words = _words(rest) - _QUESTION_WORDS
+    for slot in wanted:  # "work" also asks about a "job"; "from" asks about a hometown
+        words |= {stem(word) for word in slots.asked_words(slot).split()}
+    said = [{stem(word) for word in WORD.findall(item.text.lower())} for item in about]
+    return not words or any(words & text for text in said)
+
+
+def _whole_name(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
 
 
 def asks_about_the_user(message: str) -> bool:

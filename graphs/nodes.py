@@ -32,6 +32,7 @@ from confidante.graphs.grounding import (
     asks_about_the_user,
     bears_on,
     invented,
+    knows_of_someone,
     of_the_kind_asked,
     only_tells,
 )
@@ -309,13 +310,14 @@ class Nodes:
         recalled = recalled_of(state.get("recalled"))
         checked = asks_about_the_user(asked)  # checked whole before it is shown: not streamed
         unknown = checked and not bears_on(asked, recalled, state.get("summary", ""), memory.slots)
-        # a question about someone named ("what's Tavita studying?") is checked for made-up
-        # specifics too (not for bearing: their facts may answer it in other words)
-        named = [str(item.about).split(" (")[0] for item in recalled if item.about]
-        someone = not checked and asks_about_someone(asked, named)
         if unknown:  # a slot the user once gave has news in other words ("I'm at the library")
             slots = memory.slots.asked_in(asked, about_user=True)
             unknown = not await memory.ahad_slot(state["user_id"], slots)
+        # a question about someone named ("what does Tavita study?") is checked whole too
+        named = [str(item.about).split(" (")[0] for item in recalled if item.about]
+        someone = not checked and asks_about_someone(asked, named)
+        if someone:
+            unknown = not knows_of_someone(asked, recalled, memory.slots)
         messages, carried = prompts.respond_prompt(
             state.get("messages", []),
             of_the_kind_asked(asked, recalled) if checked else recalled,

@@ -13,6 +13,7 @@ from confidante.graphs.grounding import (
     asks_about_the_user,
     bears_on,
     invented,
+    knows_of_someone,
     of_the_kind_asked,
     only_tells,
 )
@@ -243,4 +244,41 @@ def test_a_made_up_answer_about_someone_named_becomes_i_dont_know(settings: Sett
     assert agent.turn("what's Tavita studying?").reply == UNKNOWN_REPLY
     assert agent.turn("where's Tavita from?").reply == "Tavita is from Auckland."
     assert not asks_about_someone("Tavita brought cake, should I have some?", ["Tavita"])
+    agent.close()
+
+
+def test_what_is_known_of_someone_named_bears_on_a_question_about_them_or_not() -> None:
+    about = "Mattias (the user's partner)"
+    partner = RecalledItem(
+        id="1", text="Mattias is the user's partner.", kind="fact", subject_id="m", about=about
+    )
+    football = RecalledItem(
+        id="2", text="Mattias plays football on Sundays.", kind="fact", subject_id="m", about=about
+    )
+    nurse = RecalledItem(
+        id="3",
+        text="Mattias is a nurse.",
+        kind="fact",
+        subject_id="m",
+        about=about,
+        key="job_title",
+    )
+    together = RecalledItem(id="4", text="The user and Mattias are flying to Oslo.", kind="fact")
+    # the name is not what is asked: only his partner and his football are known
+    assert not knows_of_someone("what does Mattias do for work?", [partner, football])
+    assert knows_of_someone("what does Mattias do for work?", [partner, nurse])
+    assert knows_of_someone("which sport does Mattias play?", [partner, football])
+    assert knows_of_someone("where are Mattias and I flying?", [partner, together])
+    assert knows_of_someone("who is Mattias?", [partner])
+
+
+def test_a_question_about_someone_with_nothing_known_gets_i_dont_know(settings: Settings) -> None:
+    def guessing(payload: dict[str, Any]) -> Any:
+        if payload.get("response_format") is None and "work" in str(payload["messages"][-1]):
+            return "Mattias works as a software engineer."
+        return default_reply(payload)
+
+    agent = Agent(user_id="lena", settings=settings, model=ScriptedChatModel(function=guessing))
+    agent.turn("My partner Mattias plays football on Sundays.")
+    assert agent.turn("what does Mattias do for work?").reply == UNKNOWN_REPLY
     agent.close()
