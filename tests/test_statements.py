@@ -16,6 +16,7 @@ from confidante.memory.ingest.extraction import (
     stated_relations,
     states_something,
 )
+from confidante.memory.ingest.relations_said import only_theirs
 from confidante.memory.ingest.self_names import user_names_in
 from confidante.memory.ingest.spelling import respelled
 from confidante.memory.ingest.statements import (
@@ -268,6 +269,25 @@ def test_relations_stated_by_the_model() -> None:
     # a relation nothing in the message says is the model's guess: dropped
     out = _interpret("yo. kenji. 34, dev at Rakuten", ["Kenji is the user's brother."])
     assert all(s.slot != "relation" for s in out.statements)
+
+
+def test_a_relation_said_only_of_someone_else_is_not_the_users() -> None:
+    message = "their mom Rachel moved to Seattle with her new husband, so the kids are with me"
+    out = _interpret(
+        message,
+        [
+            "The user's mom Rachel moved to Seattle.",
+            "Rachel is the user's mother.",
+            "The user's husband is Rachel's new husband.",
+        ],
+    )
+    assert _plain(out) == [("Rachel moved to Seattle.", ("Rachel", None), "home_city")]
+    assert only_theirs("brother", "my sister's husband Tom and her brother Ed")
+    assert not only_theirs("brother", "I told her my brother was sick")
+    out = _interpret("My mom Rachel moved to Seattle.", ["The user's mom Rachel moved to Seattle."])
+    assert _plain(out) == [
+        ("The user's mom Rachel moved to Seattle.", ("Rachel", "mom"), "home_city")
+    ]
 
 
 def test_the_users_own_name_makes_a_statement_about_the_user() -> None:

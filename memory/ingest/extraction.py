@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from confidante.memory.ingest.jobs_said import job_said, job_statement
 from confidante.memory.ingest.relations_said import (
     as_own_place,
+    only_theirs,
     relation_grounded,
     stated_relations,
 )
@@ -198,6 +199,14 @@ class _Reading:
     known_names: set[str]
     relations: dict[str, str | None]
 
+    def _theirs(self, mention: Mention) -> bool:
+        """Whether a mention's relation is only said of someone else's ("their mom Rachel")."""
+        relation = mention.relation or ""
+        if not relation or "'s " in relation:
+            return False
+        known = self.relations.get((mention.name or "").casefold())
+        return known != normalise_relation(relation) and only_theirs(relation, self.message)
+
     def statement(self, text: str, notes: list[str]) -> Statement | None:
         """One model statement checked and resolved (None when it is dropped)."""
         if not text or len(text) > 500 or _NOT_A_FACT.search(text):
@@ -228,6 +237,13 @@ class _Reading:
             whose, mention = "unknown", None
         elif whose == "unknown":
             notes.append("a statement names no subject: kept as a plain fact")
+        elif mention is not None and self._theirs(mention):  # "their mom Rachel": not the
+            if not mention.name:  # user's mother; "the user's husband" of "her new husband"
+                return None
+            text = re.sub(rf"^The user's .*?\b(?={re.escape(mention.name)}\b)", "", text)
+            mention = Mention(
+                name=mention.name, relation=self.relations.get(mention.name.casefold())
+            )
         if whose == "other" and _user_safety(text, self.slots):  # "The user's doctor put the
             whose, mention = "user", None  # user on warfarin": the user's health
         slot = self.slots.slot_of(text, about_user=whose == "user") if whose != "unknown" else None

@@ -5,7 +5,9 @@
   from "yo. kenji. 34" is invented and dropped);
 - :func:`as_own_place`: an employer, school or hometown stated as if it were someone ("Delta
   is the user's employer.") is a fact of the user's ("The user works for Delta.");
-- :func:`relation_said`: whether a message says a relation, in any familiar form.
+- :func:`relation_said`: whether a message says a relation, in any familiar form;
+- :func:`only_theirs`: whether it says that relation only of someone else ("their mom
+  Rachel", "her new husband" are nobody's mother or husband to the user).
 """
 
 from __future__ import annotations
@@ -30,6 +32,33 @@ def relation_said(relation: str, message: str) -> bool:
     head = wanted.split(" ")[-1]
     words = {normalise_relation(word) for word in WORD.findall(message.lower())}
     return head in words or wanted in message.lower()
+
+
+#: Words before a relation that make it someone else's: "their mom", "her new husband",
+#: "Chidi's sister" ("told her my brother" is the user's brother).
+_SOMEONE_ELSES = re.compile(
+    r"(?:\b(?:his|her|their|its|your)|\w['’]s|s['’])\s+(?:(?!(?:my|our)\b)[\w-]+\s+){0,2}$",
+    re.I,
+)
+
+
+def only_theirs(relation: str, message: str) -> bool:
+    """Whether every time the message says a relation it is someone else's, not the user's.
+
+    "their mom Rachel moved to Seattle with her new husband": neither a mother nor a husband
+    of the user's. False when the relation is not said at all (see :func:`relation_said`).
+    """
+    wanted = normalise_relation(relation)
+    if not wanted:
+        return False
+    head, found = wanted.split(" ")[-1], False
+    for word in re.finditer(r"[\w-]+", message):
+        if normalise_relation(word.group(0).lower()) != head:
+            continue
+        if not _SOMEONE_ELSES.search(message[max(0, word.start() - 60) : word.start()]):
+            return False
+        found = True
+    return found
 
 
 def stated_relations(statements: Sequence[str]) -> dict[str, str]:
@@ -79,4 +108,6 @@ def relation_grounded(text: str, message: str, relations: dict[str, str | None])
     if match is None or relation is None or not is_relation_word(relation):
         return True
     known = relations.get(match.group(1).casefold())
-    return relation_said(relation, message) or (known is not None and known == relation)
+    if known is not None and known == relation:
+        return True
+    return relation_said(relation, message) and not only_theirs(relation, message)
