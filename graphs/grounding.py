@@ -34,7 +34,7 @@ _SPECIFIC = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+|\b\d[\d.,:]*\b")
 _QUESTION_WORDS = frozenset(
     stem(word)
     for word in "mine myself remind again tell know remember called name named these days "
-    "still currently anything".split()
+    "still currently anything new old current latest".split()
 )
 _COMMON = frozenset(
     "i i'm i've i'd i'll you you're your yes no sorry ok okay hi hello monday tuesday wednesday "

@@ -25,6 +25,7 @@ from typing import Any
 
 from confidante.memory.ingest.statements import clauses
 from confidante.memory.ingest.verbs import second_person_verb
+from confidante.memory.subjects.names import is_relation_word
 
 _WORDS = re.compile(r"[a-z0-9]+")
 _FOOD = frozenset(
@@ -163,12 +164,42 @@ def reminder(message: str, reply: str, facts: Sequence[dict[str, Any]]) -> str:
     """The sentence to append to ``reply``, or "" when it heeds every fact the message touches.
 
     Only a message that asks something (a question or a request) is checked: "I'm going to
-    a party tonight" needs no reminder.
+    a party tonight" needs no reminder, and "what does Omar eat?" asks about someone else.
     """
-    if not any(kind != "statement" for _, kind in clauses(message)):
+    asking = [(text, kind) for text, kind in clauses(message) if kind != "statement"]
+    if all(kind == "question" and _of_someone_else(text) for text, kind in asking):
         return ""
     missed = [fact for fact in facts if touches(message, fact) and not heeds(reply, fact, message)]
     if not missed:
         return ""
     said = "; ".join(second_person(fact["text"]) for fact in missed[:3])
     return f"Please keep in mind that {said}."
+
+
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i'd|i'll|i've|me|my|mine|we|we're|us|our|let's)\b", re.I)
+_NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z][\w-]*")
+
+
+def _of_someone_else(asking: str) -> bool:
+    """Whether a question or request is about someone else, not the user.
+
+    "what does Omar eat?", "can my dog eat grapes?" are; "can I have a slice?", "is this
+    cake vegan?" (asked for oneself) and "what should I cook for Ana?" are not.
+    """
+    text = re.sub(
+        r"\b(?:my|our)\s+([\w-]+(?:\s+[\w-]+)?)",
+        lambda m: " someone " if _relation_in(m.group(1)) else m.group(0),
+        asking,
+        flags=re.I,
+    )
+    if _FIRST_PERSON.search(text):
+        return False
+    return "someone" in text.split() or bool(_NAME.search(text)) or bool(_PRONOUN.search(text))
+
+
+_PRONOUN = re.compile(r"\b(?:he|she|they|him|her|them|his|hers|their)\b", re.I)
+
+
+def _relation_in(words: str) -> bool:
+    first = words.split()[0]
+    return is_relation_word(words) or is_relation_word(first)

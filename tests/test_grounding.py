@@ -74,6 +74,9 @@ def test_a_question_that_names_a_kind_bears_on_facts_of_that_kind() -> None:
     assert bears_on("what do I do in my free time?", boulders)
     assert not bears_on("what hobby am I into?", [{"text": "The user lives in Osaka."}])
     assert not bears_on("what hobby am I into?", [])
+    # "new" is how the question asks, not what: Rachel's new husband is no boss
+    husband = [{"text": "Rachel moved to Seattle with her new husband."}]
+    assert not bears_on("what's my new boss's name?", husband)
     mustang = [{"text": "The user is restoring a 1967 Mustang in the garage."}]
     assert bears_on("what's my current project?", mustang)
     assert not bears_on("what's my current project?", [{"text": "The user has a cat."}])

@@ -290,6 +290,16 @@ def test_a_relation_said_only_of_someone_else_is_not_the_users() -> None:
     ]
 
 
+def test_thanks_to_the_assistant_are_no_fact() -> None:
+    message = "MANGO CAME HOME!!! skinny but fine. thank you for listening to me moan"
+    facts = [
+        "Mango came home.",
+        "The user listened to Mango moan.",
+        "The user thanked the assistant.",
+    ]
+    assert [s.text for s in _interpret(message, facts).statements] == ["Mango came home."]
+
+
 def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
     out = _interpret("Tomás here, in Buenos Aires", ["Tomás is in Buenos Aires."])
     assert _plain(out) == [

@@ -419,6 +419,21 @@ async def test_a_change_ends_at_most_the_nearest_plain_fact_of_its_subject(
     memory.close()
 
 
+async def test_a_missing_cat_that_came_home_is_missing_no_more(settings: Settings) -> None:
+    """ "Mango came home" shares no word with "went missing": nearness pairs them."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await _say(memory, "our cat Mango went missing 3 days ago")
+    (mango,) = await memory.asubjects("u")
+    await memory.aremember("u", "The user's cat Mango went missing.", subject_id=mango.id)
+    model = _replaces_everything(["Mango came home."])
+    await _say(memory, "MANGO CAME HOME!!! skinny but fine", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "Mango came home." in current
+    assert "The user's cat Mango went missing." not in current
+    memory.close()
+
+
 async def test_a_renamed_team_ends_the_fact_that_shares_its_name(settings: Settings) -> None:
     """Names other than the subjects' link two facts: "Dhanmondi" in the old and new name."""
     settings.ensure_dirs()

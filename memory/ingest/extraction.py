@@ -42,7 +42,7 @@ from confidante.memory.ingest.relations_said import (
     stated_relations,
 )
 from confidante.memory.ingest.repeats import drop_repeats, whom
-from confidante.memory.ingest.said import left_out, opening_name
+from confidante.memory.ingest.said import from_thanks, left_out, opening_name
 from confidante.memory.ingest.self_names import (
     as_user,
     as_user_when_unnamed,
@@ -147,7 +147,8 @@ _NOT_A_FACT = re.compile(
     r"\bthe user (?:is|was) the user's\b|^the user's ([\w -]+) is the user's \1\.?$"
     r"|^the user (?:should|could|might|may|would like to know|wants to know|is wondering|"
     r"wonders|asked|asks|is asking|is considering whether|is not sure (?:if|whether|about)|"
-    r"is unsure|is uncertain|wants (?:advice|to check|a second opinion))\b",
+    r"is unsure|is uncertain|wants (?:advice|to check|a second opinion)|thank\w* the assistant|"
+    r"is (?:thankful|grateful) to the assistant)\b",
     re.I,
 )
 
@@ -199,6 +200,9 @@ class _Reading:
     known_names: set[str]
     relations: dict[str, str | None]
 
+    def _thanks(self, text: str) -> bool:
+        return from_thanks(text, self.message)
+
     def _theirs(self, mention: Mention) -> bool:
         """Whether a mention's relation is only said of someone else's ("their mom Rachel")."""
         relation = mention.relation or ""
@@ -209,7 +213,7 @@ class _Reading:
 
     def statement(self, text: str, notes: list[str]) -> Statement | None:
         """One model statement checked and resolved (None when it is dropped)."""
-        if not text or len(text) > 500 or _NOT_A_FACT.search(text):
+        if not text or len(text) > 500 or _NOT_A_FACT.search(text) or self._thanks(text):
             return None
         hearsay = _HEARSAY.match(text)
         if hearsay and not re.search(

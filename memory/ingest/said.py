@@ -98,6 +98,24 @@ _PRONOUNS = frozenset({"i", "i'm", "im", "i've", "i'll", "i'd"})
 _TO_THE_ASSISTANT = re.compile(r"\b(?:you|your|you're|u|please|pls|forget)\b", re.I)
 
 
+_THANKS = re.compile(r"^(?:many |so much )?(?:thanks|thank you|thank u|thx|ty|cheers)\b", re.I)
+
+
+def from_thanks(statement: str, message: str) -> bool:
+    """Whether a statement retells the message's thanks to the assistant.
+
+    "thank you for listening to me moan" says no "The user listened to Mango moan.". The
+    statement's source is the clause sharing most content words with it.
+    """
+    words = _content(statement)
+    best, overlap = "", 0
+    for clause, _ in clauses(message):
+        shared = len(words & _content(clause))
+        if shared > overlap:
+            best, overlap = clause, shared
+    return bool(_THANKS.match(_LEADING.sub("", best)))
+
+
 def _names(clause: str) -> set[str]:
     """The clause's names and numbers ("I've" is not a name)."""
     return names_in(clause) - _PRONOUNS

@@ -78,7 +78,10 @@ _ENDING = re.compile(
 CHANGE = re.compile(
     r"\b(?:any ?more|no longer|stopped|quit|gave up|done with|used to|switched|changed|"
     r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
-    r"replaced|dropped|sold|lost|change|changing|switch(?:ed|ing|es)?|moving|transferr\w*)\b"
+    r"replaced|dropped|sold|lost|change|changing|switch(?:ed|ing|es)?|moving|transferr\w*|"
+    # what was missing, away or ill is so no more ("Mango came home", "I've recovered")
+    r"came (?:back|home)|(?:is|was|are|were|got|'s) (?:back|found)|been found|turned up|"
+    r"showed up|returned|recovered|healed)\b"
     r"|\bdone \w+ing\b|\b(?:is|am|are|'m) off\b|\bfrom next (?:week|month|year|semester|term)\b"
     # "left the bakery", "is leaving Liceo", "left." (not "left wrist", "left turn")
     r"|\b(?:left|leaving)(?= (?:the|my|his|her|their|our|a|an|for|home|work|school|town|him|"
