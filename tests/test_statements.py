@@ -16,6 +16,7 @@ from confidante.memory.ingest.extraction import (
     stated_relations,
     states_something,
 )
+from confidante.memory.ingest.pronouns import named_pronoun, spoken_of_last
 from confidante.memory.ingest.relations_said import only_theirs
 from confidante.memory.ingest.self_names import user_names_in
 from confidante.memory.ingest.spelling import respelled
@@ -319,6 +320,23 @@ def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
     # a name the user is known by already: no new name statement
     out = _interpret("Tomás lives in Lima", ["Tomás lives in Lima."], user_names=["Tomás"])
     assert _plain(out) == [("The user lives in Lima.", None, "home_city")]
+
+
+def test_she_in_a_message_naming_no_one_is_whom_the_user_spoke_of_last() -> None:
+    greet = _subject("Greet", "mother")
+    message = "she takes levodopa four times a day, if a dose is late she freezes up"
+    facts = ["The user takes levodopa four times a day.", "She freezes up if a dose is late."]
+    assert _plain(_interpret(message, facts, known=[greet])) == [
+        ("Greet takes levodopa four times a day.", ("Greet", "mother"), None),
+        ("Greet freezes up if a dose is late.", ("Greet", "mother"), None),
+    ]
+    # days later "she" may be anyone: the statement stays as the model said it
+    stale = greet.model_copy(update={"updated_at": datetime(2020, 1, 1, tzinfo=UTC)})
+    assert spoken_of_last([stale]) == ""
+    assert named_pronoun("Her neurologist is kind.", "her neurologist is kind", {}, "Greet") == (
+        "Greet's neurologist is kind."
+    )
+    assert named_pronoun("It is raining.", "it is raining", {}, "Greet") == "It is raining."
 
 
 def test_a_statement_the_model_put_on_the_user_goes_to_its_speaker() -> None:

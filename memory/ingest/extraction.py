@@ -35,6 +35,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, StringConstraints
 
 from confidante.memory.ingest.jobs_said import job_said, job_statement
+from confidante.memory.ingest.pronouns import named_pronoun, spoken_of_last
 from confidante.memory.ingest.relations_said import (
     as_own_place,
     only_theirs,
@@ -131,8 +132,6 @@ class Extracted:
 
 #: A model's statement in the first person said to "you", the assistant ("I won't bore you").
 _TO_YOU = re.compile(r"^(?:I|I'm|I'll|I've|I'd)\b.*\byou\b", re.I)
-#: A statement's opening pronoun that stands for one person ("They're moving" is left: "we").
-_PRONOUN_HEAD = re.compile(r"^(?:he|she|it|his|her|its|their|they(?!['’]))\b", re.I)
 #: The model's report of the user knowing or saying something ("The user knows about coeliac
 #: disease." for "I've got coeliac disease"): taken only when the message says that verb, else
 #: the clause is kept in the user's own words (:func:`~confidante.memory.ingest.said.left_out`).
@@ -178,17 +177,6 @@ def _subject_of(text: str, relations: dict[str, str | None]) -> tuple[str, Menti
     return "other", mention
 
 
-def _named_pronoun(text: str, message: str, relations: dict[str, str | None]) -> str:
-    """A statement opening with "She"/"He"... told of the one person the message names."""
-    if not _PRONOUN_HEAD.match(text):
-        return text
-    named = [name for name in relations if name and name_pattern(name).search(message)]
-    if len(named) != 1:
-        return text
-    spelled = name_pattern(named[0]).search(message)
-    return _PRONOUN_HEAD.sub(spelled.group(0) if spelled else named[0], text, count=1)
-
-
 @dataclass
 class _Reading:
     """What the statements of one message are checked against."""
@@ -199,6 +187,7 @@ class _Reading:
     mine: set[str]
     known_names: set[str]
     relations: dict[str, str | None]
+    earlier: str = ""
 
     def _thanks(self, text: str) -> bool:
         return from_thanks(text, self.message)
@@ -222,11 +211,12 @@ class _Reading:
             re.I,
         ):
             return None
-        text = _named_pronoun(respelled(text, self.message), self.message, self.relations)
+        text = respelled(text, self.message)
+        text = named_pronoun(text, self.message, self.relations, self.earlier)
         whose, mention = _subject_of(text, self.relations)
         if whose == "user":
             named = {name: rel for name, rel in self.relations.items() if rel}
-            other = speaker_of(text, self.message, named)
+            other = speaker_of(text, self.message, named, self.earlier)
             if other is not None and (other.name or "").casefold() not in self.mine:
                 text, whose, mention = _retell(text, other), "other", other
         if not is_grounded(text, self.said, self.known_names):
@@ -292,6 +282,7 @@ def interpret(
         mine=mine,
         known_names={n.casefold() for subject in known for n in subject.names()} | mine,
         relations=relations,
+        earlier=spoken_of_last(known),
     )
     out = Extracted()
     for text in texts:

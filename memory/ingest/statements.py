@@ -158,7 +158,8 @@ def _named_after(rest: str) -> str | None:
 
 _NOT_A_NAME = frozenset(
     "the a an i my our we you he she they it his her their its this that there these those "
-    "someone everyone nobody".split()
+    "someone everyone nobody if when after before because since while once as so but and or "
+    "then also maybe".split()
 )
 
 
@@ -262,13 +263,17 @@ def subject_opening(clause: str, relations: dict[str, str]) -> Mention | None:
     return None
 
 
-def speaker_of(statement: str, message: str, relations: dict[str, str]) -> Mention | None:
+def speaker_of(
+    statement: str, message: str, relations: dict[str, str], earlier: str = ""
+) -> Mention | None:
     """The subject of the clause that says ``statement``, when it is not the user.
 
     A statement is left with the user when any first-person clause of the message shares a
     content word with it ("My sister Ana loves hiking, I hate it."). Otherwise the clause
     sharing most content words is taken; when it opens with someone ("my sister Ana ...",
-    "Ngozi ...", a name the message relates), that someone is returned.
+    "Ngozi ...", a name the message relates), that someone is returned. ``earlier`` is what
+    was said before the message (the name of whom the user spoke of last): "she takes
+    levodopa" after "my mother Greet has Parkinson's" is about Greet.
     """
     words = content_stems(statement)
     best, overlap, at = None, 0, 0
@@ -281,7 +286,8 @@ def speaker_of(statement: str, message: str, relations: dict[str, str]) -> Menti
                 best, overlap, at = clause.group(0), shared, sentence.start() + clause.start()
     if best is None:
         return None
-    return subject_opening(best, relations) or _pronoun_subject(best, message[:at], relations)
+    before = f"{earlier} {message[:at]}"
+    return subject_opening(best, relations) or _pronoun_subject(best, before, relations)
 
 
 _THIRD_PERSON_OPENING = re.compile(r"(?:he|she|he's|she's|his|her)\b", re.I)

@@ -53,11 +53,14 @@ _PAST = {
 def stem(word: str) -> str:
     """A crude stem: a common ending off, then the first five letters.
 
-    "allergic" and "allergy" share "aller", "hates" and "hate" share "hate".
+    "allergic" and "allergy" share "aller", "hates" and "hate" share "hate", "cries" and
+    "cry" share "cry".
     """
     word = word.removesuffix("'s")
     word = _PAST.get(word, word)
-    if len(word) > 4:
+    if len(word) > 4 and word.endswith(("ies", "ied")):  # "cries", "cried" and "cry"
+        word = word[:-3] + "y"
+    elif len(word) > 4:
         for ending in ("ing", "ed", "s"):
             if word.endswith(ending):
                 word = word[: -len(ending)]
