@@ -312,6 +312,10 @@ def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
     assert user_names_in("holaa, soy Majo 😊 well, María José") == {"majo"}
     out = _interpret("holaa, soy Majo. I'm a dentist", ["Majo is the user's dentist."])
     assert not any("dentist" in text and subject for text, subject, _ in _plain(out))
+    # a bare name after a greeting in any language is the user's own
+    out = _interpret("Bonjour! Yvonne, 68, retired teacher", ["Yvonne is a retired teacher."])
+    assert ("The user is a retired teacher.", None, "job_title") in _plain(out)
+    assert ("The user's name is Yvonne.", None, "name") in _plain(out)
     # "they're" stands for "we", not for the one person the message names
     out = _interpret(
         "Andrés got an offer so we're moving there", ["They're moving there in November."]

@@ -145,7 +145,8 @@ _HEARSAY = re.compile(
 _NOT_A_FACT = re.compile(
     r"\bthe user (?:is|was) the user's\b|^the user's ([\w -]+) is the user's \1\.?$"
     r"|^the user (?:should|could|might|may|would like to know|wants to know|is wondering|"
-    r"wonders|asked|asks|is asking|is considering whether|is not sure (?:if|whether|about)|"
+    r"wonders|asked|asks|is asking|is considering|is interested in the|"
+    r"is not sure (?:if|whether|about)|"
     r"is unsure|is uncertain|wants (?:advice|to check|a second opinion)|thank\w* the assistant|"
     r"is (?:thankful|grateful) to the assistant)\b",
     re.I,

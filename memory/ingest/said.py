@@ -62,7 +62,11 @@ _GOES_ON = re.compile(
     re.I,
 )
 _BARE_AGE = re.compile(r"^\d{2}$")
-_GREETING = r"(?:hi|hey|hello|yo|hiya|heya|sup|morning|evening|ok|okay|alright|oi)"
+_GREETING = (
+    r"(?:hi|hey|hello|yo|hiya|heya|howdy|sup|morning|evening|ok|okay|alright|oi|greetings|"
+    r"bonjour|bonsoir|salut|hola|holaa+|ola|olá|oi|ciao|hallo|hej|hei|moin|servus|salam|salaam|"
+    r"sawubona|namaste|aloha|shalom|merhaba|privet|konnichiwa|kia ora|g'day|ahoj|szia|sveiki)"
+)
 _OPENING_WORD = re.compile(rf"^\W*(?:{_GREETING}\W+)*([^\W\d_][\w'-]*)\s*[.,!]+(?:\s|$)", re.I)
 
 
