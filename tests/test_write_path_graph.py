@@ -466,6 +466,22 @@ async def test_a_pet_renamed_ends_no_fact_near_it(settings: Settings) -> None:
     memory.close()
 
 
+async def test_a_thing_renamed_by_what_it_is_takes_its_new_name(settings: Settings) -> None:
+    """ "renaming the truck!! Saffron & Smoke": the one known as the user's truck is renamed."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    (truck,) = await memory.aresolve("u", [Mention(name="Saffron Road", relation="food truck")])
+    await memory.aremember("u", "Saffron Road sells koobideh wraps.", subject_id=truck.id)
+    model = _replaces_everything(["The user is renaming the truck to Saffron & Smoke."])
+    await _say(memory, "we're renaming the truck!! Saffron & Smoke, since we added a grill", model)
+    (renamed,) = await memory.asubjects("u")
+    assert (renamed.name, renamed.aliases) == ("Saffron & Smoke", ["Saffron Road"])
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "Saffron & Smoke sells koobideh wraps." in current
+    assert "Saffron Road sells koobideh wraps." not in current
+    memory.close()
+
+
 async def test_a_left_wrist_ends_nothing_and_a_quote_is_never_near(settings: Settings) -> None:
     """ "left" says a change only of what was left: "my left wrist" ends no fact."""
     settings.ensure_dirs()

@@ -18,7 +18,7 @@ These checks make the write path robust to a small model (see
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from confidante.memory.ingest.verbs import stem
 from confidante.memory.subjects.names import (
@@ -323,14 +323,34 @@ _RENAMES = (
 )
 
 
-def renames_in(message: str, known_names: Sequence[str]) -> list[tuple[str, str]]:
+#: A thing renamed by what it is: "we're renaming the truck!! Saffron & Smoke".
+_RENAMING_THING = re.compile(
+    r"\b(?i:renam\w*|rebrand\w*)\s+(?i:the|my|our)\s+(?P<thing>[a-z][\w-]*)"
+    r"(?:\s+(?i:to|as)\s+|[\s!.,:;-]+)"
+    r"(?P<new>[A-Z][\w'-]*(?:\s+(?:&|and|of|the|de|del|la|le)?\s*[A-Z][\w'-]*)*)"
+)
+
+
+def renames_in(
+    message: str, known_names: Sequence[str], relations: Mapping[str, str | None] | None = None
+) -> list[tuple[str, str]]:
     """``(old, new)`` name corrections the message makes of known names.
 
     "Pepper, not Peppa", "not Peppa, Pepper", "we renamed her Chispa" (the old name is then
-    the known name the message also says).
+    the known name the message also says); with the known names' ``relations``, "renaming the
+    truck to Saffron & Smoke" renames the one known as the user's truck.
     """
     known = {name.casefold(): name for name in known_names}
     found = []
+    for match in _RENAMING_THING.finditer(message):
+        thing, new = match.group("thing").lower(), match.group("new")
+        called = [
+            name
+            for name, relation in (relations or {}).items()
+            if relation and thing in relation.lower().split()
+        ]
+        if len(called) == 1 and new.casefold() not in known:
+            found.append((known.get(called[0].casefold(), called[0]), new))
     for pattern in _RENAMES:
         for match in pattern.finditer(message):
             new, old = match.group("new"), match.group("old")
