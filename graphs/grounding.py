@@ -24,7 +24,12 @@ from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
 #: The reply that replaces one that made up the user's life.
 UNKNOWN_REPLY = "I don't know that: you haven't told me yet."
 
-_ABOUT_ME = re.compile(r"\b(?:my|mine|myself)\b|\b(?:do|did|am|was|were|have|had)\s+I\b", re.I)
+_ABOUT_ME = re.compile(
+    r"\b(?i:my|mine|myself)\b|\b(?i:do|did|am|was|were|have|had)\s+I\b"
+    # "remind me what hourly rate I charge" (not "a movie I could watch")
+    r"|\b(?i:what|which|where|who|when|how much|how many|how long|how often)\b[^?]*"
+    r"\bI\s+(?!(?i:should|could|can|might|may|would|will)\b)[a-z]+"
+)
 _ADVICE = re.compile(
     r"\b(?:should|could|can|would|shall|may|might)\s+I\b|\bhow\s+(?:do|can|should)\s+I\b"
     r"|\b(?:recommend|suggest|ideas?|tips?|advice)\b",

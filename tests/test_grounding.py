@@ -31,6 +31,8 @@ def test_questions_about_the_user_are_told_apart_from_advice() -> None:
     assert not asks_about_the_user("What should I watch tonight?")
     assert not asks_about_the_user("I live in Porto.")
     assert not asks_about_the_user("Any books you'd recommend for my trip?")
+    assert asks_about_the_user("remind me what hourly rate I charge?")
+    assert not asks_about_the_user("what's a movie I could watch tonight?")
 
 
 def test_invented_specifics_are_those_never_shown() -> None:
