@@ -280,6 +280,7 @@ def test_a_relation_said_only_of_someone_else_is_not_the_users() -> None:
             "The user's mom Rachel moved to Seattle.",
             "Rachel is the user's mother.",
             "The user's husband is Rachel's new husband.",
+            "Rachel's new husband is the user's husband.",
         ],
     )
     assert _plain(out) == [("Rachel moved to Seattle.", ("Rachel", None), "home_city")]

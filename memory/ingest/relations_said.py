@@ -24,6 +24,10 @@ RELATION_STATEMENT = re.compile(
 )
 
 
+#: Any statement that relates someone to the user, whatever its opening.
+_ANYONE_RELATED = re.compile(r"^.+? is (?:now )?the user's ([\w' -]+?)\.?$")
+
+
 def relation_said(relation: str, message: str) -> bool:
     """Whether the message says a relation (any familiar form: "mum" says "mother")."""
     wanted = normalise_relation(relation)
@@ -104,6 +108,10 @@ def relation_grounded(text: str, message: str, relations: dict[str, str | None])
     "Kenji is the user's brother." from "yo. kenji. 34" is dropped: nothing says brother.
     """
     match = RELATION_STATEMENT.match(text.strip())
+    anyone = _ANYONE_RELATED.match(text.strip())
+    if match is None and anyone is not None:  # "Rachel's new husband is the user's husband."
+        relation = normalise_relation(anyone.group(1))
+        return not (relation and is_relation_word(relation) and only_theirs(relation, message))
     relation = normalise_relation(match.group(2)) if match else None
     if match is None or relation is None or not is_relation_word(relation):
         return True
