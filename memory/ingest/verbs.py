@@ -75,12 +75,17 @@ _IRREGULAR = {"am": "is", "are": "is", "have": "has", "do": "does", "go": "goes"
 _SAME_PAST = frozenset("quit put cut split hurt set let shut spread".split())
 
 
+_NEGATED = {"don't": "doesn't", "haven't": "hasn't", "aren't": "isn't", "weren't": "wasn't"}
+
+
 def third_person_verb(verb: str) -> str:
     """The third-person singular of a present-tense verb ("like" -> "likes", "go" -> "goes").
 
     A past form stays as it is ("quit", "left", "moved").
     """
-    lowered = verb.lower()
+    lowered = verb.lower().replace("’", "'")
+    if lowered.endswith("n't"):  # "don't" -> "doesn't", "haven't" -> "hasn't", "can't"
+        return _NEGATED.get(lowered, verb)
     if lowered in _PAST or lowered in _SAME_PAST or (lowered.endswith("ed") and lowered[-3] != "e"):
         return verb
     if lowered in _IRREGULAR:
@@ -132,7 +137,9 @@ def retold(statement: str) -> str:
     text = " ".join(statement.split()).strip()
     text = _LOWER_I.sub("I", text)  # "i keep forgetting" is said as "I keep forgetting"
     if re.match(r"I (?!am\b|'m\b)", text):  # "I like jazz" -> "The user likes jazz"
-        text = re.sub(r"^I ((?:\w+ly |also |still |just |now )?)(\w+)", _agree, text, count=1)
+        text = re.sub(
+            r"^I ((?:\w+ly |also |still |just |now )?)(\w+(?:['’]t)?)", _agree, text, count=1
+        )
     for pattern, third_person in _FIRST_PERSON_WORDS:
         text = pattern.sub(third_person, text)
     if not text:
