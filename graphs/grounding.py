@@ -101,11 +101,16 @@ def knows_of_someone(
     wanted = slots.asked_in(rest, about_user=False)
     if any(item.key in wanted for item in about):
         return True
+    if {"age", "birthday"} & set(wanted) and any(_NUMBER.search(i.text) for i in about):
+        return True  # "how old is Lily?" and "Max is 9 and Lily is 6."
     words = _words(rest) - _QUESTION_WORDS
     for slot in wanted:  # "work" also asks about a "job"; "from" asks about a hometown
         words |= {stem(word) for word in slots.asked_words(slot).split()}
     said = [{stem(word) for word in WORD.findall(item.text.lower())} for item in about]
     return not words or any(words & text for text in said)
+
+
+_NUMBER = re.compile(r"\b\d+\b")
 
 
 def _whole_name(name: str) -> re.Pattern[str]:

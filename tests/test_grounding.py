@@ -275,6 +275,12 @@ def test_what_is_known_of_someone_named_bears_on_a_question_about_them_or_not() 
     assert knows_of_someone("which sport does Mattias play?", [partner, football])
     assert knows_of_someone("where are Mattias and I flying?", [partner, together])
     assert knows_of_someone("who is Mattias?", [partner])
+    kids = RecalledItem(id="5", text="The user has two kids: Max is 9 and Lily is 6.", kind="fact")
+    son = RecalledItem(
+        id="6", text="Max is the user's kid.", kind="fact", subject_id="x", about="Max (kid)"
+    )
+    assert knows_of_someone("how old is Max?", [son, kids])
+    assert not knows_of_someone("how old is Max?", [son])
 
 
 def test_a_question_about_someone_with_nothing_known_gets_i_dont_know(settings: Settings) -> None:

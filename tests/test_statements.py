@@ -98,6 +98,7 @@ def test_relations_in_takes_the_named_relation_only() -> None:
         ),
         ("my sisters Ana, Eva and Mia", {"ana": "sister", "eva": "sister", "mia": "sister"}),
         ("my cars Betsy and Ford", {}),
+        ("divorced, two kids: Max is 9 and Lily is 6", {"max": "kid", "lily": "kid"}),
     ],
 )
 def test_relations_in_forms(message: str, expected: dict[str, str]) -> None:

@@ -218,9 +218,10 @@ _A_RELATION_NAME = re.compile(
 
 
 #: Relations given to a list of names: "two roommates, Jordan and Bea", "my sisters Ana and Eva".
+_AGED = r"(?:\s+(?:is|aged)\s+\d{1,2})?"  # "two kids: Max is 9 and Lily is 6"
 _RELATION_LISTED = re.compile(
-    rf"\b(?i:my|our|two|three|four|both)\s+([a-z-]+?)s,?\s+({_ONE_NAME}(?:,\s+{_ONE_NAME})*),?"
-    rf"\s+(?i:and|&)\s+({_ONE_NAME})\b"
+    rf"\b(?i:my|our|two|three|four|both)\s+([a-z-]+?)s[,:]?\s+"
+    rf"((?:{_ONE_NAME}{_AGED},\s+)*{_ONE_NAME}{_AGED}),?\s+(?i:and|&)\s+({_ONE_NAME})\b"
 )
 
 
@@ -229,7 +230,7 @@ def relations_in(message: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for match in _RELATION_LISTED.finditer(message):
         relation = _relation_at([match.group(1)])
-        names = [*re.split(r",\s+", match.group(2)), match.group(3)]
+        names = [*re.findall(_ONE_NAME, match.group(2)), match.group(3)]
         if relation is not None:
             for name in names:
                 found.setdefault(name.casefold(), str(normalise_relation(relation[0])))
