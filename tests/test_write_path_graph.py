@@ -512,3 +512,25 @@ async def test_made_a_card_is_no_news_and_leaving_a_place_ends_it(settings: Sett
     current = {i.text for i in await memory.alist_items("u")}
     assert "The user teaches 4th medio at Liceo Eduardo." not in current
     memory.close()
+
+
+async def test_an_idiom_a_small_model_misreads_is_not_shown_to_it(settings: Settings) -> None:
+    """ "heads up: severe egg allergy" once became "The user's head is on severe egg allergy."."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    shown: list[str] = []
+
+    def answer(payload: dict[str, Any]) -> Any:
+        if _schema(payload) == "FactExtraction":
+            shown.append(_user_text(payload))
+            return {"facts": ["The user has a severe egg allergy."]}
+        return default_reply(payload)
+
+    await _say(
+        memory, "heads up: severe egg allergy, no mayo for me", ScriptedChatModel(function=answer)
+    )
+    assert shown == ["severe egg allergy, no mayo for me"]
+    assert [hit.text for hit in await memory.aslot_values("u", "allergies")] == [
+        "The user has a severe egg allergy."
+    ]
+    memory.close()

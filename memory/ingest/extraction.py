@@ -153,6 +153,11 @@ _NOT_A_FACT = re.compile(
 )
 
 
+#: Idioms a small model reads word for word ("heads up: severe egg allergy" became "The
+#: user's head is on severe egg allergy."): left out of what it is shown.
+_MISREAD = re.compile(r"\bheads?[- ]up\b[\s:,;!.-]*", re.I)
+
+
 def states_something(message: str) -> bool:
     """Return True when the message has at least one clause that states something."""
     return bool(statement_clauses(message))
@@ -372,7 +377,7 @@ async def extract(
             f"{s.name} ({s.relation})" if s.name else str(s.relation) for s in known[-30:]
         )
         system += f"\n\nPeople and things the user mentioned before: {labels}."
-    prompt = [SystemMessage(system), HumanMessage(message)]
+    prompt = [SystemMessage(system), HumanMessage(_MISREAD.sub("", message))]
     return await ask_structured(
         model,
         FactExtraction,
