@@ -293,6 +293,17 @@ def test_a_relation_said_only_of_someone_else_is_not_the_users() -> None:
     ]
 
 
+def test_a_statement_about_no_one_must_be_said_word_for_word() -> None:
+    message = "Pierrette sent me a picture of a pelican, she's gloating. the permit runs out soon"
+    facts = [
+        "Pierrette sent the user a picture of a pelican.",
+        "The pelican is a bird.",  # the model's knowledge, not the user's life
+        "The permit runs out soon.",
+    ]
+    texts = [s.text for s in _interpret(message, facts).statements]
+    assert texts == [facts[0], facts[2]]
+
+
 def test_thanks_to_the_assistant_are_no_fact() -> None:
     message = "MANGO CAME HOME!!! skinny but fine. thank you for listening to me moan"
     facts = [

@@ -225,10 +225,13 @@ class _Reading:
             other = speaker_of(text, self.message, named, self.earlier)
             if other is not None and (other.name or "").casefold() not in self.mine:
                 text, whose, mention = _retell(text, other), "other", other
-        if not is_grounded(text, self.said, self.known_names):
+        mentions_user = re.search(r"\bthe user\b", text, re.I)
+        plain = whose == "unknown" and not mentions_user  # about no one: each word said
+        if not is_grounded(text, self.said, self.known_names) or (
+            plain and not is_grounded(text, self.message, self.known_names, every_word=True)
+        ):
             logger.info("dropped an ungrounded statement")
             return None
-        mentions_user = re.search(r"\bthe user\b", text, re.I)
         if whose == "unknown" and mentions_user and _user_safety(text, self.slots):
             whose = "user"  # "The doctor put the user on warfarin."
         if whose == "other" and not _usable(mention, self.message, self.known_names):

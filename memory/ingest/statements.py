@@ -121,13 +121,15 @@ def content_stems(text: str, drop: Iterable[str] = ()) -> frozenset[str]:
     )
 
 
-def is_grounded(text: str, said: str, known_names: set[str]) -> bool:
+def is_grounded(text: str, said: str, known_names: set[str], every_word: bool = False) -> bool:
     """Whether a statement's names and numbers were said, and at least half of its words.
 
     Args:
         text: The statement.
         said: The stating clauses of the message.
         known_names: Lower-cased names of the user's subjects (a statement may name them).
+        every_word: Every content word must have been said ("The pelican is a bird." from
+            "a picture of a pelican" is the model's own knowledge, no fact of the user's).
     """
     said_words = set(WORD.findall(said.lower()))
     said_stems = {stem(word) for word in said_words}
@@ -138,7 +140,7 @@ def is_grounded(text: str, said: str, known_names: set[str]) -> bool:
     if not content:
         return False
     hits = sum(1 for word in content if stem(word) in said_stems)
-    return hits * 2 >= len(content)
+    return hits == len(content) if every_word else hits * 2 >= len(content)
 
 
 def _relation_at(words: Sequence[str]) -> tuple[str, int] | None:
