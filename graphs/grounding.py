@@ -103,14 +103,34 @@ def knows_of_someone(
         return True
     if {"age", "birthday"} & set(wanted) and any(_NUMBER.search(i.text) for i in about):
         return True  # "how old is Lily?" and "Max is 9 and Lily is 6."
-    words = _words(rest) - _QUESTION_WORDS
+    if _WHERE.search(rest) and any(_PLACED.search(i.text) for i in about):
+        return True  # "where's Mateus based?" and "Mateus runs a brewery in Porto."
+    if _WHEN.search(rest) and any(_DATED.search(i.text) for i in about):
+        return True
+    words = _words(rest) - _QUESTION_WORDS - _VAGUE  # "how is Ana doing?" asks anything
     for slot in wanted:  # "work" also asks about a "job"; "from" asks about a hometown
         words |= {stem(word) for word in slots.asked_words(slot).split()}
     said = [{stem(word) for word in WORD.findall(item.text.lower())} for item in about]
     return not words or any(words & text for text in said)
 
 
+#: Words of a question about someone that ask for anything known ("what's Mateus like?").
+_VAGUE = frozenset(
+    stem(word)
+    for word in "like doing going been up news lately recently about everything things "
+    "thing stuff life tell say said how what who which whose".split()
+)
 _NUMBER = re.compile(r"\b\d+\b")
+_WHERE = re.compile(r"\bwhere(?:'s|’s)?\b", re.I)
+#: A place named past a fact's opening: "... a brewery in Porto", "... from Houston".
+_PLACED = re.compile(r"\b(?:in|at|from|to|near|out of|based|lives?)\s+(?:the\s+)?[A-Z]")
+_WHEN = re.compile(r"\bwhen(?:'s|’s)?\b|\bwhat (?:day|date|time|month|year)\b", re.I)
+_DATED = re.compile(
+    r"\b\d+\b|\b(?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
+    r"next|last|spring|summer|autumn|fall|winter)\b",
+    re.I,
+)
 
 
 def _whole_name(name: str) -> re.Pattern[str]:

@@ -275,12 +275,17 @@ def test_what_is_known_of_someone_named_bears_on_a_question_about_them_or_not() 
     assert knows_of_someone("which sport does Mattias play?", [partner, football])
     assert knows_of_someone("where are Mattias and I flying?", [partner, together])
     assert knows_of_someone("who is Mattias?", [partner])
+    assert knows_of_someone("how is Mattias doing?", [partner, football])
+    assert knows_of_someone("what's Mattias like?", [partner, football])
     kids = RecalledItem(id="5", text="The user has two kids: Max is 9 and Lily is 6.", kind="fact")
     son = RecalledItem(
         id="6", text="Max is the user's kid.", kind="fact", subject_id="x", about="Max (kid)"
     )
     assert knows_of_someone("how old is Max?", [son, kids])
     assert not knows_of_someone("how old is Max?", [son])
+    brewery = football.model_copy(update={"text": "Mattias runs a brewery in Porto."})
+    assert knows_of_someone("and where's Mattias based again?", [partner, brewery])
+    assert not knows_of_someone("and where's Mattias based again?", [partner, football])
 
 
 def test_a_question_about_someone_with_nothing_known_gets_i_dont_know(settings: Settings) -> None:
