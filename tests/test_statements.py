@@ -312,6 +312,9 @@ def test_thanks_to_the_assistant_are_no_fact() -> None:
         "The user thanked the assistant.",
     ]
     assert [s.text for s in _interpret(message, facts).statements] == ["Mango came home."]
+    message = "Mateus loved the owl direction btw. thanks, that helped a lot"
+    facts = ["Mateus loved the owl direction.", "Mateus thanks Mateus for the information."]
+    assert [s.text for s in _interpret(message, facts).statements] == [facts[0]]
 
 
 def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
@@ -347,6 +350,8 @@ def test_she_in_a_message_naming_no_one_is_whom_the_user_spoke_of_last() -> None
         ("Greet takes levodopa four times a day.", ("Greet", "mother"), None),
         ("Greet freezes up if a dose is late.", ("Greet", "mother"), None),
     ]
+    late = _interpret(message, ["If a dose is late, the user freezes up."], known=[greet])
+    assert _plain(late) == [("If a dose is late, Greet freezes up.", ("Greet", "mother"), None)]
     # days later "she" may be anyone: the statement stays as the model said it
     stale = greet.model_copy(update={"updated_at": datetime(2020, 1, 1, tzinfo=UTC)})
     assert spoken_of_last([stale]) == ""

@@ -164,10 +164,12 @@ def states_something(message: str) -> bool:
 
 
 def _retell(text: str, mention: Mention) -> str:
-    """A statement opening with "The user" told of someone else instead."""
+    """A statement of "The user" told of someone else instead ("If ..., the user freezes")."""
     cleaned = mention.cleaned()
     who = cleaned.name or f"The user's {cleaned.relation}"
-    return re.sub(r"^The user\b", who, text, count=1)
+    if text.startswith("The user"):
+        return re.sub(r"^The user\b", who, text, count=1)
+    return re.sub(r"\bthe user\b", who if cleaned.name else who.lower(), text, count=1)
 
 
 def _subject_of(text: str, relations: dict[str, str | None]) -> tuple[str, Mention | None]:
@@ -220,7 +222,7 @@ class _Reading:
         text = respelled(text, self.message)
         text = named_pronoun(text, self.message, self.relations, self.earlier)
         whose, mention = _subject_of(text, self.relations)
-        if whose == "user":
+        if whose == "user" or (whose == "unknown" and re.search(r"\bthe user\b", text)):
             named = {name: rel for name, rel in self.relations.items() if rel}
             other = speaker_of(text, self.message, named, self.earlier)
             if other is not None and (other.name or "").casefold() not in self.mine:

@@ -105,15 +105,21 @@ _TO_THE_ASSISTANT = re.compile(r"\b(?:you|your|you're|u|please|pls|forget)\b", r
 _THANKS = re.compile(r"^(?:many |so much )?(?:thanks|thank you|thank u|thx|ty|cheers)\b", re.I)
 
 
+_THANKED = re.compile(r"\b(?:thank\w*|grateful|gratitude)\b", re.I)
+
+
 def from_thanks(statement: str, message: str) -> bool:
     """Whether a statement retells the message's thanks to the assistant.
 
     "thank you for listening to me moan" says no "The user listened to Mango moan.". The
     statement's source is the clause sharing most content words with it.
     """
+    said = [clause for clause, _ in clauses(message)]
+    if _THANKED.search(statement) and any(_THANKS.match(_LEADING.sub("", c)) for c in said):
+        return True  # "Mateus thanks Mateus for the information." from "thanks, that helped"
     words = _content(statement)
     best, overlap = "", 0
-    for clause, _ in clauses(message):
+    for clause in said:
         shared = len(words & _content(clause))
         if shared > overlap:
             best, overlap = clause, shared

@@ -294,6 +294,8 @@ def speaker_of(
 
 
 _THIRD_PERSON_OPENING = re.compile(r"(?:he|she|he's|she's|his|her)\b", re.I)
+#: "he" or "she" past the opening ("if a dose is late she freezes up"), not "me" or "I".
+_THIRD_PERSON_IN = re.compile(r"\b(?:he|she|he's|she's)\b(?!.*\b(?:i|me|my|i'm)\b)", re.I)
 
 
 def _pronoun_subject(clause: str, before: str, relations: dict[str, str]) -> Mention | None:
@@ -302,7 +304,8 @@ def _pronoun_subject(clause: str, before: str, relations: dict[str, str]) -> Men
     "cooking for my boyfriend Ivan's parents. he's allergic to shellfish": the allergy is
     Ivan's, never the user's. Only a name the message relates to the user is taken.
     """
-    if not _THIRD_PERSON_OPENING.match(re.sub(_LEAD, "", clause).strip()):
+    opening = re.sub(_LEAD, "", clause).strip()
+    if not _THIRD_PERSON_OPENING.match(opening) and not _THIRD_PERSON_IN.search(opening):
         return None
     last: tuple[int, str] | None = None
     for name in relations:

@@ -125,6 +125,11 @@ _FIRST_PERSON_WORDS = (
     (re.compile(r"\byour\b", re.I), "the user's"),
     (re.compile(r"\byou\b", re.I), "the user"),
 )
+#: "The user" with no verb before what describes them.
+_NO_VERB = re.compile(
+    r"^The user ((?:originally |also |currently |now )?(?:from|based|allergic|married|single|"
+    r"vegan|vegetarian|pregnant|retired|divorced|engaged)\b)"
+)
 _LOWER_I = re.compile(r"(?<![\w'’.-])i(?=(?:'m|'ve|'ll|'d)?(?![\w'’.-]))")
 
 
@@ -142,6 +147,7 @@ def retold(statement: str) -> str:
         )
     for pattern, third_person in _FIRST_PERSON_WORDS:
         text = pattern.sub(third_person, text)
+    text = _NO_VERB.sub(r"The user is \1", text)  # "The user originally from Pune."
     if not text:
         return ""
     text = text[0].upper() + text[1:]

@@ -88,6 +88,7 @@ _NOT_NAMES = frozenset(
     "nobody the a an my our his their".split()
 )
 _SPACES = re.compile(r"\s+")
+_FOR_NOW = re.compile(r"\s+(?:right now|now|currently|these days|at the moment|for now)$")
 
 
 def normalise_relation(relation: str | None) -> str | None:
@@ -100,6 +101,7 @@ def normalise_relation(relation: str | None) -> str | None:
         return f"{possessor.strip()}'s {tail}"[:100] if tail else None
     words = _SPACES.sub(" ", relation.strip().lower()).removeprefix("my ").removeprefix("the ")
     words = words.removeprefix("user's ").strip(" .,;:!?'\"")
+    words = _FOR_NOW.sub("", words)  # "biggest client right now" is a client
     if not words or words in {"none", "user", "self", "n/a", "unknown", "other"}:
         return None
     parts = words.split(" ")
