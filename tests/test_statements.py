@@ -351,7 +351,7 @@ def test_she_in_a_message_naming_no_one_is_whom_the_user_spoke_of_last() -> None
         ("Greet freezes up if a dose is late.", ("Greet", "mother"), None),
     ]
     late = _interpret(message, ["If a dose is late, the user freezes up."], known=[greet])
-    assert _plain(late) == [("If a dose is late, Greet freezes up.", ("Greet", "mother"), None)]
+    assert ("If a dose is late, Greet freezes up.", ("Greet", "mother"), None) in _plain(late)
     # days later "she" may be anyone: the statement stays as the model said it
     stale = greet.model_copy(update={"updated_at": datetime(2020, 1, 1, tzinfo=UTC)})
     assert spoken_of_last([stale]) == ""
