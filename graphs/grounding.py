@@ -121,7 +121,11 @@ _VAGUE = frozenset(
     "thing stuff life tell say said how what who which whose".split()
 )
 _NUMBER = re.compile(r"\b\d+\b")
-_WHERE = re.compile(r"\bwhere(?:'s|’s)?\b", re.I)
+_WHERE = re.compile(
+    r"\bwhere(?:'s|’s)?\b|\b(?:which|what) (?:city|town|country|place|part|area|neighbou?rhood|"
+    r"state|region)\b",
+    re.I,
+)
 #: A place named past a fact's opening: "... a brewery in Porto", "... from Houston".
 _PLACED = re.compile(r"\b(?:in|at|from|to|near|out of|based|lives?)\s+(?:the\s+)?[A-Z]")
 _WHEN = re.compile(r"\bwhen(?:'s|’s)?\b|\bwhat (?:day|date|time|month|year)\b", re.I)

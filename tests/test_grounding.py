@@ -285,6 +285,7 @@ def test_what_is_known_of_someone_named_bears_on_a_question_about_them_or_not() 
     assert not knows_of_someone("how old is Max?", [son])
     brewery = football.model_copy(update={"text": "Mattias runs a brewery in Porto."})
     assert knows_of_someone("and where's Mattias based again?", [partner, brewery])
+    assert knows_of_someone("which city does Mattias work out of?", [partner, brewery])
     assert not knows_of_someone("and where's Mattias based again?", [partner, football])
 
 
