@@ -30,13 +30,13 @@ _ABOUT_ME = re.compile(
     r"|\b(?i:what|which|where|who|when|how much|how many|how long|how often)\b[^?]*"
     r"\bI\s+(?!(?i:should|could|can|might|may|would|will)\b)[a-z]+"
 )
-_ADVICE = re.compile(
+ADVICE = re.compile(
     r"\b(?:should|could|can|would|shall|may|might)\s+I\b|\bhow\s+(?:do|can|should)\s+I\b"
     r"|\b(?:recommend|suggest|ideas?|tips?|advice)\b",
     re.I,
 )
 _SPECIFIC = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+|\b\d[\d.,:]*\b")
-_QUESTION_WORDS = frozenset(
+QUESTION_WORDS = frozenset(
     stem(word)
     for word in "mine myself remind again tell know remember called name named these days "
     "still currently anything new old current latest".split()
@@ -67,84 +67,10 @@ def only_tells(message: str) -> bool:
     return bool(found) and all(kind == "statement" for _, kind in found)
 
 
-def asks_about_someone(message: str, names: Iterable[str]) -> bool:
-    """Whether a message asks about someone in the user's life by name.
-
-    "What does Mattias do?" does; "Kenji brought baklava, should I have some?" asks advice.
-    """
-    patterns = [_whole_name(name) for name in names if name]
-    asked = [text for text, kind in clauses(message) if kind == "question"]
-    return any(any(p.search(text) for p in patterns) and not _ADVICE.search(text) for text in asked)
-
-
-def knows_of_someone(
-    question: str, known: Iterable[RecalledItem], slots: SlotVocabulary = DEFAULT_SLOTS
-) -> bool:
-    """Whether a recalled item about someone the question names bears on what it asks.
-
-    "What does Mattias do for work?" with only "Mattias is the user's partner." and "Mattias
-    plays football on Sundays." remembered about him bears on nothing: the names themselves
-    are not what is asked. An item in a slot the question asks about bears on it.
-    """
-    items = list(known)
-    names = {str(item.about).split(" (")[0] for item in items if item.about}
-    asked = [name for name in names if _whole_name(name).search(question)]
-    about = [  # "The user and Omar are flying together." is about Omar too
-        item
-        for item in items
-        if str(item.about).split(" (")[0] in asked
-        or any(_whole_name(name).search(item.text) for name in asked)
-    ]
-    rest = question
-    for name in asked:
-        rest = _whole_name(name).sub(" ", rest)
-    wanted = slots.asked_in(rest, about_user=False)
-    if any(item.key in wanted for item in about):
-        return True
-    if {"age", "birthday"} & set(wanted) and any(_NUMBER.search(i.text) for i in about):
-        return True  # "how old is Lily?" and "Max is 9 and Lily is 6."
-    if _WHERE.search(rest) and any(_PLACED.search(i.text) for i in about):
-        return True  # "where's Mateus based?" and "Mateus runs a brewery in Porto."
-    if _WHEN.search(rest) and any(_DATED.search(i.text) for i in about):
-        return True
-    words = _words(rest) - _QUESTION_WORDS - _VAGUE  # "how is Ana doing?" asks anything
-    for slot in wanted:  # "work" also asks about a "job"; "from" asks about a hometown
-        words |= {stem(word) for word in slots.asked_words(slot).split()}
-    said = [{stem(word) for word in WORD.findall(item.text.lower())} for item in about]
-    return not words or any(words & text for text in said)
-
-
-#: Words of a question about someone that ask for anything known ("what's Mateus like?").
-_VAGUE = frozenset(
-    stem(word)
-    for word in "like doing going been up news lately recently about everything things "
-    "thing stuff life tell say said how what who which whose".split()
-)
-_NUMBER = re.compile(r"\b\d+\b")
-_WHERE = re.compile(
-    r"\bwhere(?:'s|’s)?\b|\b(?:which|what) (?:city|town|country|place|part|area|neighbou?rhood|"
-    r"state|region)\b",
-    re.I,
-)
-#: A place named past a fact's opening: "... a brewery in Porto", "... from Houston".
-_PLACED = re.compile(r"\b(?:in|at|from|to|near|out of|based|lives?)\s+(?:the\s+)?[A-Z]")
-_WHEN = re.compile(r"\bwhen(?:'s|’s)?\b|\bwhat (?:day|date|time|month|year)\b", re.I)
-_DATED = re.compile(
-    r"\b\d+\b|\b(?:january|february|march|april|may|june|july|august|september|october|"
-    r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
-    r"next|last|spring|summer|autumn|fall|winter)\b",
-    re.I,
-)
-
-
-def _whole_name(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
-
-
 def asks_about_the_user(message: str) -> bool:
     """Whether a message asks about the user's own life (not for advice or a pick)."""
     asked = [text for text, kind in clauses(message) if kind == "question"]
-    return any(_ABOUT_ME.search(text) and not _ADVICE.search(text) for text in asked)
+    return any(_ABOUT_ME.search(text) and not ADVICE.search(text) for text in asked)
 
 
 def invented(reply: str, shown: Iterable[str]) -> set[str]:
@@ -262,12 +188,12 @@ def bears_on(
     two slots that share an ``asked_by`` word ("eat": allergies, diet) do not bear on each
     other's questions.
     """
-    asked = _words(question) - _QUESTION_WORDS
+    asked = word_stems(question) - QUESTION_WORDS
     if not asked:
         return True
     wanted = slots.asked_in(question, about_user=True)
     for slot in wanted:  # "work" also asks about a "job"
-        asked |= _words(slots.asked_words(slot))
+        asked |= word_stems(slots.asked_words(slot))
     if not _ANYONE_ELSE.search(question):  # "am I allergic?": Ivan's allergy does not bear on it
         known = [i for i in known if not i.get("subject_id")]
     if any(i.get("key") in wanted for i in known):  # "how old am I?" and an ``age``
@@ -276,7 +202,7 @@ def bears_on(
         summary,
         *(f"{i['text']} {i.get('about') or ''}" for i in known),
     ]
-    if any(asked & _words(text) for text in texts if text):
+    if any(asked & word_stems(text) for text in texts if text):
         return True
     kinds = [answer for _, word, answer in _KINDS_OF_ANSWER if word.search(question)]
     return any(kind.search(text) for kind in kinds for text in texts if text)
@@ -341,6 +267,6 @@ _KINDS_OF_ANSWER = (
 _ANYONE_ELSE = re.compile(r"\b(?i:my|our|mine)\b|(?<!^)(?<![.!?] )\b(?!I')[A-Z][\w'-]+")
 
 
-def _words(text: str) -> set[str]:
+def word_stems(text: str) -> set[str]:
     """Stems of a text's words that are not stopwords (relation words count: "dog")."""
     return {stem(w) for w in WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}

@@ -27,15 +27,12 @@ from confidante.graphs.events import emit
 from confidante.graphs.grounding import (
     UNKNOWN_REPLY,
     addressed,
-    admits_not_knowing,
-    asks_about_someone,
     asks_about_the_user,
     bears_on,
-    invented,
-    knows_of_someone,
     of_the_kind_asked,
     only_tells,
 )
+from confidante.graphs.named_questions import asks_about_someone, knows_of_someone, unfounded
 from confidante.graphs.outcomes import remember_decisions
 from confidante.graphs.recalled import cited, merge_hits, with_links
 from confidante.graphs.router import CHAT, Router
@@ -316,8 +313,8 @@ class Nodes:
         # a question about someone named ("what does Tavita study?") is checked whole too
         named = [str(item.about).split(" (")[0] for item in recalled if item.about]
         someone = not checked and asks_about_someone(asked, named)
-        if someone:
-            unknown = not knows_of_someone(asked, recalled, memory.slots)
+        # not said to the model (it may answer in words the check does not see): checked after
+        doubtful = someone and not knows_of_someone(asked, recalled, memory.slots)
         messages, carried = prompts.respond_prompt(
             state.get("messages", []),
             of_the_kind_asked(asked, recalled) if checked else recalled,
@@ -338,12 +335,11 @@ class Nodes:
         if checked:  # a streamed reply is left as the user saw it
             reply = addressed(reply)
         if reply != FALLBACK_REPLY and (checked or someone):
-            made_up = invented(reply, [m.text for m in messages])
-            if made_up:  # the model made up the user's life: say it is not known
-                emit({"event": "ungrounded", "specifics": sorted(made_up)})
-                reply = UNKNOWN_REPLY
-            elif unknown and not admits_not_knowing(reply):  # nothing known bears on it
-                emit({"event": "ungrounded", "specifics": []})
+            specifics = unfounded(  # the model made up the user's life: say it is not known
+                reply, [m.text for m in messages], asked, recalled, unknown, doubtful
+            )
+            if specifics is not None:
+                emit({"event": "ungrounded", "specifics": specifics})
                 reply = UNKNOWN_REPLY
         warning = reminder(asked, reply, state.get("safety", []))
         if warning and reply != FALLBACK_REPLY:

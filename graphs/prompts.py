@@ -147,8 +147,8 @@ def respond_prompt(
         summary: The user's offline summary (of the turn's task), placed before the memories
             (optional; it takes its share of the memories' half of the budget).
         safety: The user's safety facts (allergies, diet, medications, health), always shown.
-        unknown: Nothing remembered bears on the user's question about themself or someone
-            they named: the prompt says so, and asks for a plain "I don't know".
+        unknown: Nothing remembered bears on the user's question about themself: the prompt
+            says so, and asks for a plain "I don't know".
         telling: The message only tells something (no question, no request): the prompt asks
             for a reply to the news instead of answers from the facts.
 

@@ -9,13 +9,16 @@ from confidante.graphs.grounding import (
     UNKNOWN_REPLY,
     addressed,
     admits_not_knowing,
-    asks_about_someone,
     asks_about_the_user,
     bears_on,
     invented,
-    knows_of_someone,
     of_the_kind_asked,
     only_tells,
+)
+from confidante.graphs.named_questions import (
+    answers_from_known,
+    asks_about_someone,
+    knows_of_someone,
 )
 from confidante.graphs.prompts import ASKING_RULE, TELLING_RULE, UNKNOWN_PROMPT, format_memories
 from confidante.graphs.values import RecalledItem
@@ -287,6 +290,18 @@ def test_what_is_known_of_someone_named_bears_on_a_question_about_them_or_not() 
     assert knows_of_someone("and where's Mattias based again?", [partner, brewery])
     assert knows_of_someone("which city does Mattias work out of?", [partner, brewery])
     assert not knows_of_someone("and where's Mattias based again?", [partner, football])
+
+
+def test_a_reply_about_someone_stands_when_it_says_what_is_known_of_them() -> None:
+    reza = RecalledItem(
+        id="1",
+        text="Reza does the catering from Houston.",
+        kind="fact",
+        subject_id="r",
+        about="Reza (the user's cousin)",
+    )
+    assert answers_from_known("Reza works out of Houston.", "where does Reza work?", [reza])
+    assert not answers_from_known("Reza works as a chef.", "what does Reza do?", [reza])
 
 
 def test_a_question_about_someone_with_nothing_known_gets_i_dont_know(settings: Settings) -> None:
