@@ -304,6 +304,13 @@ def test_a_statement_about_no_one_must_be_said_word_for_word() -> None:
     assert texts == [facts[0], facts[2]]
 
 
+def test_one_relation_said_to_be_another_is_no_fact() -> None:
+    out = _interpret(
+        "my cardiologist started me on statins", ["The user's cardiologist is the user's doctor."]
+    )
+    assert out.statements == [] or all("doctor" not in s.text for s in out.statements)
+
+
 def test_thanks_to_the_assistant_are_no_fact() -> None:
     message = "MANGO CAME HOME!!! skinny but fine. thank you for listening to me moan"
     facts = [

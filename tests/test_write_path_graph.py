@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from confidante import Agent
 from confidante.graphs import nodes as nodes_module
+from confidante.memory.ingest.extraction import Statement
 from confidante.memory.ingest.learning import learn
+from confidante.memory.ingest.updates import says_change
+from confidante.memory.items import MemoryHit
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import Mention
 from confidante.models.scripted import ScriptedChatModel
@@ -432,6 +436,21 @@ async def test_a_missing_cat_that_came_home_is_missing_no_more(settings: Setting
     assert "Mango came home." in current
     assert "The user's cat Mango went missing." not in current
     memory.close()
+
+
+def test_who_someone_is_ends_no_fact_that_names_them() -> None:
+    """A relation statement sharing "cardiologist" with the statin does not end it."""
+    statin = MemoryHit(
+        id="m1",
+        text="The user's cardiologist started them on atorvastatin.",
+        key="medications",
+        created_at=datetime.now(UTC),
+        score=0.5,
+    )
+    who = Statement("Alves is the user's cardiologist.", None, "relation")
+    assert not says_change(who, statin, frozenset({"medications"}))
+    home = Statement("The user lives in Porto.", None, "home_city")
+    assert says_change(home, statin.model_copy(update={"key": None}), frozenset())
 
 
 async def test_a_renamed_team_ends_the_fact_that_shares_its_name(settings: Settings) -> None:

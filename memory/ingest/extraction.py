@@ -143,7 +143,7 @@ _HEARSAY = re.compile(
 #: Sentences that are not facts: the user is their own relation, a thing is itself, advice
 #: or a question retold ("The user should grab a slice.", "The user wonders whether...").
 _NOT_A_FACT = re.compile(
-    r"\bthe user (?:is|was) the user's\b|^the user's ([\w -]+) is the user's \1\.?$"
+    r"\bthe user (?:is|was) the user's\b|^the user's [\w -]+ is the user's [\w -]+\.?$"
     r"|^the user (?:should|could|might|may|would like to know|wants to know|is wondering|"
     r"wonders|asked|asks|is asking|is considering|is interested in the|"
     r"is not sure (?:if|whether|about)|"

@@ -288,7 +288,10 @@ def says_change(statement: Statement, earlier: MemoryHit, many: frozenset[str]) 
         earlier: The fact the model said it replaced.
         many: The vocabulary's multi-valued slots.
     """
-    if statement.slot is not None and (statement.slot == earlier.key or statement.slot not in many):
+    relation = statement.slot == "relation"  # says who someone is: ends no other fact by that
+    if statement.slot is not None and (
+        statement.slot == earlier.key or (statement.slot not in many and not relation)
+    ):
         return True
     text = statement.text
     return bool(CHANGE.search(text) or _ENDING.search(text) or _NEWS.search(text))
