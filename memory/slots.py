@@ -188,7 +188,11 @@ _DEFAULTS = (
         r"\b(?:works?|working|employed|job) (?:\w+ ){0,2}?(?:at|for)\b|\bemployer\b|"
         r"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b"
         # a new job said as its start: "is starting at Swiggy next Monday"
-        r"|\bstart(?:s|ing)? (?:working |work |a (?:new )?job )?at (?-i:[A-Z])",
+        r"|\bstart(?:s|ing)? (?:working |work |a (?:new )?job )?at (?-i:[A-Z])"
+        # their own business: "is starting their own HR consultancy", "went freelance"
+        r"|\b(?:start\w*|launch\w*|open\w*|runs?|running|set(?:ting)? up) (?:their|his|her) own "
+        r"(?:[\w-]+ ){0,2}(?:business|company|consultancy|practice|studio|firm|agency|shop|"
+        r"startup|clinic|bakery|caf[eé]|restaurant)\b|\b(?:went|gone|going) freelance\b",
         "the organisation they work for",
         asked_by="work working works job company employer",
     ),

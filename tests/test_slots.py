@@ -93,6 +93,10 @@ SLOT_CASES = [
     ("The user is married.", True, "relationship_status"),
     ("The user got engaged.", True, "relationship_status"),
     ("Lena is married.", False, None),
+    # their own business is their employer
+    ("The user is starting their own HR consultancy from home.", True, "employer"),
+    ("The user went freelance.", True, "employer"),
+    ("The user owns their own car.", True, None),
     # languages
     ("The user speaks Spanish.", True, "languages"),
     ("The user is fluent in German.", True, "languages"),
