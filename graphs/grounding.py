@@ -27,12 +27,12 @@ UNKNOWN_REPLY = "I don't know that: you haven't told me yet."
 _ABOUT_ME = re.compile(
     r"\b(?i:my|mine|myself)\b|\b(?i:do|did|am|was|were|have|had)\s+I\b"
     # "remind me what hourly rate I charge" (not "a movie I could watch")
-    r"|\b(?i:what|which|where|who|when|how much|how many|how long|how often)\b[^?]*"
+    r"|\b(?i:what|which|where|who|when|how much|how many|how long|how often)\b[^?]{0,60}?"
     r"\bI\s+(?!(?i:should|could|can|might|may|would|will)\b)[a-z]+"
 )
 ADVICE = re.compile(
     r"\b(?:should|could|can|would|shall|may|might)\s+I\b|\bhow\s+(?:do|can|should)\s+I\b"
-    r"|\b(?:recommend|suggest|ideas?|tips?|advice)\b",
+    r"|\b(?:recommend|suggest|ideas?|tips?|advice)\b|\b(?:do|would) you (?:think|reckon)\b",
     re.I,
 )
 _SPECIFIC = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+|\b\d[\d.,:]*\b")

@@ -341,7 +341,7 @@ class Nodes:
             if specifics is not None:
                 emit({"event": "ungrounded", "specifics": specifics})
                 reply = UNKNOWN_REPLY
-        warning = reminder(asked, reply, state.get("safety", []))
+        warning = reminder(asked, reply, state.get("safety", []), named)
         if warning and reply != FALLBACK_REPLY:
             reply = f"{reply} {warning}"
             emit({"event": "safety", "reminder": warning})

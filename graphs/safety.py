@@ -20,7 +20,7 @@ The check is lexical (cue words), so it errs on the side of reminding.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from confidante.memory.ingest.statements import clauses
@@ -160,14 +160,19 @@ def second_person(fact: str) -> str:
     return re.sub(r"^(?:The|A|An|My|Your) ", lambda m: m.group(0).lower(), text)
 
 
-def reminder(message: str, reply: str, facts: Sequence[dict[str, Any]]) -> str:
+def reminder(
+    message: str, reply: str, facts: Sequence[dict[str, Any]], others: Iterable[str] = ()
+) -> str:
     """The sentence to append to ``reply``, or "" when it heeds every fact the message touches.
 
     Only a message that asks something (a question or a request) is checked: "I'm going to
-    a party tonight" needs no reminder, and "what does Omar eat?" asks about someone else.
+    a party tonight" needs no reminder, and a question about someone else ("what does Omar
+    eat?", with Omar among ``others``, the names of the user's subjects) asks nothing of the
+    user's own safety.
     """
+    names = [name for name in others if name]
     asking = [(text, kind) for text, kind in clauses(message) if kind != "statement"]
-    if all(kind == "question" and _of_someone_else(text) for text, kind in asking):
+    if all(kind == "question" and _of_someone_else(text, names) for text, kind in asking):
         return ""
     missed = [fact for fact in facts if touches(message, fact) and not heeds(reply, fact, message)]
     if not missed:
@@ -177,14 +182,14 @@ def reminder(message: str, reply: str, facts: Sequence[dict[str, Any]]) -> str:
 
 
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i'd|i'll|i've|me|my|mine|we|we're|us|our|let's)\b", re.I)
-_NAME = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z][\w-]*")
 
 
-def _of_someone_else(asking: str) -> bool:
-    """Whether a question or request is about someone else, not the user.
+def _of_someone_else(asking: str, names: Sequence[str]) -> bool:
+    """Whether a question is about someone else, not the user.
 
-    "what does Omar eat?", "can my dog eat grapes?" are; "can I have a slice?", "is this
-    cake vegan?" (asked for oneself) and "what should I cook for Ana?" are not.
+    "what does Omar eat?" (Omar one of the user's ``names``), "can my dog eat grapes?", "can
+    she have nuts?" are; "can I have a slice?", "is this Snickers bar ok?" (asked for
+    oneself) and "what should I cook for Ana?" are not.
     """
     text = re.sub(
         r"\b(?:my|our)\s+([\w-]+(?:\s+[\w-]+)?)",
@@ -194,10 +199,11 @@ def _of_someone_else(asking: str) -> bool:
     )
     if _FIRST_PERSON.search(text):
         return False
-    return "someone" in text.split() or bool(_NAME.search(text)) or bool(_PRONOUN.search(text))
+    named = any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) for name in names)
+    return "someone" in text.split() or named or bool(_PRONOUN.search(text))
 
 
-_PRONOUN = re.compile(r"\b(?:he|she|they|him|her|them|his|hers|their)\b", re.I)
+_PRONOUN = re.compile(r"\b(?:he|she|him|his|hers)\b|\bher\b(?! own)", re.I)
 
 
 def _relation_in(words: str) -> bool:

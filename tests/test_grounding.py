@@ -36,6 +36,7 @@ def test_questions_about_the_user_are_told_apart_from_advice() -> None:
     assert not asks_about_the_user("Any books you'd recommend for my trip?")
     assert asks_about_the_user("remind me what hourly rate I charge?")
     assert not asks_about_the_user("what's a movie I could watch tonight?")
+    assert not asks_about_the_user("what do you think I need for the trip?")
 
 
 def test_invented_specifics_are_those_never_shown() -> None:
@@ -279,6 +280,8 @@ def test_what_is_known_of_someone_named_bears_on_a_question_about_them_or_not() 
     assert knows_of_someone("where are Mattias and I flying?", [partner, together])
     assert knows_of_someone("who is Mattias?", [partner])
     assert knows_of_someone("how is Mattias doing?", [partner, football])
+    movies = football.model_copy(update={"text": "Mattias loves horror movies."})
+    assert knows_of_someone("what movie does Mattias like?", [partner, movies])
     assert knows_of_someone("what's Mattias like?", [partner, football])
     kids = RecalledItem(id="5", text="The user has two kids: Max is 9 and Lily is 6.", kind="fact")
     son = RecalledItem(

@@ -143,7 +143,7 @@ _HEARSAY = re.compile(
 #: Sentences that are not facts: the user is their own relation, a thing is itself, advice
 #: or a question retold ("The user should grab a slice.", "The user wonders whether...").
 _NOT_A_FACT = re.compile(
-    r"\bthe user (?:is|was) the user's\b|^the user's [\w -]+ is the user's [\w -]+\.?$"
+    r"\bthe user (?:is|was) the user's\b|^the user's ([\w -]+) is the user's \1\.?$"
     r"|^the user (?:should|could|might|may|would like to know|wants to know|is wondering|"
     r"wonders|asked|asks|is asking|is considering|is interested in the|"
     r"is not sure (?:if|whether|about)|"
@@ -293,7 +293,7 @@ def interpret(
         mine=mine,
         known_names={n.casefold() for subject in known for n in subject.names()} | mine,
         relations=relations,
-        earlier=spoken_of_last(known),
+        earlier=spoken_of_last(known, message),
     )
     out = Extracted()
     for text in texts:

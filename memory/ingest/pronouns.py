@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from confidante.memory.items import as_utc
 from confidante.memory.subjects.directory import SubjectView
-from confidante.memory.subjects.names import name_pattern
+from confidante.memory.subjects.names import is_relation_word, name_pattern
 
 #: A statement's opening pronoun that stands for one person ("They're moving" is left: "we").
 _PRONOUN_HEAD = re.compile(r"^(?:he|she|it|his|her|its|their|they(?!['’]))\b", re.I)
@@ -47,12 +47,30 @@ def named_pronoun(
     return name + text[head.end() :]
 
 
+_CAPITALISED = re.compile(r"\b[A-Z][a-z][\w-]*")
+#: Capitalised words that open sentences and name no one.
+_OPENERS = frozenset(
+    "she he her his it its the a an my our we they this that these those what when where why "
+    "how who which if so and but or also just ok okay oh well yes no not still then today "
+    "yesterday tomorrow now update btw lol omg ugh".split()
+)
+
+
 #: How long the one the user spoke of last stays whom "she" / "he" may mean.
 LATELY = timedelta(minutes=20)
 
 
-def spoken_of_last(known: Sequence[SubjectView], now: datetime | None = None) -> str:
-    """The name of the subject the user spoke of last, when that was lately (else "")."""
+def spoken_of_last(
+    known: Sequence[SubjectView], message: str = "", now: datetime | None = None
+) -> str:
+    """The name of the subject the user spoke of last, when that was lately (else "").
+
+    "" too when the message speaks of someone itself: a relation ("my dad called, he is
+    retiring") or a name the memory does not know.
+    """
+    named = {word.lower() for word in _CAPITALISED.findall(message)} - _OPENERS
+    if named or any(is_relation_word(w) for w in re.findall(r"[a-z][\w-]*", message.lower())):
+        return ""
     moment = now or datetime.now(UTC)
     recent = [
         subject

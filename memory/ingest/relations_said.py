@@ -41,7 +41,8 @@ def relation_said(relation: str, message: str) -> bool:
 #: Words before a relation that make it someone else's: "their mom", "her new husband",
 #: "Chidi's sister" ("told her my brother" is the user's brother).
 _SOMEONE_ELSES = re.compile(
-    r"(?:\b(?:his|her|their|its|your)|\w['’]s|s['’])\s+(?:(?!(?:my|our)\b)[\w-]+\s+){0,2}$",
+    r"(?:\b(?:his|her|their|its|your)|\b(?!(?:it|that|what|there|here|who|where|he|she|let|"
+    r"how)['’]s\b)\w+['’]s|s['’])\s+(?:(?!(?:my|our)\b)[\w-]+\s+){0,2}$",
     re.I,
 )
 

@@ -102,7 +102,7 @@ _PRONOUNS = frozenset({"i", "i'm", "im", "i've", "i'll", "i'd"})
 _TO_THE_ASSISTANT = re.compile(r"\b(?:you|your|you're|u|please|pls|forget)\b", re.I)
 
 
-_THANKS = re.compile(r"^(?:many |so much )?(?:thanks|thank you|thank u|thx|ty|cheers)\b", re.I)
+_THANKS = re.compile(r"^(?:many |so much )?(?:thanks|thank you|thank u|thx)\b", re.I)
 
 
 _THANKED = re.compile(r"\b(?:thank\w*|grateful|gratitude)\b", re.I)

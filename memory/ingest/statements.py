@@ -332,8 +332,14 @@ _RENAMES = (
 #: A thing renamed by what it is: "we're renaming the truck!! Saffron & Smoke".
 _RENAMING_THING = re.compile(
     r"\b(?i:renam\w*|rebrand\w*)\s+(?i:the|my|our)\s+(?P<thing>[a-z][\w-]*)"
-    r"(?:\s+(?i:to|as)\s+|[\s!.,:;-]+)"
+    r"(?:\s+(?i:to|as)\s+|\s*[!:,-]+\s*)"
     r"(?P<new>[A-Z][\w'-]*(?:\s+(?:&|and|of|the|de|del|la|le)?\s*[A-Z][\w'-]*)*)"
+    r"(?![\w\s&'-]*\?)"  # "renaming the truck! What do you think?" names nothing
+)
+#: Words that open a sentence, never a new name.
+_NO_NEW_NAME = frozenset(
+    "i i'm what any how why who where when which can could should would do does is are the "
+    "a an it we my our not no yes maybe thoughts ideas help please lol haha so and but".split()
 )
 
 
@@ -355,6 +361,8 @@ def renames_in(
             for name, relation in (relations or {}).items()
             if relation and thing in relation.lower().split()
         ]
+        if new.split()[0].lower() in _NO_NEW_NAME:
+            continue
         if len(called) == 1 and new.casefold() not in known:
             found.append((known.get(called[0].casefold(), called[0]), new))
     for pattern in _RENAMES:

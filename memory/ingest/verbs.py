@@ -58,7 +58,7 @@ def stem(word: str) -> str:
     """
     word = word.removesuffix("'s")
     word = _PAST.get(word, word)
-    if len(word) > 4 and word.endswith(("ies", "ied")):  # "cries", "cried" and "cry"
+    if len(word) == 5 and word.endswith(("ies", "ied")):  # "cries", "cried" and "cry"
         word = word[:-3] + "y"
     elif len(word) > 4:
         for ending in ("ing", "ed", "s"):
@@ -127,8 +127,8 @@ _FIRST_PERSON_WORDS = (
 )
 #: "The user" with no verb before what describes them.
 _NO_VERB = re.compile(
-    r"^The user ((?:originally |also |currently |now )?(?:from|based|allergic|married|single|"
-    r"vegan|vegetarian|pregnant|retired|divorced|engaged)\b)"
+    r"^The user ((?:originally |also |currently |now )?(?:from|based in|allergic to|single|"
+    r"vegan|vegetarian|pregnant)\b)"
 )
 _LOWER_I = re.compile(r"(?<![\w'’.-])i(?=(?:'m|'ve|'ll|'d)?(?![\w'’.-]))")
 
