@@ -318,6 +318,17 @@ def test_a_statement_about_no_one_must_be_said_word_for_word() -> None:
     assert texts == [facts[0], facts[2]]
 
 
+def test_a_relation_said_as_someone_elses_is_told_from_the_user() -> None:
+    message = "my husband Chidi is an engineer, and his mum Ngozi is flying in from Enugu"
+    facts = ["The user's mother Ngozi is flying in from Enugu."]
+    ngozi = ("Ngozi is flying in from Enugu.", ("Ngozi", "mother-in-law"), None)
+    assert ngozi in _plain(_interpret(message, facts))
+    out = _interpret(
+        "my friend Ana came over, her brother Tom is a chef", ["The user's brother Tom is a chef."]
+    )
+    assert ("Tom is a chef.", ("Tom", "Ana's brother"), "job_title") in _plain(out)
+
+
 def test_thanks_to_the_assistant_are_no_fact() -> None:
     message = "MANGO CAME HOME!!! skinny but fine. thank you for listening to me moan"
     facts = [

@@ -38,9 +38,10 @@ from confidante.memory.ingest.jobs_said import job_said, job_statement
 from confidante.memory.ingest.pronouns import named_pronoun, spoken_of_last
 from confidante.memory.ingest.relations_said import (
     as_own_place,
-    only_theirs,
     relation_grounded,
+    said_as_theirs,
     stated_relations,
+    whose_relation,
 )
 from confidante.memory.ingest.repeats import drop_repeats, whom
 from confidante.memory.ingest.said import from_thanks, left_out, opening_name
@@ -200,14 +201,6 @@ class _Reading:
     def _thanks(self, text: str) -> bool:
         return from_thanks(text, self.message)
 
-    def _theirs(self, mention: Mention) -> bool:
-        """Whether a mention's relation is only said of someone else's ("their mom Rachel")."""
-        relation = mention.relation or ""
-        if not relation or "'s " in relation:
-            return False
-        known = self.relations.get((mention.name or "").casefold())
-        return known != normalise_relation(relation) and only_theirs(relation, self.message)
-
     def statement(self, text: str, notes: list[str]) -> Statement | None:
         """One model statement checked and resolved (None when it is dropped)."""
         if not text or len(text) > 500 or _NOT_A_FACT.search(text) or self._thanks(text):
@@ -242,12 +235,14 @@ class _Reading:
             whose, mention = "unknown", None
         elif whose == "unknown":
             notes.append("a statement names no subject: kept as a plain fact")
-        elif mention is not None and self._theirs(mention):  # "their mom Rachel": not the
+        elif mention is not None and said_as_theirs(
+            mention, self.message, self.relations
+        ):  # "their mom Rachel": not the
             if not mention.name:  # user's mother; "the user's husband" of "her new husband"
                 return None
             text = re.sub(rf"^The user's .*?\b(?={re.escape(mention.name)}\b)", "", text)
             mention = Mention(
-                name=mention.name, relation=self.relations.get(mention.name.casefold())
+                name=mention.name, relation=whose_relation(mention, self.message, self.relations)
             )
         if whose == "other" and _user_safety(text, self.slots):  # "The user's doctor put the
             whose, mention = "user", None  # user on warfarin": the user's health

@@ -13,10 +13,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from confidante.memory.ingest.statements import WORD
-from confidante.memory.subjects.names import is_relation_word, normalise_relation
+from confidante.memory.subjects.names import (
+    Mention,
+    in_law,
+    is_relation_word,
+    name_pattern,
+    normalise_relation,
+)
 
 #: A statement that relates someone to the user: "Ana is the user's sister.".
 RELATION_STATEMENT = re.compile(
@@ -64,6 +70,32 @@ def only_theirs(relation: str, message: str) -> bool:
             return False
         found = True
     return found
+
+
+def possessor_of(relation: str, message: str, names: Sequence[str]) -> str | None:
+    """Whose relation "his mum Ngozi" is: the last of ``names`` said before "his" or "her".
+
+    "my husband Chidi ..., and his mum Ngozi is flying in" → "Chidi".
+    """
+    wanted = normalise_relation(relation)
+    if not wanted:
+        return None
+    head = wanted.split(" ")[-1]
+    for word in re.finditer(r"[\w-]+", message):
+        if normalise_relation(word.group(0).lower()) != head:
+            continue
+        before = message[max(0, word.start() - 40) : word.start()]
+        if not re.search(r"\b(?:his|her)\s+(?:[\w-]+\s+){0,2}$", before, re.I):
+            continue
+        said = [
+            (found.start(), name)
+            for name in names
+            for found in re.finditer(
+                rf"(?<![\w-]){re.escape(name)}(?![\w-])", message[: word.start()], re.I
+            )
+        ]
+        return max(said)[1] if said else None
+    return None
 
 
 def stated_relations(statements: Sequence[str]) -> dict[str, str]:
@@ -120,3 +152,34 @@ def relation_grounded(text: str, message: str, relations: dict[str, str | None])
     if known is not None and known == relation:
         return True
     return relation_said(relation, message) and not only_theirs(relation, message)
+
+
+def said_as_theirs(mention: Mention, message: str, relations: Mapping[str, str | None]) -> bool:
+    """Whether a mention's relation is only said of someone else's ("their mom Rachel").
+
+    A relation the memory already knows the named subject by is the user's.
+    """
+    relation = mention.relation or ""
+    if not relation or "'s " in relation:
+        return False
+    known = relations.get((mention.name or "").casefold())
+    return known != normalise_relation(relation) and only_theirs(relation, message)
+
+
+def whose_relation(
+    mention: Mention, message: str, relations: Mapping[str, str | None]
+) -> str | None:
+    """The relation of someone said as another's, told from the user.
+
+    "my husband Chidi ..., his mum Ngozi" makes Ngozi the user's "mother-in-law"; "my friend
+    Ana ..., her brother Tom" makes Tom "Ana's brother". Else the relation the memory knows
+    the subject by (None when it knows none).
+    """
+    relation = normalise_relation(mention.relation) or ""
+    names = [name for name, rel in relations.items() if rel]
+    owner = possessor_of(relation, message, names) if relation else None
+    if owner is None:
+        return relations.get(str(mention.name).casefold())
+    spelled = name_pattern(owner).search(message)
+    owned = f"{spelled.group(0) if spelled else owner}'s {relation}"
+    return in_law(str(relations[owner]), relation) or owned

@@ -98,6 +98,9 @@ def normalise_relation(relation: str | None) -> str | None:
     possessor, _, rest = relation.strip().rpartition("'s ")
     if possessor and rest and " " not in possessor.strip():  # "Chidi's mother": keep the name
         tail = normalise_relation(rest)
+        owner = normalise_relation(possessor.strip().lower().removeprefix("user's "))
+        if tail and owner and in_law(owner, tail):  # "husband's mother" is a mother-in-law
+            return in_law(owner, tail)
         return f"{possessor.strip()}'s {tail}"[:100] if tail else None
     words = _SPACES.sub(" ", relation.strip().lower()).removeprefix("my ").removeprefix("the ")
     words = words.removeprefix("user's ").strip(" .,;:!?'\"")
@@ -107,6 +110,18 @@ def normalise_relation(relation: str | None) -> str | None:
     parts = words.split(" ")
     parts[-1] = _RELATION_WORDS.get(parts[-1], parts[-1])
     return " ".join(parts)[:100]
+
+
+#: Whose family are the user's in-laws, and which of their family.
+_SPOUSES = frozenset("husband wife partner spouse fiance fiancé fiancee fiancée".split())
+_IN_LAWS = frozenset("mother father sister brother son daughter parents".split())
+
+
+def in_law(spouse: str, relation: str) -> str | None:
+    """The user's relation to their spouse's relative ("husband", "mother" → "mother-in-law")."""
+    if spouse.split(" ")[-1] not in _SPOUSES or relation not in _IN_LAWS:
+        return None
+    return "in-laws" if relation == "parents" else f"{relation}-in-law"
 
 
 def clean_name(name: str | None) -> str | None:
