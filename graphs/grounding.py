@@ -20,6 +20,7 @@ from confidante.graphs.values import RecalledItem
 from confidante.memory.ingest.statements import STOPWORDS, WORD, clauses
 from confidante.memory.ingest.verbs import second_person_verb, stem
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
+from confidante.memory.subjects.names import PERSON_RELATIONS, normalise_relation
 
 #: The reply that replaces one that made up the user's life.
 UNKNOWN_REPLY = "I don't know that: you haven't told me yet."
@@ -191,6 +192,10 @@ def bears_on(
     asked = word_stems(question) - QUESTION_WORDS
     if not asked:
         return True
+    # "my dad" is "the user's father"
+    asked |= {stem(str(normalise_relation(w))) for w in WORD.findall(question.lower())} & {
+        stem(w) for w in PERSON_RELATIONS
+    }
     wanted = slots.asked_in(question, about_user=True)
     for slot in wanted:  # "work" also asks about a "job"
         asked |= word_stems(slots.asked_words(slot))

@@ -154,7 +154,7 @@ _DEFAULTS = (
     Slot(
         "home_city",
         r"\b(?:lives?|living|resides?|is based|settled|(?:has |just |recently )?moved|"
-        r"relocated) (?:\w+ ){0,3}?(?:in|to|near)\b"
+        r"relocat(?:ed|ing|es)) (?:\w+ ){0,3}?(?:in|to|near)\b"
         r"|\bmoved into (?:\w+ ){0,3}?(?:flat|apartment|studio|house|place|home|room|condo)\b"
         r"|\bis based out of\b"
         # "The user is in Buenos Aires." said of itself, with nothing after the place ("is in
@@ -187,6 +187,8 @@ _DEFAULTS = (
         "employer",
         r"\b(?:works?|working|employed|job) (?:\w+ ){0,2}?(?:at|for)\b|\bemployer\b|"
         r"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b"
+        r"|\baccepted (?:an? |the )?(?:job |position |role )?(?:offer )?(?:from|at|with) "
+        r"(?-i:[A-Z])"
         # a new job said as its start: "is starting at Swiggy next Monday"
         r"|\bstart(?:s|ing)? (?:working |work |a (?:new )?job )?at (?-i:[A-Z])"
         # their own business: "is starting their own HR consultancy", "went freelance"

@@ -80,6 +80,8 @@ def test_a_question_that_names_a_kind_bears_on_facts_of_that_kind() -> None:
     assert bears_on("what do I do in my free time?", boulders)
     assert not bears_on("what hobby am I into?", [{"text": "The user lives in Osaka."}])
     assert not bears_on("what hobby am I into?", [])
+    dad = [{"text": "The user's father is turning 60 on November 3.", "subject_id": "f"}]
+    assert bears_on("when is my dad's birthday?", dad)
     # "new" is how the question asks, not what: Rachel's new husband is no boss
     husband = [{"text": "Rachel moved to Seattle with her new husband."}]
     assert not bears_on("what's my new boss's name?", husband)

@@ -99,6 +99,9 @@ def test_relations_in_takes_the_named_relation_only() -> None:
         ("my sisters Ana, Eva and Mia", {"ana": "sister", "eva": "sister", "mia": "sister"}),
         ("my cars Betsy and Ford", {}),
         ("divorced, two kids: Max is 9 and Lily is 6", {"max": "kid", "lily": "kid"}),
+        ("The baby is here!! A girl, 3.2kg, we named her Yuxin", {"yuxin": "daughter"}),
+        ("my sister's baby boy arrived, they named him Leo", {}),
+        ("It's a boy! we named him leo", {}),
     ],
 )
 def test_relations_in_forms(message: str, expected: dict[str, str]) -> None:

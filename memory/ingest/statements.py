@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from confidante.memory.ingest.newborns import newborns_in
 from confidante.memory.ingest.verbs import stem
 from confidante.memory.subjects.names import (
     Mention,
@@ -230,6 +231,7 @@ _RELATION_LISTED = re.compile(
 def relations_in(message: str) -> dict[str, str]:
     """Relations the message states, by case-folded name: {"ana": "sister"}."""
     found: dict[str, str] = {}
+    found.update(newborns_in(message))
     for match in _RELATION_LISTED.finditer(message):
         relation = _relation_at([match.group(1)])
         names = [*re.findall(_ONE_NAME, match.group(2)), match.group(3)]
