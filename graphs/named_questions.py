@@ -1,8 +1,9 @@
-"""Questions about someone the user named: checked before the reply is sent.
+"""Questions about someone in the user's life: checked before the reply is sent.
 
 "What does Mattias do for work?" asked with only "Mattias is the user's partner." remembered:
-a small model answers "Mattias is a software engineer." The reply to a question about a
-subject the user named (:func:`asks_about_someone`) is checked whole, as one about the user
+a small model answers "Mattias is a software engineer."; "where does my brother live?" gets
+the user's own city. The reply to a question about a subject the user named, or called by
+relation (:func:`asks_about_someone`, :func:`callers`), is checked whole, as one about the user
 is (see :mod:`confidante.graphs.grounding`): when nothing recalled about them bears on what is
 asked (:func:`knows_of_someone`) and the reply says nothing known of them
 (:func:`answers_from_known`) nor that it does not know, :func:`unfounded` says to replace it.
@@ -26,10 +27,38 @@ from confidante.memory.ingest.verbs import stem
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
 
 
-def asks_about_someone(message: str, names: Iterable[str]) -> bool:
-    """Whether a message asks about someone in the user's life by name.
+def callers(label: str | None) -> list[str]:
+    """How a question may call a subject, from its prompt label.
 
-    "What does Mattias do?" does; "Kenji brought baklava, should I have some?" asks advice.
+    "Yoni (the user's brother)" is "Yoni", "my brother" or "our brother"; "the user's mother"
+    is "my mother" or "our mother".
+    """
+    if not label:
+        return []
+    match = _LABEL.match(label)
+    if match is None:
+        return [label]
+    name, relation = match.group("name"), match.group("relation") or match.group("rel")
+    mine = [f"my {relation}", f"our {relation}"] if relation and "'s " not in relation else []
+    return [name, *mine] if name else mine
+
+
+_LABEL = re.compile(
+    r"^(?:(?P<name>.+?) \((?:the user's )?(?P<relation>[^()]+)\)|the user's (?P<rel>.+))$"
+)
+
+
+def _name_of(label: str) -> str:
+    """The name in a subject's label ("" for one known by relation only)."""
+    match = _LABEL.match(label)
+    return label if match is None else match.group("name") or ""
+
+
+def asks_about_someone(message: str, names: Iterable[str]) -> bool:
+    """Whether a message asks about someone in the user's life by name or as "my <relation>".
+
+    "What does Mattias do?" and "where does my brother live?" do; "Kenji brought baklava,
+    should I have some?" asks advice.
     """
     patterns = [_whole_name(name) for name in names if name]
     asked = [text for text, kind in clauses(message) if kind == "question"]
@@ -39,20 +68,26 @@ def asks_about_someone(message: str, names: Iterable[str]) -> bool:
 def about_named(
     question: str, known: Iterable[RecalledItem]
 ) -> tuple[list[str], list[RecalledItem]]:
-    """The names of subjects a question says, and the recalled items about them.
+    """How the subjects a question asks about are called, and the recalled items about them.
+
+    "where does my brother live?" asks about Yoni: ["Yoni", "my brother", "our brother"].
 
     An item that says the name is about them too ("The user and Omar are flying together.").
     """
     items = list(known)
-    names = {str(item.about).split(" (")[0] for item in items if item.about}
-    asked = [name for name in names if _whole_name(name).search(question)]
+    labels = {str(item.about) for item in items if item.about}
+    called = {
+        label: [c for c in callers(label) if _whole_name(c).search(question)] for label in labels
+    }
+    asked = [label for label, said in called.items() if said]
+    names = [_name_of(label) for label in asked]
     about = [
         item
         for item in items
-        if str(item.about).split(" (")[0] in asked
-        or any(_whole_name(name).search(item.text) for name in asked)
+        if item.about in asked
+        or any(name and _whole_name(name).search(item.text) for name in names)
     ]
-    return asked, about
+    return [c for label in asked for c in callers(label)], about
 
 
 def knows_of_someone(
@@ -146,4 +181,6 @@ _DATED = re.compile(
 
 
 def _whole_name(name: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+    """A name as whole words; "my brother" in any case."""
+    flags = re.I if name.lower().startswith(("my ", "our ")) else 0
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flags)

@@ -32,7 +32,12 @@ from confidante.graphs.grounding import (
     of_the_kind_asked,
     only_tells,
 )
-from confidante.graphs.named_questions import asks_about_someone, knows_of_someone, unfounded
+from confidante.graphs.named_questions import (
+    asks_about_someone,
+    callers,
+    knows_of_someone,
+    unfounded,
+)
 from confidante.graphs.outcomes import remember_decisions
 from confidante.graphs.recalled import cited, merge_hits, with_links
 from confidante.graphs.router import CHAT, Router
@@ -310,9 +315,10 @@ class Nodes:
         if unknown:  # a slot the user once gave has news in other words ("I'm at the library")
             slots = memory.slots.asked_in(asked, about_user=True)
             unknown = not await memory.ahad_slot(state["user_id"], slots)
-        # a question about someone named ("what does Tavita study?") is checked whole too
-        named = [str(item.about).split(" (")[0] for item in recalled if item.about]
-        someone = not checked and asks_about_someone(asked, named)
+        # a question about someone ("what does Tavita study?", "where does my brother live?")
+        # is checked whole too
+        named = list(dict.fromkeys(c for item in recalled for c in callers(item.about)))
+        someone = asks_about_someone(asked, named)
         # not said to the model (it may answer in words the check does not see): checked after
         doubtful = someone and not knows_of_someone(asked, recalled, memory.slots)
         messages, carried = prompts.respond_prompt(

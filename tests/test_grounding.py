@@ -18,6 +18,7 @@ from confidante.graphs.grounding import (
 from confidante.graphs.named_questions import (
     answers_from_known,
     asks_about_someone,
+    callers,
     knows_of_someone,
 )
 from confidante.graphs.prompts import ASKING_RULE, TELLING_RULE, UNKNOWN_PROMPT, format_memories
@@ -307,6 +308,23 @@ def test_a_reply_about_someone_stands_when_it_says_what_is_known_of_them() -> No
     )
     assert answers_from_known("Reza works out of Houston.", "where does Reza work?", [reza])
     assert not answers_from_known("Reza works as a chef.", "what does Reza do?", [reza])
+
+
+def test_a_subject_called_by_relation_is_asked_about_like_one_named() -> None:
+    label = "Yoni (the user's brother)"
+    assert callers(label) == ["Yoni", "my brother", "our brother"]
+    assert callers("the user's mother") == ["my mother", "our mother"]
+    yoni = RecalledItem(
+        id="1", text="Yoni is the user's brother.", kind="fact", subject_id="y", about=label
+    )
+    home = RecalledItem(id="2", text="The user lives in Haifa.", kind="fact", key="home_city")
+    asked = "where does my brother live?"
+    assert asks_about_someone(asked, callers(label))
+    assert not knows_of_someone(asked, [yoni, home])
+    # the user's city said of him is no answer; his own fact is
+    assert not answers_from_known("Yoni lives in Haifa.", asked, [yoni, home])
+    eilat = yoni.model_copy(update={"id": "3", "text": "Yoni moved to Eilat.", "key": None})
+    assert knows_of_someone(asked, [yoni, eilat])
 
 
 def test_a_question_about_someone_with_nothing_known_gets_i_dont_know(settings: Settings) -> None:
