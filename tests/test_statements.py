@@ -102,6 +102,7 @@ def test_relations_in_takes_the_named_relation_only() -> None:
         ("The baby is here!! A girl, 3.2kg, we named her Yuxin", {"yuxin": "daughter"}),
         ("my sister's baby boy arrived, they named him Leo", {}),
         ("It's a boy! we named him leo", {}),
+        ("my landlady Mrs. Tanaka brought potatoes", {"tanaka": "landlady"}),
     ],
 )
 def test_relations_in_forms(message: str, expected: dict[str, str]) -> None:
@@ -119,6 +120,12 @@ def test_a_thing_renamed_takes_a_name_never_a_sentence_opening() -> None:
         "renaming the truck: Saffron & Smoke?",
     ):
         assert renames_in(message, ["Saffron Road"], truck) == [], message
+
+
+def test_a_title_is_no_name() -> None:
+    assert head_of("Mrs. Tanaka brought the user potatoes.") == ("other", Mention(name="Tanaka"))
+    message = "sorry, her name is Mrs. Takahashi, not Tanaka. Tanaka is the PE teacher"
+    assert renames_in(message, ["Tanaka"]) == [("Tanaka", "Takahashi")]
 
 
 def test_renames_in_finds_corrections_of_known_names() -> None:

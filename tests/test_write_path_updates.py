@@ -254,6 +254,7 @@ def test_a_remark_to_the_assistant_is_no_fact_and_myself_is_retold() -> None:
     assert _tidy("I haven’t called") == "The user hasn't called."
     assert _tidy("The user originally from Pune.") == "The user is originally from Pune."
     assert _tidy("I married Ana in 2019.") == "The user married Ana in 2019."
+    assert _tidy("I want to write a thank-you card") == "The user wants to write a thank-you card."
 
 
 async def test_a_change_of_part_of_a_fact_keeps_the_rest(settings: Settings) -> None:

@@ -32,6 +32,8 @@ from confidante.memory.subjects.names import (
 WORD = re.compile(r"[a-z0-9à-ÿ]+")
 NAME = r"[A-Z][\w-]*(?: [A-Z][\w-]*){0,2}"
 _ONE_NAME = r"[A-Z][\w-]+"
+#: A title before a name, not part of it: "Mrs. Tanaka" is Tanaka.
+_TITLE = r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s+)"
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _CLAUSE = re.compile(r"[^,;:\n—–()]+")
 _LEAD = r"^\W*(?:(?:and|but|so|oh|ok|okay|also|then|hey|btw|well|anyway|lol)\W+)*"
@@ -155,7 +157,7 @@ def _relation_at(words: Sequence[str]) -> tuple[str, int] | None:
 
 
 def _named_after(rest: str) -> str | None:
-    named = re.match(rf",? ?({NAME})\b", rest)
+    named = re.match(rf",? ?(?:{_TITLE})?({NAME})\b", rest)
     return named.group(1) if named else None
 
 
@@ -181,12 +183,15 @@ def head_of(text: str) -> tuple[str, Mention | None] | None:
             return "user", None
         relation, size = found
         rest = " ".join(words[size:])
-        called = re.match(rf"(?:is |was )?(?:called|named) ({NAME})|name is ({NAME})", rest)
+        called = re.match(
+            rf"(?:is |was )?(?:called|named) (?:{_TITLE})?({NAME})|name is (?:{_TITLE})?({NAME})",
+            rest,
+        )
         name = (called.group(1) or called.group(2)) if called else _named_after(rest)
         return "other", Mention(name=name, relation=relation)
     if lowered.startswith("the user ") or lowered == "the user.":
         return "user", None
-    named = re.match(rf"({NAME})(['’]s)?\b", text)
+    named = re.match(rf"(?:{_TITLE})?({NAME})(['’]s)?\b", text)
     if not named or named.group(1).split(" ")[0].lower() in _NOT_A_NAME:
         return None
     if not named.group(2):
@@ -201,22 +206,24 @@ def head_of(text: str) -> tuple[str, Mention | None] | None:
 
 
 _MY_RELATION_NAME = re.compile(
-    rf"\b(?i:my|our)\s+((?:[\w-]+\s+){{0,2}}?[\w-]+?)\s*,?\s+({_ONE_NAME})\b"
+    rf"\b(?i:my|our)\s+((?:[\w-]+\s+){{0,2}}?[\w-]+?)\s*,?\s+(?:{_TITLE})?({_ONE_NAME})\b"
 )
-_NAME_MY_RELATION = re.compile(rf"\b({_ONE_NAME}),\s+(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+)")
+_NAME_MY_RELATION = re.compile(
+    rf"\b(?:{_TITLE})?({_ONE_NAME}),\s+(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+)"
+)
 _MY_RELATION_CALLED = re.compile(
     rf"\b(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+?)(?i:'s name is| is called| is named| named| called)"
-    rf"\s+({_ONE_NAME})"
+    rf"\s+(?:{_TITLE})?({_ONE_NAME})"
 )
 _PET_NAMED = re.compile(
     rf"\b(?i:a|an|the|our|my)\s+(?:(?i:new|little|second|rescue|adopted|old)\s+)*([a-z-]+)\s+"
-    rf"(?i:named|called)\s+({_ONE_NAME})"
+    rf"(?i:named|called)\s+(?:{_TITLE})?({_ONE_NAME})"
 )
 
 
 _A_RELATION_NAME = re.compile(
     rf"\b(?i:a|an)\s+(?:(?i:new|little|second|third|rescue|baby|adopted)\s+)*([a-z-]+),\s+"
-    rf"({_ONE_NAME})\b"
+    rf"(?:{_TITLE})?({_ONE_NAME})\b"
 )
 
 
@@ -224,7 +231,7 @@ _A_RELATION_NAME = re.compile(
 _AGED = r"(?:\s+(?:is|aged)\s+\d{1,2})?"  # "two kids: Max is 9 and Lily is 6"
 _RELATION_LISTED = re.compile(
     rf"\b(?i:my|our|two|three|four|both)\s+([a-z-]+?)s[,:]?\s+"
-    rf"((?:{_ONE_NAME}{_AGED},\s+)*{_ONE_NAME}{_AGED}),?\s+(?i:and|&)\s+({_ONE_NAME})\b"
+    rf"((?:{_ONE_NAME}{_AGED},\s+)*{_ONE_NAME}{_AGED}),?\s+(?i:and|&)\s+(?:{_TITLE})?({_ONE_NAME})\b"
 )
 
 
@@ -262,7 +269,7 @@ def subject_opening(clause: str, relations: dict[str, str]) -> Mention | None:
         if found is not None:
             after = text[mine.start(1) + len(found[0]) :]
             return Mention(name=_named_after(after), relation=found[0])
-    named = re.match(rf"({_ONE_NAME})\b", text)
+    named = re.match(rf"(?:{_TITLE})?({_ONE_NAME})\b", text)
     if named and named.group(1).casefold() in relations:
         return Mention(name=named.group(1), relation=relations[named.group(1).casefold()])
     return None
@@ -320,13 +327,16 @@ def _pronoun_subject(clause: str, before: str, relations: dict[str, str]) -> Men
 
 
 _RENAMES = (
-    re.compile(rf"\b(?P<new>{_ONE_NAME}),? (?i:not) (?P<old>{_ONE_NAME})\b"),
     re.compile(
-        rf"\b(?i:not) (?P<old>{_ONE_NAME}),? (?i:but |it's |its |it is )?(?P<new>{_ONE_NAME})\b"
+        rf"\b(?:{_TITLE})?(?P<new>{_ONE_NAME}),? (?i:not) (?:{_TITLE})?(?P<old>{_ONE_NAME})\b"
+    ),
+    re.compile(
+        rf"\b(?i:not) (?:{_TITLE})?(?P<old>{_ONE_NAME}),? (?i:but |it's |its |it is )?"
+        rf"(?:{_TITLE})?(?P<new>{_ONE_NAME})\b"
     ),
     re.compile(
         rf"\b(?i:renamed|rename|now call|now calling)\s+"
-        rf"(?:(?i:him|her|it|them)|(?P<old>{_ONE_NAME}))(?:\s+(?i:to))?\s+(?P<new>{_ONE_NAME})\b"
+        rf"(?:(?i:him|her|it|them)|(?:{_TITLE})?(?P<old>{_ONE_NAME}))(?:\s+(?i:to))?\s+(?:{_TITLE})?(?P<new>{_ONE_NAME})\b"
     ),
 )
 

@@ -122,8 +122,8 @@ _FIRST_PERSON_WORDS = (
     (re.compile(r"\b(?:my|our)\b", re.I), "the user's"),
     (re.compile(r"\bme\b", re.I), "the user"),
     # a model that retells the message to the user: "Ammu is cooking for your birthday."
-    (re.compile(r"\byour\b", re.I), "the user's"),
-    (re.compile(r"\byou\b", re.I), "the user"),
+    (re.compile(r"(?<![\w-])your(?![\w-])", re.I), "the user's"),  # not "thank-you"
+    (re.compile(r"(?<![\w-])you(?![\w-])", re.I), "the user"),
 )
 #: "The user" with no verb before what describes them.
 _NO_VERB = re.compile(
