@@ -103,6 +103,7 @@ def test_relations_in_takes_the_named_relation_only() -> None:
         ("my sister's baby boy arrived, they named him Leo", {}),
         ("It's a boy! we named him leo", {}),
         ("my landlady Mrs. Tanaka brought potatoes", {"tanaka": "landlady"}),
+        ("Maya won. we have a hamster. she named him Falafel", {"falafel": "hamster"}),
     ],
 )
 def test_relations_in_forms(message: str, expected: dict[str, str]) -> None:
@@ -114,12 +115,22 @@ def test_a_thing_renamed_takes_a_name_never_a_sentence_opening() -> None:
     assert renames_in("renaming the truck!! Saffron & Smoke", ["Saffron Road"], truck) == [
         ("Saffron Road", "Saffron & Smoke")
     ]
+    hamster = {"Falafel": "hamster", "Maya": None}
+    message = "Maya renamed the hamster Schnitzel because 'Falafel is a baby name'"
+    assert renames_in(message, ["Falafel", "Maya"], hamster) == [("Falafel", "Schnitzel")]
     for message in (
         "We're renaming the truck. Any ideas?",
         "renaming the truck! What do you think?",
         "renaming the truck: Saffron & Smoke?",
     ):
         assert renames_in(message, ["Saffron Road"], truck) == [], message
+
+
+def test_a_clause_about_someone_the_statements_name_is_theirs() -> None:
+    out = _interpret(
+        "Eitan is 17 and obsessed with basketball", ["Eitan is obsessed with basketball."]
+    )
+    assert ("Eitan is 17 and obsessed with basketball.", ("Eitan", None), "age") in _plain(out)
 
 
 def test_a_title_is_no_name() -> None:

@@ -305,6 +305,9 @@ def interpret(
         out.statements.append(Statement(job_statement(job), None, "job_title"))
     kept = [statement.text for statement in out.statements]
     named = {name: rel for name, rel in relations.items() if rel}
+    for statement in out.statements:  # "Eitan is 17 and ..." is Eitan's when he has facts
+        if statement.subject is not None and statement.subject.name:
+            named.setdefault(statement.subject.name.casefold(), statement.subject.relation or "")
     for text, mention in left_out(message, kept, named, retold, bool(introduced)):
         quoted = text.startswith("The user said ")
         slot = None if quoted else slots.slot_of(text, about_user=mention is None)

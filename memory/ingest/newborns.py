@@ -1,5 +1,7 @@
 """Babies and pets named where they are told of: "A girl, 3.2kg, we named her Yuxin".
 
+"we have a hamster. she named him Falafel" makes Falafel the user's hamster.
+
 Part of :func:`~confidante.memory.ingest.statements.relations_in`: a newborn (or a new pet)
 the user names in the same breath is related to the user ("daughter" for a girl, "son" for a
 boy), unless the message says whose it is ("my sister's baby boy... they named him Leo").
@@ -9,8 +11,10 @@ from __future__ import annotations
 
 import re
 
+from confidante.memory.subjects.names import PET_RELATIONS
+
 #: A baby (or a pet) named where it is told of: "A girl, 3.2kg, we named her Yuxin".
-_NEWBORN = r"baby|girl|boy|son|daughter|puppy|kitten"
+_NEWBORN = "|".join(["baby", "girl", "boy", "son", "daughter", *sorted(PET_RELATIONS)])
 _NAMED_HER = re.compile(
     rf"\b(?P<what>{_NEWBORN})\b"
     rf"(?:(?!\b(?:{_NEWBORN})\b)[^?]){{0,40}}?\b(?:named|called|naming|calling) "

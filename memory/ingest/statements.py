@@ -271,7 +271,7 @@ def subject_opening(clause: str, relations: dict[str, str]) -> Mention | None:
             return Mention(name=_named_after(after), relation=found[0])
     named = re.match(rf"(?:{_TITLE})?({_ONE_NAME})\b", text)
     if named and named.group(1).casefold() in relations:
-        return Mention(name=named.group(1), relation=relations[named.group(1).casefold()])
+        return Mention(name=named.group(1), relation=relations[named.group(1).casefold()] or None)
     return None
 
 
@@ -344,7 +344,7 @@ _RENAMES = (
 #: A thing renamed by what it is: "we're renaming the truck!! Saffron & Smoke".
 _RENAMING_THING = re.compile(
     r"\b(?i:renam\w*|rebrand\w*)\s+(?i:the|my|our)\s+(?P<thing>[a-z][\w-]*)"
-    r"(?:\s+(?i:to|as)\s+|\s*[!:,-]+\s*)"
+    r"(?:\s+(?i:to|as)\s+|\s*[!:,-]+\s*|\s+)"
     r"(?P<new>[A-Z][\w'-]*(?:\s+(?:&|and|of|the|de|del|la|le)?\s*[A-Z][\w'-]*)*)"
     r"(?![\w\s&'-]*\?)"  # "renaming the truck! What do you think?" names nothing
 )
