@@ -86,7 +86,11 @@ JOB_NOUNS = (
     r"firefighter|paramedic|midwife|librarian|cashier|clerk|receptionist|therapist|"
     r"physio|physiotherapist|psychologist|vet|veterinarian|carer|caregiver|intern|coach|"
     r"instructor|recruiter|banker|trader|freelancer|translator|interpreter|social worker|"
-    r"surveyor|administrator|secretary|courier|supervisor|foreman|ceo|cto|cfo"
+    r"surveyor|administrator|secretary|courier|supervisor|foreman|ceo|cto|cfo|"
+    r"artist|painter|ceramicist|potter|sculptor|illustrator|animator|musician|composer|actor|"
+    r"actress|dancer|tailor|florist|gardener|farmer|builder|welder|butcher|hairdresser|barber|"
+    r"stylist|cleaner|postdoc|entrepreneur|founder|realtor|optometrist|radiographer|"
+    r"dietitian|nutritionist|zookeeper|copywriter|programme manager|project manager"
 )
 _JOBS = (
     r"works? as|working as|job as|profession|occupation|promoted to|employed as|"

@@ -93,6 +93,7 @@ SLOT_CASES = [
     ("The user is married.", True, "relationship_status"),
     ("The user got engaged.", True, "relationship_status"),
     ("Lena is married.", False, None),
+    ("The user is a ceramicist.", True, "job_title"),
     # their own business is their employer
     ("The user is starting their own HR consultancy from home.", True, "employer"),
     ("The user went freelance.", True, "employer"),
