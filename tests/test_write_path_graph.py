@@ -438,6 +438,18 @@ async def test_a_missing_cat_that_came_home_is_missing_no_more(settings: Setting
     memory.close()
 
 
+async def test_a_diet_given_up_ends(settings: Settings) -> None:
+    """ "I've given up on keto" ends the keto diet (it shares "keto")."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user is doing keto since January.", key="diet")
+    model = _replaces_everything(["The user has given up on keto."])
+    await _say(memory, "I've given up on keto, life's too short", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user is doing keto since January." not in current
+    memory.close()
+
+
 def test_who_someone_is_ends_no_fact_that_names_them() -> None:
     """A relation statement sharing "cardiologist" with the statin does not end it."""
     statin = MemoryHit(

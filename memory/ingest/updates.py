@@ -76,7 +76,8 @@ _ENDING = re.compile(
 #: Words that say something ended, changed or was corrected ("now", "new" or "started" alone
 #: do not: "the new job takes my evenings" ends nothing).
 CHANGE = re.compile(
-    r"\b(?:any ?more|no longer|stopped|quit|gave up|done with|used to|switched|changed|"
+    r"\b(?:any ?more|no longer|stopped|quit|gave up|given up|giving up|done with|used to|"
+    r"switched|changed|laid off|fired|let go|made redundant|resigned|retired|"
     r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
     r"replaced|dropped|sold|lost|change|changing|switch(?:ed|ing|es)?|moving|transferr\w*|"
     # what was missing, away or ill is so no more ("Mango came home", "I've recovered")
