@@ -350,6 +350,13 @@ def test_a_relation_said_as_someone_elses_is_told_from_the_user() -> None:
     assert ("Tom is a chef.", ("Tom", "Ana's brother"), "job_title") in _plain(out)
 
 
+def test_the_mother_of_the_users_wife_is_a_mother_in_law() -> None:
+    lin = _subject("Lin", "wife")
+    message = "Lin's mother will come to help after the baby arrives"
+    out = _interpret(message, ["Lin's mother will come to help after the baby arrives."], [lin])
+    assert [s.subject for s in out.statements] == [Mention(relation="mother-in-law")]
+
+
 def test_thanks_to_the_assistant_are_no_fact() -> None:
     message = "MANGO CAME HOME!!! skinny but fine. thank you for listening to me moan"
     facts = [

@@ -38,6 +38,7 @@ from confidante.memory.ingest.jobs_said import job_said, job_statement
 from confidante.memory.ingest.pronouns import named_pronoun, spoken_of_last
 from confidante.memory.ingest.relations_said import (
     as_own_place,
+    as_the_users,
     relation_grounded,
     said_as_theirs,
     stated_relations,
@@ -247,7 +248,7 @@ class _Reading:
         if whose == "other" and _user_safety(text, self.slots):  # "The user's doctor put the
             whose, mention = "user", None  # user on warfarin": the user's health
         slot = self.slots.slot_of(text, about_user=whose == "user") if whose != "unknown" else None
-        return Statement(text, mention, slot.name if slot else None)
+        return Statement(text, as_the_users(mention, self.relations), slot.name if slot else None)
 
 
 def interpret(

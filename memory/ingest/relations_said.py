@@ -183,3 +183,16 @@ def whose_relation(
     spelled = name_pattern(owner).search(message)
     owned = f"{spelled.group(0) if spelled else owner}'s {relation}"
     return in_law(str(relations[owner]), relation) or owned
+
+
+def as_the_users(mention: Mention | None, relations: Mapping[str, str | None]) -> Mention | None:
+    """A relation of someone's told from the user, when the user has a word for it.
+
+    "Lin's mother" is the user's mother-in-law when Lin is the user's wife.
+    """
+    if mention is None:
+        return None
+    owner, _, rest = (mention.relation or "").rpartition("'s ")
+    spouse = relations.get(owner.casefold()) if owner else None
+    found = in_law(spouse, normalise_relation(rest) or "") if spouse else None
+    return Mention(name=mention.name, relation=found, kind=mention.kind) if found else mention
