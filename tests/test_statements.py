@@ -350,6 +350,15 @@ def test_a_relation_said_as_someone_elses_is_told_from_the_user() -> None:
     assert ("Tom is a chef.", ("Tom", "Ana's brother"), "job_title") in _plain(out)
 
 
+def test_a_thing_of_the_users_said_to_be_another_is_no_fact() -> None:
+    facts = [
+        "The user's staff is the user's employer.",
+        "The user's sister is the user's roommate.",
+    ]
+    out = _interpret("staff meal today, my sister is my roommate", facts)
+    assert [s.text for s in out.statements] == [facts[1]]
+
+
 def test_the_mother_of_the_users_wife_is_a_mother_in_law() -> None:
     lin = _subject("Lin", "wife")
     message = "Lin's mother will come to help after the baby arrives"

@@ -138,10 +138,15 @@ def as_own_place(text: str) -> str:
 def relation_grounded(text: str, message: str, relations: dict[str, str | None]) -> bool:
     """A relation statement's relation must be said, or be the one the memory knows.
 
-    "Kenji is the user's brother." from "yo. kenji. 34" is dropped: nothing says brother.
+    "Kenji is the user's brother." from "yo. kenji. 34" is dropped: nothing says brother;
+    so is "The user's staff is the user's employer.": a thing of the user's said to be
+    another (a person may be two: "The user's sister is the user's roommate.").
     """
     match = RELATION_STATEMENT.match(text.strip())
     anyone = _ANYONE_RELATED.match(text.strip())
+    owned = re.match(r"^the user's ([\w -]+?) is", text.strip(), re.I)
+    if anyone is not None and owned is not None:
+        return is_relation_word(owned.group(1))
     if match is None and anyone is not None:  # "Rachel's new husband is the user's husband."
         relation = normalise_relation(anyone.group(1))
         return not (relation and is_relation_word(relation) and only_theirs(relation, message))
