@@ -359,6 +359,33 @@ def test_a_thing_of_the_users_said_to_be_another_is_no_fact() -> None:
     assert [s.text for s in out.statements] == [facts[1]]
 
 
+def test_a_safety_fact_must_be_said_word_for_word() -> None:
+    message = "Dona Fernanda brought me a bag of pink grapefruits"
+    out = _interpret(message, ["The user is allergic to grapes."])
+    assert all("allergic" not in s.text for s in out.statements)
+    # a paraphrase of a medication stays ("put me on" → "prescribed")
+    med = _interpret("doctor put me on warfarin", ["The doctor prescribed warfarin to the user."])
+    assert [s.slot for s in med.statements] == ["medications"]
+    out = _interpret("I'm allergic to peanuts", ["The user is allergic to peanuts."])
+    assert _plain(out) == [("The user is allergic to peanuts.", None, "allergies")]
+
+
+def test_the_husband_of_the_users_daughter_is_a_son_in_law() -> None:
+    message = "My daughter is Rita, she lives in Luxembourg with her husband Pierre"
+    facts = ["Rita is the user's daughter.", "Rita's husband is Pierre."]
+    assert ("Rita's husband is Pierre.", ("Pierre", "son-in-law"), None) in _plain(
+        _interpret(message, facts)
+    )
+    assert head_of("The user's neighbour is Dona Fernanda.") == (
+        "other",
+        Mention(name="Fernanda", relation="neighbour"),
+    )
+    out = _interpret(
+        "My late wife always wanted us to try it", ["The user's wife is the user's mother."]
+    )
+    assert out.statements == [] or all("mother" not in s.text for s in out.statements)
+
+
 def test_the_mother_of_the_users_wife_is_a_mother_in_law() -> None:
     lin = _subject("Lin", "wife")
     message = "Lin's mother will come to help after the baby arrives"

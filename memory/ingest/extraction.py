@@ -35,6 +35,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, StringConstraints
 
 from confidante.memory.ingest.jobs_said import job_said, job_statement
+from confidante.memory.ingest.not_facts import ALLERGY_SAID, HEARSAY, MISREAD, NOT_A_FACT, TO_YOU
 from confidante.memory.ingest.pronouns import named_pronoun, spoken_of_last
 from confidante.memory.ingest.relations_said import (
     as_own_place,
@@ -132,34 +133,6 @@ class Extracted:
     mentions: list[Mention] = field(default_factory=list)
 
 
-#: A model's statement in the first person said to "you", the assistant ("I won't bore you").
-_TO_YOU = re.compile(r"^(?:I|I'm|I'll|I've|I'd)\b.*\byou\b", re.I)
-#: The model's report of the user knowing or saying something ("The user knows about coeliac
-#: disease." for "I've got coeliac disease"): taken only when the message says that verb, else
-#: the clause is kept in the user's own words (:func:`~confidante.memory.ingest.said.left_out`).
-_HEARSAY = re.compile(
-    r"^the user (?:knows|knew|is aware|learned|heard|mentioned|mentions|said|says|told|talked|"
-    r"talks|is talking|shared|shares) (?:about |of |that )?",
-    re.I,
-)
-#: Sentences that are not facts: the user is their own relation, a thing is itself, advice
-#: or a question retold ("The user should grab a slice.", "The user wonders whether...").
-_NOT_A_FACT = re.compile(
-    r"\bthe user (?:is|was) the user's\b|^the user's ([\w -]+) is the user's \1\.?$"
-    r"|^the user (?:should|could|might|may|would like to know|wants to know|is wondering|"
-    r"wonders|asked|asks|is asking|is considering|is interested in the|"
-    r"is not sure (?:if|whether|about)|"
-    r"is unsure|is uncertain|wants (?:advice|to check|a second opinion)|thank\w* the assistant|"
-    r"is (?:thankful|grateful) to the assistant)\b",
-    re.I,
-)
-
-
-#: Idioms a small model reads word for word ("heads up: severe egg allergy" became "The
-#: user's head is on severe egg allergy."): left out of what it is shown.
-_MISREAD = re.compile(r"\bheads?[- ]up\b[\s:,;!.-]*", re.I)
-
-
 def states_something(message: str) -> bool:
     """Return True when the message has at least one clause that states something."""
     return bool(statement_clauses(message))
@@ -199,14 +172,25 @@ class _Reading:
     relations: dict[str, str | None]
     earlier: str = ""
 
+    def _grounded(self, text: str, about_no_one: bool) -> bool:
+        """Its names and most words said; every word about no one; an allergy as one."""
+        if not is_grounded(text, self.said, self.known_names):
+            return False
+        slot = self.slots.slot_of(text, about_user=True)
+        if slot is not None and slot.name == "allergies" and not ALLERGY_SAID.search(self.message):
+            return False  # "The user is allergic to grapes." from "pink grapefruits"
+        if about_no_one:
+            return is_grounded(text, self.message, self.known_names, every_word=True)
+        return True
+
     def _thanks(self, text: str) -> bool:
         return from_thanks(text, self.message)
 
     def statement(self, text: str, notes: list[str]) -> Statement | None:
         """One model statement checked and resolved (None when it is dropped)."""
-        if not text or len(text) > 500 or _NOT_A_FACT.search(text) or self._thanks(text):
+        if not text or len(text) > 500 or NOT_A_FACT.search(text) or self._thanks(text):
             return None
-        hearsay = _HEARSAY.match(text)
+        hearsay = HEARSAY.match(text)
         if hearsay and not re.search(
             rf"\b(?:i|we)\b(?:\W+\w+){{0,2}}?\W+{hearsay.group(0).split()[2][:4]}",
             self.message,
@@ -222,10 +206,7 @@ class _Reading:
             if other is not None and (other.name or "").casefold() not in self.mine:
                 text, whose, mention = _retell(text, other), "other", other
         mentions_user = re.search(r"\bthe user\b", text, re.I)
-        plain = whose == "unknown" and not mentions_user  # about no one: each word said
-        if not is_grounded(text, self.said, self.known_names) or (
-            plain and not is_grounded(text, self.message, self.known_names, every_word=True)
-        ):
+        if not self._grounded(text, whose == "unknown" and not mentions_user):
             logger.info("dropped an ungrounded statement")
             return None
         if whose == "unknown" and mentions_user and _user_safety(text, self.slots):
@@ -268,7 +249,7 @@ def interpret(
         user_names: Names the user is known by (a statement about them is about the user).
     """
     # "I won't bore you": a remark to the assistant, no fact of the user's life
-    tidied = [retold(fact) for fact in result.facts if not _TO_YOU.search(fact)]
+    tidied = [retold(fact) for fact in result.facts if not TO_YOU.search(fact)]
     introduced = user_names_in(message)
     if not user_names and not introduced and (opening := opening_name(message, tidied)):
         introduced.add(opening)
@@ -381,7 +362,7 @@ async def extract(
             f"{s.name} ({s.relation})" if s.name else str(s.relation) for s in known[-30:]
         )
         system += f"\n\nPeople and things the user mentioned before: {labels}."
-    prompt = [SystemMessage(system), HumanMessage(_MISREAD.sub("", message))]
+    prompt = [SystemMessage(system), HumanMessage(MISREAD.sub("", message))]
     return await ask_structured(
         model,
         FactExtraction,

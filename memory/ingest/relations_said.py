@@ -145,8 +145,8 @@ def relation_grounded(text: str, message: str, relations: dict[str, str | None])
     match = RELATION_STATEMENT.match(text.strip())
     anyone = _ANYONE_RELATED.match(text.strip())
     owned = re.match(r"^the user's ([\w -]+?) is", text.strip(), re.I)
-    if anyone is not None and owned is not None:
-        return is_relation_word(owned.group(1))
+    if anyone is not None and owned is not None:  # "The user's wife is the user's mother."
+        return is_relation_word(owned.group(1)) and relation_said(anyone.group(1), message)
     if match is None and anyone is not None:  # "Rachel's new husband is the user's husband."
         relation = normalise_relation(anyone.group(1))
         return not (relation and is_relation_word(relation) and only_theirs(relation, message))

@@ -33,7 +33,10 @@ WORD = re.compile(r"[a-z0-9à-ÿ]+")
 NAME = r"[A-Z][\w-]*(?: [A-Z][\w-]*){0,2}"
 _ONE_NAME = r"[A-Z][\w-]+"
 #: A title before a name, not part of it: "Mrs. Tanaka" is Tanaka.
-_TITLE = r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?\s+)"
+_TITLE = (
+    r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Dona|Don|Doña|Sr|Sra|Srta|Herr|Frau|Madame|Mme|Mlle|"
+    r"Monsieur|Signora|Signor)\.?\s+)"
+)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _CLAUSE = re.compile(r"[^,;:\n—–()]+")
 _LEAD = r"^\W*(?:(?:and|but|so|oh|ok|okay|also|then|hey|btw|well|anyway|lol)\W+)*"
@@ -183,12 +186,7 @@ def head_of(text: str) -> tuple[str, Mention | None] | None:
             return "user", None
         relation, size = found
         rest = " ".join(words[size:])
-        called = re.match(
-            rf"(?:is |was )?(?:called|named) (?:{_TITLE})?({NAME})|name is (?:{_TITLE})?({NAME})",
-            rest,
-        )
-        name = (called.group(1) or called.group(2)) if called else _named_after(rest)
-        return "other", Mention(name=name, relation=relation)
+        return "other", Mention(name=_name_in(rest), relation=relation)
     if lowered.startswith("the user ") or lowered == "the user.":
         return "user", None
     named = re.match(rf"(?:{_TITLE})?({NAME})(['’]s)?\b", text)
@@ -202,7 +200,19 @@ def head_of(text: str) -> tuple[str, Mention | None] | None:
         return "other", Mention(name=named.group(1))
     relation, size = found
     possessed = f"{named.group(1)}'s {relation}"
-    return "other", Mention(name=_named_after(" ".join(words[size:])), relation=possessed)
+    return "other", Mention(name=_name_in(" ".join(words[size:])), relation=possessed)
+
+
+def _name_in(rest: str) -> str | None:
+    """The name after a relation: "called Ana", "name is Ana", ", Ana", "is Pierre." (whole)."""
+    called = re.match(
+        rf"(?:is |was )?(?:called|named) (?:{_TITLE})?({NAME})|name is (?:{_TITLE})?({NAME})"
+        rf"|is (?:{_TITLE})?({NAME})\.?$",
+        rest,
+    )
+    if called:
+        return called.group(1) or called.group(2) or called.group(3)
+    return _named_after(rest)
 
 
 _MY_RELATION_NAME = re.compile(

@@ -117,11 +117,22 @@ _SPOUSES = frozenset("husband wife partner spouse fiance fiancé fiancee fiancé
 _IN_LAWS = frozenset("mother father sister brother son daughter parents".split())
 
 
-def in_law(spouse: str, relation: str) -> str | None:
-    """The user's relation to their spouse's relative ("husband", "mother" → "mother-in-law")."""
-    if spouse.split(" ")[-1] not in _SPOUSES or relation not in _IN_LAWS:
+def in_law(whose: str, relation: str) -> str | None:
+    """The user's relation to a relative's relative, when it is an in-law.
+
+    ("husband", "mother") → "mother-in-law"; ("daughter", "husband") → "son-in-law";
+    ("sister", "husband") → "brother-in-law".
+    """
+    head = whose.split(" ")[-1]
+    if head in _SPOUSES and relation in _IN_LAWS:
+        return "in-laws" if relation == "parents" else f"{relation}-in-law"
+    if relation not in {"husband", "wife"}:
         return None
-    return "in-laws" if relation == "parents" else f"{relation}-in-law"
+    if head in {"daughter", "son", "child", "kid"}:
+        return "son-in-law" if relation == "husband" else "daughter-in-law"
+    if head in {"sister", "brother", "sibling"}:
+        return "brother-in-law" if relation == "husband" else "sister-in-law"
+    return None
 
 
 def clean_name(name: str | None) -> str | None:
