@@ -104,6 +104,8 @@ def knows_of_someone(
     rest = question
     for name in asked:
         rest = _whole_name(name).sub(" ", rest)
+    if _ASKS_NAME.search(rest):  # "what's my wife's name?": known when she has one
+        return any(not name.lower().startswith(("my ", "our ")) for name in asked)
     wanted = slots.asked_in(rest, about_user=False)
     if any(item.key in wanted for item in about):
         return True
@@ -164,6 +166,7 @@ _VAGUE = frozenset(
     "thing stuff life tell say said how what who which whose".split()
 )
 _NUMBER = re.compile(r"\b\d+\b")
+_ASKS_NAME = re.compile(r"\bname\b|\bcalled\b|\bwho is\b|\bwho's\b", re.I)
 _WHERE = re.compile(
     r"\bwhere(?:'s|’s)?\b|\b(?:which|what) (?:city|town|country|place|part|area|neighbou?rhood|"
     r"state|region)\b",

@@ -323,6 +323,15 @@ def test_a_subject_called_by_relation_is_asked_about_like_one_named() -> None:
     assert not knows_of_someone(asked, [yoni, home])
     # the user's city said of him is no answer; his own fact is
     assert not answers_from_known("Yoni lives in Haifa.", asked, [yoni, home])
+    wife = RecalledItem(
+        id="4",
+        text="The user's wife moved here too.",
+        kind="fact",
+        subject_id="w",
+        about="the user's wife",
+    )
+    assert not knows_of_someone("what's my wife's name?", [wife, yoni])
+    assert knows_of_someone("what's my brother's name?", [wife, yoni])
     eilat = yoni.model_copy(update={"id": "3", "text": "Yoni moved to Eilat.", "key": None})
     assert knows_of_someone(asked, [yoni, eilat])
 
