@@ -163,6 +163,14 @@ def _said(message: str, *model_facts: str) -> set[tuple[str, str | None]]:
     return {(s.text, s.slot) for s in got.statements}
 
 
+def test_a_clause_from_a_month_is_no_hometown() -> None:
+    message = "old coach retired, so from August I'm taking the under-12s instead"
+    got = _said(message, "The old coach retired.")
+    assert not any(slot == "hometown" for _, slot in got), got
+    got = _said("I'm Jun, based out of Rotterdam", "The user's name is Jun.")
+    assert ("The user is based out of Rotterdam.", "home_city") in got, got
+
+
 def test_a_fact_the_model_turned_into_knowing_is_kept_in_the_users_words() -> None:
     message = "Also so you know I've got coeliac disease, so anything with gluten is a no for me"
     got = _said(message, "The user knows about coeliac disease.")

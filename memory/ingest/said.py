@@ -57,8 +57,12 @@ _DROPPED_I = re.compile(
 #: A clause that goes on describing the speaker with no subject of its own ("I'm Jamal, first
 #: officer with Delta, based out of Atlanta"): said of the user while no one else was named.
 _GOES_ON = re.compile(
-    r"^(?:based|living|located|settled|working|studying|originally from|from|born|raised|"
-    r"married|engaged|single|retired|allergic|vegan|vegetarian)\b",
+    r"^(?:based|living|located|settled|working|studying|originally from|born|raised|"
+    r"married|engaged|single|retired|allergic|vegan|vegetarian|"
+    # "from Cebu", not "from August I'm taking the under-12s"
+    r"from(?! (?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next|now|"
+    r"then|today|tomorrow|time)\b))\b(?!.*\bI(?:'m)?\b)",
     re.I,
 )
 _BARE_AGE = re.compile(r"^\d{2}$")
