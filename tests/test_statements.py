@@ -421,6 +421,8 @@ def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
     out = _interpret("holaa, soy Majo. I'm a dentist", ["Majo is the user's dentist."])
     assert not any("dentist" in text and subject for text, subject, _ in _plain(out))
     # a bare name after a greeting in any language is the user's own
+    out = _interpret("hoi! Zainab, pharmacist", ["Zainab is a pharmacist."])
+    assert ("The user's name is Zainab.", None, "name") in _plain(out)
     out = _interpret("Bonjour! Yvonne, 68, retired teacher", ["Yvonne is a retired teacher."])
     assert ("The user is a retired teacher.", None, "job_title") in _plain(out)
     assert ("The user's name is Yvonne.", None, "name") in _plain(out)

@@ -69,7 +69,11 @@ _BARE_AGE = re.compile(r"^\d{2}$")
 _GREETING = (
     r"(?:hi|hey|hello|yo|hiya|heya|howdy|sup|morning|evening|ok|okay|alright|oi|greetings|"
     r"bonjour|bonsoir|salut|hola|holaa+|ola|olá|oi|ciao|hallo|hej|hei|moin|servus|salam|salaam|"
-    r"sawubona|namaste|aloha|shalom|merhaba|privet|konnichiwa|kia ora|g'day|ahoj|szia|sveiki)"
+    r"sawubona|namaste|aloha|shalom|merhaba|privet|konnichiwa|kia ora|g'day|ahoj|szia|sveiki|"
+    r"hoi|moi|tere|salve|selam|jambo|habari|kumusta|halo|xin chào|annyeong|ni hao|sawasdee|"
+    r"good (?:morning|afternoon|evening|day)|bom dia|boa tarde|boa noite|buenos d[ií]as|"
+    r"buenas(?: tardes| noches)?|guten (?:tag|morgen|abend)|buongiorno|buonasera|goedemorgen|"
+    r"goedemiddag|dag|god morgen|dzie[nń] dobry|cze[sś][cć]|zdravo|yassou|geia sou)"
 )
 _OPENING_WORD = re.compile(rf"^\W*(?:{_GREETING}\W+)*([^\W\d_][\w'-]*)\s*[.,!]+(?:\s|$)", re.I)
 
