@@ -47,6 +47,8 @@ _SAID = (
     # "Zainab, pharmacist at the OLVG"
     re.compile(
         rf"^\W*(?:{_NAME},\s*)?(?:\d{{1,2}}\s*,\s*)?{_JOB}\s+(?i:at|for|with)\s+(?i:the\s+)?{_NAME}"
+        # not "Kavya, nurse at Manipal, is visiting": someone else, described
+        r"(?![^.]*,\s*(?i:is|was|has|will|came|comes|said|says)\b)"
     ),
 )
 _NOT_MODIFIERS = frozenset(
