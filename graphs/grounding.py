@@ -20,21 +20,27 @@ from confidante.graphs.values import RecalledItem
 from confidante.memory.ingest.statements import STOPWORDS, WORD, clauses
 from confidante.memory.ingest.verbs import second_person_verb, stem
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
+from confidante.memory.subjects.names import PERSON_RELATIONS, normalise_relation
 
 #: The reply that replaces one that made up the user's life.
 UNKNOWN_REPLY = "I don't know that: you haven't told me yet."
 
-_ABOUT_ME = re.compile(r"\b(?:my|mine|myself)\b|\b(?:do|did|am|was|were|have|had)\s+I\b", re.I)
-_ADVICE = re.compile(
+_ABOUT_ME = re.compile(
+    r"\b(?i:my|mine|myself)\b|\b(?i:do|did|am|was|were|have|had)\s+I\b"
+    # "remind me what hourly rate I charge" (not "a movie I could watch")
+    r"|\b(?i:what|which|where|who|when|how much|how many|how long|how often)\b[^?]{0,60}?"
+    r"\bI\s+(?!(?i:should|could|can|might|may|would|will)\b)[a-z]+"
+)
+ADVICE = re.compile(
     r"\b(?:should|could|can|would|shall|may|might)\s+I\b|\bhow\s+(?:do|can|should)\s+I\b"
-    r"|\b(?:recommend|suggest|ideas?|tips?|advice)\b",
+    r"|\b(?:recommend|suggest|ideas?|tips?|advice)\b|\b(?:do|would) you (?:think|reckon)\b",
     re.I,
 )
 _SPECIFIC = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+|\b\d[\d.,:]*\b")
-_QUESTION_WORDS = frozenset(
+QUESTION_WORDS = frozenset(
     stem(word)
     for word in "mine myself remind again tell know remember called name named these days "
-    "still currently anything".split()
+    "still currently anything new old current latest".split()
 )
 _COMMON = frozenset(
     "i i'm i've i'd i'll you you're your yes no sorry ok okay hi hello monday tuesday wednesday "
@@ -65,7 +71,7 @@ def only_tells(message: str) -> bool:
 def asks_about_the_user(message: str) -> bool:
     """Whether a message asks about the user's own life (not for advice or a pick)."""
     asked = [text for text, kind in clauses(message) if kind == "question"]
-    return any(_ABOUT_ME.search(text) and not _ADVICE.search(text) for text in asked)
+    return any(_ABOUT_ME.search(text) and not ADVICE.search(text) for text in asked)
 
 
 def invented(reply: str, shown: Iterable[str]) -> set[str]:
@@ -183,12 +189,16 @@ def bears_on(
     two slots that share an ``asked_by`` word ("eat": allergies, diet) do not bear on each
     other's questions.
     """
-    asked = _words(question) - _QUESTION_WORDS
+    asked = word_stems(question) - QUESTION_WORDS
     if not asked:
         return True
+    # "my dad" is "the user's father"
+    asked |= {stem(str(normalise_relation(w))) for w in WORD.findall(question.lower())} & {
+        stem(w) for w in PERSON_RELATIONS
+    }
     wanted = slots.asked_in(question, about_user=True)
     for slot in wanted:  # "work" also asks about a "job"
-        asked |= _words(slots.asked_words(slot))
+        asked |= word_stems(slots.asked_words(slot))
     if not _ANYONE_ELSE.search(question):  # "am I allergic?": Ivan's allergy does not bear on it
         known = [i for i in known if not i.get("subject_id")]
     if any(i.get("key") in wanted for i in known):  # "how old am I?" and an ``age``
@@ -197,7 +207,7 @@ def bears_on(
         summary,
         *(f"{i['text']} {i.get('about') or ''}" for i in known),
     ]
-    if any(asked & _words(text) for text in texts if text):
+    if any(asked & word_stems(text) for text in texts if text):
         return True
     kinds = [answer for _, word, answer in _KINDS_OF_ANSWER if word.search(question)]
     return any(kind.search(text) for kind in kinds for text in texts if text)
@@ -262,6 +272,6 @@ _KINDS_OF_ANSWER = (
 _ANYONE_ELSE = re.compile(r"\b(?i:my|our|mine)\b|(?<!^)(?<![.!?] )\b(?!I')[A-Z][\w'-]+")
 
 
-def _words(text: str) -> set[str]:
+def word_stems(text: str) -> set[str]:
     """Stems of a text's words that are not stopwords (relation words count: "dog")."""
     return {stem(w) for w in WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}

@@ -27,12 +27,16 @@ from confidante.graphs.events import emit
 from confidante.graphs.grounding import (
     UNKNOWN_REPLY,
     addressed,
-    admits_not_knowing,
     asks_about_the_user,
     bears_on,
-    invented,
     of_the_kind_asked,
     only_tells,
+)
+from confidante.graphs.named_questions import (
+    asks_about_someone,
+    callers,
+    knows_of_someone,
+    unfounded,
 )
 from confidante.graphs.outcomes import remember_decisions
 from confidante.graphs.recalled import cited, merge_hits, with_links
@@ -311,6 +315,12 @@ class Nodes:
         if unknown:  # a slot the user once gave has news in other words ("I'm at the library")
             slots = memory.slots.asked_in(asked, about_user=True)
             unknown = not await memory.ahad_slot(state["user_id"], slots)
+        # a question about someone ("what does Tavita study?", "where does my brother live?")
+        # is checked whole too
+        named = list(dict.fromkeys(c for item in recalled for c in callers(item.about)))
+        someone = asks_about_someone(asked, named)
+        # not said to the model (it may answer in words the check does not see): checked after
+        doubtful = someone and not knows_of_someone(asked, recalled, memory.slots)
         messages, carried = prompts.respond_prompt(
             state.get("messages", []),
             of_the_kind_asked(asked, recalled) if checked else recalled,
@@ -322,7 +332,7 @@ class Nodes:
             telling=only_tells(asked),
         )
         try:
-            tags = [] if checked else [REPLY_TAG]
+            tags = [] if checked or someone else [REPLY_TAG]
             answer = await self.deps.model.ainvoke(messages, config={"tags": tags})
             reply = answer.text.strip() or FALLBACK_REPLY
         except Exception as exc:  # noqa: BLE001 - the turn must end with a message
@@ -330,15 +340,14 @@ class Nodes:
             reply = FALLBACK_REPLY
         if checked:  # a streamed reply is left as the user saw it
             reply = addressed(reply)
-        if reply != FALLBACK_REPLY and checked:
-            made_up = invented(reply, [m.text for m in messages])
-            if made_up:  # the model made up the user's life: say it is not known
-                emit({"event": "ungrounded", "specifics": sorted(made_up)})
+        if reply != FALLBACK_REPLY and (checked or someone):
+            specifics = unfounded(  # the model made up the user's life: say it is not known
+                reply, [m.text for m in messages], asked, recalled, unknown, doubtful
+            )
+            if specifics is not None:
+                emit({"event": "ungrounded", "specifics": specifics})
                 reply = UNKNOWN_REPLY
-            elif unknown and not admits_not_knowing(reply):  # nothing known bears on it
-                emit({"event": "ungrounded", "specifics": []})
-                reply = UNKNOWN_REPLY
-        warning = reminder(asked, reply, state.get("safety", []))
+        warning = reminder(asked, reply, state.get("safety", []), named)
         if warning and reply != FALLBACK_REPLY:
             reply = f"{reply} {warning}"
             emit({"event": "safety", "reminder": warning})

@@ -49,7 +49,7 @@ SAFETY_PROMPT = (
 )
 
 UNKNOWN_PROMPT = (
-    "Nothing you remember answers the user's question about themself: say that you don't "
+    "Nothing you remember answers the user's question: say that you don't "
     "know because they haven't told you, and do not guess."
 )
 

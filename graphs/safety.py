@@ -20,11 +20,12 @@ The check is lexical (cue words), so it errs on the side of reminding.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from confidante.memory.ingest.statements import clauses
 from confidante.memory.ingest.verbs import second_person_verb
+from confidante.memory.subjects.names import is_relation_word
 
 _WORDS = re.compile(r"[a-z0-9]+")
 _FOOD = frozenset(
@@ -159,16 +160,52 @@ def second_person(fact: str) -> str:
     return re.sub(r"^(?:The|A|An|My|Your) ", lambda m: m.group(0).lower(), text)
 
 
-def reminder(message: str, reply: str, facts: Sequence[dict[str, Any]]) -> str:
+def reminder(
+    message: str, reply: str, facts: Sequence[dict[str, Any]], others: Iterable[str] = ()
+) -> str:
     """The sentence to append to ``reply``, or "" when it heeds every fact the message touches.
 
     Only a message that asks something (a question or a request) is checked: "I'm going to
-    a party tonight" needs no reminder.
+    a party tonight" needs no reminder, and a question about someone else ("what does Omar
+    eat?", with Omar among ``others``, the names of the user's subjects) asks nothing of the
+    user's own safety.
     """
-    if not any(kind != "statement" for _, kind in clauses(message)):
+    names = [name for name in others if name]
+    asking = [(text, kind) for text, kind in clauses(message) if kind != "statement"]
+    if all(kind == "question" and _of_someone_else(text, names) for text, kind in asking):
         return ""
     missed = [fact for fact in facts if touches(message, fact) and not heeds(reply, fact, message)]
     if not missed:
         return ""
     said = "; ".join(second_person(fact["text"]) for fact in missed[:3])
     return f"Please keep in mind that {said}."
+
+
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i'd|i'll|i've|me|my|mine|we|we're|us|our|let's)\b", re.I)
+
+
+def _of_someone_else(asking: str, names: Sequence[str]) -> bool:
+    """Whether a question is about someone else, not the user.
+
+    "what does Omar eat?" (Omar one of the user's ``names``), "can my dog eat grapes?", "can
+    she have nuts?" are; "can I have a slice?", "is this Snickers bar ok?" (asked for
+    oneself) and "what should I cook for Ana?" are not.
+    """
+    text = re.sub(
+        r"\b(?:my|our)\s+([\w-]+(?:\s+[\w-]+)?)",
+        lambda m: " someone " if _relation_in(m.group(1)) else m.group(0),
+        asking,
+        flags=re.I,
+    )
+    if _FIRST_PERSON.search(text):
+        return False
+    named = any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) for name in names)
+    return "someone" in text.split() or named or bool(_PRONOUN.search(text))
+
+
+_PRONOUN = re.compile(r"\b(?:he|she|him|his|hers)\b|\bher\b(?! own)", re.I)
+
+
+def _relation_in(words: str) -> bool:
+    first = words.split()[0]
+    return is_relation_word(words) or is_relation_word(first)

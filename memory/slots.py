@@ -86,7 +86,11 @@ JOB_NOUNS = (
     r"firefighter|paramedic|midwife|librarian|cashier|clerk|receptionist|therapist|"
     r"physio|physiotherapist|psychologist|vet|veterinarian|carer|caregiver|intern|coach|"
     r"instructor|recruiter|banker|trader|freelancer|translator|interpreter|social worker|"
-    r"surveyor|administrator|secretary|courier|supervisor|foreman|ceo|cto|cfo"
+    r"surveyor|administrator|secretary|courier|supervisor|foreman|ceo|cto|cfo|"
+    r"artist|painter|ceramicist|potter|sculptor|illustrator|animator|musician|composer|actor|"
+    r"actress|dancer|tailor|florist|gardener|farmer|builder|welder|butcher|hairdresser|barber|"
+    r"stylist|cleaner|postdoc|entrepreneur|founder|realtor|optometrist|radiographer|"
+    r"dietitian|nutritionist|zookeeper|copywriter|programme manager|project manager"
 )
 _JOBS = (
     r"works? as|working as|job as|profession|occupation|promoted to|employed as|"
@@ -154,7 +158,7 @@ _DEFAULTS = (
     Slot(
         "home_city",
         r"\b(?:lives?|living|resides?|is based|settled|(?:has |just |recently )?moved|"
-        r"relocated) (?:\w+ ){0,3}?(?:in|to|near)\b"
+        r"relocat(?:ed|ing|es)) (?:\w+ ){0,3}?(?:in|to|near)\b"
         r"|\bmoved into (?:\w+ ){0,3}?(?:flat|apartment|studio|house|place|home|room|condo)\b"
         r"|\bis based out of\b"
         # "The user is in Buenos Aires." said of itself, with nothing after the place ("is in
@@ -187,8 +191,14 @@ _DEFAULTS = (
         "employer",
         r"\b(?:works?|working|employed|job) (?:\w+ ){0,2}?(?:at|for)\b|\bemployer\b|"
         r"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b"
+        r"|\baccepted (?:an? |the )?(?:job |position |role )?(?:offer )?(?:from|at|with) "
+        r"(?-i:[A-Z])"
         # a new job said as its start: "is starting at Swiggy next Monday"
-        r"|\bstart(?:s|ing)? (?:working |work |a (?:new )?job )?at (?-i:[A-Z])",
+        r"|\bstart(?:s|ing)? (?:working |work |a (?:new )?job )?at (?-i:[A-Z])"
+        # their own business: "is starting their own HR consultancy", "went freelance"
+        r"|\b(?:start\w*|launch\w*|open\w*|runs?|running|set(?:ting)? up) (?:their|his|her) own "
+        r"(?:[\w-]+ ){0,2}(?:business|company|consultancy|practice|studio|firm|agency|shop|"
+        r"startup|clinic|bakery|caf[eé]|restaurant)\b|\b(?:went|gone|going) freelance\b",
         "the organisation they work for",
         asked_by="work working works job company employer",
     ),

@@ -15,6 +15,12 @@ from confidante.graphs.grounding import (
     of_the_kind_asked,
     only_tells,
 )
+from confidante.graphs.named_questions import (
+    answers_from_known,
+    asks_about_someone,
+    callers,
+    knows_of_someone,
+)
 from confidante.graphs.prompts import ASKING_RULE, TELLING_RULE, UNKNOWN_PROMPT, format_memories
 from confidante.graphs.values import RecalledItem
 from confidante.models.scripted import ScriptedChatModel
@@ -29,6 +35,9 @@ def test_questions_about_the_user_are_told_apart_from_advice() -> None:
     assert not asks_about_the_user("What should I watch tonight?")
     assert not asks_about_the_user("I live in Porto.")
     assert not asks_about_the_user("Any books you'd recommend for my trip?")
+    assert asks_about_the_user("remind me what hourly rate I charge?")
+    assert not asks_about_the_user("what's a movie I could watch tonight?")
+    assert not asks_about_the_user("what do you think I need for the trip?")
 
 
 def test_invented_specifics_are_those_never_shown() -> None:
@@ -72,6 +81,11 @@ def test_a_question_that_names_a_kind_bears_on_facts_of_that_kind() -> None:
     assert bears_on("what do I do in my free time?", boulders)
     assert not bears_on("what hobby am I into?", [{"text": "The user lives in Osaka."}])
     assert not bears_on("what hobby am I into?", [])
+    dad = [{"text": "The user's father is turning 60 on November 3.", "subject_id": "f"}]
+    assert bears_on("when is my dad's birthday?", dad)
+    # "new" is how the question asks, not what: Rachel's new husband is no boss
+    husband = [{"text": "Rachel moved to Seattle with her new husband."}]
+    assert not bears_on("what's my new boss's name?", husband)
     mustang = [{"text": "The user is restoring a 1967 Mustang in the garage."}]
     assert bears_on("what's my current project?", mustang)
     assert not bears_on("what's my current project?", [{"text": "The user has a cat."}])
@@ -225,3 +239,110 @@ def test_facts_of_the_kind_asked_are_labeled_for_the_prompt() -> None:
     assert [item.key for item in labeled] == ["hobby", None, None]
     assert "(hobby) The user signed up" in format_memories(labeled)
     assert of_the_kind_asked("where do I live?", [pottery]) == [pottery]
+
+
+def test_a_made_up_answer_about_someone_named_becomes_i_dont_know(settings: Settings) -> None:
+    def inventive(payload: dict[str, Any]) -> Any:
+        asked = str(payload["messages"][-1]["content"])
+        if payload.get("response_format") is None and "studying" in asked:
+            return "Tavita is studying at the University of Toronto."
+        if payload.get("response_format") is None and "from" in asked:
+            return "Tavita is from Auckland."
+        return default_reply(payload)
+
+    model = ScriptedChatModel(function=inventive)
+    agent = Agent(user_id="aisha", settings=settings, model=model)
+    agent.turn("Our new roommate Tavita is a grad student from Auckland.")
+    assert agent.turn("what's Tavita studying?").reply == UNKNOWN_REPLY
+    assert agent.turn("where's Tavita from?").reply == "Tavita is from Auckland."
+    assert not asks_about_someone("Tavita brought cake, should I have some?", ["Tavita"])
+    agent.close()
+
+
+def test_what_is_known_of_someone_named_bears_on_a_question_about_them_or_not() -> None:
+    about = "Mattias (the user's partner)"
+    partner = RecalledItem(
+        id="1", text="Mattias is the user's partner.", kind="fact", subject_id="m", about=about
+    )
+    football = RecalledItem(
+        id="2", text="Mattias plays football on Sundays.", kind="fact", subject_id="m", about=about
+    )
+    nurse = RecalledItem(
+        id="3",
+        text="Mattias is a nurse.",
+        kind="fact",
+        subject_id="m",
+        about=about,
+        key="job_title",
+    )
+    together = RecalledItem(id="4", text="The user and Mattias are flying to Oslo.", kind="fact")
+    # the name is not what is asked: only his partner and his football are known
+    assert not knows_of_someone("what does Mattias do for work?", [partner, football])
+    assert knows_of_someone("what does Mattias do for work?", [partner, nurse])
+    assert knows_of_someone("which sport does Mattias play?", [partner, football])
+    assert knows_of_someone("where are Mattias and I flying?", [partner, together])
+    assert knows_of_someone("who is Mattias?", [partner])
+    assert knows_of_someone("how is Mattias doing?", [partner, football])
+    movies = football.model_copy(update={"text": "Mattias loves horror movies."})
+    assert knows_of_someone("what movie does Mattias like?", [partner, movies])
+    assert knows_of_someone("what's Mattias like?", [partner, football])
+    kids = RecalledItem(id="5", text="The user has two kids: Max is 9 and Lily is 6.", kind="fact")
+    son = RecalledItem(
+        id="6", text="Max is the user's kid.", kind="fact", subject_id="x", about="Max (kid)"
+    )
+    assert knows_of_someone("how old is Max?", [son, kids])
+    assert not knows_of_someone("how old is Max?", [son])
+    brewery = football.model_copy(update={"text": "Mattias runs a brewery in Porto."})
+    assert knows_of_someone("and where's Mattias based again?", [partner, brewery])
+    assert knows_of_someone("which city does Mattias work out of?", [partner, brewery])
+    assert not knows_of_someone("and where's Mattias based again?", [partner, football])
+
+
+def test_a_reply_about_someone_stands_when_it_says_what_is_known_of_them() -> None:
+    reza = RecalledItem(
+        id="1",
+        text="Reza does the catering from Houston.",
+        kind="fact",
+        subject_id="r",
+        about="Reza (the user's cousin)",
+    )
+    assert answers_from_known("Reza works out of Houston.", "where does Reza work?", [reza])
+    assert not answers_from_known("Reza works as a chef.", "what does Reza do?", [reza])
+
+
+def test_a_subject_called_by_relation_is_asked_about_like_one_named() -> None:
+    label = "Yoni (the user's brother)"
+    assert callers(label) == ["Yoni", "my brother", "our brother"]
+    assert callers("the user's mother") == ["my mother", "our mother"]
+    yoni = RecalledItem(
+        id="1", text="Yoni is the user's brother.", kind="fact", subject_id="y", about=label
+    )
+    home = RecalledItem(id="2", text="The user lives in Haifa.", kind="fact", key="home_city")
+    asked = "where does my brother live?"
+    assert asks_about_someone(asked, callers(label))
+    assert not knows_of_someone(asked, [yoni, home])
+    # the user's city said of him is no answer; his own fact is
+    assert not answers_from_known("Yoni lives in Haifa.", asked, [yoni, home])
+    wife = RecalledItem(
+        id="4",
+        text="The user's wife moved here too.",
+        kind="fact",
+        subject_id="w",
+        about="the user's wife",
+    )
+    assert not knows_of_someone("what's my wife's name?", [wife, yoni])
+    assert knows_of_someone("what's my brother's name?", [wife, yoni])
+    eilat = yoni.model_copy(update={"id": "3", "text": "Yoni moved to Eilat.", "key": None})
+    assert knows_of_someone(asked, [yoni, eilat])
+
+
+def test_a_question_about_someone_with_nothing_known_gets_i_dont_know(settings: Settings) -> None:
+    def guessing(payload: dict[str, Any]) -> Any:
+        if payload.get("response_format") is None and "work" in str(payload["messages"][-1]):
+            return "Mattias works as a software engineer."
+        return default_reply(payload)
+
+    agent = Agent(user_id="lena", settings=settings, model=ScriptedChatModel(function=guessing))
+    agent.turn("My partner Mattias plays football on Sundays.")
+    assert agent.turn("what does Mattias do for work?").reply == UNKNOWN_REPLY
+    agent.close()

@@ -80,7 +80,7 @@ async def test_iterate_in_thread_passes_items_and_errors() -> None:
 async def test_agent_astream_yields_the_reply_token_by_token(settings: Settings) -> None:
     agent = Agent(user_id="ana", settings=settings)
     await agent.achat("My dog is called Biscuit.")
-    seen = [item async for item in agent.astream("Who is Biscuit?")]
+    seen = [item async for item in agent.astream("Any tips for walking Biscuit?")]
     tokens = [data["text"] for kind, data in seen if kind == "token"]
     reply = next(
         data["respond"]["reply"] for kind, data in seen if kind == "updates" and "respond" in data

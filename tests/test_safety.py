@@ -45,6 +45,17 @@ def test_no_reminder_for_statements() -> None:
     assert reminder("I'm going to a party tonight, there will be cake.", "Fun!", [PEANUTS]) == ""
 
 
+def test_no_reminder_for_a_question_about_someone_else() -> None:
+    assert reminder("and what does Omar eat?", "Omar is vegan.", [PEANUTS], ["Omar"]) == ""
+    # a capitalised word that is nobody the user knows is no one else
+    assert reminder("is this Snickers bar ok to eat?", "Sure, enjoy!", [PEANUTS]) != ""
+    assert reminder("are they safe to eat?", "Sure, enjoy!", [PEANUTS]) != ""
+    assert reminder("can my dog eat peanut butter?", "Yes, in small amounts.", [PEANUTS]) == ""
+    assert reminder("Should Omar and I get the satay?", "Sure!", [PEANUTS]) != ""
+    assert reminder("Please order satay for Ana.", "Ordered.", [PEANUTS]) != ""
+    assert reminder("is this satay ok?", "Looks tasty!", [PEANUTS]) != ""
+
+
 def test_no_reminder_for_an_unrelated_question() -> None:
     assert not touches("What movie should I watch?", PEANUTS)
     assert reminder("What movie should I watch?", "Watch Alien.", [PEANUTS]) == ""

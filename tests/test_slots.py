@@ -93,6 +93,15 @@ SLOT_CASES = [
     ("The user is married.", True, "relationship_status"),
     ("The user got engaged.", True, "relationship_status"),
     ("Lena is married.", False, None),
+    ("The user is a ceramicist.", True, "job_title"),
+    # their own business is their employer
+    ("The user is starting their own HR consultancy from home.", True, "employer"),
+    ("The user went freelance.", True, "employer"),
+    ("The user accepted an offer from Grab.", True, "employer"),
+    ("The user accepted the invitation.", True, None),
+    ("The user is relocating to Singapore.", True, "home_city"),
+    ("The user is moving the couch to the garage.", True, None),
+    ("The user owns their own car.", True, None),
     # languages
     ("The user speaks Spanish.", True, "languages"),
     ("The user is fluent in German.", True, "languages"),

@@ -16,6 +16,8 @@ from confidante.memory.ingest.extraction import (
     stated_relations,
     states_something,
 )
+from confidante.memory.ingest.pronouns import named_pronoun, spoken_of_last
+from confidante.memory.ingest.relations_said import only_theirs
 from confidante.memory.ingest.self_names import user_names_in
 from confidante.memory.ingest.spelling import respelled
 from confidante.memory.ingest.statements import (
@@ -96,10 +98,45 @@ def test_relations_in_takes_the_named_relation_only() -> None:
         ),
         ("my sisters Ana, Eva and Mia", {"ana": "sister", "eva": "sister", "mia": "sister"}),
         ("my cars Betsy and Ford", {}),
+        ("divorced, two kids: Max is 9 and Lily is 6", {"max": "kid", "lily": "kid"}),
+        ("The baby is here!! A girl, 3.2kg, we named her Yuxin", {"yuxin": "daughter"}),
+        ("my sister's baby boy arrived, they named him Leo", {}),
+        ("It's a boy! we named him leo", {}),
+        ("my landlady Mrs. Tanaka brought potatoes", {"tanaka": "landlady"}),
+        ("Maya won. we have a hamster. she named him Falafel", {"falafel": "hamster"}),
     ],
 )
 def test_relations_in_forms(message: str, expected: dict[str, str]) -> None:
     assert relations_in(message) == expected
+
+
+def test_a_thing_renamed_takes_a_name_never_a_sentence_opening() -> None:
+    truck = {"Saffron Road": "food truck"}
+    assert renames_in("renaming the truck!! Saffron & Smoke", ["Saffron Road"], truck) == [
+        ("Saffron Road", "Saffron & Smoke")
+    ]
+    hamster = {"Falafel": "hamster", "Maya": None}
+    message = "Maya renamed the hamster Schnitzel because 'Falafel is a baby name'"
+    assert renames_in(message, ["Falafel", "Maya"], hamster) == [("Falafel", "Schnitzel")]
+    for message in (
+        "We're renaming the truck. Any ideas?",
+        "renaming the truck! What do you think?",
+        "renaming the truck: Saffron & Smoke?",
+    ):
+        assert renames_in(message, ["Saffron Road"], truck) == [], message
+
+
+def test_a_clause_about_someone_the_statements_name_is_theirs() -> None:
+    out = _interpret(
+        "Eitan is 17 and obsessed with basketball", ["Eitan is obsessed with basketball."]
+    )
+    assert ("Eitan is 17 and obsessed with basketball.", ("Eitan", None), "age") in _plain(out)
+
+
+def test_a_title_is_no_name() -> None:
+    assert head_of("Mrs. Tanaka brought the user potatoes.") == ("other", Mention(name="Tanaka"))
+    message = "sorry, her name is Mrs. Takahashi, not Tanaka. Tanaka is the PE teacher"
+    assert renames_in(message, ["Tanaka"]) == [("Tanaka", "Takahashi")]
 
 
 def test_renames_in_finds_corrections_of_known_names() -> None:
@@ -270,6 +307,108 @@ def test_relations_stated_by_the_model() -> None:
     assert all(s.slot != "relation" for s in out.statements)
 
 
+def test_a_relation_said_only_of_someone_else_is_not_the_users() -> None:
+    message = "their mom Rachel moved to Seattle with her new husband, so the kids are with me"
+    out = _interpret(
+        message,
+        [
+            "The user's mom Rachel moved to Seattle.",
+            "Rachel is the user's mother.",
+            "The user's husband is Rachel's new husband.",
+            "Rachel's new husband is the user's husband.",
+        ],
+    )
+    assert _plain(out) == [("Rachel moved to Seattle.", ("Rachel", None), "home_city")]
+    assert only_theirs("brother", "my sister's husband Tom and her brother Ed")
+    assert not only_theirs("brother", "I told her my brother was sick")
+    assert not only_theirs("mother", "It's mom's birthday on Friday")
+    out = _interpret("My mom Rachel moved to Seattle.", ["The user's mom Rachel moved to Seattle."])
+    assert _plain(out) == [
+        ("The user's mom Rachel moved to Seattle.", ("Rachel", "mom"), "home_city")
+    ]
+
+
+def test_a_statement_about_no_one_must_be_said_word_for_word() -> None:
+    message = "Pierrette sent me a picture of a pelican, she's gloating. the permit runs out soon"
+    facts = [
+        "Pierrette sent the user a picture of a pelican.",
+        "The pelican is a bird.",  # the model's knowledge, not the user's life
+        "The permit runs out soon.",
+    ]
+    texts = [s.text for s in _interpret(message, facts).statements]
+    assert texts == [facts[0], facts[2]]
+
+
+def test_a_relation_said_as_someone_elses_is_told_from_the_user() -> None:
+    message = "my husband Chidi is an engineer, and his mum Ngozi is flying in from Enugu"
+    facts = ["The user's mother Ngozi is flying in from Enugu."]
+    ngozi = ("Ngozi is flying in from Enugu.", ("Ngozi", "mother-in-law"), None)
+    assert ngozi in _plain(_interpret(message, facts))
+    out = _interpret(
+        "my friend Ana came over, her brother Tom is a chef", ["The user's brother Tom is a chef."]
+    )
+    assert ("Tom is a chef.", ("Tom", "Ana's brother"), "job_title") in _plain(out)
+
+
+def test_a_thing_of_the_users_said_to_be_another_is_no_fact() -> None:
+    facts = [
+        "The user's staff is the user's employer.",
+        "The user's sister is the user's roommate.",
+    ]
+    out = _interpret("staff meal today, my sister is my roommate", facts)
+    assert [s.text for s in out.statements] == [facts[1]]
+
+
+def test_a_safety_fact_must_be_said_word_for_word() -> None:
+    message = "Dona Fernanda brought me a bag of pink grapefruits"
+    out = _interpret(message, ["The user is allergic to grapes."])
+    assert all("allergic" not in s.text for s in out.statements)
+    # a paraphrase of a medication stays ("put me on" → "prescribed")
+    med = _interpret("doctor put me on warfarin", ["The doctor prescribed warfarin to the user."])
+    assert [s.slot for s in med.statements] == ["medications"]
+    out = _interpret("I'm allergic to peanuts", ["The user is allergic to peanuts."])
+    assert _plain(out) == [("The user is allergic to peanuts.", None, "allergies")]
+
+
+def test_the_husband_of_the_users_daughter_is_a_son_in_law() -> None:
+    message = "My daughter is Rita, she lives in Luxembourg with her husband Pierre"
+    facts = ["Rita is the user's daughter.", "Rita's husband is Pierre."]
+    assert ("Rita's husband is Pierre.", ("Pierre", "son-in-law"), None) in _plain(
+        _interpret(message, facts)
+    )
+    assert head_of("The user's neighbour is Dona Fernanda.") == (
+        "other",
+        Mention(name="Fernanda", relation="neighbour"),
+    )
+    out = _interpret(
+        "My late wife always wanted us to try it", ["The user's wife is the user's mother."]
+    )
+    assert out.statements == [] or all("mother" not in s.text for s in out.statements)
+
+
+def test_the_mother_of_the_users_wife_is_a_mother_in_law() -> None:
+    lin = _subject("Lin", "wife")
+    message = "Lin's mother will come to help after the baby arrives"
+    out = _interpret(message, ["Lin's mother will come to help after the baby arrives."], [lin])
+    assert [s.subject for s in out.statements] == [Mention(relation="mother-in-law")]
+
+
+def test_thanks_to_the_assistant_are_no_fact() -> None:
+    message = "MANGO CAME HOME!!! skinny but fine. thank you for listening to me moan"
+    facts = [
+        "Mango came home.",
+        "The user listened to Mango moan.",
+        "The user thanked the assistant.",
+    ]
+    assert [s.text for s in _interpret(message, facts).statements] == ["Mango came home."]
+    message = "Mateus loved the owl direction btw. thanks, that helped a lot"
+    facts = ["Mateus loved the owl direction.", "Mateus thanks Mateus for the information."]
+    assert [s.text for s in _interpret(message, facts).statements] == [facts[0]]
+    # a name like a thanks is no thanks
+    out = _interpret("Ty started kindergarten today", ["Ty started kindergarten today."])
+    assert [s.text for s in out.statements] == ["Ty started kindergarten today."]
+
+
 def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
     out = _interpret("Tomás here, in Buenos Aires", ["Tomás is in Buenos Aires."])
     assert _plain(out) == [
@@ -281,6 +420,12 @@ def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
     assert user_names_in("holaa, soy Majo 😊 well, María José") == {"majo"}
     out = _interpret("holaa, soy Majo. I'm a dentist", ["Majo is the user's dentist."])
     assert not any("dentist" in text and subject for text, subject, _ in _plain(out))
+    # a bare name after a greeting in any language is the user's own
+    out = _interpret("hoi! Zainab, pharmacist", ["Zainab is a pharmacist."])
+    assert ("The user's name is Zainab.", None, "name") in _plain(out)
+    out = _interpret("Bonjour! Yvonne, 68, retired teacher", ["Yvonne is a retired teacher."])
+    assert ("The user is a retired teacher.", None, "job_title") in _plain(out)
+    assert ("The user's name is Yvonne.", None, "name") in _plain(out)
     # "they're" stands for "we", not for the one person the message names
     out = _interpret(
         "Andrés got an offer so we're moving there", ["They're moving there in November."]
@@ -289,6 +434,29 @@ def test_the_users_own_name_makes_a_statement_about_the_user() -> None:
     # a name the user is known by already: no new name statement
     out = _interpret("Tomás lives in Lima", ["Tomás lives in Lima."], user_names=["Tomás"])
     assert _plain(out) == [("The user lives in Lima.", None, "home_city")]
+
+
+def test_she_in_a_message_naming_no_one_is_whom_the_user_spoke_of_last() -> None:
+    greet = _subject("Greet", "mother")
+    message = "she takes levodopa four times a day, if a dose is late she freezes up"
+    facts = ["The user takes levodopa four times a day.", "She freezes up if a dose is late."]
+    assert _plain(_interpret(message, facts, known=[greet])) == [
+        ("Greet takes levodopa four times a day.", ("Greet", "mother"), None),
+        ("Greet freezes up if a dose is late.", ("Greet", "mother"), None),
+    ]
+    late = _interpret(message, ["If a dose is late, the user freezes up."], known=[greet])
+    assert ("If a dose is late, Greet freezes up.", ("Greet", "mother"), None) in _plain(late)
+    # days later "she" may be anyone: the statement stays as the model said it
+    stale = greet.model_copy(update={"updated_at": datetime(2020, 1, 1, tzinfo=UTC)})
+    assert spoken_of_last([stale]) == ""
+    assert named_pronoun("Her neurologist is kind.", "her neurologist is kind", {}, "Greet") == (
+        "Greet's neurologist is kind."
+    )
+    assert named_pronoun("It is raining.", "it is raining", {}, "Greet") == "It is raining."
+    # a message that speaks of someone itself keeps its "he" to them
+    assert spoken_of_last([greet], "my dad called, he is retiring") == ""
+    assert spoken_of_last([greet], "Tom says he is fine") == ""
+    assert spoken_of_last([greet], message) == "Greet"
 
 
 def test_a_statement_the_model_put_on_the_user_goes_to_its_speaker() -> None:

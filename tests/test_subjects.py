@@ -195,6 +195,8 @@ def test_subject_facts_are_current_newest_first_and_limited(memory: Memory) -> N
         ("my mom", "mother"),
         ("the user's bro", "brother"),
         ("Best  Friend", "best friend"),
+        ("husband's mother", "mother-in-law"),
+        ("biggest client right now", "biggest client"),
         ("co-worker", "coworker"),
         ("Chidi's mum", "Chidi's mother"),
         ("self", None),

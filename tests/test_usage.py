@@ -65,7 +65,7 @@ def test_a_streamed_turn_ends_with_its_usage(settings: Settings) -> None:
         before = len(model.calls)
 
         async def collect() -> list[tuple[str, Any]]:
-            return [pair async for pair in agent.astream("Who is Biscuit?")]
+            return [pair async for pair in agent.astream("Any tips for walking Biscuit?")]
 
         events = run_sync(collect())
     kind, usage = events[-1]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from confidante import Agent
 from confidante.graphs import nodes as nodes_module
+from confidante.memory.ingest.extraction import Statement
 from confidante.memory.ingest.learning import learn
+from confidante.memory.ingest.updates import says_change
+from confidante.memory.items import MemoryHit
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import Mention
 from confidante.models.scripted import ScriptedChatModel
@@ -419,6 +423,48 @@ async def test_a_change_ends_at_most_the_nearest_plain_fact_of_its_subject(
     memory.close()
 
 
+async def test_a_missing_cat_that_came_home_is_missing_no_more(settings: Settings) -> None:
+    """ "Mango came home" shares no word with "went missing": nearness pairs them."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await _say(memory, "our cat Mango went missing 3 days ago")
+    (mango,) = await memory.asubjects("u")
+    await memory.aremember("u", "The user's cat Mango went missing.", subject_id=mango.id)
+    model = _replaces_everything(["Mango came home."])
+    await _say(memory, "MANGO CAME HOME!!! skinny but fine", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "Mango came home." in current
+    assert "The user's cat Mango went missing." not in current
+    memory.close()
+
+
+async def test_a_diet_given_up_ends(settings: Settings) -> None:
+    """ "I've given up on keto" ends the keto diet (it shares "keto")."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user is doing keto since January.", key="diet")
+    model = _replaces_everything(["The user has given up on keto."])
+    await _say(memory, "I've given up on keto, life's too short", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user is doing keto since January." not in current
+    memory.close()
+
+
+def test_who_someone_is_ends_no_fact_that_names_them() -> None:
+    """A relation statement sharing "cardiologist" with the statin does not end it."""
+    statin = MemoryHit(
+        id="m1",
+        text="The user's cardiologist started them on atorvastatin.",
+        key="medications",
+        created_at=datetime.now(UTC),
+        score=0.5,
+    )
+    who = Statement("Alves is the user's cardiologist.", None, "relation")
+    assert not says_change(who, statin, frozenset({"medications"}))
+    home = Statement("The user lives in Porto.", None, "home_city")
+    assert says_change(home, statin.model_copy(update={"key": None}), frozenset())
+
+
 async def test_a_renamed_team_ends_the_fact_that_shares_its_name(settings: Settings) -> None:
     """Names other than the subjects' link two facts: "Dhanmondi" in the old and new name."""
     settings.ensure_dirs()
@@ -451,6 +497,22 @@ async def test_a_pet_renamed_ends_no_fact_near_it(settings: Settings) -> None:
     memory.close()
 
 
+async def test_a_thing_renamed_by_what_it_is_takes_its_new_name(settings: Settings) -> None:
+    """ "renaming the truck!! Saffron & Smoke": the one known as the user's truck is renamed."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    (truck,) = await memory.aresolve("u", [Mention(name="Saffron Road", relation="food truck")])
+    await memory.aremember("u", "Saffron Road sells koobideh wraps.", subject_id=truck.id)
+    model = _replaces_everything(["The user is renaming the truck to Saffron & Smoke."])
+    await _say(memory, "we're renaming the truck!! Saffron & Smoke, since we added a grill", model)
+    (renamed,) = await memory.asubjects("u")
+    assert (renamed.name, renamed.aliases) == ("Saffron & Smoke", ["Saffron Road"])
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "Saffron & Smoke sells koobideh wraps." in current
+    assert "Saffron Road sells koobideh wraps." not in current
+    memory.close()
+
+
 async def test_a_left_wrist_ends_nothing_and_a_quote_is_never_near(settings: Settings) -> None:
     """ "left" says a change only of what was left: "my left wrist" ends no fact."""
     settings.ensure_dirs()
@@ -480,4 +542,26 @@ async def test_made_a_card_is_no_news_and_leaving_a_place_ends_it(settings: Sett
     await _say(memory, "I'm leaving Liceo", model)
     current = {i.text for i in await memory.alist_items("u")}
     assert "The user teaches 4th medio at Liceo Eduardo." not in current
+    memory.close()
+
+
+async def test_an_idiom_a_small_model_misreads_is_not_shown_to_it(settings: Settings) -> None:
+    """ "heads up: severe egg allergy" once became "The user's head is on severe egg allergy."."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    shown: list[str] = []
+
+    def answer(payload: dict[str, Any]) -> Any:
+        if _schema(payload) == "FactExtraction":
+            shown.append(_user_text(payload))
+            return {"facts": ["The user has a severe egg allergy."]}
+        return default_reply(payload)
+
+    await _say(
+        memory, "heads up: severe egg allergy, no mayo for me", ScriptedChatModel(function=answer)
+    )
+    assert shown == ["severe egg allergy, no mayo for me"]
+    assert [hit.text for hit in await memory.aslot_values("u", "allergies")] == [
+        "The user has a severe egg allergy."
+    ]
     memory.close()

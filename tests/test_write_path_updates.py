@@ -25,6 +25,7 @@ def test_a_job_is_read_from_the_users_own_words() -> None:
     assert job_said("made captain!!! 12 years of flying to get here") == "captain"
     assert job_said("got promoted to head nurse today") == "head nurse"
     assert job_said("yo. kenji. 34, software dev at Rakuten in Osaka") == "software dev"
+    assert job_said("hoi! Zainab, pharmacist at the OLVG in Amsterdam") == "pharmacist"
     assert job_said("I quit Infosys. Starting at Swiggy next Monday as a product analyst 🎉") == (
         "product analyst"
     )
@@ -163,6 +164,14 @@ def _said(message: str, *model_facts: str) -> set[tuple[str, str | None]]:
     return {(s.text, s.slot) for s in got.statements}
 
 
+def test_a_clause_from_a_month_is_no_hometown() -> None:
+    message = "old coach retired, so from August I'm taking the under-12s instead"
+    got = _said(message, "The old coach retired.")
+    assert not any(slot == "hometown" for _, slot in got), got
+    got = _said("I'm Jun, based out of Rotterdam", "The user's name is Jun.")
+    assert ("The user is based out of Rotterdam.", "home_city") in got, got
+
+
 def test_a_fact_the_model_turned_into_knowing_is_kept_in_the_users_words() -> None:
     message = "Also so you know I've got coeliac disease, so anything with gluten is a no for me"
     got = _said(message, "The user knows about coeliac disease.")
@@ -250,6 +259,11 @@ def test_a_remark_to_the_assistant_is_no_fact_and_myself_is_retold() -> None:
     assert _tidy("I plan on eating half of it myself") == (
         "The user plans on eating half of it themself."
     )
+    assert _tidy("I don't want it coming up") == "The user doesn't want it coming up."
+    assert _tidy("I haven’t called") == "The user hasn't called."
+    assert _tidy("The user originally from Pune.") == "The user is originally from Pune."
+    assert _tidy("I married Ana in 2019.") == "The user married Ana in 2019."
+    assert _tidy("I want to write a thank-you card") == "The user wants to write a thank-you card."
 
 
 async def test_a_change_of_part_of_a_fact_keeps_the_rest(settings: Settings) -> None:

@@ -35,13 +35,18 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, StringConstraints
 
 from confidante.memory.ingest.jobs_said import job_said, job_statement
+from confidante.memory.ingest.not_facts import ALLERGY_SAID, HEARSAY, MISREAD, NOT_A_FACT, TO_YOU
+from confidante.memory.ingest.pronouns import named_pronoun, spoken_of_last
 from confidante.memory.ingest.relations_said import (
     as_own_place,
+    as_the_users,
     relation_grounded,
+    said_as_theirs,
     stated_relations,
+    whose_relation,
 )
 from confidante.memory.ingest.repeats import drop_repeats, whom
-from confidante.memory.ingest.said import left_out, opening_name
+from confidante.memory.ingest.said import from_thanks, left_out, opening_name
 from confidante.memory.ingest.self_names import (
     as_user,
     as_user_when_unnamed,
@@ -128,39 +133,18 @@ class Extracted:
     mentions: list[Mention] = field(default_factory=list)
 
 
-#: A model's statement in the first person said to "you", the assistant ("I won't bore you").
-_TO_YOU = re.compile(r"^(?:I|I'm|I'll|I've|I'd)\b.*\byou\b", re.I)
-#: A statement's opening pronoun that stands for one person ("They're moving" is left: "we").
-_PRONOUN_HEAD = re.compile(r"^(?:he|she|it|his|her|its|their|they(?!['’]))\b", re.I)
-#: The model's report of the user knowing or saying something ("The user knows about coeliac
-#: disease." for "I've got coeliac disease"): taken only when the message says that verb, else
-#: the clause is kept in the user's own words (:func:`~confidante.memory.ingest.said.left_out`).
-_HEARSAY = re.compile(
-    r"^the user (?:knows|knew|is aware|learned|heard|mentioned|mentions|said|says|told|talked|"
-    r"talks|is talking|shared|shares) (?:about |of |that )?",
-    re.I,
-)
-#: Sentences that are not facts: the user is their own relation, a thing is itself, advice
-#: or a question retold ("The user should grab a slice.", "The user wonders whether...").
-_NOT_A_FACT = re.compile(
-    r"\bthe user (?:is|was) the user's\b|^the user's ([\w -]+) is the user's \1\.?$"
-    r"|^the user (?:should|could|might|may|would like to know|wants to know|is wondering|"
-    r"wonders|asked|asks|is asking|is considering whether|is not sure (?:if|whether|about)|"
-    r"is unsure|is uncertain|wants (?:advice|to check|a second opinion))\b",
-    re.I,
-)
-
-
 def states_something(message: str) -> bool:
     """Return True when the message has at least one clause that states something."""
     return bool(statement_clauses(message))
 
 
 def _retell(text: str, mention: Mention) -> str:
-    """A statement opening with "The user" told of someone else instead."""
+    """A statement of "The user" told of someone else instead ("If ..., the user freezes")."""
     cleaned = mention.cleaned()
     who = cleaned.name or f"The user's {cleaned.relation}"
-    return re.sub(r"^The user\b", who, text, count=1)
+    if text.startswith("The user"):
+        return re.sub(r"^The user\b", who, text, count=1)
+    return re.sub(r"\bthe user\b", who if cleaned.name else who.lower(), text, count=1)
 
 
 def _subject_of(text: str, relations: dict[str, str | None]) -> tuple[str, Mention | None]:
@@ -176,17 +160,6 @@ def _subject_of(text: str, relations: dict[str, str | None]) -> tuple[str, Menti
     return "other", mention
 
 
-def _named_pronoun(text: str, message: str, relations: dict[str, str | None]) -> str:
-    """A statement opening with "She"/"He"... told of the one person the message names."""
-    if not _PRONOUN_HEAD.match(text):
-        return text
-    named = [name for name in relations if name and name_pattern(name).search(message)]
-    if len(named) != 1:
-        return text
-    spelled = name_pattern(named[0]).search(message)
-    return _PRONOUN_HEAD.sub(spelled.group(0) if spelled else named[0], text, count=1)
-
-
 @dataclass
 class _Reading:
     """What the statements of one message are checked against."""
@@ -197,29 +170,45 @@ class _Reading:
     mine: set[str]
     known_names: set[str]
     relations: dict[str, str | None]
+    earlier: str = ""
+
+    def _grounded(self, text: str, about_no_one: bool) -> bool:
+        """Its names and most words said; every word about no one; an allergy as one."""
+        if not is_grounded(text, self.said, self.known_names):
+            return False
+        slot = self.slots.slot_of(text, about_user=True)
+        if slot is not None and slot.name == "allergies" and not ALLERGY_SAID.search(self.message):
+            return False  # "The user is allergic to grapes." from "pink grapefruits"
+        if about_no_one:
+            return is_grounded(text, self.message, self.known_names, every_word=True)
+        return True
+
+    def _thanks(self, text: str) -> bool:
+        return from_thanks(text, self.message)
 
     def statement(self, text: str, notes: list[str]) -> Statement | None:
         """One model statement checked and resolved (None when it is dropped)."""
-        if not text or len(text) > 500 or _NOT_A_FACT.search(text):
+        if not text or len(text) > 500 or NOT_A_FACT.search(text) or self._thanks(text):
             return None
-        hearsay = _HEARSAY.match(text)
+        hearsay = HEARSAY.match(text)
         if hearsay and not re.search(
             rf"\b(?:i|we)\b(?:\W+\w+){{0,2}}?\W+{hearsay.group(0).split()[2][:4]}",
             self.message,
             re.I,
         ):
             return None
-        text = _named_pronoun(respelled(text, self.message), self.message, self.relations)
+        text = respelled(text, self.message)
+        text = named_pronoun(text, self.message, self.relations, self.earlier)
         whose, mention = _subject_of(text, self.relations)
-        if whose == "user":
+        if whose == "user" or (whose == "unknown" and re.search(r"\bthe user\b", text)):
             named = {name: rel for name, rel in self.relations.items() if rel}
-            other = speaker_of(text, self.message, named)
+            other = speaker_of(text, self.message, named, self.earlier)
             if other is not None and (other.name or "").casefold() not in self.mine:
                 text, whose, mention = _retell(text, other), "other", other
-        if not is_grounded(text, self.said, self.known_names):
+        mentions_user = re.search(r"\bthe user\b", text, re.I)
+        if not self._grounded(text, whose == "unknown" and not mentions_user):
             logger.info("dropped an ungrounded statement")
             return None
-        mentions_user = re.search(r"\bthe user\b", text, re.I)
         if whose == "unknown" and mentions_user and _user_safety(text, self.slots):
             whose = "user"  # "The doctor put the user on warfarin."
         if whose == "other" and not _usable(mention, self.message, self.known_names):
@@ -228,10 +217,19 @@ class _Reading:
             whose, mention = "unknown", None
         elif whose == "unknown":
             notes.append("a statement names no subject: kept as a plain fact")
+        elif mention is not None and said_as_theirs(
+            mention, self.message, self.relations
+        ):  # "their mom Rachel": not the
+            if not mention.name:  # user's mother; "the user's husband" of "her new husband"
+                return None
+            text = re.sub(rf"^The user's .*?\b(?={re.escape(mention.name)}\b)", "", text)
+            mention = Mention(
+                name=mention.name, relation=whose_relation(mention, self.message, self.relations)
+            )
         if whose == "other" and _user_safety(text, self.slots):  # "The user's doctor put the
             whose, mention = "user", None  # user on warfarin": the user's health
         slot = self.slots.slot_of(text, about_user=whose == "user") if whose != "unknown" else None
-        return Statement(text, mention, slot.name if slot else None)
+        return Statement(text, as_the_users(mention, self.relations), slot.name if slot else None)
 
 
 def interpret(
@@ -251,7 +249,7 @@ def interpret(
         user_names: Names the user is known by (a statement about them is about the user).
     """
     # "I won't bore you": a remark to the assistant, no fact of the user's life
-    tidied = [retold(fact) for fact in result.facts if not _TO_YOU.search(fact)]
+    tidied = [retold(fact) for fact in result.facts if not TO_YOU.search(fact)]
     introduced = user_names_in(message)
     if not user_names and not introduced and (opening := opening_name(message, tidied)):
         introduced.add(opening)
@@ -272,6 +270,7 @@ def interpret(
         mine=mine,
         known_names={n.casefold() for subject in known for n in subject.names()} | mine,
         relations=relations,
+        earlier=spoken_of_last(known, message),
     )
     out = Extracted()
     for text in texts:
@@ -288,6 +287,9 @@ def interpret(
         out.statements.append(Statement(job_statement(job), None, "job_title"))
     kept = [statement.text for statement in out.statements]
     named = {name: rel for name, rel in relations.items() if rel}
+    for statement in out.statements:  # "Eitan is 17 and ..." is Eitan's when he has facts
+        if statement.subject is not None and statement.subject.name:
+            named.setdefault(statement.subject.name.casefold(), statement.subject.relation or "")
     for text, mention in left_out(message, kept, named, retold, bool(introduced)):
         quoted = text.startswith("The user said ")
         slot = None if quoted else slots.slot_of(text, about_user=mention is None)
@@ -360,7 +362,7 @@ async def extract(
             f"{s.name} ({s.relation})" if s.name else str(s.relation) for s in known[-30:]
         )
         system += f"\n\nPeople and things the user mentioned before: {labels}."
-    prompt = [SystemMessage(system), HumanMessage(message)]
+    prompt = [SystemMessage(system), HumanMessage(MISREAD.sub("", message))]
     return await ask_structured(
         model,
         FactExtraction,

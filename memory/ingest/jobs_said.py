@@ -43,8 +43,13 @@ _SAID = (
         rf"(?:^\W*|[,;]\s*|\b(?i:my)\s+)(?i:(?:day |new |main )?job(?:'s|\s+is))\s+"
         rf"(?i:(?:a|an)\s+)?{_JOB}{_ENDS}"
     ),
-    # a bare self-description opening a sentence, with its employer: "34, software dev at Rakuten"
-    re.compile(rf"^\W*(?:\d{{1,2}}\s*,\s*)?{_JOB}\s+(?i:at|for|with)\s+{_NAME}"),
+    # a bare self-description opening a sentence, with its employer: "34, software dev at Rakuten",
+    # "Zainab, pharmacist at the OLVG"
+    re.compile(
+        rf"^\W*(?:{_NAME},\s*)?(?:\d{{1,2}}\s*,\s*)?{_JOB}\s+(?i:at|for|with)\s+(?i:the\s+)?{_NAME}"
+        # not "Kavya, nurse at Manipal, is visiting": someone else, described
+        r"(?![^.]*,\s*(?i:is|was|has|will|came|comes|said|says)\b)"
+    ),
 )
 _NOT_MODIFIERS = frozenset(
     "a an the my your his her our their not no never to with at for in on of and or but so "

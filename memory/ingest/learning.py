@@ -99,7 +99,8 @@ async def _apply_renames(
     renamed Pancho to Chispa.").
     """
     names = [name for subject in known for name in subject.names()]
-    for old, new in renames_in(message, names):
+    relations = {name: subject.relation for subject in known for name in subject.names()}
+    for old, new in renames_in(message, names, relations):
         subject = next(s for s in known if any(n.casefold() == old.casefold() for n in s.names()))
         await memory.aupdate_subject(user_id, subject.id, name=new)
         said_old = name_pattern(old)

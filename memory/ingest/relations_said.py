@@ -5,21 +5,33 @@
   from "yo. kenji. 34" is invented and dropped);
 - :func:`as_own_place`: an employer, school or hometown stated as if it were someone ("Delta
   is the user's employer.") is a fact of the user's ("The user works for Delta.");
-- :func:`relation_said`: whether a message says a relation, in any familiar form.
+- :func:`relation_said`: whether a message says a relation, in any familiar form;
+- :func:`only_theirs`: whether it says that relation only of someone else ("their mom
+  Rachel", "her new husband" are nobody's mother or husband to the user).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from confidante.memory.ingest.statements import WORD
-from confidante.memory.subjects.names import is_relation_word, normalise_relation
+from confidante.memory.subjects.names import (
+    Mention,
+    in_law,
+    is_relation_word,
+    name_pattern,
+    normalise_relation,
+)
 
 #: A statement that relates someone to the user: "Ana is the user's sister.".
 RELATION_STATEMENT = re.compile(
     r"^([A-Z][\w-]*(?: [A-Z][\w-]*){0,2}) is (?:now )?the user's ([\w' -]+?)\.?$"
 )
+
+
+#: Any statement that relates someone to the user, whatever its opening.
+_ANYONE_RELATED = re.compile(r"^.+? is (?:now )?the user's ([\w' -]+?)\.?$")
 
 
 def relation_said(relation: str, message: str) -> bool:
@@ -30,6 +42,60 @@ def relation_said(relation: str, message: str) -> bool:
     head = wanted.split(" ")[-1]
     words = {normalise_relation(word) for word in WORD.findall(message.lower())}
     return head in words or wanted in message.lower()
+
+
+#: Words before a relation that make it someone else's: "their mom", "her new husband",
+#: "Chidi's sister" ("told her my brother" is the user's brother).
+_SOMEONE_ELSES = re.compile(
+    r"(?:\b(?:his|her|their|its|your)|\b(?!(?:it|that|what|there|here|who|where|he|she|let|"
+    r"how)['’]s\b)\w+['’]s|s['’])\s+(?:(?!(?:my|our)\b)[\w-]+\s+){0,2}$",
+    re.I,
+)
+
+
+def only_theirs(relation: str, message: str) -> bool:
+    """Whether every time the message says a relation it is someone else's, not the user's.
+
+    "their mom Rachel moved to Seattle with her new husband": neither a mother nor a husband
+    of the user's. False when the relation is not said at all (see :func:`relation_said`).
+    """
+    wanted = normalise_relation(relation)
+    if not wanted:
+        return False
+    head, found = wanted.split(" ")[-1], False
+    for word in re.finditer(r"[\w-]+", message):
+        if normalise_relation(word.group(0).lower()) != head:
+            continue
+        if not _SOMEONE_ELSES.search(message[max(0, word.start() - 60) : word.start()]):
+            return False
+        found = True
+    return found
+
+
+def possessor_of(relation: str, message: str, names: Sequence[str]) -> str | None:
+    """Whose relation "his mum Ngozi" is: the last of ``names`` said before "his" or "her".
+
+    "my husband Chidi ..., and his mum Ngozi is flying in" → "Chidi".
+    """
+    wanted = normalise_relation(relation)
+    if not wanted:
+        return None
+    head = wanted.split(" ")[-1]
+    for word in re.finditer(r"[\w-]+", message):
+        if normalise_relation(word.group(0).lower()) != head:
+            continue
+        before = message[max(0, word.start() - 40) : word.start()]
+        if not re.search(r"\b(?:his|her)\s+(?:[\w-]+\s+){0,2}$", before, re.I):
+            continue
+        said = [
+            (found.start(), name)
+            for name in names
+            for found in re.finditer(
+                rf"(?<![\w-]){re.escape(name)}(?![\w-])", message[: word.start()], re.I
+            )
+        ]
+        return max(said)[1] if said else None
+    return None
 
 
 def stated_relations(statements: Sequence[str]) -> dict[str, str]:
@@ -72,11 +138,66 @@ def as_own_place(text: str) -> str:
 def relation_grounded(text: str, message: str, relations: dict[str, str | None]) -> bool:
     """A relation statement's relation must be said, or be the one the memory knows.
 
-    "Kenji is the user's brother." from "yo. kenji. 34" is dropped: nothing says brother.
+    "Kenji is the user's brother." from "yo. kenji. 34" is dropped: nothing says brother;
+    so is "The user's staff is the user's employer.": a thing of the user's said to be
+    another (a person may be two: "The user's sister is the user's roommate.").
     """
     match = RELATION_STATEMENT.match(text.strip())
+    anyone = _ANYONE_RELATED.match(text.strip())
+    owned = re.match(r"^the user's ([\w -]+?) is", text.strip(), re.I)
+    if anyone is not None and owned is not None:  # "The user's wife is the user's mother."
+        return is_relation_word(owned.group(1)) and relation_said(anyone.group(1), message)
+    if match is None and anyone is not None:  # "Rachel's new husband is the user's husband."
+        relation = normalise_relation(anyone.group(1))
+        return not (relation and is_relation_word(relation) and only_theirs(relation, message))
     relation = normalise_relation(match.group(2)) if match else None
     if match is None or relation is None or not is_relation_word(relation):
         return True
     known = relations.get(match.group(1).casefold())
-    return relation_said(relation, message) or (known is not None and known == relation)
+    if known is not None and known == relation:
+        return True
+    return relation_said(relation, message) and not only_theirs(relation, message)
+
+
+def said_as_theirs(mention: Mention, message: str, relations: Mapping[str, str | None]) -> bool:
+    """Whether a mention's relation is only said of someone else's ("their mom Rachel").
+
+    A relation the memory already knows the named subject by is the user's.
+    """
+    relation = mention.relation or ""
+    if not relation or "'s " in relation:
+        return False
+    known = relations.get((mention.name or "").casefold())
+    return known != normalise_relation(relation) and only_theirs(relation, message)
+
+
+def whose_relation(
+    mention: Mention, message: str, relations: Mapping[str, str | None]
+) -> str | None:
+    """The relation of someone said as another's, told from the user.
+
+    "my husband Chidi ..., his mum Ngozi" makes Ngozi the user's "mother-in-law"; "my friend
+    Ana ..., her brother Tom" makes Tom "Ana's brother". Else the relation the memory knows
+    the subject by (None when it knows none).
+    """
+    relation = normalise_relation(mention.relation) or ""
+    names = [name for name, rel in relations.items() if rel]
+    owner = possessor_of(relation, message, names) if relation else None
+    if owner is None:
+        return relations.get(str(mention.name).casefold())
+    spelled = name_pattern(owner).search(message)
+    owned = f"{spelled.group(0) if spelled else owner}'s {relation}"
+    return in_law(str(relations[owner]), relation) or owned
+
+
+def as_the_users(mention: Mention | None, relations: Mapping[str, str | None]) -> Mention | None:
+    """A relation of someone's told from the user, when the user has a word for it.
+
+    "Lin's mother" is the user's mother-in-law when Lin is the user's wife.
+    """
+    if mention is None:
+        return None
+    owner, _, rest = (mention.relation or "").rpartition("'s ")
+    spouse = relations.get(owner.casefold()) if owner else None
+    found = in_law(spouse, normalise_relation(rest) or "") if spouse else None
+    return Mention(name=mention.name, relation=found, kind=mention.kind) if found else mention

@@ -57,12 +57,24 @@ _DROPPED_I = re.compile(
 #: A clause that goes on describing the speaker with no subject of its own ("I'm Jamal, first
 #: officer with Delta, based out of Atlanta"): said of the user while no one else was named.
 _GOES_ON = re.compile(
-    r"^(?:based|living|located|settled|working|studying|originally from|from|born|raised|"
-    r"married|engaged|single|retired|allergic|vegan|vegetarian)\b",
+    r"^(?:based|living|located|settled|working|studying|originally from|born|raised|"
+    r"married|engaged|single|retired|allergic|vegan|vegetarian|"
+    # "from Cebu", not "from August I'm taking the under-12s"
+    r"from(?! (?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next|now|"
+    r"then|today|tomorrow|time)\b))\b(?!.*\bI(?:'m)?\b)",
     re.I,
 )
 _BARE_AGE = re.compile(r"^\d{2}$")
-_GREETING = r"(?:hi|hey|hello|yo|hiya|heya|sup|morning|evening|ok|okay|alright|oi)"
+_GREETING = (
+    r"(?:hi|hey|hello|yo|hiya|heya|howdy|sup|morning|evening|ok|okay|alright|oi|greetings|"
+    r"bonjour|bonsoir|salut|hola|holaa+|ola|olá|oi|ciao|hallo|hej|hei|moin|servus|salam|salaam|"
+    r"sawubona|namaste|aloha|shalom|merhaba|privet|konnichiwa|kia ora|g'day|ahoj|szia|sveiki|"
+    r"hoi|moi|tere|salve|selam|jambo|habari|kumusta|halo|xin chào|annyeong|ni hao|sawasdee|"
+    r"good (?:morning|afternoon|evening|day)|bom dia|boa tarde|boa noite|buenos d[ií]as|"
+    r"buenas(?: tardes| noches)?|guten (?:tag|morgen|abend)|buongiorno|buonasera|goedemorgen|"
+    r"goedemiddag|dag|god morgen|dzie[nń] dobry|cze[sś][cć]|zdravo|yassou|geia sou)"
+)
 _OPENING_WORD = re.compile(rf"^\W*(?:{_GREETING}\W+)*([^\W\d_][\w'-]*)\s*[.,!]+(?:\s|$)", re.I)
 
 
@@ -96,6 +108,30 @@ _WHEN = _content(
 _PRONOUNS = frozenset({"i", "i'm", "im", "i've", "i'll", "i'd"})
 #: Clauses said to the assistant ("testing you", "please forget ..."), not about a life.
 _TO_THE_ASSISTANT = re.compile(r"\b(?:you|your|you're|u|please|pls|forget)\b", re.I)
+
+
+_THANKS = re.compile(r"^(?:many |so much )?(?:thanks|thank you|thank u|thx)\b", re.I)
+
+
+_THANKED = re.compile(r"\b(?:thank\w*|grateful|gratitude)\b", re.I)
+
+
+def from_thanks(statement: str, message: str) -> bool:
+    """Whether a statement retells the message's thanks to the assistant.
+
+    "thank you for listening to me moan" says no "The user listened to Mango moan.". The
+    statement's source is the clause sharing most content words with it.
+    """
+    said = [clause for clause, _ in clauses(message)]
+    if _THANKED.search(statement) and any(_THANKS.match(_LEADING.sub("", c)) for c in said):
+        return True  # "Mateus thanks Mateus for the information." from "thanks, that helped"
+    words = _content(statement)
+    best, overlap = "", 0
+    for clause in said:
+        shared = len(words & _content(clause))
+        if shared > overlap:
+            best, overlap = clause, shared
+    return bool(_THANKS.match(_LEADING.sub("", best)))
 
 
 def _names(clause: str) -> set[str]:

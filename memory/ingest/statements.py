@@ -18,8 +18,9 @@ These checks make the write path robust to a small model (see
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from confidante.memory.ingest.newborns import newborns_in
 from confidante.memory.ingest.verbs import stem
 from confidante.memory.subjects.names import (
     Mention,
@@ -31,6 +32,11 @@ from confidante.memory.subjects.names import (
 WORD = re.compile(r"[a-z0-9à-ÿ]+")
 NAME = r"[A-Z][\w-]*(?: [A-Z][\w-]*){0,2}"
 _ONE_NAME = r"[A-Z][\w-]+"
+#: A title before a name, not part of it: "Mrs. Tanaka" is Tanaka.
+_TITLE = (
+    r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Dona|Don|Doña|Sr|Sra|Srta|Herr|Frau|Madame|Mme|Mlle|"
+    r"Monsieur|Signora|Signor)\.?\s+)"
+)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _CLAUSE = re.compile(r"[^,;:\n—–()]+")
 _LEAD = r"^\W*(?:(?:and|but|so|oh|ok|okay|also|then|hey|btw|well|anyway|lol)\W+)*"
@@ -121,13 +127,15 @@ def content_stems(text: str, drop: Iterable[str] = ()) -> frozenset[str]:
     )
 
 
-def is_grounded(text: str, said: str, known_names: set[str]) -> bool:
+def is_grounded(text: str, said: str, known_names: set[str], every_word: bool = False) -> bool:
     """Whether a statement's names and numbers were said, and at least half of its words.
 
     Args:
         text: The statement.
         said: The stating clauses of the message.
         known_names: Lower-cased names of the user's subjects (a statement may name them).
+        every_word: Every content word must have been said ("The pelican is a bird." from
+            "a picture of a pelican" is the model's own knowledge, no fact of the user's).
     """
     said_words = set(WORD.findall(said.lower()))
     said_stems = {stem(word) for word in said_words}
@@ -138,7 +146,7 @@ def is_grounded(text: str, said: str, known_names: set[str]) -> bool:
     if not content:
         return False
     hits = sum(1 for word in content if stem(word) in said_stems)
-    return hits * 2 >= len(content)
+    return hits == len(content) if every_word else hits * 2 >= len(content)
 
 
 def _relation_at(words: Sequence[str]) -> tuple[str, int] | None:
@@ -152,13 +160,14 @@ def _relation_at(words: Sequence[str]) -> tuple[str, int] | None:
 
 
 def _named_after(rest: str) -> str | None:
-    named = re.match(rf",? ?({NAME})\b", rest)
+    named = re.match(rf",? ?(?:{_TITLE})?({NAME})\b", rest)
     return named.group(1) if named else None
 
 
 _NOT_A_NAME = frozenset(
     "the a an i my our we you he she they it his her their its this that there these those "
-    "someone everyone nobody".split()
+    "someone everyone nobody if when after before because since while once as so but and or "
+    "then also maybe".split()
 )
 
 
@@ -177,12 +186,10 @@ def head_of(text: str) -> tuple[str, Mention | None] | None:
             return "user", None
         relation, size = found
         rest = " ".join(words[size:])
-        called = re.match(rf"(?:is |was )?(?:called|named) ({NAME})|name is ({NAME})", rest)
-        name = (called.group(1) or called.group(2)) if called else _named_after(rest)
-        return "other", Mention(name=name, relation=relation)
+        return "other", Mention(name=_name_in(rest), relation=relation)
     if lowered.startswith("the user ") or lowered == "the user.":
         return "user", None
-    named = re.match(rf"({NAME})(['’]s)?\b", text)
+    named = re.match(rf"(?:{_TITLE})?({NAME})(['’]s)?\b", text)
     if not named or named.group(1).split(" ")[0].lower() in _NOT_A_NAME:
         return None
     if not named.group(2):
@@ -193,42 +200,58 @@ def head_of(text: str) -> tuple[str, Mention | None] | None:
         return "other", Mention(name=named.group(1))
     relation, size = found
     possessed = f"{named.group(1)}'s {relation}"
-    return "other", Mention(name=_named_after(" ".join(words[size:])), relation=possessed)
+    return "other", Mention(name=_name_in(" ".join(words[size:])), relation=possessed)
+
+
+def _name_in(rest: str) -> str | None:
+    """The name after a relation: "called Ana", "name is Ana", ", Ana", "is Pierre." (whole)."""
+    called = re.match(
+        rf"(?:is |was )?(?:called|named) (?:{_TITLE})?({NAME})|name is (?:{_TITLE})?({NAME})"
+        rf"|is (?:{_TITLE})?({NAME})\.?$",
+        rest,
+    )
+    if called:
+        return called.group(1) or called.group(2) or called.group(3)
+    return _named_after(rest)
 
 
 _MY_RELATION_NAME = re.compile(
-    rf"\b(?i:my|our)\s+((?:[\w-]+\s+){{0,2}}?[\w-]+?)\s*,?\s+({_ONE_NAME})\b"
+    rf"\b(?i:my|our)\s+((?:[\w-]+\s+){{0,2}}?[\w-]+?)\s*,?\s+(?:{_TITLE})?({_ONE_NAME})\b"
 )
-_NAME_MY_RELATION = re.compile(rf"\b({_ONE_NAME}),\s+(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+)")
+_NAME_MY_RELATION = re.compile(
+    rf"\b(?:{_TITLE})?({_ONE_NAME}),\s+(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+)"
+)
 _MY_RELATION_CALLED = re.compile(
     rf"\b(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+?)(?i:'s name is| is called| is named| named| called)"
-    rf"\s+({_ONE_NAME})"
+    rf"\s+(?:{_TITLE})?({_ONE_NAME})"
 )
 _PET_NAMED = re.compile(
     rf"\b(?i:a|an|the|our|my)\s+(?:(?i:new|little|second|rescue|adopted|old)\s+)*([a-z-]+)\s+"
-    rf"(?i:named|called)\s+({_ONE_NAME})"
+    rf"(?i:named|called)\s+(?:{_TITLE})?({_ONE_NAME})"
 )
 
 
 _A_RELATION_NAME = re.compile(
     rf"\b(?i:a|an)\s+(?:(?i:new|little|second|third|rescue|baby|adopted)\s+)*([a-z-]+),\s+"
-    rf"({_ONE_NAME})\b"
+    rf"(?:{_TITLE})?({_ONE_NAME})\b"
 )
 
 
 #: Relations given to a list of names: "two roommates, Jordan and Bea", "my sisters Ana and Eva".
+_AGED = r"(?:\s+(?:is|aged)\s+\d{1,2})?"  # "two kids: Max is 9 and Lily is 6"
 _RELATION_LISTED = re.compile(
-    rf"\b(?i:my|our|two|three|four|both)\s+([a-z-]+?)s,?\s+({_ONE_NAME}(?:,\s+{_ONE_NAME})*),?"
-    rf"\s+(?i:and|&)\s+({_ONE_NAME})\b"
+    rf"\b(?i:my|our|two|three|four|both)\s+([a-z-]+?)s[,:]?\s+"
+    rf"((?:{_ONE_NAME}{_AGED},\s+)*{_ONE_NAME}{_AGED}),?\s+(?i:and|&)\s+(?:{_TITLE})?({_ONE_NAME})\b"
 )
 
 
 def relations_in(message: str) -> dict[str, str]:
     """Relations the message states, by case-folded name: {"ana": "sister"}."""
     found: dict[str, str] = {}
+    found.update(newborns_in(message))
     for match in _RELATION_LISTED.finditer(message):
         relation = _relation_at([match.group(1)])
-        names = [*re.split(r",\s+", match.group(2)), match.group(3)]
+        names = [*re.findall(_ONE_NAME, match.group(2)), match.group(3)]
         if relation is not None:
             for name in names:
                 found.setdefault(name.casefold(), str(normalise_relation(relation[0])))
@@ -256,19 +279,23 @@ def subject_opening(clause: str, relations: dict[str, str]) -> Mention | None:
         if found is not None:
             after = text[mine.start(1) + len(found[0]) :]
             return Mention(name=_named_after(after), relation=found[0])
-    named = re.match(rf"({_ONE_NAME})\b", text)
+    named = re.match(rf"(?:{_TITLE})?({_ONE_NAME})\b", text)
     if named and named.group(1).casefold() in relations:
-        return Mention(name=named.group(1), relation=relations[named.group(1).casefold()])
+        return Mention(name=named.group(1), relation=relations[named.group(1).casefold()] or None)
     return None
 
 
-def speaker_of(statement: str, message: str, relations: dict[str, str]) -> Mention | None:
+def speaker_of(
+    statement: str, message: str, relations: dict[str, str], earlier: str = ""
+) -> Mention | None:
     """The subject of the clause that says ``statement``, when it is not the user.
 
     A statement is left with the user when any first-person clause of the message shares a
     content word with it ("My sister Ana loves hiking, I hate it."). Otherwise the clause
     sharing most content words is taken; when it opens with someone ("my sister Ana ...",
-    "Ngozi ...", a name the message relates), that someone is returned.
+    "Ngozi ...", a name the message relates), that someone is returned. ``earlier`` is what
+    was said before the message (the name of whom the user spoke of last): "she takes
+    levodopa" after "my mother Greet has Parkinson's" is about Greet.
     """
     words = content_stems(statement)
     best, overlap, at = None, 0, 0
@@ -281,10 +308,13 @@ def speaker_of(statement: str, message: str, relations: dict[str, str]) -> Menti
                 best, overlap, at = clause.group(0), shared, sentence.start() + clause.start()
     if best is None:
         return None
-    return subject_opening(best, relations) or _pronoun_subject(best, message[:at], relations)
+    before = f"{earlier} {message[:at]}"
+    return subject_opening(best, relations) or _pronoun_subject(best, before, relations)
 
 
 _THIRD_PERSON_OPENING = re.compile(r"(?:he|she|he's|she's|his|her)\b", re.I)
+#: "he" or "she" past the opening ("if a dose is late she freezes up"), not "me" or "I".
+_THIRD_PERSON_IN = re.compile(r"\b(?:he|she|he's|she's)\b(?!.*\b(?:i|me|my|i'm)\b)", re.I)
 
 
 def _pronoun_subject(clause: str, before: str, relations: dict[str, str]) -> Mention | None:
@@ -293,7 +323,8 @@ def _pronoun_subject(clause: str, before: str, relations: dict[str, str]) -> Men
     "cooking for my boyfriend Ivan's parents. he's allergic to shellfish": the allergy is
     Ivan's, never the user's. Only a name the message relates to the user is taken.
     """
-    if not _THIRD_PERSON_OPENING.match(re.sub(_LEAD, "", clause).strip()):
+    opening = re.sub(_LEAD, "", clause).strip()
+    if not _THIRD_PERSON_OPENING.match(opening) and not _THIRD_PERSON_IN.search(opening):
         return None
     last: tuple[int, str] | None = None
     for name in relations:
@@ -306,25 +337,56 @@ def _pronoun_subject(clause: str, before: str, relations: dict[str, str]) -> Men
 
 
 _RENAMES = (
-    re.compile(rf"\b(?P<new>{_ONE_NAME}),? (?i:not) (?P<old>{_ONE_NAME})\b"),
     re.compile(
-        rf"\b(?i:not) (?P<old>{_ONE_NAME}),? (?i:but |it's |its |it is )?(?P<new>{_ONE_NAME})\b"
+        rf"\b(?:{_TITLE})?(?P<new>{_ONE_NAME}),? (?i:not) (?:{_TITLE})?(?P<old>{_ONE_NAME})\b"
+    ),
+    re.compile(
+        rf"\b(?i:not) (?:{_TITLE})?(?P<old>{_ONE_NAME}),? (?i:but |it's |its |it is )?"
+        rf"(?:{_TITLE})?(?P<new>{_ONE_NAME})\b"
     ),
     re.compile(
         rf"\b(?i:renamed|rename|now call|now calling)\s+"
-        rf"(?:(?i:him|her|it|them)|(?P<old>{_ONE_NAME}))(?:\s+(?i:to))?\s+(?P<new>{_ONE_NAME})\b"
+        rf"(?:(?i:him|her|it|them)|(?:{_TITLE})?(?P<old>{_ONE_NAME}))(?:\s+(?i:to))?\s+(?:{_TITLE})?(?P<new>{_ONE_NAME})\b"
     ),
 )
 
 
-def renames_in(message: str, known_names: Sequence[str]) -> list[tuple[str, str]]:
+#: A thing renamed by what it is: "we're renaming the truck!! Saffron & Smoke".
+_RENAMING_THING = re.compile(
+    r"\b(?i:renam\w*|rebrand\w*)\s+(?i:the|my|our)\s+(?P<thing>[a-z][\w-]*)"
+    r"(?:\s+(?i:to|as)\s+|\s*[!:,-]+\s*|\s+)"
+    r"(?P<new>[A-Z][\w'-]*(?:\s+(?:&|and|of|the|de|del|la|le)?\s*[A-Z][\w'-]*)*)"
+    r"(?![\w\s&'-]*\?)"  # "renaming the truck! What do you think?" names nothing
+)
+#: Words that open a sentence, never a new name.
+_NO_NEW_NAME = frozenset(
+    "i i'm what any how why who where when which can could should would do does is are the "
+    "a an it we my our not no yes maybe thoughts ideas help please lol haha so and but".split()
+)
+
+
+def renames_in(
+    message: str, known_names: Sequence[str], relations: Mapping[str, str | None] | None = None
+) -> list[tuple[str, str]]:
     """``(old, new)`` name corrections the message makes of known names.
 
     "Pepper, not Peppa", "not Peppa, Pepper", "we renamed her Chispa" (the old name is then
-    the known name the message also says).
+    the known name the message also says); with the known names' ``relations``, "renaming the
+    truck to Saffron & Smoke" renames the one known as the user's truck.
     """
     known = {name.casefold(): name for name in known_names}
     found = []
+    for match in _RENAMING_THING.finditer(message):
+        thing, new = match.group("thing").lower(), match.group("new")
+        called = [
+            name
+            for name, relation in (relations or {}).items()
+            if relation and thing in relation.lower().split()
+        ]
+        if new.split()[0].lower() in _NO_NEW_NAME:
+            continue
+        if len(called) == 1 and new.casefold() not in known:
+            found.append((known.get(called[0].casefold(), called[0]), new))
     for pattern in _RENAMES:
         for match in pattern.finditer(message):
             new, old = match.group("new"), match.group("old")

@@ -76,9 +76,13 @@ _ENDING = re.compile(
 #: Words that say something ended, changed or was corrected ("now", "new" or "started" alone
 #: do not: "the new job takes my evenings" ends nothing).
 CHANGE = re.compile(
-    r"\b(?:any ?more|no longer|stopped|quit|gave up|done with|used to|switched|changed|"
+    r"\b(?:any ?more|no longer|stopped|quit|gave up|given up|giving up|done with|used to|"
+    r"switched|changed|laid off|fired|let go|made redundant|resigned|retired|"
     r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
-    r"replaced|dropped|sold|lost|change|changing|switch(?:ed|ing|es)?|moving|transferr\w*)\b"
+    r"replaced|dropped|sold|lost|change|changing|switch(?:ed|ing|es)?|moving|transferr\w*|"
+    # what was missing, away or ill is so no more ("Mango came home", "I've recovered")
+    r"came (?:back|home)|(?:is|was|are|were|got|'s) (?:back|found)|been found|turned up|"
+    r"showed up|returned|recovered|healed)\b"
     r"|\bdone \w+ing\b|\b(?:is|am|are|'m) off\b|\bfrom next (?:week|month|year|semester|term)\b"
     # "left the bakery", "is leaving Liceo", "left." (not "left wrist", "left turn")
     r"|\b(?:left|leaving)(?= (?:the|my|his|her|their|our|a|an|for|home|work|school|town|him|"
@@ -285,7 +289,10 @@ def says_change(statement: Statement, earlier: MemoryHit, many: frozenset[str]) 
         earlier: The fact the model said it replaced.
         many: The vocabulary's multi-valued slots.
     """
-    if statement.slot is not None and (statement.slot == earlier.key or statement.slot not in many):
+    relation = statement.slot == "relation"  # says who someone is: ends no other fact by that
+    if statement.slot is not None and (
+        statement.slot == earlier.key or (statement.slot not in many and not relation)
+    ):
         return True
     text = statement.text
     return bool(CHANGE.search(text) or _ENDING.search(text) or _NEWS.search(text))

@@ -53,11 +53,14 @@ _PAST = {
 def stem(word: str) -> str:
     """A crude stem: a common ending off, then the first five letters.
 
-    "allergic" and "allergy" share "aller", "hates" and "hate" share "hate".
+    "allergic" and "allergy" share "aller", "hates" and "hate" share "hate", "cries" and
+    "cry" share "cry".
     """
     word = word.removesuffix("'s")
     word = _PAST.get(word, word)
-    if len(word) > 4:
+    if len(word) == 5 and word.endswith(("ies", "ied")):  # "cries", "cried" and "cry"
+        word = word[:-3] + "y"
+    elif len(word) > 4:
         for ending in ("ing", "ed", "s"):
             if word.endswith(ending):
                 word = word[: -len(ending)]
@@ -72,12 +75,17 @@ _IRREGULAR = {"am": "is", "are": "is", "have": "has", "do": "does", "go": "goes"
 _SAME_PAST = frozenset("quit put cut split hurt set let shut spread".split())
 
 
+_NEGATED = {"don't": "doesn't", "haven't": "hasn't", "aren't": "isn't", "weren't": "wasn't"}
+
+
 def third_person_verb(verb: str) -> str:
     """The third-person singular of a present-tense verb ("like" -> "likes", "go" -> "goes").
 
     A past form stays as it is ("quit", "left", "moved").
     """
-    lowered = verb.lower()
+    lowered = verb.lower().replace("’", "'")
+    if lowered.endswith("n't"):  # "don't" -> "doesn't", "haven't" -> "hasn't", "can't"
+        return _NEGATED.get(lowered, verb)
     if lowered in _PAST or lowered in _SAME_PAST or (lowered.endswith("ed") and lowered[-3] != "e"):
         return verb
     if lowered in _IRREGULAR:
@@ -114,8 +122,13 @@ _FIRST_PERSON_WORDS = (
     (re.compile(r"\b(?:my|our)\b", re.I), "the user's"),
     (re.compile(r"\bme\b", re.I), "the user"),
     # a model that retells the message to the user: "Ammu is cooking for your birthday."
-    (re.compile(r"\byour\b", re.I), "the user's"),
-    (re.compile(r"\byou\b", re.I), "the user"),
+    (re.compile(r"(?<![\w-])your(?![\w-])", re.I), "the user's"),  # not "thank-you"
+    (re.compile(r"(?<![\w-])you(?![\w-])", re.I), "the user"),
+)
+#: "The user" with no verb before what describes them.
+_NO_VERB = re.compile(
+    r"^The user ((?:originally |also |currently |now )?(?:from|based in|allergic to|single|"
+    r"vegan|vegetarian|pregnant)\b)"
 )
 _LOWER_I = re.compile(r"(?<![\w'’.-])i(?=(?:'m|'ve|'ll|'d)?(?![\w'’.-]))")
 
@@ -129,9 +142,12 @@ def retold(statement: str) -> str:
     text = " ".join(statement.split()).strip()
     text = _LOWER_I.sub("I", text)  # "i keep forgetting" is said as "I keep forgetting"
     if re.match(r"I (?!am\b|'m\b)", text):  # "I like jazz" -> "The user likes jazz"
-        text = re.sub(r"^I ((?:\w+ly |also |still |just |now )?)(\w+)", _agree, text, count=1)
+        text = re.sub(
+            r"^I ((?:\w+ly |also |still |just |now )?)(\w+(?:['’]t)?)", _agree, text, count=1
+        )
     for pattern, third_person in _FIRST_PERSON_WORDS:
         text = pattern.sub(third_person, text)
+    text = _NO_VERB.sub(r"The user is \1", text)  # "The user originally from Pune."
     if not text:
         return ""
     text = text[0].upper() + text[1:]

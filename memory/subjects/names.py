@@ -41,6 +41,22 @@ _RELATION_WORDS = {
     "mum": "mother",
     "mama": "mother",
     "mommy": "mother",
+    "mam": "mother",
+    "mammy": "mother",
+    "mamma": "mother",
+    "mummy": "mother",
+    "mom-in-law": "mother-in-law",
+    "dad-in-law": "father-in-law",
+    "pops": "father",
+    "nana": "grandmother",
+    "nan": "grandmother",
+    "gran": "grandmother",
+    "oma": "grandmother",
+    "opa": "grandfather",
+    "grandad": "grandfather",
+    "granddad": "grandfather",
+    "wifey": "wife",
+    "missus": "wife",
     "dad": "father",
     "papa": "father",
     "daddy": "father",
@@ -72,6 +88,7 @@ _NOT_NAMES = frozenset(
     "nobody the a an my our his their".split()
 )
 _SPACES = re.compile(r"\s+")
+_FOR_NOW = re.compile(r"\s+(?:right now|now|currently|these days|at the moment|for now)$")
 
 
 def normalise_relation(relation: str | None) -> str | None:
@@ -81,14 +98,41 @@ def normalise_relation(relation: str | None) -> str | None:
     possessor, _, rest = relation.strip().rpartition("'s ")
     if possessor and rest and " " not in possessor.strip():  # "Chidi's mother": keep the name
         tail = normalise_relation(rest)
+        owner = normalise_relation(possessor.strip().lower().removeprefix("user's "))
+        if tail and owner and in_law(owner, tail):  # "husband's mother" is a mother-in-law
+            return in_law(owner, tail)
         return f"{possessor.strip()}'s {tail}"[:100] if tail else None
     words = _SPACES.sub(" ", relation.strip().lower()).removeprefix("my ").removeprefix("the ")
     words = words.removeprefix("user's ").strip(" .,;:!?'\"")
+    words = _FOR_NOW.sub("", words)  # "biggest client right now" is a client
     if not words or words in {"none", "user", "self", "n/a", "unknown", "other"}:
         return None
     parts = words.split(" ")
     parts[-1] = _RELATION_WORDS.get(parts[-1], parts[-1])
     return " ".join(parts)[:100]
+
+
+#: Whose family are the user's in-laws, and which of their family.
+_SPOUSES = frozenset("husband wife partner spouse fiance fiancé fiancee fiancée".split())
+_IN_LAWS = frozenset("mother father sister brother son daughter parents".split())
+
+
+def in_law(whose: str, relation: str) -> str | None:
+    """The user's relation to a relative's relative, when it is an in-law.
+
+    ("husband", "mother") → "mother-in-law"; ("daughter", "husband") → "son-in-law";
+    ("sister", "husband") → "brother-in-law".
+    """
+    head = whose.split(" ")[-1]
+    if head in _SPOUSES and relation in _IN_LAWS:
+        return "in-laws" if relation == "parents" else f"{relation}-in-law"
+    if relation not in {"husband", "wife"}:
+        return None
+    if head in {"daughter", "son", "child", "kid"}:
+        return "son-in-law" if relation == "husband" else "daughter-in-law"
+    if head in {"sister", "brother", "sibling"}:
+        return "brother-in-law" if relation == "husband" else "sister-in-law"
+    return None
 
 
 def clean_name(name: str | None) -> str | None:
