@@ -25,6 +25,7 @@ from confidante.graphs.values import RecalledItem
 from confidante.memory.ingest.statements import WORD, clauses
 from confidante.memory.ingest.verbs import stem
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
+from confidante.memory.subjects.names import name_pattern
 
 
 def callers(label: str | None) -> list[str]:
@@ -60,7 +61,7 @@ def asks_about_someone(message: str, names: Iterable[str]) -> bool:
     "What does Mattias do?" and "where does my brother live?" do; "Kenji brought baklava,
     should I have some?" asks advice.
     """
-    patterns = [_whole_name(name) for name in names if name]
+    patterns = [name_pattern(name) for name in names if name]
     asked = [text for text, kind in clauses(message) if kind == "question"]
     return any(any(p.search(text) for p in patterns) and not ADVICE.search(text) for text in asked)
 
@@ -77,7 +78,7 @@ def about_named(
     items = list(known)
     labels = {str(item.about) for item in items if item.about}
     called = {
-        label: [c for c in callers(label) if _whole_name(c).search(question)] for label in labels
+        label: [c for c in callers(label) if name_pattern(c).search(question)] for label in labels
     }
     asked = [label for label, said in called.items() if said]
     names = [_name_of(label) for label in asked]
@@ -85,7 +86,7 @@ def about_named(
         item
         for item in items
         if item.about in asked
-        or any(name and _whole_name(name).search(item.text) for name in names)
+        or any(name and name_pattern(name).search(item.text) for name in names)
     ]
     return [c for label in asked for c in callers(label)], about
 
@@ -103,7 +104,7 @@ def knows_of_someone(
     asked, about = about_named(question, known)
     rest = question
     for name in asked:
-        rest = _whole_name(name).sub(" ", rest)
+        rest = name_pattern(name).sub(" ", rest)
     if _ASKS_NAME.search(rest):  # "what's my wife's name?": known when she has one
         return any(not name.lower().startswith(("my ", "our ")) for name in asked)
     wanted = slots.asked_in(rest, about_user=False)
@@ -181,9 +182,3 @@ _DATED = re.compile(
     r"next|last|spring|summer|autumn|fall|winter)\b",
     re.I,
 )
-
-
-def _whole_name(name: str) -> re.Pattern[str]:
-    """A name as whole words; "my brother" in any case."""
-    flags = re.I if name.lower().startswith(("my ", "our ")) else 0
-    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", flags)

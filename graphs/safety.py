@@ -25,7 +25,7 @@ from typing import Any
 
 from confidante.memory.ingest.statements import clauses
 from confidante.memory.ingest.verbs import second_person_verb
-from confidante.memory.subjects.names import is_relation_word
+from confidante.memory.subjects.names import is_relation_word, name_pattern
 
 _WORDS = re.compile(r"[a-z0-9]+")
 _FOOD = frozenset(
@@ -199,7 +199,7 @@ def _of_someone_else(asking: str, names: Sequence[str]) -> bool:
     )
     if _FIRST_PERSON.search(text):
         return False
-    named = any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) for name in names)
+    named = any(name_pattern(name).search(text) for name in names)
     return "someone" in text.split() or named or bool(_PRONOUN.search(text))
 
 

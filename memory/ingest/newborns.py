@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from confidante.memory.subjects.names import PET_RELATIONS
+from confidante.memory.subjects.names import PET_RELATIONS, SOMEONE_ELSES
 
 #: A baby (or a pet) named where it is told of: "A girl, 3.2kg, we named her Yuxin".
 _NEWBORN = "|".join(["baby", "girl", "boy", "son", "daughter", *sorted(PET_RELATIONS)])
@@ -22,11 +22,6 @@ _NAMED_HER = re.compile(
     re.I,
 )
 _NEWBORN_RELATION = {"girl": "daughter", "boy": "son", "baby": "baby"}
-_SOMEONE_ELSES_BEFORE = re.compile(
-    r"(?:\b(?!(?:it|that|what|there|here|he|she)['’]s\b)\w+['’]s|\b(?:his|her|their|your))"
-    r"\s+(?:[\w-]+\s+){0,2}$",
-    re.I,
-)
 _WE = re.compile(r"\b(?:we|i|we've|i've|we're|our|my)\b", re.I)
 
 
@@ -36,7 +31,7 @@ def newborns_in(message: str) -> dict[str, str]:
     for match in _NAMED_HER.finditer(message):
         what, name = match.group("what").lower(), match.group("name")
         before = message[max(0, match.start() - 30) : match.start()]
-        if _SOMEONE_ELSES_BEFORE.search(before) or not _WE.search(message):
+        if SOMEONE_ELSES.search(before) or not _WE.search(message):
             continue  # "my sister's baby boy ... they named him Leo" is no son of the user's
         if not name[:1].isupper():
             continue

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from confidante.memory.ingest.statements import WORD
 from confidante.memory.subjects.names import (
+    SOMEONE_ELSES,
     Mention,
     in_law,
     is_relation_word,
@@ -44,15 +45,6 @@ def relation_said(relation: str, message: str) -> bool:
     return head in words or wanted in message.lower()
 
 
-#: Words before a relation that make it someone else's: "their mom", "her new husband",
-#: "Chidi's sister" ("told her my brother" is the user's brother).
-_SOMEONE_ELSES = re.compile(
-    r"(?:\b(?:his|her|their|its|your)|\b(?!(?:it|that|what|there|here|who|where|he|she|let|"
-    r"how)['’]s\b)\w+['’]s|s['’])\s+(?:(?!(?:my|our)\b)[\w-]+\s+){0,2}$",
-    re.I,
-)
-
-
 def only_theirs(relation: str, message: str) -> bool:
     """Whether every time the message says a relation it is someone else's, not the user's.
 
@@ -62,14 +54,8 @@ def only_theirs(relation: str, message: str) -> bool:
     wanted = normalise_relation(relation)
     if not wanted:
         return False
-    head, found = wanted.split(" ")[-1], False
-    for word in re.finditer(r"[\w-]+", message):
-        if normalise_relation(word.group(0).lower()) != head:
-            continue
-        if not _SOMEONE_ELSES.search(message[max(0, word.start() - 60) : word.start()]):
-            return False
-        found = True
-    return found
+    said = _said_at(wanted, message)
+    return bool(said) and all(SOMEONE_ELSES.search(message[max(0, at - 60) : at]) for at in said)
 
 
 def possessor_of(relation: str, message: str, names: Sequence[str]) -> str | None:
@@ -80,22 +66,28 @@ def possessor_of(relation: str, message: str, names: Sequence[str]) -> str | Non
     wanted = normalise_relation(relation)
     if not wanted:
         return None
-    head = wanted.split(" ")[-1]
-    for word in re.finditer(r"[\w-]+", message):
-        if normalise_relation(word.group(0).lower()) != head:
-            continue
-        before = message[max(0, word.start() - 40) : word.start()]
-        if not re.search(r"\b(?:his|her)\s+(?:[\w-]+\s+){0,2}$", before, re.I):
+    for at in _said_at(wanted, message):
+        if not re.search(
+            r"\b(?:his|her)\s+(?:[\w-]+\s+){0,2}$", message[max(0, at - 40) : at], re.I
+        ):
             continue
         said = [
             (found.start(), name)
             for name in names
-            for found in re.finditer(
-                rf"(?<![\w-]){re.escape(name)}(?![\w-])", message[: word.start()], re.I
-            )
+            for found in name_pattern(name).finditer(message[:at])
         ]
         return max(said)[1] if said else None
     return None
+
+
+def _said_at(relation: str, message: str) -> list[int]:
+    """Where the message says a relation's head word, in any familiar form ("mum": mother)."""
+    head = relation.split(" ")[-1]
+    return [
+        word.start()
+        for word in re.finditer(r"[\w-]+", message)
+        if normalise_relation(word.group(0).lower()) == head
+    ]
 
 
 def stated_relations(statements: Sequence[str]) -> dict[str, str]:

@@ -87,6 +87,13 @@ _NOT_NAMES = frozenset(
     "user i me myself we us you he she him her they them it someone somebody everyone "
     "nobody the a an my our his their".split()
 )
+#: Words before a relation that make it someone else's: "their mom", "her new husband",
+#: "Chidi's sister" ("told her my brother" is the user's brother).
+SOMEONE_ELSES = re.compile(
+    r"(?:\b(?:his|her|their|its|your)|\b(?!(?:it|that|what|there|here|who|where|he|she|let|"
+    r"how)['’]s\b)\w+['’]s|s['’])\s+(?:(?!(?:my|our)\b)[\w-]+\s+){0,2}$",
+    re.I,
+)
 _SPACES = re.compile(r"\s+")
 _FOR_NOW = re.compile(r"\s+(?:right now|now|currently|these days|at the moment|for now)$")
 
