@@ -17,15 +17,16 @@ from collections.abc import Iterable
 from confidante.graphs.grounding import (
     ADVICE,
     QUESTION_WORDS,
+    UNKNOWN_REPLY,
     admits_not_knowing,
     invented,
     word_stems,
 )
 from confidante.graphs.values import RecalledItem
-from confidante.memory.ingest.statements import WORD, clauses
+from confidante.memory.ingest.statements import WORD, clauses, names_in
 from confidante.memory.ingest.verbs import stem
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
-from confidante.memory.subjects.names import name_pattern
+from confidante.memory.subjects.names import name_pattern, normalise_relation
 
 
 def callers(label: str | None) -> list[str]:
@@ -129,10 +130,38 @@ def answers_from_known(reply: str, question: str, known: Iterable[RecalledItem])
     "Reza works out of Houston." shares "Houston" with "Reza does the catering from Houston.";
     "Mattias works as a software engineer." shares nothing but his name with what is known.
     """
+    return bool(restated(reply, question, known))
+
+
+def restated(reply: str, question: str, known: Iterable[RecalledItem]) -> list[RecalledItem]:
+    """The recalled items about someone named whose words a reply about them repeats."""
     asked, about = about_named(question, known)
     names = {stem(word) for name in asked for word in WORD.findall(name.lower())}
     words = word_stems(reply) - names - QUESTION_WORDS - _VAGUE
-    return any(words & word_stems(item.text) for item in about)
+    return [item for item in about if words & word_stems(item.text)]
+
+
+def known_instead(reply: str, question: str, known: Iterable[RecalledItem]) -> str | None:
+    """What to say instead of a reply that restates what is known where that is no answer.
+
+    Asked "what does Mattias do for work?" with only "Mattias plays football on Sundays."
+    known, a small model answers "Mattias plays football on Sundays.": true, but no answer.
+    The reply becomes "I don't know that" followed by the known items it repeated, so a
+    question the check misjudged still gets what is known. None when the reply admits it
+    does not know or repeats nothing known.
+    """
+    if admits_not_knowing(reply):
+        return None
+    items = restated(reply, question, known)
+    if not items:
+        return None
+    told = " ".join(_sentence(item.text) for item in items[:_TOLD])
+    return f"{UNKNOWN_REPLY} What I do know: {told}"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def unfounded(
@@ -148,16 +177,56 @@ def unfounded(
     The specifics it made up (names, numbers never ``shown``); or ``[]`` when it answers,
     without admitting it does not know, a question nothing known bears on: ``unknown`` for
     one about the user, ``doubtful`` for one about someone named, where a reply that says
-    something known of them (:func:`answers_from_known`) stands.
+    something known of them (:func:`answers_from_known`) stands; or ``[]`` when it names
+    "my <someone>" with a name nothing recalled gives them (:func:`name_unfounded`).
     """
+    known = list(known)
     made_up = invented(reply, shown)
     if made_up:
         return sorted(made_up)
     if admits_not_knowing(reply):
         return None
+    if name_unfounded(reply, question, known):
+        return []
     if unknown or (doubtful and not answers_from_known(reply, question, known)):
         return []
     return None
+
+
+#: How many known items a reply that was no answer is replaced with (see known_instead).
+_TOLD = 2
+
+
+def name_unfounded(reply: str, question: str, known: Iterable[RecalledItem]) -> bool:
+    """Whether a reply gives a name for "my <someone>" that nothing recalled gives them.
+
+    "what's my assistant coach called?" answered "Your assistant coach is Ingrid." when only
+    "The user's name is Ingrid." and "The user coaches the under-10s." are known: the name
+    must come from an item that speaks of a coach (or of someone labeled one).
+    """
+    match = _NAME_OF_MINE.search(question)
+    if match is None:
+        return False
+    words = [w.removesuffix("'s").removesuffix("’s") for w in match.group("who").lower().split()]
+    head = {stem(words[-1]), stem(str(normalise_relation(words[-1])))}
+    given = names_in(reply) - {stem(w) for w in words} - _NOT_NAMES
+    if not given:
+        return False
+    for item in known:
+        text = f"{item.text} {item.about or ''}"
+        said = {stem(str(normalise_relation(word))) for word in WORD.findall(text.lower())}
+        if head & (said | word_stems(text)) and given & names_in(f"x {text}"):
+            return False
+    return True
+
+
+#: "what's my assistant coach called?", "what is my dentist's name?", "who's my landlord?"
+_NAME_OF_MINE = re.compile(
+    r"\b(?:what(?:'s|’s| is| was)|who(?:'s|’s| is| was))\s+(?:my|our)\s+"
+    r"(?P<who>(?:[\w-]+\s+){0,2}?[\w'’-]+?)(?:'s|’s)?\s*(?:name\b|called\b|named\b|\?|$)",
+    re.I,
+)
+_NOT_NAMES = frozenset({"i", "i'm", "you", "your"})
 
 
 #: Words of a question about someone that ask for anything known ("what's Mateus like?").

@@ -35,6 +35,7 @@ from confidante.graphs.grounding import (
 from confidante.graphs.named_questions import (
     asks_about_someone,
     callers,
+    known_instead,
     knows_of_someone,
     unfounded,
 )
@@ -347,6 +348,9 @@ class Nodes:
             if specifics is not None:
                 emit({"event": "ungrounded", "specifics": specifics})
                 reply = UNKNOWN_REPLY
+            elif doubtful and (instead := known_instead(reply, asked, recalled)):
+                emit({"event": "no_answer", "reply": reply})  # true of them, but no answer
+                reply = addressed(instead)
         warning = reminder(asked, reply, state.get("safety", []), named)
         if warning and reply != FALLBACK_REPLY:
             reply = f"{reply} {warning}"

@@ -95,6 +95,8 @@ JOB_NOUNS = (
 _JOBS = (
     r"works? as|working as|job as|profession|occupation|promoted to|employed as|"
     rf"(?:is|became|is now|has become) (?:a|an) (?:[\w-]+ ){{0,2}}(?:{JOB_NOUNS})s?(?![\w'’-])"
+    rf"|(?:took|got|accepted|landed|is taking) (?:the|a|an) (?:new )?(?:[\w-]+ ){{0,2}}"
+    rf"(?:{JOB_NOUNS}) (?:job|position|role|post)\b"
 )
 
 _DEFAULTS = (
@@ -281,7 +283,8 @@ class SlotVocabulary:
         "Where do I work?" asks about ``employer`` and ``job_title``; only slots this kind
         of subject can have count.
         """
-        words = {_stem(word) for word in re.findall(r"[a-z]+", question.lower())}
+        question = _FOR_A_LIVING.sub(" work ", question.lower())  # a job, not a home
+        words = {_stem(word) for word in re.findall(r"[a-z]+", question)}
         return [
             slot.name
             for slot in self._slots.values()
@@ -301,6 +304,9 @@ class SlotVocabulary:
         """Names of the slots replies must respect."""
         return frozenset(slot.name for slot in self._slots.values() if slot.safety)
 
+
+#: "What does Tiago do for a living?" asks about work.
+_FOR_A_LIVING = re.compile(r"\bfor an? (?:living|job)\b")
 
 #: The vocabulary memories use unless given another (extend it with ``register``).
 DEFAULT_SLOTS = SlotVocabulary()

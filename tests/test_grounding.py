@@ -19,7 +19,10 @@ from confidante.graphs.named_questions import (
     answers_from_known,
     asks_about_someone,
     callers,
+    known_instead,
     knows_of_someone,
+    name_unfounded,
+    unfounded,
 )
 from confidante.graphs.prompts import ASKING_RULE, TELLING_RULE, UNKNOWN_PROMPT, format_memories
 from confidante.graphs.values import RecalledItem
@@ -310,6 +313,36 @@ def test_a_reply_about_someone_stands_when_it_says_what_is_known_of_them() -> No
     assert not answers_from_known("Reza works as a chef.", "what does Reza do?", [reza])
 
 
+def test_a_reply_that_only_restates_what_is_known_becomes_i_dont_know_with_it() -> None:
+    about = "Mattias (the user's partner)"
+    football = RecalledItem(
+        id="2", text="Mattias plays football on Sundays", kind="fact", subject_id="m", about=about
+    )
+    asked = "what does Mattias do for work?"
+    instead = known_instead("Mattias plays football on Sundays.", asked, [football])
+    assert instead == f"{UNKNOWN_REPLY} What I do know: Mattias plays football on Sundays."
+    assert known_instead("I'm not sure what Mattias does.", asked, [football]) is None
+    assert known_instead("Mattias is a chef.", asked, [football]) is None
+
+
+def test_a_name_for_my_someone_must_come_from_what_is_known_of_them() -> None:
+    me = RecalledItem(id="1", text="The user's name is Ingrid.", kind="fact", key="name")
+    coaching = RecalledItem(id="2", text="The user coaches the under-10s.", kind="fact")
+    mum = RecalledItem(id="3", text="The user's mum is Carla.", kind="fact")
+    ana = RecalledItem(
+        id="4", text="Ana is a nurse.", kind="fact", subject_id="a", about="Ana (the user's sister)"
+    )
+    known = [me, coaching, mum, ana]
+    asked = "what's my assistant coach called?"
+    assert name_unfounded("Your assistant coach is Ingrid.", asked, known)
+    assert unfounded("Your assistant coach is Ingrid.", ["Ingrid"], asked, known, False) == []
+    assert not name_unfounded("Your mother is Carla.", "what is my mom's name?", known)
+    assert not name_unfounded("Your sister is Ana.", "what's my sister's name?", known)
+    assert name_unfounded("Your dentist is Dr Silva.", "who's my dentist?", known)
+    assert not name_unfounded("I don't know who your dentist is.", "who's my dentist?", known)
+    assert not name_unfounded("Ingrid coaches the under-10s.", "what do I coach?", known)
+
+
 def test_a_subject_called_by_relation_is_asked_about_like_one_named() -> None:
     label = "Yoni (the user's brother)"
     assert callers(label) == ["Yoni", "my brother", "our brother"]
@@ -345,4 +378,18 @@ def test_a_question_about_someone_with_nothing_known_gets_i_dont_know(settings: 
     agent = Agent(user_id="lena", settings=settings, model=ScriptedChatModel(function=guessing))
     agent.turn("My partner Mattias plays football on Sundays.")
     assert agent.turn("what does Mattias do for work?").reply == UNKNOWN_REPLY
+    agent.close()
+
+
+def test_a_true_reply_that_is_no_answer_about_someone_admits_it(settings: Settings) -> None:
+    def restating(payload: dict[str, Any]) -> Any:
+        if payload.get("response_format") is None and "work" in str(payload["messages"][-1]):
+            return "Mattias plays football on Sundays, and he's your partner."
+        return default_reply(payload)
+
+    agent = Agent(user_id="lena", settings=settings, model=ScriptedChatModel(function=restating))
+    agent.turn("My partner Mattias plays football on Sundays.")
+    reply = agent.turn("what does Mattias do for work?").reply
+    assert reply.startswith(UNKNOWN_REPLY)
+    assert "football" in reply and "the user" not in reply
     agent.close()

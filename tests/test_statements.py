@@ -253,6 +253,62 @@ def test_an_ungrounded_statement_is_dropped() -> None:
     assert _plain(out) == [("The user likes jazz.", None, None)]
 
 
+def test_what_someone_else_claims_of_the_user_is_not_learned() -> None:
+    out = _interpret(
+        "where am I from originally? Chloe swears I told her Vienna",
+        ["The user is from Vienna.", "Chloe swears the user told her Vienna."],
+    )
+    assert out.statements == []
+    # what the user says, or a doctor's finding, is still theirs
+    out = _interpret(
+        "My doctor says I have asthma. I grew up in Graz, my aunt insists I was born in Linz",
+        ["The user has asthma.", "The user grew up in Graz.", "The user was born in Linz."],
+    )
+    assert [s.text for s in out.statements] == ["The user has asthma.", "The user grew up in Graz."]
+
+
+def test_a_safety_fact_needs_its_value_said_not_only_its_framing() -> None:
+    out = _interpret(
+        "my friend Noor is coming over, she's allergic to penicillin",
+        ["The user is allergic to shellfish.", "Noor is allergic to penicillin."],
+    )
+    assert [s.text for s in out.statements] == ["Noor is allergic to penicillin."]
+    out = _interpret(
+        "The doctor's put me on warfarin for my heart rhythm. Atrial fibrillation, they call it.",
+        ["The user has atrial fibrillation, a type of heart rhythm disorder."],
+    )
+    assert [s.slot for s in out.statements] == ["health_conditions"]
+
+
+def test_a_pet_called_by_its_breed_is_a_dog() -> None:
+    assert relations_in("our old beagle Biscuit turned 14") == {"biscuit": "dog"}
+    assert relations_in("my new boyfriend Sam is sweet") == {"sam": "boyfriend"}
+
+
+def test_a_statement_in_words_only_asked_is_not_learned() -> None:
+    out = _interpret(
+        "I've a sore back from the easel. Can I take some ibuprofen for it?",
+        ["The user has a sore back from the easel.", "The user is taking ibuprofen."],
+    )
+    assert [s.text for s in out.statements] == ["The user has a sore back from the easel."]
+
+
+def test_a_relative_clause_is_part_of_the_statement() -> None:
+    assert clauses("my grandson Tomás, who is 4") == [
+        ("my grandson Tomás", "statement"),
+        ("who is 4", "statement"),
+    ]
+    asked = clauses("ok, who is my dentist")
+    assert asked == [("ok", "statement"), ("who is my dentist", "question")]
+    out = _interpret(
+        "My daughter is Rita, she lives with her husband and my grandson Tomás, who is 4",
+        ["Rita's grandson is Tomás.", "Tomás is 4 years old."],
+    )
+    # his age is said ("who is 4"), and he is the user's grandson, not Rita's
+    assert ("Tomás is 4 years old.", ("Tomás", "grandson"), "age") in _plain(out)
+    assert all(s.subject and s.subject.relation == "grandson" for s in out.statements)
+
+
 def test_nothing_is_learned_from_questions_and_requests() -> None:
     out = _interpret(
         "Remind me to buy milk. Is it sunny in Paris?",

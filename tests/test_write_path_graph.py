@@ -348,6 +348,11 @@ def test_slots_asked_by_a_question() -> None:
     ]
     assert DEFAULT_SLOTS.asked_in("what's my diet these days?", about_user=True) == ["diet"]
     assert DEFAULT_SLOTS.asked_in("what's my dog called?", about_user=True) == []
+    # a living earned is work, not a home
+    assert DEFAULT_SLOTS.asked_in("what does Tiago do for a living?", about_user=False) == [
+        "job_title",
+        "employer",
+    ]
 
 
 async def test_a_new_value_said_in_other_words_takes_the_ended_slot(settings: Settings) -> None:

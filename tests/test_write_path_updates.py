@@ -33,6 +33,8 @@ def test_a_job_is_read_from_the_users_own_words() -> None:
     assert job_said("we gig round Cardiff, day job is sound engineer at a studio") == (
         "sound engineer"
     )
+    assert job_said("so… I took the head chef job in Galway!! moving soon") == "head chef"
+    assert job_said("I got the charge nurse position!") == "charge nurse"
     for no_job in (
         "I'm seeing a therapist on Monday",
         "I'm a big fan of jazz",
@@ -42,6 +44,8 @@ def test_a_job_is_read_from_the_users_own_words() -> None:
         "my brother joined Google as an engineer",
         "Kavya, nurse at Manipal, is visiting",
         "starting at 9 as a favour",
+        "my sister took the head chef job",
+        "I took the dog to the vet",
     ):
         assert job_said(no_job) is None, no_job
 
@@ -156,6 +160,19 @@ async def test_a_move_ends_where_the_user_lived_not_where_they_work(settings: Se
     current = {i.text for i in await memory.alist_items("u")}
     assert "The user works in Munich." in current
     assert "The user shares a flat with Felix." not in current
+    memory.close()
+
+
+async def test_a_slot_set_ends_no_fact_of_another_slot(settings: Settings) -> None:
+    """ "settled in Galway" (a home) shares Galway with the job there but does not end it."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user took the head chef job in Galway.", key="job_title")
+    model = _replaces_everything(["The user settled in Galway."])
+    await _say(memory, "settled in Galway!", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user took the head chef job in Galway." in current
+    assert "The user settled in Galway." in current
     memory.close()
 
 

@@ -14,7 +14,9 @@ after that is decided by code, not by the model:
 - **Grounding**: the names and numbers of a statement must have been said (in a statement of
   the message, not in its questions or requests), and most of its content words too, so a
   small model cannot invent "weather: sunny" from a question, or store "remind me to buy
-  milk" as a fact.
+  milk" as a fact; nor a fact in words said only in a question ("Can I take ibuprofen?"),
+  a safety fact with no word of its value said ("allergic to shellfish" of "she's allergic
+  to penicillin"), or what others claim ("Chloe swears I told her Vienna").
 - **Slots** come from the closed vocabulary (:mod:`confidante.memory.slots`), matched on the
   statement's words.
 
@@ -35,7 +37,15 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, StringConstraints
 
 from confidante.memory.ingest.jobs_said import job_said, job_statement
-from confidante.memory.ingest.not_facts import ALLERGY_SAID, HEARSAY, MISREAD, NOT_A_FACT, TO_YOU
+from confidante.memory.ingest.not_facts import (
+    ALLERGY_SAID,
+    HEARSAY,
+    MISREAD,
+    NOT_A_FACT,
+    TO_YOU,
+    value_said,
+    without_claims,
+)
 from confidante.memory.ingest.pronouns import named_pronoun, spoken_of_last
 from confidante.memory.ingest.relations_said import (
     as_own_place,
@@ -56,6 +66,8 @@ from confidante.memory.ingest.self_names import (
 from confidante.memory.ingest.spelling import respelled
 from confidante.memory.ingest.statements import (
     WORD,
+    clauses,
+    content_stems,
     head_of,
     is_grounded,
     relations_in,
@@ -171,14 +183,19 @@ class _Reading:
     known_names: set[str]
     relations: dict[str, str | None]
     earlier: str = ""
+    asked: frozenset[str] = frozenset()
 
     def _grounded(self, text: str, about_no_one: bool) -> bool:
-        """Its names and most words said; every word about no one; an allergy as one."""
+        """Its names and most words said, none only asked (see the module docstring)."""
         if not is_grounded(text, self.said, self.known_names):
             return False
+        if content_stems(text) & self.asked:  # "The user is taking ibuprofen." of "Can I take
+            return False  # some ibuprofen?": words only asked are no fact
         slot = self.slots.slot_of(text, about_user=True)
         if slot is not None and slot.name == "allergies" and not ALLERGY_SAID.search(self.message):
             return False  # "The user is allergic to grapes." from "pink grapefruits"
+        if slot is not None and slot.safety and not value_said(text, self.said, self.relations):
+            return False  # "The user is allergic to shellfish." of "she's allergic to penicillin"
         if about_no_one:
             return is_grounded(text, self.message, self.known_names, every_word=True)
         return True
@@ -266,11 +283,12 @@ def interpret(
     reading = _Reading(
         message=message,
         slots=slots,
-        said=" ".join(statement_clauses(message, min_words=1)),
+        said=" ".join(statement_clauses(without_claims(message), min_words=1)),
         mine=mine,
         known_names={n.casefold() for subject in known for n in subject.names()} | mine,
         relations=relations,
         earlier=spoken_of_last(known, message),
+        asked=_only_asked(message),
     )
     out = Extracted()
     for text in texts:
@@ -290,7 +308,7 @@ def interpret(
     for statement in out.statements:  # "Eitan is 17 and ..." is Eitan's when he has facts
         if statement.subject is not None and statement.subject.name:
             named.setdefault(statement.subject.name.casefold(), statement.subject.relation or "")
-    for text, mention in left_out(message, kept, named, retold, bool(introduced)):
+    for text, mention in left_out(without_claims(message), kept, named, retold, bool(introduced)):
         quoted = text.startswith("The user said ")
         slot = None if quoted else slots.slot_of(text, about_user=mention is None)
         out.statements.append(Statement(text, mention, slot.name if slot else None))
@@ -300,6 +318,15 @@ def interpret(
         if name not in about and name not in reading.known_names:
             out.mentions.append(Mention(name=_spelled(name, message), relation=relation))
     return out
+
+
+def _only_asked(message: str) -> frozenset[str]:
+    """Content stems the message says only in its questions and requests."""
+    stated: set[str] = set()
+    asked: set[str] = set()
+    for text, kind in clauses(message):
+        (stated if kind == "statement" else asked).update(content_stems(text))
+    return frozenset(asked - stated)
 
 
 def _spelled(name: str, message: str) -> str:

@@ -4,10 +4,10 @@ A small model reading "I'm Seun, a staff nurse on the cardiac ward at Manchester
 Infirmary" may keep the ward and the hospital and drop the job; reading "made captain!!!" it
 may write "The user is the captain of the team." The job title is a single-valued slot that
 later news replaces, so it is read from the message by rule as well: "I'm (Name,) (now) a
-<job>", "I work as a <job>", "made / promoted to / became <job>", "starting at <Employer> as
-a <job>", "(day) job is <job>", or a sentence that opens with "<job> at <Employer>" ("34,
-software dev at Rakuten"), where the job's head is one of the vocabulary's common job nouns
-(:data:`confidante.memory.slots.JOB_NOUNS`).
+<job>", "I work as a <job>", "made / promoted to / became <job>", "took the <job> job",
+"starting at <Employer> as a <job>", "(day) job is <job>", or a sentence that opens with
+"<job> at <Employer>" ("34, software dev at Rakuten"), where the job's head is one of the
+vocabulary's common job nouns (:data:`confidante.memory.slots.JOB_NOUNS`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ _SAID = (
         rf"(?:^\W*|\b(?i:i|i'm|im|i am|i've|i have|i'll be|just|finally)\s+)"
         rf"(?i:start(?:s|ed|ing)?|join(?:s|ed|ing)?)\s+(?i:at\s+|with\s+)?{_NAME}"
         rf"(?:\s+[\w-]+){{0,3}}?\s+(?i:as)\s+(?i:(?:a|an)\s+)?{_JOB}{_ENDS}"
+    ),
+    # a job taken: "I took the head chef job in Galway", "got the charge nurse position!"
+    re.compile(
+        rf"(?:^\W*|\b(?i:i|i've|i have|just|finally)\s+)(?i:took|got|accepted|landed|taking|"
+        rf"accepting)\s+(?i:the|a|an)\s+(?i:new\s+)?{_JOB}\s+(?i:job|position|role|post|gig)\b"
     ),
     # "my job is ...", "day job is sound engineer at a little studio"
     re.compile(

@@ -7,6 +7,9 @@ Used by :mod:`confidante.memory.ingest.extraction` on the model's statements (an
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from confidante.memory.ingest.statements import content_stems
 
 #: A model's statement in the first person said to "you", the assistant ("I won't bore you").
 TO_YOU = re.compile(r"^(?:I|I'm|I'll|I've|I'd)\b.*\byou\b", re.I)
@@ -30,6 +33,40 @@ NOT_A_FACT = re.compile(
     re.I,
 )
 
+#: Someone else's doubtful claim about the user ("Chloe swears I told her Vienna", "my mom
+#: insists I was a picky eater"): what follows is theirs to claim, not the user's to state.
+CLAIMED = re.compile(
+    r"\b(?:swears?|swore|claims?|claimed|insists?|insisted|reckons?|is convinced|keeps? "
+    r"(?:saying|telling (?:me|people|everyone))|bets?)\s+(?:that\s+)?(?:I|I'm|I've|I'd|I was|my|"
+    r"me)\b[^.!?;]*",
+    re.I,
+)
+
+
+def without_claims(text: str) -> str:
+    """A message without what others claim of the user (see :data:`CLAIMED`)."""
+    return CLAIMED.sub(" ", text)
+
+
+def value_said(text: str, said: str, names: Iterable[str]) -> bool:
+    """Whether a word of a safety fact's value was said, past its framing and whom it is of.
+
+    "The user is allergic to shellfish." from "she's allergic to penicillin" has "allergic"
+    said, and nothing of its value.
+    """
+    whom = {name.casefold() for name in names} | {"user"}
+    value = _SAFETY_FRAMING.sub(" ", text)
+    kept = " ".join(w for w in value.split() if w.casefold().strip(".,!?'’s") not in whom)
+    return bool(content_stems(kept) & content_stems(said))
+
+
+#: The words that frame a safety fact, not its value ("allergic", "takes", "diagnosed with").
+_SAFETY_FRAMING = re.compile(
+    r"\b(?:allerg\w*|intoleran\w*|sensitiv\w*|tak(?:e|es|ing)|medications?|medicines?|"
+    r"conditions?|diagnos\w*|suffer\w*|prescri\w*|us(?:e|es|ing)|severe\w*|serious\w*|mild\w*|"
+    r"doctor|put|daily|every day|has|have|had|user|the|is|on|to|with|for|a|an)\b",
+    re.I,
+)
 
 #: Idioms a small model reads word for word ("heads up: egg allergy" → "The user's head..").
 MISREAD = re.compile(r"\bheads?[- ]up\b[\s:,;!.-]*", re.I)

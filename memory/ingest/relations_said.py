@@ -185,10 +185,15 @@ def whose_relation(
 def as_the_users(mention: Mention | None, relations: Mapping[str, str | None]) -> Mention | None:
     """A relation of someone's told from the user, when the user has a word for it.
 
-    "Lin's mother" is the user's mother-in-law when Lin is the user's wife.
+    "Lin's mother" is the user's mother-in-law when Lin is the user's wife; "Rita's grandson"
+    is the user's grandson when the user calls him "my grandson".
     """
     if mention is None:
         return None
+    own = relations.get(mention.name.casefold()) if mention.name else None
+    if own and "'s " not in own and "'s " in (mention.relation or ""):
+        # "Rita's grandson is Tomás." of "... with her husband and my grandson Tomás"
+        return Mention(name=mention.name, relation=own, kind=mention.kind)
     owner, _, rest = (mention.relation or "").rpartition("'s ")
     spouse = relations.get(owner.casefold()) if owner else None
     found = in_law(spouse, normalise_relation(rest) or "") if spouse else None

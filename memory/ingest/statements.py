@@ -75,7 +75,9 @@ def clauses(message: str) -> list[tuple[str, str]]:
         asks = sentence.strip().endswith("?")
         kind = "statement"
         for index, part in enumerate(parts):
-            if (asks and index == len(parts) - 1) or _QUESTION.match(part):
+            if index and not asks and _RELATIVE.match(part):
+                pass  # "my grandson Tomás, who is 4": goes on with the clause before
+            elif (asks and index == len(parts) - 1) or _QUESTION.match(part):
                 kind = "question"
             elif _REQUEST.search(part):
                 kind = "request"
@@ -85,6 +87,13 @@ def clauses(message: str) -> list[tuple[str, str]]:
     return found
 
 
+#: A relative clause in a sentence that asks nothing ("..., who is 4", "..., where she grew up").
+_RELATIVE = re.compile(
+    r"^(?:who|which|whose|whom|where|when)\b(?!['’])(?!\s+(?:do|does|did|is|are|am|was|were|can|"
+    r"could|will|would|should|have|has|had)\s+(?:i|you|my|your|we|our|he|she|they|it|the|this|"
+    r"that)\b)",
+    re.I,
+)
 #: A clause that only goes on with the one before it ("make me a picture, for the fridge").
 _GOES_ON_ASKING = re.compile(r"^(?:for|with|without|to|at|in|on|about|like|from|by|as)\b", re.I)
 
@@ -127,6 +136,10 @@ def content_stems(text: str, drop: Iterable[str] = ()) -> frozenset[str]:
     )
 
 
+#: An age's unit after its number: words a model adds to "who is 4".
+_AGE_UNIT = re.compile(r"\b(\d+)[ -]years?[ -]old\b", re.I)
+
+
 def is_grounded(text: str, said: str, known_names: set[str], every_word: bool = False) -> bool:
     """Whether a statement's names and numbers were said, and at least half of its words.
 
@@ -139,6 +152,7 @@ def is_grounded(text: str, said: str, known_names: set[str], every_word: bool = 
     """
     said_words = set(WORD.findall(said.lower()))
     said_stems = {stem(word) for word in said_words}
+    text = _AGE_UNIT.sub(r"\1", text)  # "Tomás is 4 years old." of "Tomás, who is 4"
     for name in names_in(text):
         if name not in known_names and not all(p in said_words for p in WORD.findall(name)):
             return False

@@ -187,7 +187,9 @@ def _candidates(
     a candidate must be likely before it is asked about. A fact in a slot changes through its
     slot: it is a candidate only when the statement shares a content word with it ("I'm no
     longer allergic to cats"), never for being near, so news about a new job cannot end the
-    user's allergy or name. Facts the statement's own slot supersedes anyway are left out.
+    user's allergy or name, and a statement that sets one slot never ends another slot's
+    fact ("settled in Galway" does not end "took the head chef job in Galway"). Facts the
+    statement's own slot supersedes anyway are left out.
     A statement that sets a slot is paired by nearness only with a fact of the slot's kind
     (``kind``: the stems of its ``asked_by`` words): a move into a studio may end "shares a
     flat with Felix", never "works in Munich".
@@ -214,6 +216,8 @@ def _candidates(
             continue
         if (statement.slot is not None and hit.key == statement.slot) or hit.key in _SLOT_ONLY:
             continue
+        if statement.slot is not None and hit.key is not None:  # a move ends no job: a
+            continue  # slot's value ends only by its own slot
         shared = words & (_stems(hit.text) | _names(hit.text, subject_names))
         alike = hit.key is None and bool(near_words & _stems(hit.text))  # the same thing
         if shared or (near is not None and hit.key is None and (hit.id == near.id or alike)):

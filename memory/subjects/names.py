@@ -76,6 +76,17 @@ _RELATION_WORDS = {
     "bff": "best friend",
     "co-worker": "coworker",
     "neighbor": "neighbour",
+    "pup": "puppy",
+    "doggo": "dog",
+    "kitty": "cat",
+    # a pet called by its breed ("our old beagle Biscuit") is a dog or a cat
+    **dict.fromkeys(
+        "beagle labrador poodle terrier spaniel collie husky shiba corgi dachshund pug "
+        "chihuahua retriever bulldog greyhound whippet schnauzer rottweiler dalmatian "
+        "labradoodle cockapoo cavapoo pomeranian akita doberman mutt sheepdog".split(),
+        "dog",
+    ),
+    **dict.fromkeys("tabby siamese ragdoll sphynx moggy".split(), "cat"),
 }
 #: Common words that are also first names: matched only when capitalised.
 _WORDLIKE_NAMES = frozenset(
@@ -94,6 +105,8 @@ SOMEONE_ELSES = re.compile(
     r"how)['’]s\b)\w+['’]s|s['’])\s+(?:(?!(?:my|our)\b)[\w-]+\s+){0,2}$",
     re.I,
 )
+#: Words before a relation that say nothing of it ("old friend", "new boyfriend").
+_MERE_WORDS = frozenset("old new current dear lovely sweet beloved good fluffy".split())
 _SPACES = re.compile(r"\s+")
 _FOR_NOW = re.compile(r"\s+(?:right now|now|currently|these days|at the moment|for now)$")
 
@@ -116,6 +129,8 @@ def normalise_relation(relation: str | None) -> str | None:
         return None
     parts = words.split(" ")
     parts[-1] = _RELATION_WORDS.get(parts[-1], parts[-1])
+    while len(parts) > 1 and parts[0] in _MERE_WORDS:  # "our old beagle": a dog
+        parts.pop(0)
     return " ".join(parts)[:100]
 
 
