@@ -280,6 +280,19 @@ def test_a_safety_fact_needs_its_value_said_not_only_its_framing() -> None:
     assert [s.slot for s in out.statements] == ["health_conditions"]
 
 
+def test_what_a_model_knows_of_strangers_is_no_fact_but_what_is_said_is() -> None:
+    out = _interpret(
+        "recommend some music? I love Fela Kuti and Tinariwen",
+        ["Fela Kuti and Tinariwen are musical artists.", "The user loves Fela Kuti and Tinariwen."],
+    )
+    assert [s.text for s in out.statements] == ["The user loves Fela Kuti and Tinariwen."]
+    out = _interpret(
+        "I visit an old gentleman called Arvid who was a fisherman up in Lofoten",
+        ["Arvid was a fisherman in Lofoten."],
+    )
+    assert "Arvid was a fisherman in Lofoten." in [s.text for s in out.statements]
+
+
 def test_a_pet_called_by_its_breed_is_a_dog() -> None:
     assert relations_in("our old beagle Biscuit turned 14") == {"biscuit": "dog"}
     assert relations_in("my new boyfriend Sam is sweet") == {"sam": "boyfriend"}

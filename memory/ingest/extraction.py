@@ -66,10 +66,10 @@ from confidante.memory.ingest.self_names import (
 from confidante.memory.ingest.spelling import respelled
 from confidante.memory.ingest.statements import (
     WORD,
-    clauses,
     content_stems,
     head_of,
     is_grounded,
+    only_asked,
     relations_in,
     speaker_of,
     statement_clauses,
@@ -200,6 +200,15 @@ class _Reading:
             return is_grounded(text, self.message, self.known_names, every_word=True)
         return True
 
+    def _stranger(self, mention: Mention | None) -> bool:
+        """Someone named in the message with no tie to the user: all words must be said."""
+        if mention is None or not mention.name or mention.relation:
+            return False
+        name = mention.name
+        return name.casefold() not in self.known_names and bool(
+            name_pattern(name).search(self.message)
+        )
+
     def _thanks(self, text: str) -> bool:
         return from_thanks(text, self.message)
 
@@ -223,7 +232,8 @@ class _Reading:
             if other is not None and (other.name or "").casefold() not in self.mine:
                 text, whose, mention = _retell(text, other), "other", other
         mentions_user = re.search(r"\bthe user\b", text, re.I)
-        if not self._grounded(text, whose == "unknown" and not mentions_user):
+        stranger = not mentions_user and self._stranger(mention)  # "Fela Kuti is a musician."
+        if not self._grounded(text, (whose == "unknown" and not mentions_user) or stranger):
             logger.info("dropped an ungrounded statement")
             return None
         if whose == "unknown" and mentions_user and _user_safety(text, self.slots):
@@ -288,7 +298,7 @@ def interpret(
         known_names={n.casefold() for subject in known for n in subject.names()} | mine,
         relations=relations,
         earlier=spoken_of_last(known, message),
-        asked=_only_asked(message),
+        asked=only_asked(message),
     )
     out = Extracted()
     for text in texts:
@@ -318,15 +328,6 @@ def interpret(
         if name not in about and name not in reading.known_names:
             out.mentions.append(Mention(name=_spelled(name, message), relation=relation))
     return out
-
-
-def _only_asked(message: str) -> frozenset[str]:
-    """Content stems the message says only in its questions and requests."""
-    stated: set[str] = set()
-    asked: set[str] = set()
-    for text, kind in clauses(message):
-        (stated if kind == "statement" else asked).update(content_stems(text))
-    return frozenset(asked - stated)
 
 
 def _spelled(name: str, message: str) -> str:

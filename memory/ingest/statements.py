@@ -112,6 +112,15 @@ def statement_clauses(message: str, *, min_words: int = 2) -> list[str]:
     ]
 
 
+def only_asked(message: str) -> frozenset[str]:
+    """Content stems the message says only in its questions and requests."""
+    stated: set[str] = set()
+    asked: set[str] = set()
+    for text, kind in clauses(message):
+        (stated if kind == "statement" else asked).update(content_stems(text))
+    return frozenset(asked - stated)
+
+
 def names_in(text: str) -> set[str]:
     """Capitalised words (not the first) and numbers, lower-cased: what must not be invented."""
     words = re.findall(r"[\w'’-]+", text)
