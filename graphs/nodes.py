@@ -40,7 +40,7 @@ from confidante.graphs.named_questions import (
     unfounded,
 )
 from confidante.graphs.outcomes import remember_decisions
-from confidante.graphs.recalled import cited, merge_hits, with_links
+from confidante.graphs.recalled import cited, current_and_ended, merge_hits, with_links
 from confidante.graphs.router import CHAT, Router
 from confidante.graphs.safety import reminder
 from confidante.graphs.state import AgentState, fresh_turn
@@ -189,9 +189,11 @@ class Nodes:
         ``recommendation``, pictures → ``image``, searches → ``search``, else ``chat``; the
         ``chat`` one when that task has none), used while nothing it was built from has been
         edited or forgotten since (see :func:`~confidante.memory.summaries.facts.pick_summary`).
-        The facts of the subjects the message names ("Ana", "my sister") join the retrieved
-        memories (see :mod:`confidante.memory.subjects.directory`), each memory about someone is
-        labeled with whom, and the user's safety facts are fetched for the reply.
+        A superseded fact the message's words reach brings what replaced it (see
+        :meth:`~confidante.memory.store.Memory.asuccessors`), and the facts of the subjects the
+        message names ("Ana", "my sister") join the retrieved memories (see
+        :mod:`confidante.memory.subjects.directory`), each memory about someone is labeled with
+        whom, and the user's safety facts are fetched for the reply.
         """
         memory, user_id, text = self.deps.memory, state["user_id"], last_user_text(state)
         thread = str((config.get("configurable") or {}).get("thread_id", "default"))
@@ -204,10 +206,16 @@ class Nodes:
         safety = asyncio.ensure_future(memory.aslot_values(user_id, memory.slots.safety()))
         knowing = asyncio.ensure_future(memory.asubjects(user_id))
         try:  # all queries in one pass: one embedding call, one read of the candidates
-            found = await memory.aretrieve_many(user_id, queries, k=self.deps.recall_k)
+            found, ended = current_and_ended(  # history too: what replaced it is now true
+                await memory.aretrieve_many(
+                    user_id, queries, k=self.deps.recall_k + 3, include_history=True
+                ),
+                self.deps.recall_k,
+            )
             subjects = await knowing
             named = mentioned_in(subjects, " ".join(queries))
-            linked = await _slot_facts(memory, user_id, text, named)
+            linked = await memory.asuccessors(user_id, ended)
+            linked += await _slot_facts(memory, user_id, text, named)
             linked += await memory.asubject_facts(user_id, [s.id for s in named], limit=4)
         finally:  # never leave the write or the reads running unobserved (see settled)
             outcomes = await settled(writing, reading, safety, knowing)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from confidante.graphs.values import RecalledItem
 from confidante.memory.items import MemoryHit
 
-__all__ = ["cited", "merge_hits", "with_links"]
+__all__ = ["cited", "current_and_ended", "merge_hits", "with_links"]
 
 
 def merge_hits(lists: Sequence[Sequence[MemoryHit]], k: int) -> list[MemoryHit]:
@@ -22,6 +22,25 @@ def merge_hits(lists: Sequence[Sequence[MemoryHit]], k: int) -> list[MemoryHit]:
             if hit.id not in best or hit.score > best[hit.id].score:
                 best[hit.id] = hit
     return sorted(best.values(), key=lambda hit: -hit.score)[:k]
+
+
+def current_and_ended(
+    found: Sequence[Sequence[MemoryHit]], k: int, top: int = 3
+) -> tuple[list[list[MemoryHit]], list[str]]:
+    """Split rankings that include history into current items and superseded facts.
+
+    Returns each query's ``k`` current items, and the ids of the superseded facts ranked in a
+    query's first ``top`` (what replaced them is what is true now: see
+    :meth:`~confidante.memory.store.Memory.asuccessors`).
+    """
+    current = [[hit for hit in hits if hit.valid_to is None][:k] for hits in found]
+    ended = [
+        hit.id
+        for hits in found
+        for hit in hits[:top]
+        if hit.valid_to is not None and hit.kind == "fact"
+    ]
+    return current, list(dict.fromkeys(ended))
 
 
 def with_links(

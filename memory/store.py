@@ -50,6 +50,7 @@ from confidante.memory.portability.part import PortableMemory
 from confidante.memory.remembering import MemoryWrites
 from confidante.memory.retrieval.candidates import Filters
 from confidante.memory.retrieval.ranking import fuse_rankings
+from confidante.memory.retrieval.successors import successors as successors_of
 from confidante.memory.retrieval.text_search import TextSearch
 from confidante.memory.storage.database import Database
 from confidante.memory.storage.files import default_images_dir
@@ -223,6 +224,24 @@ class Memory(
             write=False,
         )
 
+    async def asuccessors(
+        self, user_id: str, item_ids: Sequence[str], limit: int = 4
+    ) -> list[MemoryHit]:
+        """Return the current facts that replaced the user's given superseded items.
+
+        Each is followed to the current item that ended it, which comes with the other current
+        facts said in the same turn (see :mod:`confidante.memory.retrieval.successors`). Ids
+        that are not the user's, or items still current, add nothing.
+        """
+        check_user_id(user_id)
+        ids = [item_id for item_id in item_ids if _storable_id(item_id)]
+        if not ids:
+            return []
+        concepts = await self.database.run(
+            lambda session: successors_of(session, user_id, ids, limit), write=False
+        )
+        return [MemoryHit.of(concept) for concept in concepts]
+
     async def ahistory(self, user_id: str, item_id: str) -> list[dict[str, Any]]:
         """Return the audit trail of one item, oldest first, including what each change replaced."""
         check_user_id(user_id)
@@ -257,6 +276,7 @@ class Memory(
     list_items = sync_twin(alist_items)
     get = sync_twin(aget)
     history = sync_twin(ahistory)
+    successors = sync_twin(asuccessors)
     summary = sync_twin(asummary)
 
     def close(self) -> None:
