@@ -82,14 +82,42 @@ def about_named(
         label: [c for c in callers(label) if name_pattern(c).search(question)] for label in labels
     }
     asked = [label for label, said in called.items() if said]
-    names = [_name_of(label) for label in asked]
+    loose = [name for name in loose_names(question, items) if name not in labels]
+    names = [*(_name_of(label) for label in asked), *loose]
     about = [
         item
         for item in items
         if item.about in asked
         or any(name and name_pattern(name).search(item.text) for name in names)
     ]
-    return [c for label in asked for c in callers(label)], about
+    return [*(c for label in asked for c in callers(label)), *loose], about
+
+
+def loose_names(question: str, known: Iterable[RecalledItem]) -> list[str]:
+    """Names a question asks about that recalled items mention, though no subject has them.
+
+    "what does Tiago do for a living?" with "Cian is getting married to Tiago." recalled asks
+    about Tiago. Only a name the question asks about as someone ("does Tiago", "is Tiago",
+    "Tiago's"), never one the items only place something in ("in Lisbon"), nor the user's own.
+    """
+    items = list(known)
+    own = {
+        word
+        for item in items
+        if item.key == "name" and not item.subject_id
+        for word in WORD.findall(item.text.lower())
+    }
+    found = []
+    for match in _ASKED_NAME.finditer(question):
+        name = match.group("name") or match.group("owner")
+        if name.lower() in own or name.lower() in _NOT_NAMES or name in found:
+            continue
+        pattern = name_pattern(name)
+        said = [item.text for item in items if pattern.search(item.text)]
+        placed = [t for t in said if re.search(rf"\b(?:in|at|from|to|near|of) {name}\b", t)]
+        if said and len(placed) < len(said):
+            found.append(name)
+    return found
 
 
 def knows_of_someone(
@@ -220,6 +248,11 @@ def name_unfounded(reply: str, question: str, known: Iterable[RecalledItem]) -> 
     return True
 
 
+#: A name asked about as someone: "does Tiago", "is Tomás", "Tiago's".
+_ASKED_NAME = re.compile(
+    r"\b(?:does|did|is|was|has|will|can|about)\s+(?P<name>[A-Z][\w-]+)\b"
+    r"|\b(?P<owner>[A-Z][\w-]+)(?:'s|’s)\s"
+)
 #: "what's my assistant coach called?", "what is my dentist's name?", "who's my landlord?"
 _NAME_OF_MINE = re.compile(
     r"\b(?:what(?:'s|’s| is| was)|who(?:'s|’s| is| was))\s+(?:my|our)\s+"

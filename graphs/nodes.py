@@ -37,6 +37,7 @@ from confidante.graphs.named_questions import (
     callers,
     known_instead,
     knows_of_someone,
+    loose_names,
     unfounded,
 )
 from confidante.graphs.outcomes import remember_decisions
@@ -327,6 +328,7 @@ class Nodes:
         # a question about someone ("what does Tavita study?", "where does my brother live?")
         # is checked whole too
         named = list(dict.fromkeys(c for item in recalled for c in callers(item.about)))
+        named += loose_names(asked, recalled)  # "does Tiago ...?" where items mention him
         someone = asks_about_someone(asked, named)
         # not said to the model (it may answer in words the check does not see): checked after
         doubtful = someone and not knows_of_someone(asked, recalled, memory.slots)

@@ -21,6 +21,7 @@ from confidante.graphs.named_questions import (
     callers,
     known_instead,
     knows_of_someone,
+    loose_names,
     name_unfounded,
     unfounded,
 )
@@ -323,6 +324,29 @@ def test_a_reply_that_only_restates_what_is_known_becomes_i_dont_know_with_it() 
     assert instead == f"{UNKNOWN_REPLY} What I do know: Mattias plays football on Sundays."
     assert known_instead("I'm not sure what Mattias does.", asked, [football]) is None
     assert known_instead("Mattias is a chef.", asked, [football]) is None
+
+
+def test_someone_only_mentioned_in_a_fact_is_asked_about_like_a_subject() -> None:
+    cian = RecalledItem(
+        id="1",
+        text="The user's brother Cian is marrying his fiancé Tiago in Lisbon next June.",
+        kind="fact",
+        subject_id="c",
+        about="Cian (the user's brother)",
+    )
+    me = RecalledItem(id="2", text="The user's name is Siobhán.", kind="fact", key="name")
+    home = RecalledItem(id="3", text="The user lives in Lisbon.", kind="fact", key="home_city")
+    known = [cian, me, home]
+    asked = "what does Tiago do for a living?"
+    assert loose_names(asked, known) == ["Tiago"]
+    assert not knows_of_someone(asked, known)  # only that he marries Cian
+    reply = "Tiago is marrying Cian in Lisbon next June."
+    assert known_instead(reply, asked, known) == f"{UNKNOWN_REPLY} What I do know: {cian.text}"
+    assert loose_names("what's Tiago's job?", known) == ["Tiago"]
+    # a place the items only put something in, the user's own name, a stranger: no one asked
+    assert loose_names("Is Lisbon nice in May?", known) == []
+    assert loose_names("what does Siobhán do?", known) == []
+    assert loose_names("what does Beyoncé sing?", known) == []
 
 
 def test_a_name_for_my_someone_must_come_from_what_is_known_of_them() -> None:
