@@ -293,6 +293,23 @@ def test_what_a_model_knows_of_strangers_is_no_fact_but_what_is_said_is() -> Non
     assert "Arvid was a fisherman in Lofoten." in [s.text for s in out.statements]
 
 
+def test_a_left_out_clause_opened_with_she_or_he_is_the_last_one_named() -> None:
+    out = _interpret(
+        "My daughter is Rita, she lives in Luxembourg with my grandson",
+        ["Rita is the user's daughter."],
+    )
+    assert (
+        "Rita lives in Luxembourg with the user's grandson.",
+        ("Rita", "daughter"),
+        "home_city",
+    ) in _plain(out)
+    # "she" is not the brother: the clause stays the user's words
+    out = _interpret(
+        "my brother Tom got engaged, she's moving to Leeds", ["Tom is the user's brother."]
+    )
+    assert ('The user said "she\'s moving to Leeds".', None, None) in _plain(out)
+
+
 def test_a_pet_called_by_its_breed_is_a_dog() -> None:
     assert relations_in("our old beagle Biscuit turned 14") == {"biscuit": "dog"}
     assert relations_in("my new boyfriend Sam is sweet") == {"sam": "boyfriend"}

@@ -9,7 +9,8 @@ words no statement carries is kept as a fact of its own, in the user's words:
 - a clause that opens in the first person ("I'm backpacking SE Asia for 6 months") is retold
   in the third person ("The user is backpacking SE Asia for 6 months.");
 - a clause that opens with someone in the user's life ("my mum reminded me ...", "Léa says
-  ...") is a fact about them;
+  ...") is a fact about them, and so is one that opens with "she" or "he" after them ("My
+  daughter is Rita, she lives in Luxembourg" is Rita's, unless her relation says "he");
 - any other clause is quoted as the user said it ('The user said "first officer with
   Delta".'), which a reply can read and a search can find.
 
@@ -24,7 +25,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from confidante.memory.ingest.statements import clauses, content_stems, names_in, subject_opening
-from confidante.memory.subjects.names import Mention
+from confidante.memory.subjects.names import Mention, name_pattern
 
 #: Words that carry no fact of their own ("honestly", "lol", greetings, intensifiers).
 FILLERS = frozenset(
@@ -187,9 +188,16 @@ def left_out(
     found: list[tuple[str, Mention | None]] = []
     asking = _in_questions(message)
     someone_else = False  # an earlier clause of the message opened with someone else
+    last: Mention | None = None  # the last one named, whom "she"/"he" may be
     for raw, kind in clauses(message):
         clause = _TRAILING.sub("", _LEADING.sub("", raw)).strip(" .!,;:-")
         subject = subject_opening(clause, relations)
+        pronoun = _PRONOUN_OPENS.match(clause)
+        if subject is None and pronoun and last is not None and _may_be(pronoun.group(1), last):
+            name = str(last.name)  # "My daughter is Rita, she lives in Luxembourg"
+            verb = " is" if pronoun.group(2) else ""
+            clause, subject = f"{name}{verb}{clause[pronoun.end() :]}", last
+        last = named_last(clause, relations) or last
         someone_else = someone_else or subject is not None
         if kind != "statement" or _TO_THE_ASSISTANT.search(clause):
             continue
@@ -207,7 +215,40 @@ def left_out(
         elif subject is None and not someone_else and _GOES_ON.match(clause):
             found.append((retell(f"I'm {clause}"), None))  # "based out of Atlanta"
         elif subject is not None:  # "Léa says the bus is hell"
-            found.append((clause[0].upper() + clause[1:] + ".", subject))
+            found.append((retell(clause[0].upper() + clause[1:]), subject))
         elif len(_content(clause) - _WHEN) >= 3 or _names(clause):
             found.append((f'The user said "{clause}".', None))  # not "starts next month"
     return found
+
+
+#: A clause that opens with "she" or "he" ("she's in Leeds"): group 2 is a contracted "is".
+_PRONOUN_OPENS = re.compile(r"^(she|he)(['’]s)?\b", re.I)
+_FEMALE = frozenset(
+    "mother sister daughter wife girlfriend aunt niece grandmother granddaughter fiancee "
+    "fiancée mother-in-law sister-in-law daughter-in-law stepmother stepsister".split()
+)
+_MALE = frozenset(
+    "father brother son husband boyfriend uncle nephew grandfather grandson fiance "
+    "father-in-law brother-in-law son-in-law stepfather stepbrother".split()
+)
+
+
+def _may_be(pronoun: str, someone: Mention) -> bool:
+    """Whether "she"/"he" may be ``someone``: named, and no relation that says otherwise."""
+    if not someone.name:
+        return False
+    relation = (someone.relation or "").split(" ")[-1]
+    other = _MALE if pronoun.lower() == "she" else _FEMALE
+    return relation not in other
+
+
+def named_last(clause: str, relations: dict[str, str]) -> Mention | None:
+    """The last person the clause names that the message relates to the user."""
+    found: tuple[int, Mention] | None = None
+    for name, relation in relations.items():
+        if not relation:
+            continue
+        matches = list(name_pattern(name).finditer(clause))
+        if matches and (found is None or matches[-1].start() > found[0]):
+            found = (matches[-1].start(), Mention(name=matches[-1].group(0), relation=relation))
+    return found[1] if found else None
