@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from confidante.graphs.grounding import (
     ADVICE,
     QUESTION_WORDS,
-    UNKNOWN_REPLY,
     admits_not_knowing,
     invented,
     word_stems,
@@ -26,7 +25,7 @@ from confidante.graphs.values import RecalledItem
 from confidante.memory.ingest.statements import WORD, clauses, names_in
 from confidante.memory.ingest.verbs import stem
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
-from confidante.memory.subjects.names import name_pattern, normalise_relation
+from confidante.memory.subjects.names import is_relation_word, name_pattern
 
 
 def callers(label: str | None) -> list[str]:
@@ -94,30 +93,42 @@ def about_named(
 
 
 def loose_names(question: str, known: Iterable[RecalledItem]) -> list[str]:
-    """Names a question asks about that recalled items mention, though no subject has them.
+    """People a question asks about that recalled items mention, though no subject is them.
 
-    "what does Tiago do for a living?" with "Cian is getting married to Tiago." recalled asks
-    about Tiago. Only a name the question asks about as someone ("does Tiago", "is Tiago",
-    "Tiago's"), never one the items only place something in ("in Lisbon"), nor the user's own.
+    "what does Tiago do for a living?" with "The user's brother Cian is marrying his fiancé
+    Tiago." recalled asks about Tiago. Only a name the question asks about as someone ("does
+    Tiago", "how old is Tomás", "Tiago's"), that an item speaks of as someone (after a
+    relation word, "called"/"named", as its opening, or with "'s"); never the user's own.
     """
     items = list(known)
-    own = {
-        word
-        for item in items
-        if item.key == "name" and not item.subject_id
-        for word in WORD.findall(item.text.lower())
-    }
-    found = []
+    own = _own_names(items)
+    found: list[str] = []
     for match in _ASKED_NAME.finditer(question):
-        name = match.group("name") or match.group("owner")
-        if name.lower() in own or name.lower() in _NOT_NAMES or name in found:
+        name = next(group for group in match.groups() if group)
+        if name.lower() in own or name in found:
             continue
-        pattern = name_pattern(name)
-        said = [item.text for item in items if pattern.search(item.text)]
-        placed = [t for t in said if re.search(rf"\b(?:in|at|from|to|near|of) {name}\b", t)]
-        if said and len(placed) < len(said):
+        if any(_as_someone(name, item.text) for item in items):
             found.append(name)
     return found
+
+
+def _as_someone(name: str, text: str) -> bool:
+    """Whether a text speaks of ``name`` as someone ("his fiancé Tiago", "Tiago's", opening)."""
+    for match in name_pattern(name).finditer(text):
+        before = WORD.findall(text[: match.start()].lower())
+        if not before or text[match.end() :].startswith(("'s", "’s")):
+            return True
+        if before[-1] in {"called", "named"} or any(is_relation_word(w) for w in before[-2:]):
+            return True
+    return False
+
+
+#: A name asked about as someone: "does Tiago", "how old is Tomás", "Tiago's job".
+_ASKED_NAME = re.compile(
+    r"\b(?:does|did|has)\s+([A-Z][\w-]+)\b"
+    r"|\b(?:how old|who|where|how)\s+(?:is|was)\s+([A-Z][\w-]+)\b"
+    r"|\b([A-Z][\w-]+)(?:'s|’s)\s"
+)
 
 
 def knows_of_someone(
@@ -174,8 +185,9 @@ def known_instead(reply: str, question: str, known: Iterable[RecalledItem]) -> s
 
     Asked "what does Mattias do for work?" with only "Mattias plays football on Sundays."
     known, a small model answers "Mattias plays football on Sundays.": true, but no answer.
-    The reply becomes "I don't know that" followed by the known items it repeated, so a
-    question the check misjudged still gets what is known. None when the reply admits it
+    The reply becomes "You haven't told me that exactly." followed by the known items it
+    repeated, so a question the check misjudged ("what does Tiago do?" and "Tiago teaches
+    maths") still gets what is known. None when the reply admits it
     does not know or repeats nothing known.
     """
     if admits_not_knowing(reply):
@@ -184,7 +196,11 @@ def known_instead(reply: str, question: str, known: Iterable[RecalledItem]) -> s
     if not items:
         return None
     told = " ".join(_sentence(item.text) for item in items[:_TOLD])
-    return f"{UNKNOWN_REPLY} What I do know: {told}"
+    return f"{NOT_SAID_EXACTLY} What I do know: {told}"
+
+
+#: Said before what is known when it is no sure answer (see :func:`known_instead`).
+NOT_SAID_EXACTLY = "You haven't told me that exactly."
 
 
 def _sentence(text: str) -> str:
@@ -226,40 +242,35 @@ _TOLD = 2
 
 
 def name_unfounded(reply: str, question: str, known: Iterable[RecalledItem]) -> bool:
-    """Whether a reply gives a name for "my <someone>" that nothing recalled gives them.
+    """Whether a reply names "my <someone>" with the user's own name.
 
-    "what's my assistant coach called?" answered "Your assistant coach is Ingrid." when only
-    "The user's name is Ingrid." and "The user coaches the under-10s." are known: the name
-    must come from an item that speaks of a coach (or of someone labeled one).
+    "what's my assistant coach called?" answered "Your assistant coach is Ingrid." when
+    "The user's name is Ingrid." is all that names anyone: a small model reaches for the one
+    name it was shown. (A name never shown is caught as made up; see ``invented``.)
     """
-    match = _NAME_OF_MINE.search(question)
-    if match is None:
+    if _NAME_OF_MINE.search(question) is None:
         return False
-    words = [w.removesuffix("'s").removesuffix("’s") for w in match.group("who").lower().split()]
-    head = {stem(words[-1]), stem(str(normalise_relation(words[-1])))}
-    given = names_in(reply) - {stem(w) for w in words} - _NOT_NAMES
-    if not given:
-        return False
-    for item in known:
-        text = f"{item.text} {item.about or ''}"
-        said = {stem(str(normalise_relation(word))) for word in WORD.findall(text.lower())}
-        if head & (said | word_stems(text)) and given & names_in(f"x {text}"):
-            return False
-    return True
+    own = _own_names(known)
+    return bool(own) and bool(names_in(f"x {reply}") & own)
 
 
-#: A name asked about as someone: "does Tiago", "is Tomás", "Tiago's".
-_ASKED_NAME = re.compile(
-    r"\b(?:does|did|is|was|has|will|can|about)\s+(?P<name>[A-Z][\w-]+)\b"
-    r"|\b(?P<owner>[A-Z][\w-]+)(?:'s|’s)\s"
-)
+def _own_names(known: Iterable[RecalledItem]) -> set[str]:
+    """The user's own names, lower-cased, from their ``name`` facts."""
+    return {
+        word
+        for item in known
+        if item.key == "name" and not item.subject_id
+        for word in WORD.findall(item.text.lower())
+        if word not in {"the", "user", "user's", "name", "is", "s"}
+    }
+
+
 #: "what's my assistant coach called?", "what is my dentist's name?", "who's my landlord?"
 _NAME_OF_MINE = re.compile(
-    r"\b(?:what(?:'s|’s| is| was)|who(?:'s|’s| is| was))\s+(?:my|our)\s+"
-    r"(?P<who>(?:[\w-]+\s+){0,2}?[\w'’-]+?)(?:'s|’s)?\s*(?:name\b|called\b|named\b|\?|$)",
+    r"\b(?:what(?:'s|’s| is| was)\s+(?:my|our)\s+(?:[\w'’-]+\s+){1,3}?(?:name\b|called\b|"
+    r"named\b)|who(?:'s|’s| is| was)\s+(?:my|our)\s+[\w'’ -]+)",
     re.I,
 )
-_NOT_NAMES = frozenset({"i", "i'm", "you", "your"})
 
 
 #: Words of a question about someone that ask for anything known ("what's Mateus like?").

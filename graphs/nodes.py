@@ -209,7 +209,7 @@ class Nodes:
         try:  # all queries in one pass: one embedding call, one read of the candidates
             found, ended = current_and_ended(  # history too: what replaced it is now true
                 await memory.aretrieve_many(
-                    user_id, queries, k=self.deps.recall_k + 3, include_history=True
+                    user_id, queries, k=2 * self.deps.recall_k, include_history=True
                 ),
                 self.deps.recall_k,
             )

@@ -265,6 +265,16 @@ def test_what_someone_else_claims_of_the_user_is_not_learned() -> None:
         ["The user has asthma.", "The user grew up in Graz.", "The user was born in Linz."],
     )
     assert [s.text for s in out.statements] == ["The user has asthma.", "The user grew up in Graz."]
+    # the user's own swearing is theirs; a claim ends at its clause
+    out = _interpret("I swear I'm allergic to cats", ["The user is allergic to cats."])
+    assert [s.text for s in out.statements] == ["The user is allergic to cats."]
+    out = _interpret("My doctor insists I take metformin", ["The user takes metformin."])
+    assert [s.text for s in out.statements] == ["The user takes metformin."]
+    out = _interpret(
+        "Chloe swears I told her Vienna, but I'm moving to Lisbon in May",
+        ["The user is from Vienna.", "The user is moving to Lisbon in May."],
+    )
+    assert [s.text for s in out.statements] == ["The user is moving to Lisbon in May."]
 
 
 def test_a_safety_fact_needs_its_value_said_not_only_its_framing() -> None:
@@ -311,7 +321,8 @@ def test_a_left_out_clause_opened_with_she_or_he_is_the_last_one_named() -> None
 
 
 def test_a_pet_called_by_its_breed_is_a_dog() -> None:
-    assert relations_in("our old beagle Biscuit turned 14") == {"biscuit": "dog"}
+    assert relations_in("our beagle Biscuit turned 14") == {"biscuit": "dog"}
+    assert relations_in("my old boss Karen called") == {"karen": "old boss"}
     assert relations_in("my new boyfriend Sam is sweet") == {"sam": "boyfriend"}
 
 
@@ -328,6 +339,7 @@ def test_a_relative_clause_is_part_of_the_statement() -> None:
         ("my grandson Tomás", "statement"),
         ("who is 4", "statement"),
     ]
+    assert clauses("Ok, when does Ana fly to Rome")[1] == ("when does Ana fly to Rome", "question")
     asked = clauses("ok, who is my dentist")
     assert asked == [("ok", "statement"), ("who is my dentist", "question")]
     out = _interpret(

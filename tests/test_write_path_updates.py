@@ -45,6 +45,7 @@ def test_a_job_is_read_from_the_users_own_words() -> None:
         "Kavya, nurse at Manipal, is visiting",
         "starting at 9 as a favour",
         "my sister took the head chef job",
+        "My wife just got the head nurse job!",
         "I took the dog to the vet",
     ):
         assert job_said(no_job) is None, no_job
@@ -173,6 +174,17 @@ async def test_a_slot_set_ends_no_fact_of_another_slot(settings: Settings) -> No
     current = {i.text for i in await memory.alist_items("u")}
     assert "The user took the head chef job in Galway." in current
     assert "The user settled in Galway." in current
+    memory.close()
+
+
+async def test_a_new_employer_may_end_a_job_said_with_its_employer(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    old = "The user works as a nurse at St Mary's Hospital."
+    await memory.aremember("u", old, key="job_title")
+    model = _replaces_everything(["The user works at King's College Hospital now."])
+    await _say(memory, "These days I work at King's College Hospital.", model)
+    assert old not in {i.text for i in await memory.alist_items("u")}
     memory.close()
 
 

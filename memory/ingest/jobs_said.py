@@ -40,7 +40,8 @@ _SAID = (
     ),
     # a job taken: "I took the head chef job in Galway", "got the charge nurse position!"
     re.compile(
-        rf"(?:^\W*|\b(?i:i|i've|i have|just|finally)\s+)(?i:took|got|accepted|landed|taking|"
+        rf"(?:^\W*|\b(?i:i|i've|i have)\s+)(?i:(?:just|finally)\s+)?(?i:took|got|accepted|landed|"
+        rf"taking|"
         rf"accepting)\s+(?i:the|a|an)\s+(?i:new\s+)?{_JOB}\s+(?i:job|position|role|post|gig)\b"
     ),
     # "my job is ...", "day job is sound engineer at a little studio"

@@ -36,10 +36,13 @@ NOT_A_FACT = re.compile(
 #: Someone else's doubtful claim about the user ("Chloe swears I told her Vienna", "my mom
 #: insists I was a picky eater"): what follows is theirs to claim, not the user's to state.
 CLAIMED = re.compile(
-    r"\b(?:swears?|swore|claims?|claimed|insists?|insisted|reckons?|is convinced|keeps? "
-    r"(?:saying|telling (?:me|people|everyone))|bets?)\s+(?:that\s+)?(?:I|I'm|I've|I'd|I was|my|"
-    r"me)\b[^.!?;]*",
-    re.I,
+    # someone else, not the user ("I swear I'm allergic") nor a carer ("my doctor insists")
+    r"\b(?!(?i:I|we|doctor|gp|dentist|nurse|therapist|physio|pharmacist|vet|midwife)\b)"
+    r"(?:[A-Z][\w'-]*|(?i:she|he|they|everyone|everybody|people)|(?i:my|our)\s+(?!(?i:doctor|"
+    r"gp|dentist|nurse|therapist|physio|pharmacist|vet|midwife)\b)[\w-]+)\s+"
+    r"(?i:swears?|swore|claims?|claimed|insists?|insisted|reckons?|is convinced|keeps? "
+    r"(?:saying|telling (?:me|people|everyone))|bets?)\s+(?i:that\s+)?(?i:I|I'm|I've|I'd|"
+    r"I was|my|me)\b[^.!?;,]*",
 )
 
 

@@ -90,8 +90,8 @@ def clauses(message: str) -> list[tuple[str, str]]:
 #: A relative clause in a sentence that asks nothing ("..., who is 4", "..., where she grew up").
 _RELATIVE = re.compile(
     r"^(?:who|which|whose|whom|where|when)\b(?!['’])(?!\s+(?:do|does|did|is|are|am|was|were|can|"
-    r"could|will|would|should|have|has|had)\s+(?:i|you|my|your|we|our|he|she|they|it|the|this|"
-    r"that)\b)",
+    r"could|will|would|should|have|has|had)\s+(?:(?:i|you|my|your|we|our|he|she|they|it|the|"
+    r"this|that)\b|(?-i:[A-Z])))",
     re.I,
 )
 #: A clause that only goes on with the one before it ("make me a picture, for the fridge").

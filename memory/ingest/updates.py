@@ -187,8 +187,9 @@ def _candidates(
     a candidate must be likely before it is asked about. A fact in a slot changes through its
     slot: it is a candidate only when the statement shares a content word with it ("I'm no
     longer allergic to cats"), never for being near, so news about a new job cannot end the
-    user's allergy or name, and a statement that sets one slot never ends another slot's
-    fact ("settled in Galway" does not end "took the head chef job in Galway"). Facts the
+    user's allergy or name, and a statement that sets one slot never ends a fact of an
+    unrelated slot ("settled in Galway" does not end "took the head chef job in Galway"; a
+    new employer may end "works as a nurse at St Mary's"). Facts the
     statement's own slot supersedes anyway are left out.
     A statement that sets a slot is paired by nearness only with a fact of the slot's kind
     (``kind``: the stems of its ``asked_by`` words): a move into a studio may end "shares a
@@ -216,13 +217,24 @@ def _candidates(
             continue
         if (statement.slot is not None and hit.key == statement.slot) or hit.key in _SLOT_ONLY:
             continue
-        if statement.slot is not None and hit.key is not None:  # a move ends no job: a
-            continue  # slot's value ends only by its own slot
+        if _other_kinds(statement.slot, hit.key):  # a move ends no job
+            continue
         shared = words & (_stems(hit.text) | _names(hit.text, subject_names))
         alike = hit.key is None and bool(near_words & _stems(hit.text))  # the same thing
         if shared or (near is not None and hit.key is None and (hit.id == near.id or alike)):
             found.append(hit)
     return found
+
+
+#: Slots one fact often says together ("works as a nurse at St Mary's": a job and its employer).
+_KINDRED = (frozenset({"employer", "job_title", "school"}),)
+
+
+def _other_kinds(slot: str | None, key: str | None) -> bool:
+    """Whether a statement in ``slot`` and a fact in ``key`` are of unrelated slots."""
+    if slot is None or key is None or slot == key:
+        return False
+    return not any(slot in kin and key in kin for kin in _KINDRED)
 
 
 def _names(text: str, subject_names: set[str]) -> frozenset[str]:

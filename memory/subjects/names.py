@@ -105,8 +105,9 @@ SOMEONE_ELSES = re.compile(
     r"how)['’]s\b)\w+['’]s|s['’])\s+(?:(?!(?:my|our)\b)[\w-]+\s+){0,2}$",
     re.I,
 )
-#: Words before a relation that say nothing of it ("old friend", "new boyfriend").
-_MERE_WORDS = frozenset("old new current dear lovely sweet beloved good fluffy".split())
+#: Words before a relation that say nothing of it ("new boyfriend"; an "old boss" is not the
+#: boss).
+_MERE_WORDS = frozenset("new current dear lovely sweet beloved good fluffy".split())
 _SPACES = re.compile(r"\s+")
 _FOR_NOW = re.compile(r"\s+(?:right now|now|currently|these days|at the moment|for now)$")
 
@@ -129,7 +130,7 @@ def normalise_relation(relation: str | None) -> str | None:
         return None
     parts = words.split(" ")
     parts[-1] = _RELATION_WORDS.get(parts[-1], parts[-1])
-    while len(parts) > 1 and parts[0] in _MERE_WORDS:  # "our old beagle": a dog
+    while len(parts) > 1 and parts[0] in _MERE_WORDS:  # "my new boyfriend" is a boyfriend
         parts.pop(0)
     return " ".join(parts)[:100]
 
