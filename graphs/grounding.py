@@ -205,7 +205,7 @@ def bears_on(
         return True
     texts = [  # an item about someone carries whom ("Felix (the user's former boyfriend)")
         summary,
-        *(f"{i['text']} {i.get('about') or ''}" for i in known),
+        *(f"{i['text']} {i.get('about') or ''} {i.get('instead_of') or ''}" for i in known),
     ]
     if any(asked & word_stems(text) for text in texts if text):
         return True

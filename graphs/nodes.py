@@ -25,7 +25,6 @@ from confidante.graphs import act as act_module
 from confidante.graphs import prompts
 from confidante.graphs.events import emit
 from confidante.graphs.grounding import (
-    UNKNOWN_REPLY,
     addressed,
     asks_about_the_user,
     bears_on,
@@ -35,23 +34,28 @@ from confidante.graphs.grounding import (
 from confidante.graphs.named_questions import (
     asks_about_someone,
     callers,
-    known_instead,
     knows_of_someone,
     loose_names,
-    unfounded,
 )
 from confidante.graphs.outcomes import remember_decisions
-from confidante.graphs.recalled import cited, current_and_ended, merge_hits, with_links
+from confidante.graphs.recalled import (
+    cited,
+    current_and_ended,
+    merge_hits,
+    replacements,
+    slot_facts,
+    with_links,
+)
+from confidante.graphs.reply_checks import settle_reply
 from confidante.graphs.router import CHAT, Router
 from confidante.graphs.safety import reminder
 from confidante.graphs.state import AgentState, fresh_turn
 from confidante.graphs.tool_journal import ToolJournal
 from confidante.graphs.values import RecalledItem, ToolResult, recalled_of, results_of
 from confidante.memory.ingest.learning import learn
-from confidante.memory.items import MemoryHit
 from confidante.memory.secrets import removed_kinds, withheld_note
 from confidante.memory.store import Memory
-from confidante.memory.subjects.directory import SubjectView, mentioned_in
+from confidante.memory.subjects.directory import mentioned_in
 from confidante.memory.summaries.facts import pick_summary
 
 logger = logging.getLogger(__name__)
@@ -157,24 +161,6 @@ async def settled(*tasks: Awaitable[Any]) -> list[Any]:
     return outcomes
 
 
-async def _slot_facts(
-    memory: Memory, user_id: str, text: str, named: Sequence[SubjectView]
-) -> list[MemoryHit]:
-    """The current values of the slots a question asks about, for the user or whom it names.
-
-    "What's my diet these days?" brings the user's ``diet`` even when no word of it is in the
-    fact ("The user has gone vegan."); "what does Ffion do for work?" brings Ffion's job.
-    """
-    found: list[MemoryHit] = []
-    mine = memory.slots.asked_in(text, about_user=True) if asks_about_the_user(text) else []
-    if mine:
-        found += await memory.aslot_values(user_id, mine)
-    theirs = memory.slots.asked_in(text, about_user=False) if named else []
-    for subject in named[:2] if theirs else []:
-        found += await memory.aslot_values(user_id, theirs, subject.id)
-    return found
-
-
 class Nodes:
     """The graph's nodes over injected dependencies."""
 
@@ -215,8 +201,8 @@ class Nodes:
             )
             subjects = await knowing
             named = mentioned_in(subjects, " ".join(queries))
-            linked = await memory.asuccessors(user_id, ended)
-            linked += await _slot_facts(memory, user_id, text, named)
+            replacing = await replacements(memory, user_id, ended)
+            linked = await slot_facts(memory, user_id, text, named)
             linked += await memory.asubject_facts(user_id, [s.id for s in named], limit=4)
         finally:  # never leave the write or the reads running unobserved (see settled)
             outcomes = await settled(writing, reading, safety, knowing)
@@ -224,7 +210,7 @@ class Nodes:
         labels = {subject.id: subject.label for subject in subjects}
         recalled = with_links(
             [RecalledItem.from_hit(hit) for hit in merge_hits(found, self.deps.recall_k)],
-            [RecalledItem.from_hit(hit) for hit in linked],
+            [*replacing, *(RecalledItem.from_hit(hit) for hit in linked)],
         )
         recalled = [
             item.model_copy(update={"about": labels[item.subject_id]})
@@ -351,16 +337,18 @@ class Nodes:
             reply = FALLBACK_REPLY
         if checked:  # a streamed reply is left as the user saw it
             reply = addressed(reply)
-        if reply != FALLBACK_REPLY and (checked or someone):
-            specifics = unfounded(  # the model made up the user's life: say it is not known
-                reply, [m.text for m in messages], asked, recalled, unknown, doubtful
+        if reply != FALLBACK_REPLY and (checked or someone):  # made up, no answer, refused
+            reply, why = settle_reply(
+                reply,
+                asked=asked,
+                shown=[m.text for m in messages],
+                recalled=recalled,
+                unknown=unknown,
+                doubtful=doubtful,
+                slots=memory.slots,
             )
-            if specifics is not None:
-                emit({"event": "ungrounded", "specifics": specifics})
-                reply = UNKNOWN_REPLY
-            elif doubtful and (instead := known_instead(reply, asked, recalled)):
-                emit({"event": "no_answer", "reply": reply})  # true of them, but no answer
-                reply = addressed(instead)
+            if why is not None:
+                emit(why)
         warning = reminder(asked, reply, state.get("safety", []), named)
         if warning and reply != FALLBACK_REPLY:
             reply = f"{reply} {warning}"

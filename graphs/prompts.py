@@ -65,14 +65,20 @@ def format_memories(recalled: Sequence[RecalledItem], start: int = 1) -> str:
 
     An item about someone names them; a fact in a slot says which ("(employer) The user is at
     the library now."), so a small model finds where the user works in a fact that does not
-    say "work".
+    say "work"; a fact that replaced one the turn's words reached says so ("... (now;
+    before: The user volunteered at the museum)").
     """
     return "\n".join(
-        f"[{index}] {_slot_label(item)}{item.about}: {item.text}"
+        f"[{index}] {_slot_label(item)}{item.about}: {item.text}{_instead(item)}"
         if item.about
-        else f"[{index}] {_slot_label(item)}{item.text}"
+        else f"[{index}] {_slot_label(item)}{item.text}{_instead(item)}"
         for index, item in enumerate(recalled, start)
     )
+
+
+def _instead(item: RecalledItem) -> str:
+    """What a fact replaced, said after it: " (now; before: The user volunteered at...)"."""
+    return f" (now; before: {item.instead_of.rstrip('.')})" if item.instead_of else ""
 
 
 def _slot_label(item: RecalledItem) -> str:

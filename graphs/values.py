@@ -76,10 +76,13 @@ class RecalledItem(_Value, MemoryHit):
     Attributes:
         about: The subject the item is about, labeled for the prompt ("Biscuit (the user's
             dog)"); None when it is about the user.
+        instead_of: The earlier fact this one replaced, when the turn's words reached that
+            one (see :func:`confidante.graphs.recalled.replacements`).
     """
 
     created_at: datetime | None = None  # type: ignore[assignment]  # optional beside a hit
     about: str | None = None
+    instead_of: str | None = None
 
     @classmethod
     def from_hit(cls, hit: MemoryHit, about: str | None = None) -> RecalledItem:
@@ -94,10 +97,11 @@ class RecalledItem(_Value, MemoryHit):
         return item if about is None else item.model_copy(update={"about": about})
 
     def wire(self) -> dict[str, Any]:
-        """The item as JSON (the hit's fields; ``about`` only when it is about someone)."""
+        """The item as JSON (the hit's fields; ``about`` and ``instead_of`` only when set)."""
         data = self.model_dump(mode="json")
-        if data.get("about") is None:
-            data.pop("about", None)
+        for optional in ("about", "instead_of"):
+            if data.get(optional) is None:
+                data.pop(optional, None)
         return data
 
 

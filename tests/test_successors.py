@@ -53,9 +53,9 @@ def test_a_question_in_the_old_words_recalls_the_new_value(settings: Settings) -
     settings.recall_k = 2  # the new value's own words would not reach the first two
     memory = Memory.open(settings=settings)
 
-    def answer(payload: dict[str, Any]) -> Any:
+    def answer(payload: dict[str, Any]) -> Any:  # a small model that does not see it
         if payload.get("response_format") is None:
-            return "You're doing Saturday mornings at the food bank now."
+            return "I'm sorry, I don't have any information about where you volunteer."
         return default_reply(payload)
 
     asyncio.run(_changed(memory, "ana"))
@@ -69,8 +69,12 @@ def test_a_question_in_the_old_words_recalls_the_new_value(settings: Settings) -
     asyncio.run(memory.aremember("bo", OLD))
     model = ScriptedChatModel(function=answer)
     agent = Agent("ana", settings=settings, model=model, memory=memory)
-    texts = [item["text"] for item in agent.turn("where do I volunteer these days?").recalled]
+    result = agent.turn("where do I volunteer these days?")
+    texts = [item["text"] for item in result.recalled]
     assert NEW in texts and OLD not in texts
+    (new,) = [item for item in result.recalled if item["text"] == NEW]
+    assert new["instead_of"] == OLD  # the prompt says what it replaced
+    assert "You are doing Saturday mornings at the food bank now." in result.reply
     other = Agent("bo", settings=settings, model=model, memory=memory)
     assert NEW not in [item["text"] for item in other.turn("where do I volunteer?").recalled]
     agent.close()

@@ -177,6 +177,17 @@ async def test_a_slot_set_ends_no_fact_of_another_slot(settings: Settings) -> No
     memory.close()
 
 
+async def test_news_sharing_only_a_verb_ends_no_medication(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    statin = "The user's cardiologist started them on atorvastatin for their cholesterol."
+    await memory.aremember("u", statin, key="medications")
+    model = _replaces_everything(["The user has started Spanish classes online."])
+    await _say(memory, "I've started Spanish classes online.", model)
+    assert statin in {i.text for i in await memory.alist_items("u")}
+    memory.close()
+
+
 async def test_a_new_employer_may_end_a_job_said_with_its_employer(settings: Settings) -> None:
     settings.ensure_dirs()
     memory = Memory.open(settings=settings)

@@ -53,7 +53,10 @@ Answer with {"answers": [...]}, one answer per pair, in order."""
 
 _GENERIC = STOPWORDS | frozenset(
     "likes like love loves enjoys enjoy wants want need needs feels feel thinks think said "
-    "says told lot lots thing things time today week year day really recently".split()
+    "says told lot lots thing things time today week year day really recently "
+    # verbs any two facts may share ("started Spanish classes" ends no "started on atorvastatin")
+    "start started starting starts began begun get got getting gets make made making take "
+    "took taking takes go went going gone come came coming".split()
 )
 MAX_PAIRS = 6
 #: Slots whose value changes only by a new value of the slot, never by a decision on other

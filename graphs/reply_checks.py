@@ -1,0 +1,95 @@
+"""The last word on a reply that was checked whole: made up, no answer, or a refusal.
+
+Used by the ``respond`` node (:mod:`confidante.graphs.nodes`) on replies to questions about
+the user's life (``checked``) or about someone in it (``someone``), which are not streamed:
+
+- a reply that makes up what it cannot know becomes "I don't know" (see
+  :func:`~confidante.graphs.named_questions.unfounded`);
+- one that only repeats what is known of someone where that is no answer says so, then what
+  is known (:func:`~confidante.graphs.named_questions.known_instead`);
+- one that says it does not know while a fact in a slot the question asks about, or what
+  replaced a fact its words reach, is known, gives those facts (:func:`known_answer`): a
+  small model shown "(allergies) The user is allergic to latex." may still answer "I don't
+  have any information about your allergies".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from confidante.graphs.grounding import (
+    QUESTION_WORDS,
+    UNKNOWN_REPLY,
+    addressed,
+    admits_not_knowing,
+    word_stems,
+)
+from confidante.graphs.named_questions import known_instead, unfounded
+from confidante.graphs.values import RecalledItem
+from confidante.memory.ingest.statements import WORD
+from confidante.memory.slots import SlotVocabulary
+from confidante.memory.subjects.names import is_relation_word
+
+#: How many known facts a refusal is replaced with.
+_TOLD = 2
+
+
+def settle_reply(
+    reply: str,
+    *,
+    asked: str,
+    shown: Sequence[str],
+    recalled: Sequence[RecalledItem],
+    unknown: bool,
+    doubtful: bool,
+    slots: SlotVocabulary,
+) -> tuple[str, dict[str, Any] | None]:
+    """The reply to send, and the event that says why it changed (None when it stands)."""
+    specifics = unfounded(reply, shown, asked, recalled, unknown, doubtful)
+    if specifics is not None:
+        return UNKNOWN_REPLY, {"event": "ungrounded", "specifics": specifics}
+    if doubtful and (instead := known_instead(reply, asked, recalled)):
+        return addressed(instead), {"event": "no_answer", "reply": reply}
+    if told := known_answer(asked, reply, recalled, slots):
+        return told, {"event": "known_answer", "reply": reply}
+    return reply, None
+
+
+def known_answer(
+    question: str, reply: str, known: Sequence[RecalledItem], slots: SlotVocabulary
+) -> str | None:
+    """The user's own known facts that answer a question the reply says it cannot answer.
+
+    Those in a slot the question asks about ("what am I allergic to?" and an ``allergies``
+    fact), and those that replaced a fact the question's words reach ("where do I volunteer
+    these days?" and the food bank that replaced the museum). None when the reply does not
+    say it does not know, or when the question asks about someone else ("my wife's name").
+    """
+    if not admits_not_knowing(reply) or _someone_in(question):
+        return None
+    wanted = set(slots.asked_in(question, about_user=True)) - {"name", "relation"}
+    words = word_stems(question) - QUESTION_WORDS
+    found = [
+        item
+        for item in known
+        if not item.subject_id
+        and item.kind == "fact"
+        and (item.key in wanted or (item.instead_of and words & word_stems(item.instead_of)))
+    ]
+    if not found:
+        return None
+    return " ".join(addressed(_sentence(item.text)) for item in found[:_TOLD])
+
+
+def _someone_in(question: str) -> bool:
+    """Whether a question names someone: a relation word, or a capitalised word past the first."""
+    words = question.split()
+    if any(is_relation_word(word) for word in WORD.findall(question.lower())):
+        return True
+    return any(word[:1].isupper() and word not in {"I", "I'm", "I've"} for word in words[1:])
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."

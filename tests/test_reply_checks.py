@@ -1,0 +1,65 @@
+"""A reply that says it does not know what is known gives what is known."""
+
+from __future__ import annotations
+
+from confidante.graphs.grounding import UNKNOWN_REPLY
+from confidante.graphs.prompts import format_memories
+from confidante.graphs.reply_checks import known_answer, settle_reply
+from confidante.graphs.values import RecalledItem
+from confidante.memory.slots import DEFAULT_SLOTS
+
+LATEX = RecalledItem(id="1", text="The user is allergic to latex.", kind="fact", key="allergies")
+NOOR = RecalledItem(
+    id="2",
+    text="Noor is allergic to penicillin.",
+    kind="fact",
+    key="allergies",
+    subject_id="n",
+    about="Noor (the user's friend)",
+)
+FOOD_BANK = RecalledItem(
+    id="3",
+    text="The user is doing Saturday mornings at the food bank now.",
+    kind="fact",
+    instead_of="The user volunteers on Tuesdays at the lighthouse museum.",
+)
+REFUSAL = "I'm sorry, but I don't have any information about your allergies."
+
+
+def test_a_refusal_while_a_slot_fact_is_known_gives_the_fact() -> None:
+    known = [NOOR, LATEX, FOOD_BANK]
+    assert known_answer("what am I allergic to again?", REFUSAL, known, DEFAULT_SLOTS) == (
+        "You are allergic to latex."
+    )
+    # an answer stands; a question about someone else is not answered with the user's facts
+    assert known_answer("what am I allergic to?", "Latex.", known, DEFAULT_SLOTS) is None
+    assert known_answer("what is Noor allergic to?", REFUSAL, known, DEFAULT_SLOTS) is None
+    assert known_answer("what's my wife's name?", UNKNOWN_REPLY, known, DEFAULT_SLOTS) is None
+
+
+def test_a_refusal_reaching_a_replaced_fact_gives_what_replaced_it() -> None:
+    asked = "Where is it I volunteer these days?"
+    told = known_answer(
+        asked, "I don't have any information about that.", [FOOD_BANK], DEFAULT_SLOTS
+    )
+    assert told == "You are doing Saturday mornings at the food bank now."
+    assert (
+        known_answer("what's my favourite film?", UNKNOWN_REPLY, [FOOD_BANK], DEFAULT_SLOTS) is None
+    )
+    reply, why = settle_reply(
+        "I don't know where you volunteer.",
+        asked=asked,
+        shown=[FOOD_BANK.text],
+        recalled=[FOOD_BANK],
+        unknown=False,
+        doubtful=False,
+        slots=DEFAULT_SLOTS,
+    )
+    assert reply == told and why is not None and why["event"] == "known_answer"
+
+
+def test_the_prompt_says_what_a_fact_replaced() -> None:
+    assert format_memories([FOOD_BANK]) == (
+        "[1] The user is doing Saturday mornings at the food bank now. (now; before: The user "
+        "volunteers on Tuesdays at the lighthouse museum)"
+    )
