@@ -4,7 +4,8 @@ Used by the ``respond`` node (:mod:`confidante.graphs.nodes`) on replies to ques
 the user's life (``checked``) or about someone in it (``someone``), which are not streamed:
 
 - a reply that makes up what it cannot know becomes "I don't know" (see
-  :func:`~confidante.graphs.named_questions.unfounded`);
+  :func:`~confidante.graphs.named_questions.unfounded`), or the known facts of the slot it
+  asks about;
 - one that only repeats what is known of someone where that is no answer says so, then what
   is known (:func:`~confidante.graphs.named_questions.known_instead`);
 - one that says it does not know while a fact in a slot the question asks about, or what
@@ -47,8 +48,9 @@ def settle_reply(
 ) -> tuple[str, dict[str, Any] | None]:
     """The reply to send, and the event that says why it changed (None when it stands)."""
     specifics = unfounded(reply, shown, asked, recalled, unknown, doubtful)
-    if specifics is not None:
-        return UNKNOWN_REPLY, {"event": "ungrounded", "specifics": specifics}
+    if specifics is not None:  # made up: what is known in the asked slot, else "I don't know"
+        told = known_answer(asked, UNKNOWN_REPLY, recalled, slots)
+        return told or UNKNOWN_REPLY, {"event": "ungrounded", "specifics": specifics}
     if doubtful and (instead := known_instead(reply, asked, recalled)):
         return addressed(instead), {"event": "no_answer", "reply": reply}
     if told := known_answer(asked, reply, recalled, slots):

@@ -63,3 +63,20 @@ def test_the_prompt_says_what_a_fact_replaced() -> None:
         "[1] The user is doing Saturday mornings at the food bank now. (now; before: The user "
         "volunteers on Tuesdays at the lighthouse museum)"
     )
+
+
+def test_a_made_up_answer_is_replaced_by_the_known_slot_fact() -> None:
+    chef = RecalledItem(
+        id="4", text="The user took the head chef job in Galway.", kind="fact", key="job_title"
+    )
+    reply, why = settle_reply(
+        "You are head chef at Kai in Galway.",
+        asked="what's my job now?",
+        shown=[chef.text],
+        recalled=[chef],
+        unknown=False,
+        doubtful=False,
+        slots=DEFAULT_SLOTS,
+    )
+    assert reply == "You took the head chef job in Galway."
+    assert why == {"event": "ungrounded", "specifics": ["Kai"]}
