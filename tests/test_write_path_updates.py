@@ -177,6 +177,21 @@ async def test_a_slot_set_ends_no_fact_of_another_slot(settings: Settings) -> No
     memory.close()
 
 
+async def test_a_change_is_paired_by_the_words_of_its_sentence(settings: Settings) -> None:
+    """The model dropped "This winter"; the sentence still pairs the change with the winters."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    winters = "The user spends her winters in Puerto Vallarta."
+    await memory.aremember("u", winters)
+    await memory.aremember("u", "The user sings in a choir.")
+    await memory.aremember("u", "The user rented a flat in Mazatlán once.")  # the nearest
+    model = _replaces_everything(["The user rented a casita in Mazatlán instead."])
+    await _say(memory, "This winter I'm renting a casita in Mazatlán instead, quieter", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert winters not in current and "The user sings in a choir." in current
+    memory.close()
+
+
 async def test_news_sharing_only_a_verb_ends_no_medication(settings: Settings) -> None:
     settings.ensure_dirs()
     memory = Memory.open(settings=settings)

@@ -166,7 +166,7 @@ async def learn(
                 ids.append(subject.id)
         replaces: list[list[str]] = [[] for _ in statements]
         skip: set[int] = set()
-        pairs = await update_pairs(memory, user_id, statements, ids)
+        pairs = await update_pairs(memory, user_id, statements, ids, text)
         answers = await decide_or_keep(model, statements, pairs, extracted.notes)
         many = memory.slots.multi_valued()
         answers = [  # a "replaced" from a statement that says no news is not taken

@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from confidante.errors import StructuredOutputError
 from confidante.memory.ingest.extraction import Statement
-from confidante.memory.ingest.statements import STOPWORDS, content_stems
+from confidante.memory.ingest.statements import STOPWORDS, content_stems, sentences
 from confidante.memory.items import MemoryHit
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import SubjectView
@@ -116,8 +116,15 @@ async def update_pairs(
     user_id: str,
     statements: Sequence[Statement],
     ids: Sequence[str | None],
+    message: str = "",
 ) -> list[tuple[int, MemoryHit]]:
-    """(statement index, earlier fact) pairs that may be updates, at most :data:`MAX_PAIRS`."""
+    """(statement index, earlier fact) pairs that may be updates, at most :data:`MAX_PAIRS`.
+
+    A statement that says a change is also paired by the words of the ``message`` sentence
+    it came from: "The user rented a casita in Mazatlán instead." lost the "This winter" of
+    "This winter I'm renting a casita in Mazatlán instead" that "spends winters in Puerto
+    Vallarta" shares.
+    """
     if not statements:
         return []
     found = await memory.aretrieve_many(
@@ -140,7 +147,10 @@ async def update_pairs(
             facts = await memory.asubject_facts(user_id, [s.id for s in ended])
             relations = [hit for hit in facts if hit.key == "relation"]
             relations += await _shared_with(memory, user_id, ended)
-        near = _candidates(statement, subject_id, hits, nearest[index], subject_names, kinds[index])
+        said = _source_words(statement.text, message) if CHANGE.search(statement.text) else None
+        near = _candidates(
+            statement, subject_id, hits, nearest[index], subject_names, kinds[index], said
+        )
         for hit in [*relations, *near]:
             if all(hit.id != other.id or i != index for i, other in pairs):
                 pairs.append((index, hit))
@@ -177,6 +187,7 @@ def _candidates(
     nearest: str | None,
     subject_names: set[str],
     kind: frozenset[str] | None = None,
+    said: frozenset[str] | None = None,
 ) -> list[MemoryHit]:
     """The subject's current facts a new statement may replace.
 
@@ -223,6 +234,8 @@ def _candidates(
         if _other_kinds(statement.slot, hit.key):  # a move ends no job
             continue
         shared = words & (_stems(hit.text) | _names(hit.text, subject_names))
+        if said and hit.key is None:  # the sentence's words pair plain facts only
+            shared |= said & _stems(hit.text)
         alike = hit.key is None and bool(near_words & _stems(hit.text))  # the same thing
         if shared or (near is not None and hit.key is None and (hit.id == near.id or alike)):
             found.append(hit)
@@ -238,6 +251,17 @@ def _other_kinds(slot: str | None, key: str | None) -> bool:
     if slot is None or key is None or slot == key:
         return False
     return not any(slot in kin and key in kin for kin in _KINDRED)
+
+
+def _source_words(statement: str, message: str) -> frozenset[str]:
+    """The content stems of the message sentence that says most of the statement."""
+    wanted = _stems(statement)
+    best: frozenset[str] = frozenset()
+    for sentence in sentences(message):
+        stems = _stems(sentence)
+        if len(stems & wanted) > len(best & wanted):
+            best = stems
+    return best
 
 
 def _names(text: str, subject_names: set[str]) -> frozenset[str]:
