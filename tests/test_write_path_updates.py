@@ -192,6 +192,21 @@ async def test_a_change_is_paired_by_the_words_of_its_sentence(settings: Setting
     memory.close()
 
 
+async def test_nearness_does_not_add_to_a_fact_that_shares_words(settings: Settings) -> None:
+    """ "taking the under-12s instead" ends the coaching it shares "coach" with, only."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    coaching = "The user coaches the girls' under-10 team."
+    visits = "The user's team of girls wears green shirts."  # shares words with the coaching
+    await memory.aremember("u", coaching)
+    await memory.aremember("u", visits)
+    model = _replaces_everything(["The user is taking the under-12s instead of the old coach."])
+    await _say(memory, "from August I'm taking the under-12s instead", model)
+    current = {i.text for i in await memory.alist_items("u")}
+    assert coaching not in current and visits in current
+    memory.close()
+
+
 async def test_news_sharing_only_a_verb_ends_no_medication(settings: Settings) -> None:
     settings.ensure_dirs()
     memory = Memory.open(settings=settings)

@@ -225,7 +225,7 @@ def _candidates(
     if kind is not None and near is not None and not kind & _stems(near.text):
         near = None
     near_words = _stems(near.text) if near is not None else frozenset()
-    found = []
+    found, nearby = [], []
     for hit in hits:
         if hit.subject_id != subject_id or hit.key == "relation" or hit.text == statement.text:
             continue
@@ -237,9 +237,13 @@ def _candidates(
         if said and hit.key is None:  # the sentence's words pair plain facts only
             shared |= said & _stems(hit.text)
         alike = hit.key is None and bool(near_words & _stems(hit.text))  # the same thing
-        if shared or (near is not None and hit.key is None and (hit.id == near.id or alike)):
+        if shared:
             found.append(hit)
-    return found
+        elif near is not None and hit.key is None and (hit.id == near.id or alike):
+            nearby.append(hit)
+    # nearness stands in for shared words, never beside them: "taking the under-12s instead"
+    # shares "coach" with the coaching it ends, and is merely near "visits Arvid"
+    return found if any(hit.key is None for hit in found) else [*found, *nearby]
 
 
 #: Slots one fact often says together ("works as a nurse at St Mary's": a job and its employer).
