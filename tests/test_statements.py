@@ -320,6 +320,15 @@ def test_a_left_out_clause_opened_with_she_or_he_is_the_last_one_named() -> None
     assert ('The user said "she\'s moving to Leeds".', None, None) in _plain(out)
 
 
+def test_the_user_is_not_called_a_relation_said_of_someone_else() -> None:
+    out = _interpret(
+        "a neighbour asked if I'd help with the beehives", ["The user is a neighbour."]
+    )
+    assert all(s.text != "The user is a neighbour." for s in out.statements)
+    out = _interpret("I'm a proud mother of two", ["The user is a proud mother."])
+    assert [s.text for s in out.statements] == ["The user is a proud mother."]
+
+
 def test_a_pet_called_by_its_breed_is_a_dog() -> None:
     assert relations_in("our beagle Biscuit turned 14") == {"biscuit": "dog"}
     assert relations_in("my old boss Karen called") == {"karen": "old boss"}

@@ -50,8 +50,10 @@ from confidante.memory.ingest.pronouns import named_pronoun, spoken_of_last
 from confidante.memory.ingest.relations_said import (
     as_own_place,
     as_the_users,
+    is_stranger,
     relation_grounded,
     said_as_theirs,
+    self_relation_unsaid,
     stated_relations,
     whose_relation,
 )
@@ -189,8 +191,8 @@ class _Reading:
         """Its names and most words said, none only asked (see the module docstring)."""
         if not is_grounded(text, self.said, self.known_names):
             return False
-        if content_stems(text) & self.asked:  # "The user is taking ibuprofen." of "Can I take
-            return False  # some ibuprofen?": words only asked are no fact
+        if content_stems(text) & self.asked or self_relation_unsaid(text, self.message):
+            return False  # "The user is taking ibuprofen." of "Can I take some ibuprofen?"
         slot = self.slots.slot_of(text, about_user=True)
         if slot is not None and slot.name == "allergies" and not ALLERGY_SAID.search(self.message):
             return False  # "The user is allergic to grapes." from "pink grapefruits"
@@ -199,15 +201,6 @@ class _Reading:
         if about_no_one:
             return is_grounded(text, self.message, self.known_names, every_word=True)
         return True
-
-    def _stranger(self, mention: Mention | None) -> bool:
-        """Someone named in the message with no tie to the user: all words must be said."""
-        if mention is None or not mention.name or mention.relation:
-            return False
-        name = mention.name
-        return name.casefold() not in self.known_names and bool(
-            name_pattern(name).search(self.message)
-        )
 
     def _thanks(self, text: str) -> bool:
         return from_thanks(text, self.message)
@@ -232,7 +225,7 @@ class _Reading:
             if other is not None and (other.name or "").casefold() not in self.mine:
                 text, whose, mention = _retell(text, other), "other", other
         mentions_user = re.search(r"\bthe user\b", text, re.I)
-        stranger = not mentions_user and self._stranger(mention)  # "Fela Kuti is a musician."
+        stranger = not mentions_user and is_stranger(mention, self.message, self.known_names)
         if not self._grounded(text, (whose == "unknown" and not mentions_user) or stranger):
             logger.info("dropped an ungrounded statement")
             return None

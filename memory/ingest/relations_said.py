@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from confidante.memory.ingest.statements import WORD
+from confidante.memory.slots import JOB_NOUNS
 from confidante.memory.subjects.names import (
     SOMEONE_ELSES,
     Mention,
@@ -198,3 +199,34 @@ def as_the_users(mention: Mention | None, relations: Mapping[str, str | None]) -
     spouse = relations.get(owner.casefold()) if owner else None
     found = in_law(spouse, normalise_relation(rest) or "") if spouse else None
     return Mention(name=mention.name, relation=found, kind=mention.kind) if found else mention
+
+
+_JOB = re.compile(rf"^(?:{JOB_NOUNS}|student)$", re.I)
+#: "The user is a neighbour.": the user called by a relation word.
+_USER_IS_RELATION = re.compile(r"^the user is (?:a|an|the) (?:[\w-]+ )?([\w-]+)\.?$", re.I)
+
+
+def self_relation_unsaid(text: str, message: str) -> bool:
+    """Whether a statement calls the user a relation the message never says of them.
+
+    "The user is a neighbour." from "a neighbour asked if I'd help": the neighbour is someone
+    else; "I'm a mother of two" says it of the user.
+    """
+    match = _USER_IS_RELATION.match(text.strip())
+    if match is None or not is_relation_word(match.group(1)) or _JOB.match(match.group(1)):
+        return False  # "The user is a retired teacher.": a job, said in many ways
+    word = re.escape(match.group(1))
+    said = rf"\b(?:i'm|i am|im|as)\s+(?:a|an|the)?\s*(?:[\w-]+\s+)?{word}"
+    return re.search(said, message, re.I) is None
+
+
+def is_stranger(mention: Mention | None, message: str, known_names: set[str]) -> bool:
+    """Whether a statement's subject is someone the message names with no tie to the user.
+
+    What a model says of them ("Fela Kuti and Tinariwen are musical artists.") must then be
+    said word for word.
+    """
+    if mention is None or not mention.name or mention.relation:
+        return False
+    name = mention.name
+    return name.casefold() not in known_names and bool(name_pattern(name).search(message))
