@@ -242,7 +242,7 @@ _TOLD = 2
 
 
 def name_unfounded(reply: str, question: str, known: Iterable[RecalledItem]) -> bool:
-    """Whether a reply names "my <someone>" with the user's own name.
+    """Whether a reply names "my <someone>" with the user's own name, or with no name.
 
     "what's my assistant coach called?" answered "Your assistant coach is Ingrid." when
     "The user's name is Ingrid." is all that names anyone: a small model reaches for the one
@@ -250,8 +250,11 @@ def name_unfounded(reply: str, question: str, known: Iterable[RecalledItem]) -> 
     """
     if _NAME_OF_MINE.search(question) is None:
         return False
+    given = names_in(f"x {reply}") - {"you", "your", "you're", "i", "i'm"}
+    if not given:  # "You're called you.": no name at all is no answer
+        return True
     own = _own_names(known)
-    return bool(own) and bool(names_in(f"x {reply}") & own)
+    return bool(given & own)
 
 
 def _own_names(known: Iterable[RecalledItem]) -> set[str]:

@@ -360,6 +360,7 @@ def test_my_someone_is_not_given_the_users_own_name() -> None:
     known = [me, coaching, wife]
     asked = "what's my assistant coach called?"
     assert name_unfounded("Your assistant coach is Ingrid.", asked, known)
+    assert name_unfounded("You're called you.", asked, known)
     assert unfounded("Your assistant coach is Ingrid.", ["Ingrid"], asked, known, False) == []
     # a name from what is known stands, and so does anything asked other than a name
     assert not name_unfounded("Your wife is Sofia.", "what's my wife's name?", known)
