@@ -65,8 +65,7 @@ def format_memories(recalled: Sequence[RecalledItem], start: int = 1) -> str:
 
     An item about someone names them; a fact in a slot says which ("(employer) The user is at
     the library now."), so a small model finds where the user works in a fact that does not
-    say "work"; a fact that replaced one the turn's words reached says so ("... (now;
-    before: The user volunteered at the museum)").
+    say "work"; a fact that replaced one the turn's words reached says it is the latest.
     """
     return "\n".join(
         f"[{index}] {_slot_label(item)}{item.about}: {item.text}{_instead(item)}"
@@ -77,8 +76,12 @@ def format_memories(recalled: Sequence[RecalledItem], start: int = 1) -> str:
 
 
 def _instead(item: RecalledItem) -> str:
-    """What a fact replaced, said after it: " (now; before: The user volunteered at...)"."""
-    return f" (now; before: {item.instead_of.rstrip('.')})" if item.instead_of else ""
+    """A fact that replaced one the turn's words reached is marked as the latest.
+
+    The earlier fact is not shown: the local model answered with it ("You volunteer at the
+    lighthouse museum.") when it read "(now; before: ...)".
+    """
+    return " (the latest)" if item.instead_of else ""
 
 
 def _slot_label(item: RecalledItem) -> str:

@@ -8,6 +8,7 @@ the user's life (``checked``) or about someone in it (``someone``), which are no
   asks about;
 - one that only repeats what is known of someone where that is no answer says so, then what
   is known (:func:`~confidante.graphs.named_questions.known_instead`);
+- one that answers with a fact that was replaced gives what replaced it (:func:`stale_answer`);
 - one that says it does not know while a fact in a slot the question asks about, or what
   replaced a fact its words reach, is known, gives those facts (:func:`known_answer`): a
   small model shown "(allergies) The user is allergic to latex." may still answer "I don't
@@ -28,7 +29,8 @@ from confidante.graphs.grounding import (
 )
 from confidante.graphs.named_questions import known_instead, unfounded
 from confidante.graphs.values import RecalledItem
-from confidante.memory.ingest.statements import WORD
+from confidante.memory.ingest.statements import WORD, names_in
+from confidante.memory.ingest.verbs import stem
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.subjects.names import is_relation_word
 
@@ -53,9 +55,43 @@ def settle_reply(
         return told or UNKNOWN_REPLY, {"event": "ungrounded", "specifics": specifics}
     if doubtful and (instead := known_instead(reply, asked, recalled)):
         return addressed(instead), {"event": "no_answer", "reply": reply}
+    if told := stale_answer(asked, reply, recalled):
+        return told, {"event": "stale_answer", "reply": reply}
     if told := known_answer(asked, reply, recalled, slots):
         return told, {"event": "known_answer", "reply": reply}
     return reply, None
+
+
+def stale_answer(question: str, reply: str, known: Sequence[RecalledItem]) -> str | None:
+    """What replaced the earlier fact a reply answers with, when it answers with one.
+
+    "You volunteer Tuesdays at the lighthouse museum." names what "The user is doing
+    Saturday mornings at the food bank now." replaced: the reply is stale, and the facts
+    that replaced it are said instead. A reply counts as stale when it says a name or number,
+    or two words, of the earlier fact that neither the new fact nor the question says.
+    """
+    said = word_stems(reply)
+    newer = [
+        item
+        for item in known
+        if item.instead_of
+        and _old_words(item, question) & said
+        and (len(_old_words(item, question) & said) >= 2 or _old_names(item) & said)
+    ]
+    if not newer:
+        return None
+    olds = {item.instead_of for item in newer}
+    told = [item for item in known if item.instead_of in olds]
+    return " ".join(addressed(_sentence(item.text)) for item in told[:_TOLD])
+
+
+def _old_words(item: RecalledItem, question: str) -> set[str]:
+    """Stems of the fact an item replaced that neither it nor the question says."""
+    return word_stems(item.instead_of or "") - word_stems(item.text) - word_stems(question)
+
+
+def _old_names(item: RecalledItem) -> set[str]:
+    return {stem(name) for name in names_in(item.instead_of or "")} - word_stems(item.text)
 
 
 def known_answer(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from confidante.graphs.grounding import UNKNOWN_REPLY
 from confidante.graphs.prompts import format_memories
-from confidante.graphs.reply_checks import known_answer, settle_reply
+from confidante.graphs.reply_checks import known_answer, settle_reply, stale_answer
 from confidante.graphs.values import RecalledItem
 from confidante.memory.slots import DEFAULT_SLOTS
 
@@ -58,11 +58,19 @@ def test_a_refusal_reaching_a_replaced_fact_gives_what_replaced_it() -> None:
     assert reply == told and why is not None and why["event"] == "known_answer"
 
 
-def test_the_prompt_says_what_a_fact_replaced() -> None:
+def test_the_prompt_marks_what_replaced_a_fact_without_the_old_value() -> None:
     assert format_memories([FOOD_BANK]) == (
-        "[1] The user is doing Saturday mornings at the food bank now. (now; before: The user "
-        "volunteers on Tuesdays at the lighthouse museum)"
+        "[1] The user is doing Saturday mornings at the food bank now. (the latest)"
     )
+
+
+def test_an_answer_with_the_replaced_value_gives_what_replaced_it() -> None:
+    asked = "Where is it I volunteer these days?"
+    stale = "You volunteer Tuesdays at the lighthouse museum in Arbroath."
+    told = "You are doing Saturday mornings at the food bank now."
+    assert stale_answer(asked, stale, [FOOD_BANK]) == told
+    assert stale_answer(asked, told, [FOOD_BANK]) is None
+    assert stale_answer(asked, "You volunteer on Saturdays.", [FOOD_BANK]) is None
 
 
 def test_a_made_up_answer_is_replaced_by_the_known_slot_fact() -> None:
