@@ -43,19 +43,31 @@ _FOOD = frozenset(
     kebab tacos burrito dumplings ramen pho falafel hummus brownie muffin icecream gelato
     cheesecake tiramisu fondue camembert brie feta mozzarella parmesan honey jam peanutbutter
     buffet barbecue bbq potluck picnic party feast bagel bagels croissant pancake pancakes
-    waffle waffles toast cereal crackers porridge oats granola doughnut donut""".split()
+    waffle waffles toast cereal crackers porridge oats granola doughnut donut pesto marzipan
+    nutella praline macaron macarons frangipane nougat muesli brittle korma salsa guacamole
+    chips crisps popcorn pretzels milkshake eggnog custard mousse tart scone scones biscotti
+    dosa jollof suya groundnut groundnuts mochi tempura gyoza kimchi paella risotto lasagna
+    lasagne quiche omelette crepe crepes fries nachos quesadilla enchilada empanada samosa
+    samosas naan roti paratha dal dhal lassi chai matcha boba kombucha soda cola sashimi
+    ceviche tartare pate unpasteurised unpasteurized sake soju tequila cider margarita mojito
+    spritz sugar sugary candy""".split()
 )
 _MEDICINE = frozenset(
     """medicine medicines medication pill pills tablet tablets painkiller painkillers ibuprofen
     aspirin paracetamol acetaminophen tylenol advil nurofen naproxen antihistamine antibiotic
     antibiotics amoxicillin supplement supplements vitamin vitamins herbal remedy dose
     alcohol wine beer drink drinks drinking cocktail grapefruit coffee caffeine
-    st johns wort""".split()
+    st johns wort decongestant sudafed pseudoephedrine nyquil dayquil melatonin benadryl
+    claritin zyrtec cetirizine loratadine codeine tramadol diclofenac voltaren ginkgo ginseng
+    turmeric magnesium vaccine jab injection anaesthetic anesthetic antacid laxative
+    syrup""".split()
 )
 _EXERCISE = frozenset(
     """run running jog jogging gym workout exercise lift lifting weights hike hiking climb
     climbing swim swimming sauna hot tub cycle cycling bike ride football soccer tennis yoga
-    sport sports marathon training train sprint ski skiing dance dancing""".split()
+    sport sports marathon training train sprint ski skiing dance dancing rollercoaster
+    rollercoasters scuba diving bungee skydiving altitude fasting smoking vaping strobe
+    strobes flashing rave""".split()
 )
 _CUES = {
     "allergies": _FOOD | _MEDICINE,  # an allergy to penicillin bears on amoxicillin

@@ -86,6 +86,14 @@ def test_each_kind_of_fact_has_its_own_cues() -> None:
     )
 
 
+def test_cues_reach_common_dishes_medicines_and_risky_activities() -> None:
+    epilepsy = {"text": "The user has epilepsy.", "key": "health_conditions"}
+    assert touches("is a rave with strobes a bad idea for me?", epilepsy)
+    assert touches("Can I get the pesto pasta?", PEANUTS)
+    assert touches("Is Sudafed ok for my cold?", THINNERS)
+    assert not touches("how fast can I get to Leeds?", epilepsy)
+
+
 def test_only_missed_facts_are_reminded_and_at_most_three() -> None:
     facts = [PEANUTS, VEGAN, ASTHMA, {"text": "The user is coeliac.", "key": "health_conditions"}]
     warning = reminder("What should I cook for dinner?", "Pasta with pesto.", facts)
