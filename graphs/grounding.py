@@ -33,7 +33,8 @@ _ABOUT_ME = re.compile(
 )
 ADVICE = re.compile(
     r"\b(?:should|could|can|would|shall|may|might)\s+I\b|\bhow\s+(?:do|can|should)\s+I\b"
-    r"|\b(?:recommend|suggest|ideas?|tips?|advice)\b|\b(?:do|would) you (?:think|reckon)\b",
+    r"|\b(?:recommend|suggest|ideas?|tips?|advice)\b|\b(?:do|would) you (?:think|reckon)\b"
+    r"|\b(?:ok|okay|alright|safe|fine|good idea|bad idea)\s+(?:if|for|to)\b",
     re.I,
 )
 _SPECIFIC = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+|\b\d[\d.,:]*\b")

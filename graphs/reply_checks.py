@@ -17,6 +17,7 @@ the user's life (``checked``) or about someone in it (``someone``), which are no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,9 +28,9 @@ from confidante.graphs.grounding import (
     admits_not_knowing,
     word_stems,
 )
-from confidante.graphs.named_questions import known_instead, unfounded
+from confidante.graphs.named_questions import about_named, known_instead, unfounded
 from confidante.graphs.values import RecalledItem
-from confidante.memory.ingest.statements import WORD, names_in
+from confidante.memory.ingest.statements import WORD, clauses, names_in
 from confidante.memory.ingest.verbs import stem
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.subjects.names import is_relation_word
@@ -97,27 +98,57 @@ def _old_names(item: RecalledItem) -> set[str]:
 def known_answer(
     question: str, reply: str, known: Sequence[RecalledItem], slots: SlotVocabulary
 ) -> str | None:
-    """The user's own known facts that answer a question the reply says it cannot answer.
+    """Known facts that answer a question the reply does not answer with them.
 
-    Those in a slot the question asks about ("what am I allergic to?" and an ``allergies``
-    fact), and those that replaced a fact the question's words reach ("where do I volunteer
-    these days?" and the food bank that replaced the museum). None when the reply does not
-    say it does not know, or when the question asks about someone else ("my wife's name").
+    The facts in a slot the question asks about, of the user ("what am I allergic to?" and
+    an ``allergies`` fact) or of someone it names ("what is Paweł's job?" and his
+    ``job_title``), when the reply says none of their words; and, when the reply says it
+    does not know, the user's facts that replaced one the question's words reach ("where do
+    I volunteer these days?" and the food bank that replaced the museum).
     """
-    if not admits_not_knowing(reply) or _someone_in(question):
+    asked = " ".join(text for text, kind in clauses(question) if kind == "question")
+    asked = asked or question
+    if _PAST.search(asked):  # "where did I work before?": the current value is no answer
         return None
-    wanted = set(slots.asked_in(question, about_user=True)) - {"name", "relation"}
-    words = word_stems(question) - QUESTION_WORDS
-    found = [
+    someone = _someone_in(asked)
+    _, theirs = about_named(asked, known) if someone else ([], [])
+    wanted = set(slots.asked_in(asked, about_user=not someone)) - {"name", "relation"}
+    facts = [
+        item
+        for item in (theirs if someone else [i for i in known if not i.subject_id])
+        if item.key in wanted and item.kind == "fact"
+    ]
+    values = set().union(*(_value_words(item, asked) for item in facts)) if facts else set()
+    if values and not values & word_stems(reply):
+        return " ".join(addressed(_sentence(item.text)) for item in facts[:_TOLD])
+    if someone or not admits_not_knowing(reply):
+        return None
+    words = word_stems(asked) - QUESTION_WORDS
+    replaced = [
         item
         for item in known
-        if not item.subject_id
-        and item.kind == "fact"
-        and (item.key in wanted or (item.instead_of and words & word_stems(item.instead_of)))
+        if not item.subject_id and item.instead_of and words & word_stems(item.instead_of)
     ]
-    if not found:
-        return None
-    return " ".join(addressed(_sentence(item.text)) for item in found[:_TOLD])
+    return " ".join(addressed(_sentence(i.text)) for i in replaced[:_TOLD]) or None
+
+
+def _value_words(item: RecalledItem, question: str) -> set[str]:
+    """The words of a slot fact that say its value: not the question's, nor whom it is of."""
+    whom = {stem(word) for word in WORD.findall(str(item.about or "").lower())}
+    return word_stems(item.text) - word_stems(question) - whom - _FRAMING
+
+
+#: Words of a fact that frame its value ("The user works at Volvo.": Volvo is the value).
+_FRAMING = frozenset(
+    stem(word)
+    for word in "user works work working lives live living moved job employer employed "
+    "allergic allergy takes taking diet currently now years old".split()
+)
+
+
+_PAST = re.compile(
+    r"\b(?:before|used to|previous(?:ly)?|former(?:ly)?|old|last|ago|did|was|were|then)\b", re.I
+)
 
 
 def _someone_in(question: str) -> bool:

@@ -31,10 +31,24 @@ def test_a_refusal_while_a_slot_fact_is_known_gives_the_fact() -> None:
     assert known_answer("what am I allergic to again?", REFUSAL, known, DEFAULT_SLOTS) == (
         "You are allergic to latex."
     )
-    # an answer stands; a question about someone else is not answered with the user's facts
+    # an answer stands; a question about someone else gets their facts, not the user's
     assert known_answer("what am I allergic to?", "Latex.", known, DEFAULT_SLOTS) is None
-    assert known_answer("what is Noor allergic to?", REFUSAL, known, DEFAULT_SLOTS) is None
+    assert known_answer("what is Noor allergic to?", REFUSAL, known, DEFAULT_SLOTS) == (
+        "Noor is allergic to penicillin."
+    )
     assert known_answer("what's my wife's name?", UNKNOWN_REPLY, known, DEFAULT_SLOTS) is None
+    # only the question is asked: "my mum ask" names her, "where I work?" asks about the user
+    volvo = RecalledItem(id="5", text="The user works at Volvo.", kind="fact", key="employer")
+    asked = "my mum ask where I work now and I say wrong name lol. where I work?"
+    told = known_answer(
+        asked, "I don't have any information about your job.", [volvo], DEFAULT_SLOTS
+    )
+    assert told == "You work at Volvo."
+    assert known_answer("where did I work before?", "At Infosys.", [volvo], DEFAULT_SLOTS) is None
+    # a reply that carries the value stands, whatever else it says
+    assert (
+        known_answer("where do I work?", "At Volvo, in Gothenburg.", [volvo], DEFAULT_SLOTS) is None
+    )
 
 
 def test_a_refusal_reaching_a_replaced_fact_gives_what_replaced_it() -> None:
