@@ -212,10 +212,14 @@ class Nodes:
             [RecalledItem.from_hit(hit) for hit in merge_hits(found, self.deps.recall_k)],
             [*replacing, *(RecalledItem.from_hit(hit) for hit in linked)],
         )
+        instead = {item.id: item.instead_of for item in replacing}  # retrieved ones too
         recalled = [
-            item.model_copy(update={"about": labels[item.subject_id]})
-            if item.subject_id in labels
-            else item
+            item.model_copy(
+                update={
+                    "about": labels.get(item.subject_id or "", item.about),
+                    "instead_of": instead.get(item.id, item.instead_of),
+                }
+            )
             for item in recalled
         ]
         emit({"event": "recalled", "items": [item.wire() for item in recalled], "queries": queries})

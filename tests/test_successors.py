@@ -80,3 +80,25 @@ def test_a_question_in_the_old_words_recalls_the_new_value(settings: Settings) -
     agent.close()
     other.close()
     memory.close()
+
+
+def test_a_replacement_retrieved_on_its_own_still_says_what_it_replaced(
+    settings: Settings,
+) -> None:
+    """With few facts every current one is retrieved anyway: it must still be marked."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+
+    def answer(payload: dict[str, Any]) -> Any:
+        if payload.get("response_format") is None:
+            return "I don't know that: you haven't told me yet."
+        return default_reply(payload)
+
+    asyncio.run(_changed(memory, "ana"))
+    agent = Agent("ana", settings=settings, model=ScriptedChatModel(function=answer), memory=memory)
+    result = agent.turn("where do I volunteer these days?")
+    marked = {item["text"] for item in result.recalled if item.get("instead_of") == OLD}
+    assert NEW in marked
+    assert "You are doing Saturday mornings at the food bank now." in result.reply
+    agent.close()
+    memory.close()
