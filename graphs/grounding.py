@@ -273,6 +273,12 @@ _KINDS_OF_ANSWER = (
 _ANYONE_ELSE = re.compile(r"\b(?i:my|our|mine)\b|(?<!^)(?<![.!?] )\b(?!I')[A-Z][\w'-]+")
 
 
+def as_sentence(text: str) -> str:
+    """A text stripped, ending with a full stop unless it ends a sentence already."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
 def word_stems(text: str) -> set[str]:
     """Stems of a text's words that are not stopwords (relation words count: "dog")."""
     return {stem(w) for w in WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}

@@ -18,6 +18,7 @@ from confidante.graphs.grounding import (
     ADVICE,
     QUESTION_WORDS,
     admits_not_knowing,
+    as_sentence,
     invented,
     word_stems,
 )
@@ -195,17 +196,12 @@ def known_instead(reply: str, question: str, known: Iterable[RecalledItem]) -> s
     items = restated(reply, question, known)
     if not items:
         return None
-    told = " ".join(_sentence(item.text) for item in items[:_TOLD])
+    told = " ".join(as_sentence(item.text) for item in items[:TOLD])
     return f"{NOT_SAID_EXACTLY} What I do know: {told}"
 
 
 #: Said before what is known when it is no sure answer (see :func:`known_instead`).
 NOT_SAID_EXACTLY = "You haven't told me that exactly."
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def unfounded(
@@ -237,8 +233,8 @@ def unfounded(
     return None
 
 
-#: How many known items a reply that was no answer is replaced with (see known_instead).
-_TOLD = 2
+#: How many known facts replace a reply that was no answer (here and in reply_checks).
+TOLD = 2
 
 
 def name_unfounded(reply: str, question: str, known: Iterable[RecalledItem]) -> bool:

@@ -26,17 +26,15 @@ from confidante.graphs.grounding import (
     UNKNOWN_REPLY,
     addressed,
     admits_not_knowing,
+    as_sentence,
     word_stems,
 )
-from confidante.graphs.named_questions import about_named, known_instead, unfounded
+from confidante.graphs.named_questions import TOLD, about_named, known_instead, unfounded
 from confidante.graphs.values import RecalledItem
 from confidante.memory.ingest.statements import WORD, clauses, names_in
 from confidante.memory.ingest.verbs import stem
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.subjects.names import is_relation_word
-
-#: How many known facts a refusal is replaced with.
-_TOLD = 2
 
 
 def settle_reply(
@@ -83,7 +81,7 @@ def stale_answer(question: str, reply: str, known: Sequence[RecalledItem]) -> st
         return None
     olds = {item.instead_of for item in newer}
     told = [item for item in known if item.instead_of in olds]
-    return " ".join(addressed(_sentence(item.text)) for item in told[:_TOLD])
+    return " ".join(addressed(as_sentence(item.text)) for item in told[:TOLD])
 
 
 def _old_words(item: RecalledItem, question: str) -> set[str]:
@@ -120,7 +118,7 @@ def known_answer(
     ]
     values = set().union(*(_value_words(item, asked) for item in facts)) if facts else set()
     if values and not values & word_stems(reply):
-        return " ".join(addressed(_sentence(item.text)) for item in facts[:_TOLD])
+        return " ".join(addressed(as_sentence(item.text)) for item in facts[:TOLD])
     if someone or not admits_not_knowing(reply):
         return None
     words = word_stems(asked) - QUESTION_WORDS
@@ -129,7 +127,7 @@ def known_answer(
         for item in known
         if not item.subject_id and item.instead_of and words & word_stems(item.instead_of)
     ]
-    return " ".join(addressed(_sentence(i.text)) for i in replaced[:_TOLD]) or None
+    return " ".join(addressed(as_sentence(i.text)) for i in replaced[:TOLD]) or None
 
 
 def _value_words(item: RecalledItem, question: str) -> set[str]:
@@ -157,8 +155,3 @@ def _someone_in(question: str) -> bool:
     if any(is_relation_word(word) for word in WORD.findall(question.lower())):
         return True
     return any(word[:1].isupper() and word not in {"I", "I'm", "I've"} for word in words[1:])
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else f"{text}."
