@@ -18,6 +18,7 @@ from confidante.memory.ingest.extraction import (
 )
 from confidante.memory.ingest.pronouns import named_pronoun, spoken_of_last
 from confidante.memory.ingest.relations_said import only_theirs
+from confidante.memory.ingest.renames import renames_in
 from confidante.memory.ingest.self_names import user_names_in
 from confidante.memory.ingest.spelling import respelled
 from confidante.memory.ingest.statements import (
@@ -26,7 +27,6 @@ from confidante.memory.ingest.statements import (
     is_grounded,
     names_in,
     relations_in,
-    renames_in,
     speaker_of,
     statement_clauses,
     stem,

@@ -31,7 +31,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from confidante.memory.ingest.extraction import Statement, extract, states_something
-from confidante.memory.ingest.statements import renames_in
+from confidante.memory.ingest.renames import renames_in
 from confidante.memory.ingest.updates import CHANGE, decide_or_keep, says_change, update_pairs
 from confidante.memory.items import MemoryHit, MemoryItem
 from confidante.memory.store import Memory

@@ -12,13 +12,12 @@ These checks make the write path robust to a small model (see
 - :func:`speaker_of`: the subject of the message's clause that says a statement, so a fact
   the model put on the user ("The user hates anything scary") goes back to whom the clause is
   about ("Ngozi hates anything scary").
-- :func:`renames_in`: name corrections ("Pepper, not Peppa", "we renamed her Chispa").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from confidante.memory.ingest.newborns import newborns_in
 from confidante.memory.ingest.verbs import stem
@@ -31,9 +30,9 @@ from confidante.memory.subjects.names import (
 
 WORD = re.compile(r"[a-z0-9à-ÿ]+")
 NAME = r"[A-Z][\w-]*(?: [A-Z][\w-]*){0,2}"
-_ONE_NAME = r"[A-Z][\w-]+"
+ONE_NAME = r"[A-Z][\w-]+"
 #: A title before a name, not part of it: "Mrs. Tanaka" is Tanaka.
-_TITLE = (
+TITLE = (
     r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Dona|Don|Doña|Sr|Sra|Srta|Herr|Frau|Madame|Mme|Mlle|"
     r"Monsieur|Signora|Signor)\.?\s+)"
 )
@@ -183,7 +182,7 @@ def _relation_at(words: Sequence[str]) -> tuple[str, int] | None:
 
 
 def _named_after(rest: str) -> str | None:
-    named = re.match(rf",? ?(?:{_TITLE})?({NAME})\b", rest)
+    named = re.match(rf",? ?(?:{TITLE})?({NAME})\b", rest)
     return named.group(1) if named else None
 
 
@@ -212,7 +211,7 @@ def head_of(text: str) -> tuple[str, Mention | None] | None:
         return "other", Mention(name=_name_in(rest), relation=relation)
     if lowered.startswith("the user ") or lowered == "the user.":
         return "user", None
-    named = re.match(rf"(?:{_TITLE})?({NAME})(['’]s)?\b", text)
+    named = re.match(rf"(?:{TITLE})?({NAME})(['’]s)?\b", text)
     if not named or named.group(1).split(" ")[0].lower() in _NOT_A_NAME:
         return None
     if not named.group(2):
@@ -229,8 +228,8 @@ def head_of(text: str) -> tuple[str, Mention | None] | None:
 def _name_in(rest: str) -> str | None:
     """The name after a relation: "called Ana", "name is Ana", ", Ana", "is Pierre." (whole)."""
     called = re.match(
-        rf"(?:is |was )?(?:called|named) (?:{_TITLE})?({NAME})|name is (?:{_TITLE})?({NAME})"
-        rf"|is (?:{_TITLE})?({NAME})\.?$",
+        rf"(?:is |was )?(?:called|named) (?:{TITLE})?({NAME})|name is (?:{TITLE})?({NAME})"
+        rf"|is (?:{TITLE})?({NAME})\.?$",
         rest,
     )
     if called:
@@ -239,24 +238,24 @@ def _name_in(rest: str) -> str | None:
 
 
 _MY_RELATION_NAME = re.compile(
-    rf"\b(?i:my|our)\s+((?:[\w-]+\s+){{0,2}}?[\w-]+?)\s*,?\s+(?:{_TITLE})?({_ONE_NAME})\b"
+    rf"\b(?i:my|our)\s+((?:[\w-]+\s+){{0,2}}?[\w-]+?)\s*,?\s+(?:{TITLE})?({ONE_NAME})\b"
 )
 _NAME_MY_RELATION = re.compile(
-    rf"\b(?:{_TITLE})?({_ONE_NAME}),\s+(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+)"
+    rf"\b(?:{TITLE})?({ONE_NAME}),\s+(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+)"
 )
 _MY_RELATION_CALLED = re.compile(
     rf"\b(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+?)(?i:'s name is| is called| is named| named| called)"
-    rf"\s+(?:{_TITLE})?({_ONE_NAME})"
+    rf"\s+(?:{TITLE})?({ONE_NAME})"
 )
 _PET_NAMED = re.compile(
     rf"\b(?i:a|an|the|our|my)\s+(?:(?i:new|little|second|rescue|adopted|old)\s+)*([a-z-]+)\s+"
-    rf"(?i:named|called)\s+(?:{_TITLE})?({_ONE_NAME})"
+    rf"(?i:named|called)\s+(?:{TITLE})?({ONE_NAME})"
 )
 
 
 _A_RELATION_NAME = re.compile(
     rf"\b(?i:a|an)\s+(?:(?i:new|little|second|third|rescue|baby|adopted)\s+)*([a-z-]+),\s+"
-    rf"(?:{_TITLE})?({_ONE_NAME})\b"
+    rf"(?:{TITLE})?({ONE_NAME})\b"
 )
 
 
@@ -264,7 +263,7 @@ _A_RELATION_NAME = re.compile(
 _AGED = r"(?:\s+(?:is|aged)\s+\d{1,2})?"  # "two kids: Max is 9 and Lily is 6"
 _RELATION_LISTED = re.compile(
     rf"\b(?i:my|our|two|three|four|both)\s+([a-z-]+?)s[,:]?\s+"
-    rf"((?:{_ONE_NAME}{_AGED},\s+)*{_ONE_NAME}{_AGED}),?\s+(?i:and|&)\s+(?:{_TITLE})?({_ONE_NAME})\b"
+    rf"((?:{ONE_NAME}{_AGED},\s+)*{ONE_NAME}{_AGED}),?\s+(?i:and|&)\s+(?:{TITLE})?({ONE_NAME})\b"
 )
 
 
@@ -274,7 +273,7 @@ def relations_in(message: str) -> dict[str, str]:
     found.update(newborns_in(message))
     for match in _RELATION_LISTED.finditer(message):
         relation = _relation_at([match.group(1)])
-        names = [*re.findall(_ONE_NAME, match.group(2)), match.group(3)]
+        names = [*re.findall(ONE_NAME, match.group(2)), match.group(3)]
         if relation is not None:
             for name in names:
                 found.setdefault(name.casefold(), str(normalise_relation(relation[0])))
@@ -302,7 +301,7 @@ def subject_opening(clause: str, relations: dict[str, str]) -> Mention | None:
         if found is not None:
             after = text[mine.start(1) + len(found[0]) :]
             return Mention(name=_named_after(after), relation=found[0])
-    named = re.match(rf"(?:{_TITLE})?({_ONE_NAME})\b", text)
+    named = re.match(rf"(?:{TITLE})?({ONE_NAME})\b", text)
     if named and named.group(1).casefold() in relations:
         return Mention(name=named.group(1), relation=relations[named.group(1).casefold()] or None)
     return None
@@ -357,65 +356,3 @@ def _pronoun_subject(clause: str, before: str, relations: dict[str, str]) -> Men
     if last is None:
         return None
     return Mention(name=last[1], relation=relations[last[1].casefold()])
-
-
-_RENAMES = (
-    re.compile(
-        rf"\b(?:{_TITLE})?(?P<new>{_ONE_NAME}),? (?i:not) (?:{_TITLE})?(?P<old>{_ONE_NAME})\b"
-    ),
-    re.compile(
-        rf"\b(?i:not) (?:{_TITLE})?(?P<old>{_ONE_NAME}),? (?i:but |it's |its |it is )?"
-        rf"(?:{_TITLE})?(?P<new>{_ONE_NAME})\b"
-    ),
-    re.compile(
-        rf"\b(?i:renamed|rename|now call|now calling)\s+"
-        rf"(?:(?i:him|her|it|them)|(?:{_TITLE})?(?P<old>{_ONE_NAME}))(?:\s+(?i:to))?\s+(?:{_TITLE})?(?P<new>{_ONE_NAME})\b"
-    ),
-)
-
-
-#: A thing renamed by what it is: "we're renaming the truck!! Saffron & Smoke".
-_RENAMING_THING = re.compile(
-    r"\b(?i:renam\w*|rebrand\w*)\s+(?i:the|my|our)\s+(?P<thing>[a-z][\w-]*)"
-    r"(?:\s+(?i:to|as)\s+|\s*[!:,-]+\s*|\s+)"
-    r"(?P<new>[A-Z][\w'-]*(?:\s+(?:&|and|of|the|de|del|la|le)?\s*[A-Z][\w'-]*)*)"
-    r"(?![\w\s&'-]*\?)"  # "renaming the truck! What do you think?" names nothing
-)
-#: Words that open a sentence, never a new name.
-_NO_NEW_NAME = frozenset(
-    "i i'm what any how why who where when which can could should would do does is are the "
-    "a an it we my our not no yes maybe thoughts ideas help please lol haha so and but".split()
-)
-
-
-def renames_in(
-    message: str, known_names: Sequence[str], relations: Mapping[str, str | None] | None = None
-) -> list[tuple[str, str]]:
-    """``(old, new)`` name corrections the message makes of known names.
-
-    "Pepper, not Peppa", "not Peppa, Pepper", "we renamed her Chispa" (the old name is then
-    the known name the message also says); with the known names' ``relations``, "renaming the
-    truck to Saffron & Smoke" renames the one known as the user's truck.
-    """
-    known = {name.casefold(): name for name in known_names}
-    found = []
-    for match in _RENAMING_THING.finditer(message):
-        thing, new = match.group("thing").lower(), match.group("new")
-        called = [
-            name
-            for name, relation in (relations or {}).items()
-            if relation and thing in relation.lower().split()
-        ]
-        if new.split()[0].lower() in _NO_NEW_NAME:
-            continue
-        if len(called) == 1 and new.casefold() not in known:
-            found.append((known.get(called[0].casefold(), called[0]), new))
-    for pattern in _RENAMES:
-        for match in pattern.finditer(message):
-            new, old = match.group("new"), match.group("old")
-            if old is None:
-                said = [n for k, n in known.items() if re.search(rf"\b{re.escape(n)}\b", message)]
-                old = said[0] if len(said) == 1 else None
-            if old and old.casefold() in known and new.casefold() not in known:
-                found.append((known[old.casefold()], new))
-    return found
