@@ -192,6 +192,10 @@ _DEFAULTS = (
     Slot(
         "employer",
         r"\b(?:works?|working|employed|job) (?:\w+ ){0,2}?(?:at|for)\b|\bemployer\b|"
+        # work said by its kind: "a paid research gig at the City Planning dept", "drives long
+        # haul for Werner", "started delivery routes for Sysco"
+        r"\b(?:gig|position|role|post|internship|placement|contract|shifts?|routes?|drives?|"
+        r"driving|delivers|delivering) (?:\w+ ){0,3}?(?:at|for|with) (?:the )?(?-i:[A-Z])|"
         r"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b"
         r"|\baccepted (?:an? |the )?(?:job |position |role )?(?:offer )?(?:from|at|with) "
         r"(?-i:[A-Z])"
@@ -206,7 +210,12 @@ _DEFAULTS = (
     ),
     Slot(
         "school",
-        r"\b(?:stud(?:y|ies|ying)|enrolled|attends?|goes to school) (?:\w+ ){0,3}?(?:at|in)\b",
+        r"\b(?:stud(?:y|ies|ying)|enrolled|attends?|goes to school) (?:\w+ ){0,3}?(?:at|in)\b"
+        # "a first-year engineering student at Trinity", "got a place at DCU for computer science"
+        r"|\b(?:student|freshman|sophomore|undergrad\w*|postgrad\w*|first[- ]year|second[- ]year|"
+        r"third[- ]year|final[- ]year|masters?|master's|degree|phd|course) (?:\w+ ){0,3}?(?:at|in) "
+        r"(?-i:[A-Z])"
+        r"|\bplace (?:at|in) (?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*)* (?:for|to study)\b",
         "where they study",
         asked_by="study studying studies school university college",
     ),

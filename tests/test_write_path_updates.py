@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from test_write_path_graph import _replaces_everything, _say
+from typing import Any
 
+from test_write_path_graph import _replaces_everything, _say, _schema, _user_text
+
+from confidante.memory.ingest.endings import ended_tie
 from confidante.memory.ingest.extraction import FactExtraction, interpret
 from confidante.memory.ingest.jobs_said import job_said
 from confidante.memory.ingest.said import left_out
@@ -12,6 +15,8 @@ from confidante.memory.ingest.verbs import retold as _tidy
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import Mention
+from confidante.models.scripted import ScriptedChatModel
+from confidante.models.scripted_rules import default_reply
 from confidante.settings import Settings
 
 
@@ -353,3 +358,65 @@ async def test_a_change_of_part_of_a_fact_keeps_the_rest(settings: Settings) -> 
     history = await memory.alist_items("u", include_history=True)
     assert old in {i.text for i in history}  # the earlier fact is in the history
     memory.close()
+
+
+def _answers_both(facts: list[str]) -> Any:
+    """A model that states ``facts`` and answers "both" for every pair it is shown."""
+
+    def answer(payload: dict[str, Any]) -> Any:
+        if _schema(payload) == "FactExtraction":
+            return {"facts": facts}
+        if _schema(payload) == "UpdateDecision":
+            return {"answers": ["both"] * _user_text(payload).count("Earlier:")}
+        return default_reply(payload)
+
+    return ScriptedChatModel(function=answer)
+
+
+async def test_a_breakup_said_plainly_ends_the_tie_whatever_the_model_says(
+    settings: Settings,
+) -> None:
+    """The local model answered "both" for "split up" against "is the user's boyfriend"."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    devon = (await memory.aresolve("u", [Mention(name="Devon", relation="boyfriend")]))[0]
+    await memory.aremember(
+        "u", "Devon is the user's boyfriend.", key="relation", subject_id=devon.id
+    )
+    await _say(
+        memory, "we might split up, idk", _answers_both(["The user might split up with Devon."])
+    )
+    assert (await memory.asubjects("u"))[0].relation == "boyfriend"  # unsure: nothing ended
+    said = "devon and I split up last week"
+    await _say(memory, said, _answers_both(["The user and Devon split up last week."]))
+    (devon,) = await memory.asubjects("u")
+    assert devon.relation == "former boyfriend"
+    assert "Devon is the user's boyfriend." not in {i.text for i in await memory.alist_items("u")}
+    memory.close()
+
+
+async def test_a_death_makes_the_relation_late(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    nana = (await memory.aresolve("u", [Mention(name="Rosa", relation="grandmother")]))[0]
+    await memory.aremember(
+        "u", "Rosa is the user's grandmother.", key="relation", subject_id=nana.id
+    )
+    await _say(memory, "Rosa passed away on Sunday", _answers_both(["Rosa passed away on Sunday."]))
+    (nana,) = await memory.asubjects("u")
+    assert nana.relation == "late grandmother"
+    memory.close()
+
+
+def test_ended_ties_need_a_plain_end_of_that_tie() -> None:
+    boyfriend = "Devon is the user's boyfriend."
+    assert ended_tie("Devon dumped the user.", boyfriend) == "former"
+    assert ended_tie("The user and Devon are not together anymore.", boyfriend) == "former"
+    for unsure in (
+        "The user and Devon almost broke up.",
+        "The user is afraid Devon will split up with them.",
+        "The user's sister and Devon broke up.",  # not the user's own tie
+        "The user and Devon watched a film about a couple who split up.",
+    ):
+        assert ended_tie(unsure, boyfriend) is None, unsure
+    assert ended_tie("The user and Ana broke up.", "Ana is the user's sister.") is None

@@ -30,6 +30,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from confidante.memory.ingest.endings import ended_tie
 from confidante.memory.ingest.extraction import Statement, extract, states_something
 from confidante.memory.ingest.renames import renames_in
 from confidante.memory.ingest.updates import CHANGE, decide_or_keep, says_change, update_pairs
@@ -173,6 +174,10 @@ async def learn(
             "both" if answer == "replaced" and not says_change(statements[i], hit, many) else answer
             for (i, hit), answer in zip(pairs, answers, strict=True)
         ]
+        answers = [  # a breakup or a death said plainly ends the tie, whatever the model said
+            "replaced" if hit.key == "relation" and ended_tie(statements[i].text, hit.text) else a
+            for (i, hit), a in zip(pairs, answers, strict=True)
+        ]
         if pairs:
             for (index, hit), answer in zip(pairs, answers, strict=True):
                 if answer == "replaced":
@@ -310,10 +315,11 @@ async def _follow_relations(
             stated.add(item.subject_id)
             await memory.aupdate_subject(user_id, item.subject_id, relation=match.group(1))
     replaced = {hit_id for ids in replaces for hit_id in ids}
-    for _, hit in pairs:
+    for index, hit in pairs:
         if hit.id in replaced and hit.key == "relation" and hit.subject_id not in stated:
             match = _RELATION_OF.search(hit.text)
             if match and hit.subject_id:
                 old = match.group(1)
-                new = old if old.startswith(("ex", "former", "late")) else f"former {old}"
+                word = ended_tie(items[index].text, hit.text) or "former"  # "late" after a death
+                new = old if old.startswith(("ex", "former", "late")) else f"{word} {old}"
                 await memory.aupdate_subject(user_id, hit.subject_id, relation=new)

@@ -57,9 +57,13 @@ _DROPPED_I = re.compile(
 )
 #: A clause that goes on describing the speaker with no subject of its own ("I'm Jamal, first
 #: officer with Delta, based out of Atlanta"): said of the user while no one else was named.
+#: "been doing keto since Jan": said with its "I've" left out.
+_DROPPED_IVE = re.compile(r"^(?:just |really |finally )?been \w+ing\b(?!.*\bI(?:'m|'ve)?\b)", re.I)
 _GOES_ON = re.compile(
     r"^(?:based|living|located|settled|working|studying|originally from|born|raised|"
-    r"married|engaged|single|retired|allergic|vegan|vegetarian|"
+    r"married|engaged|single|retired|allergic|vegan|vegetarian|pescatarian|pregnant|"
+    # "going vegetarian instead", "doing keto these days", "trying to cut sugar"
+    r"going|doing|trying|learning|training|expecting|"
     # "from Cebu", not "from August I'm taking the under-12s"
     r"from(?! (?:january|february|march|april|may|june|july|august|september|october|"
     r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next|now|"
@@ -76,7 +80,11 @@ _GREETING = (
     r"buenas(?: tardes| noches)?|guten (?:tag|morgen|abend)|buongiorno|buonasera|goedemorgen|"
     r"goedemiddag|dag|god morgen|dzie[nń] dobry|cze[sś][cć]|zdravo|yassou|geia sou)"
 )
-_OPENING_WORD = re.compile(rf"^\W*(?:{_GREETING}\W+)*([^\W\d_][\w'-]*)\s*[.,!]+(?:\s|$)", re.I)
+#: Whom a greeting is said to ("hey there", "hi all", "hello again").
+_ADDRESSEE = r"(?:\s+(?:there|all|everyone|everybody|guys|folks|friend|again|y'all|you))?"
+_OPENING_WORD = re.compile(
+    rf"^\W*(?:{_GREETING}{_ADDRESSEE}\W+)*([^\W\d_][\w'-]*)\s*[.,!]+(?:\s|$)", re.I
+)
 
 
 def _content(text: str) -> frozenset[str]:
@@ -210,15 +218,28 @@ def left_out(
             continue
         if _OPENS_FIRST_PERSON.match(clause):  # "I ...", "my sister Ana ..."
             found.append((retell(clause), subject))
-        elif subject is None and not someone_else and _DROPPED_I.match(clause):
-            found.append((retell(f"I {clause}"), None))  # "quit my job in Jan"
-        elif subject is None and not someone_else and _GOES_ON.match(clause):
-            found.append((retell(f"I'm {clause}"), None))  # "based out of Atlanta"
+        elif subject is None and not someone_else and (mine := _with_its_i(clause)):
+            found.append((retell(mine), None))  # "quit my job in Jan", "based out of Atlanta"
         elif subject is not None:  # "Léa says the bus is hell"
             found.append((retell(clause[0].upper() + clause[1:]), subject))
         elif len(_content(clause) - _WHEN) >= 3 or _names(clause):
             found.append((f'The user said "{clause}".', None))  # not "starts next month"
     return found
+
+
+def _with_its_i(clause: str) -> str | None:
+    """A clause of the speaker's own said with the "I" it left out, or None.
+
+    "quit my job in Jan" → "I quit my job in Jan", "been doing keto" → "I've been doing
+    keto", "based out of Atlanta" → "I'm based out of Atlanta".
+    """
+    if _DROPPED_I.match(clause):
+        return f"I {clause}"
+    if _DROPPED_IVE.match(clause):
+        return f"I've {clause}"
+    if _GOES_ON.match(clause):
+        return f"I'm {clause}"
+    return None
 
 
 #: A clause that opens with "she" or "he" ("she's in Leeds"): group 2 is a contracted "is".

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from confidante.memory.ingest.newborns import newborns_in
+from confidante.memory.ingest.shorthand import KIND_OF_PLACE, said_forms
 from confidante.memory.ingest.verbs import stem
 from confidante.memory.subjects.names import (
     Mention,
@@ -158,12 +159,18 @@ def is_grounded(text: str, said: str, known_names: set[str], every_word: bool = 
         every_word: Every content word must have been said ("The pelican is a bird." from
             "a picture of a pelican" is the model's own knowledge, no fact of the user's).
     """
-    said_words = set(WORD.findall(said.lower()))
+    said_words = said_forms(WORD.findall(said.lower()))  # "Jan" says "January"
     said_stems = {stem(word) for word in said_words}
     text = _AGE_UNIT.sub(r"\1", text)  # "Tomás is 4 years old." of "Tomás, who is 4"
-    for name in names_in(text):
-        if name not in known_names and not all(p in said_words for p in WORD.findall(name)):
-            return False
+    names = names_in(text)
+    unsaid = {
+        name
+        for name in names
+        if name not in known_names and not all(p in said_words for p in WORD.findall(name))
+    }
+    # "Trinity College" of "Trinity": a word for the kind of place a said name is
+    if unsaid - KIND_OF_PLACE or (unsaid and not names - unsaid):
+        return False
     content = [w for w in WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS]
     if not content:
         return False

@@ -1,0 +1,73 @@
+"""How users word things, read right: short forms, names that are no names, jobs by kind."""
+
+from __future__ import annotations
+
+from confidante.memory.ingest.extraction import FactExtraction, interpret
+from confidante.memory.ingest.said import opening_name
+from confidante.memory.ingest.self_names import user_names_in
+from confidante.memory.ingest.shorthand import said_forms
+from confidante.memory.ingest.statements import is_grounded
+from confidante.memory.slots import DEFAULT_SLOTS
+
+
+def _read(facts: list[str], message: str) -> list[tuple[str, str | None]]:
+    got = interpret(FactExtraction(facts=facts), message, [], DEFAULT_SLOTS)
+    return [(s.text, s.slot) for s in got.statements]
+
+
+def test_short_forms_count_as_said() -> None:
+    assert {"january", "4", "kg", "kilograms"} <= said_forms(["jan", "4kg"])
+    message = "been doing keto since Jan, down 4kg already"
+    assert is_grounded("The user has been doing keto since January.", message, set())
+    assert is_grounded("The user has lost 4 kilograms.", message, set())
+    assert not is_grounded("The user has lost 5 kilograms.", message, set())
+
+
+def test_a_word_for_the_kind_of_a_said_place_is_no_invented_name() -> None:
+    said = "first year engineering at Trinity in Dublin"
+    assert is_grounded("The user is a first-year student at Trinity College Dublin.", said, set())
+    assert not is_grounded("The user is a student at Oxford College.", said, set())
+    assert not is_grounded("The user studies at the College.", said, set())
+
+
+def test_a_job_or_a_nationality_after_i_am_is_no_name() -> None:
+    assert user_names_in("now I am QA engineer at Volvo") == set()
+    assert user_names_in("I'm UX lead designer at Grab") == set()
+    assert user_names_in("I'm Polish, sorry for my english") == set()
+    assert user_names_in("I am Kasia, 27") == {"kasia"}
+    message = "I left Nokia 🙌 now I am QA engineer at Volvo"
+    read = _read(["The user is now a QA engineer at Volvo.", "The user left Nokia."], message)
+    assert ("The user is now a QA engineer at Volvo.", "job_title") in read
+    assert not any(slot == "name" for _, slot in read)
+
+
+def test_a_name_after_a_greeting_to_someone_is_the_users() -> None:
+    statements = ["Dale is 45 years old."]
+    assert opening_name("hey there. Dale, 45, I drive long haul", statements) == "dale"
+    assert opening_name("hi all! Dale, 45", statements) == "dale"
+    read = _read(["Dale drives long haul for Werner."], "hey there. Dale, 45, I drive for Werner")
+    assert ("The user drives long haul for Werner.", "employer") in read
+
+
+def test_clauses_with_their_i_left_out_are_the_users() -> None:
+    message = "keto is over lol. going vegetarian instead"
+    assert ("The user is going vegetarian instead.", "diet") in _read([], message)
+    read = _read([], "been doing keto since Jan, my husband refuses to join me")
+    assert ("The user has been doing keto since Jan.", "diet") in read
+    assert not any("been a" in text for text, _ in _read([], "been a long week, ugh"))
+
+
+def test_work_and_study_said_by_their_kind_have_their_slot() -> None:
+    def slot(text: str) -> str | None:
+        found = DEFAULT_SLOTS.slot_of(text, about_user=True)
+        return found.name if found else None
+
+    assert slot("The user started local delivery routes for Sysco.") == "employer"
+    assert slot("The user got a paid research assistant gig at the City Planning dept.") == (
+        "employer"
+    )
+    assert slot("The user got a place at DCU for computer science.") == "school"
+    assert slot("The user is a first-year engineering student at Trinity.") == "school"
+    assert slot("The user is doing a masters in urban planning at UofT.") == "school"
+    assert slot("The user drives to Lisbon for work.") is None
+    assert slot("The user has a shift at the bar tonight.") is None
