@@ -26,7 +26,7 @@ from confidante.graphs.values import RecalledItem
 from confidante.memory.ingest.statements import WORD, clauses, names_in
 from confidante.memory.ingest.verbs import stem
 from confidante.memory.slots import DEFAULT_SLOTS, SlotVocabulary
-from confidante.memory.subjects.names import is_relation_word, name_pattern
+from confidante.memory.subjects.names import is_relation_word, name_pattern, relation_aliases
 
 
 def callers(label: str | None) -> list[str]:
@@ -41,7 +41,13 @@ def callers(label: str | None) -> list[str]:
     if match is None:
         return [label]
     name, relation = match.group("name"), match.group("relation") or match.group("rel")
-    mine = [f"my {relation}", f"our {relation}"] if relation and "'s " not in relation else []
+    mine = []
+    if relation and "'s " not in relation:  # "my husband", "our hubby", "my girl"
+        mine = [
+            f"{whose} {word}"
+            for word in [relation, *relation_aliases(relation)]
+            for whose in ("my", "our")
+        ]
     return [name, *mine] if name else mine
 
 

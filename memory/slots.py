@@ -217,7 +217,7 @@ _DEFAULTS = (
         r"(?-i:[A-Z])"
         r"|\bplace (?:at|in) (?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*)* (?:for|to study)\b",
         "where they study",
-        asked_by="study studying studies school university college",
+        asked_by="study studying studies school university uni college course degree",
     ),
     Slot(
         "birthday",
@@ -315,7 +315,9 @@ class SlotVocabulary:
 
 
 #: "What does Tiago do for a living?" asks about work.
-_FOR_A_LIVING = re.compile(r"\bfor an? (?:living|job)\b")
+_FOR_A_LIVING = re.compile(
+    r"\bfor an? (?:living|job)\b|\b(?:driv\w*|deliver\w*|freelanc\w*|contract\w*) for\b"
+)
 
 #: The vocabulary memories use unless given another (extend it with ``register``).
 DEFAULT_SLOTS = SlotVocabulary()

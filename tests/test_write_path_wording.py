@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from confidante.graphs.named_questions import callers
 from confidante.memory.ingest.extraction import FactExtraction, interpret
 from confidante.memory.ingest.said import opening_name
 from confidante.memory.ingest.self_names import user_names_in
 from confidante.memory.ingest.shorthand import said_forms
 from confidante.memory.ingest.statements import is_grounded
 from confidante.memory.slots import DEFAULT_SLOTS
+from confidante.memory.subjects.directory import SubjectView
+from confidante.memory.subjects.names import mentioned_in
 
 
 def _read(facts: list[str], message: str) -> list[tuple[str, str | None]]:
@@ -71,3 +76,47 @@ def test_work_and_study_said_by_their_kind_have_their_slot() -> None:
     assert slot("The user is doing a masters in urban planning at UofT.") == "school"
     assert slot("The user drives to Lisbon for work.") is None
     assert slot("The user has a shift at the bar tonight.") is None
+
+
+def test_a_parent_asking_about_my_girl_asks_about_the_daughter() -> None:
+    now = datetime.now(UTC)
+    kayleigh = SubjectView(
+        id="1", name="Kayleigh", relation="daughter", created_at=now, updated_at=now
+    )
+    sharon = SubjectView(id="2", name="Sharon", relation="ex-wife", created_at=now, updated_at=now)
+    assert mentioned_in([kayleigh, sharon], "how old is my girl again?") == [kayleigh]
+    assert mentioned_in([kayleigh, sharon], "where does my hubby work?") == []
+    assert "my girl" in callers("Kayleigh (the user's daughter)")
+    assert "my hubby" in callers("Chidi (the user's husband)")
+
+
+def test_a_word_said_in_lower_case_with_no_tie_is_no_one() -> None:
+    got = interpret(
+        FactExtraction(facts=["Keto is officially over.", "Jess baked a cake."]),
+        "keto is officially over 😂 jess baked a cake",
+        [],
+        DEFAULT_SLOTS,
+    )
+    assert [s.subject for s in got.statements] == [None, None]
+    tied = interpret(
+        FactExtraction(facts=["Jess is the user's roommate.", "Jess baked a cake."]),
+        "my roommate jess baked a cake",
+        [],
+        DEFAULT_SLOTS,
+    )
+    assert {(s.subject.name if s.subject else None) for s in tied.statements} == {"Jess"}
+
+
+def test_a_clause_carried_in_long_forms_is_not_quoted_again() -> None:
+    message = "been doing keto since Jan, down 4kg already!!"
+    facts = ["The user has been doing keto since January.", "The user has lost 4 kilograms."]
+    assert [text for text, _ in _read(facts, message)] == facts
+    assert 'The user said "down 4kg already".' in [text for text, _ in _read(facts[:1], message)]
+
+
+def test_questions_about_work_and_study_in_other_words_ask_their_slots() -> None:
+    assert DEFAULT_SLOTS.asked_in("who am I driving for nowadays?", about_user=True) == [
+        "job_title",
+        "employer",
+    ]
+    assert DEFAULT_SLOTS.asked_in("which uni am I at again lol", about_user=True) == ["school"]

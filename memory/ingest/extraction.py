@@ -343,9 +343,11 @@ def _usable(mention: Mention | None, message: str, known_names: set[str]) -> boo
     if mention is None:
         return False
     cleaned = mention.cleaned()
-    if cleaned.name:
-        name = cleaned.name
-        return name.casefold() in known_names or bool(name_pattern(name).search(message))
+    if cleaned.name:  # a new name said only in lower case with no tie is a word ("keto is over")
+        name, tied = cleaned.name, bool(cleaned.relation)
+        said = name_pattern(name).search(message)
+        cased = tied or re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message)
+        return name.casefold() in known_names or bool(said and cased)
     relation = cleaned.relation or ""
     if not relation:
         return False

@@ -24,7 +24,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from confidante.memory.ingest.shorthand import said_forms
 from confidante.memory.ingest.statements import clauses, content_stems, names_in, subject_opening
+from confidante.memory.ingest.verbs import stem
 from confidante.memory.subjects.names import Mention, name_pattern
 
 #: Words that carry no fact of their own ("honestly", "lol", greetings, intensifiers).
@@ -156,12 +158,22 @@ def _covered(clause: str, carried: str, carried_stems: frozenset[str]) -> bool:
     """
     lowered = carried.lower()
     names = _names(clause)
-    if any(name not in lowered for name in names):
+    if any(not _carries_name(lowered, name) for name in names):
         return False
     words = _content(clause)
     if names and not words - _content(" ".join([*_NAMING, *names])):
         return True
-    return len(words & carried_stems) * 2 >= len(words)
+    carried_words = {w for w in words if {stem(f) for f in said_forms([w])} & carried_stems}
+    return len(carried_words) * 2 >= len(words)
+
+
+def _carries_name(lowered: str, name: str) -> bool:
+    """Whether lower-cased statements say a name or number ("4kg" as "4 kilograms")."""
+    if name in lowered:
+        return True
+    parts = re.findall(r"\d+|[^\W\d_]+", name)
+    said = set(re.findall(r"\w+", lowered))
+    return len(parts) > 1 and all(said & said_forms([part]) for part in parts)
 
 
 def _in_questions(message: str) -> set[str]:

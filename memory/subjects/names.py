@@ -88,6 +88,23 @@ _RELATION_WORDS = {
     ),
     **dict.fromkeys("tabby siamese ragdoll sphynx moggy".split(), "cat"),
 }
+#: How a parent speaks of a child in a question ("how old is my girl?"), past the relation.
+_CALLED_ALSO = {
+    "daughter": ("girl", "little girl", "baby girl", "kid", "eldest", "youngest"),
+    "son": ("boy", "little boy", "baby boy", "lad", "kid", "eldest", "youngest"),
+}
+
+
+def relation_aliases(relation: str) -> list[str]:
+    """Other words a user may call a relation by ("hubby", "mum", "my girl").
+
+    Args:
+        relation: A normalised relation ("husband", "daughter").
+    """
+    informal = [word for word, meant in _RELATION_WORDS.items() if meant == relation]
+    return [*informal, *_CALLED_ALSO.get(relation, ())]
+
+
 #: Common words that are also first names: matched only when capitalised.
 _WORDLIKE_NAMES = frozenset(
     "will may june april august rose grace bill mark art rich pat sue joy hope faith summer "
@@ -276,7 +293,12 @@ def mentioned_in(subjects: Sequence[NamedT], text: str) -> list[NamedT]:
     for subject in subjects:
         by_name = any(name_pattern(name).search(text) for name in subject.names())
         relation = subject.relation or ""
-        by_relation = bool(relation) and (relation in possessed or relation.split(" ")[-1] in heads)
+        head = relation.split(" ")[-1]
+        by_relation = bool(relation) and (
+            relation in possessed
+            or head in heads
+            or bool(possessed & set(_CALLED_ALSO.get(head, ())))
+        )  # "my girl" is the user's daughter
         if by_name or by_relation:
             found.append(subject)
     return found
