@@ -120,3 +120,14 @@ def test_questions_about_work_and_study_in_other_words_ask_their_slots() -> None
         "employer",
     ]
     assert DEFAULT_SLOTS.asked_in("which uni am I at again lol", about_user=True) == ["school"]
+
+
+def test_the_models_guesses_and_doubled_subjects_are_mended() -> None:
+    message = "team lunch at a zi char place later, thinking black pepper crab"
+    guesses = ["The user's friends are likely to be thinking about the zi char place."]
+    assert not any("likely" in text for text, _ in _read(guesses, message))
+    assert _read(["The user will probably go to Rome."], "I'll probably go to Rome") == [
+        ("The user will probably go to Rome.", None)
+    ]
+    read = _read(["Emi misses Emi very much."], "they moved away, i miss Emi so much")
+    assert "The user misses Emi very much." in [text for text, _ in read]

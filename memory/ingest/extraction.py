@@ -43,6 +43,7 @@ from confidante.memory.ingest.not_facts import (
     MISREAD,
     NOT_A_FACT,
     TO_YOU,
+    guessed,
     value_said,
     without_claims,
 )
@@ -51,6 +52,7 @@ from confidante.memory.ingest.relations_said import (
     as_own_place,
     as_the_users,
     is_stranger,
+    names_someone,
     relation_grounded,
     said_as_theirs,
     self_relation_unsaid,
@@ -61,13 +63,13 @@ from confidante.memory.ingest.repeats import drop_repeats, whom
 from confidante.memory.ingest.said import from_thanks, left_out, opening_name
 from confidante.memory.ingest.self_names import (
     as_user,
+    as_user_when_doubled,
     as_user_when_unnamed,
     names_the_unmentioned,
     user_names_in,
 )
 from confidante.memory.ingest.spelling import respelled
 from confidante.memory.ingest.statements import (
-    WORD,
     content_stems,
     head_of,
     is_grounded,
@@ -81,8 +83,6 @@ from confidante.memory.slots import SlotVocabulary
 from confidante.memory.subjects.directory import SubjectView
 from confidante.memory.subjects.names import (
     Mention,
-    name_pattern,
-    normalise_relation,
 )
 from confidante.models.structured import ask_structured
 
@@ -202,12 +202,17 @@ class _Reading:
             return is_grounded(text, self.message, self.known_names, every_word=True)
         return True
 
-    def _thanks(self, text: str) -> bool:
-        return from_thanks(text, self.message)
+    def _no_fact(self, text: str) -> bool:
+        """Not a fact: a remark, thanks retold, the model's guess ("... likely to be ...")."""
+        return (
+            bool(NOT_A_FACT.search(text))
+            or from_thanks(text, self.message)
+            or guessed(text, self.message)
+        )
 
     def statement(self, text: str, notes: list[str]) -> Statement | None:
         """One model statement checked and resolved (None when it is dropped)."""
-        if not text or len(text) > 500 or NOT_A_FACT.search(text) or self._thanks(text):
+        if not text or len(text) > 500 or self._no_fact(text):
             return None
         hearsay = HEARSAY.match(text)
         if hearsay and not re.search(
@@ -231,7 +236,7 @@ class _Reading:
             return None
         if whose == "unknown" and mentions_user and _user_safety(text, self.slots):
             whose = "user"  # "The doctor put the user on warfarin."
-        if whose == "other" and not _usable(mention, self.message, self.known_names):
+        if whose == "other" and not names_someone(mention, self.message, self.known_names):
             who = mention.name or mention.relation if mention else "?"
             notes.append(f"subject {who!r} is not in the message: kept as a plain fact")
             whose, mention = "unknown", None
@@ -279,6 +284,7 @@ def interpret(
     }
     texts = [as_own_place(as_user(text, mine, message)) for text in tidied]
     texts = [as_user_when_unnamed(text, relations, message) for text in texts]
+    texts = [as_user_when_doubled(text, message) for text in texts]
     texts = [text for text in texts if not names_the_unmentioned(text, relations, message)]
     texts = [text for text in texts if relation_grounded(text, message, relations)]
     relations.update({k: v for k, v in stated_relations(texts).items() if k not in mine})
@@ -336,24 +342,6 @@ def _user_safety(text: str, slots: SlotVocabulary) -> bool:
         return False
     slot = slots.slot_of(text, about_user=True)
     return slot is not None and slot.safety
-
-
-def _usable(mention: Mention | None, message: str, known_names: set[str]) -> bool:
-    """Whether a mention names a subject: said in the message or already known."""
-    if mention is None:
-        return False
-    cleaned = mention.cleaned()
-    if cleaned.name:  # a new name said only in lower case with no tie is a word ("keto is over")
-        name, tied = cleaned.name, bool(cleaned.relation)
-        said = name_pattern(name).search(message)
-        cased = tied or re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message)
-        return name.casefold() in known_names or bool(said and cased)
-    relation = cleaned.relation or ""
-    if not relation:
-        return False
-    words = {normalise_relation(w) for w in WORD.findall(message.lower())}
-    head = relation.split(" ")[-1]
-    return head in words or relation in message.lower() or "'s " in relation
 
 
 async def extract(

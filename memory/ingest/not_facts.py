@@ -33,6 +33,22 @@ NOT_A_FACT = re.compile(
     re.I,
 )
 
+#: The model's own guess ("The user's friends are likely to be thinking about the lunch.").
+_GUESS = re.compile(
+    r"\b(?:likely|unlikely|probably|possibly|perhaps|presumably|seems? to|appears? to|"
+    r"must be)\b",
+    re.I,
+)
+
+
+def guessed(text: str, message: str) -> bool:
+    """Whether a statement guesses in words of doubt the message never says."""
+    return any(
+        not re.search(rf"\b{re.escape(found.group(0))}\b", message, re.I)
+        for found in _GUESS.finditer(text)
+    )
+
+
 #: Someone else's doubtful claim about the user ("Chloe swears I told her Vienna", "my mom
 #: insists I was a picky eater"): what follows is theirs to claim, not the user's to state.
 CLAIMED = re.compile(

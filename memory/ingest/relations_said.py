@@ -230,3 +230,21 @@ def is_stranger(mention: Mention | None, message: str, known_names: set[str]) ->
         return False
     name = mention.name
     return name.casefold() not in known_names and bool(name_pattern(name).search(message))
+
+
+def names_someone(mention: Mention | None, message: str, known_names: set[str]) -> bool:
+    """Whether a mention names a subject: said in the message or already known."""
+    if mention is None:
+        return False
+    cleaned = mention.cleaned()
+    if cleaned.name:  # a new name said only in lower case with no tie is a word ("keto is over")
+        name, tied = cleaned.name, bool(cleaned.relation)
+        said = name_pattern(name).search(message)
+        cased = tied or re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message)
+        return name.casefold() in known_names or bool(said and cased)
+    relation = cleaned.relation or ""
+    if not relation:
+        return False
+    words = {normalise_relation(w) for w in WORD.findall(message.lower())}
+    head = relation.split(" ")[-1]
+    return head in words or relation in message.lower() or "'s " in relation

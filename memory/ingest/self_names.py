@@ -140,3 +140,23 @@ def names_the_unmentioned(text: str, relations: dict[str, str | None], message: 
         for name, relation in relations.items()
         if name and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.I)
     )
+
+
+_OPENING = re.compile(r"([A-Z][\w-]*(?: [A-Z][\w-]*)?) (?!(?:is|was|and|or|has)\b)")
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|me|my)\b", re.I)
+
+
+def as_user_when_doubled(text: str, message: str) -> str:
+    """A statement whose subject is also its object said of the user, when the user spoke.
+
+    "i miss Emi so much" is retold by a small model as "Emi misses Emi very much.": the
+    message says the name once, and "I", so the first "Emi" was the user.
+    """
+    match = _OPENING.match(text)
+    if match is None or not _FIRST_PERSON.search(message):
+        return text
+    name = match.group(1)
+    again = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w'’-])")
+    if not again.search(text, match.end()) or len(again.findall(message)) != 1:
+        return text
+    return "The user " + text[match.end() :]
