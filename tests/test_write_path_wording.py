@@ -9,7 +9,7 @@ from confidante.memory.ingest.extraction import FactExtraction, interpret
 from confidante.memory.ingest.said import opening_name
 from confidante.memory.ingest.self_names import user_names_in
 from confidante.memory.ingest.shorthand import said_forms
-from confidante.memory.ingest.statements import is_grounded
+from confidante.memory.ingest.statements import is_grounded, relations_in
 from confidante.memory.slots import DEFAULT_SLOTS
 from confidante.memory.subjects.directory import SubjectView
 from confidante.memory.subjects.names import mentioned_in
@@ -131,3 +131,24 @@ def test_the_models_guesses_and_doubled_subjects_are_mended() -> None:
     ]
     read = _read(["Emi misses Emi very much."], "they moved away, i miss Emi so much")
     assert "The user misses Emi very much." in [text for text, _ in read]
+
+
+def test_relations_joined_by_and_and_pets_by_their_breed() -> None:
+    assert relations_in("Mum of twins, my son Tobi and daughter Kemi, they just turned 9") == {
+        "tobi": "son",
+        "kemi": "daughter",
+    }
+    assert relations_in("I have a shiba inu named Hana") == {"hana": "dog"}
+    assert relations_in("But I have shiba inu, Hana, she is good companion") == {"hana": "dog"}
+    assert relations_in("I have a German shepherd called Rex") == {"rex": "dog"}
+    assert relations_in("I have a car named Betsy") == {}
+
+
+def test_a_language_or_nationality_is_nobody() -> None:
+    got = interpret(
+        FactExtraction(facts=["Japanese is his language."]),
+        "Japanese is my language, my english is not so good",
+        [],
+        DEFAULT_SLOTS,
+    )
+    assert [s.subject for s in got.statements] == [None]

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from confidante.memory.ingest.statements import WORD
 from confidante.memory.slots import JOB_NOUNS
 from confidante.memory.subjects.names import (
+    DEMONYMS,
     SOMEONE_ELSES,
     Mention,
     in_law,
@@ -241,6 +242,8 @@ def names_someone(mention: Mention | None, message: str, known_names: set[str]) 
         name, tied = cleaned.name, bool(cleaned.relation)
         said = name_pattern(name).search(message)
         cased = tied or re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message)
+        if name.casefold() in DEMONYMS:  # "Japanese is my language"
+            return False
         return name.casefold() in known_names or bool(said and cased)
     relation = cleaned.relation or ""
     if not relation:

@@ -14,6 +14,7 @@ import re
 from confidante.memory.ingest.relations_said import relation_said
 from confidante.memory.ingest.statements import WORD
 from confidante.memory.slots import JOB_NOUNS
+from confidante.memory.subjects.names import DEMONYMS
 
 _SELF_INTRO = re.compile(
     r"\b(?i:i'm|i am|im|my name is|my name's|call me|this is"
@@ -30,18 +31,6 @@ _NOT_NAMES = frozenset("come get stay sit look over right out click tap put go f
 
 #: What follows "I'm X" when X is a job's first word, not a name ("I am QA engineer").
 _JOB_FOLLOWS = re.compile(rf"\s+(?:[\w-]+\s+)?(?i:{JOB_NOUNS})(?![\w'-])")
-#: Nationalities and languages: "I'm Polish" gives no name.
-_DEMONYMS = frozenset(
-    """american british english irish scottish welsh canadian mexican brazilian argentinian
-    chilean colombian peruvian venezuelan cuban spanish portuguese french german dutch belgian
-    swiss austrian italian greek polish czech slovak hungarian romanian bulgarian serbian
-    croatian ukrainian russian turkish kurdish danish swedish norwegian finnish icelandic
-    estonian latvian lithuanian chinese japanese korean vietnamese thai filipino filipina
-    indonesian malaysian singaporean indian pakistani bangladeshi nepalese sri lankan iranian
-    iraqi syrian lebanese egyptian moroccan algerian tunisian nigerian ghanaian kenyan
-    ethiopian somali sudanese senegalese congolese african asian european australian kiwi
-    jewish muslim catholic hindu buddhist sikh arab arabic hebrew""".split()
-)
 
 
 def user_names_in(message: str) -> set[str]:
@@ -52,7 +41,7 @@ def user_names_in(message: str) -> set[str]:
     found = set()
     for match in _SELF_INTRO.finditer(message):
         name = (match.group(1) or match.group(2)).casefold()
-        if name in _DEMONYMS or _JOB_FOLLOWS.match(message, match.end()):
+        if name in DEMONYMS or _JOB_FOLLOWS.match(message, match.end()):
             continue
         found.add(name)
     return found - _NOT_NAMES

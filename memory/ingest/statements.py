@@ -255,14 +255,23 @@ _MY_RELATION_CALLED = re.compile(
     rf"\s+(?:{TITLE})?({ONE_NAME})"
 )
 _PET_NAMED = re.compile(
-    rf"\b(?i:a|an|the|our|my)\s+(?:(?i:new|little|second|rescue|adopted|old)\s+)*([a-z-]+)\s+"
+    rf"\b(?i:a|an|the|our|my)\s+(?:(?i:new|little|second|rescue|adopted|old)\s+)*"
+    rf"((?:[A-Za-z-]+\s+)?[a-z-]+)\s+"
     rf"(?i:named|called)\s+(?:{TITLE})?({ONE_NAME})"
 )
 
 
 _A_RELATION_NAME = re.compile(
-    rf"\b(?i:a|an)\s+(?:(?i:new|little|second|third|rescue|baby|adopted)\s+)*([a-z-]+),\s+"
+    rf"\b(?i:a|an|have|has|got)\s+(?:(?i:new|little|second|third|rescue|baby|adopted)\s+)*"
+    rf"(?:[A-Za-z-]+\s+)?([a-z-]+),\s+"
     rf"(?:{TITLE})?({ONE_NAME})\b"
+)
+
+
+#: A second relation and name joined to a first: "my son Tobi and daughter Kemi".
+_AND_RELATION_NAME = re.compile(
+    rf"\b(?i:my|our)\s+[\w-]+\s+{ONE_NAME}\s*,?\s+(?i:and|&)\s+(?:(?i:my|our)\s+)?"
+    rf"([a-z-]+)\s+(?:{TITLE})?({ONE_NAME})\b"
 )
 
 
@@ -290,6 +299,7 @@ def relations_in(message: str) -> dict[str, str]:
         (_MY_RELATION_CALLED, False),
         (_PET_NAMED, False),
         (_A_RELATION_NAME, False),
+        (_AND_RELATION_NAME, False),
     ):
         for match in pattern.finditer(message):
             name, words = (match.group(1), match.group(2)) if name_first else match.group(2, 1)

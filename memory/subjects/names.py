@@ -83,10 +83,13 @@ _RELATION_WORDS = {
     **dict.fromkeys(
         "beagle labrador poodle terrier spaniel collie husky shiba corgi dachshund pug "
         "chihuahua retriever bulldog greyhound whippet schnauzer rottweiler dalmatian "
-        "labradoodle cockapoo cavapoo pomeranian akita doberman mutt sheepdog".split(),
+        "labradoodle cockapoo cavapoo pomeranian akita doberman mutt sheepdog "
+        # the last word of a breed of two ("shiba inu", "german shepherd", "jack russell")
+        "inu shepherd russell setter pointer hound mastiff goldendoodle bernedoodle tzu "
+        "bichon".split(),
         "dog",
     ),
-    **dict.fromkeys("tabby siamese ragdoll sphynx moggy".split(), "cat"),
+    **dict.fromkeys("tabby siamese ragdoll sphynx moggy shorthair longhair coon".split(), "cat"),
 }
 #: How a parent speaks of a child in a question ("how old is my girl?"), past the relation.
 _CALLED_ALSO = {
@@ -105,6 +108,19 @@ def relation_aliases(relation: str) -> list[str]:
     return [*informal, *_CALLED_ALSO.get(relation, ())]
 
 
+#: Nationalities, languages and faiths: never a subject's name ("I'm Polish", "Japanese is
+#: my language").
+DEMONYMS = frozenset(
+    """american british english irish scottish welsh canadian mexican brazilian argentinian
+    chilean colombian peruvian venezuelan cuban spanish portuguese french german dutch belgian
+    swiss austrian italian greek polish czech slovak hungarian romanian bulgarian serbian
+    croatian ukrainian russian turkish kurdish danish swedish norwegian finnish icelandic
+    estonian latvian lithuanian chinese japanese korean vietnamese thai filipino filipina
+    indonesian malaysian singaporean indian pakistani bangladeshi nepalese sri lankan iranian
+    iraqi syrian lebanese egyptian moroccan algerian tunisian nigerian ghanaian kenyan
+    ethiopian somali sudanese senegalese congolese african asian european australian kiwi
+    jewish muslim catholic hindu buddhist sikh arab arabic hebrew""".split()
+)
 #: Common words that are also first names: matched only when capitalised.
 _WORDLIKE_NAMES = frozenset(
     "will may june april august rose grace bill mark art rich pat sue joy hope faith summer "
@@ -146,7 +162,11 @@ def normalise_relation(relation: str | None) -> str | None:
     if not words or words in {"none", "user", "self", "n/a", "unknown", "other"}:
         return None
     parts = words.split(" ")
-    parts[-1] = _RELATION_WORDS.get(parts[-1], parts[-1])
+    mapped = _RELATION_WORDS.get(parts[-1], parts[-1])
+    if mapped in ("dog", "cat") and mapped != parts[-1]:
+        parts = [mapped]  # a breed ("shiba inu", "german shepherd") is a dog or a cat
+    else:
+        parts[-1] = mapped
     while len(parts) > 1 and parts[0] in _MERE_WORDS:  # "my new boyfriend" is a boyfriend
         parts.pop(0)
     return " ".join(parts)[:100]
