@@ -420,3 +420,26 @@ def test_ended_ties_need_a_plain_end_of_that_tie() -> None:
     ):
         assert ended_tie(unsure, boyfriend) is None, unsure
     assert ended_tie("The user and Ana broke up.", "Ana is the user's sister.") is None
+
+
+async def test_a_move_they_made_together_moves_the_others_too(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    emi = (await memory.aresolve("u", [Mention(name="Emi", relation="daughter")]))[0]
+    await memory.aremember("u", "Emi lives in Osaka.", subject_id=emi.id)
+    await memory.aremember("u", "The user's friend Ken lives in Osaka.")
+    said = "Emi's husband got a new job, so they moved from Osaka to Fukuoka last week"
+    await _say(memory, said, _replaces_everything(["Emi's husband moved from Osaka to Fukuoka."]))
+    current = {(i.subject_id, i.text) for i in await memory.alist_items("u")}
+    assert (emi.id, "Emi lives in Fukuoka.") in current
+    assert (emi.id, "Emi lives in Osaka.") not in current
+    assert (None, "The user's friend Ken lives in Osaka.") in current  # not named: not "they"
+    # a move said of one person alone moves no one else
+    await memory.aremember("u", "Emi's friend Yui lives in Kyoto.", subject_id=emi.id)
+    await _say(
+        memory,
+        "Ken moved from Kyoto to Nara",
+        _replaces_everything(["Ken moved from Kyoto to Nara."]),
+    )
+    assert "Emi's friend Yui lives in Kyoto." in {i.text for i in await memory.alist_items("u")}
+    memory.close()

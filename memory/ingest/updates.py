@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from confidante.errors import StructuredOutputError
 from confidante.memory.ingest.extraction import Statement
+from confidante.memory.ingest.moves import moved_with
 from confidante.memory.ingest.statements import STOPWORDS, content_stems, sentences
 from confidante.memory.items import MemoryHit
 from confidante.memory.store import Memory
@@ -151,6 +152,7 @@ async def update_pairs(
         near = _candidates(
             statement, subject_id, hits, nearest[index], subject_names, kinds[index], said
         )
+        near += moved_with(statement.text, message, subject_id, hits)  # "they moved from ..."
         for hit in [*relations, *near]:
             if all(hit.id != other.id or i != index for i, other in pairs):
                 pairs.append((index, hit))
