@@ -191,7 +191,9 @@ _DEFAULTS = (
     ),
     Slot(
         "employer",
-        r"\b(?:works?|working|employed|job) (?:\w+ ){0,2}?(?:at|for)\b|\bemployer\b|"
+        r"\b(?:works?|working|employed|job) (?:\w+ ){0,2}?(?:at|for)\b|"
+        # the employer named, not "the user's employer requires a form"
+        r"\bemployer (?:is|was|is now) |\bemployer,? (?-i:[A-Z])|"
         # work said by its kind: "a paid research gig at the City Planning dept", "drives long
         # haul for Werner", "started delivery routes for Sysco"
         r"\b(?:gig|position|role|post|internship|placement|contract|shifts?|routes?|drives?|"

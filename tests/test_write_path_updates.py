@@ -443,3 +443,25 @@ async def test_a_move_they_made_together_moves_the_others_too(settings: Settings
     )
     assert "Emi's friend Yui lives in Kyoto." in {i.text for i in await memory.alist_items("u")}
     memory.close()
+
+
+async def test_sharing_only_living_or_years_pairs_no_facts(settings: Settings) -> None:
+    """ "lives alone since their wife passed away" ended "lives in Sapporo" on the local model."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user lives in Sapporo.", key="home_city")
+    said = "I live alone since my wife passed away 3 years ago"
+    await _say(
+        memory,
+        said,
+        _replaces_everything(["The user lives alone since their wife passed away 3 years ago."]),
+    )
+    await _say(
+        memory,
+        "I am vegetarian for 20 years",
+        _replaces_everything(["The user is vegetarian for 20 years."]),
+    )
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user lives in Sapporo." in current
+    assert "The user lives alone since their wife passed away 3 years ago." in current
+    memory.close()

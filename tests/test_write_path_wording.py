@@ -152,3 +152,17 @@ def test_a_language_or_nationality_is_nobody() -> None:
         DEFAULT_SLOTS,
     )
     assert [s.subject for s in got.statements] == [None]
+
+
+def test_a_statement_that_names_whom_a_clause_is_about_stays_the_users() -> None:
+    read = _read(
+        ["The user has a shiba inu named Hana."],
+        "I live alone. But I have shiba inu, Hana, she is good companion",
+    )
+    assert ("The user has a shiba inu named Hana.", None) in read
+
+
+def test_an_employer_slot_needs_the_employer() -> None:
+    assert DEFAULT_SLOTS.slot_of("The user's employer requires a form.", about_user=True) is None
+    found = DEFAULT_SLOTS.slot_of("The user's employer is Sysco.", about_user=True)
+    assert found is not None and found.name == "employer"

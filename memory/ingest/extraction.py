@@ -81,9 +81,7 @@ from confidante.memory.ingest.statements import (
 from confidante.memory.ingest.verbs import retold
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.subjects.directory import SubjectView
-from confidante.memory.subjects.names import (
-    Mention,
-)
+from confidante.memory.subjects.names import Mention, name_pattern
 from confidante.models.structured import ask_structured
 
 logger = logging.getLogger(__name__)
@@ -223,11 +221,16 @@ class _Reading:
             return None
         text = respelled(text, self.message)
         text = named_pronoun(text, self.message, self.relations, self.earlier)
+        text = as_user_when_doubled(text, self.message)  # "Emi misses Emi" of "I miss them"
         whose, mention = _subject_of(text, self.relations)
         if whose == "user" or (whose == "unknown" and re.search(r"\bthe user\b", text)):
             named = {name: rel for name, rel in self.relations.items() if rel}
             other = speaker_of(text, self.message, named, self.earlier)
-            if other is not None and (other.name or "").casefold() not in self.mine:
+            if (  # not onto whom it names: "The user has a shiba inu named Hana."
+                other is not None
+                and (other.name or "").casefold() not in self.mine
+                and not (other.name and name_pattern(other.name).search(text))
+            ):
                 text, whose, mention = _retell(text, other), "other", other
         mentions_user = re.search(r"\bthe user\b", text, re.I)
         stranger = not mentions_user and is_stranger(mention, self.message, self.known_names)
@@ -284,7 +287,6 @@ def interpret(
     }
     texts = [as_own_place(as_user(text, mine, message)) for text in tidied]
     texts = [as_user_when_unnamed(text, relations, message) for text in texts]
-    texts = [as_user_when_doubled(text, message) for text in texts]
     texts = [text for text in texts if not names_the_unmentioned(text, relations, message)]
     texts = [text for text in texts if relation_grounded(text, message, relations)]
     relations.update({k: v for k, v in stated_relations(texts).items() if k not in mine})

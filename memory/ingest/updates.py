@@ -57,7 +57,9 @@ _GENERIC = STOPWORDS | frozenset(
     "says told lot lots thing things time today week year day really recently "
     # verbs any two facts may share ("started Spanish classes" ends no "started on atorvastatin")
     "start started starting starts began begun get got getting gets make made making take "
-    "took taking takes go went going gone come came coming".split()
+    "took taking takes go went going gone come came coming "
+    # words of time and of living any two facts may share ("for 20 years", "lives alone")
+    "years weeks days months hours minutes ago since every live lives living lived".split()
 )
 MAX_PAIRS = 6
 #: Slots whose value changes only by a new value of the slot, never by a decision on other
