@@ -166,3 +166,11 @@ def test_an_employer_slot_needs_the_employer() -> None:
     assert DEFAULT_SLOTS.slot_of("The user's employer requires a form.", about_user=True) is None
     found = DEFAULT_SLOTS.slot_of("The user's employer is Sysco.", about_user=True)
     assert found is not None and found.name == "employer"
+
+
+def test_a_name_of_two_words_after_a_relation_is_one_name() -> None:
+    assert relations_in("My mother-in-law Mama Bisi is staying with us") == {
+        "mama bisi": "mother-in-law"
+    }
+    assert relations_in("my sister Ana I think is moving") == {"ana": "sister"}
+    assert relations_in("my boss Tom Monday said no") == {"tom": "boss"}

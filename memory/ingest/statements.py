@@ -244,8 +244,13 @@ def _name_in(rest: str) -> str | None:
     return _named_after(rest)
 
 
+#: A second capitalised word that goes on a name ("Mama Bisi", "Ana Maria"), not "I" or a day.
+_MORE_NAME = (
+    r"(?: (?!(?:I|I'm|I've|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b)"
+    r"[A-Z][\w-]+)?"
+)
 _MY_RELATION_NAME = re.compile(
-    rf"\b(?i:my|our)\s+((?:[\w-]+\s+){{0,2}}?[\w-]+?)\s*,?\s+(?:{TITLE})?({ONE_NAME})\b"
+    rf"\b(?i:my|our)\s+((?:[\w-]+\s+){{0,2}}?[\w-]+?)\s*,?\s+(?:{TITLE})?({ONE_NAME}{_MORE_NAME})\b"
 )
 _NAME_MY_RELATION = re.compile(
     rf"\b(?:{TITLE})?({ONE_NAME}),\s+(?i:my|our)\s+((?:[\w-]+\s+)?[\w-]+)"
