@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from confidante.graphs.named_questions import callers
 from confidante.memory.ingest.extraction import FactExtraction, interpret
+from confidante.memory.ingest.relations_said import relation_grounded
 from confidante.memory.ingest.said import opening_name
 from confidante.memory.ingest.self_names import user_names_in
 from confidante.memory.ingest.shorthand import said_forms
@@ -174,3 +175,10 @@ def test_a_name_of_two_words_after_a_relation_is_one_name() -> None:
     }
     assert relations_in("my sister Ana I think is moving") == {"ana": "sister"}
     assert relations_in("my boss Tom Monday said no") == {"tom": "boss"}
+
+
+def test_a_relation_said_the_other_way_round_must_be_said_too() -> None:
+    message = "we renamed the cat to Nuvola, the kids insisted"
+    assert not relation_grounded("The user's daughter is Nuvola.", message, {"nuvola": "cat"})
+    assert relation_grounded("The user's sister is Ana.", "my sister Ana is here", {})
+    assert relation_grounded("The user's partner is pregnant.", "my wife is pregnant", {})

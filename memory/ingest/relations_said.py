@@ -129,6 +129,12 @@ def as_own_place(text: str) -> str:
     return pattern.format(match.group(1)) if match and pattern else text
 
 
+#: A relation said the other way round: "The user's sister is Ana.".
+_RELATION_REVERSED = re.compile(
+    r"^(?i:the user's) ([\w -]+?) is ([A-Z][\w-]*(?: [A-Z][\w-]*)?)\.?$"
+)
+
+
 def relation_grounded(text: str, message: str, relations: dict[str, str | None]) -> bool:
     """A relation statement's relation must be said, or be the one the memory knows.
 
@@ -144,10 +150,13 @@ def relation_grounded(text: str, message: str, relations: dict[str, str | None])
     if match is None and anyone is not None:  # "Rachel's new husband is the user's husband."
         relation = normalise_relation(anyone.group(1))
         return not (relation and is_relation_word(relation) and only_theirs(relation, message))
-    relation = normalise_relation(match.group(2)) if match else None
-    if match is None or relation is None or not is_relation_word(relation):
+    named = match.group(1, 2) if match else None
+    if (reverse := _RELATION_REVERSED.match(text.strip())) is not None:
+        named = reverse.group(2, 1)  # "The user's daughter is Nuvola."
+    relation = normalise_relation(named[1]) if named else None
+    if named is None or relation is None or not is_relation_word(relation):
         return True
-    known = relations.get(match.group(1).casefold())
+    known = relations.get(named[0].casefold())
     if known is not None and known == relation:
         return True
     return relation_said(relation, message) and not only_theirs(relation, message)
