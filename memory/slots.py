@@ -172,8 +172,8 @@ _DEFAULTS = (
     ),
     Slot(
         "location",
-        r"\b(?:currently|right now|now|made it|arrived|landed|just got) (?:\w+ ){0,2}?"
-        r"(?:in|to|at) (?-i:[A-Z])",
+        r"\b(?:currently|right now|now|made it|arrived|landed|just got) (?!(?:a|an) )"
+        r"(?:\w+ ){0,2}?(?:in|to|at) (?-i:[A-Z])",  # not "is now a midwife at Bon Secours"
         "where they are right now (a traveller's current stop)",
         asked_by="right currently staying",
     ),

@@ -465,3 +465,26 @@ async def test_sharing_only_living_or_years_pairs_no_facts(settings: Settings) -
     assert "The user lives in Sapporo." in current
     assert "The user lives alone since their wife passed away 3 years ago." in current
     memory.close()
+
+
+async def test_a_new_workplace_ends_the_old_one_said_inside_the_job(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember(
+        "u", "The user is a nurse at St Vincent's hospital in Dublin.", key="job_title"
+    )
+    started = "The user started at Cork University Hospital on Monday."
+    await _say(memory, "I started at Cork University Hospital on Monday!", _answers_both([started]))
+    current = {(i.key, i.text) for i in await memory.alist_items("u")}
+    assert ("job_title", "The user is a nurse.") in current
+    assert ("employer", started) in current
+    assert not any("Vincent" in text for _, text in current)
+    # a new job at a new place ends the old employer
+    await _say(
+        memory,
+        "now I'm a midwife at Bon Secours",
+        _answers_both(["The user is now a midwife at Bon Secours."]),
+    )
+    current = {(i.key, i.text) for i in await memory.alist_items("u")}
+    assert ("employer", started) not in current
+    memory.close()

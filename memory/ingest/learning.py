@@ -32,6 +32,7 @@ from langchain_core.language_models import BaseChatModel
 
 from confidante.memory.ingest.endings import ended_tie
 from confidante.memory.ingest.extraction import Statement, extract, states_something
+from confidante.memory.ingest.job_places import end_old_places
 from confidante.memory.ingest.renames import renames_in
 from confidante.memory.ingest.updates import CHANGE, decide_or_keep, says_change, update_pairs
 from confidante.memory.items import MemoryHit, MemoryItem
@@ -186,6 +187,7 @@ async def learn(
                     skip.add(index)
         _take_over_ended_slots(memory, statements, ids, pairs, answers)
         _carry_over(statements, ids, pairs, answers, replaces)
+        await end_old_places(memory, user_id, statements, ids, replaces)
         items = [
             MemoryItem(
                 text=statement.text,
