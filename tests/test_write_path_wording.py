@@ -182,3 +182,11 @@ def test_a_relation_said_the_other_way_round_must_be_said_too() -> None:
     assert not relation_grounded("The user's daughter is Nuvola.", message, {"nuvola": "cat"})
     assert relation_grounded("The user's sister is Ana.", "my sister Ana is here", {})
     assert relation_grounded("The user's partner is pregnant.", "my wife is pregnant", {})
+
+
+def test_a_relatives_relative_is_the_users_only_when_the_user_says_so() -> None:
+    message = "my brother Finn lives in Galway with his wife"
+    assert not relation_grounded("Finn's wife is the user's partner.", message, {})
+    assert relation_grounded(
+        "Ana's brother is the user's boyfriend.", "my boyfriend is Ana's brother", {}
+    )

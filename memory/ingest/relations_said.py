@@ -148,8 +148,10 @@ def relation_grounded(text: str, message: str, relations: dict[str, str | None])
     if anyone is not None and owned is not None:  # "The user's wife is the user's mother."
         return is_relation_word(owned.group(1)) and relation_said(anyone.group(1), message)
     if match is None and anyone is not None:  # "Rachel's new husband is the user's husband."
-        relation = normalise_relation(anyone.group(1))
-        return not (relation and is_relation_word(relation) and only_theirs(relation, message))
+        relation = normalise_relation(anyone.group(1))  # said, and of the user's own
+        if relation and is_relation_word(relation):  # ("Finn's wife is the user's partner.")
+            return relation_said(relation, message) and not only_theirs(relation, message)
+        return True
     named = match.group(1, 2) if match else None
     if (reverse := _RELATION_REVERSED.match(text.strip())) is not None:
         named = reverse.group(2, 1)  # "The user's daughter is Nuvola."
