@@ -9,6 +9,8 @@ the user's life (``checked``) or about someone in it (``someone``), which are no
 - one that only repeats what is known of someone where that is no answer says so, then what
   is known (:func:`~confidante.graphs.named_questions.known_instead`);
 - one that answers with a fact that was replaced gives what replaced it (:func:`stale_answer`);
+- one that refuses ("I can't assist with that") gives the known facts of the slot it asks
+  about, else "I don't know";
 - one that says it does not know while a fact in a slot the question asks about, or what
   replaced a fact its words reach, is known, gives those facts (:func:`known_answer`): a
   small model shown "(allergies) The user is allergic to latex." may still answer "I don't
@@ -48,6 +50,9 @@ def settle_reply(
     slots: SlotVocabulary,
 ) -> tuple[str, dict[str, Any] | None]:
     """The reply to send, and the event that says why it changed (None when it stands)."""
+    if _REFUSES.search(reply):  # a question about one's own life is never to be refused
+        told = known_answer(asked, UNKNOWN_REPLY, recalled, slots)
+        return told or UNKNOWN_REPLY, {"event": "refused", "reply": reply}
     specifics = unfounded(reply, shown, asked, recalled, unknown, doubtful)
     if specifics is not None:  # made up: what is known in the asked slot, else "I don't know"
         told = known_answer(asked, UNKNOWN_REPLY, recalled, slots)
@@ -59,6 +64,15 @@ def settle_reply(
     if told := known_answer(asked, reply, recalled, slots):
         return told, {"event": "known_answer", "reply": reply}
     return reply, None
+
+
+#: A refusal ("I'm sorry, but I can't assist with that.") where an answer or "I don't know"
+#: was due: a small model refuses questions about health or papers it could answer.
+_REFUSES = re.compile(
+    r"\b(?:can't|cannot|can not|unable to|not able to)\s+(?:assist|help)\s+with\s+"
+    r"(?:that|this|your request|this request)\b",
+    re.I,
+)
 
 
 def stale_answer(question: str, reply: str, known: Sequence[RecalledItem]) -> str | None:

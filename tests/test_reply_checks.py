@@ -102,3 +102,14 @@ def test_a_made_up_answer_is_replaced_by_the_known_slot_fact() -> None:
     )
     assert reply == "You took the head chef job in Galway."
     assert why == {"event": "ungrounded", "specifics": ["Kai"]}
+
+
+def test_a_refusal_of_a_question_about_ones_own_life_is_an_answer_or_i_dont_know() -> None:
+    refused = "I'm sorry, but I can't assist with that."
+    kwargs = {"shown": [], "unknown": False, "doubtful": False, "slots": DEFAULT_SLOTS}
+    reply, event = settle_reply(
+        refused, asked="what is my blood type? doctor form ask", recalled=[FOOD_BANK], **kwargs
+    )
+    assert (reply, event) == (UNKNOWN_REPLY, {"event": "refused", "reply": refused})
+    reply, _ = settle_reply(refused, asked="what am I allergic to?", recalled=[LATEX], **kwargs)
+    assert reply == "You are allergic to latex."
