@@ -75,6 +75,11 @@ _DIETS = (
     r"vegan|vegetarian|pescatarian|keto|paleo|plant-based|gluten-free|dairy-free|halal|"
     r"kosher|carnivore|flexitarian|low-carb|raw food|fruitarian"
 )
+#: A school's name after "at": "started at Revere Middle School" is no employer.
+_A_SCHOOL = (
+    r"\s*(?:the )?(?-i:(?:[A-Z][\w'-]* )*(?:University|College|School|Academy|Institute|"
+    r"Polytechnic|Uni|Kindergarten|Nursery|Preschool)\b(?! [A-Z]))"
+)
 #: Head nouns of common jobs: "The user is a backend engineer." says a job title, "The user
 #: is a big fan of jazz." does not. Applications with other trades register their own slot.
 JOB_NOUNS = (
@@ -152,7 +157,11 @@ _DEFAULTS = (
     Slot(
         "diet",
         rf"\b(?:diet\b|(?:is|are|became|become|went|gone|going|turned|switched|been|eats?|"
-        rf"eating|stays?|stayed) [\w ]{{0,20}}\b(?:{_DIETS}))",
+        rf"eating|stays?|stayed) [\w ]{{0,20}}\b(?:{_DIETS}))"
+        # a food given up: "stopped eating meat", "gave up dairy", "no longer eats fish"
+        r"|\b(?:stopped|quit|gave up|given up|giving up|cut out|cutting out|no longer|doesn't|"
+        r"does not|don't|do not|not) (?:eat(?:s|ing)? |eat(?:s|ing)? any )?"
+        r"(?:meat|red meat|fish|pork|beef|chicken|dairy|gluten|sugar|carbs|eggs|animal products)\b",
         "their diet",
         safety=True,
         asked_by="eat eating food diet",
@@ -198,11 +207,11 @@ _DEFAULTS = (
         # haul for Werner", "started delivery routes for Sysco"
         r"\b(?:gig|position|role|post|internship|placement|contract|shifts?|routes?|drives?|"
         r"driving|delivers|delivering) (?:\w+ ){0,3}?(?:at|for|with) (?:the )?(?-i:[A-Z])|"
-        r"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b"
+        rf"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b(?!{_A_SCHOOL})"
         r"|\baccepted (?:an? |the )?(?:job |position |role )?(?:offer )?(?:from|at|with) "
         r"(?-i:[A-Z])"
         # a new job said as its start: "is starting at Swiggy next Monday"
-        r"|\bstart(?:s|ing)? (?:working |work |a (?:new )?job )?at (?-i:[A-Z])"
+        rf"|\bstart(?:s|ing)? (?:working |work |a (?:new )?job )?at (?!{_A_SCHOOL})(?-i:[A-Z])"
         # their own business: "is starting their own HR consultancy", "went freelance"
         r"|\b(?:start\w*|launch\w*|open\w*|runs?|running|set(?:ting)? up) (?:their|his|her) own "
         r"(?:[\w-]+ ){0,2}(?:business|company|consultancy|practice|studio|firm|agency|shop|"
@@ -216,7 +225,12 @@ _DEFAULTS = (
         # "a first-year engineering student at Trinity", "got a place at DCU for computer science"
         r"|\b(?:student|freshman|sophomore|undergrad\w*|postgrad\w*|first[- ]year|second[- ]year|"
         r"third[- ]year|final[- ]year|masters?|master's|degree|phd|course) (?:\w+ ){0,3}?(?:at|in) "
-        r"(?-i:[A-Z])"
+        r"(?:the )?(?-i:[A-Z])"
+        # a school by its name, reached: "is transferring to the University of Manchester"
+        r"|\b(?:transferr\w*|switch\w*|moving|moved|start\w*|got into|accepted|admitted|enrol\w*|"
+        r"going|goes|attend\w*) (?:\w+ ){0,2}?(?:to|at|into|in) (?:the )?"
+        r"(?-i:(?:[A-Z][\w'-]* )*(?:University|College|School|Academy|Institute|Polytechnic|Uni)"
+        r"\b(?! [A-Z]))"
         r"|\bplace (?:at|in) (?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*)* (?:for|to study)\b",
         "where they study",
         asked_by="study studying studies school university uni college course degree",

@@ -190,3 +190,30 @@ def test_a_relatives_relative_is_the_users_only_when_the_user_says_so() -> None:
     assert relation_grounded(
         "Ana's brother is the user's boyfriend.", "my boyfriend is Ana's brother", {}
     )
+
+
+def test_schools_by_name_and_foods_given_up_have_their_slots() -> None:
+    def slot(text: str) -> str | None:
+        found = DEFAULT_SLOTS.slot_of(text, about_user=True)
+        return found.name if found else None
+
+    assert slot("The user is a second-year student at the University of Leeds.") == "school"
+    assert slot("The user is transferring to the University of Manchester next term.") == "school"
+    assert slot("Tom is starting at the University of Porto in September.") == "school"
+    assert slot("The user started at Cork University Hospital on Monday.") == "employer"
+    assert slot("Ana starts at Google next week.") == "employer"
+    assert slot("The user stopped eating meat last month.") == "diet"
+    assert slot("The user gave up dairy.") == "diet"
+    assert slot("The user is not eating much these days.") is None
+
+
+def test_a_relation_said_the_other_way_round_is_said_in_the_usual_order() -> None:
+    got = interpret(
+        FactExtraction(facts=["The user's boyfriend is Sam."]),
+        "my boyfriend is Sam",
+        [],
+        DEFAULT_SLOTS,
+    )
+    assert [(s.text, s.slot) for s in got.statements] == [
+        ("Sam is the user's boyfriend.", "relation")
+    ]

@@ -53,6 +53,7 @@ from confidante.memory.ingest.relations_said import (
     as_the_users,
     is_stranger,
     names_someone,
+    relation_first,
     relation_grounded,
     said_as_theirs,
     self_relation_unsaid,
@@ -285,7 +286,7 @@ def interpret(
     relations: dict[str, str | None] = {
         name.casefold(): subject.relation for subject in known for name in subject.names()
     }
-    texts = [as_own_place(as_user(text, mine, message)) for text in tidied]
+    texts = [relation_first(as_own_place(as_user(text, mine, message))) for text in tidied]
     texts = [as_user_when_unnamed(text, relations, message) for text in texts]
     texts = [text for text in texts if not names_the_unmentioned(text, relations, message)]
     texts = [text for text in texts if relation_grounded(text, message, relations)]

@@ -135,6 +135,18 @@ _RELATION_REVERSED = re.compile(
 )
 
 
+def relation_first(text: str) -> str:
+    """A relation said the other way round in the usual order: "Sam is the user's boyfriend.".
+
+    "The user's boyfriend is Sam." would stay current after a breakup ends the relation
+    fact, which is read in the usual order only.
+    """
+    found = _RELATION_REVERSED.match(text.strip())
+    if found is None or not is_relation_word(found.group(1)):
+        return text
+    return f"{found.group(2)} is the user's {found.group(1)}."
+
+
 def relation_grounded(text: str, message: str, relations: dict[str, str | None]) -> bool:
     """A relation statement's relation must be said, or be the one the memory knows.
 
