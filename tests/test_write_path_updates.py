@@ -31,6 +31,8 @@ def test_a_job_is_read_from_the_users_own_words() -> None:
     assert job_said("got promoted to head nurse today") == "head nurse"
     assert job_said("yo. kenji. 34, software dev at Rakuten in Osaka") == "software dev"
     assert job_said("hoi! Zainab, pharmacist at the OLVG in Amsterdam") == "pharmacist"
+    assert job_said("Jonas here, carpenter at Holzbau Krause in Leipzig.") == "carpenter"
+    assert job_said("hiii Mei-Ling here 🙋‍♀️ UX designer at Grab") == "UX designer"
     assert job_said("I quit Infosys. Starting at Swiggy next Monday as a product analyst 🎉") == (
         "product analyst"
     )

@@ -52,7 +52,8 @@ _SAID = (
     # a bare self-description opening a sentence, with its employer: "34, software dev at Rakuten",
     # "Zainab, pharmacist at the OLVG"
     re.compile(
-        rf"^\W*(?:{_NAME},\s*)?(?:\d{{1,2}}\s*,\s*)?{_JOB}\s+(?i:at|for|with)\s+(?i:the\s+)?{_NAME}"
+        rf"^\W*(?:(?i:hi+|hey+|hello+|hiya|heya|yo)\W+)?(?:{_NAME}(?:\s+(?i:here))?[,.!]*\s*(?:\W+\s*)?)?"
+        rf"(?:\d{{1,2}}\s*,\s*)?{_JOB}\s+(?i:at|for|with)\s+(?i:the\s+)?{_NAME}"
         # not "Kavya, nurse at Manipal, is visiting": someone else, described
         r"(?![^.]*,\s*(?i:is|was|has|will|came|comes|said|says)\b)"
     ),
