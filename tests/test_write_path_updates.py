@@ -490,3 +490,18 @@ async def test_a_new_workplace_ends_the_old_one_said_inside_the_job(settings: Se
     current = {(i.key, i.text) for i in await memory.alist_items("u")}
     assert ("employer", started) not in current
     memory.close()
+
+
+async def test_a_turn_that_ends_a_tie_does_not_restate_it(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    devon = (await memory.aresolve("u", [Mention(name="Devon", relation="boyfriend")]))[0]
+    await memory.aremember(
+        "u", "Devon is the user's boyfriend.", key="relation", subject_id=devon.id
+    )
+    model = _answers_both(["Devon is the user's boyfriend.", "The user split up with Devon."])
+    await _say(memory, "devon and I split up last week", model)
+    (devon,) = await memory.asubjects("u")
+    assert devon.relation == "former boyfriend"
+    assert "Devon is the user's boyfriend." not in {i.text for i in await memory.alist_items("u")}
+    memory.close()

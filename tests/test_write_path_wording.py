@@ -217,3 +217,12 @@ def test_a_relation_said_the_other_way_round_is_said_in_the_usual_order() -> Non
     assert [(s.text, s.slot) for s in got.statements] == [
         ("Sam is the user's boyfriend.", "relation")
     ]
+
+
+def test_a_clause_of_the_users_own_is_carried_only_by_the_users_statements() -> None:
+    message = "keto is over lol. going vegetarian instead, and Wei Jie is joining this time"
+    facts = ["Wei Jie's diet is vegetarian."]
+    got = interpret(FactExtraction(facts=facts), message, [], DEFAULT_SLOTS)
+    assert ("The user is going vegetarian instead.", "diet") in [
+        (s.text, s.slot) for s in got.statements
+    ]

@@ -70,3 +70,12 @@ def ended_tie(statement: str, relation_fact: str) -> str | None:
             return None
         return word
     return None
+
+
+def restates_tie(text: str) -> bool:
+    """Whether a relation statement says a tie as it was ("Devon is the user's boyfriend.").
+
+    Written in the turn that ends that tie, it would restore it.
+    """
+    match = _RELATION_OF.match(text.strip())
+    return match is not None and not match.group(2).lower().startswith(("ex", "former", "late"))

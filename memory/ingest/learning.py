@@ -30,7 +30,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from confidante.memory.ingest.endings import ended_tie
+from confidante.memory.ingest.endings import ended_tie, restates_tie
 from confidante.memory.ingest.extraction import Statement, extract, states_something
 from confidante.memory.ingest.job_places import end_old_places
 from confidante.memory.ingest.renames import renames_in
@@ -185,6 +185,18 @@ async def learn(
                     replaces[index].append(hit.id)
                 elif answer == "same" and hit.subject_id == ids[index]:
                     skip.add(index)
+        ended = {  # a tie this turn ends is not restated by it ("Devon is the user's boyfriend.")
+            hit.subject_id
+            for (i, hit), answer in zip(pairs, answers, strict=True)
+            if answer == "replaced"
+            and hit.key == "relation"
+            and ended_tie(statements[i].text, hit.text)
+        }
+        skip |= {
+            index
+            for index, (statement, subject_id) in enumerate(zip(statements, ids, strict=True))
+            if subject_id in ended and statement.slot == "relation" and restates_tie(statement.text)
+        }
         _take_over_ended_slots(memory, statements, ids, pairs, answers)
         _carry_over(statements, ids, pairs, answers, replaces)
         await end_old_places(memory, user_id, statements, ids, replaces)
@@ -201,7 +213,8 @@ async def learn(
         ]
         note = "; ".join(extracted.notes) or None
         written = await memory.aremember_learned(user_id, event_id, items, note=note)
-        await _follow_relations(memory, user_id, items, pairs, replaces)
+        said = [statement.text for statement in statements]
+        await _follow_relations(memory, user_id, items, pairs, replaces, said)
         return [
             {"id": item_id, "key": item.key, "text": item.text, "subject_id": item.subject_id}
             for item_id, item in zip(written, items, strict=True)
@@ -304,6 +317,7 @@ async def _follow_relations(
     items: Sequence[MemoryItem],
     pairs: Sequence[tuple[int, MemoryHit]],
     replaces: Sequence[Sequence[str]],
+    said: Sequence[str],
 ) -> None:
     """Keep each subject's ``relation`` in step with its current relation fact.
 
@@ -322,6 +336,6 @@ async def _follow_relations(
             match = _RELATION_OF.search(hit.text)
             if match and hit.subject_id:
                 old = match.group(1)
-                word = ended_tie(items[index].text, hit.text) or "former"  # "late" after a death
+                word = ended_tie(said[index], hit.text) or "former"  # "late" after a death
                 new = old if old.startswith(("ex", "former", "late")) else f"{word} {old}"
                 await memory.aupdate_subject(user_id, hit.subject_id, relation=new)

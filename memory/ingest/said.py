@@ -51,6 +51,8 @@ _LEADING = re.compile(
 _TRAILING = re.compile(r"(?:\W+(?:lol|haha\w*|lmao|tbh|tho|though|honestly))+\W*$", re.I)
 #: Clauses the retelling says in the third person ("we ..." is quoted: who is "we"?).
 _OPENS_FIRST_PERSON = re.compile(r"^(?:i|i'm|i've|i'll|i'd|my)\b", re.I)
+_SAID_BY_I = re.compile(r"^(?:i|i'm|im|i've|i'll|i'd)\b", re.I)
+_ABOUT_THE_USER = re.compile(r"^the user\b(?!['’]s)", re.I)
 #: A clause that opens with a verb of the speaker's own doing ("quit my job in Jan and I'm
 #: backpacking SE Asia"): said in the first person with its "I" left out.
 _DROPPED_I = re.compile(
@@ -205,6 +207,10 @@ def left_out(
     """
     carried = " ".join(statements)
     stems: frozenset[str] = frozenset().union(*(_content(text) for text in statements))
+    # a clause of the user's own is carried only by statements about the user: "Wei Jie is
+    # joining the vegetarian diet." does not carry "going vegetarian instead"
+    own = [text for text in statements if _ABOUT_THE_USER.match(text)]
+    own_stems: frozenset[str] = frozenset().union(*(_content(text) for text in own))
     found: list[tuple[str, Mention | None]] = []
     asking = _in_questions(message)
     someone_else = False  # an earlier clause of the message opened with someone else
@@ -226,11 +232,14 @@ def left_out(
         if self_named and _BARE_AGE.match(clause) and clause not in carried:
             found.append((f"The user is {clause} years old.", None))
             continue
-        if len(_content(clause)) < 2 or _covered(clause, carried, stems):
+        mine = _with_its_i(clause) if subject is None and not someone_else else None
+        users = mine or (subject is None and _SAID_BY_I.match(clause))
+        by = (" ".join(own), own_stems) if users else (carried, stems)
+        if len(_content(clause)) < 2 or _covered(clause, *by):
             continue
         if _OPENS_FIRST_PERSON.match(clause):  # "I ...", "my sister Ana ..."
             found.append((retell(clause), subject))
-        elif subject is None and not someone_else and (mine := _with_its_i(clause)):
+        elif mine:
             found.append((retell(mine), None))  # "quit my job in Jan", "based out of Atlanta"
         elif subject is not None:  # "Léa says the bus is hell"
             found.append((retell(clause[0].upper() + clause[1:]), subject))
