@@ -75,6 +75,13 @@ _DIETS = (
     r"vegan|vegetarian|pescatarian|keto|paleo|plant-based|gluten-free|dairy-free|halal|"
     r"kosher|carnivore|flexitarian|low-carb|raw food|fruitarian"
 )
+#: An organisation's name after "to": "moved from Colégio Positivo to Colégio Marista" is
+#: a new workplace, not a new home.
+_AN_ORGANISATION = (
+    r"\s+(?:the\s+)?(?-i:(?:[A-Z][\w'-]*\s+)*?(?:University|College|Colégio|Colegio|Escola|"
+    r"School|Academy|Institute|Hospital|Clinic|Bank|Group|Inc|Ltd|LLC|GmbH|Company|Corp|Labs|"
+    r"Agency|Department|Ministry|Team)\b)"
+)
 #: A school's name after "at": "started at Revere Middle School" is no employer.
 _A_SCHOOL = (
     r"\s*(?:the )?(?-i:(?:[A-Z][\w'-]* )*(?:University|College|School|Academy|Institute|"
@@ -168,8 +175,8 @@ _DEFAULTS = (
     ),
     Slot(
         "home_city",
-        r"\b(?:lives?|living|resides?|is based|settled|(?:has |just |recently )?moved|"
-        r"relocat(?:ed|ing|es)) (?:\w+ ){0,3}?(?:in|to|near)\b"
+        rf"\b(?:lives?|living|resides?|is based|settled|(?:has |just |recently )?moved|"
+        rf"relocat(?:ed|ing|es)) (?:\w+ ){{0,3}}?(?:in|to|near)\b(?!{_AN_ORGANISATION})"
         r"|\bmoved into (?:\w+ ){0,3}?(?:flat|apartment|studio|house|place|home|room|condo)\b"
         r"|\bis based out of\b"
         # "The user is in Buenos Aires." said of itself, with nothing after the place ("is in

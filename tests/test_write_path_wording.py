@@ -226,3 +226,14 @@ def test_a_clause_of_the_users_own_is_carried_only_by_the_users_statements() -> 
     assert ("The user is going vegetarian instead.", "diet") in [
         (s.text, s.slot) for s in got.statements
     ]
+
+
+def test_a_move_to_an_organisation_is_no_new_home() -> None:
+    def slot(text: str) -> str | None:
+        found = DEFAULT_SLOTS.slot_of(text, about_user=True)
+        return found.name if found else None
+
+    assert slot("The user moved from Colégio Positivo to Colégio Marista.") is None
+    assert slot("The user moved from Google to the Acme Group.") is None
+    assert slot("The user moved to Porto.") == "home_city"
+    assert slot("The user moved to the Mission District.") == "home_city"
