@@ -374,14 +374,14 @@ async def test_a_new_value_said_in_other_words_takes_the_ended_slot(settings: Se
     memory.close()
 
 
-def _replaces_everything(facts: list[str]) -> Any:
-    """A model that states ``facts`` and answers "replaced" for every pair it is shown."""
+def _replaces_everything(facts: list[str], decision: str = "replaced") -> Any:
+    """A model that states ``facts`` and answers ``decision`` for every pair it is shown."""
 
     def answer(payload: dict[str, Any]) -> Any:
         if _schema(payload) == "FactExtraction":
             return {"facts": facts}
         if _schema(payload) == "UpdateDecision":
-            return {"answers": ["replaced"] * _user_text(payload).count("Earlier:")}
+            return {"answers": [decision] * _user_text(payload).count("Earlier:")}
         return default_reply(payload)
 
     return ScriptedChatModel(function=answer)

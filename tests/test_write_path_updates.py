@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_write_path_graph import _replaces_everything, _say, _schema, _user_text
+from test_write_path_graph import _replaces_everything, _say
 
 from confidante.memory.ingest.endings import ended_tie
 from confidante.memory.ingest.extraction import FactExtraction, interpret
@@ -15,8 +15,6 @@ from confidante.memory.ingest.verbs import retold as _tidy
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import Mention
-from confidante.models.scripted import ScriptedChatModel
-from confidante.models.scripted_rules import default_reply
 from confidante.settings import Settings
 
 
@@ -364,15 +362,7 @@ async def test_a_change_of_part_of_a_fact_keeps_the_rest(settings: Settings) -> 
 
 def _answers_both(facts: list[str]) -> Any:
     """A model that states ``facts`` and answers "both" for every pair it is shown."""
-
-    def answer(payload: dict[str, Any]) -> Any:
-        if _schema(payload) == "FactExtraction":
-            return {"facts": facts}
-        if _schema(payload) == "UpdateDecision":
-            return {"answers": ["both"] * _user_text(payload).count("Earlier:")}
-        return default_reply(payload)
-
-    return ScriptedChatModel(function=answer)
+    return _replaces_everything(facts, "both")
 
 
 async def test_a_breakup_said_plainly_ends_the_tie_whatever_the_model_says(
