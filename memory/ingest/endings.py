@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from confidante.memory.ingest.relations_said import RELATION_STATEMENT
 from confidante.memory.subjects.names import name_pattern
 
 _BREAKUP = re.compile(
@@ -35,7 +36,6 @@ _PARTNERS = frozenset(
     "boyfriend girlfriend partner husband wife spouse fiance fiancé fiancee fiancée bf gf "
     "lover".split()
 )
-_RELATION_OF = re.compile(r"^(.+?) is (?:now )?the user's ([\w' -]+?)\.?$", re.I)
 
 
 def ended_tie(statement: str, relation_fact: str) -> str | None:
@@ -45,7 +45,7 @@ def ended_tie(statement: str, relation_fact: str) -> str | None:
         statement: A new statement ("The user and Devon split up last week.").
         relation_fact: A current relation fact ("Devon is the user's boyfriend.").
     """
-    match = _RELATION_OF.match(relation_fact.strip())
+    match = RELATION_STATEMENT.match(relation_fact.strip())
     if match is None:
         return None
     who, relation = match.group(1), match.group(2).lower()
@@ -77,5 +77,5 @@ def restates_tie(text: str) -> bool:
 
     Written in the turn that ends that tie, it would restore it.
     """
-    match = _RELATION_OF.match(text.strip())
+    match = RELATION_STATEMENT.match(text.strip())
     return match is not None and not match.group(2).lower().startswith(("ex", "former", "late"))

@@ -175,23 +175,20 @@ async def learn(
             "both" if answer == "replaced" and not says_change(statements[i], hit, many) else answer
             for (i, hit), answer in zip(pairs, answers, strict=True)
         ]
-        answers = [  # a breakup or a death said plainly ends the tie, whatever the model said
-            "replaced" if hit.key == "relation" and ended_tie(statements[i].text, hit.text) else a
-            for (i, hit), a in zip(pairs, answers, strict=True)
+        # a breakup or a death said plainly ends the tie, whatever the model said: "former", "late"
+        ends = [
+            ended_tie(statements[i].text, hit.text) if hit.key == "relation" else None
+            for i, hit in pairs
         ]
+        answers = ["replaced" if end else a for a, end in zip(answers, ends, strict=True)]
         if pairs:
             for (index, hit), answer in zip(pairs, answers, strict=True):
                 if answer == "replaced":
                     replaces[index].append(hit.id)
                 elif answer == "same" and hit.subject_id == ids[index]:
                     skip.add(index)
-        ended = {  # a tie this turn ends is not restated by it ("Devon is the user's boyfriend.")
-            hit.subject_id
-            for (i, hit), answer in zip(pairs, answers, strict=True)
-            if answer == "replaced"
-            and hit.key == "relation"
-            and ended_tie(statements[i].text, hit.text)
-        }
+        # a tie this turn ends is not restated by it ("Devon is the user's boyfriend.")
+        ended = {hit.subject_id for (_, hit), end in zip(pairs, ends, strict=True) if end}
         skip |= {
             index
             for index, (statement, subject_id) in enumerate(zip(statements, ids, strict=True))
@@ -213,8 +210,7 @@ async def learn(
         ]
         note = "; ".join(extracted.notes) or None
         written = await memory.aremember_learned(user_id, event_id, items, note=note)
-        said = [statement.text for statement in statements]
-        await _follow_relations(memory, user_id, items, pairs, replaces, said)
+        await _follow_relations(memory, user_id, items, pairs, replaces, ends)
         return [
             {"id": item_id, "key": item.key, "text": item.text, "subject_id": item.subject_id}
             for item_id, item in zip(written, items, strict=True)
@@ -317,12 +313,13 @@ async def _follow_relations(
     items: Sequence[MemoryItem],
     pairs: Sequence[tuple[int, MemoryHit]],
     replaces: Sequence[Sequence[str]],
-    said: Sequence[str],
+    ends: Sequence[str | None],
 ) -> None:
     """Keep each subject's ``relation`` in step with its current relation fact.
 
     A new relation fact ("Joao is the user's ex-partner.") sets it; a relation fact replaced
-    by something else ("The user and Joao broke up.") makes it "former partner".
+    by something else ("The user and Joao broke up.") makes it "former partner", or the word
+    ``ends`` gives for that pair ("late grandmother" after a death said plainly).
     """
     stated = set()
     for item in items:
@@ -331,11 +328,11 @@ async def _follow_relations(
             stated.add(item.subject_id)
             await memory.aupdate_subject(user_id, item.subject_id, relation=match.group(1))
     replaced = {hit_id for ids in replaces for hit_id in ids}
-    for index, hit in pairs:
+    for (_, hit), end in zip(pairs, ends, strict=True):
         if hit.id in replaced and hit.key == "relation" and hit.subject_id not in stated:
             match = _RELATION_OF.search(hit.text)
             if match and hit.subject_id:
                 old = match.group(1)
-                word = ended_tie(said[index], hit.text) or "former"  # "late" after a death
+                word = end or "former"  # "late" after a death said plainly
                 new = old if old.startswith(("ex", "former", "late")) else f"{word} {old}"
                 await memory.aupdate_subject(user_id, hit.subject_id, relation=new)
