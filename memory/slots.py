@@ -71,7 +71,7 @@ class Slot:
         return not (self.user_only and not about_user) and not (self.others_only and about_user)
 
 
-_DIETS = (
+DIETS = (
     r"vegan|vegetarian|pescatarian|keto|paleo|plant-based|gluten-free|dairy-free|halal|"
     r"kosher|carnivore|flexitarian|low-carb|raw food|fruitarian"
 )
@@ -164,7 +164,7 @@ _DEFAULTS = (
     Slot(
         "diet",
         rf"\b(?:diet\b|(?:is|are|became|become|went|gone|going|turned|switched|been|eats?|"
-        rf"eating|stays?|stayed) [\w ]{{0,20}}\b(?:{_DIETS}))"
+        rf"eating|stays?|stayed) [\w ]{{0,20}}\b(?:{DIETS}))"
         # a food given up: "stopped eating meat", "gave up dairy", "no longer eats fish"
         r"|\b(?:stopped|quit|gave up|given up|giving up|cut out|cutting out|no longer|doesn't|"
         r"does not|don't|do not|not) (?:eat(?:s|ing)? |eat(?:s|ing)? any )?"
@@ -176,8 +176,11 @@ _DEFAULTS = (
     Slot(
         "home_city",
         rf"\b(?:lives?|living|resides?|is based|settled|(?:has |just |recently )?moved|"
-        rf"relocat(?:ed|ing|es)) (?:\w+ ){{0,3}}?(?:in|to|near)\b(?!{_AN_ORGANISATION})"
+        rf"relocat(?:ed|ing|es)|shifted) (?:\w+ ){{0,3}}?(?:in|to|near)\b(?!{_AN_ORGANISATION})"
         r"|\bmoved into (?:\w+ ){0,3}?(?:flat|apartment|studio|house|place|home|room|condo)\b"
+        # a new home by where it is: "The user's new flat is above a chippy in Fallowfield."
+        r"|\bnew (?:flat|apartment|studio|house|place|home|condo|digs) (?:[\w'-]+ ){0,5}?in "
+        r"(?-i:[A-Z])"
         r"|\bis based out of\b"
         # "The user is in Buenos Aires." said of itself, with nothing after the place ("is in
         # London for a conference" is a trip; "is now in Hue" a traveller's stop)
@@ -215,6 +218,8 @@ _DEFAULTS = (
         r"\b(?:gig|position|role|post|internship|placement|contract|shifts?|routes?|drives?|"
         r"driving|delivers|delivering) (?:\w+ ){0,3}?(?:at|for|with) (?:the )?(?-i:[A-Z])|"
         rf"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b(?!{_A_SCHOOL})"
+        # a transfer to another workplace: "transferred to Tauranga Hospital"
+        rf"|\btransferr\w* (?:\w+ ){{0,2}}?to\b(?!{_A_SCHOOL}){_AN_ORGANISATION}"
         r"|\baccepted (?:an? |the )?(?:job |position |role )?(?:offer )?(?:from|at|with) "
         r"(?-i:[A-Z])"
         # a new job said as its start: "is starting at Swiggy next Monday"
@@ -222,7 +227,8 @@ _DEFAULTS = (
         # their own business: "is starting their own HR consultancy", "went freelance"
         r"|\b(?:start\w*|launch\w*|open\w*|runs?|running|set(?:ting)? up) (?:their|his|her) own "
         r"(?:[\w-]+ ){0,2}(?:business|company|consultancy|practice|studio|firm|agency|shop|"
-        r"startup|clinic|bakery|caf[eé]|restaurant)\b|\b(?:went|gone|going) freelance\b",
+        r"startup|clinic|bakery|caf[eé]|restaurant)\b|\b(?:went|gone|going) freelance\b"
+        r"|\b(?:is|am|be|become|became|now) (?:their|his|her|my) own boss\b|\bself-employed\b",
         "the organisation they work for",
         asked_by="work working works job company employer",
     ),

@@ -64,6 +64,7 @@ from confidante.memory.ingest.repeats import drop_repeats, whom
 from confidante.memory.ingest.said import from_thanks, left_out, opening_name
 from confidante.memory.ingest.self_names import (
     as_user,
+    as_user_when_companion,
     as_user_when_doubled,
     as_user_when_unnamed,
     names_the_unmentioned,
@@ -79,7 +80,7 @@ from confidante.memory.ingest.statements import (
     speaker_of,
     statement_clauses,
 )
-from confidante.memory.ingest.verbs import retold
+from confidante.memory.ingest.verbs import in_said_tense, retold
 from confidante.memory.slots import SlotVocabulary
 from confidante.memory.subjects.directory import SubjectView
 from confidante.memory.subjects.names import Mention, name_pattern
@@ -287,7 +288,11 @@ def interpret(
         name.casefold(): subject.relation for subject in known for name in subject.names()
     }
     texts = [relation_first(as_own_place(as_user(text, mine, message))) for text in tidied]
-    texts = [as_user_when_unnamed(text, relations, message) for text in texts]
+    texts = [
+        as_user_when_companion(as_user_when_unnamed(text, relations, message), message)
+        for text in texts
+    ]
+    texts = [in_said_tense(text, message) for text in texts]  # "moved" retold "is moving"
     texts = [text for text in texts if not names_the_unmentioned(text, relations, message)]
     texts = [text for text in texts if relation_grounded(text, message, relations)]
     relations.update({k: v for k, v in stated_relations(texts).items() if k not in mine})

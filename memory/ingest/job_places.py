@@ -7,8 +7,13 @@ job stays true, its place does not: the old fact is replaced by the job alone ("
 nurse."). The other way round, "I'm now a QA engineer at Volvo" (a ``job_title``) ends a
 current ``employer`` fact that names another place ("The user works at Nokia.").
 
+And a place left for good by its name ("quit Infosys", "gave notice at Krause", "dropped out
+of Trinity") ends the job, employer or school that names it, whatever the model answers on
+the pair (:func:`left_for_good`).
+
 Only when the message does not set that slot itself (then the slot replaces it anyway), and
-only for facts that name a place after "at", "for" or "with" other than the new one.
+only for facts that name a place after "at", "for" or "with" (or an office "in" one: "a data
+analyst in Infosys Pune office") other than the new one.
 """
 
 from __future__ import annotations
@@ -18,15 +23,25 @@ import re
 from confidante.memory.ingest.extraction import Statement
 from confidante.memory.store import Memory
 
+_NAMED = r"[A-Z][\w'’&.-]*(?:\s+(?:of\s+)?[A-Z][\w'’&.-]*)*"
+#: Where a job is: "at St Vincent's", "joined Flipkart", "in Infosys Pune office".
 _PLACE = re.compile(
-    r"\s(?:at|for|with)\s+(?:the\s+)?(?P<place>[A-Z][\w'’&.-]*(?:\s+(?:of\s+)?[A-Z][\w'’&.-]*)*)"
+    rf"\s(?:at|for|with|joined)\s+(?:the\s+)?(?P<place>{_NAMED})"
+    rf"|\sin\s+(?:the\s+)?(?P<office>{_NAMED})\s+(?:office|branch|headquarters|HQ|team|store|"
+    r"plant|site|campus|department)\b"
 )
-_FROM_PLACE = re.compile(r"\s+(?:at|for|with)\s+(?:the\s+)?[A-Z].*?(?=\.?$)")
+_FROM_PLACE = re.compile(
+    r"\s+(?:(?:at|for|with)\s+(?:the\s+)?[A-Z]|in\s+(?:the\s+)?[A-Z][\w'’&.-]*(?:\s+[A-Z]"
+    r"[\w'’&.-]*)*\s+(?:office|branch|headquarters|HQ|team|store|plant|site|campus|"
+    r"department)\b).*?(?=\.?$)"
+)
 
 
 def _place(text: str) -> str | None:
     found = _PLACE.search(text)
-    return found.group("place").rstrip(".").casefold() if found else None
+    if found is None:
+        return None
+    return (found.group("place") or found.group("office")).rstrip(".").casefold()
 
 
 async def end_old_places(
@@ -61,3 +76,22 @@ async def end_old_places(
                 statements.append(Statement(job, statement.subject, "job_title"))
                 ids.append(subject_id)
                 replaces.append([hit.id])
+
+
+#: Leaving a place for good, by its name ("left" alone may be for the day: not here).
+_LEFT_FOR_GOOD = re.compile(
+    r"\b(?:quit|quitting|resigned from|resigning from|dropped out of|dropping out of|"
+    r"(?:gave|given|giving|handed|handing) (?:in )?(?:my |their |his |her )?(?:notice|"
+    r"resignation) (?:at|to)|no longer (?:works? |working )?(?:at|for|with))\s+(?:the\s+)?"
+    r"(?P<place>[A-Z][\w'’&.-]*)"
+)
+
+
+def left_for_good(statement: str, earlier: str, key: str | None) -> bool:
+    """Whether a statement leaves for good the place an earlier job, employer or school names."""
+    if key not in ("employer", "job_title", "school"):
+        return False
+    return any(
+        re.search(rf"(?<![\w-]){re.escape(found.group('place').rstrip('.'))}(?![\w-])", earlier)
+        for found in _LEFT_FOR_GOOD.finditer(statement)
+    )

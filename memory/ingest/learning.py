@@ -30,9 +30,10 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from confidante.memory.ingest.echoes import end_echoes
 from confidante.memory.ingest.endings import ended_tie, restates_tie
 from confidante.memory.ingest.extraction import Statement, extract, states_something
-from confidante.memory.ingest.job_places import end_old_places
+from confidante.memory.ingest.job_places import end_old_places, left_for_good
 from confidante.memory.ingest.renames import renames_in
 from confidante.memory.ingest.updates import CHANGE, decide_or_keep, says_change, update_pairs
 from confidante.memory.items import MemoryHit, MemoryItem
@@ -181,6 +182,12 @@ async def learn(
             for i, hit in pairs
         ]
         answers = ["replaced" if end else a for a, end in zip(answers, ends, strict=True)]
+        answers = [  # "gave notice at Krause" ends the job at Holzbau Krause, whatever was said
+            "replaced"
+            if ids[i] == hit.subject_id and left_for_good(statements[i].text, hit.text, hit.key)
+            else answer
+            for (i, hit), answer in zip(pairs, answers, strict=True)
+        ]
         if pairs:
             for (index, hit), answer in zip(pairs, answers, strict=True):
                 if answer == "replaced":
@@ -197,6 +204,7 @@ async def learn(
         _take_over_ended_slots(memory, statements, ids, pairs, answers)
         _carry_over(statements, ids, pairs, answers, replaces)
         await end_old_places(memory, user_id, statements, ids, replaces)
+        await end_echoes(memory, user_id, statements, ids, replaces, skip)
         items = [
             MemoryItem(
                 text=statement.text,

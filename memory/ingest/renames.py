@@ -1,7 +1,8 @@
 """Name corrections a message makes of names the memory knows.
 
 Part of the write path (:mod:`confidante.memory.ingest.learning`): "Pepper, not Peppa", "not
-Peppa, Pepper", "we renamed her Chispa", "renaming the truck to Saffron & Smoke".
+Peppa, Pepper", "we renamed her Chispa", "Kiwi didn't suit her, she's Miro now", "renaming
+the truck to Saffron & Smoke".
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ _RENAMES = (
     re.compile(
         rf"\b(?i:renamed|rename|now call|now calling)\s+"
         rf"(?:(?i:him|her|it|them)|(?:{TITLE})?(?P<old>{ONE_NAME}))(?:\s+(?i:to))?\s+(?:{TITLE})?(?P<new>{ONE_NAME})\b"
+    ),
+    # "Kiwi didn't suit her so she's Miro now", "he's called Bruno now"
+    re.compile(
+        rf"\b(?i:she|he|it)(?:'s|’s| is) (?:(?i:now )?(?i:called|named) )?(?P<new>{ONE_NAME}) "
+        r"(?i:now)\b(?P<old>)"
+    ),
+    re.compile(
+        rf"\b(?i:she|he|it)(?:'s|’s| is) (?i:now) (?i:called|named) (?P<new>{ONE_NAME})\b(?P<old>)"
     ),
 )
 
@@ -43,9 +52,10 @@ def renames_in(
 ) -> list[tuple[str, str]]:
     """``(old, new)`` name corrections the message makes of known names.
 
-    "Pepper, not Peppa", "not Peppa, Pepper", "we renamed her Chispa" (the old name is then
-    the known name the message also says); with the known names' ``relations``, "renaming the
-    truck to Saffron & Smoke" renames the one known as the user's truck.
+    "Pepper, not Peppa", "not Peppa, Pepper", "we renamed her Chispa", "she's Miro now" (the
+    old name is then the known name the message also says); with the known names'
+    ``relations``, "renaming the truck to Saffron & Smoke" renames the one known as the
+    user's truck.
     """
     known = {name.casefold(): name for name in known_names}
     found = []
@@ -63,7 +73,9 @@ def renames_in(
     for pattern in _RENAMES:
         for match in pattern.finditer(message):
             new, old = match.group("new"), match.group("old")
-            if old is None:
+            if new.casefold() in _NO_NEW_NAME:
+                continue
+            if not old:
                 said = [n for k, n in known.items() if re.search(rf"\b{re.escape(n)}\b", message)]
                 old = said[0] if len(said) == 1 else None
             if old and old.casefold() in known and new.casefold() not in known:

@@ -95,21 +95,33 @@ def _content(text: str) -> frozenset[str]:
     return content_stems(text, FILLERS)
 
 
-def opening_name(message: str, statements: Sequence[str]) -> str | None:
-    """A name the user gives themself as the message's first word ("yo. kenji. 34, ...").
+#: A self-introduction in lower case: "heyyy im yasmin 💅 22" (the word after it).
+_INTRO_LOWER = re.compile(r"\b(?:i'm|im|i am|my name is|my name's|call me)\s+([a-z][\w'-]+)\b")
 
-    Only when the model's statements spell that word as a name (capitalised): "ok. cool."
-    opens with no name.
+
+def opening_name(message: str, statements: Sequence[str]) -> str | None:
+    """A name the user gives themself in lower case ("yo. kenji. 34, ...", "im yasmin").
+
+    As the message's first word, or after "I'm" or "my name is"; only when the model's
+    statements spell that word as a name (capitalised): "ok. cool." opens with no name, and
+    "im tired" is never retold as "Tired ...".
     """
     match = _OPENING_WORD.match(message)
-    if match is None:
-        return None
-    word = match.group(1)
-    if word.lower() in FILLERS or len(word) < 2:
-        return None
+    opening = match.group(1) if match else ""
+    named = len(opening) > 1 and _spelled_as_name(opening, statements, opening=False)
+    if named and opening.lower() not in FILLERS:
+        return opening.casefold()
+    for found in _INTRO_LOWER.finditer(message):  # "The user is Polish." names nobody
+        if _spelled_as_name(found.group(1), statements, opening=True):
+            return found.group(1).casefold()
+    return None
+
+
+def _spelled_as_name(word: str, statements: Sequence[str], *, opening: bool) -> bool:
+    """Whether the statements spell ``word`` capitalised, as a name (opening one of them)."""
     spelled = word[:1].upper() + word[1:]
-    named = re.compile(rf"(?<![\w-]){re.escape(spelled)}(?![\w-])")
-    return word.casefold() if any(named.search(text) for text in statements) else None
+    named = re.compile(rf"{'^' if opening else ''}(?<![\w-]){re.escape(spelled)}(?![\w-])")
+    return any(named.search(text) for text in statements)
 
 
 #: Words of when: a clause of a verb and a time ("starts next month") is no fact to quote.

@@ -4,7 +4,9 @@ A statement the model writes about the user by their name ("Chiara works at Ulis
 statement about the user: :func:`as_user` says it as "The user works at Ulisse.", also when the
 model misspelled the name ("Chiaro"). :func:`as_user_when_unnamed` does the same for a
 statement the model opened with someone the message never mentions;
-:func:`names_the_unmentioned` finds one that brings such a person in elsewhere.
+:func:`names_the_unmentioned` finds one that brings such a person in elsewhere, and
+:func:`as_user_when_companion` one opened with someone the message named only as company
+("went vegan after a documentary w Jukka").
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 
 from confidante.memory.ingest.relations_said import relation_said
-from confidante.memory.ingest.statements import WORD
+from confidante.memory.ingest.statements import WORD, content_stems, statement_clauses
 from confidante.memory.slots import JOB_NOUNS
 from confidante.memory.subjects.names import DEMONYMS
 
@@ -84,6 +86,8 @@ def as_user(text: str, names: set[str], message: str = "") -> str:
 
 #: Words by which a message may speak of someone other than the user.
 _SOMEONE = re.compile(r"\b(?:he|she|they|him|her|his|hers|them|their|we|us|our)\b", re.I)
+#: Words by which a message may speak of someone else without the user ("we" has the user).
+_SOMEONE_ELSE = re.compile(r"\b(?:he|she|they|him|her|his|hers|them|their)\b", re.I)
 
 
 def _unmentioned(name: str, relation: str | None, message: str) -> bool:
@@ -99,8 +103,10 @@ def as_user_when_unnamed(text: str, relations: dict[str, str | None], message: s
 
     Shown the user's earlier subjects, a small model reads "drew a picture of Pancho, came
     out pretty cute" as "Lucía drew a picture of Pancho.". A message that neither names
-    that person, nor says their relation, nor speaks of anyone by a pronoun ("she", "we")
-    tells of the user's own doing: "The user drew a picture of Pancho.".
+    that person, nor says their relation, nor speaks of anyone by a pronoun ("she", "they")
+    tells of the user's own doing: "The user drew a picture of Pancho.". So does a message
+    that speaks of "we" or "our" only ("started at HUS, commute from our new flat is 20 min"
+    is not "Jukka started at HUS."): the user is one of "we".
 
     Args:
         text: The statement.
@@ -108,7 +114,11 @@ def as_user_when_unnamed(text: str, relations: dict[str, str | None], message: s
         message: What the user said.
     """
     match = re.match(r"([A-Z][\w-]*(?: [A-Z][\w-]*)?)(?='s | )", text)
-    if match is None or match.group(1).casefold() not in relations or _SOMEONE.search(message):
+    if match is None or match.group(1).casefold() not in relations:
+        return text
+    if _SOMEONE_ELSE.search(message) or (
+        _SOMEONE.search(message) and re.search(r"\bthe user\b", text, re.I)
+    ):  # "we split": "Lucía and the user split." is both of them
         return text
     name = match.group(1)
     if not _unmentioned(name, relations[name.casefold()], message):
@@ -147,5 +157,38 @@ def as_user_when_doubled(text: str, message: str) -> str:
     name = match.group(1)
     again = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w'’-])")
     if not again.search(text, match.end()) or len(again.findall(message)) != 1:
+        return text
+    return "The user " + text[match.end() :]
+
+
+#: Words after which a name is company or an object, not who acts: "w Jukka", "for Ana".
+_COMPANY = r"(?:w/?|with|for|to|from|about|at|of|by|without|like|after|behind)"
+_NAME_OPENS = re.compile(r"([A-Z][\w-]*(?: [A-Z][\w-]*)?) (?!(?:and|&|or)\b)")
+
+
+def as_user_when_companion(text: str, message: str) -> str:
+    """A statement opened with a name the message said only as company, said of the user.
+
+    "also went fully vegan after watching a documentary w Jukka" is retold by a small model
+    as "Jukka went fully vegan after watching a documentary.": the clause it retells has no
+    subject of its own (the user's, dropped), and names Jukka only after "w". Only when the
+    clause of the message that shares most of the statement's words says the name, each time
+    after such a word, and speaks of nobody by "he" or "she".
+    """
+    match = _NAME_OPENS.match(text)
+    if match is None or match.group(1) == "The":
+        return text
+    name = match.group(1)
+    said = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.I)
+    rest = content_stems(text[match.end() :])
+    best, overlap = None, 1
+    for clause in statement_clauses(message, min_words=1):
+        shared = len(rest & content_stems(said.sub(" ", clause)))
+        if shared > overlap:
+            best, overlap = clause, shared
+    if best is None or not said.search(best) or re.search(r"\b(?:he|she)\b", best, re.I):
+        return text
+    companion = re.compile(rf"\b{_COMPANY}\s+{re.escape(name)}(?![\w-])", re.I)
+    if len(companion.findall(best)) != len(said.findall(best)):
         return text
     return "The user " + text[match.end() :]

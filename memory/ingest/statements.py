@@ -38,7 +38,8 @@ TITLE = (
     r"Monsieur|Signora|Signor)\.?\s+)"
 )
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-_CLAUSE = re.compile(r"[^,;:\n—–()]+")
+#: Clauses end at commas, colons, dashes, brackets and emoji ("im yasmin 💅 22, ...").
+_CLAUSE = re.compile(r"[^,;:\n—–()\U0001F300-\U0001FAFF\u2600-\u27BF]+")
 _LEAD = r"^\W*(?:(?:and|but|so|oh|ok|okay|also|then|hey|btw|well|anyway|lol)\W+)*"
 _QUESTION = re.compile(
     _LEAD + r"(?:what|what's|whats|where|where's|when|who|who's|whom|whose|why|how|which|is|are|"

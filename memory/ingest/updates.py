@@ -83,7 +83,8 @@ _ENDING = re.compile(
 #: do not: "the new job takes my evenings" ends nothing).
 CHANGE = re.compile(
     r"\b(?:any ?more|no longer|stopped|quit|gave up|given up|giving up|done with|used to|"
-    r"switched|changed|laid off|fired|let go|made redundant|resigned|retired|"
+    r"switched|changed|laid off|fired|let go|made redundant|resign\w*|retired|dropped out|"
+    r"(?:gave|given|giving|handed|handing) (?:in )?(?:my |their |his |her )?(?:notice|resignation)|"
     r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
     r"replaced|dropped|sold|lost|change|changing|switch(?:ed|ing|es)?|moving|transferr\w*|"
     # what was missing, away or ill is so no more ("Mango came home", "I've recovered")
@@ -100,7 +101,7 @@ _NAMED = re.compile(r"[A-Z][\w-]+")
 #: The name of what a statement says ended: "left Libreria Ulisse", "quit Low Tide Club".
 _LEFT_NAMED = re.compile(
     r"\b(?:left|quit|leaving|leaves|quitting|no longer (?:at|with|in|for)|not (?:at|with|in|"
-    r"for)) (?:the )?([A-Z][\w-]+)"
+    r"for)|resigned from|dropped out of|notice (?:at|to)) (?:the )?([A-Z][\w-]+)"
 )
 
 

@@ -157,3 +157,31 @@ def retold(statement: str) -> str:
 def _agree(match: re.Match[str]) -> str:
     """Retell a first-person statement: "I really like" -> "The user really likes"."""
     return f"The user {match.group(1)}{third_person_verb(match.group(2))}"
+
+
+#: Verbs of a change, "-ing" form and past: "is moving to" is retold "moved to" when the user
+#: said "moved" and never "moving" ("we're all moved in to our new place in Tauranga").
+_CHANGE_VERBS = {
+    "moving": "moved",
+    "starting": "started",
+    "joining": "joined",
+    "leaving": "left",
+    "transferring": "transferred",
+    "switching": "switched",
+    "quitting": "quit",
+}
+_GOING_ON = re.compile(rf"\b(?:is|are|'s|'re) ({'|'.join(_CHANGE_VERBS)})\b", re.I)
+
+
+def in_said_tense(text: str, message: str) -> str:
+    """A change the user said as done ("moved") and a model retold as going on, as done."""
+
+    def past(match: re.Match[str]) -> str:
+        going = match.group(1).lower()
+        done = _CHANGE_VERBS[going]
+        said = re.search(rf"\b{done}\b", message, re.I)
+        if not said or re.search(rf"\b{going}\b|\bwill\b|\bgoing to\b|\bgonna\b", message, re.I):
+            return match.group(0)
+        return done
+
+    return _GOING_ON.sub(past, text)

@@ -1,0 +1,176 @@
+"""A change leaves no old value current: echoes of it, the user said as someone else, renames."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from test_write_path_graph import _say
+from test_write_path_updates import _answers_both
+
+from confidante.memory.ingest.echoes import old_names
+from confidante.memory.ingest.extraction import FactExtraction, interpret
+from confidante.memory.ingest.job_places import left_for_good
+from confidante.memory.ingest.renames import renames_in
+from confidante.memory.ingest.said import opening_name
+from confidante.memory.ingest.self_names import as_user_when_companion
+from confidante.memory.ingest.verbs import in_said_tense
+from confidante.memory.slots import DEFAULT_SLOTS
+from confidante.memory.store import Memory
+from confidante.memory.subjects.directory import Mention, SubjectView
+from confidante.settings import Settings
+
+
+def _slot(text: str) -> str | None:
+    found = DEFAULT_SLOTS.slot_of(text, about_user=True)
+    return found.name if found else None
+
+
+def test_a_name_given_in_lower_case_is_the_users_when_the_model_spells_it() -> None:
+    message = "heyyy im yasmin 💅 22, 2nd year nursing student at King's College London"
+    facts = ["Yasmin is 22 years old.", "Yasmin is a nursing student at King's College London."]
+    assert opening_name(message, facts) == "yasmin"
+    got = interpret(FactExtraction(facts=facts), message, [], DEFAULT_SLOTS)
+    read = {(s.text, s.subject, s.slot) for s in got.statements}
+    assert ("The user is 22 years old.", None, "age") in read
+    assert ("The user is a nursing student at King's College London.", None, "school") in read
+    assert any(s.slot == "name" and "Yasmin" in s.text for s in got.statements)
+    # a word after "I'm" is no name unless the model opens a statement with it
+    assert opening_name("im polish and 22", ["The user is Polish."]) is None
+    assert opening_name("im tired today", ["The user is tired today."]) is None
+
+
+def test_news_with_only_our_in_it_is_the_users_not_a_known_persons() -> None:
+    now = datetime.now(UTC)
+    jukka = SubjectView(id="1", name="Jukka", relation="husband", created_at=now, updated_at=now)
+    message = "started at HUS meilahti last monday 😅 commute from our new flat in Kallio is 20 min"
+    facts = ["Jukka started at HUS meilahti last Monday.", "The user's new flat is in Kallio."]
+    got = interpret(FactExtraction(facts=facts), message, [jukka], DEFAULT_SLOTS)
+    read = {(s.text, s.subject, s.slot) for s in got.statements}
+    assert ("The user started at HUS meilahti last Monday.", None, "employer") in read
+    assert ("The user's new flat is in Kallio.", None, "home_city") in read
+
+
+def test_a_name_said_only_as_company_does_not_take_the_users_news() -> None:
+    message = "also went fully vegan after watching a documentary w Jukka. Jukka is not convinced"
+    assert as_user_when_companion("Jukka went fully vegan after a documentary.", message) == (
+        "The user went fully vegan after a documentary."
+    )
+    assert as_user_when_companion("Jukka is not convinced.", message) == "Jukka is not convinced."
+    # the name acts in the clause, or a pronoun may stand for someone: left as it is
+    for text, said in (
+        ("Ana is moving to Berlin.", "my sister Ana is moving to Berlin"),
+        ("Ana went hiking in the Alps.", "she went hiking in the Alps with Ana"),
+        ("Ana and Leo went hiking in the Alps.", "Ana and Leo went hiking in the Alps"),
+    ):
+        assert as_user_when_companion(text, said) == text
+
+
+def test_a_new_home_said_by_where_it_is_sets_the_home_city() -> None:
+    assert _slot("The user's new flat is above a chippy in Fallowfield.") == "home_city"
+    assert _slot("The user shifted to a PG in Koramangala.") == "home_city"
+    assert _slot("Otso hates the elevator in the new building.") is None
+    assert _slot("The user bought a new house in the countryside.") is None
+
+
+def test_the_old_value_is_what_the_new_statement_does_not_name() -> None:
+    assert old_names(
+        "The user works at Rotorua Hospital.", "The user works at Tauranga Hospital."
+    ) == ["Rotorua Hospital"]
+    assert old_names("The user lives in Rotorua.", "The user moved from Rotorua to Tauranga.") == [
+        "Rotorua"
+    ]
+    assert old_names("The user is a pescatarian.", "The user went vegan.") == ["pescatarian"]
+    assert old_names("The user lives in Oslo.", "The user lives in Oslo with Ana.") == []
+
+
+async def test_a_new_value_ends_the_facts_that_still_say_the_old_one(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user lives in Rotorua.", key="home_city")
+    await memory.aremember("u", "The user is still living in Rotorua.")
+    await memory.aremember("u", 'The user said "still in Rotorua with Tane".')
+    await memory.aremember("u", "The user was born in Rotorua.")
+    await memory.aremember("u", "The user is from Rotorua.", key="hometown")
+    (wiremu,) = await memory.aresolve("u", [Mention(name="Wiremu", relation="brother")])
+    await memory.aremember("u", "Wiremu lives in Rotorua.", key="home_city", subject_id=wiremu.id)
+    moved = "The user lives in Tauranga now."
+    await _say(memory, "we live in Tauranga now!", _answers_both([moved]))
+    current = {i.text for i in await memory.alist_items("u")}
+    assert moved in current
+    assert {"The user was born in Rotorua.", "The user is from Rotorua."} <= current
+    assert "Wiremu lives in Rotorua." in current  # another subject's own value
+    assert not current & {
+        "The user lives in Rotorua.",
+        "The user is still living in Rotorua.",
+        'The user said "still in Rotorua with Tane".',
+    }
+    history = {i.text for i in await memory.alist_items("u", include_history=True)}
+    assert "The user is still living in Rotorua." in history
+    memory.close()
+
+
+async def test_a_new_employer_ends_a_job_said_in_its_office(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember(
+        "u", "The user works as a data analyst in Infosys Pune office.", key="job_title"
+    )
+    joined = "The user joined Flipkart last Monday."
+    await _say(
+        memory, "cracked the Flipkart interview, joined last monday", _answers_both([joined])
+    )
+    current = {(i.key, i.text) for i in await memory.alist_items("u")}
+    assert ("employer", joined) in current
+    assert ("job_title", "The user works as a data analyst.") in current
+    assert not any("Infosys" in text for _, text in current)
+    memory.close()
+
+
+def test_a_new_name_said_as_what_it_is_now_renames() -> None:
+    message = "we decided Kiwi didn't suit her at all so she's Miro now, she answers to it"
+    assert renames_in(message, ["Kiwi", "Tane"]) == [("Kiwi", "Miro")]
+    assert renames_in("Kiwi is great, he's now called Bruno", ["Kiwi"]) == [("Kiwi", "Bruno")]
+    # two known names said: which one is renamed is not known
+    assert renames_in("Kiwi and Tane are fine, she's Miro now", ["Kiwi", "Tane"]) == []
+
+
+def test_a_change_said_as_done_is_not_retold_as_going_on() -> None:
+    message = "ok update, we're all moved in to our new place in Tauranga!! 5 min from the beach"
+    model_said = FactExtraction(facts=["The user is moving to Tauranga."])
+    got = interpret(model_said, message, [], DEFAULT_SLOTS)
+    read = {(s.text, s.slot) for s in got.statements}
+    assert ("The user moved to Tauranga.", "home_city") in read
+    assert in_said_tense("Ana is starting at Google.", "Ana started at Google on Monday") == (
+        "Ana started at Google."
+    )
+    for text, said in (  # said going on too, or ahead: as the model said it
+        ("The user is moving to Tauranga.", "we are moving to Tauranga, moved the couch already"),
+        ("The user is leaving Lisbon.", "I left Lisbon; we will miss it"),
+    ):
+        assert in_said_tense(text, said) == text
+
+
+def test_a_workplace_reached_by_transfer_or_the_users_own_is_the_employer() -> None:
+    assert _slot("The user transferred to Tauranga Hospital.") == "employer"
+    assert _slot("The user transferred their degree to University of Manchester.") == "school"
+    assert _slot("The user transferred money to Ana.") is None
+    assert _slot("The user will be their own boss from April.") == "employer"
+    assert _slot("The user is self-employed now.") == "employer"
+
+
+async def test_a_place_left_for_good_ends_the_job_that_names_it(settings: Settings) -> None:
+    """The model may answer "both"; "gave notice at Krause" ends the job at Holzbau Krause."""
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user works as a carpenter at Holzbau Krause.", key="job_title")
+    await memory.aremember("u", "The user plays football with Krause colleagues.")
+    gave = "The user gave notice at Krause."
+    await _say(memory, "So. I gave notice at Krause.", _answers_both([gave]))
+    current = {i.text for i in await memory.alist_items("u")}
+    assert gave in current
+    assert "The user works as a carpenter at Holzbau Krause." not in current
+    assert "The user plays football with Krause colleagues." in current  # no job: the model's
+    assert left_for_good("The user quit Infosys.", "The user works at Infosys.", "employer")
+    assert not left_for_good("The user left Google early.", "The user works at Google.", "employer")
+    assert not left_for_good("The user quit Infosys.", "The user likes Infosys.", None)
+    memory.close()
