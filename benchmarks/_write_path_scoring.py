@@ -19,7 +19,9 @@ _WORD = re.compile(r"[\w'-]+")
 _ENDED = re.compile(
     r"\b(?:quit|left|leaves|leaving|no longer|not .{0,20}anymore|any ?more|used to|former|"
     r"formerly|ex-|previously|stopped|broke up|moved (?:out|away|from)|was|were|changed|"
-    r"switched|instead|before|renamed|not)\b",
+    r"switched|instead|before|renamed|not|sold|resigned|retired|dropped out|"
+    r"(?:gave|handed|given|handing|giving) (?:in )?(?:my |their |his |her )?(?:notice|resignation)|"
+    r"(?:is|are|was) (?:\w+ )?over)\b",
     re.I,
 )
 _ADMITS = re.compile(

@@ -267,7 +267,11 @@ _DEFAULTS = (
     ),
     Slot(
         "relationship_status",
-        r"\b(?:is|got|are) (?:now )?(?:single|married|engaged|divorced|widowed|separated)\b",
+        r"\b(?:is|got|are) (?:now )?(?:single|married|engaged|divorced|widowed|separated)\b"
+        # "The user is a widow.", "The user has a boyfriend now.", "is dating someone"
+        r"|^the user (?:is (?:now )?(?:a )?(?:widow|widower)|has (?:a )?(?:new )?(?:boyfriend|"
+        r"girlfriend)|is (?:now )?(?:dating|seeing) (?:someone|somebody)|is (?:now )?in a "
+        r"relationship)\b",
         "single, married, engaged...",
         user_only=True,
         asked_by="married single partner",

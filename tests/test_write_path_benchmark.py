@@ -52,6 +52,9 @@ def test_an_update_needs_the_new_value_current_and_the_old_in_history() -> None:
     still = scoring.Stored("The user works at the bakery.", None, True)
     assert scoring.score_facts(turns, [still, new])["updated"] == 0
     assert scoring.score_facts(turns, [new])["updated"] == 0  # no history kept
+    # the old value said in words of ending is no longer current ("sold", "handed in notice")
+    for ended in ("The user sold the bakery.", "The user handed in their notice at the bakery."):
+        assert scoring.score_facts(turns, [scoring.Stored(ended, None, True), new])["updated"] == 1
 
 
 def test_answers_are_checked_by_their_words() -> None:

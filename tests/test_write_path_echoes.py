@@ -174,3 +174,39 @@ async def test_a_place_left_for_good_ends_the_job_that_names_it(settings: Settin
     assert not left_for_good("The user left Google early.", "The user works at Google.", "employer")
     assert not left_for_good("The user quit Infosys.", "The user likes Infosys.", None)
     memory.close()
+
+
+async def test_an_ended_tie_leaves_no_fact_calling_them_by_it(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    (devon,) = await memory.aresolve("u", [Mention(name="Devon", relation="boyfriend")])
+    await memory.aremember(
+        "u", "Devon is the user's boyfriend.", key="relation", subject_id=devon.id
+    )
+    await memory.aremember("u", "The user's boyfriend Devon is a nurse.", subject_id=devon.id)
+    await memory.aremember("u", "The user lives with Devon, the user's boyfriend, in Leeds.")
+    await _say(
+        memory, "devon and I split up last week", _answers_both(["The user split up with Devon."])
+    )
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "Devon is a nurse." in current
+    assert "The user lives with Devon in Leeds." in current
+    assert not any("boyfriend" in text for text in current)
+    history = {i.text for i in await memory.alist_items("u", include_history=True)}
+    assert "The user's boyfriend Devon is a nurse." in history
+    memory.close()
+
+
+async def test_a_fact_naming_the_old_value_on_another_topic_stays(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user lives in Rotorua.", key="home_city")
+    await memory.aremember("u", "The user's favourite cafe is in Rotorua.")
+    await memory.aremember("u", "The user has lived in Rotorua all her life.")
+    await _say(
+        memory, "we live in Tauranga now!", _answers_both(["The user lives in Tauranga now."])
+    )
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "The user's favourite cafe is in Rotorua." in current
+    assert "The user has lived in Rotorua all her life." not in current
+    memory.close()

@@ -7,7 +7,8 @@ Rotorua.", a quoted clause ("The user said "2nd year nursing student at King's C
 London"."), "The user has lived in Tampere all her life.". Left current, they keep answering
 with the old value. When a statement sets a new value, every current fact of the same subject
 with no slot (or the same slot) that says the old value's name, and not the new one, is ended
-with it; the history keeps them.
+with it, when it speaks of the slot's topic (a word of the slot's questions, or its
+pattern: "The user's favourite cafe is in Rotorua." stays); the history keeps them.
 
 The old value's name is what the old slot fact names and the new statement does not ("Rotorua
 Hospital" for "Tauranga Hospital"; "pescatarian" for "vegan"). Facts of another slot keep
@@ -22,11 +23,11 @@ from collections.abc import Sequence
 
 from confidante.memory.ingest.extraction import Statement
 from confidante.memory.items import MemoryHit
-from confidante.memory.slots import DIETS
+from confidante.memory.slots import DIETS, Slot
 from confidante.memory.store import Memory
 
 #: Slots whose old value is not said again elsewhere, or is still true when said.
-_NOT_ECHOED = frozenset({"relation", "name", "birthday", "age", "hometown"})
+_NOT_ECHOED = frozenset({"relation", "name", "birthday", "age", "hometown", "location"})
 _NAME_RUN = re.compile(r"(?<![\w'’-])[A-Z][\w'’&.-]*(?:\s+(?:of\s+|de\s+|da\s+)?[A-Z][\w'’&.-]*)*")
 _A_DIET = re.compile(rf"\b(?:{DIETS})\b", re.I)
 _FROM_NAME = re.compile(r"\bfrom\s+(?:the\s+)?[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)*")
@@ -44,6 +45,18 @@ def _names(text: str) -> list[str]:
     runs = [m.group(0).rstrip(".") for m in _NAME_RUN.finditer(text) if m.start() > 0]
     runs = [run for run in runs if run.casefold() not in {"the user", "user"}]
     return runs + [m.group(0) for m in _A_DIET.finditer(text)]
+
+
+def _on_topic(text: str, slot: Slot) -> bool:
+    """Whether a fact speaks of the slot's topic.
+
+    By the slot's pattern, a word its questions use ("The user has lived in Tampere all her
+    life." is of ``home_city``), or as a quoted clause.
+    """
+    if slot.compiled.search(text) or text.startswith("The user said "):
+        return True
+    topic = {word[:4] for word in slot.asked_by.split()}
+    return bool(topic & {word[:4] for word in re.findall(r"[a-z]+", text.lower())})
 
 
 def _says(text: str, name: str) -> bool:
@@ -79,11 +92,11 @@ async def end_echoes(
     many = memory.slots.multi_valued()
     ended = {hit_id for ids_ in replaces for hit_id in ids_}
     for index, statement in enumerate(statements):
-        slot = statement.slot
-        if slot is None or slot in many or slot in _NOT_ECHOED or index in skip:
+        slot = memory.slots.get(statement.slot)
+        if slot is None or slot.name in many or slot.name in _NOT_ECHOED or index in skip:
             continue
         subject_id = ids[index]
-        olds = await memory.aslot_values(user_id, slot, subject_id)
+        olds = await memory.aslot_values(user_id, slot.name, subject_id)
         news = [_names(statement.text)] if _names(statement.text) else []
         for old in olds:
             for name in old_names(old.text, statement.text):
@@ -92,7 +105,8 @@ async def end_echoes(
                         hit.id in ended
                         or hit.id in {o.id for o in olds}
                         or hit.subject_id != subject_id
-                        or hit.key not in (None, slot)
+                        or hit.key not in (None, slot.name)
+                        or not _on_topic(hit.text, slot)
                         or not _says(hit.text, name)
                         or any(_says(hit.text, new) for group in news for new in group)
                         or _PAST.search(hit.text)

@@ -4,7 +4,8 @@ Part of the write path (:mod:`confidante.memory.ingest.learning`). Asked whether
 Devon split up last week." ends "Devon is the user's boyfriend.", the default local model
 often answers "both". A tie whose end is said plainly is ended by rule: a partner's after a
 breakup said of the user, anyone's after their death. The subject's record then says
-"former boyfriend" or "late grandmother".
+"former boyfriend" or "late grandmother", and facts that called them by the old tie ("The
+user's boyfriend Devon is a nurse.") call them by name (:func:`retire_relation_words`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 
 from confidante.memory.ingest.relations_said import RELATION_STATEMENT
+from confidante.memory.items import MemoryItem
+from confidante.memory.store import Memory
 from confidante.memory.subjects.names import name_pattern
 
 _BREAKUP = re.compile(
@@ -79,3 +82,39 @@ def restates_tie(text: str) -> bool:
     """
     match = RELATION_STATEMENT.match(text.strip())
     return match is not None and not match.group(2).lower().startswith(("ex", "former", "late"))
+
+
+async def retire_relation_words(
+    memory: Memory, user_id: str, subject_id: str, relation: str, name: str
+) -> None:
+    """Say a subject by name only in the facts that call it by a tie that ended.
+
+    After "Devon and I split up", "The user's boyfriend Devon is a nurse." still says
+    "boyfriend": it is replaced by "Devon is a nurse." (the old text stays in the history).
+    The subject's own facts and the user's facts that name it are read.
+    """
+    said = re.compile(
+        rf"\bthe user's {re.escape(relation)},? {re.escape(name)}\b,?|"
+        rf"\b{re.escape(name)}, the user's {re.escape(relation)},",
+        re.I,
+    )
+    facts = await memory.asubject_facts(user_id, [subject_id], limit=50)
+    facts += await memory.aretrieve(user_id, name, k=8, kinds=["fact"], fallback=False)
+    renamed = []
+    for hit in {hit.id: hit for hit in facts}.values():
+        if hit.key == "relation" or hit.subject_id not in (None, subject_id):
+            continue
+        text = said.sub(name, hit.text)
+        if text != hit.text:
+            text = text[0].upper() + text[1:]
+            renamed.append(
+                MemoryItem(
+                    text=text,
+                    key=hit.key,
+                    subject_id=hit.subject_id,
+                    replaces=[hit.id],
+                    provenance=list(hit.provenance),
+                )
+            )
+    if renamed:
+        await memory.aremember_many(user_id, renamed)

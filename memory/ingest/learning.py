@@ -31,7 +31,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from confidante.memory.ingest.echoes import end_echoes
-from confidante.memory.ingest.endings import ended_tie, restates_tie
+from confidante.memory.ingest.endings import ended_tie, restates_tie, retire_relation_words
 from confidante.memory.ingest.extraction import Statement, extract, states_something
 from confidante.memory.ingest.job_places import end_old_places, left_for_good
 from confidante.memory.ingest.renames import renames_in
@@ -344,3 +344,6 @@ async def _follow_relations(
                 word = end or "former"  # "late" after a death said plainly
                 new = old if old.startswith(("ex", "former", "late")) else f"{word} {old}"
                 await memory.aupdate_subject(user_id, hit.subject_id, relation=new)
+                name = hit.text[: match.start()].strip()
+                if new != old and name:  # "The user's boyfriend Devon is ..." says "Devon"
+                    await retire_relation_words(memory, user_id, hit.subject_id, old, name)
