@@ -210,3 +210,42 @@ async def test_a_fact_naming_the_old_value_on_another_topic_stays(settings: Sett
     assert "The user's favourite cafe is in Rotorua." in current
     assert "The user has lived in Rotorua all her life." not in current
     memory.close()
+
+
+async def test_a_retirement_ends_the_job_and_a_lost_job_the_employer(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    (kenji,) = await memory.aresolve("u", [Mention(name="Kenji", relation="husband")])
+    await memory.aremember("u", "Kenji works at Toyota.", key="employer", subject_id=kenji.id)
+    await memory.aremember("u", "Kenji is an engineer.", key="job_title", subject_id=kenji.id)
+    await memory.aremember("u", "The user works at Infosys.", key="employer")
+    await memory.aremember("u", "The user is a data analyst.", key="job_title")
+    await _say(
+        memory, "Kenji will retire next year", _answers_both(["Kenji will retire next year."])
+    )
+    assert len(await memory.aslot_values("u", ["employer", "job_title"], kenji.id)) == 2
+    await _say(memory, "Kenji retired last month!", _answers_both(["Kenji retired last month."]))
+    assert await memory.aslot_values("u", ["employer", "job_title"], kenji.id) == []
+    await _say(memory, "I got laid off today", _answers_both(["The user got laid off today."]))
+    left = await memory.aslot_values("u", ["employer", "job_title"])
+    assert [hit.text for hit in left] == ["The user is a data analyst."]
+    memory.close()
+
+
+async def test_an_engagement_makes_the_partner_a_fiancee(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    (mai,) = await memory.aresolve("u", [Mention(name="Mai", relation="girlfriend")])
+    await memory.aremember("u", "Mai is the user's girlfriend.", key="relation", subject_id=mai.id)
+    plan = "The user is thinking of getting engaged to Mai."
+    await _say(memory, "thinking of proposing to Mai", _answers_both([plan]))
+    (mai,) = await memory.asubjects("u")
+    assert mai.relation == "girlfriend"
+    model = _answers_both(["The user got engaged!", "Mai is the user's girlfriend."])
+    await _say(memory, "WE GOT ENGAGED!!! she said yes", model)
+    (mai,) = await memory.asubjects("u")
+    assert mai.relation == "fiancée"
+    current = {i.text for i in await memory.alist_items("u")}
+    assert "Mai is the user's fiancée." in current
+    assert "Mai is the user's girlfriend." not in current
+    memory.close()

@@ -9,7 +9,8 @@ current ``employer`` fact that names another place ("The user works at Nokia.").
 
 And a place left for good by its name ("quit Infosys", "gave notice at Krause", "dropped out
 of Trinity") ends the job, employer or school that names it, whatever the model answers on
-the pair (:func:`left_for_good`).
+the pair (:func:`left_for_good`), and a retirement or a lost job ends them without a new
+place (:func:`end_work`).
 
 Only when the message does not set that slot itself (then the slot replaces it anyway), and
 only for facts that name a place after "at", "for" or "with" (or an office "in" one: "a data
@@ -95,3 +96,51 @@ def left_for_good(statement: str, earlier: str, key: str | None) -> bool:
         re.search(rf"(?<![\w-]){re.escape(found.group('place').rstrip('.'))}(?![\w-])", earlier)
         for found in _LEFT_FOR_GOOD.finditer(statement)
     )
+
+
+#: Work that ended without a new place: retirement ends the job and the employer, a lost job
+#: the employer ("The user got laid off."); not when only planned or wished.
+_RETIRED = re.compile(r"\b(?:retired|went into retirement|in retirement)\b", re.I)
+_JOB_LOST = re.compile(
+    r"\b(?:laid off|lost (?:my|their|his|her) job|(?:was|got|been|is) fired|made redundant|"
+    r"(?:was|got|been) let go|quit (?:my|their|his|her) job|unemployed|out of work|between jobs)\b",
+    re.I,
+)
+_NOT_YET = re.compile(
+    r"\b(?:will|going to|gonna|plans?|planning|thinking|might|may|could|would|soon|wants?|"
+    r"hopes?|next|about to|if|when|before)\b",
+    re.I,
+)
+
+
+async def end_work(
+    memory: Memory,
+    user_id: str,
+    statements: list[Statement],
+    ids: list[str | None],
+    replaces: list[list[str]],
+) -> None:
+    """Add to ``replaces`` the job and employer a retirement or a lost job ends.
+
+    "The user's husband Kenji retired last month." ends Kenji's current ``job_title`` and
+    ``employer`` facts; "The user got laid off." the user's ``employer``. Only when the
+    message sets no new job or employer for that subject itself (then the slot replaces the
+    old value anyway), and never from a plan ("will retire next year") or a retired person
+    met for the first time ("a retired bus driver" has no earlier job to end).
+    """
+    ended = {hit_id for ids_ in replaces for hit_id in ids_}
+    for index, statement in enumerate(list(statements)):
+        text, subject_id = statement.text, ids[index]
+        retired = bool(_RETIRED.search(text))
+        if not (retired or _JOB_LOST.search(text)) or _NOT_YET.search(text):
+            continue
+        if any(
+            s.slot in ("employer", "job_title") and i == subject_id and s is not statement
+            for s, i in zip(statements, ids, strict=True)
+        ):
+            continue
+        keys = ["employer", "job_title"] if retired else ["employer"]
+        for hit in await memory.aslot_values(user_id, keys, subject_id):
+            if hit.id not in ended and hit.text != text:
+                ended.add(hit.id)
+                replaces[index].append(hit.id)

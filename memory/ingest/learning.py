@@ -33,8 +33,9 @@ from langchain_core.language_models import BaseChatModel
 from confidante.memory.ingest.echoes import end_echoes
 from confidante.memory.ingest.endings import ended_tie, restates_tie, retire_relation_words
 from confidante.memory.ingest.extraction import Statement, extract, states_something
-from confidante.memory.ingest.job_places import end_old_places, left_for_good
+from confidante.memory.ingest.job_places import end_old_places, end_work, left_for_good
 from confidante.memory.ingest.renames import renames_in
+from confidante.memory.ingest.ties import closer_ties
 from confidante.memory.ingest.updates import CHANGE, decide_or_keep, says_change, update_pairs
 from confidante.memory.items import MemoryHit, MemoryItem
 from confidante.memory.store import Memory
@@ -204,6 +205,14 @@ async def learn(
         _take_over_ended_slots(memory, statements, ids, pairs, answers)
         _carry_over(statements, ids, pairs, answers, replaces)
         await end_old_places(memory, user_id, statements, ids, replaces)
+        await end_work(memory, user_id, statements, ids, replaces)
+        before = len(statements)
+        closer = await closer_ties(memory, user_id, text, statements, ids, replaces)
+        skip |= {  # the old tie restated this turn ("Mai is the user's girlfriend.")
+            index
+            for index in range(before)
+            if ids[index] in closer and statements[index].slot == "relation"
+        }
         await end_echoes(memory, user_id, statements, ids, replaces, skip)
         items = [
             MemoryItem(
