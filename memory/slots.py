@@ -167,7 +167,7 @@ _DEFAULTS = (
         rf"eating|stays?|stayed) [\w ]{{0,20}}\b(?:{DIETS}))"
         # a food given up: "stopped eating meat", "gave up dairy", "no longer eats fish"
         r"|\b(?:stopped|quit|gave up|given up|giving up|cut out|cutting out|no longer|doesn't|"
-        r"does not|don't|do not|not) (?:eat(?:s|ing)? |eat(?:s|ing)? any )?"
+        r"does not|don't|do not|not|no more) (?:eat(?:s|ing)? |eat(?:s|ing)? any )?"
         r"(?:meat|red meat|fish|pork|beef|chicken|dairy|gluten|sugar|carbs|eggs|animal products)\b",
         "their diet",
         safety=True,
@@ -181,7 +181,9 @@ _DEFAULTS = (
         # a new home by where it is: "The user's new flat is above a chippy in Fallowfield."
         r"|\bnew (?:flat|apartment|studio|house|place|home|condo|digs) (?:[\w'-]+ ){0,5}?in "
         r"(?-i:[A-Z])"
-        r"|\bis based out of\b"
+        r"|\bis based out of\b|^(?:the user|[A-Z][\w-]*) (?:is|are) (?:now |currently )?based in\b"
+        # "now calls Lisbon home", "made the move to Toronto"
+        r"|\bcalls? (?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*)* home\b|\bmade the move to\b"
         # "The user is in Buenos Aires." said of itself, with nothing after the place ("is in
         # London for a conference" is a trip; "is now in Hue" a traveller's stop)
         r"|^(?:the user|[A-Z][\w-]*) (?:is|are) (?:officially |finally )?in "
@@ -191,8 +193,13 @@ _DEFAULTS = (
     ),
     Slot(
         "location",
+        # not "is now a midwife at Bon Secours", nor "is now working at Shopee"
         r"\b(?:currently|right now|now|made it|arrived|landed|just got) (?!(?:a|an) )"
-        r"(?:\w+ ){0,2}?(?:in|to|at) (?-i:[A-Z])",  # not "is now a midwife at Bon Secours"
+        r"(?!(?:\w+ ){0,2}?(?:working|works|employed|studying|teaching|interning|based)\b)"
+        r"(?:\w+ ){0,2}?(?:in|to|at) (?-i:[A-Z])"
+        # "The user is in Singapore now." (with nothing after "now")
+        r"|^(?:the user|[A-Z][\w-]*) (?:is|are) in (?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]+)* "
+        r"(?:now|right now|at the moment)\.?$",
         "where they are right now (a traveller's current stop)",
         asked_by="right currently staying",
     ),
@@ -220,6 +227,7 @@ _DEFAULTS = (
         rf"\b(?:joined|started (?:working |a job )?at|hired (?:at|by))\b(?!{_A_SCHOOL})"
         # a transfer to another workplace: "transferred to Tauranga Hospital"
         rf"|\btransferr\w* (?:\w+ ){{0,2}}?to\b(?!{_A_SCHOOL}){_AN_ORGANISATION}"
+        r"|\bfirst (?:day|week|shift|month) (?:at|with) (?-i:[A-Z])"
         r"|\baccepted (?:an? |the )?(?:job |position |role )?(?:offer )?(?:from|at|with) "
         r"(?-i:[A-Z])"
         # a new job said as its start: "is starting at Swiggy next Monday"
@@ -244,7 +252,8 @@ _DEFAULTS = (
         r"going|goes|attend\w*) (?:\w+ ){0,2}?(?:to|at|into|in) (?:the )?"
         r"(?-i:(?:[A-Z][\w'-]* )*(?:University|College|School|Academy|Institute|Polytechnic|Uni)"
         r"\b(?! [A-Z]))"
-        r"|\bplace (?:at|in) (?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*)* (?:for|to study)\b",
+        r"|\bplace (?:at|in) (?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*)* (?:for|to study)\b"
+        r"|\b(?:on|doing) (?:an |a |the )?(?:\w+ )?exchange (?:\w+ ){0,2}?(?:at|in) (?-i:[A-Z])",
         "where they study",
         asked_by="study studying studies school university uni college course degree",
     ),

@@ -249,3 +249,18 @@ async def test_an_engagement_makes_the_partner_a_fiancee(settings: Settings) -> 
     assert "Mai is the user's fiancée." in current
     assert "Mai is the user's girlfriend." not in current
     memory.close()
+
+
+def test_news_said_in_common_words_sets_its_slot() -> None:
+    for text, slot in (
+        ("The user is now based in Berlin.", "home_city"),
+        ("The user now calls Lisbon home.", "home_city"),
+        ("The user made the move to Toronto.", "home_city"),
+        ("The user is in Singapore now.", "location"),
+        ("The user is now working at Shopee.", "employer"),
+        ("The user's first day at Shopee was Monday.", "employer"),
+        ("The user eats no more meat.", "diet"),
+        ("The user is on an exchange in Germany.", "school"),
+        ("The user is now a midwife at Bon Secours.", "job_title"),
+    ):
+        assert _slot(text) == slot, text
