@@ -19,7 +19,8 @@ _WORD = re.compile(r"[\w'-]+")
 _ENDED = re.compile(
     r"\b(?:quit|left|leaves|leaving|no longer|not .{0,20}anymore|any ?more|used to|former|"
     r"formerly|ex-|previously|stopped|broke up|moved (?:out|away|from)|was|were|changed|"
-    r"switched|instead|before|renamed|not|sold|resigned|retired|dropped out|"
+    r"switched|instead|before|renamed|not|sold|resigned|retired|dropped out|closed|finished|"
+    r"graduated|completed|"
     r"(?:gave|handed|given|handing|giving) (?:in )?(?:my |their |his |her )?(?:notice|resignation)|"
     r"(?:is|are|was) (?:\w+ )?over)\b",
     re.I,

@@ -102,11 +102,15 @@ JOB_NOUNS = (
     r"artist|painter|ceramicist|potter|sculptor|illustrator|animator|musician|composer|actor|"
     r"actress|dancer|tailor|florist|gardener|farmer|builder|welder|butcher|hairdresser|barber|"
     r"stylist|cleaner|postdoc|entrepreneur|founder|realtor|optometrist|radiographer|"
-    r"dietitian|nutritionist|zookeeper|copywriter|programme manager|project manager"
+    r"dietitian|nutritionist|zookeeper|copywriter|programme manager|project manager|tester|"
+    r"salaryman|salarywoman|civil servant|office worker|inspector|welder|seamstress|dentist"
 )
 _JOBS = (
     r"works? as|working as|job as|profession|occupation|promoted to|employed as|"
-    rf"(?:is|became|is now|has become) (?:a|an) (?:[\w-]+ ){{0,2}}(?:{JOB_NOUNS})s?(?![\w'’-])"
+    # "is a nurse", "is now just a baker", "is QA tester" (the article left out)
+    rf"(?:is|became|is now|has become) (?:just |only |still |currently |finally )?"
+    rf"(?:(?:a|an) |(?!(?:the|my|his|her|their|our|your|not|no|so|very|too)\b))"
+    rf"(?:[\w-]+ ){{0,2}}(?:{JOB_NOUNS})s?(?![\w'’-])"
     rf"|(?:took|got|accepted|landed|is taking) (?:the|a|an) (?:new )?(?:[\w-]+ ){{0,2}}"
     rf"(?:{JOB_NOUNS}) (?:job|position|role|post)\b"
 )
@@ -179,7 +183,9 @@ _DEFAULTS = (
         rf"relocat(?:ed|ing|es)|shifted) (?:\w+ ){{0,3}}?(?:in|to|near)\b(?!{_AN_ORGANISATION})"
         r"|\bmoved into (?:\w+ ){0,3}?(?:flat|apartment|studio|house|place|home|room|condo)\b"
         # a new home by where it is: "The user's new flat is above a chippy in Fallowfield."
-        r"|\bnew (?:flat|apartment|studio|house|place|home|condo|digs) (?:[\w'-]+ ){0,5}?in "
+        r"|\bhas lived (?:\w+ ){0,2}?in\b"
+        r"|\bnew (?:flat|apartment|studio|house|place|home|condo|digs|villa|bungalow|cottage|"
+        r"townhouse) (?:[\w'-]+ ){0,5}?in "
         r"(?-i:[A-Z])"
         r"|\bis based out of\b|^(?:the user|[A-Z][\w-]*) (?:is|are) (?:now |currently )?based in\b"
         # "now calls Lisbon home", "made the move to Toronto"
@@ -233,7 +239,8 @@ _DEFAULTS = (
         # a new job said as its start: "is starting at Swiggy next Monday"
         rf"|\bstart(?:s|ing)? (?:working |work |a (?:new )?job )?at (?!{_A_SCHOOL})(?-i:[A-Z])"
         # their own business: "is starting their own HR consultancy", "went freelance"
-        r"|\b(?:start\w*|launch\w*|open\w*|runs?|running|set(?:ting)? up) (?:their|his|her) own "
+        r"|\b(?:start\w*|launch\w*|open\w*|runs?|running|set(?:ting)? up|owns?|owning) "
+        r"(?:their|his|her|a|an) (?:own )?"
         r"(?:[\w-]+ ){0,2}(?:business|company|consultancy|practice|studio|firm|agency|shop|"
         r"startup|clinic|bakery|caf[eé]|restaurant)\b|\b(?:went|gone|going) freelance\b"
         r"|\b(?:is|am|be|become|became|now) (?:their|his|her|my) own boss\b|\bself-employed\b",
@@ -253,7 +260,9 @@ _DEFAULTS = (
         r"(?-i:(?:[A-Z][\w'-]* )*(?:University|College|School|Academy|Institute|Polytechnic|Uni)"
         r"\b(?! [A-Z]))"
         r"|\bplace (?:at|in) (?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*)* (?:for|to study)\b"
-        r"|\b(?:on|doing) (?:an |a |the )?(?:\w+ )?exchange (?:\w+ ){0,2}?(?:at|in) (?-i:[A-Z])",
+        r"|\bexchange (?:\w+ ){0,2}?(?:at|in) (?:the )?(?-i:[A-Z])"
+        r"|\b(?:classes|lectures|semester|term|school year) (?:\w+ ){0,2}?(?:at|in) (?:the )?"
+        r"(?-i:[A-Z])",
         "where they study",
         asked_by="study studying studies school university uni college course degree",
     ),

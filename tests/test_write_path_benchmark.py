@@ -128,3 +128,35 @@ def test_routing_benchmark(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert figures["all"]["messages"] >= 700 and figures["independent"]["messages"] >= 300
     assert figures["all"]["route_accuracy"] >= 0.96
     assert figures["ms_per_message"]["p50"] > 0
+
+
+def test_learning_alone_benchmark_on_the_scripted_model(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "learning.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "write_path_learning.py"),
+            "--limit",
+            "2",
+            "--model",
+            "scripted",
+            "--json",
+            str(out),
+        ],
+        env=cli_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "update accuracy" in result.stdout
+    figures = json.loads(out.read_text())
+    counts = figures["counts"]
+    assert figures["conversations"] == 2 and figures["messages"] > 10
+    assert counts["stored"] > 0 and counts["updates"] > 0
+    assert counts["recalled"] <= counts["gold_current"] and counts["precise"] <= counts["stored"]
+    assert figures["fact_recall"] == round(counts["recalled"] / counts["gold_current"], 4)
+    assert set(figures["by_conversation"]) == {"a01", "a02"}

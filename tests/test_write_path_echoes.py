@@ -9,7 +9,9 @@ from test_write_path_updates import _answers_both
 
 from confidante.memory.ingest.echoes import old_names
 from confidante.memory.ingest.extraction import FactExtraction, interpret
+from confidante.memory.ingest.given_up import given_up
 from confidante.memory.ingest.job_places import left_for_good
+from confidante.memory.ingest.jobs_said import job_said
 from confidante.memory.ingest.renames import renames_in
 from confidante.memory.ingest.said import opening_name
 from confidante.memory.ingest.self_names import as_user_when_companion
@@ -264,3 +266,73 @@ def test_news_said_in_common_words_sets_its_slot() -> None:
         ("The user is now a midwife at Bon Secours.", "job_title"),
     ):
         assert _slot(text) == slot, text
+
+
+def test_jobs_homes_schools_said_plainly_or_without_an_article_have_slots() -> None:
+    for text, slot in (
+        ("The user is QA tester at Sao Mai Software.", "job_title"),
+        ("The user is just a baker now.", "job_title"),
+        ("Kenji is a salaryman at Panasonic.", "job_title"),
+        ("The user is in the first week of classes at McGill.", "school"),
+        ("Yuto went to Copenhagen for one year exchange at the Royal Danish Academy.", "school"),
+        ("The user is in a new villa in Sharjah.", "home_city"),
+        ("The user has lived in Dubai for 4 years.", "home_city"),
+        ("The user is starting a bookkeeping business.", "employer"),
+        ("The user owns a small bakery in Osaka.", "employer"),
+    ):
+        assert _slot(text) == slot, text
+    for text in (
+        "The user is a happy person.",
+        "The user lived in Paris for three years.",
+        "The user is starting a book club.",
+    ):
+        assert _slot(text) is None, text
+    assert job_said("they made me welding inspector. Now I check the welds") == (
+        "welding inspector"
+    )
+    assert job_said("she made me a coffee") is None
+
+
+def test_what_the_user_gave_up_is_read_from_their_words() -> None:
+    assert given_up("no more badminton for me, here I started bouldering") == [frozenset({"badmi"})]
+    assert given_up("doctor said no more hot yoga, so I switched to swimming") == [
+        frozenset({"hot", "yoga"})
+    ]
+    for said in ("she quit smoking", "no more boss, I am just baker", "should I quit yoga?"):
+        assert given_up(said) == [], said
+
+
+async def test_an_activity_given_up_ends_the_users_facts_about_it(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    await memory.aremember("u", "The user plays badminton with their team on Sundays.")
+    await memory.aremember("u", "The user is not good at badminton.")
+    await memory.aremember("u", "The user plays football on Fridays.")
+    news = "The user started bouldering with coworkers."
+    await _say(memory, "no more badminton for me, I started bouldering", _answers_both([news]))
+    current = {i.text for i in await memory.alist_items("u")}
+    assert news in current and "The user plays football on Fridays." in current
+    assert "The user plays badminton with their team on Sundays." not in current
+    assert "The user is not good at badminton." in current  # says no more than it did
+    memory.close()
+
+
+def test_a_correction_may_say_what_the_name_is_like() -> None:
+    message = "autocorrect again. Cat name is Kinoko, like mushroom, not Kinako."
+    assert renames_in(message, ["Kinako", "Yuto"]) == [("Kinako", "Kinoko")]
+    assert renames_in("I like Ana, she is nice, not Maria", ["Ana", "Maria"]) == []
+
+
+async def test_an_accepted_proposal_makes_the_partner_a_fiancee(settings: Settings) -> None:
+    settings.ensure_dirs()
+    memory = Memory.open(settings=settings)
+    (linh,) = await memory.aresolve("u", [Mention(name="Linh", relation="girlfriend")])
+    await memory.aremember(
+        "u", "Linh is the user's girlfriend.", key="relation", subject_id=linh.id
+    )
+    asked = "The user proposed to Linh."
+    await _say(memory, "I proposed to Linh, waiting for her answer", _answers_both([asked]))
+    assert (await memory.asubjects("u"))[0].relation == "girlfriend"
+    await _say(memory, "I proposed to Linh and she said YES", _answers_both([asked]))
+    assert (await memory.asubjects("u"))[0].relation == "fiancée"
+    memory.close()

@@ -32,6 +32,8 @@ _SAID = (
         rf"(?:^|\b(?i:i|i've|i have|just|finally|got)\s+)(?i:made|promoted to|became|been promoted "
         rf"to)\s+(?i:(?:a|an)\s+)?{_JOB}{_ENDS}"
     ),
+    # "they made me welding inspector", "the boss made me shift supervisor"
+    re.compile(rf"\b(?i:made|making|promoted) (?i:me)\s+(?i:(?:a|an|the)\s+)?{_JOB}{_ENDS}"),
     # a new job's title after its employer: "starting at Swiggy next Monday as a product analyst"
     re.compile(
         rf"(?:^\W*|\b(?i:i|i'm|im|i am|i've|i have|i'll be|just|finally)\s+)"
@@ -67,7 +69,8 @@ _NOT_MODIFIERS = frozenset(
 #: Fields of work that end in "-ing" yet describe a job ("engineering manager").
 _FIELDS = frozenset(
     "engineering marketing nursing accounting teaching training consulting banking publishing "
-    "recruiting manufacturing".split()
+    "recruiting manufacturing welding plumbing catering landscaping programming building "
+    "cleaning cooking tutoring".split()
 )
 
 

@@ -33,6 +33,7 @@ from langchain_core.language_models import BaseChatModel
 from confidante.memory.ingest.echoes import end_echoes
 from confidante.memory.ingest.endings import ended_tie, restates_tie, retire_relation_words
 from confidante.memory.ingest.extraction import Statement, extract, states_something
+from confidante.memory.ingest.given_up import end_given_up
 from confidante.memory.ingest.job_places import end_old_places, end_work, left_for_good
 from confidante.memory.ingest.renames import renames_in
 from confidante.memory.ingest.ties import closer_ties
@@ -214,6 +215,7 @@ async def learn(
             if ids[index] in closer and statements[index].slot == "relation"
         }
         await end_echoes(memory, user_id, statements, ids, replaces, skip)
+        await end_given_up(memory, user_id, text, statements, ids, replaces, skip)
         items = [
             MemoryItem(
                 text=statement.text,

@@ -13,7 +13,11 @@ from collections.abc import Mapping, Sequence
 from confidante.memory.ingest.statements import ONE_NAME, TITLE
 
 _RENAMES = (
-    re.compile(rf"\b(?:{TITLE})?(?P<new>{ONE_NAME}),? (?i:not) (?:{TITLE})?(?P<old>{ONE_NAME})\b"),
+    # "Pepper, not Peppa", "Kinoko, like mushroom, not Kinako"
+    re.compile(
+        rf"\b(?:{TITLE})?(?P<new>{ONE_NAME})(?:, [^,.!?;]{{1,30}})?,? (?i:not) (?:{TITLE})?"
+        rf"(?P<old>{ONE_NAME})\b"
+    ),
     re.compile(
         rf"\b(?i:not) (?:{TITLE})?(?P<old>{ONE_NAME}),? (?i:but |it's |its |it is )?"
         rf"(?:{TITLE})?(?P<new>{ONE_NAME})\b"

@@ -3,9 +3,10 @@
 Part of the write path (:mod:`confidante.memory.ingest.learning`). "Mai and I got engaged!"
 leaves "Mai is the user's girlfriend." current unless something replaces it; a small model
 rarely writes the new tie itself. When a statement says an engagement or a wedding that has
-happened, of a partner the memory knows (named in the statement, or the user's only partner
-when the message says "we"), the tie becomes "fiancée", "wife"... : a new relation fact
-replaces the old one (the history keeps it) and the subject's record follows.
+happened (or a proposal, once accepted), of a partner the memory knows (named in the
+statement, or the user's only partner when the message says "we"), the tie becomes
+"fiancée", "wife"... : a new relation fact replaces the old one (the history keeps it) and
+the subject's record follows.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from confidante.memory.store import Memory
 from confidante.memory.subjects.directory import Mention, SubjectView
 from confidante.memory.subjects.names import name_pattern
 
-_TIED = re.compile(r"\b(engaged|married)\b", re.I)
+_TIED = re.compile(r"\b(engaged|married|proposed)\b", re.I)
+#: A proposal is an engagement once it is accepted: "I proposed and she said YES".
+_ACCEPTED = re.compile(r"\b(?:yes|engaged|fianc\w*|ring)\b", re.I)
 #: Not yet, or not sure: "we will get married in May", "thinking of getting engaged".
 _NOT_YET = re.compile(
     r"\b(?:will|going to|gonna|plans?|planning|thinking|might|may|could|would|should|soon|"
@@ -87,7 +90,12 @@ async def closer_ties(
         partner = _partner_of(statement.text, about_user, partners, message)
         if partner is None or partner.id in done or not (about_user or ids[index] == partner.id):
             continue
-        new = _CLOSER[tied.group(1).lower()].get(str(partner.relation).lower())
+        word = tied.group(1).lower()
+        if word == "proposed" and not _ACCEPTED.search(message):
+            continue
+        new = _CLOSER["married" if word == "married" else "engaged"].get(
+            str(partner.relation).lower()
+        )
         if new is None or partner.name is None:
             continue
         done.add(partner.id)

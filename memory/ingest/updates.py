@@ -82,7 +82,7 @@ _ENDING = re.compile(
 #: Words that say something ended, changed or was corrected ("now", "new" or "started" alone
 #: do not: "the new job takes my evenings" ends nothing).
 CHANGE = re.compile(
-    r"\b(?:any ?more|no longer|stopped|quit|gave up|given up|giving up|done with|used to|"
+    r"\b(?:any ?more|no longer|no more|stopped|quit|gave up|given up|giving up|done with|used to|"
     r"switched|changed|laid off|fired|let go|made redundant|resign\w*|retired|dropped out|"
     r"(?:gave|given|giving|handed|handing) (?:in )?(?:my |their |his |her )?(?:notice|resignation)|"
     r"moved|instead|renamed|not \w+ anymore|got promoted|promoted|actually|correction|"
