@@ -13,8 +13,10 @@
    the likely pairs of (new statement, current fact of the same subject) are put to the model
    in one call, which answers per pair whether the new fact ``replaced`` the old one, says the
    ``same``, or whether ``both`` hold (:mod:`confidante.memory.ingest.updates` picks the pairs
-   and says which answers are taken). Replaced facts are superseded with the write (history
-   kept); "same" ones are not written again.
+   and says which answers are taken). Some changes are ended by rule whatever the model
+   answers: a breakup or a death said plainly, a place left for good, a retirement, a slot's
+   old value said again elsewhere, what the user gave up (:func:`_end_by_rule`). Replaced
+   facts are superseded with the write (history kept); "same" ones are not written again.
 4. One transaction writes the items and marks the turn ``done`` (or ``failed`` with the
    error, for a later retry); notes on statements kept without a subject are recorded on the
    turn as its ``error`` while it is ``done``. A turn that states nothing (a question, a
@@ -205,17 +207,7 @@ async def learn(
         }
         _take_over_ended_slots(memory, statements, ids, pairs, answers)
         _carry_over(statements, ids, pairs, answers, replaces)
-        await end_old_places(memory, user_id, statements, ids, replaces)
-        await end_work(memory, user_id, statements, ids, replaces)
-        before = len(statements)
-        closer = await closer_ties(memory, user_id, text, statements, ids, replaces)
-        skip |= {  # the old tie restated this turn ("Mai is the user's girlfriend.")
-            index
-            for index in range(before)
-            if ids[index] in closer and statements[index].slot == "relation"
-        }
-        await end_echoes(memory, user_id, statements, ids, replaces, skip)
-        await end_given_up(memory, user_id, text, statements, ids, replaces, skip)
+        await _end_by_rule(memory, user_id, text, statements, ids, replaces, skip)
         items = [
             MemoryItem(
                 text=statement.text,
@@ -239,6 +231,36 @@ async def learn(
         logger.warning("fact extraction failed for event %s: %s", event_id, type(exc).__name__)
         await memory.amark_event(user_id, event_id, "failed", f"{type(exc).__name__}: {exc}")
         return []
+
+
+async def _end_by_rule(
+    memory: Memory,
+    user_id: str,
+    message: str,
+    statements: list[Statement],
+    ids: list[str | None],
+    replaces: list[list[str]],
+    skip: set[int],
+) -> None:
+    """What the turn ends by rule, beside the model's answers on pairs.
+
+    A new workplace ends the old one said inside a job; a retirement or a lost job ends the
+    job or the employer; an engagement or a wedding gives a partner a new tie (and the old tie
+    restated this turn is not written); a slot's new value ends the facts that still say the
+    old one; what the user gave up ends their facts about it. ``statements``, ``ids``,
+    ``replaces`` and ``skip`` are updated in place.
+    """
+    await end_old_places(memory, user_id, statements, ids, replaces)
+    await end_work(memory, user_id, statements, ids, replaces)
+    before = len(statements)
+    closer = await closer_ties(memory, user_id, message, statements, ids, replaces)
+    skip |= {  # the old tie restated this turn ("Mai is the user's girlfriend.")
+        index
+        for index in range(before)
+        if ids[index] in closer and statements[index].slot == "relation"
+    }
+    await end_echoes(memory, user_id, statements, ids, replaces, skip)
+    await end_given_up(memory, user_id, message, statements, ids, replaces, skip)
 
 
 _PLACED = re.compile(r"\b(?:at|for|with)\b", re.I)
