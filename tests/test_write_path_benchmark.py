@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from conftest import load_benchmark
 
@@ -65,21 +66,12 @@ def test_answers_are_checked_by_their_words() -> None:
     assert not scoring.answer_ok("You play the piano.", unknown)
 
 
-def test_write_path_benchmark_on_the_scripted_model(
-    cli_env: dict[str, str], tmp_path: Path
-) -> None:
-    out = tmp_path / "write_path.json"
+def _run_on_two(script: str, cli_env: dict[str, str], tmp_path: Path) -> tuple[str, Any]:
+    """Run a benchmark on the first two conversations with the scripted model: stdout, JSON."""
+    out = tmp_path / "figures.json"
+    options = ["--limit", "2", "--model", "scripted", "--json", str(out)]
     result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "write_path.py"),
-            "--limit",
-            "2",
-            "--model",
-            "scripted",
-            "--json",
-            str(out),
-        ],
+        [sys.executable, str(BENCHMARKS / script), *options],
         env=cli_env,
         cwd=tmp_path,
         capture_output=True,
@@ -87,7 +79,13 @@ def test_write_path_benchmark_on_the_scripted_model(
         timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    figures = json.loads(out.read_text())
+    return result.stdout, json.loads(out.read_text())
+
+
+def test_write_path_benchmark_on_the_scripted_model(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    _, figures = _run_on_two("write_path.py", cli_env, tmp_path)
     assert figures["conversations"] == 2 and set(figures["systems"]) == {
         "full",
         "no_memory",
@@ -133,27 +131,8 @@ def test_routing_benchmark(cli_env: dict[str, str], tmp_path: Path) -> None:
 def test_learning_alone_benchmark_on_the_scripted_model(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    out = tmp_path / "learning.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "write_path_learning.py"),
-            "--limit",
-            "2",
-            "--model",
-            "scripted",
-            "--json",
-            str(out),
-        ],
-        env=cli_env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "update accuracy" in result.stdout
-    figures = json.loads(out.read_text())
+    stdout, figures = _run_on_two("write_path_learning.py", cli_env, tmp_path)
+    assert "update accuracy" in stdout
     counts = figures["counts"]
     assert figures["conversations"] == 2 and figures["messages"] > 10
     assert counts["stored"] > 0 and counts["updates"] > 0
