@@ -103,18 +103,14 @@ def main() -> None:
             overrides["model"] = args.model
         result = asyncio.run(run(conversations, Settings(**overrides)))
     counts = result["counts"]
-    updated = f"{counts['updated']} of {counts['updates']}"
     rows = [
-        ["fact recall", result["fact_recall"], f"{counts['recalled']} of {counts['gold_current']}"],
-        ["fact precision", result["fact_precision"], f"{counts['precise']} of {counts['stored']}"],
-        ["wrong subject", result["wrong_subject_rate"], f"{counts['wrong_subject']} stored"],
-        [
-            "update accuracy",
-            result["update_accuracy"],
-            updated,
-        ],
-        ["seconds per message", result["seconds_per_message"], f"{result['messages']} messages"],
+        ["fact recall", "fact_recall", f"{counts['recalled']} of {counts['gold_current']}"],
+        ["fact precision", "fact_precision", f"{counts['precise']} of {counts['stored']}"],
+        ["wrong subject", "wrong_subject_rate", f"{counts['wrong_subject']} stored"],
+        ["update accuracy", "update_accuracy", f"{counts['updated']} of {counts['updates']}"],
+        ["seconds per message", "seconds_per_message", f"{result['messages']} messages"],
     ]
+    rows = [[label, result[key], count] for label, key, count in rows]
     print_table(
         ["metric", "value", "count"],
         rows,

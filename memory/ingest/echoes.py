@@ -70,11 +70,15 @@ def old_names(old: str, new: str) -> list[str]:
 
 
 async def _candidates(
-    memory: Memory, user_id: str, subject_id: str | None, name: str
+    memory: Memory, user_id: str, subject_id: str | None, names: list[str]
 ) -> list[MemoryHit]:
-    if subject_id is None:
-        return await memory.aretrieve(user_id, name, k=MAX_ECHOES, kinds=["fact"], fallback=False)
-    return await memory.asubject_facts(user_id, [subject_id], limit=50)
+    """The facts that may say one of ``names``: the user's found by each, another's all."""
+    if subject_id is not None:
+        return await memory.asubject_facts(user_id, [subject_id], limit=50)
+    found = await memory.aretrieve_many(
+        user_id, names, k=MAX_ECHOES, kinds=["fact"], fallback=False
+    )
+    return list({hit.id: hit for hits in found for hit in hits}.values())
 
 
 async def end_echoes(
@@ -97,20 +101,21 @@ async def end_echoes(
             continue
         subject_id = ids[index]
         olds = await memory.aslot_values(user_id, slot.name, subject_id)
-        news = [_names(statement.text)] if _names(statement.text) else []
-        for old in olds:
-            for name in old_names(old.text, statement.text):
-                for hit in await _candidates(memory, user_id, subject_id, name):
-                    if (
-                        hit.id in ended
-                        or hit.id in {o.id for o in olds}
-                        or hit.subject_id != subject_id
-                        or hit.key not in (None, slot.name)
-                        or not _on_topic(hit.text, slot)
-                        or not _says(hit.text, name)
-                        or any(_says(hit.text, new) for group in news for new in group)
-                        or _PAST.search(hit.text)
-                    ):
-                        continue
-                    ended.add(hit.id)
-                    replaces[index].append(hit.id)
+        gone = list(dict.fromkeys(n for old in olds for n in old_names(old.text, statement.text)))
+        if not gone:
+            continue
+        ended |= {old.id for old in olds}  # the slot supersedes them anyway
+        news = _names(statement.text)
+        for hit in await _candidates(memory, user_id, subject_id, gone):
+            if (
+                hit.id in ended
+                or hit.subject_id != subject_id
+                or hit.key not in (None, slot.name)
+                or not _on_topic(hit.text, slot)
+                or not any(_says(hit.text, name) for name in gone)
+                or any(_says(hit.text, new) for new in news)
+                or _PAST.search(hit.text)
+            ):
+                continue
+            ended.add(hit.id)
+            replaces[index].append(hit.id)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 from confidante.memory.ingest.relations_said import RELATION_STATEMENT
-from confidante.memory.items import MemoryItem
+from confidante.memory.ingest.rewrites import rewrite_facts
+from confidante.memory.items import MemoryHit
 from confidante.memory.store import Memory
 from confidante.memory.subjects.names import name_pattern
 
@@ -98,23 +99,11 @@ async def retire_relation_words(
         rf"\b{re.escape(name)}, the user's {re.escape(relation)},",
         re.I,
     )
-    facts = await memory.asubject_facts(user_id, [subject_id], limit=50)
-    facts += await memory.aretrieve(user_id, name, k=8, kinds=["fact"], fallback=False)
-    renamed = []
-    for hit in {hit.id: hit for hit in facts}.values():
-        if hit.key == "relation" or hit.subject_id not in (None, subject_id):
-            continue
+
+    def without_tie(hit: MemoryHit) -> str | None:
+        if hit.key == "relation":
+            return None
         text = said.sub(name, hit.text)
-        if text != hit.text:
-            text = text[0].upper() + text[1:]
-            renamed.append(
-                MemoryItem(
-                    text=text,
-                    key=hit.key,
-                    subject_id=hit.subject_id,
-                    replaces=[hit.id],
-                    provenance=list(hit.provenance),
-                )
-            )
-    if renamed:
-        await memory.aremember_many(user_id, renamed)
+        return text[0].upper() + text[1:]
+
+    await rewrite_facts(memory, user_id, subject_id, name, without_tie)

@@ -129,7 +129,7 @@ async def end_work(
     met for the first time ("a retired bus driver" has no earlier job to end).
     """
     ended = {hit_id for ids_ in replaces for hit_id in ids_}
-    for index, statement in enumerate(list(statements)):
+    for index, statement in enumerate(statements):
         text, subject_id = statement.text, ids[index]
         retired = bool(_RETIRED.search(text))
         if not (retired or _JOB_LOST.search(text)) or _NOT_YET.search(text):

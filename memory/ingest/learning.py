@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -38,6 +39,7 @@ from confidante.memory.ingest.extraction import Statement, extract, states_somet
 from confidante.memory.ingest.given_up import end_given_up
 from confidante.memory.ingest.job_places import end_old_places, end_work, left_for_good
 from confidante.memory.ingest.renames import renames_in
+from confidante.memory.ingest.rewrites import rewrite_facts
 from confidante.memory.ingest.ties import closer_ties
 from confidante.memory.ingest.updates import CHANGE, decide_or_keep, says_change, update_pairs
 from confidante.memory.items import MemoryHit, MemoryItem
@@ -111,22 +113,8 @@ async def _apply_renames(
         subject = next(s for s in known if any(n.casefold() == old.casefold() for n in s.names()))
         await memory.aupdate_subject(user_id, subject.id, name=new)
         said_old = name_pattern(old)
-        facts = await memory.asubject_facts(user_id, [subject.id], limit=100)
-        # the user's own facts that name it too ("The user got a kitten named Mimmi.")
-        facts += await memory.aretrieve(user_id, old, k=8, kinds=["fact"], fallback=False)
-        renamed = [  # each a new fact that replaces the old one: the old stays in the history
-            MemoryItem(
-                text=said_old.sub(new, hit.text),
-                key=hit.key,
-                subject_id=hit.subject_id,
-                replaces=[hit.id],
-                provenance=list(hit.provenance),
-            )
-            for hit in {hit.id: hit for hit in facts}.values()
-            if said_old.search(hit.text) and hit.subject_id in (None, subject.id)
-        ]
-        if renamed:
-            await memory.aremember_many(user_id, renamed)
+        renamed = partial(_renamed, said_old, new)
+        await rewrite_facts(memory, user_id, subject.id, old, renamed)
         said_new = name_pattern(new)
         for statement in statements:
             if not said_new.search(statement.text):  # "renamed Pancho to Chispa" stays as said
@@ -134,6 +122,11 @@ async def _apply_renames(
             mention = statement.subject
             if mention is not None and mention.name and said_old.fullmatch(mention.name):
                 statement.subject = Mention(name=new, relation=mention.relation)
+
+
+def _renamed(said_old: re.Pattern[str], new: str, hit: MemoryHit) -> str:
+    """A fact with a subject's old name said as its new one."""
+    return said_old.sub(new, hit.text)
 
 
 def _relation_statement(subject: SubjectView) -> Statement | None:
